@@ -1,0 +1,60 @@
+# Two commands: `make run` serves the dashboard on its embedded SQLite database; `make test` runs
+# every test. Both install what they need first; a warm machine skips each install it already has.
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+CARGO_LEPTOS_VERSION := 0.3.11
+WASM_BINDGEN_VERSION := 0.2.130
+
+.PHONY: run test tools browser unit-tests e2e
+
+## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db.
+run: tools
+	@echo "==> building the release server and wasm bundle"
+	cargo leptos build --release
+	@mkdir -p data
+	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; http:// webhooks allowed for local development)"
+	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_ALLOW_INSECURE_WEBHOOKS=true VOICY_SITE_ROOT=target/site \
+		./target/release/voicy
+
+## Every test: Rust unit and integration tests, then Playwright against the real server.
+test: tools browser unit-tests e2e
+
+tools:
+	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
+		echo "==> adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; fi
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "==> installing cargo-leptos $(CARGO_LEPTOS_VERSION): first run only, it compiles for about 20 minutes"; \
+		cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked --ignore-rust-version; fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+		echo "==> installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+	@if [ ! -x node_modules/.bin/wasm-opt ]; then \
+		echo "==> installing wasm-opt (npm's binaryen)"; npm ci --no-audit --no-fund; fi
+
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "==> installing Debian's chromium for the end-to-end tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; fi
+	@if [ ! -d end2end/node_modules/@playwright/test ]; then \
+		echo "==> installing Playwright (no browser download)"; cd end2end && npm ci --no-audit --no-fund; fi
+
+unit-tests:
+	@echo "==> cargo test (unit, property and integration tests)"
+	cargo test --workspace
+
+# Starts the debug server on a fresh temporary database and a free port, runs Playwright, and
+# stops the server whatever the outcome.
+e2e:
+	@echo "==> building the debug server and wasm bundle"
+	cargo leptos build
+	@dir=$$(mktemp -d); port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	echo "==> end-to-end tests against http://127.0.0.1:$$port (server log: $$dir/server.log)"; \
+	VOICY_LISTEN_ADDR=127.0.0.1:$$port VOICY_DATABASE_URL=sqlite://$$dir/e2e.db VOICY_ALLOW_INSECURE_WEBHOOKS=true \
+		VOICY_SITE_ROOT=target/site ./target/debug/voicy > $$dir/server.log 2>&1 & pid=$$!; \
+	(cd end2end && BASE_URL=http://127.0.0.1:$$port npx playwright test); status=$$?; \
+	kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \
+	if [ $$status -ne 0 ]; then echo "==> end-to-end tests failed; last server log lines:"; tail -n 40 $$dir/server.log; fi; \
+	exit $$status

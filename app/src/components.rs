@@ -1,0 +1,94 @@
+//! Pieces every page uses: the frame with the account menu, field errors, and status messages.
+
+use crate::error::AppError;
+use crate::pages::auth::SignOut;
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_router::components::A;
+use crate::views::UserView;
+
+/// The signed-in user, for the header. `None` when nobody is signed in.
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn current_user() -> Result<Option<UserView>, AppError> {
+    use crate::server::{auth, request_state};
+    let (state, session) = request_state().await?;
+    let Some(owner) = auth::session_owner(&session).await? else { return Ok(None) };
+    let email = state.store.user_email(owner.as_str()).await?;
+    Ok(email.map(|email| UserView { id: owner.as_str().to_owned(), email }))
+}
+
+/// The frame of every signed-in page: a header with the product name, navigation and the
+/// account menu, then the page.
+#[component]
+pub fn Frame(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/agents">"Voicy"</a>
+            <nav aria-label="Main">
+                <A href="/agents">"Agents"</A>
+            </nav>
+            <details class="account-menu">
+                <summary>
+                    "Account"
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            user.await.ok().flatten().map(|u| view! { <span class="muted email">{u.email}</span> })
+                        })}
+                    </Suspense>
+                </summary>
+                <div class="menu">
+                    <A href="/account/api-keys">"API keys"</A>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
+                            {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                        </button>
+                    </ActionForm>
+                </div>
+            </details>
+        </header>
+        <main class="page">{children()}</main>
+    }
+}
+
+/// The message for one field, shown under its input and tied to it by `aria-describedby`.
+#[component]
+pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.get().is_some()>
+            <p class="field-error" id=id.clone() role="alert">{move || message.get()}</p>
+        </Show>
+    }
+}
+
+/// How an action ended, in words: a success message, or the error's own message.
+#[component]
+pub fn Outcome(#[prop(into)] message: Signal<Option<Result<String, String>>>) -> impl IntoView {
+    view! {
+        <div class="outcome" role="status" aria-live="polite">
+            {move || match message.get() {
+                Some(Ok(text)) => view! { <p class="notice ok">{text}</p> }.into_any(),
+                Some(Err(text)) => view! { <p class="notice error">{text}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+/// `2026-11-27T07:00:01.123Z` → `2026-11-27 07:00 UTC`.
+pub fn short_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// The error of an action's last result, if it failed.
+pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}

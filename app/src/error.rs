@@ -1,0 +1,154 @@
+//! The one error type of the product, shared by the REST API, the server functions and the
+//! dashboard. Each variant maps to exactly one HTTP status and one stable `code`; the REST layer
+//! renders it as `{"error":{"code","message","fields"}}` and the dashboard shows `message` (and
+//! `fields` beside the inputs they name).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Field name (e.g. `"url"`, `"headers[1].name"`) → what is wrong with it and how to fix it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
+    }
+
+    /// Records the error of a parse, if any, and hands back the parsed value.
+    pub fn take<T>(&mut self, field: impl Into<String>, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|message| self.add(field, message)).ok()
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// `Ok(())` when nothing was recorded, else the 422 error carrying every field's message.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() { Ok(()) } else { Err(AppError::Validation(self)) }
+    }
+
+    pub fn single(field: impl Into<String>, message: impl Into<String>) -> AppError {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        AppError::Validation(errors)
+    }
+}
+
+/// Everything that can go wrong in a request, as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The body is not well-formed JSON, or not the shape the route takes. HTTP 400.
+    #[error("The request body is not valid: {0}")]
+    Malformed(String),
+    /// No session and no valid API key. HTTP 401.
+    #[error("Sign in to continue.")]
+    Unauthenticated,
+    /// Wrong email or wrong password: deliberately the same message for both. HTTP 401.
+    #[error("That email and password do not match an account. Check both and try again.")]
+    InvalidCredentials,
+    /// The thing does not exist, or belongs to another owner; the two are indistinguishable. 404.
+    #[error("Not found. It may have been deleted, or the link is wrong.")]
+    NotFound,
+    /// Sign-up with an email that already has an account. HTTP 409.
+    #[error("An account with this email already exists. Sign in instead.")]
+    EmailTaken,
+    /// Adding a webhook to an agent that already has the maximum. HTTP 409.
+    #[error("This agent already has 5 webhooks, the most allowed. Delete one to add another.")]
+    WebhookLimitReached,
+    /// Input failed validation; each field says what to change. HTTP 422.
+    #[error("Some fields need attention: {}", summary(.0))]
+    Validation(FieldErrors),
+    /// A fault on our side. HTTP 500; the detail is logged once where it happened, never sent.
+    #[error("Something went wrong on our side. Try again in a moment.")]
+    Internal,
+    /// The browser could not complete a server-function call (network, decoding).
+    #[error("Could not reach the server ({0}). Check your connection and try again.")]
+    Transport(String),
+}
+
+fn summary(fields: &FieldErrors) -> String {
+    fields.iter().map(|(_, message)| message).collect::<Vec<_>>().join(" ")
+}
+
+impl AppError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Malformed(_) => 400,
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::NotFound => 404,
+            Self::EmailTaken | Self::WebhookLimitReached => 409,
+            Self::Validation(_) => 422,
+            Self::Internal | Self::Transport(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::NotFound => "not_found",
+            Self::EmailTaken => "email_taken",
+            Self::WebhookLimitReached => "webhook_limit_reached",
+            Self::Validation(_) => "validation_failed",
+            Self::Internal | Self::Transport(_) => "internal",
+        }
+    }
+
+    pub fn fields(&self) -> Option<&FieldErrors> {
+        match self {
+            Self::Validation(fields) => Some(fields),
+            _ => None,
+        }
+    }
+
+    /// The message for one field, if this is a validation error that names it.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields().and_then(|f| f.get(name)).map(str::to_owned)
+    }
+
+    /// Logs an unexpected fault with its detail (the one place it is logged) and returns the
+    /// opaque 500.
+    #[cfg(feature = "ssr")]
+    #[track_caller]
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(%detail, %at, "internal error");
+        Self::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(err: sqlx::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // Arguments that do not decode are the caller's fault, like malformed JSON.
+            E::Args(m) | E::MissingArg(m) => Self::Malformed(m),
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The Voicy dashboard: Leptos components and the server functions beside them. With `ssr` it
+//! also holds the server-side domain, store and services (`server`) that the REST API shares.
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Redirect, Route, Router, Routes},
+    path,
+};
+use pages::{
+    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, NotFoundPage, SignInPage, SignUpPage,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this marks the page as hydrated (end-to-end tests wait
+    // for it before clicking).
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/voicy.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Voicy".to_owned() } else { format!("{page} · Voicy") }/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/agents"/> }/>
+                <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/agents/:agent_id") view=AgentOverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/settings") view=AgentSettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/account/api-keys") view=ApiKeysPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,105 @@
+//! An agent's page: a header with its name and tabs (Overview, Settings).
+
+use crate::components::Frame;
+use crate::error::AppError;
+use crate::pages::webhooks::WebhooksSection;
+use crate::views::AgentView;
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
+    use crate::server::{request_owner, services::agents};
+    let (state, owner) = request_owner().await?;
+    agents::get(&state.store, &owner, &agent_id).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Overview,
+    Settings,
+}
+
+fn agent_id() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("agent_id").unwrap_or_default())
+}
+
+/// Loads the agent and renders `body` under its header, or the not-found page (HTTP 404) when
+/// it does not exist or belongs to someone else.
+#[component]
+fn AgentFrame(tab: Tab, body: fn(String) -> AnyView) -> impl IntoView {
+    let id = agent_id();
+    let agent = Resource::new(move || id.get(), get_agent);
+    view! {
+        <Frame>
+            <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
+                {move || Suspend::new(async move {
+                    match agent.await {
+                        Ok(agent) => view! { <AgentHeader agent=agent.clone() tab/> {body(agent.id)} }.into_any(),
+                        Err(AppError::NotFound) => {
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(axum::http::StatusCode::NOT_FOUND);
+                            }
+                            view! {
+                                <Title text="Agent not found"/>
+                                <h1>"Agent not found"</h1>
+                                <p>"This agent does not exist, or it belongs to another account. "
+                                    <a href="/agents">"Back to your agents"</a></p>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Frame>
+    }
+}
+
+#[component]
+fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
+    let base = format!("/agents/{}", agent.id);
+    let current = |t: Tab| if t == tab { Some("page") } else { None };
+    view! {
+        <Title text=agent.name.clone()/>
+        <p class="crumbs"><a href="/agents">"Agents"</a> " / "</p>
+        <h1>{agent.name.clone()}</h1>
+        <nav class="tabs" aria-label="Agent">
+            <a href=base.clone() aria-current=current(Tab::Overview)>"Overview"</a>
+            <a href=format!("{base}/settings") aria-current=current(Tab::Settings)>"Settings"</a>
+        </nav>
+    }
+}
+
+#[component]
+pub fn AgentOverviewPage() -> impl IntoView {
+    view! {
+        <AgentFrame tab=Tab::Overview body=|agent_id| view! { <Overview agent_id/> }.into_any()/>
+    }
+}
+
+#[component]
+fn Overview(agent_id: String) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Overview"</h2>
+            <dl class="facts">
+                <dt>"Agent ID"</dt>
+                <dd><code>{agent_id.clone()}</code></dd>
+            </dl>
+            <p>"Configure where the data of each finished call is sent in "
+                <a href=format!("/agents/{agent_id}/settings")>"Settings → Webhooks"</a>"."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn AgentSettingsPage() -> impl IntoView {
+    view! {
+        <AgentFrame tab=Tab::Settings body=|agent_id| view! { <WebhooksSection agent_id/> }.into_any()/>
+    }
+}
+

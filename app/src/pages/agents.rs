@@ -1,0 +1,83 @@
+//! The "Agents" page: the owner's agents and a form to create one.
+
+use crate::components::{FieldError, Frame, action_error, short_time};
+use crate::error::AppError;
+use crate::views::AgentView;
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_meta::Title;
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
+    use crate::server::{request_owner, services::agents};
+    let (state, owner) = request_owner().await?;
+    agents::list(&state.store, &owner).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
+    use crate::server::{request_owner, services::agents};
+    let (state, owner) = request_owner().await?;
+    agents::create(&state.store, &owner, &name).await
+}
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let create = ServerAction::<CreateAgent>::new();
+    let agents = Resource::new(move || create.version().get(), |_| list_agents());
+    let error = action_error(create.value());
+    let pending = create.pending();
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    view! {
+        <Title text="Agents"/>
+        <Frame>
+            <h1>"Agents"</h1>
+            <section class="card" aria-labelledby="agents-title">
+                <h2 id="agents-title" class="visually-hidden">"Your agents"</h2>
+                <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
+                    {move || Suspend::new(async move {
+                        match agents.await {
+                            Ok(list) if list.is_empty() => view! {
+                                <p class="empty">"No agents yet. Create your first agent below."</p>
+                            }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="agent-list">
+                                    {list.into_iter().map(|agent| view! {
+                                        <li>
+                                            <a href=format!("/agents/{}", agent.id)>{agent.name}</a>
+                                            <span class="muted">"Created " {short_time(&agent.created_at)}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+            <section class="card" aria-labelledby="new-agent-title">
+                <h2 id="new-agent-title">"New agent"</h2>
+                <ActionForm action=create node_ref=form attr:class="inline-form">
+                    <div class="field grow">
+                        <label for="agent-name">"Agent name"</label>
+                        <input id="agent-name" name="name" maxlength="100" required aria-describedby="agent-name-error"
+                            placeholder="e.g. Front desk"/>
+                        <FieldError id="agent-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name")))/>
+                    </div>
+                    <button type="submit" class="primary" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating…" } else { "Create agent" }}
+                    </button>
+                </ActionForm>
+                {move || error.get().filter(|e| e.fields().is_none()).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
+                {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! { <p class="notice ok" role="status">"Agent created."</p> })}
+            </section>
+        </Frame>
+    }
+}

@@ -1,0 +1,107 @@
+//! API keys under the account menu: create (the key is shown once), list, revoke.
+
+use crate::components::{FieldError, Frame, Outcome, action_error, short_time};
+use crate::error::AppError;
+use crate::views::{ApiKeyView, CreatedApiKey};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use leptos_meta::Title;
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    use crate::server::{request_owner, services::api_keys};
+    let (state, owner) = request_owner().await?;
+    api_keys::list(&state.store, &owner).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
+    use crate::server::{request_owner, services::api_keys};
+    let (state, owner) = request_owner().await?;
+    api_keys::create(&state.store, &owner, &name).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    use crate::server::{request_owner, services::api_keys};
+    let (state, owner) = request_owner().await?;
+    api_keys::revoke(&state.store, &owner, &id).await
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let create_error = action_error(create.value());
+    let revoke_outcome = Signal::derive(move || {
+        revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
+    });
+    view! {
+        <Title text="API keys"/>
+        <Frame>
+            <h1>"API keys"</h1>
+            <p class="muted">"Use a key as " <code>"Authorization: Bearer <key>"</code> " with the REST API under "
+                <code>"/api/v1"</code>"."</p>
+            <section class="card" aria-labelledby="new-key-title">
+                <h2 id="new-key-title">"New API key"</h2>
+                <ActionForm action=create attr:class="inline-form">
+                    <div class="field grow">
+                        <label for="key-name">"Key name"</label>
+                        <input id="key-name" name="name" maxlength="100" required placeholder="e.g. Telephony"
+                            aria-describedby="key-name-error"/>
+                        <FieldError id="key-name-error" message=Signal::derive(move || create_error.get().and_then(|e| e.field("name")))/>
+                    </div>
+                    <button type="submit" class="primary" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create key" }}
+                    </button>
+                </ActionForm>
+                {move || match create.value().get() {
+                    Some(Ok(created)) => view! {
+                        <div class="notice ok" role="status">
+                            <p>"Key “" {created.name} "” created. Copy it now: it will not be shown again."</p>
+                            <label for="new-key">"Your new key"</label>
+                            <input id="new-key" class="mono" readonly value=created.key/>
+                        </div>
+                    }.into_any(),
+                    Some(Err(e)) if e.fields().is_none() => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </section>
+            <section class="card" aria-labelledby="keys-title">
+                <h2 id="keys-title">"Your keys"</h2>
+                <Outcome message=revoke_outcome/>
+                <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                    {move || Suspend::new(async move {
+                        match keys.await {
+                            Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="rows">
+                                    {list.into_iter().map(|key| {
+                                        let id = key.id.clone();
+                                        let label = format!("Revoke {}", key.name);
+                                        view! {
+                                            <li class="row">
+                                                <div class="grow">
+                                                    <strong>{key.name}</strong>
+                                                    <span class="muted">" · created " {short_time(&key.created_at)} " · "
+                                                        {key.last_used_at.map(|t| format!("last used {}", short_time(&t))).unwrap_or_else(|| "never used".into())}
+                                                    </span>
+                                                </div>
+                                                <button class="danger" aria-label=label disabled=move || revoke.pending().get()
+                                                    on:click=move |_| { revoke.dispatch(RevokeApiKey { id: id.clone() }); }>
+                                                    "Revoke"
+                                                </button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </Frame>
+    }
+}

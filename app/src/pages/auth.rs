@@ -1,0 +1,105 @@
+//! Sign-in and sign-up pages. Both forms work before the page hydrates (plain form posts) and
+//! after it; a failed attempt comes back with the message beside the form.
+
+use crate::components::action_error;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{auth, request_state, services::accounts};
+    let (state, session) = request_state().await?;
+    let user_id = accounts::sign_in(&state.store, &email, &password).await?;
+    auth::start_session(&session, &user_id).await?;
+    leptos_axum::redirect("/agents");
+    Ok(())
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{auth, request_state, services::accounts};
+    let (state, session) = request_state().await?;
+    let user_id = accounts::sign_up(&state.store, &email, &password).await?;
+    auth::start_session(&session, &user_id).await?;
+    leptos_axum::redirect("/agents");
+    Ok(())
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::{auth, request_state};
+    let (_, session) = request_state().await?;
+    auth::end_session(&session).await?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = action_error(action.value());
+    let pending = action.pending();
+    view! {
+        <Title text="Sign in"/>
+        <main class="auth-page">
+            <section class="card auth-card" aria-labelledby="signin-title">
+                <p class="brand">"Voicy"</p>
+                <h1 id="signin-title">"Sign in"</h1>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" type="email" name="email" autocomplete="email" required/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" type="password" name="password" autocomplete="current-password" required/>
+                    </div>
+                    {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
+                    <button type="submit" class="primary wide" disabled=move || pending.get()>
+                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+                <p class="muted">"New to Voicy? " <a href="/signup">"Create an account"</a></p>
+            </section>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = action_error(action.value());
+    let pending = action.pending();
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    let general = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
+    view! {
+        <Title text="Create an account"/>
+        <main class="auth-page">
+            <section class="card auth-card" aria-labelledby="signup-title">
+                <p class="brand">"Voicy"</p>
+                <h1 id="signup-title">"Create an account"</h1>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" type="email" name="email" autocomplete="email" required
+                            aria-describedby="email-error"/>
+                        <crate::components::FieldError id="email-error" message=field("email")/>
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" type="password" name="password" autocomplete="new-password"
+                            required minlength="10" aria-describedby="password-hint password-error"/>
+                        <p class="hint" id="password-hint">"At least 10 characters."</p>
+                        <crate::components::FieldError id="password-error" message=field("password")/>
+                    </div>
+                    {move || general().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+                    <button type="submit" class="primary wide" disabled=move || pending.get()>
+                        {move || if pending.get() { "Creating account…" } else { "Create account" }}
+                    </button>
+                </ActionForm>
+                <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+            </section>
+        </main>
+    }
+}

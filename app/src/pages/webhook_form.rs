@@ -1,0 +1,192 @@
+//! The add/edit form of a webhook. Validation happens on the server; its messages appear beside
+//! the fields they name. Editing never shows a stored secret or header value: blank keeps them.
+
+use super::webhooks::{add_webhook, update_webhook};
+use crate::components::FieldError;
+use crate::error::AppError;
+use crate::views::{HEADER_LIMIT, HeaderInput, NewWebhook, WebhookPatch, WebhookView};
+use leptos::prelude::*;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Editing {
+    New,
+    Existing(WebhookView),
+}
+
+/// One row of the header editor. `stored` rows came from the server, with their value hidden.
+#[derive(Clone, Copy)]
+struct HeaderRow {
+    key: usize,
+    name: RwSignal<String>,
+    value: RwSignal<String>,
+    stored: bool,
+}
+
+#[derive(Clone)]
+enum Request {
+    Add(String, NewWebhook),
+    Update(String, String, WebhookPatch),
+}
+
+#[component]
+pub fn WebhookForm(
+    agent_id: String,
+    editing: Editing,
+    on_done: Callback<String>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let existing = match &editing {
+        Editing::Existing(w) => Some(w.clone()),
+        Editing::New => None,
+    };
+    let prefix = existing.as_ref().map_or_else(|| "new".to_owned(), |w| w.id.clone());
+    let has_secret = existing.as_ref().is_some_and(|w| w.has_secret);
+    let name = RwSignal::new(existing.as_ref().map(|w| w.name.clone()).unwrap_or_default());
+    let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
+    let secret = RwSignal::new(String::new());
+    let clear_secret = RwSignal::new(false);
+    let next_key = StoredValue::new(0usize);
+    let new_row = move |name: String, stored: bool| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        HeaderRow { key, name: RwSignal::new(name), value: RwSignal::new(String::new()), stored }
+    };
+    let rows = RwSignal::new(
+        existing.as_ref().map(|w| w.headers.iter().map(|h| new_row(h.name.clone(), true)).collect()).unwrap_or_else(Vec::new),
+    );
+
+    let save = Action::new(move |request: &Request| {
+        let request = request.clone();
+        async move {
+            match request {
+                Request::Add(agent_id, input) => add_webhook(agent_id, input).await,
+                Request::Update(agent_id, webhook_id, patch) => update_webhook(agent_id, webhook_id, patch).await,
+            }
+        }
+    });
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let field = move |f: String| Signal::derive(move || error.get().and_then(|e: AppError| e.field(&f)));
+    let is_new = existing.is_none();
+    Effect::new(move || {
+        if let Some(Ok(saved)) = save.value().get() {
+            let verb = if is_new { "added" } else { "saved" };
+            on_done.run(format!("Webhook “{}” {verb}. Deploy to use it on phone calls; test calls use it now.", saved.name));
+        }
+    });
+
+    let webhook_id = existing.as_ref().map(|w| w.id.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let headers: Vec<HeaderInput> = rows
+            .get_untracked()
+            .iter()
+            .map(|r| HeaderInput { name: r.name.get_untracked(), value: Some(r.value.get_untracked()) })
+            .collect();
+        let secret_value = secret.get_untracked();
+        let request = match &webhook_id {
+            None => Request::Add(agent_id.clone(), NewWebhook {
+                name: name.get_untracked(),
+                url: url.get_untracked(),
+                secret: Some(secret_value),
+                headers,
+            }),
+            Some(id) => Request::Update(agent_id.clone(), id.clone(), WebhookPatch {
+                name: Some(name.get_untracked()),
+                url: Some(url.get_untracked()),
+                secret: Some(secret_value),
+                clear_secret: clear_secret.get_untracked(),
+                headers: Some(headers),
+            }),
+        };
+        save.dispatch(request);
+    };
+
+    let indexed_rows = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
+    let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
+    let (name_id, url_id, secret_id) = (id("name"), id("url"), id("secret"));
+    let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
+    view! {
+        <form class="webhook-form" on:submit=submit novalidate
+            aria-label=if is_new { "Add webhook".to_owned() } else { format!("Edit {}", name.get_untracked()) }>
+            <h3>{if is_new { "Add webhook" } else { "Edit webhook" }}</h3>
+            <div class="field">
+                <label for=name_id.clone()>"Name"</label>
+                <input id=name_id.clone() required maxlength="100" placeholder="e.g. CRM" autocomplete="off"
+                    bind:value=name aria-describedby=format!("{name_id}-error")/>
+                <FieldError id=format!("{name_id}-error") message=field("name".into())/>
+            </div>
+            <div class="field">
+                <label for=url_id.clone()>"URL"</label>
+                <input id=url_id.clone() type="url" required placeholder="https://example.com/hooks/voicy"
+                    autocomplete="off" bind:value=url aria-describedby=format!("{url_id}-error")/>
+                <FieldError id=format!("{url_id}-error") message=field("url".into())/>
+            </div>
+            <div class="field">
+                <label for=secret_id.clone()>{if has_secret { "Signing Secret (a secret is set)" } else { "Signing Secret" }}</label>
+                <input id=secret_id.clone() type="password" autocomplete="new-password" maxlength="256"
+                    bind:value=secret disabled=move || clear_secret.get()
+                    placeholder=if has_secret { "Leave blank to keep the existing secret" } else { "Optional" }
+                    aria-describedby=format!("{secret_id}-hint {secret_id}-error")/>
+                <p class="hint" id=format!("{secret_id}-hint")>
+                    {if has_secret {
+                        "Leave the secret field blank to keep the existing secret, or type a new one to replace it."
+                    } else {
+                        "Optional. With a secret, each request carries x-voicy-signature: the HMAC-SHA256 of the raw body."
+                    }}
+                </p>
+                {has_secret.then(|| view! {
+                    <label class="check">
+                        <input type="checkbox" bind:checked=clear_secret/>
+                        "Remove the secret (requests will no longer be signed)"
+                    </label>
+                })}
+                <FieldError id=format!("{secret_id}-error") message=field("secret".into())/>
+            </div>
+            <fieldset class="headers">
+                <legend>"Custom Headers"</legend>
+                <p class="hint">
+                    "Added to every request, before Voicy's own headers. Values are stored server-side and never shown again. "
+                    {(!is_new).then_some("When editing, leave all value fields blank to preserve the existing headers.")}
+                </p>
+                <FieldError id=id("headers-error") message=field("headers".into())/>
+                <For each=indexed_rows key=|(i, row)| (row.key, *i) let:((index, row))>
+                    <div class="header-row">
+                        <div class="field">
+                            <input aria-label=format!("Header {} name", index + 1) placeholder="Authorization"
+                                autocomplete="off" bind:value=row.name/>
+                            <FieldError id=format!("wh-h{}-name-error", row.key) message=field(format!("headers[{index}].name"))/>
+                        </div>
+                        <div class="field">
+                            <input aria-label=format!("Header {} value", index + 1) autocomplete="off"
+                                placeholder=if row.stored { "Stored — leave blank to keep" } else { "Value" }
+                                bind:value=row.value/>
+                            <FieldError id=format!("wh-h{}-value-error", row.key) message=field(format!("headers[{index}].value"))/>
+                        </div>
+                        <button type="button" class="icon" aria-label=format!("Remove header {}", index + 1) title="Remove header"
+                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>
+                            "×"
+                        </button>
+                    </div>
+                </For>
+                <button type="button" class="secondary" disabled=move || rows.with(|r| r.len() >= HEADER_LIMIT)
+                    on:click=move |_| { let row = new_row(String::new(), false); rows.update(|rs| rs.push(row)); }>
+                    {move || if rows.with(|r| r.len() >= HEADER_LIMIT) { "10 headers: the most allowed" } else { "Add header" }}
+                </button>
+            </fieldset>
+            {move || general_error().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+            {move || error.get().filter(|e| e.fields().is_some()).map(|_| view! {
+                <p class="notice error" role="alert">"Nothing was saved: fix the fields marked above and try again."</p>
+            })}
+            <div class="form-actions">
+                <button type="submit" class="primary" disabled=move || save.pending().get()>
+                    {move || match (save.pending().get(), is_new) {
+                        (true, _) => "Saving…",
+                        (false, true) => "Add",
+                        (false, false) => "Save",
+                    }}
+                </button>
+                <button type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,284 @@
+//! Settings → Webhooks: the list with its "N/5" badge, add (+), edit (pencil), delete (trash),
+//! and the draft/deployed status with its Deploy button.
+
+use crate::components::{Outcome, short_time};
+use crate::error::AppError;
+use crate::pages::webhook_form::{Editing, WebhookForm};
+use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn get_webhook_settings(agent_id: String) -> Result<WebhookSettings, AppError> {
+    use crate::server::{request_owner, services::webhooks};
+    let (state, owner) = request_owner().await?;
+    webhooks::settings(&state, &owner, &agent_id).await
+}
+
+#[leptos::server(prefix = "/rpc", input = Json)]
+pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookView, AppError> {
+    use crate::server::{request_owner, services::webhooks};
+    let (state, owner) = request_owner().await?;
+    webhooks::add(&state, &owner, &agent_id, &input).await
+}
+
+#[leptos::server(prefix = "/rpc", input = Json)]
+pub async fn update_webhook(agent_id: String, webhook_id: String, patch: WebhookPatch) -> Result<WebhookView, AppError> {
+    use crate::server::{request_owner, services::webhooks};
+    let (state, owner) = request_owner().await?;
+    webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), AppError> {
+    use crate::server::{request_owner, services::webhooks};
+    let (state, owner) = request_owner().await?;
+    webhooks::delete(&state, &owner, &agent_id, &webhook_id).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
+    use crate::server::{request_owner, services::webhooks};
+    let (state, owner) = request_owner().await?;
+    webhooks::deploy(&state, &owner, &agent_id).await
+}
+
+/// Shared by the pieces of the section: what to reload and where to say how things ended.
+#[derive(Clone, Copy)]
+struct Section {
+    agent_id: StoredValue<String>,
+    refresh: RwSignal<u32>,
+    outcome: RwSignal<Option<Result<String, String>>>,
+    editing: RwSignal<Option<Editing>>,
+}
+
+impl Section {
+    fn done(&self, message: String) {
+        self.editing.set(None);
+        self.outcome.set(Some(Ok(message)));
+        self.refresh.update(|n| *n += 1);
+    }
+}
+
+#[component]
+pub fn WebhooksSection(agent_id: String) -> impl IntoView {
+    let section = Section {
+        agent_id: StoredValue::new(agent_id),
+        refresh: RwSignal::new(0),
+        outcome: RwSignal::new(None),
+        editing: RwSignal::new(None),
+    };
+    let expanded = RwSignal::new(false);
+    let settings = Resource::new(
+        move || (section.agent_id.get_value(), section.refresh.get()),
+        |(agent_id, _)| get_webhook_settings(agent_id),
+    );
+    view! {
+        <section class="card webhooks" aria-labelledby="webhooks-heading">
+            <Transition fallback=|| view! { <p class="muted">"Loading webhooks…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(settings) => view! { <SectionBody settings section expanded/> }.into_any(),
+                        Err(e) => view! {
+                            <h2 id="webhooks-heading">"Webhooks"</h2>
+                            <p class="notice error">{e.to_string()} " Reload the page to try again."</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SectionBody(settings: WebhookSettings, section: Section, expanded: RwSignal<bool>) -> impl IntoView {
+    let webhooks = settings.config.draft.webhooks.clone();
+    let count = webhooks.len();
+    let full = count >= WEBHOOK_LIMIT;
+    view! {
+        <h2 id="webhooks-heading" class="section-heading">
+            <button type="button" class="disclosure" aria-expanded=move || expanded.get().to_string()
+                aria-controls="webhooks-body" on:click=move |_| expanded.update(|e| *e = !*e)>
+                <span class="chevron" aria-hidden="true"></span>
+                "Webhooks"
+                <span class="badge" class:full=full>{format!("{count}/{WEBHOOK_LIMIT}")}</span>
+            </button>
+        </h2>
+        <div id="webhooks-body" class="section-body" hidden=move || !expanded.get()>
+            <p class="muted">"When a call ends, Voicy POSTs the full call data to every webhook below, all in parallel."</p>
+            <DeployBar settings=settings.clone() section/>
+            <Outcome message=section.outcome/>
+            {if webhooks.is_empty() {
+                view! { <p class="empty">"No webhooks yet. Add one with the + button."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="webhook-list">
+                        {webhooks.into_iter().map(|webhook| view! { <WebhookRow webhook section/> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <AddControl full section/>
+            <History history=settings.history/>
+        </div>
+    }
+}
+
+#[component]
+fn AddControl(full: bool, section: Section) -> impl IntoView {
+    let adding = move || matches!(section.editing.get(), Some(Editing::New));
+    view! {
+        <Show when=adding fallback=move || view! {
+            <div class="add-row">
+                <button type="button" class="add" aria-label="Add webhook" disabled=full
+                    aria-describedby=full.then_some("limit-note")
+                    on:click=move |_| { section.outcome.set(None); section.editing.set(Some(Editing::New)); }>
+                    <span aria-hidden="true">"+"</span>
+                </button>
+                {if full {
+                    view! { <p id="limit-note" class="muted">"Limit reached: 5 of 5 webhooks. Delete one to add another."</p> }.into_any()
+                } else {
+                    view! { <p class="muted">"Add webhook"</p> }.into_any()
+                }}
+            </div>
+        }>
+            <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::New
+                on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.editing.set(None))/>
+        </Show>
+    }
+}
+
+#[component]
+fn WebhookRow(webhook: WebhookView, section: Section) -> impl IntoView {
+    let id = webhook.id.clone();
+    let is_editing = {
+        let id = id.clone();
+        move || matches!(section.editing.get(), Some(Editing::Existing(ref w)) if w.id == id)
+    };
+    let confirming = RwSignal::new(false);
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let name = webhook.name.clone();
+    Effect::new({
+        let name = name.clone();
+        move || match delete.value().get() {
+            Some(Ok(())) => section.done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
+            Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+            None => {}
+        }
+    });
+    let stored = StoredValue::new(webhook.clone());
+    view! {
+        <li class="webhook">
+            <Show when=is_editing.clone() fallback=move || {
+                let w = stored.get_value();
+                let (edit_label, delete_label) = (format!("Edit {}", w.name), format!("Delete {}", w.name));
+                let delete_id = w.id.clone();
+                view! {
+                    <div class="webhook-summary">
+                        <div class="grow">
+                            <strong class="webhook-name">{w.name.clone()}</strong>
+                            <code class="url">{w.url.clone()}</code>
+                            <p class="meta">
+                                {if w.has_secret {
+                                    view! { <span class="pill ok">"Secret set"</span> }.into_any()
+                                } else {
+                                    view! { <span class="pill">"No secret"</span> }.into_any()
+                                }}
+                                {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
+                            </p>
+                        </div>
+                        <div class="actions">
+                            <button type="button" class="icon" aria-label=edit_label title="Edit"
+                                on:click=move |_| { section.outcome.set(None); section.editing.set(Some(Editing::Existing(stored.get_value()))); }>
+                                <PencilIcon/>
+                            </button>
+                            <button type="button" class="icon danger" aria-label=delete_label title="Delete"
+                                on:click=move |_| confirming.set(true)>
+                                <TrashIcon/>
+                            </button>
+                        </div>
+                    </div>
+                    <Show when=move || confirming.get()>
+                        <div class="confirm" role="group" aria-label="Confirm delete">
+                            <p>"Delete “" {stored.get_value().name} "”? It is removed from the draft at once."</p>
+                            <button type="button" class="danger" disabled=move || delete.pending().get()
+                                on:click={
+                                    let delete_id = delete_id.clone();
+                                    move |_| { delete.dispatch(DeleteWebhook { agent_id: section.agent_id.get_value(), webhook_id: delete_id.clone() }); }
+                                }>
+                                {move || if delete.pending().get() { "Deleting…" } else { "Delete webhook" }}
+                            </button>
+                            <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        </div>
+                    </Show>
+                }
+            }>
+                <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::Existing(stored.get_value())
+                    on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.editing.set(None))/>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
+    let deploy = ServerAction::<DeployAgent>::new();
+    Effect::new(move || match deploy.value().get() {
+        Some(Ok(d)) => section.done(format!("Deployed version {}. Phone calls now use it.", d.version)),
+        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        None => {}
+    });
+    let changed = settings.config.has_undeployed_changes;
+    let status = match &settings.config.deployed {
+        Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
+        None => "Not deployed yet".to_owned(),
+    };
+    view! {
+        <div class="deploy-bar" class:changed=changed>
+            <div class="grow">
+                <p class="deploy-status">
+                    <strong>{status}</strong>
+                    {changed.then(|| view! { <span class="pill warn">"Undeployed changes"</span> })}
+                </p>
+                <p class="hint">"Changes take effect immediately for web (test) calls, but phone calls use the deployed version."</p>
+            </div>
+            <button type="button" class="primary" disabled=move || !changed || deploy.pending().get()
+                on:click=move |_| { deploy.dispatch(DeployAgent { agent_id: section.agent_id.get_value() }); }>
+                {move || if deploy.pending().get() { "Deploying…" } else { "Deploy" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn History(history: Vec<DeploymentView>) -> impl IntoView {
+    (!history.is_empty()).then(|| {
+        view! {
+            <div class="history">
+                <h3>"Deploy history"</h3>
+                <ol class="history-list">
+                    {history.into_iter().take(10).map(|d| view! {
+                        <li><span class="mono">"v" {d.version}</span> " · " {short_time(&d.deployed_at)}</li>
+                    }).collect_view()}
+                </ol>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn PencilIcon() -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+            <path fill="currentColor" d="M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zm17.7-10.2a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z"/>
+        </svg>
+    }
+}
+
+#[component]
+fn TrashIcon() -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+            <path fill="currentColor" d="M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z"/>
+        </svg>
+    }
+}

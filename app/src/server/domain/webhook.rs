@@ -1,0 +1,139 @@
+//! The URL and the signing secret of a webhook.
+
+use std::fmt;
+use url::Url;
+
+const MAX_URL_LEN: usize = 2048;
+const MAX_SECRET_CHARS: usize = 256;
+
+
+/// "The HTTPS endpoint that will receive POST requests": absolute, `https`, with a host.
+/// Plain `http` only where the operator allows insecure webhooks (local development, tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(Url);
+
+impl WebhookUrl {
+    pub fn parse(raw: &str, allow_insecure: bool) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("Enter the URL that should receive the webhook.".into());
+        }
+        if raw.len() > MAX_URL_LEN {
+            return Err(format!("Use at most {MAX_URL_LEN} characters for the URL."));
+        }
+        let url = Url::parse(raw)
+            .map_err(|_| "Enter a full URL that starts with https://, e.g. https://example.com/hooks/voicy.".to_owned())?;
+        match url.scheme() {
+            "https" => {}
+            "http" if allow_insecure => {}
+            "http" => return Err("Use an https:// URL: webhooks are only sent over HTTPS.".into()),
+            _ => return Err("Use an https:// URL.".into()),
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("The URL needs a host name, e.g. https://example.com/hooks.".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("Remove the user name and password from the URL; send credentials in a custom header instead.".into());
+        }
+        Ok(Self(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// "A secret string for HMAC-SHA256 signature verification": 1–256 characters, no control
+/// characters. Never `Debug`-printed, never serialized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSecret(String);
+
+impl SigningSecret {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.trim().is_empty() {
+            return Err("Enter a secret, or leave the field blank.".into());
+        }
+        if raw.chars().count() > MAX_SECRET_CHARS {
+            return Err(format!("Use at most {MAX_SECRET_CHARS} characters for the signing secret."));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("The signing secret cannot contain line breaks or control characters.".into());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A secret read back from our own store, which only ever holds parsed secrets.
+    pub(crate) fn from_trusted(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningSecret([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_urls_are_accepted() {
+        let url = WebhookUrl::parse(" https://crm.example.com/hooks?x=1 ", false).unwrap();
+        assert_eq!(url.as_str(), "https://crm.example.com/hooks?x=1");
+    }
+
+    #[test]
+    fn plain_http_is_rejected_unless_allowed() {
+        assert!(WebhookUrl::parse("http://example.com/h", false).is_err());
+        assert!(WebhookUrl::parse("http://127.0.0.1:8080/h", true).is_ok());
+    }
+
+    #[test]
+    fn relative_hostless_and_other_scheme_urls_are_rejected() {
+        for bad in ["", "/hooks", "example.com/hooks", "https://", "ftp://example.com/", "https:///path", "mailto:a@b.c"] {
+            assert!(WebhookUrl::parse(bad, true).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_with_credentials_are_rejected() {
+        assert!(WebhookUrl::parse("https://user:pw@example.com/", false).is_err());
+    }
+
+    #[test]
+    fn a_url_of_2048_characters_is_accepted_and_2049_is_not() {
+        let base = "https://example.com/";
+        let at_limit = format!("{base}{}", "a".repeat(2048 - base.len()));
+        assert!(WebhookUrl::parse(&at_limit, false).is_ok());
+        assert!(WebhookUrl::parse(&format!("{at_limit}a"), false).is_err());
+    }
+
+    #[test]
+    fn a_secret_of_256_characters_is_accepted_and_257_is_not() {
+        assert!(SigningSecret::parse(&"s".repeat(256)).is_ok());
+        assert!(SigningSecret::parse(&"s".repeat(257)).is_err());
+        assert!(SigningSecret::parse("   ").is_err());
+        assert!(SigningSecret::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn a_secret_is_redacted_in_debug() {
+        let s = SigningSecret::parse("whsec_hunter2").unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}
+
+/// A complete, valid webhook as it is stored: what Add creates and an edit produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSpec {
+    pub name: super::WebhookName,
+    pub url: WebhookUrl,
+    pub secret: Option<SigningSecret>,
+    pub headers: Vec<super::CustomHeader>,
+}

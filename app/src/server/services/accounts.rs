@@ -1,0 +1,59 @@
+//! Sign-up and sign-in. Passwords are hashed with argon2id off the async threads.
+
+use crate::error::{AppError, FieldErrors};
+use crate::server::domain::{Email, Password};
+use crate::server::store::Store;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use std::sync::LazyLock;
+
+/// A hash of a password nobody knows, verified against when the email has no account, so a
+/// wrong email costs the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash(&uuid::Uuid::new_v4().to_string()));
+
+fn hash(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default params").to_string()
+}
+
+fn verify(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work).await.map_err(AppError::internal)
+}
+
+/// Creates an account and returns its user id.
+pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<String, AppError> {
+    let mut errors = FieldErrors::new();
+    let email = errors.take("email", Email::parse(email));
+    let password = errors.take("password", Password::parse(password));
+    errors.into_result()?;
+    let (email, password) = (email.expect("checked"), password.expect("checked"));
+    let phc = blocking(move || hash(password.expose())).await?;
+    store.insert_user(&email, &phc).await
+}
+
+/// The user id for these credentials, or `InvalidCredentials` whichever of the two is wrong.
+pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<String, AppError> {
+    let account = match Email::parse(email) {
+        Ok(email) => store.credentials(&email).await?,
+        Err(_) => None,
+    };
+    let password = password.to_owned();
+    let (user_id, phc) = match account {
+        Some((id, phc)) => (Some(id), phc),
+        None => (None, DUMMY_HASH.clone()),
+    };
+    let matches = blocking(move || verify(&password, &phc)).await?;
+    match user_id {
+        Some(id) if matches => Ok(id),
+        _ => Err(AppError::InvalidCredentials),
+    }
+}
+
+/// Warms the dummy hash at start-up so the first failed sign-in is not slower than the rest.
+pub fn prepare() {
+    LazyLock::force(&DUMMY_HASH);
+}

@@ -1,0 +1,7 @@
+//! The one service layer: the dashboard's server functions and the REST handlers are thin
+//! wrappers around these functions, so both answer every request the same way.
+
+pub mod accounts;
+pub mod agents;
+pub mod api_keys;
+pub mod webhooks;

@@ -1,0 +1,153 @@
+//! The Webhooks section of an agent's Settings: add, edit, delete, deploy, and what is shown.
+//! Every function first proves the agent belongs to the owner; validation comes after that.
+
+use crate::error::{AppError, FieldErrors};
+use crate::server::auth::OwnerId;
+use crate::server::domain::{CustomHeader, HeaderName, HeaderValue, SigningSecret, WebhookName, WebhookSpec, WebhookUrl};
+use crate::server::store::{OwnedAgent, WebhookRow};
+use crate::server::AppState;
+use crate::views::{
+    ConfigView, DeployedConfigView, DeploymentView, DraftConfigView, HEADER_LIMIT, HeaderInput, NewWebhook,
+    WEBHOOK_LIMIT, WebhookList, WebhookPatch, WebhookSettings, WebhookView,
+};
+
+fn is_blank(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+/// Parses a header list. A blank value keeps the stored value of the header with that name
+/// (names compare ignoring case); a blank value for a name not stored is an error.
+fn parse_headers(inputs: &[HeaderInput], stored: &[CustomHeader], errors: &mut FieldErrors) -> Vec<CustomHeader> {
+    if inputs.len() > HEADER_LIMIT {
+        errors.add("headers", format!("Use at most {HEADER_LIMIT} custom headers; remove {}.", inputs.len() - HEADER_LIMIT));
+    }
+    let mut headers: Vec<CustomHeader> = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let Some(name) = errors.take(format!("headers[{i}].name"), HeaderName::parse(&input.name)) else { continue };
+        if headers.iter().any(|h| name.same_as(h.name.as_str())) {
+            errors.add(format!("headers[{i}].name"), format!("{} is already in the list; each header may appear once.", name.as_str()));
+            continue;
+        }
+        let value = if is_blank(&input.value) {
+            match stored.iter().find(|h| name.same_as(h.name.as_str())) {
+                Some(kept) => Some(kept.value.clone()),
+                None => {
+                    errors.add(format!("headers[{i}].value"), "Enter a value for this new header.");
+                    None
+                }
+            }
+        } else {
+            errors.take(format!("headers[{i}].value"), HeaderValue::parse(input.value.as_deref().unwrap_or_default()))
+        };
+        if let Some(value) = value {
+            headers.push(CustomHeader { name, value });
+        }
+    }
+    headers
+}
+
+fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.take("name", WebhookName::parse(&input.name));
+    let url = errors.take("url", WebhookUrl::parse(&input.url, state.policy.allow_insecure));
+    let secret = match &input.secret {
+        Some(raw) if !raw.is_empty() => errors.take("secret", SigningSecret::parse(raw)),
+        _ => None,
+    };
+    let headers = parse_headers(&input.headers, &[], &mut errors);
+    errors.into_result()?;
+    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers })
+}
+
+/// Applies a PATCH to the stored webhook: absent fields, a blank secret and blank header values
+/// keep what is stored.
+fn apply_patch(patch: &WebhookPatch, current: &WebhookRow, state: &AppState) -> Result<WebhookSpec, AppError> {
+    let mut errors = FieldErrors::new();
+    let name = errors.take("name", WebhookName::parse(patch.name.as_deref().unwrap_or(&current.name)));
+    let url = errors.take("url", WebhookUrl::parse(patch.url.as_deref().unwrap_or(&current.url), state.policy.allow_insecure));
+    let secret = match (&patch.secret, patch.clear_secret) {
+        (new, true) if !is_blank(new) => {
+            errors.add("secret", "Either type a new secret or remove the secret, not both.");
+            None
+        }
+        (_, true) => None,
+        (new, false) if is_blank(new) => current.secret.clone(),
+        (new, false) => errors.take("secret", SigningSecret::parse(new.as_deref().unwrap_or_default())),
+    };
+    let headers = match &patch.headers {
+        None => current.headers.clone(),
+        Some(inputs) => parse_headers(inputs, &current.headers, &mut errors),
+    };
+    errors.into_result()?;
+    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers })
+}
+
+async fn agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
+    state.store.agent_for_owner(owner, agent_id).await
+}
+
+fn views(rows: &[WebhookRow]) -> Vec<WebhookView> {
+    rows.iter().map(WebhookRow::view).collect()
+}
+
+pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookList, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    Ok(WebhookList { limit: WEBHOOK_LIMIT, webhooks: views(&state.store.draft_webhooks(&agent).await?) })
+}
+
+pub async fn add(state: &AppState, owner: &OwnerId, agent_id: &str, input: &NewWebhook) -> Result<WebhookView, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    let spec = parse_new(input, state)?;
+    Ok(state.store.insert_webhook(&agent, &spec).await?.view())
+}
+
+pub async fn update(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    webhook_id: &str,
+    patch: &WebhookPatch,
+) -> Result<WebhookView, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    let row = state.store.update_webhook(&agent, webhook_id, |current| apply_patch(patch, current, state)).await?;
+    Ok(row.view())
+}
+
+pub async fn delete(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_id: &str) -> Result<(), AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    state.store.delete_webhook(&agent, webhook_id).await
+}
+
+pub async fn deploy(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<DeploymentView, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    let row = state.store.deploy(&agent).await?;
+    tracing::info!(agent_id, version = row.version, "agent deployed");
+    Ok(DeploymentView { version: row.version, deployed_at: row.deployed_at })
+}
+
+pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigView, AppError> {
+    Ok(settings(state, owner, agent_id).await?.config)
+}
+
+/// The draft, the deployed version, whether they differ, and the deploy history.
+pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    let draft = views(&state.store.draft_webhooks(&agent).await?);
+    let deployments = state.store.deployments(&agent).await?;
+    let deployed = match deployments.first() {
+        Some(latest) => Some(DeployedConfigView {
+            version: latest.version,
+            deployed_at: latest.deployed_at.clone(),
+            webhooks: views(&state.store.deployed_webhooks(&agent, latest.version).await?),
+        }),
+        None => None,
+    };
+    let has_undeployed_changes = match deployments.first() {
+        Some(latest) => latest.draft_revision != agent.draft_revision(),
+        None => agent.draft_revision() > 0,
+    };
+    Ok(WebhookSettings {
+        config: ConfigView { draft: DraftConfigView { webhooks: draft }, deployed, has_undeployed_changes },
+        history: deployments.into_iter().map(|d| DeploymentView { version: d.version, deployed_at: d.deployed_at }).collect(),
+    })
+}

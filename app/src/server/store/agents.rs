@@ -1,0 +1,65 @@
+use super::{Store, new_id, now};
+use crate::error::AppError;
+use crate::server::auth::OwnerId;
+use crate::server::domain::AgentName;
+use crate::views::AgentView;
+
+/// An agent fetched for its owner. Only `Store::agent_for_owner` makes one, so any function
+/// that takes an `&OwnedAgent` works on an agent the caller is proven to own.
+#[derive(Debug, Clone)]
+pub struct OwnedAgent {
+    id: String,
+    name: String,
+    draft_revision: i64,
+    created_at: String,
+}
+
+impl OwnedAgent {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn draft_revision(&self) -> i64 {
+        self.draft_revision
+    }
+
+    pub fn view(&self) -> AgentView {
+        AgentView { id: self.id.clone(), name: self.name.clone(), created_at: self.created_at.clone() }
+    }
+}
+
+impl Store {
+    pub async fn insert_agent(&self, owner: &OwnerId, name: &AgentName) -> Result<AgentView, AppError> {
+        let view = AgentView { id: new_id(), name: name.as_str().to_owned(), created_at: now() };
+        sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&view.id)
+            .bind(owner.as_str())
+            .bind(&view.name)
+            .bind(&view.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(view)
+    }
+
+    pub async fn agents(&self, owner: &OwnerId) -> Result<Vec<AgentView>, AppError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, name, created_at FROM agents WHERE owner_id = ? ORDER BY created_at DESC, rowid DESC")
+                .bind(owner.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, name, created_at)| AgentView { id, name, created_at }).collect())
+    }
+
+    /// The agent, if it exists and belongs to `owner`; `NotFound` otherwise (the same answer for
+    /// both, so nobody learns which ids exist).
+    pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
+        let row: Option<(String, String, i64, String)> =
+            sqlx::query_as("SELECT id, name, draft_revision, created_at FROM agents WHERE id = ? AND owner_id = ?")
+                .bind(agent_id)
+                .bind(owner.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (id, name, draft_revision, created_at) = row.ok_or(AppError::NotFound)?;
+        Ok(OwnedAgent { id, name, draft_revision, created_at })
+    }
+}

@@ -1,0 +1,54 @@
+use super::{Store, new_id, now};
+use crate::error::AppError;
+use crate::server::auth::OwnerId;
+use crate::views::ApiKeyView;
+
+type ApiKeyTuple = (String, String, String, Option<String>);
+
+fn view((id, name, created_at, last_used_at): ApiKeyTuple) -> ApiKeyView {
+    ApiKeyView { id, name, created_at, last_used_at }
+}
+
+impl Store {
+    pub async fn insert_api_key(&self, owner: &OwnerId, name: &str, key_hash: &str) -> Result<ApiKeyView, AppError> {
+        let view = ApiKeyView { id: new_id(), name: name.to_owned(), created_at: now(), last_used_at: None };
+        sqlx::query("INSERT INTO api_keys (id, owner_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&view.id)
+            .bind(owner.as_str())
+            .bind(&view.name)
+            .bind(key_hash)
+            .bind(&view.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(view)
+    }
+
+    pub async fn api_keys(&self, owner: &OwnerId) -> Result<Vec<ApiKeyView>, AppError> {
+        let rows: Vec<ApiKeyTuple> = sqlx::query_as(
+            "SELECT id, name, created_at, last_used_at FROM api_keys WHERE owner_id = ? ORDER BY created_at, rowid",
+        )
+        .bind(owner.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(view).collect())
+    }
+
+    /// Whether a key of this owner's was deleted.
+    pub async fn delete_api_key(&self, owner: &OwnerId, id: &str) -> Result<bool, AppError> {
+        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
+            .bind(id)
+            .bind(owner.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The owner of the key with this hash, marking the key as used now.
+    pub async fn use_api_key(&self, key_hash: &str) -> Result<Option<String>, AppError> {
+        Ok(sqlx::query_scalar("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? RETURNING owner_id")
+            .bind(now())
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

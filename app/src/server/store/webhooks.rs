@@ -1,0 +1,258 @@
+//! The draft webhooks of an agent and its deployed versions.
+
+use super::{OwnedAgent, Store, new_id, now};
+use crate::error::AppError;
+use crate::server::domain::{CustomHeader, SigningSecret, WebhookSpec};
+use crate::views::{HeaderNameView, WEBHOOK_LIMIT, WebhookView};
+use serde::{Deserialize, Serialize};
+use sqlx::{Sqlite, Transaction};
+
+/// A webhook as stored, secret and header values included. It stays on the server: what leaves
+/// is `view()`, which has neither.
+#[derive(Debug, Clone)]
+pub struct WebhookRow {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub secret: Option<SigningSecret>,
+    pub headers: Vec<CustomHeader>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl WebhookRow {
+    pub fn view(&self) -> WebhookView {
+        WebhookView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            has_secret: self.secret.is_some(),
+            headers: self.headers.iter().map(|h| HeaderNameView { name: h.name.as_str().to_owned() }).collect(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRow {
+    pub version: i64,
+    pub draft_revision: i64,
+    pub deployed_at: String,
+}
+
+/// The storage encoding of one header inside the `headers` JSON column. Private to the store:
+/// it is the only place a header value is ever serialized.
+#[derive(Serialize, Deserialize)]
+struct StoredHeader {
+    name: String,
+    value: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RawWebhook {
+    id: String,
+    name: String,
+    url: String,
+    secret: Option<String>,
+    headers: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl TryFrom<RawWebhook> for WebhookRow {
+    type Error = AppError;
+
+    fn try_from(raw: RawWebhook) -> Result<Self, AppError> {
+        let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers).map_err(AppError::internal)?;
+        Ok(Self {
+            id: raw.id,
+            name: raw.name,
+            url: raw.url,
+            secret: raw.secret.map(SigningSecret::from_trusted),
+            headers: headers.into_iter().map(|h| CustomHeader::from_trusted(h.name, h.value)).collect(),
+            created_at: raw.created_at,
+            updated_at: raw.updated_at,
+        })
+    }
+}
+
+fn encode_headers(headers: &[CustomHeader]) -> String {
+    let stored: Vec<StoredHeader> = headers
+        .iter()
+        .map(|h| StoredHeader { name: h.name.as_str().to_owned(), value: h.value.expose().to_owned() })
+        .collect();
+    serde_json::to_string(&stored).expect("a list of string pairs always serializes")
+}
+
+fn decode_all(rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
+    rows.into_iter().map(WebhookRow::try_from).collect()
+}
+
+const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, created_at, updated_at";
+
+/// Marks the draft as changed. Being a write, it is also the first statement of every draft
+/// transaction: SQLite then holds the write lock for the rest of it, so a count read after it
+/// cannot be stale (this is what makes the 5-webhook limit hold under concurrent adds).
+async fn touch_draft(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent) -> Result<(), AppError> {
+    sqlx::query("UPDATE agents SET draft_revision = draft_revision + 1 WHERE id = ?")
+        .bind(agent.id())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn fetch_webhook(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent, id: &str) -> Result<WebhookRow, AppError> {
+    let raw: Option<RawWebhook> =
+        sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ? AND agent_id = ?"))
+            .bind(id)
+            .bind(agent.id())
+            .fetch_optional(&mut **tx)
+            .await?;
+    raw.ok_or(AppError::NotFound)?.try_into()
+}
+
+impl Store {
+    /// The draft's webhooks, oldest first.
+    pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<WebhookRow>, AppError> {
+        let rows = sqlx::query_as(&format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = ? ORDER BY created_at, rowid"
+        ))
+        .bind(agent.id())
+        .fetch_all(&self.pool)
+        .await?;
+        decode_all(rows)
+    }
+
+    /// Adds a webhook to the draft, unless the agent already has `WEBHOOK_LIMIT`.
+    pub async fn insert_webhook(&self, agent: &OwnedAgent, spec: &WebhookSpec) -> Result<WebhookRow, AppError> {
+        let mut tx = self.pool.begin().await?;
+        touch_draft(&mut tx, agent).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE agent_id = ?")
+            .bind(agent.id())
+            .fetch_one(&mut *tx)
+            .await?;
+        if count >= WEBHOOK_LIMIT as i64 {
+            return Err(AppError::WebhookLimitReached);
+        }
+        let at = now();
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(agent.id())
+        .bind(spec.name.as_str())
+        .bind(spec.url.as_str())
+        .bind(spec.secret.as_ref().map(SigningSecret::expose))
+        .bind(encode_headers(&spec.headers))
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let row = fetch_webhook(&mut tx, agent, &id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Replaces a draft webhook with what `edit` makes of the stored one. The read and the write
+    /// happen in one transaction, so two concurrent edits cannot lose each other's stored values.
+    pub async fn update_webhook(
+        &self,
+        agent: &OwnedAgent,
+        id: &str,
+        edit: impl FnOnce(&WebhookRow) -> Result<WebhookSpec, AppError>,
+    ) -> Result<WebhookRow, AppError> {
+        let mut tx = self.pool.begin().await?;
+        touch_draft(&mut tx, agent).await?;
+        let current = fetch_webhook(&mut tx, agent, id).await?;
+        let spec = edit(&current)?;
+        sqlx::query(
+            "UPDATE webhooks SET name = ?, url = ?, secret = ?, headers = ?, updated_at = ?
+             WHERE id = ? AND agent_id = ?",
+        )
+        .bind(spec.name.as_str())
+        .bind(spec.url.as_str())
+        .bind(spec.secret.as_ref().map(SigningSecret::expose))
+        .bind(encode_headers(&spec.headers))
+        .bind(now())
+        .bind(id)
+        .bind(agent.id())
+        .execute(&mut *tx)
+        .await?;
+        let row = fetch_webhook(&mut tx, agent, id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn delete_webhook(&self, agent: &OwnedAgent, id: &str) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        touch_draft(&mut tx, agent).await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = ? AND agent_id = ?")
+            .bind(id)
+            .bind(agent.id())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(AppError::NotFound); // dropping `tx` rolls the revision bump back
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes the draft as the next version: the version row and a full copy of the draft's
+    /// webhooks, in one transaction.
+    pub async fn deploy(&self, agent: &OwnedAgent) -> Result<DeploymentRow, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
+            "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at)
+             SELECT ?1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = ?1), 0) + 1,
+                    (SELECT draft_revision FROM agents WHERE id = ?1), ?2
+             RETURNING version, draft_revision, deployed_at",
+        )
+        .bind(agent.id())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO deployed_webhooks
+                 (agent_id, version, webhook_id, position, name, url, secret, headers, created_at, updated_at)
+             SELECT agent_id, ?, id, rowid, name, url, secret, headers, created_at, updated_at
+             FROM webhooks WHERE agent_id = ?",
+        )
+        .bind(version)
+        .bind(agent.id())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(DeploymentRow { version, draft_revision, deployed_at })
+    }
+
+    /// Deployed versions, newest first.
+    pub async fn deployments(&self, agent: &OwnedAgent) -> Result<Vec<DeploymentRow>, AppError> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT version, draft_revision, deployed_at FROM agent_versions WHERE agent_id = ? ORDER BY version DESC",
+        )
+        .bind(agent.id())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, draft_revision, deployed_at)| DeploymentRow { version, draft_revision, deployed_at })
+            .collect())
+    }
+
+    /// The webhooks of a deployed version, exactly as they were at deploy time.
+    pub async fn deployed_webhooks(&self, agent: &OwnedAgent, version: i64) -> Result<Vec<WebhookRow>, AppError> {
+        let rows = sqlx::query_as(
+            "SELECT webhook_id AS id, name, url, secret, headers, created_at, updated_at
+             FROM deployed_webhooks WHERE agent_id = ? AND version = ? ORDER BY position",
+        )
+        .bind(agent.id())
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        decode_all(rows)
+    }
+}

@@ -1,0 +1,176 @@
+//! What leaves the server: the JSON of the REST API and the values of server functions.
+//! None of these types has a field that could hold a signing secret or a header value; the
+//! inputs that carry them in (`NewWebhook`, `WebhookPatch`) redact them from `Debug`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Webhooks an agent may have (the doc's "Up to 5 webhooks per agent").
+pub const WEBHOOK_LIMIT: usize = 5;
+/// Custom headers a webhook may have (the doc's "Up to 10 headers per webhook").
+pub const HEADER_LIMIT: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A key as created: the only time its plaintext leaves the server.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub id: String,
+    pub name: String,
+    pub key: String,
+}
+
+impl fmt::Debug for CreatedApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CreatedApiKey").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// A custom header as shown: its name only, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderNameView {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub has_secret: bool,
+    pub headers: Vec<HeaderNameView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookList {
+    pub limit: usize,
+    pub webhooks: Vec<WebhookView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    pub version: i64,
+    pub deployed_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftConfigView {
+    pub webhooks: Vec<WebhookView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployedConfigView {
+    pub version: i64,
+    pub deployed_at: String,
+    pub webhooks: Vec<WebhookView>,
+}
+
+/// `GET /api/v1/agents/{id}/config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigView {
+    pub draft: DraftConfigView,
+    pub deployed: Option<DeployedConfigView>,
+    pub has_undeployed_changes: bool,
+}
+
+/// Everything the Webhooks section of the Settings tab shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookSettings {
+    pub config: ConfigView,
+    pub history: Vec<DeploymentView>,
+}
+
+/// One custom header as typed in: a name, and a value that may be blank when editing.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+impl fmt::Debug for HeaderInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderInput").field("name", &self.name).field("value", &redacted(&self.value)).finish()
+    }
+}
+
+/// `POST …/webhooks`: a webhook to add. Missing fields default to blank so that validation,
+/// not JSON decoding, says what is missing.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewWebhook {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<HeaderInput>,
+}
+
+impl fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewWebhook")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret", &redacted(&self.secret))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// `PATCH …/webhooks/{id}`: absent fields keep what is stored (see the service for the rules).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub clear_secret: bool,
+    #[serde(default)]
+    pub headers: Option<Vec<HeaderInput>>,
+}
+
+impl fmt::Debug for WebhookPatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookPatch")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret", &redacted(&self.secret))
+            .field("clear_secret", &self.clear_secret)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+fn redacted(value: &Option<String>) -> &'static str {
+    match value {
+        Some(v) if !v.is_empty() => "[redacted]",
+        _ => "[blank]",
+    }
+}

@@ -1,0 +1,46 @@
+import { expect, Page, TestInfo } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery';
+
+export function uniqueEmail(label: string): string {
+  return `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Waits for the page to hydrate (an attribute set by an effect, which runs only in the browser). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+}
+
+export async function signUp(page: Page, email: string, opts = { js: true }) {
+  await page.goto('/signup');
+  if (opts.js) await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/agents$/);
+  await expect(page.getByRole('heading', { name: 'Agents', exact: true })).toBeVisible();
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD, opts = { js: true }) {
+  await page.goto('/signin');
+  if (opts.js) await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signOut(page: Page) {
+  await page.locator('.account-menu summary').click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+}
+
+export async function createAgent(page: Page, name: string) {
+  await page.getByLabel('Agent name').fill(name);
+  await page.getByRole('button', { name: 'Create agent' }).click();
+  await expect(page.getByRole('link', { name })).toBeVisible();
+}
+
+export async function shot(page: Page, testInfo: TestInfo, name: string) {
+  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}

@@ -1,0 +1,59 @@
+//! Extractors: who is calling (`Owner`) and a JSON body whose rejections use our error shape.
+
+use super::ApiError;
+use app::error::AppError;
+use app::server::{AppState, auth, auth::OwnerId, services::api_keys};
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{header::AUTHORIZATION, request::Parts},
+};
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+/// The authenticated owner: from `Authorization: Bearer <key>` if present, else the session
+/// cookie. Rejects with 401 before the handler does any work.
+pub struct Owner(pub OwnerId);
+
+impl FromRequestParts<AppState> for Owner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let key = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthenticated)?;
+            return Ok(Self(api_keys::authenticate(&state.store, key.trim()).await?));
+        }
+        let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
+        let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(Self(owner))
+    }
+}
+
+/// `axum::Json`, but malformed JSON is our 400 and a body of the wrong shape our 422.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(AppError::Validation(fields_for(&e.body_text())).into())
+            }
+            Err(e) => Err(AppError::Malformed(e.body_text()).into()),
+        }
+    }
+}
+
+/// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9".
+fn fields_for(message: &str) -> app::error::FieldErrors {
+    let detail = message.split_once(": ").map_or(message, |(_, rest)| rest);
+    let (field, reason) = detail.split_once(": ").unwrap_or(("body", detail));
+    let mut fields = app::error::FieldErrors::new();
+    fields.add(field, reason);
+    fields
+}

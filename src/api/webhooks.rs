@@ -1,0 +1,53 @@
+//! An agent's webhooks (its draft), deploy, and the draft/deployed config.
+
+use super::{error::ApiResult, extract::{ApiJson, Owner}};
+use app::server::{AppState, services::webhooks};
+use app::views::{ConfigView, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
+use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{get, patch, post}};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agents/{agent_id}/webhooks", get(list).post(create))
+        .route("/agents/{agent_id}/webhooks/{webhook_id}", patch(update).delete(remove))
+        .route("/agents/{agent_id}/deploy", post(deploy))
+        .route("/agents/{agent_id}/config", get(config))
+}
+
+async fn list(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
+    Ok(Json(webhooks::list(&state, &owner, &agent_id).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+    ApiJson(input): ApiJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookView>)> {
+    Ok((StatusCode::CREATED, Json(webhooks::add(&state, &owner, &agent_id, &input).await?)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path((agent_id, webhook_id)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<WebhookPatch>,
+) -> ApiResult<Json<WebhookView>> {
+    Ok(Json(webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path((agent_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    webhooks::delete(&state, &owner, &agent_id, &webhook_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn deploy(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
+    Ok((StatusCode::CREATED, Json(webhooks::deploy(&state, &owner, &agent_id).await?)))
+}
+
+async fn config(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigView>> {
+    Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
+}

@@ -1,0 +1,90 @@
+//! Settings, read once at start-up from `VOICY_*` environment variables and checked then: a bad
+//! value stops the server with one line naming the variable. Nothing here is a secret today;
+//! if one is added, keep it out of `Debug`.
+
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `VOICY_DATABASE_URL`: where the SQLite database lives (created if missing).
+    pub database_url: String,
+    /// `VOICY_LISTEN_ADDR`: the address the server listens on.
+    pub listen_addr: SocketAddr,
+    /// `VOICY_SECURE_COOKIES`: mark the session cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// `VOICY_ALLOW_INSECURE_WEBHOOKS`: allow `http://` webhook URLs (local development, tests).
+    pub allow_insecure_webhooks: bool,
+    /// `VOICY_SITE_ROOT`: the built site (wasm, CSS, public files) to serve.
+    pub site_root: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}={value:?}: {reason}")]
+pub struct ConfigError {
+    var: &'static str,
+    value: String,
+    reason: &'static str,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
+        let database_url = get("VOICY_DATABASE_URL", "sqlite://data/voicy.db");
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError { var: "VOICY_DATABASE_URL", value: database_url, reason: "expected a sqlite: URL" });
+        }
+        let addr = get("VOICY_LISTEN_ADDR", "127.0.0.1:3000");
+        let listen_addr = addr
+            .parse()
+            .map_err(|_| ConfigError { var: "VOICY_LISTEN_ADDR", value: addr.clone(), reason: "expected host:port, e.g. 127.0.0.1:3000" })?;
+        Ok(Self {
+            database_url,
+            listen_addr,
+            secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
+            allow_insecure_webhooks: flag("VOICY_ALLOW_INSECURE_WEBHOOKS", lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"))?,
+            site_root: get("VOICY_SITE_ROOT", "target/site"),
+        })
+    }
+}
+
+fn flag(var: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(ConfigError { var, value: other.to_owned(), reason: "expected true or false" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_the_embedded_database_on_port_3000() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, "sqlite://data/voicy.db");
+        assert_eq!(s.listen_addr.to_string(), "127.0.0.1:3000");
+        assert!(!s.secure_cookies && !s.allow_insecure_webhooks);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_SECURE_COOKIES"), "{err}");
+        let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_LISTEN_ADDR"), "{err}");
+        let err = settings(&[("VOICY_DATABASE_URL", "postgres://x")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_DATABASE_URL"), "{err}");
+    }
+}

@@ -1,0 +1,109 @@
+use crate::helpers::{RawBody, TestApp, is_uuid};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[tokio::test]
+async fn signup_returns_201_and_a_session_cookie_that_signs_the_user_in() {
+    let app = TestApp::spawn().await;
+    let api = app.client();
+    let res = api.post("/api/v1/auth/signup", json!({ "email": "Ada@Example.com", "password": PASSWORD })).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.json()["email"], "ada@example.com");
+    assert!(is_uuid(res.json()["id"].as_str().unwrap()));
+    let cookie = res.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "not Secure unless VOICY_SECURE_COOKIES=true: {cookie}");
+    assert_eq!(api.get("/api/v1/agents").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_configured() {
+    let app = TestApp::spawn_with(|s| s.secure_cookies = true).await;
+    let res = app.client().post("/api/v1/auth/signup", json!({ "email": "a@example.com", "password": PASSWORD })).await;
+    assert!(res.headers.get("set-cookie").unwrap().to_str().unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn login_and_logout_start_and_end_the_session() {
+    let app = TestApp::spawn().await;
+    app.client().post("/api/v1/auth/signup", json!({ "email": "bo@example.com", "password": PASSWORD })).await;
+    let api = app.client();
+    assert_eq!(api.get("/api/v1/agents").await.status, StatusCode::UNAUTHORIZED);
+    let res = api.post("/api/v1/auth/login", json!({ "email": "bo@example.com", "password": PASSWORD })).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(api.get("/api/v1/agents").await.status, StatusCode::OK);
+    assert_eq!(api.post("/api/v1/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);
+    let res = api.get("/api/v1/agents").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.error_code(), "unauthenticated");
+}
+
+#[tokio::test]
+async fn the_session_id_changes_on_sign_in() {
+    let app = TestApp::spawn().await;
+    app.client().post("/api/v1/auth/signup", json!({ "email": "cy@example.com", "password": PASSWORD })).await;
+    let api = app.client();
+    let first = api.post("/api/v1/auth/login", json!({ "email": "cy@example.com", "password": PASSWORD })).await;
+    let second = api.post("/api/v1/auth/login", json!({ "email": "cy@example.com", "password": PASSWORD })).await;
+    let cookie = |r: &crate::helpers::Res| r.headers.get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_ne!(cookie(&first), cookie(&second));
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_401() {
+    let app = TestApp::spawn().await;
+    app.client().post("/api/v1/auth/signup", json!({ "email": "di@example.com", "password": PASSWORD })).await;
+    let wrong_password = app.client().post("/api/v1/auth/login", json!({ "email": "di@example.com", "password": "not the password" })).await;
+    let unknown_email = app.client().post("/api/v1/auth/login", json!({ "email": "nobody@example.com", "password": PASSWORD })).await;
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password.body, unknown_email.body);
+    assert_eq!(wrong_password.error_code(), "invalid_credentials");
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_409_ignoring_case() {
+    let app = TestApp::spawn().await;
+    app.client().post("/api/v1/auth/signup", json!({ "email": "ed@example.com", "password": PASSWORD })).await;
+    let res = app.client().post("/api/v1/auth/signup", json!({ "email": "ED@example.com", "password": PASSWORD })).await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error_code(), "email_taken");
+}
+
+#[tokio::test]
+async fn a_short_password_and_a_bad_email_are_422_with_fields() {
+    let app = TestApp::spawn().await;
+    let res = app.client().post("/api/v1/auth/signup", json!({ "email": "nope", "password": "short" })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = &res.json()["error"]["fields"];
+    assert!(fields["email"].is_string() && fields["password"].is_string(), "{fields}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = TestApp::spawn().await;
+    let res = app.client().send(Method::POST, "/api/v1/auth/signup", Some(RawBody::Text("{not json".into()))).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(res.error_code(), "malformed_request");
+}
+
+#[tokio::test]
+async fn health_check_answers_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.client().get("/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn anonymous_page_visits_redirect_to_sign_in() {
+    let app = TestApp::spawn().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for path in ["/", "/agents", "/agents/some-id/settings", "/account/api-keys"] {
+        let res = http.get(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(res.headers()["location"], "/signin", "{path}");
+    }
+    let res = http.get(format!("{}/signin", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}

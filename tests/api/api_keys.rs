@@ -1,0 +1,52 @@
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let created = owner.post("/api/v1/api-keys", json!({ "name": "Telephony" })).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let created = created.json();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("vk_") && key.len() == 67, "{key}");
+
+    // Only a hash is stored.
+    let stored: String = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = ?").bind(&id).fetch_one(&app.pool).await.unwrap();
+    assert!(!stored.contains(&key[3..]));
+
+    let by_key = owner.with_bearer(&key);
+    let agent = by_key.create_agent("Made with a key").await;
+    let listed = owner.get("/api/v1/agents").await.json();
+    assert_eq!(listed["agents"][0]["id"], agent.as_str());
+
+    let keys = owner.get("/api/v1/api-keys").await;
+    assert!(!keys.body.contains(&key), "the key is never listed");
+    assert_eq!(keys.json()["api_keys"][0]["name"], "Telephony");
+    assert!(keys.json()["api_keys"][0]["last_used_at"].is_string());
+
+    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NO_CONTENT);
+    let res = by_key.get("/api/v1/agents").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_unknown_or_malformed_key_is_401() {
+    let app = TestApp::spawn().await;
+    let api = app.client();
+    for key in ["vk_0000", "nonsense", ""] {
+        assert_eq!(api.with_bearer(key).get("/api/v1/agents").await.status, StatusCode::UNAUTHORIZED, "{key:?}");
+    }
+}
+
+#[tokio::test]
+async fn another_owner_cannot_revoke_my_key() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.user().await, app.user().await);
+    let id = alice.post("/api/v1/api-keys", json!({ "name": "CI" })).await.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(bob.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(alice.get("/api/v1/api-keys").await.json()["api_keys"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,84 @@
+use crate::helpers::{TestApp, secret};
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn deploy_publishes_numbered_versions_and_config_shows_draft_and_deployed() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Support").await;
+    let config = |agent: String| {
+        let owner = &owner;
+        async move { owner.get(&format!("/api/v1/agents/{agent}/config")).await.json() }
+    };
+    let fresh = config(agent.clone()).await;
+    assert_eq!(fresh, json!({ "draft": { "webhooks": [] }, "deployed": null, "has_undeployed_changes": false }));
+
+    let hook = owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com", "secret": secret("v1") }))
+        .await
+        .json();
+    assert_eq!(config(agent.clone()).await["has_undeployed_changes"], true);
+
+    let res = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.json()["version"], 1);
+    assert!(res.json()["deployed_at"].is_string());
+    let after = config(agent.clone()).await;
+    assert_eq!(after["has_undeployed_changes"], false);
+    assert_eq!(after["deployed"]["version"], 1);
+    assert_eq!(after["deployed"]["webhooks"][0], hook);
+
+    let id = hook["id"].as_str().unwrap();
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM v2" })).await;
+    assert_eq!(config(agent.clone()).await["has_undeployed_changes"], true);
+    let second = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await.json();
+    assert_eq!(second["version"], 2);
+}
+
+#[tokio::test]
+async fn later_edits_to_the_draft_never_change_a_deployed_version() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Support").await;
+    let hook = owner
+        .add_webhook(&agent, json!({
+            "name": "CRM", "url": "https://crm.example.com", "secret": secret("deployed"),
+            "headers": [{ "name": "Authorization", "value": secret("deployed-token") }]
+        }))
+        .await
+        .json();
+    let id = hook["id"].as_str().unwrap().to_owned();
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+
+    owner
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({
+            "name": "Changed", "url": "https://changed.example.com", "secret": secret("draft"),
+            "headers": [{ "name": "X-Other", "value": secret("draft-header") }]
+        }))
+        .await;
+    owner.add_webhook(&agent, json!({ "name": "Second", "url": "https://second.example.com" })).await;
+
+    let config = owner.get(&format!("/api/v1/agents/{agent}/config")).await.json();
+    assert_eq!(config["deployed"]["webhooks"].as_array().unwrap().len(), 1);
+    assert_eq!(config["deployed"]["webhooks"][0], hook);
+    assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 2);
+
+    let (secret_v1, headers_v1): (Option<String>, String) =
+        sqlx::query_as("SELECT secret, headers FROM deployed_webhooks WHERE webhook_id = ? AND version = 1")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(secret_v1.as_deref(), Some(secret("deployed").as_str()));
+    assert!(headers_v1.contains(&secret("deployed-token")));
+
+    // Deleting from the draft leaves the deployed version whole too.
+    owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
+    let config = owner.get(&format!("/api/v1/agents/{agent}/config")).await.json();
+    assert_eq!(config["deployed"]["webhooks"][0], hook);
+
+    // And the database itself refuses to change a deployed version.
+    let tamper = sqlx::query("UPDATE deployed_webhooks SET url = 'https://evil.example.com'").execute(&app.pool).await;
+    assert!(tamper.is_err());
+}

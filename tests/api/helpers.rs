@@ -1,0 +1,141 @@
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+use tempfile::TempDir;
+use voicy::config::Settings;
+
+/// Every signing secret and header value used in these tests contains this marker, and every
+/// response body of the whole run is checked not to contain it.
+pub const SECRET_MARK: &str = "s3cr3t-";
+
+pub fn secret(label: &str) -> String {
+    format!("{SECRET_MARK}{label}")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: SqlitePool,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::from_lookup(|_| None).expect("default settings");
+        settings.database_url = format!("sqlite://{}/voicy.db", dir.path().display());
+        settings.listen_addr = "127.0.0.1:0".parse().unwrap();
+        configure(&mut settings);
+        let (router, state) = voicy::build(&settings).await.expect("app builds");
+        let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("server runs") });
+        Self { base, pool: state.store.pool().clone(), _dir: dir }
+    }
+
+    /// A client with its own cookie jar: one browser, one person.
+    pub fn client(&self) -> Api {
+        Api { base: self.base.clone(), http: Client::builder().cookie_store(true).build().unwrap(), bearer: None }
+    }
+
+    /// A new account, signed in on its own client.
+    pub async fn user(&self) -> Api {
+        let api = self.client();
+        let email = format!("user-{}@example.com", uuid::Uuid::new_v4());
+        let res = api.post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" })).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        api
+    }
+}
+
+pub struct Api {
+    base: String,
+    http: Client,
+    bearer: Option<String>,
+}
+
+pub struct Res {
+    pub status: StatusCode,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Res {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl Api {
+    /// The same person, authenticating with an API key instead of the cookie.
+    pub fn with_bearer(&self, key: &str) -> Api {
+        Api { base: self.base.clone(), http: Client::new(), bearer: Some(key.to_owned()) }
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<RawBody>) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = &self.bearer {
+            req = req.bearer_auth(key);
+        }
+        req = match body {
+            Some(RawBody::Json(value)) => req.json(&value),
+            Some(RawBody::Text(text)) => req.header("content-type", "application/json").body(text),
+            None => req,
+        };
+        let res = req.send().await.expect("request reaches the server");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap();
+        assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        Res { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Res {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Res {
+        self.send(Method::POST, path, Some(RawBody::Json(body))).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Res {
+        self.send(Method::PATCH, path, Some(RawBody::Json(body))).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Res {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    pub async fn create_agent(&self, name: &str) -> String {
+        let res = self.post("/api/v1/agents", json!({ "name": name })).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn add_webhook(&self, agent: &str, body: Value) -> Res {
+        self.post(&format!("/api/v1/agents/{agent}/webhooks"), body).await
+    }
+}
+
+pub enum RawBody {
+    Json(Value),
+    Text(String),
+}
+
+/// `(secret, headers JSON)` of a draft webhook, read straight from the database.
+pub async fn stored(pool: &SqlitePool, webhook_id: &str) -> (Option<String>, Value) {
+    let (secret, headers): (Option<String>, String) =
+        sqlx::query_as("SELECT secret, headers FROM webhooks WHERE id = ?").bind(webhook_id).fetch_one(pool).await.unwrap();
+    (secret, serde_json::from_str(&headers).unwrap())
+}
+
+pub fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: each starts the real app on port 0 with a fresh database and talks to it
+//! over HTTP, as the dashboard and API clients do.
+
+mod helpers;
+
+mod accounts;
+mod agents;
+mod api_keys;
+mod cross_owner;
+mod deploy;
+mod webhooks;
