@@ -29,7 +29,10 @@ impl WebhookUrl {
             "http" => return Err("Use an https:// URL: webhooks are only sent over HTTPS.".into()),
             _ => return Err("Use an https:// URL.".into()),
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        // WHATWG parsing forgives `https:example.com` and `https:///host`; we ask for the
+        // plain form so that what is stored is what the owner meant.
+        let after_scheme = raw.split_once("://").map(|(_, rest)| rest);
+        if url.host_str().is_none_or(str::is_empty) || after_scheme.is_none_or(|rest| rest.starts_with('/')) {
             return Err("The URL needs a host name, e.g. https://example.com/hooks.".into());
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -96,7 +99,7 @@ mod tests {
 
     #[test]
     fn relative_hostless_and_other_scheme_urls_are_rejected() {
-        for bad in ["", "/hooks", "example.com/hooks", "https://", "ftp://example.com/", "https:///path", "mailto:a@b.c"] {
+        for bad in ["", "/hooks", "example.com/hooks", "https://", "ftp://example.com/", "https:///path", "https:example.com", "mailto:a@b.c"] {
             assert!(WebhookUrl::parse(bad, true).is_err(), "{bad:?} accepted");
         }
     }
