@@ -79,9 +79,16 @@ pub async fn build(settings: &Settings) -> Result<(Router, AppState), StartError
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn(guard::require_sign_in))
         .layer(session_layer)
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }));
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                // Faults are logged once, where they happen (`AppError::internal`); server
+                // functions answer every error, a validation error included, with a 500, so a
+                // status-based failure log here would only repeat or mislabel them.
+                .on_failure(()),
+        );
     Ok((router, state))
 }
 

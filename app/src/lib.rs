@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Voicy dashboard: Leptos components and the server functions beside them. With `ssr` it
 //! also holds the server-side domain, store and services (`server`) that the REST API shares.
 

@@ -13,7 +13,7 @@ test('an owner signs up, creates an agent, opens its Settings, and finds it agai
   await expect(page.getByRole('heading', { name: 'Front desk' })).toBeVisible();
   await shot(page, testInfo, 'agent-overview');
 
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/settings$/);
   await expect(page.getByRole('button', { name: /Webhooks/ })).toBeVisible();
   await shot(page, testInfo, 'agent-settings');
@@ -82,7 +82,7 @@ test('API keys are created, shown once, and revoked from the account menu', asyn
   await page.getByLabel('Key name').fill('Telephony');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByLabel('Your new key')).toHaveValue(/^vk_[0-9a-f]{64}$/);
-  await expect(page.getByText('Telephony')).toBeVisible();
+  await expect(page.getByText('Telephony', { exact: true })).toBeVisible();
   await shot(page, testInfo, 'api-keys');
   await page.getByRole('button', { name: 'Revoke Telephony' }).click();
   await expect(page.getByText('API key revoked.')).toBeVisible();

@@ -5,7 +5,7 @@ async function openSettings(page: Page, agent: string) {
   await signUp(page, uniqueEmail('hooks'));
   await createAgent(page, agent);
   await page.getByRole('link', { name: agent }).click();
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   const toggle = page.getByRole('button', { name: /^Webhooks/ });
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');

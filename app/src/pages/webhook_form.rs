@@ -189,4 +189,5 @@ pub fn WebhookForm(
             </div>
         </form>
     }
+    .into_any()
 }

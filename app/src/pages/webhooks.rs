@@ -217,6 +217,7 @@ fn WebhookRow(webhook: WebhookView, section: Section) -> impl IntoView {
             </Show>
         </li>
     }
+    .into_any()
 }
 
 #[component]
