@@ -16,6 +16,12 @@ pub struct Settings {
     pub allow_insecure_webhooks: bool,
     /// `VOICY_SITE_ROOT`: the built site (wasm, CSS, public files) to serve.
     pub site_root: String,
+    /// `VOICY_WEBHOOK_CA_FILE`: a PEM certificate to trust for webhook TLS besides the public
+    /// roots (a private PKI).
+    pub webhook_ca_file: Option<std::path::PathBuf>,
+    /// `VOICY_DISPATCH`: process calls and send their events (default true). `false` serves the
+    /// dashboard and API only; stored calls wait and are sent at the next start with it on.
+    pub dispatch: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +54,8 @@ impl Settings {
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
             allow_insecure_webhooks: flag("VOICY_ALLOW_INSECURE_WEBHOOKS", lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"))?,
             site_root: get("VOICY_SITE_ROOT", "target/site"),
+            webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE").filter(|p| !p.trim().is_empty()).map(Into::into),
+            dispatch: !matches!(lookup("VOICY_DISPATCH").as_deref().map(str::trim), Some("false") | Some("0")),
         })
     }
 }

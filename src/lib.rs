@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod config;
+pub mod dispatcher;
 mod guard;
 
 use app::server::{AppState, WebhookPolicy, services::accounts, store::Store};
@@ -24,6 +25,10 @@ pub enum StartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
+    #[error("{0}")]
+    WebhookClient(#[from] dispatcher::ClientError),
+    #[error("cannot recover unsent call events")]
+    Recover,
 }
 
 pub fn init_tracing() {
@@ -46,7 +51,12 @@ pub async fn build(settings: &Settings) -> Result<(Router, AppState), StartError
     sessions.migrate().await?;
     accounts::prepare();
 
-    let state = AppState { store, policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks } };
+    let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
+    let events = dispatcher::Dispatcher::start(store.clone(), client, settings.dispatch);
+    if settings.dispatch {
+        dispatcher::recover(&store, &events).await.map_err(|_| StartError::Recover)?;
+    }
+    let state = AppState { store, policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks }, events };
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("voicy_session")
         .with_http_only(true)

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod agents;
+mod calls;
 mod error;
 mod extract;
 mod webhooks;
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(agents::router())
         .merge(webhooks::router())
+        .merge(calls::router())
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
 }
 

@@ -15,7 +15,7 @@ pub fn secret(label: &str) -> String {
 pub struct TestApp {
     pub base: String,
     pub pool: SqlitePool,
-    _dir: TempDir,
+    pub dir: std::sync::Arc<TempDir>,
 }
 
 impl TestApp {
@@ -24,7 +24,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(std::sync::Arc::new(tempfile::tempdir().expect("temp dir")), configure).await
+    }
+
+    /// Starts the app on the database in `dir`: a second app on the same `dir` is a restart.
+    pub async fn spawn_in(dir: std::sync::Arc<TempDir>, configure: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::from_lookup(|_| None).expect("default settings");
         settings.database_url = format!("sqlite://{}/voicy.db", dir.path().display());
         settings.listen_addr = "127.0.0.1:0".parse().unwrap();
@@ -33,7 +37,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router).await.expect("server runs") });
-        Self { base, pool: state.store.pool().clone(), _dir: dir }
+        Self { base, pool: state.store.pool().clone(), dir }
     }
 
     /// A client with its own cookie jar: one browser, one person.
@@ -117,6 +121,37 @@ impl Api {
         let res = self.post("/api/v1/agents", json!({ "name": name })).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Reports a finished call; returns its id.
+    pub async fn post_call(&self, agent: &str, kind: &str) -> String {
+        let res = self
+            .post("/api/v1/calls", json!({
+                "agent_id": agent, "type": kind, "from_number": "+15550100", "to_number": "+15550199",
+                "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:30Z", "end_reason": "caller_hung_up",
+                "transcript": [
+                    { "role": "agent", "text": "Hello, Acme dental, how can I help?", "start_ms": 0 },
+                    { "role": "user", "text": "I'd like to book a cleaning. My number is 555-0100.", "start_ms": 2100 },
+                    { "role": "agent", "text": "You're booked for Tuesday at 10.", "start_ms": 6000 }
+                ],
+                "metadata": { "crm_id": "42" }
+            }))
+            .await;
+        assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits (up to 15 s) until the call's event is settled and returns its deliveries.
+    pub async fn settled(&self, call: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let res = self.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+            let state = res["event"]["state"].as_str().unwrap_or_default().to_owned();
+            if state == "sent" || state == "skipped" || std::time::Instant::now() > deadline {
+                return res;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn add_webhook(&self, agent: &str, body: Value) -> Res {

@@ -2,10 +2,12 @@
 //! over HTTP, as the dashboard and API clients do.
 
 mod helpers;
+mod receiver;
 
 mod accounts;
 mod agents;
 mod api_keys;
 mod cross_owner;
 mod deploy;
+mod dispatch;
 mod webhooks;

@@ -15,6 +15,8 @@ use store::Store;
 pub struct AppState {
     pub store: Store,
     pub policy: WebhookPolicy,
+    /// Told of every stored call, so its processing and `call_ended` event can start.
+    pub events: std::sync::Arc<dyn services::calls::CallEvents>,
 }
 
 /// Operator settings that change what a webhook may be.

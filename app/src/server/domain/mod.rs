@@ -3,6 +3,7 @@
 //! Errors are messages written for the person at the form: what is wrong and what to do.
 
 mod account;
+pub mod call;
 mod header;
 mod label;
 mod webhook;

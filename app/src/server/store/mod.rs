@@ -5,10 +5,12 @@
 
 mod agents;
 mod api_keys;
+mod calls;
 mod users;
 mod webhooks;
 
 pub use agents::OwnedAgent;
+pub use calls::{CallRecord, DeliveryResult, PendingDelivery};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};

@@ -94,7 +94,7 @@ const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, created_at, updat
 /// Marks the draft as changed. Being a write, it is also the first statement of every draft
 /// transaction: SQLite then holds the write lock for the rest of it, so a count read after it
 /// cannot be stale (this is what makes the 5-webhook limit hold under concurrent adds).
-async fn touch_draft(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent) -> Result<(), AppError> {
+pub(super) async fn touch_draft(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent) -> Result<(), AppError> {
     sqlx::query("UPDATE agents SET draft_revision = draft_revision + 1 WHERE id = ?")
         .bind(agent.id())
         .execute(&mut **tx)
@@ -115,10 +115,14 @@ async fn fetch_webhook(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent, id:
 impl Store {
     /// The draft's webhooks, oldest first.
     pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<WebhookRow>, AppError> {
+        self.draft_webhooks_of(agent.id()).await
+    }
+
+    pub(super) async fn draft_webhooks_of(&self, agent_id: &str) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = ? ORDER BY created_at, rowid"
         ))
-        .bind(agent.id())
+        .bind(agent_id)
         .fetch_all(&self.pool)
         .await?;
         decode_all(rows)
@@ -206,9 +210,10 @@ impl Store {
     pub async fn deploy(&self, agent: &OwnedAgent) -> Result<DeploymentRow, AppError> {
         let mut tx = self.pool.begin().await?;
         let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
-            "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at)
+            "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing)
              SELECT ?1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = ?1), 0) + 1,
-                    (SELECT draft_revision FROM agents WHERE id = ?1), ?2
+                    draft_revision, ?2, processing
+             FROM agents WHERE id = ?1
              RETURNING version, draft_revision, deployed_at",
         )
         .bind(agent.id())
@@ -245,11 +250,15 @@ impl Store {
 
     /// The webhooks of a deployed version, exactly as they were at deploy time.
     pub async fn deployed_webhooks(&self, agent: &OwnedAgent, version: i64) -> Result<Vec<WebhookRow>, AppError> {
+        self.webhooks_of_version(agent.id(), version).await
+    }
+
+    pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
             "SELECT webhook_id AS id, name, url, secret, headers, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = ? AND version = ? ORDER BY position",
         )
-        .bind(agent.id())
+        .bind(agent_id)
         .bind(version)
         .fetch_all(&self.pool)
         .await?;

@@ -174,3 +174,6 @@ fn redacted(value: &Option<String>) -> &'static str {
         _ => "[blank]",
     }
 }
+
+mod calls;
+pub use calls::*;

@@ -1,0 +1,127 @@
+//! Calls: receive a finished call, the Get Call API, the calls list, deliveries, and the
+//! agent's post-call processing settings.
+
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::auth::OwnerId;
+use crate::server::domain::call::{CallInput, CallKind, parse_processing};
+use crate::server::store::CallRecord;
+use crate::views::{
+    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, NotificationView, ProcessingNote, ProcessingSettings,
+};
+use std::collections::BTreeMap;
+
+const PAGE_SIZE: i64 = 20;
+
+/// Where stored calls go next: the dispatcher processes them and sends their event.
+pub trait CallEvents: Send + Sync + std::fmt::Debug {
+    fn call_stored(&self, call_id: &str);
+}
+
+/// What post-call processing produced.
+#[derive(Debug, Clone, Default)]
+pub struct Processed {
+    pub summary: Option<String>,
+    pub variables: BTreeMap<String, Option<String>>,
+    pub notifications: Vec<NotificationView>,
+    pub notes: Vec<ProcessingNote>,
+}
+
+/// The Get Call JSON of a call: `completed` with what processing produced, or `processing`.
+pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
+    let input = &call.input;
+    let duration = match (
+        chrono::DateTime::parse_from_rfc3339(&input.started_at),
+        chrono::DateTime::parse_from_rfc3339(&input.ended_at),
+    ) {
+        (Ok(start), Ok(end)) => (end - start).num_seconds(),
+        _ => 0,
+    };
+    let status = if processed.is_some() { "completed" } else { "processing" };
+    let processed = processed.unwrap_or_default();
+    CallView {
+        id: call.id.clone(),
+        agent_id: call.agent_id.clone(),
+        agent_version: call.agent_version,
+        kind: call.kind.clone(),
+        status: status.to_owned(),
+        from_number: input.from_number.clone(),
+        to_number: input.to_number.clone(),
+        started_at: input.started_at.clone(),
+        ended_at: input.ended_at.clone(),
+        duration_seconds: duration,
+        end_reason: input.end_reason.clone(),
+        transcript: input.transcript.clone(),
+        summary: processed.summary,
+        variables: processed.variables,
+        notifications: processed.notifications,
+        processing_notes: processed.notes,
+        metadata: input.metadata.clone(),
+    }
+}
+
+/// Stores a finished call (before answering) and hands it to the dispatcher.
+pub async fn create(state: &AppState, owner: &OwnerId, input: NewCall) -> Result<String, AppError> {
+    let agent = state.store.agent_for_owner(owner, &input.agent_id).await?;
+    let call = CallInput::parse(input)?;
+    let version = match call.kind {
+        CallKind::Phone => state.store.deployments(&agent).await?.first().map(|d| d.version),
+        CallKind::Web => None,
+    };
+    let id = state.store.insert_call(owner, &agent, call.kind.as_str(), version, &call.raw).await?;
+    state.events.call_stored(&id);
+    Ok(id)
+}
+
+/// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.
+pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<String, AppError> {
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    match call.body {
+        Some(body) => Ok(body),
+        None => serde_json::to_string(&call_view(&call, None)).map_err(AppError::internal),
+    }
+}
+
+pub async fn get(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallView, AppError> {
+    serde_json::from_str(&get_json(state, owner, call_id).await?).map_err(AppError::internal)
+}
+
+pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
+    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
+    let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.received_at.clone())).flatten();
+    Ok(CallPage { calls, next_before })
+}
+
+pub async fn deliveries(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallDeliveries, AppError> {
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    let deliveries = state.store.deliveries_of_call(&call).await?;
+    Ok(CallDeliveries { event: call.event, deliveries })
+}
+
+pub async fn agent_deliveries(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    webhook_id: Option<&str>,
+) -> Result<Vec<DeliveryView>, AppError> {
+    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    state.store.deliveries_of_agent(&agent, webhook_id, 50).await
+}
+
+pub async fn processing(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ProcessingSettings, AppError> {
+    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    state.store.draft_processing(&agent).await
+}
+
+pub async fn set_processing(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    input: &ProcessingSettings,
+) -> Result<ProcessingSettings, AppError> {
+    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let settings = parse_processing(input)?;
+    state.store.set_draft_processing(&agent, &settings).await?;
+    Ok(settings)
+}

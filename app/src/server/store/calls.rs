@@ -1,0 +1,297 @@
+//! Calls, their post-call processing settings, and the deliveries of their `call_ended` event.
+//! The dispatcher's methods take a call id: it runs outside any request, on calls that the
+//! owner-scoped `insert_call` stored.
+
+use super::{OwnedAgent, Store, WebhookRow, new_id, now, webhooks::touch_draft};
+use crate::error::AppError;
+use crate::server::auth::OwnerId;
+use crate::views::{CallSummaryView, DeliveryView, EventView, NewCall, ProcessingSettings, SentHeader};
+
+/// A stored call, as the dispatcher and the Get Call API read it.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub id: String,
+    pub agent_id: String,
+    pub agent_version: Option<i64>,
+    pub kind: String,
+    pub input: NewCall,
+    /// The Get Call JSON once processing is done.
+    pub body: Option<String>,
+    pub event: EventView,
+    pub received_at: String,
+}
+
+type CallTuple = (String, String, Option<i64>, String, String, Option<String>, String, Option<String>, String);
+
+fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
+    let (id, agent_id, agent_version, kind, input, body, state, note, received_at) = row;
+    Ok(CallRecord {
+        id,
+        agent_id,
+        agent_version,
+        kind,
+        input: serde_json::from_str(&input).map_err(AppError::internal)?,
+        body,
+        event: EventView { state, note },
+        received_at,
+    })
+}
+
+const CALL_COLUMNS: &str = "id, agent_id, agent_version, type, input, body, event_state, event_note, received_at";
+
+/// A request about to be made: recorded as `sending` before it starts.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub id: String,
+    pub webhook: WebhookRow,
+    pub request_headers: Vec<SentHeader>,
+}
+
+/// How one request ended.
+#[derive(Debug, Clone)]
+pub struct DeliveryResult {
+    pub duration_ms: i64,
+    pub outcome: &'static str,
+    pub status_code: Option<u16>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+type DeliveryTuple = (String, String, String, String, String, Option<i64>, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>, String);
+
+fn delivery(row: DeliveryTuple) -> DeliveryView {
+    let (id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, outcome, status_code, response_body, error, headers) = row;
+    DeliveryView {
+        id,
+        call_id,
+        webhook_id,
+        webhook_name,
+        webhook_url,
+        config_version,
+        started_at,
+        duration_ms,
+        outcome,
+        status_code: status_code.and_then(|c| u16::try_from(c).ok()),
+        response_body,
+        error,
+        request_headers: serde_json::from_str(&headers).unwrap_or_default(),
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
+     outcome, status_code, response_body, error, request_headers";
+
+fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
+    serde_json::from_str(json).map_err(AppError::internal)
+}
+
+impl Store {
+    pub async fn draft_processing(&self, agent: &OwnedAgent) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?").bind(agent.id()).fetch_one(&self.pool).await?;
+        processing_settings(&json)
+    }
+
+    pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        touch_draft(&mut tx, agent).await?;
+        sqlx::query("UPDATE agents SET processing = ? WHERE id = ?")
+            .bind(serde_json::to_string(settings).map_err(AppError::internal)?)
+            .bind(agent.id())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn insert_call(&self, owner: &OwnerId, agent: &OwnedAgent, kind: &str, version: Option<i64>, input: &NewCall) -> Result<String, AppError> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(owner.as_str())
+        .bind(agent.id())
+        .bind(version)
+        .bind(kind)
+        .bind(serde_json::to_string(input).map_err(AppError::internal)?)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn call(&self, call_id: &str) -> Result<Option<CallRecord>, AppError> {
+        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ?"))
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(call_record).transpose()
+    }
+
+    pub async fn call_for_owner(&self, owner: &OwnerId, call_id: &str) -> Result<CallRecord, AppError> {
+        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ? AND owner_id = ?"))
+            .bind(call_id)
+            .bind(owner.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        call_record(row.ok_or(AppError::NotFound)?)
+    }
+
+    /// Calls of an agent, newest first, received before `before` (exclusive) when given.
+    pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
+        let rows: Vec<(String, String, Option<i64>, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, type, agent_version, received_at, body, event_state FROM calls
+             WHERE agent_id = ? AND received_at < COALESCE(?, '9999') ORDER BY received_at DESC, rowid DESC LIMIT ?",
+        )
+        .bind(agent.id())
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, agent_version, received_at, body, event)| CallSummaryView {
+                id,
+                kind,
+                status: if body.is_some() { "completed" } else { "processing" }.to_owned(),
+                agent_version,
+                received_at,
+                event,
+            })
+            .collect())
+    }
+
+    /// The webhooks and processing settings a call runs with: its deployed version, or the
+    /// draft as it is now.
+    pub async fn call_config(&self, call: &CallRecord) -> Result<(Vec<WebhookRow>, ProcessingSettings), AppError> {
+        match call.agent_version {
+            Some(version) => {
+                let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = ? AND version = ?")
+                    .bind(&call.agent_id)
+                    .bind(version)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((self.webhooks_of_version(&call.agent_id, version).await?, processing_settings(&json)?))
+            }
+            None => {
+                let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?")
+                    .bind(&call.agent_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok((self.draft_webhooks_of(&call.agent_id).await?, processing_settings(&json)?))
+            }
+        }
+    }
+
+    /// Saves the processed call and, in the same transaction, marks its event as under way with
+    /// one `sending` delivery per request about to start. After a crash, `recover` finds them.
+    pub async fn begin_event(&self, call: &CallRecord, body: &str, pending: &[PendingDelivery]) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE calls SET body = ?, event_state = 'sending' WHERE id = ?")
+            .bind(body)
+            .bind(&call.id)
+            .execute(&mut *tx)
+            .await?;
+        let started_at = now();
+        for p in pending {
+            sqlx::query(
+                "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
+                                         started_at, outcome, request_headers)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?)",
+            )
+            .bind(&p.id)
+            .bind(&call.id)
+            .bind(&call.agent_id)
+            .bind(&p.webhook.id)
+            .bind(&p.webhook.name)
+            .bind(&p.webhook.url)
+            .bind(call.agent_version)
+            .bind(&started_at)
+            .bind(serde_json::to_string(&p.request_headers).map_err(AppError::internal)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Saves the processed call whose event will not be sent, and why.
+    pub async fn skip_event(&self, call: &CallRecord, body: &str, note: &str) -> Result<(), AppError> {
+        sqlx::query("UPDATE calls SET body = ?, event_state = 'skipped', event_note = ? WHERE id = ?")
+            .bind(body)
+            .bind(note)
+            .bind(&call.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_delivery(&self, delivery_id: &str, result: &DeliveryResult) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE deliveries SET duration_ms = ?, outcome = ?, status_code = ?, response_body = ?, error = ? WHERE id = ?",
+        )
+        .bind(result.duration_ms)
+        .bind(result.outcome)
+        .bind(result.status_code.map(i64::from))
+        .bind(&result.response_body)
+        .bind(&result.error)
+        .bind(delivery_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_event(&self, call_id: &str) -> Result<(), AppError> {
+        sqlx::query("UPDATE calls SET event_state = 'sent' WHERE id = ?").bind(call_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// At start-up: requests that were under way when the process stopped are recorded as
+    /// `interrupted` (never sent again: the receiver may have them); calls whose event had not
+    /// started are returned, to be processed and sent now.
+    pub async fn recover(&self) -> Result<Vec<String>, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let interrupted = sqlx::query(
+            "UPDATE deliveries SET outcome = 'interrupted', error = 'The server stopped while this request was under way; it is not sent again.'
+             WHERE outcome = 'sending'",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE calls SET event_state = 'sent', event_note = 'Interrupted by a server restart.' WHERE event_state = 'sending'")
+            .execute(&mut *tx)
+            .await?;
+        let pending: Vec<String> = sqlx::query_scalar("SELECT id FROM calls WHERE event_state = 'pending' ORDER BY received_at")
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if interrupted > 0 || !pending.is_empty() {
+            tracing::warn!(interrupted, pending = pending.len(), "recovered call_ended events after a restart");
+        }
+        Ok(pending)
+    }
+
+    pub async fn deliveries_of_call(&self, call: &CallRecord) -> Result<Vec<DeliveryView>, AppError> {
+        let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = ? ORDER BY webhook_name, rowid"
+        ))
+        .bind(&call.id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(delivery).collect())
+    }
+
+    /// An agent's most recent deliveries, newest first, optionally of one webhook.
+    pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
+        let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = ? AND (?2 IS NULL OR webhook_id = ?2)
+             ORDER BY started_at DESC, rowid DESC LIMIT ?3"
+        ))
+        .bind(agent.id())
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(delivery).collect())
+    }
+}

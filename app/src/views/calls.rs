@@ -1,0 +1,156 @@
+//! Calls, their processing settings, and webhook deliveries as they leave the server.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// One turn of a transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turn {
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ms: Option<u64>,
+}
+
+/// `POST /api/v1/calls`: a finished call from the telephony layer (or the dashboard's test call).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewCall {
+    #[serde(default)]
+    pub agent_id: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub from_number: Option<String>,
+    #[serde(default)]
+    pub to_number: Option<String>,
+    #[serde(default)]
+    pub started_at: String,
+    #[serde(default)]
+    pub ended_at: String,
+    #[serde(default)]
+    pub end_reason: Option<String>,
+    #[serde(default)]
+    pub transcript: Vec<Turn>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationView {
+    pub to: String,
+    /// `sent`, `skipped` or `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingNote {
+    pub step: String,
+    pub message: String,
+}
+
+/// The Get Call API response, and — byte for byte — the body of the `call_ended` event.
+/// Field order is the order of this struct; maps are sorted; so serializing is deterministic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallView {
+    pub id: String,
+    pub agent_id: String,
+    pub agent_version: Option<i64>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_seconds: i64,
+    pub end_reason: Option<String>,
+    pub transcript: Vec<Turn>,
+    pub summary: Option<String>,
+    pub variables: BTreeMap<String, Option<String>>,
+    pub notifications: Vec<NotificationView>,
+    /// Steps that failed or were skipped, and why (e.g. no deployed version for a phone call).
+    pub processing_notes: Vec<ProcessingNote>,
+    pub metadata: Option<Value>,
+}
+
+/// A call in the list of an agent's calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallSummaryView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    pub agent_version: Option<i64>,
+    pub received_at: String,
+    pub event: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallPage {
+    pub calls: Vec<CallSummaryView>,
+    /// Pass as `?before=` for the next (older) page; absent on the last page.
+    pub next_before: Option<String>,
+}
+
+/// A header as it was sent, custom header values masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentHeader {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: String,
+    pub call_id: String,
+    pub webhook_id: String,
+    pub webhook_name: String,
+    pub webhook_url: String,
+    pub config_version: Option<i64>,
+    pub started_at: String,
+    pub duration_ms: Option<i64>,
+    pub outcome: String,
+    pub status_code: Option<u16>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub request_headers: Vec<SentHeader>,
+}
+
+/// Where a call's `call_ended` event stands: `pending`, `sending`, `sent` or `skipped`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub state: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallDeliveries {
+    pub event: EventView,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// A variable the agent extracts from each transcript: the first match of `pattern` (its first
+/// capture group if it has one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableSpec {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub pattern: String,
+}
+
+/// `PUT /api/v1/agents/{id}/processing`: post-call processing settings of the draft.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessingSettings {
+    #[serde(default)]
+    pub variables: Vec<VariableSpec>,
+    #[serde(default)]
+    pub notification_emails: Vec<String>,
+}

@@ -1,0 +1,118 @@
+//! Sends one webhook request with the one shared client: 5-second timeout for the whole
+//! request, no redirects followed, no retries, TLS verified, the SSRF guard on unless insecure
+//! webhooks are allowed. Every ending is classified for the deliveries log.
+
+use super::guard::{self, GuardedResolver};
+use app::server::store::DeliveryResult;
+use bytes::Bytes;
+use std::{error::Error, path::Path, sync::Arc, time::{Duration, Instant}};
+
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+const KEPT_RESPONSE_BYTES: usize = 2048;
+
+#[derive(Debug, Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    guard: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read VOICY_WEBHOOK_CA_FILE {0}: {1}")]
+    CaFile(String, std::io::Error),
+    #[error("VOICY_WEBHOOK_CA_FILE {0} is not a PEM certificate: {1}")]
+    CaPem(String, reqwest::Error),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Build(reqwest::Error),
+}
+
+impl WebhookClient {
+    /// `guard`: refuse private and reserved addresses (and plain http).
+    pub fn new(guard: bool, ca_file: Option<&Path>) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Voicy-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true);
+        if guard {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver)).https_only(true);
+        }
+        if let Some(path) = ca_file {
+            let name = path.display().to_string();
+            let pem = std::fs::read(path).map_err(|e| ClientError::CaFile(name.clone(), e))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ClientError::CaPem(name, e))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard })
+    }
+
+    pub async fn send(&self, url: &str, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
+        let started = Instant::now();
+        let ended = |outcome: &'static str, status: Option<u16>, response: Option<String>, error: Option<String>| DeliveryResult {
+            duration_ms: started.elapsed().as_millis() as i64,
+            outcome,
+            status_code: status,
+            response_body: response,
+            error,
+        };
+        let Ok(parsed) = reqwest::Url::parse(url) else {
+            return ended("connect", None, None, Some("The URL cannot be parsed.".into()));
+        };
+        if self.guard {
+            if let Some(ip) = guard::forbidden_literal(&parsed) {
+                return ended("blocked", None, None, Some(format!("{ip} is a private or reserved address.")));
+            }
+        }
+        let mut request = self.http.post(parsed).body(body);
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        match request.send().await {
+            Ok(mut response) => {
+                let status = response.status();
+                let mut kept = Vec::new();
+                // Keep the first 2 KB of the answer; the rest is not read.
+                while kept.len() < KEPT_RESPONSE_BYTES {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(KEPT_RESPONSE_BYTES - kept.len())]),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                let text = String::from_utf8_lossy(&kept).into_owned();
+                let outcome = if status.is_success() { "ok" } else { "http_status" };
+                ended(outcome, Some(status.as_u16()), Some(text), None)
+            }
+            Err(e) => {
+                let (outcome, message) = classify(&e);
+                ended(outcome, None, None, Some(message))
+            }
+        }
+    }
+}
+
+/// The deliveries-log outcome of a failed request, and a message for the owner.
+fn classify(error: &reqwest::Error) -> (&'static str, String) {
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn Error> = Some(error);
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<guard::Blocked>() {
+            return ("blocked", blocked.to_string());
+        }
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let text = chain.join(": ");
+    let lower = text.to_lowercase();
+    let outcome = if error.is_timeout() {
+        "timeout"
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        "dns"
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("ssl") {
+        "tls"
+    } else {
+        "connect"
+    };
+    let message = if outcome == "timeout" { "No complete answer within 5 seconds.".to_owned() } else { text };
+    (outcome, message)
+}

@@ -1,0 +1,111 @@
+//! The SSRF guard: webhook requests may not reach this machine, the private network, or cloud
+//! metadata. Checked on the address actually connected to: names go through `GuardedResolver`,
+//! IP-literal URLs through `forbidden_literal`.
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Whether an address is off limits: loopback, private, link-local (cloud metadata included),
+/// CGNAT, multicast, unspecified, broadcast, reserved, and IPv6 forms that embed such an IPv4.
+pub fn is_forbidden(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => forbidden_v6(v6),
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local() // 169.254/16: 169.254.169.254 is the metadata service
+        || ip.is_multicast()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || a == 0 // "this network"
+        || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240 // reserved
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return forbidden_v4(v4);
+    }
+    let segments = ip.segments();
+    ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00 // unique local fc00::/7 (AWS metadata fd00:ec2::254)
+        || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (segments[0] == 0x64 && segments[1] == 0xff9b) // NAT64: embeds an IPv4 address
+        || segments[0] == 0x2001 && segments[1] == 0x0db8 // documentation
+        || (segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+}
+
+/// An IP-literal host that is forbidden (these never go through the resolver).
+pub fn forbidden_literal(url: &reqwest::Url) -> Option<IpAddr> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(v4) => IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    is_forbidden(ip).then_some(ip)
+}
+
+/// Raised when every address of a name is forbidden; `send` reports it as `blocked`.
+#[derive(Debug, thiserror::Error)]
+#[error("blocked by the SSRF guard: {0} resolves only to private or reserved addresses")]
+pub struct Blocked(pub String);
+
+/// Resolves with the system resolver and drops forbidden addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardedResolver;
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(Blocked(host)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_forbidden() {
+        for ip in [
+            "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
+            "100.64.0.1", "100.127.255.254", "224.0.0.1", "0.0.0.0", "255.255.255.255", "240.0.0.1",
+            "::1", "::", "fd00:ec2::254", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+        ] {
+            assert!(is_forbidden(ip.parse().unwrap()), "{ip} should be forbidden");
+        }
+    }
+
+    #[test]
+    fn public_addresses_are_allowed() {
+        for ip in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111"] {
+            assert!(!is_forbidden(ip.parse().unwrap()), "{ip} should be allowed");
+        }
+    }
+
+    #[test]
+    fn ip_literal_urls_are_checked() {
+        let url = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(forbidden_literal(&url("https://127.0.0.1:8443/h")).is_some());
+        assert!(forbidden_literal(&url("https://[::1]/h")).is_some());
+        assert!(forbidden_literal(&url("https://example.com/h")).is_none());
+        assert!(forbidden_literal(&url("https://1.1.1.1/h")).is_none());
+    }
+}

@@ -1,0 +1,118 @@
+//! The `call_ended` dispatcher. A stored call is processed (summary, variables, notifications),
+//! its Get Call JSON serialized once, and POSTed to every webhook of its config at once.
+//! Each call runs in its own task and each request in its own future, so a slow or dead
+//! endpoint delays nothing else. Durable: see `Store::begin_event` and `Store::recover`.
+
+mod client;
+pub mod guard;
+pub mod request;
+pub mod steps;
+
+pub use client::{ClientError, WebhookClient};
+
+use app::server::services::calls::{CallEvents, call_view};
+use app::server::store::{CallRecord, PendingDelivery, Store};
+use app::views::{ProcessingNote, ProcessingSettings};
+use bytes::Bytes;
+use futures::future::join_all;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+const NOT_DEPLOYED: &str =
+    "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
+const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
+
+/// Hands stored calls to the dispatcher's worker.
+#[derive(Debug)]
+pub struct Dispatcher {
+    queue: mpsc::UnboundedSender<String>,
+}
+
+impl CallEvents for Dispatcher {
+    fn call_stored(&self, call_id: &str) {
+        // Fails only when dispatching is off; the call stays `pending` for the next start.
+        let _ = self.queue.send(call_id.to_owned());
+    }
+}
+
+struct Worker {
+    store: Store,
+    client: WebhookClient,
+    steps: steps::Steps,
+}
+
+impl Dispatcher {
+    /// Starts the worker (when `enabled`) and returns the handle that stored calls go to.
+    pub fn start(store: Store, client: WebhookClient, enabled: bool) -> Arc<Self> {
+        let (queue, mut calls) = mpsc::unbounded_channel::<String>();
+        if enabled {
+            let worker = Arc::new(Worker { store, client, steps: steps::Steps::default() });
+            tokio::spawn(async move {
+                while let Some(call_id) = calls.recv().await {
+                    let worker = worker.clone();
+                    tokio::spawn(async move { worker.run(&call_id).await });
+                }
+            });
+        }
+        Arc::new(Self { queue })
+    }
+}
+
+impl Worker {
+    async fn run(&self, call_id: &str) {
+        let call = match self.store.call(call_id).await {
+            Ok(Some(call)) if call.event.state == "pending" => call,
+            Ok(_) => return, // already handled (e.g. queued twice at start-up)
+            Err(_) => return, // logged where it happened; the call stays pending for the next start
+        };
+        let span = tracing::info_span!("call_ended", call_id, agent_id = %call.agent_id);
+        let _ = tracing::Instrument::instrument(self.process_and_send(call), span).await;
+    }
+
+    async fn process_and_send(&self, call: CallRecord) -> Result<(), app::error::AppError> {
+        let not_deployed = call.kind == "phone" && call.agent_version.is_none();
+        let (webhooks, settings) =
+            if not_deployed { (Vec::new(), ProcessingSettings::default()) } else { self.store.call_config(&call).await? };
+        let mut processed = self.steps.run(&call.input, &settings);
+        if not_deployed {
+            processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
+        }
+        // Serialized once: these bytes are both what the Get Call API answers and what is sent.
+        let body = serde_json::to_string(&call_view(&call, Some(processed))).map_err(app::error::AppError::internal)?;
+        if not_deployed || webhooks.is_empty() {
+            let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
+            return self.store.skip_event(&call, &body, note).await;
+        }
+        let pending: Vec<(PendingDelivery, Vec<(String, String)>)> = webhooks
+            .into_iter()
+            .map(|webhook| {
+                let headers = request::headers(&webhook, body.as_bytes());
+                let request_headers = request::masked(&webhook, &headers);
+                (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
+            })
+            .collect();
+        let records: Vec<PendingDelivery> = pending.iter().map(|(p, _)| p.clone()).collect();
+        self.store.begin_event(&call, &body, &records).await?;
+
+        let body = Bytes::from(body);
+        join_all(pending.iter().map(|(delivery, headers)| {
+            let body = body.clone();
+            async move {
+                let result = self.client.send(&delivery.webhook.url, headers, body).await;
+                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
+                    duration_ms = result.duration_ms, "webhook delivery");
+                let _ = self.store.record_delivery(&delivery.id, &result).await;
+            }
+        }))
+        .await;
+        self.store.finish_event(&call.id).await
+    }
+}
+
+/// At start-up: settles events interrupted by the last stop and queues the unsent ones.
+pub async fn recover(store: &Store, dispatcher: &Dispatcher) -> Result<(), app::error::AppError> {
+    for call_id in store.recover().await? {
+        dispatcher.call_stored(&call_id);
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Post-call processing, in order: summary, variable extraction, email notifications. Each step
+//! is a small trait with a built-in implementation; a step that fails is recorded on the call
+//! and the next one still runs.
+
+use app::server::domain::call::{compile_variables, turns_text};
+use app::views::{NewCall, NotificationView, ProcessingNote, ProcessingSettings};
+use app::server::services::calls::Processed;
+use std::collections::BTreeMap;
+
+pub trait Summarizer: Send + Sync {
+    fn summarize(&self, call: &NewCall) -> Result<String, String>;
+}
+
+pub trait VariableExtractor: Send + Sync {
+    fn extract(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<BTreeMap<String, Option<String>>, String>;
+}
+
+pub trait Notifier: Send + Sync {
+    fn notify(&self, call: &NewCall, summary: Option<&str>, to: &[String]) -> Vec<NotificationView>;
+}
+
+/// A deterministic summary: who spoke how much, how the caller opened and how the agent closed.
+pub struct TranscriptSummarizer;
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max { text.to_owned() } else { format!("{}…", text.chars().take(max).collect::<String>()) }
+}
+
+impl Summarizer for TranscriptSummarizer {
+    fn summarize(&self, call: &NewCall) -> Result<String, String> {
+        let turns = &call.transcript;
+        if turns.is_empty() {
+            return Ok("The call ended without a transcript.".to_owned());
+        }
+        let user = turns.iter().filter(|t| t.role == "user").count();
+        let agent = turns.len() - user;
+        let mut summary = format!("{} turns ({agent} by the agent, {user} by the caller).", turns.len());
+        if let Some(first) = turns.iter().find(|t| t.role == "user") {
+            summary.push_str(&format!(" The caller said: “{}”", clip(&first.text, 200)));
+        }
+        if let Some(last) = turns.iter().rev().find(|t| t.role == "agent") {
+            summary.push_str(&format!(" The agent closed with: “{}”", clip(&last.text, 200)));
+        }
+        Ok(summary)
+    }
+}
+
+/// The first match of each variable's pattern in the transcript (its first group if it has one).
+pub struct PatternExtractor;
+
+impl VariableExtractor for PatternExtractor {
+    fn extract(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<BTreeMap<String, Option<String>>, String> {
+        let text = turns_text(&call.transcript);
+        let mut values = BTreeMap::new();
+        for variable in compile_variables(settings) {
+            let variable = variable?;
+            let value = variable.pattern.captures(&text).map(|c| c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()).to_owned());
+            values.insert(variable.name, value);
+        }
+        Ok(values)
+    }
+}
+
+/// Without an SMTP server configured, notifications are recorded as skipped, never dropped
+/// silently.
+pub struct UnconfiguredMail;
+
+impl Notifier for UnconfiguredMail {
+    fn notify(&self, _call: &NewCall, _summary: Option<&str>, to: &[String]) -> Vec<NotificationView> {
+        to.iter()
+            .map(|address| NotificationView {
+                to: address.clone(),
+                status: "skipped".to_owned(),
+                detail: Some("Email delivery is not configured on this server.".to_owned()),
+            })
+            .collect()
+    }
+}
+
+pub struct Steps {
+    pub summarizer: Box<dyn Summarizer>,
+    pub extractor: Box<dyn VariableExtractor>,
+    pub notifier: Box<dyn Notifier>,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor), notifier: Box::new(UnconfiguredMail) }
+    }
+}
+
+impl Steps {
+    pub fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Processed {
+        let mut processed = Processed::default();
+        match self.summarizer.summarize(call) {
+            Ok(summary) => processed.summary = Some(summary),
+            Err(e) => processed.notes.push(processed_note("summary", e)),
+        }
+        match self.extractor.extract(call, settings) {
+            Ok(values) => processed.variables = values,
+            Err(e) => processed.notes.push(processed_note("variables", e)),
+        }
+        processed.notifications = self.notifier.notify(call, processed.summary.as_deref(), &settings.notification_emails);
+        processed
+    }
+}
+
+fn processed_note(step: &str, message: String) -> ProcessingNote {
+    ProcessingNote { step: step.to_owned(), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::views::{Turn, VariableSpec};
+
+    fn call() -> NewCall {
+        let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into(), start_ms: None };
+        NewCall {
+            transcript: vec![
+                turn("agent", "Hello, Acme dental."),
+                turn("user", "I'd like to book a cleaning, my number is 555-0100."),
+                turn("agent", "Booked for Tuesday."),
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_is_deterministic() {
+        let summary = TranscriptSummarizer.summarize(&call()).unwrap();
+        assert_eq!(summary, TranscriptSummarizer.summarize(&call()).unwrap());
+        assert!(summary.starts_with("3 turns (2 by the agent, 1 by the caller)."));
+        assert!(summary.contains("Booked for Tuesday."));
+    }
+
+    #[test]
+    fn variables_take_the_first_group_or_null() {
+        let settings = ProcessingSettings {
+            variables: vec![
+                VariableSpec { name: "phone".into(), description: String::new(), pattern: r"number is ([0-9-]+)".into() },
+                VariableSpec { name: "email".into(), description: String::new(), pattern: r"\S+@\S+".into() },
+            ],
+            notification_emails: vec![],
+        };
+        let values = PatternExtractor.extract(&call(), &settings).unwrap();
+        assert_eq!(values["phone"].as_deref(), Some("555-0100"));
+        assert_eq!(values["email"], None);
+    }
+
+    #[test]
+    fn a_failing_step_is_recorded_and_the_others_still_run() {
+        struct Broken;
+        impl Summarizer for Broken {
+            fn summarize(&self, _: &NewCall) -> Result<String, String> {
+                Err("model unavailable".into())
+            }
+        }
+        let steps = Steps { summarizer: Box::new(Broken), ..Steps::default() };
+        let settings = ProcessingSettings { variables: vec![], notification_emails: vec!["ops@example.com".into()] };
+        let processed = steps.run(&call(), &settings);
+        assert_eq!(processed.summary, None);
+        assert_eq!(processed.notes[0].step, "summary");
+        assert_eq!(processed.notifications[0].status, "skipped");
+    }
+}
