@@ -84,6 +84,8 @@ pub fn AgentOverviewPage() -> impl IntoView {
 #[component]
 fn Overview(agent_id: String) -> impl IntoView {
     view! {
+        <crate::pages::calls::TestCallPanel agent_id=agent_id.clone()/>
+        <crate::pages::calls::CallList agent_id=agent_id.clone()/>
         <section class="card">
             <h2>"Overview"</h2>
             <dl class="facts">

@@ -4,6 +4,8 @@ pub mod agent;
 pub mod agents;
 pub mod api_keys;
 pub mod auth;
+pub mod calls;
+pub mod deliveries;
 pub mod webhook_form;
 pub mod webhooks;
 
@@ -11,6 +13,7 @@ pub use agent::{AgentOverviewPage, AgentSettingsPage};
 pub use agents::AgentsPage;
 pub use api_keys::ApiKeysPage;
 pub use auth::{SignInPage, SignUpPage};
+pub use calls::CallPageView;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -4,7 +4,8 @@
 use crate::components::{Outcome, short_time};
 use crate::error::AppError;
 use crate::pages::webhook_form::{Editing, WebhookForm};
-use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
+use crate::pages::deliveries::DeliveryList;
+use crate::views::{DeliveryView, DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -113,7 +114,11 @@ fn SectionBody(settings: WebhookSettings, section: Section, expanded: RwSignal<b
             } else {
                 view! {
                     <ul class="webhook-list">
-                        {webhooks.into_iter().map(|webhook| view! { <WebhookRow webhook section/> }).collect_view()}
+                        {webhooks.into_iter().map(|webhook| {
+                            let recent: Vec<DeliveryView> = settings.recent_deliveries.iter()
+                                .filter(|d| d.webhook_id == webhook.id).take(5).cloned().collect();
+                            view! { <WebhookRow webhook recent section/> }
+                        }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -148,7 +153,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
 }
 
 #[component]
-fn WebhookRow(webhook: WebhookView, section: Section) -> impl IntoView {
+fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section) -> impl IntoView {
     let id = webhook.id.clone();
     let is_editing = {
         let id = id.clone();
@@ -197,6 +202,10 @@ fn WebhookRow(webhook: WebhookView, section: Section) -> impl IntoView {
                             </button>
                         </div>
                     </div>
+                    <details class="recent">
+                        <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
+                        <DeliveryList deliveries=recent.clone()/>
+                    </details>
                     <Show when=move || confirming.get()>
                         <div class="confirm" role="group" aria-label="Confirm delete">
                             <p>"Delete “" {stored.get_value().name} "”? It is removed from the draft at once."</p>

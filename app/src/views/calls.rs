@@ -154,3 +154,10 @@ pub struct ProcessingSettings {
     #[serde(default)]
     pub notification_emails: Vec<String>,
 }
+
+/// A call's page: the call and its event's deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallDetail {
+    pub call: CallView,
+    pub deliveries: CallDeliveries,
+}

@@ -99,6 +99,8 @@ pub struct ConfigView {
 pub struct WebhookSettings {
     pub config: ConfigView,
     pub history: Vec<DeploymentView>,
+    /// The agent's latest deliveries, newest first (each row shows those of its webhook).
+    pub recent_deliveries: Vec<DeliveryView>,
 }
 
 /// One custom header as typed in: a name, and a value that may be blank when editing.

@@ -126,19 +126,27 @@ pub async fn deploy(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result
 }
 
 pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigView, AppError> {
-    Ok(settings(state, owner, agent_id).await?.config)
+    let agent = agent(state, owner, agent_id).await?;
+    Ok(config_and_history(state, &agent).await?.0)
+}
+
+/// The Webhooks section: the config, the deploy history and the latest deliveries.
+pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    let (config, history) = config_and_history(state, &agent).await?;
+    let recent_deliveries = state.store.deliveries_of_agent(&agent, None, 50).await?;
+    Ok(WebhookSettings { config, history, recent_deliveries })
 }
 
 /// The draft, the deployed version, whether they differ, and the deploy history.
-pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let draft = views(&state.store.draft_webhooks(&agent).await?);
-    let deployments = state.store.deployments(&agent).await?;
+async fn config_and_history(state: &AppState, agent: &OwnedAgent) -> Result<(ConfigView, Vec<DeploymentView>), AppError> {
+    let draft = views(&state.store.draft_webhooks(agent).await?);
+    let deployments = state.store.deployments(agent).await?;
     let deployed = match deployments.first() {
         Some(latest) => Some(DeployedConfigView {
             version: latest.version,
             deployed_at: latest.deployed_at.clone(),
-            webhooks: views(&state.store.deployed_webhooks(&agent, latest.version).await?),
+            webhooks: views(&state.store.deployed_webhooks(agent, latest.version).await?),
         }),
         None => None,
     };
@@ -146,8 +154,8 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
         Some(latest) => latest.draft_revision != agent.draft_revision(),
         None => agent.draft_revision() > 0,
     };
-    Ok(WebhookSettings {
-        config: ConfigView { draft: DraftConfigView { webhooks: draft }, deployed, has_undeployed_changes },
-        history: deployments.into_iter().map(|d| DeploymentView { version: d.version, deployed_at: d.deployed_at }).collect(),
-    })
+    Ok((
+        ConfigView { draft: DraftConfigView { webhooks: draft }, deployed, has_undeployed_changes },
+        deployments.into_iter().map(|d| DeploymentView { version: d.version, deployed_at: d.deployed_at }).collect(),
+    ))
 }

@@ -1,0 +1,223 @@
+//! Calls on the agent's Overview tab: a test (web) call panel, the calls list, and each call's
+//! page with its deliveries.
+
+use crate::components::{Frame, Outcome, short_time};
+use crate::error::AppError;
+use crate::pages::deliveries::DeliveryList;
+use crate::views::{CallDetail, CallPage, Turn};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{GetUrl, Json};
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+#[leptos::server(prefix = "/rpc", input = Json)]
+pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
+    use crate::server::{request_owner, services::calls};
+    let (state, owner) = request_owner().await?;
+    let ended = chrono::Utc::now();
+    let started = ended - chrono::Duration::seconds(5 * transcript.len().max(1) as i64);
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let call = crate::views::NewCall {
+        agent_id,
+        kind: "web".into(),
+        started_at: stamp(started),
+        ended_at: stamp(ended),
+        end_reason: Some("test_call_ended".into()),
+        transcript,
+        ..Default::default()
+    };
+    calls::create(&state, &owner, call).await
+}
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
+    use crate::server::{request_owner, services::calls};
+    let (state, owner) = request_owner().await?;
+    calls::list(&state, &owner, &agent_id, None).await
+}
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
+    use crate::server::{request_owner, services::calls};
+    let (state, owner) = request_owner().await?;
+    Ok(CallDetail { call: calls::get(&state, &owner, &call_id).await?, deliveries: calls::deliveries(&state, &owner, &call_id).await? })
+}
+
+#[derive(Clone, Copy)]
+struct TurnRow {
+    key: usize,
+    role: RwSignal<String>,
+    text: RwSignal<String>,
+}
+
+/// Starts a web (test) call: it runs with the draft config, so webhooks fire at once.
+#[component]
+pub fn TestCallPanel(agent_id: String) -> impl IntoView {
+    let next = StoredValue::new(0usize);
+    let row = move |role: &str, text: &str| {
+        let key = next.get_value();
+        next.set_value(key + 1);
+        TurnRow { key, role: RwSignal::new(role.to_owned()), text: RwSignal::new(text.to_owned()) }
+    };
+    let rows = RwSignal::new(vec![row("agent", "Hello, thanks for calling. How can I help?"), row("user", "")]);
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let agent = StoredValue::new(agent_id);
+    let call = Action::new(move |turns: &Vec<Turn>| start_test_call(agent.get_value(), turns.clone()));
+    let navigate = use_navigate();
+    Effect::new(move || match call.value().get() {
+        Some(Ok(id)) => navigate(&format!("/agents/{}/calls/{id}", agent.get_value()), Default::default()),
+        Some(Err(e)) => outcome.set(Some(Err(match e {
+            AppError::Validation(_) => "Every turn needs some text. Fill in or remove the empty turns.".to_owned(),
+            other => other.to_string(),
+        }))),
+        None => {}
+    });
+    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, TurnRow)>>();
+    let end_call = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        outcome.set(None);
+        let turns = rows.get_untracked().iter().map(|r| Turn { role: r.role.get_untracked(), text: r.text.get_untracked(), start_ms: None }).collect();
+        call.dispatch(turns);
+    };
+    view! {
+        <section class="card" aria-labelledby="test-call-title">
+            <h2 id="test-call-title">"Test call"</h2>
+            <p class="muted">"Write a short conversation and end the call. Test calls use the draft config, so your webhooks receive it at once."</p>
+            <form class="test-call" on:submit=end_call aria-label="Test call">
+                <For each=indexed key=|(i, r)| (r.key, *i) let:((index, turn))>
+                    <div class="turn-row">
+                        <select aria-label=format!("Turn {} speaker", index + 1) prop:value=move || turn.role.get()
+                            on:change=move |ev| turn.role.set(event_target_value(&ev))>
+                            <option value="agent">"Agent"</option>
+                            <option value="user">"Caller"</option>
+                        </select>
+                        <input aria-label=format!("Turn {} text", index + 1) bind:value=turn.text placeholder="What was said"/>
+                        <button type="button" class="icon" aria-label=format!("Remove turn {}", index + 1)
+                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != turn.key))>"×"</button>
+                    </div>
+                </For>
+                <div class="form-actions">
+                    <button type="button" class="secondary" on:click=move |_| {
+                        let role = if rows.with(|r| r.last().is_some_and(|t| t.role.get_untracked() == "agent")) { "user" } else { "agent" };
+                        let new = row(role, "");
+                        rows.update(|rs| rs.push(new));
+                    }>"Add turn"</button>
+                    <button type="submit" class="primary" disabled=move || call.pending().get() || rows.with(Vec::is_empty)>
+                        {move || if call.pending().get() { "Ending call…" } else { "End call" }}
+                    </button>
+                </div>
+            </form>
+            <Outcome message=outcome/>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn CallList(agent_id: String) -> impl IntoView {
+    let agent = StoredValue::new(agent_id);
+    let calls = Resource::new(move || agent.get_value(), list_calls);
+    view! {
+        <section class="card" aria-labelledby="calls-title">
+            <h2 id="calls-title">"Calls"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading calls…"</p> }>
+                {move || Suspend::new(async move {
+                    match calls.await {
+                        Ok(page) if page.calls.is_empty() => view! { <p class="empty">"No calls yet. Start a test call above."</p> }.into_any(),
+                        Ok(page) => view! {
+                            <ul class="rows">
+                                {page.calls.into_iter().map(|c| view! {
+                                    <li class="row">
+                                        <a href=format!("/agents/{}/calls/{}", agent.get_value(), c.id)>
+                                            {if c.kind == "web" { "Test call" } else { "Phone call" }} " · " {short_time(&c.received_at)}
+                                        </a>
+                                        <span class="muted">
+                                            {c.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}
+                                            " · webhooks " {c.event}
+                                        </span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn CallPageView() -> impl IntoView {
+    let params = use_params_map();
+    let call_id = Memo::new(move |_| params.read().get("call_id").unwrap_or_default());
+    let agent_id = Memo::new(move |_| params.read().get("agent_id").unwrap_or_default());
+    let refresh = RwSignal::new(0u32);
+    let detail = Resource::new(move || (call_id.get(), refresh.get()), |(id, _)| get_call_detail(id));
+    // Until the event is settled, look again shortly (effects run only in the browser).
+    Effect::new(move || {
+        if let Some(Ok(d)) = detail.get() {
+            if matches!(d.deliveries.event.state.as_str(), "pending" | "sending") {
+                set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(700));
+            }
+        }
+    });
+    view! {
+        <Title text="Call"/>
+        <Frame>
+            <p class="crumbs"><a href="/agents">"Agents"</a> " / " <a href=move || format!("/agents/{}", agent_id.get())>"Agent"</a> " /"</p>
+            <h1>"Call"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <CallBody detail=d/> }.into_any(),
+                        Err(AppError::NotFound) => view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </Frame>
+    }
+}
+
+#[component]
+fn CallBody(detail: CallDetail) -> impl IntoView {
+    let CallDetail { call, deliveries } = detail;
+    let event = match deliveries.event.state.as_str() {
+        "pending" => "Processing the call…".to_owned(),
+        "sending" => "Sending to webhooks…".to_owned(),
+        "sent" => format!("Sent to {} webhook(s).", deliveries.deliveries.len()),
+        _ => deliveries.event.note.clone().unwrap_or_else(|| "No webhook was sent.".into()),
+    };
+    view! {
+        <section class="card">
+            <dl class="facts">
+                <dt>"Type"</dt><dd>{if call.kind == "web" { "Test (web) call — draft config" } else { "Phone call" }}</dd>
+                <dt>"Config"</dt><dd>{call.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}</dd>
+                <dt>"Status"</dt><dd>{call.status.clone()}</dd>
+                <dt>"Duration"</dt><dd>{format!("{} s", call.duration_seconds)}</dd>
+                <dt>"Summary"</dt><dd>{call.summary.clone().unwrap_or_else(|| "—".into())}</dd>
+                {(!call.variables.is_empty()).then(|| view! {
+                    <dt>"Variables"</dt>
+                    <dd>{call.variables.iter().map(|(k, v)| format!("{k}: {}", v.clone().unwrap_or_else(|| "—".into()))).collect::<Vec<_>>().join(", ")}</dd>
+                })}
+                <dt>"Call ID"</dt><dd><code>{call.id.clone()}</code></dd>
+            </dl>
+            {call.processing_notes.iter().map(|n| view! { <p class="notice error">{format!("{}: {}", n.step, n.message)}</p> }).collect_view()}
+        </section>
+        <section class="card" aria-labelledby="deliveries-title">
+            <h2 id="deliveries-title">"Deliveries"</h2>
+            <p class="muted" role="status">{event}</p>
+            <DeliveryList deliveries=deliveries.deliveries show_webhook=true/>
+        </section>
+        <section class="card" aria-labelledby="transcript-title">
+            <h2 id="transcript-title">"Transcript"</h2>
+            <ol class="transcript">
+                {call.transcript.into_iter().map(|t| view! {
+                    <li class=format!("turn {}", t.role)><strong>{if t.role == "agent" { "Agent" } else { "Caller" }}</strong> " " {t.text}</li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,71 @@
+//! The deliveries log as the dashboard shows it: a status dot, the code, the latency and the
+//! time; expanded, the request headers (custom values masked) and the response.
+
+use crate::components::short_time;
+use crate::views::DeliveryView;
+use leptos::prelude::*;
+
+fn tone(outcome: &str) -> &'static str {
+    match outcome {
+        "ok" => "ok",
+        "sending" => "pending",
+        "interrupted" => "muted",
+        _ => "bad",
+    }
+}
+
+fn label(d: &DeliveryView) -> String {
+    match (d.outcome.as_str(), d.status_code) {
+        ("ok" | "http_status", Some(code)) => code.to_string(),
+        ("sending", _) => "sending…".to_owned(),
+        (outcome, _) => outcome.replace('_', " "),
+    }
+}
+
+#[component]
+pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(optional)] show_webhook: bool) -> impl IntoView {
+    if deliveries.is_empty() {
+        return view! { <p class="empty">"No deliveries yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="deliveries">
+            {deliveries.into_iter().map(|d| {
+                let summary = format!(
+                    "{}{} · {} · {}",
+                    if show_webhook { format!("{} · ", d.webhook_name) } else { String::new() },
+                    label(&d),
+                    d.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
+                    short_time(&d.started_at),
+                );
+                view! {
+                    <li class="delivery">
+                        <details>
+                            <summary>
+                                <span class=format!("dot {}", tone(&d.outcome)) aria-hidden="true"></span>
+                                <span>{summary}</span>
+                            </summary>
+                            <div class="delivery-detail">
+                                <p class="muted">"POST " <code>{d.webhook_url.clone()}</code>
+                                    {d.config_version.map(|v| format!(" · version {v}")).unwrap_or_else(|| " · draft".into())}</p>
+                                <h4>"Request headers"</h4>
+                                <table class="headers-table">
+                                    <tbody>
+                                        {d.request_headers.iter().map(|h| view! {
+                                            <tr><th scope="row">{h.name.clone()}</th><td class="mono">{h.value.clone()}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                {d.error.clone().map(|e| view! { <p class="notice error">{e}</p> })}
+                                {d.response_body.clone().map(|body| view! {
+                                    <h4>"Response (first 2 KB)"</h4>
+                                    <pre class="response">{body}</pre>
+                                })}
+                            </div>
+                        </details>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}

@@ -1,0 +1,77 @@
+import { expect, test } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { createServer, IncomingMessage } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { createAgent, hydrated, shot, signUp, uniqueEmail } from './helpers';
+
+type Received = { headers: IncomingMessage['headers']; body: Buffer };
+
+/** A real receiver, started by the test, that answers 200 and keeps what it got. */
+async function startReceiver() {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/voicy`, received, close: () => server.close() };
+}
+
+test('a test call from the dashboard reaches the webhook and its delivery shows 200', async ({ page }, testInfo) => {
+  const receiver = await startReceiver();
+  try {
+    await signUp(page, uniqueEmail('caller'));
+    await createAgent(page, 'Test desk');
+    await page.getByRole('link', { name: 'Test desk' }).click();
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: /^Webhooks/ }).click();
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    const form = page.getByRole('form', { name: 'Add webhook' });
+    await form.getByLabel('Name', { exact: true }).fill('Receiver');
+    await form.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await form.getByLabel('Signing Secret').fill('e2e-signing-secret');
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect(page.getByText('Webhook “Receiver” added.')).toBeVisible();
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const call = page.getByRole('form', { name: 'Test call' });
+    await call.getByLabel('Turn 2 text').fill('I would like to book a cleaning on Tuesday.');
+    await call.getByRole('button', { name: 'Add turn' }).click();
+    await call.getByLabel('Turn 3 text').fill('You are booked for Tuesday at 10.');
+    await shot(page, testInfo, 'test-call');
+    await call.getByRole('button', { name: 'End call' }).click();
+
+    await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/calls\/[0-9a-f-]+$/);
+    await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
+    const delivery = page.locator('li.delivery').first();
+    await expect(delivery).toContainText('Receiver · 200');
+    await delivery.locator('summary').click();
+    await expect(delivery).toContainText('x-voicy-signature');
+    await expect(delivery).toContainText('thanks');
+    await shot(page, testInfo, 'call-page');
+
+    expect(receiver.received).toHaveLength(1);
+    const got = receiver.received[0];
+    expect(got.headers['x-voicy-event']).toBe('call_ended');
+    const expected = createHmac('sha256', 'e2e-signing-secret').update(got.body).digest('hex');
+    expect(got.headers['x-voicy-signature']).toBe(expected);
+    const body = JSON.parse(got.body.toString());
+    expect(body.type).toBe('web');
+    expect(body.transcript).toHaveLength(3);
+
+    // The delivery also appears under the webhook in Settings.
+    await page.goto(page.url().replace(/\/calls\/.*$/, '/settings'));
+    await hydrated(page);
+    await page.getByRole('button', { name: /^Webhooks/ }).click();
+    await page.getByText('Recent deliveries (1)').click();
+    await expect(page.locator('li.webhook li.delivery')).toContainText('200');
+    await shot(page, testInfo, 'webhook-recent-deliveries');
+  } finally {
+    receiver.close();
+  }
+});
