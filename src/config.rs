@@ -22,6 +22,21 @@ pub struct Settings {
     /// `VOICY_DISPATCH`: process calls and send their events (default true). `false` serves the
     /// dashboard and API only; stored calls wait and are sent at the next start with it on.
     pub dispatch: bool,
+    /// `VOICY_SMTP_URL`: where notification e-mails go, e.g. `smtps://user:pass@smtp.example.com`
+    /// or `smtp://host:587?tls=required`. Unset: notifications are recorded as skipped.
+    pub smtp_url: Option<SmtpUrl>,
+    /// `VOICY_MAIL_FROM`: the sender of notification e-mails.
+    pub mail_from: String,
+}
+
+/// The SMTP URL, which may hold a password: never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl([redacted])")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +71,15 @@ impl Settings {
             site_root: get("VOICY_SITE_ROOT", "target/site"),
             webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE").filter(|p| !p.trim().is_empty()).map(Into::into),
             dispatch: !matches!(lookup("VOICY_DISPATCH").as_deref().map(str::trim), Some("false") | Some("0")),
+            smtp_url: match lookup("VOICY_SMTP_URL").filter(|u| !u.trim().is_empty()) {
+                Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(SmtpUrl(url)),
+                Some(_) => {
+                    // The value may hold a password: it is not echoed.
+                    return Err(ConfigError { var: "VOICY_SMTP_URL", value: "[redacted]".into(), reason: "expected smtp:// or smtps://" });
+                }
+                None => None,
+            },
+            mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),
         })
     }
 }

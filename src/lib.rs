@@ -27,6 +27,8 @@ pub enum StartError {
     Listen(#[from] std::io::Error),
     #[error("{0}")]
     WebhookClient(#[from] dispatcher::ClientError),
+    #[error("{0}")]
+    Mail(#[from] dispatcher::mail::MailError),
     #[error("cannot recover unsent call events")]
     Recover,
 }
@@ -52,7 +54,11 @@ pub async fn build(settings: &Settings) -> Result<(Router, AppState), StartError
     accounts::prepare();
 
     let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
-    let events = dispatcher::Dispatcher::start(store.clone(), client, settings.dispatch);
+    let steps = match &settings.smtp_url {
+        Some(url) => dispatcher::steps::Steps::with_notifier(Box::new(dispatcher::mail::SmtpNotifier::new(&url.0, &settings.mail_from)?)),
+        None => dispatcher::steps::Steps::default(),
+    };
+    let events = dispatcher::Dispatcher::start(store.clone(), client, steps, settings.dispatch);
     if settings.dispatch {
         dispatcher::recover(&store, &events).await.map_err(|_| StartError::Recover)?;
     }

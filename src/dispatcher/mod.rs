@@ -5,6 +5,7 @@
 
 mod client;
 pub mod guard;
+pub mod mail;
 pub mod request;
 pub mod steps;
 
@@ -43,10 +44,10 @@ struct Worker {
 
 impl Dispatcher {
     /// Starts the worker (when `enabled`) and returns the handle that stored calls go to.
-    pub fn start(store: Store, client: WebhookClient, enabled: bool) -> Arc<Self> {
+    pub fn start(store: Store, client: WebhookClient, steps: steps::Steps, enabled: bool) -> Arc<Self> {
         let (queue, mut calls) = mpsc::unbounded_channel::<String>();
         if enabled {
-            let worker = Arc::new(Worker { store, client, steps: steps::Steps::default() });
+            let worker = Arc::new(Worker { store, client, steps });
             tokio::spawn(async move {
                 while let Some(call_id) = calls.recv().await {
                     let worker = worker.clone();
@@ -73,7 +74,7 @@ impl Worker {
         let not_deployed = call.kind == "phone" && call.agent_version.is_none();
         let (webhooks, settings) =
             if not_deployed { (Vec::new(), ProcessingSettings::default()) } else { self.store.call_config(&call).await? };
-        let mut processed = self.steps.run(&call.input, &settings);
+        let mut processed = self.steps.run(&call.input, &settings).await;
         if not_deployed {
             processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
         }

@@ -5,6 +5,7 @@
 use app::server::domain::call::{compile_variables, turns_text};
 use app::views::{NewCall, NotificationView, ProcessingNote, ProcessingSettings};
 use app::server::services::calls::Processed;
+use futures::future::{BoxFuture, FutureExt};
 use std::collections::BTreeMap;
 
 pub trait Summarizer: Send + Sync {
@@ -16,7 +17,7 @@ pub trait VariableExtractor: Send + Sync {
 }
 
 pub trait Notifier: Send + Sync {
-    fn notify(&self, call: &NewCall, summary: Option<&str>, to: &[String]) -> Vec<NotificationView>;
+    fn notify<'a>(&'a self, call: &'a NewCall, summary: Option<&'a str>, to: &'a [String]) -> BoxFuture<'a, Vec<NotificationView>>;
 }
 
 /// A deterministic summary: who spoke how much, how the caller opened and how the agent closed.
@@ -66,14 +67,15 @@ impl VariableExtractor for PatternExtractor {
 pub struct UnconfiguredMail;
 
 impl Notifier for UnconfiguredMail {
-    fn notify(&self, _call: &NewCall, _summary: Option<&str>, to: &[String]) -> Vec<NotificationView> {
-        to.iter()
+    fn notify<'a>(&'a self, _call: &'a NewCall, _summary: Option<&'a str>, to: &'a [String]) -> BoxFuture<'a, Vec<NotificationView>> {
+        let skipped = to.iter()
             .map(|address| NotificationView {
                 to: address.clone(),
                 status: "skipped".to_owned(),
-                detail: Some("Email delivery is not configured on this server.".to_owned()),
+                detail: Some("Email delivery is not configured on this server (VOICY_SMTP_URL).".to_owned()),
             })
-            .collect()
+            .collect();
+        async move { skipped }.boxed()
     }
 }
 
@@ -85,12 +87,16 @@ pub struct Steps {
 
 impl Default for Steps {
     fn default() -> Self {
-        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor), notifier: Box::new(UnconfiguredMail) }
+        Self::with_notifier(Box::new(UnconfiguredMail))
     }
 }
 
 impl Steps {
-    pub fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Processed {
+    pub fn with_notifier(notifier: Box<dyn Notifier>) -> Self {
+        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor), notifier }
+    }
+
+    pub async fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Processed {
         let mut processed = Processed::default();
         match self.summarizer.summarize(call) {
             Ok(summary) => processed.summary = Some(summary),
@@ -100,7 +106,7 @@ impl Steps {
             Ok(values) => processed.variables = values,
             Err(e) => processed.notes.push(processed_note("variables", e)),
         }
-        processed.notifications = self.notifier.notify(call, processed.summary.as_deref(), &settings.notification_emails);
+        processed.notifications = self.notifier.notify(call, processed.summary.as_deref(), &settings.notification_emails).await;
         processed
     }
 }
@@ -148,8 +154,8 @@ mod tests {
         assert_eq!(values["email"], None);
     }
 
-    #[test]
-    fn a_failing_step_is_recorded_and_the_others_still_run() {
+    #[tokio::test]
+    async fn a_failing_step_is_recorded_and_the_others_still_run() {
         struct Broken;
         impl Summarizer for Broken {
             fn summarize(&self, _: &NewCall) -> Result<String, String> {
@@ -158,7 +164,7 @@ mod tests {
         }
         let steps = Steps { summarizer: Box::new(Broken), ..Steps::default() };
         let settings = ProcessingSettings { variables: vec![], notification_emails: vec!["ops@example.com".into()] };
-        let processed = steps.run(&call(), &settings);
+        let processed = steps.run(&call(), &settings).await;
         assert_eq!(processed.summary, None);
         assert_eq!(processed.notes[0].step, "summary");
         assert_eq!(processed.notifications[0].status, "skipped");

@@ -323,3 +323,29 @@ async fn variables_and_notifications_come_from_the_config() {
     assert_eq!(view["notifications"][0]["to"], "ops@example.com");
     assert_eq!(view["notifications"][0]["status"], "skipped");
 }
+
+#[tokio::test]
+async fn notification_emails_go_out_through_smtp_before_the_event() {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let receiver = Receiver::http(Behavior::default()).await;
+    let app = TestApp::spawn_with(|s| {
+        s.allow_insecure_webhooks = true;
+        s.smtp_url = Some(voicy::config::SmtpUrl(smtp.url.clone()));
+    })
+    .await;
+    let (owner, agent) = agent_with(&app, &[hook("CRM", &receiver.url)]).await;
+    owner
+        .send(reqwest::Method::PUT, &format!("/api/v1/agents/{agent}/processing"), Some(crate::helpers::RawBody::Json(json!({
+            "notification_emails": ["ops@example.com", "lead@example.com"]
+        }))))
+        .await;
+    owner.post_call(&agent, "web").await;
+    let hit = receiver.wait_for(1).await.remove(0);
+    // The event fires only after notifications are done: both mails are already there.
+    let mails = smtp.mails.lock().await.clone();
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[0].to, ["ops@example.com"]);
+    assert!(mails[0].data.contains("booked for Tuesday"));
+    let view: Value = serde_json::from_slice(&hit.body).unwrap();
+    assert_eq!(view["notifications"], json!([{ "to": "ops@example.com", "status": "sent" }, { "to": "lead@example.com", "status": "sent" }]));
+}

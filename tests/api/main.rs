@@ -3,6 +3,7 @@
 
 mod helpers;
 mod receiver;
+mod smtp;
 
 mod accounts;
 mod agents;
