@@ -38,6 +38,18 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     await form.getByRole('button', { name: 'Add', exact: true }).click();
     await expect(page.getByText('Webhook “Receiver” added.')).toBeVisible();
 
+    // A variable to extract, saved to the draft (a bad pattern first: explained, nothing lost).
+    const processing = page.getByRole('form', { name: 'Post-call processing' });
+    await processing.getByRole('button', { name: 'Add variable' }).click();
+    await processing.getByLabel('Variable 1 name').fill('day');
+    await processing.getByLabel('Variable 1 pattern').fill('(Tuesday');
+    await processing.getByRole('button', { name: 'Save processing' }).click();
+    await expect(processing.getByText(/Not a valid pattern/)).toBeVisible();
+    await processing.getByLabel('Variable 1 pattern').fill('(Monday|Tuesday)');
+    await processing.getByRole('button', { name: 'Save processing' }).click();
+    await expect(processing.getByText('Saved to the draft.')).toBeVisible();
+    await shot(page, testInfo, 'processing');
+
     await page.getByRole('link', { name: 'Overview' }).click();
     const call = page.getByRole('form', { name: 'Test call' });
     await call.getByLabel('Turn 2 text').fill('I would like to book a cleaning on Tuesday.');
@@ -50,6 +62,7 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
     const delivery = page.locator('li.delivery').first();
     await expect(delivery).toContainText('Receiver · 200');
+    await expect(page.getByText('day: Tuesday')).toBeVisible();
     await delivery.locator('summary').click();
     await expect(delivery).toContainText('x-voicy-signature');
     await expect(delivery).toContainText('thanks');

@@ -101,7 +101,13 @@ fn Overview(agent_id: String) -> impl IntoView {
 #[component]
 pub fn AgentSettingsPage() -> impl IntoView {
     view! {
-        <AgentFrame tab=Tab::Settings body=|agent_id| view! { <WebhooksSection agent_id/> }.into_any()/>
+        <AgentFrame tab=Tab::Settings body=|agent_id| {
+            provide_context(crate::pages::processing::DraftChanged(RwSignal::new(0)));
+            view! {
+                <WebhooksSection agent_id=agent_id.clone()/>
+                <crate::pages::processing::ProcessingSection agent_id/>
+            }.into_any()
+        }/>
     }
 }
 

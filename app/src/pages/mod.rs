@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod calls;
 pub mod deliveries;
+pub mod processing;
 pub mod webhook_form;
 pub mod webhooks;
 

@@ -70,9 +70,10 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         editing: RwSignal::new(None),
     };
     let expanded = RwSignal::new(false);
+    let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
     let settings = Resource::new(
-        move || (section.agent_id.get_value(), section.refresh.get()),
-        |(agent_id, _)| get_webhook_settings(agent_id),
+        move || (section.agent_id.get_value(), section.refresh.get(), draft_changed.map(|d| d.0.get())),
+        |(agent_id, _, _)| get_webhook_settings(agent_id),
     );
     view! {
         <section class="card webhooks" aria-labelledby="webhooks-heading">
