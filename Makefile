@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run test tools browser unit-tests e2e
+.PHONY: run test tools browser unit-tests e2e bench
 
 ## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db.
 run: tools
@@ -58,3 +58,20 @@ e2e:
 	kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \
 	if [ $$status -ne 0 ]; then echo "==> end-to-end tests failed; last server log lines:"; tail -n 40 $$dir/server.log; fi; \
 	exit $$status
+
+## Benchmarks (release build): criterion micro-benchmarks, then the load benchmark of the real
+## server against loopback receivers, each figure beside a baseline from the same run.
+bench: tools
+	@mkdir -p target/bench
+	@echo "==> release build (server and wasm bundle)"
+	cargo leptos build --release
+	@echo "==> micro-benchmarks (criterion)"
+	cargo bench --bench micro 2>&1 | tee target/bench/micro.txt
+	@echo "==> load benchmark"
+	@{ echo "# Results $$(date -u +%FT%TZ), $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB"; \
+	  cargo bench --bench load -- --phase main; \
+	  echo; echo "| dashboard | median of 3 |"; echo "|---|---|"; cargo bench --bench load -- --phase dashboard; \
+	  echo; echo "| isolation: 10,000 hanging deliveries | |"; echo "|---|---|"; cargo bench --bench load -- --phase rss; \
+	  echo; echo "| release wasm bundle | bytes |"; echo "|---|---|"; \
+	  echo "| raw | $$(stat -c %s target/site/pkg/voicy.wasm) |"; \
+	  echo "| gzip -9 | $$(gzip -9c target/site/pkg/voicy.wasm | wc -c) |"; } | tee target/bench/load.md

@@ -13,13 +13,14 @@ CREATE TABLE calls (
     type          TEXT NOT NULL CHECK (type IN ('phone', 'web')),
     input         TEXT NOT NULL,              -- the call as received (JSON)
     body          TEXT,                       -- the Get Call JSON, set when processing is done
-    -- pending: stored, event not sent | sending: requests under way | sent | skipped
+    -- pending: stored | processing: claimed by the dispatcher | sending: requests under way
+    -- | sent | skipped
     event_state   TEXT NOT NULL DEFAULT 'pending',
     event_note    TEXT,
     received_at   TEXT NOT NULL
 );
 CREATE INDEX calls_agent ON calls(agent_id, received_at);
-CREATE INDEX calls_pending ON calls(event_state) WHERE event_state IN ('pending', 'sending');
+CREATE INDEX calls_event ON calls(event_state);
 
 -- One row per webhook request. Custom header values are masked before they are stored here.
 CREATE TABLE deliveries (
@@ -41,3 +42,5 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_call ON deliveries(call_id);
 CREATE INDEX deliveries_webhook ON deliveries(agent_id, webhook_id, started_at);
+CREATE INDEX deliveries_agent ON deliveries(agent_id, started_at);
+CREATE INDEX deliveries_under_way ON deliveries(outcome) WHERE outcome = 'sending';

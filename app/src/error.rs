@@ -140,6 +140,19 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// A decoding error's text without the input it quotes (serde writes e.g. `invalid type: string
+/// "whsec_…", expected a boolean`), which could be a secret the caller typed into the wrong field.
+pub fn without_quoted_input(message: &str) -> String {
+    match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.find("expected ")) {
+        (Some(start), Some(expected)) if expected > start => {
+            let rest = &message[expected..];
+            let end = rest.find(" at line").unwrap_or(rest.len());
+            format!("{}wrong type or value: {}", &message[..start], &rest[..end])
+        }
+        _ => message.to_owned(),
+    }
+}
+
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
@@ -147,7 +160,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             // Arguments that do not decode are the caller's fault, like malformed JSON.
-            E::Args(m) | E::MissingArg(m) => Self::Malformed(m),
+            E::Args(m) | E::MissingArg(m) => Self::Malformed(without_quoted_input(&m)),
             other => Self::Transport(other.to_string()),
         }
     }

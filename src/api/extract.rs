@@ -42,9 +42,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => {
-                Err(AppError::Validation(fields_for(&e.body_text())).into())
+                Err(AppError::Validation(fields_for(&app::error::without_quoted_input(&e.body_text()))).into())
             }
-            Err(e) => Err(AppError::Malformed(e.body_text()).into()),
+            Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
         }
     }
 }

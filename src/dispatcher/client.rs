@@ -32,6 +32,8 @@ impl WebhookClient {
         let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve names itself, past the SSRF guard's resolver.
+            .no_proxy()
             .user_agent(concat!("Voicy-Webhooks/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true);
@@ -72,16 +74,25 @@ impl WebhookClient {
             Ok(mut response) => {
                 let status = response.status();
                 let mut kept = Vec::new();
+                let mut timed_out = false;
                 // Keep the first 2 KB of the answer; the rest is not read.
                 while kept.len() < KEPT_RESPONSE_BYTES {
                     match response.chunk().await {
                         Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(KEPT_RESPONSE_BYTES - kept.len())]),
-                        Ok(None) | Err(_) => break,
+                        Ok(None) => break,
+                        Err(e) => {
+                            timed_out = e.is_timeout();
+                            break;
+                        }
                     }
                 }
                 let text = String::from_utf8_lossy(&kept).into_owned();
-                let outcome = if status.is_success() { "ok" } else { "http_status" };
-                ended(outcome, Some(status.as_u16()), Some(text), None)
+                let outcome = match (timed_out, status.is_success()) {
+                    (true, _) => "timeout",
+                    (false, true) => "ok",
+                    (false, false) => "http_status",
+                };
+                ended(outcome, Some(status.as_u16()), Some(text), timed_out.then(|| "The answer did not complete within 5 seconds.".to_owned()))
             }
             Err(e) => {
                 let (outcome, message) = classify(&e);

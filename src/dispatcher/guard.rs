@@ -42,6 +42,10 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (segments[0] == 0x64 && segments[1] == 0xff9b) // NAT64: embeds an IPv4 address
         || segments[0] == 0x2001 && segments[1] == 0x0db8 // documentation
+        || segments[0] == 0x2002 // 6to4: embeds an IPv4 address
+        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo: embeds an IPv4 address
+        || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only 100::/64
         || (segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
 
@@ -88,6 +92,7 @@ mod tests {
             "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
             "100.64.0.1", "100.127.255.254", "224.0.0.1", "0.0.0.0", "255.255.255.255", "240.0.0.1",
             "::1", "::", "fd00:ec2::254", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
+            "2002:7f00:1::1", "2001:0:4136:e378::1", "fec0::1", "100::1",
         ] {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip} should be forbidden");
         }

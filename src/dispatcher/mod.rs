@@ -61,10 +61,10 @@ impl Dispatcher {
 
 impl Worker {
     async fn run(&self, call_id: &str) {
-        let call = match self.store.call(call_id).await {
-            Ok(Some(call)) if call.event.state == "pending" => call,
-            Ok(_) => return, // already handled (e.g. queued twice at start-up)
-            Err(_) => return, // logged where it happened; the call stays pending for the next start
+        let call = match self.store.claim_call(call_id).await {
+            Ok(Some(call)) => call,
+            Ok(None) => return, // claimed already (e.g. queued twice at start-up)
+            Err(_) => return,   // logged where it happened; the call stays pending for the next start
         };
         let span = tracing::info_span!("call_ended", call_id, agent_id = %call.agent_id);
         let _ = tracing::Instrument::instrument(self.process_and_send(call), span).await;
@@ -94,12 +94,16 @@ impl Worker {
             .collect();
         let records: Vec<PendingDelivery> = pending.iter().map(|(p, _)| p.clone()).collect();
         self.store.begin_event(&call, &body, &records).await?;
+        // The moment processing is done and the requests start (benchmarks measure from here).
+        tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
 
         let body = Bytes::from(body);
         join_all(pending.iter().map(|(delivery, headers)| {
             let body = body.clone();
             async move {
-                let result = self.client.send(&delivery.webhook.url, headers, body).await;
+                let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
+                result.response_body = result.response_body.map(|text| request::redact(&delivery.webhook, &text));
+                result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
                 tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
                 let _ = self.store.record_delivery(&delivery.id, &result).await;

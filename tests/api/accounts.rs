@@ -107,3 +107,14 @@ async fn anonymous_page_visits_redirect_to_sign_in() {
     let res = http.get(format!("{}/signin", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_body_of_the_wrong_type_does_not_echo_the_value() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Echo").await;
+    let res = owner
+        .post(&format!("/api/v1/agents/{agent}/webhooks"), json!({ "name": "x", "url": "https://x.example.com", "headers": [], "secret": ["s3cr3t-typed-into-a-list"] }))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+}

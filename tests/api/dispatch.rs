@@ -349,3 +349,16 @@ async fn notification_emails_go_out_through_smtp_before_the_event() {
     let view: Value = serde_json::from_slice(&hit.body).unwrap();
     assert_eq!(view["notifications"], json!([{ "to": "ops@example.com", "status": "sent" }, { "to": "lead@example.com", "status": "sent" }]));
 }
+
+#[tokio::test]
+async fn a_receiver_that_echoes_a_header_value_does_not_put_it_in_the_deliveries_log() {
+    let app = dev_app().await;
+    let token = secret("echoed-token");
+    let echo = Receiver::http(Behavior { body: format!("you sent Authorization: {token}"), ..Behavior::default() }).await;
+    let (owner, agent) = agent_with(&app, &[json!({ "name": "Echo", "url": echo.url,
+        "headers": [{ "name": "Authorization", "value": token }] })]).await;
+    let call = owner.post_call(&agent, "web").await;
+    // `settled` reads the deliveries through the API, whose bodies are all scanned for secrets.
+    let settled = owner.settled(&call).await;
+    assert_eq!(settled["deliveries"][0]["response_body"], "you sent Authorization: ••••••");
+}

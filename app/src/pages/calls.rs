@@ -40,7 +40,7 @@ pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;
-    Ok(CallDetail { call: calls::get(&state, &owner, &call_id).await?, deliveries: calls::deliveries(&state, &owner, &call_id).await? })
+    calls::detail(&state, &owner, &call_id).await
 }
 
 #[derive(Clone, Copy)]

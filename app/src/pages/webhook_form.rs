@@ -93,7 +93,8 @@ pub fn WebhookForm(
             Some(id) => Request::Update(agent_id.clone(), id.clone(), WebhookPatch {
                 name: Some(name.get_untracked()),
                 url: Some(url.get_untracked()),
-                secret: Some(secret_value),
+                // Removing the secret wins over a value typed before ticking the box.
+                secret: (!clear_secret.get_untracked()).then_some(secret_value),
                 clear_secret: clear_secret.get_untracked(),
                 headers: Some(headers),
             }),

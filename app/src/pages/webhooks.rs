@@ -117,7 +117,7 @@ fn SectionBody(settings: WebhookSettings, section: Section, expanded: RwSignal<b
                     <ul class="webhook-list">
                         {webhooks.into_iter().map(|webhook| {
                             let recent: Vec<DeliveryView> = settings.recent_deliveries.iter()
-                                .filter(|d| d.webhook_id == webhook.id).take(5).cloned().collect();
+                                .filter(|d| d.webhook_id == webhook.id).cloned().collect();
                             view! { <WebhookRow webhook recent section/> }
                         }).collect_view()}
                     </ul>

@@ -28,9 +28,7 @@ pub struct WebhookPolicy {
 
 /// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
 pub async fn request_owner() -> Result<(AppState, auth::OwnerId), AppError> {
-    let state = leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| AppError::internal("AppState is missing from the server-function context"))?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(AppError::internal)?;
+    let (state, session) = request_state().await?;
     let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
     Ok((state, owner))
 }

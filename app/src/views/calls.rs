@@ -93,7 +93,7 @@ pub struct CallSummaryView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallPage {
     pub calls: Vec<CallSummaryView>,
-    /// Pass as `?before=` for the next (older) page; absent on the last page.
+    /// The id to pass as `?before=` for the next (older) page; absent on the last page.
     pub next_before: Option<String>,
 }
 

@@ -99,7 +99,7 @@ pub struct ConfigView {
 pub struct WebhookSettings {
     pub config: ConfigView,
     pub history: Vec<DeploymentView>,
-    /// The agent's latest deliveries, newest first (each row shows those of its webhook).
+    /// The latest 5 deliveries of each draft webhook, newest first.
     pub recent_deliveries: Vec<DeliveryView>,
 }
 

@@ -89,8 +89,19 @@ pub async fn get(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<Cal
 pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
     let agent = state.store.agent_for_owner(owner, agent_id).await?;
     let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
-    let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.received_at.clone())).flatten();
+    let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
     Ok(CallPage { calls, next_before })
+}
+
+/// The call and its deliveries, for the call's page.
+pub async fn detail(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<crate::views::CallDetail, AppError> {
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    let view = match &call.body {
+        Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
+        None => call_view(&call, None),
+    };
+    let deliveries = state.store.deliveries_of_call(&call).await?;
+    Ok(crate::views::CallDetail { call: view, deliveries: CallDeliveries { event: call.event, deliveries } })
 }
 
 pub async fn deliveries(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallDeliveries, AppError> {

@@ -134,7 +134,10 @@ pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result
 pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
     let agent = agent(state, owner, agent_id).await?;
     let (config, history) = config_and_history(state, &agent).await?;
-    let recent_deliveries = state.store.deliveries_of_agent(&agent, None, 50).await?;
+    let mut recent_deliveries = Vec::new();
+    for webhook in &config.draft.webhooks {
+        recent_deliveries.extend(state.store.deliveries_of_agent(&agent, Some(&webhook.id), 5).await?);
+    }
     Ok(WebhookSettings { config, history, recent_deliveries })
 }
 

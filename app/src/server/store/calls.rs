@@ -87,7 +87,11 @@ fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
 
 impl Store {
     pub async fn draft_processing(&self, agent: &OwnedAgent) -> Result<ProcessingSettings, AppError> {
-        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?").bind(agent.id()).fetch_one(&self.pool).await?;
+        self.draft_processing_of(agent.id()).await
+    }
+
+    async fn draft_processing_of(&self, agent_id: &str) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?").bind(agent_id).fetch_one(&self.pool).await?;
         processing_settings(&json)
     }
 
@@ -120,11 +124,15 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn call(&self, call_id: &str) -> Result<Option<CallRecord>, AppError> {
-        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ?"))
-            .bind(call_id)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// For the dispatcher: takes a `pending` call for processing, atomically, so that a call
+    /// queued twice is processed once. `None` when it is not pending.
+    pub async fn claim_call(&self, call_id: &str) -> Result<Option<CallRecord>, AppError> {
+        let row: Option<CallTuple> = sqlx::query_as(&format!(
+            "UPDATE calls SET event_state = 'processing' WHERE id = ? AND event_state = 'pending' RETURNING {CALL_COLUMNS}"
+        ))
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(call_record).transpose()
     }
 
@@ -137,11 +145,12 @@ impl Store {
         call_record(row.ok_or(AppError::NotFound)?)
     }
 
-    /// Calls of an agent, newest first, received before `before` (exclusive) when given.
+    /// Calls of an agent, newest first; after the call `before` (an id) when given.
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
         let rows: Vec<(String, String, Option<i64>, String, Option<String>, String)> = sqlx::query_as(
             "SELECT id, type, agent_version, received_at, body, event_state FROM calls
-             WHERE agent_id = ? AND received_at < COALESCE(?, '9999') ORDER BY received_at DESC, rowid DESC LIMIT ?",
+             WHERE agent_id = ?1 AND (?2 IS NULL OR rowid < (SELECT rowid FROM calls WHERE id = ?2 AND agent_id = ?1))
+             ORDER BY rowid DESC LIMIT ?3",
         )
         .bind(agent.id())
         .bind(before)
@@ -173,13 +182,7 @@ impl Store {
                     .await?;
                 Ok((self.webhooks_of_version(&call.agent_id, version).await?, processing_settings(&json)?))
             }
-            None => {
-                let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?")
-                    .bind(&call.agent_id)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((self.draft_webhooks_of(&call.agent_id).await?, processing_settings(&json)?))
-            }
+            None => Ok((self.draft_webhooks_of(&call.agent_id).await?, self.draft_processing_of(&call.agent_id).await?)),
         }
     }
 
@@ -261,6 +264,8 @@ impl Store {
         sqlx::query("UPDATE calls SET event_state = 'sent', event_note = 'Interrupted by a server restart.' WHERE event_state = 'sending'")
             .execute(&mut *tx)
             .await?;
+        // Processing sends nothing to webhooks before `begin_event`, so it simply starts again.
+        sqlx::query("UPDATE calls SET event_state = 'pending' WHERE event_state = 'processing'").execute(&mut *tx).await?;
         let pending: Vec<String> = sqlx::query_scalar("SELECT id FROM calls WHERE event_state = 'pending' ORDER BY received_at")
             .fetch_all(&mut *tx)
             .await?;
@@ -284,7 +289,7 @@ impl Store {
     /// An agent's most recent deliveries, newest first, optionally of one webhook.
     pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
         let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = ? AND (?2 IS NULL OR webhook_id = ?2)
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = ?1 AND (?2 IS NULL OR webhook_id = ?2)
              ORDER BY started_at DESC, rowid DESC LIMIT ?3"
         ))
         .bind(agent.id())

@@ -64,7 +64,9 @@ impl TryFrom<RawWebhook> for WebhookRow {
     type Error = AppError;
 
     fn try_from(raw: RawWebhook) -> Result<Self, AppError> {
-        let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers).map_err(AppError::internal)?;
+        // The serde error could quote a header value: log a fixed message instead.
+        let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers)
+            .map_err(|_| AppError::internal(format!("webhook {}: the stored headers are not valid JSON", raw.id)))?;
         Ok(Self {
             id: raw.id,
             name: raw.name,
@@ -120,7 +122,7 @@ impl Store {
 
     pub(super) async fn draft_webhooks_of(&self, agent_id: &str) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(&format!(
-            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = ? ORDER BY created_at, rowid"
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = ? ORDER BY rowid"
         ))
         .bind(agent_id)
         .fetch_all(&self.pool)

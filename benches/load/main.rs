@@ -1,0 +1,342 @@
+//! The load benchmark: the real server (its router, store, dispatcher and SQLite default) in
+//! this process, against receivers on loopback. Every figure is printed beside a baseline
+//! measured in the same run. `make bench` runs it; BENCHMARKS.md records the results.
+
+mod probe;
+mod receiver;
+mod stats;
+
+use probe::Probe;
+use receiver::Arrivals;
+use serde_json::{Value, json};
+use stats::{Latency, latency, median, ms};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tracing_subscriber::layer::SubscriberExt;
+
+const RUNS: usize = 3;
+const CALLS: usize = 600;
+const SUBMITTERS: usize = 16;
+
+struct Env {
+    base: String,
+    client: reqwest::Client,
+    receiver: String,
+    arrivals: Arrivals,
+    probe: Probe,
+    pool: sqlx::SqlitePool,
+    _dir: tempfile::TempDir,
+}
+
+async fn env(probe: Probe) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|_| None).unwrap();
+    settings.database_url = format!("sqlite://{}/bench.db", dir.path().display());
+    settings.allow_insecure_webhooks = true;
+    let (router, state) = voicy::build(&settings).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(256).build().unwrap();
+    let res = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({ "email": "bench@example.com", "password": "benchmark password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let (receiver, arrivals) = receiver::fast().await;
+    Env { base, client, receiver, arrivals, probe, pool: state.store.pool().clone(), _dir: dir }
+}
+
+impl Env {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let res = self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    /// A deployed agent whose webhooks go to `urls`, each with a secret and 3 custom headers.
+    async fn agent(&self, urls: &[String]) -> String {
+        let agent = self.post("/api/v1/agents", json!({ "name": "Bench" })).await["id"].as_str().unwrap().to_owned();
+        for (i, url) in urls.iter().enumerate() {
+            self.post(&format!("/api/v1/agents/{agent}/webhooks"), json!({
+                "name": format!("Hook {i}"), "url": url, "secret": "whsec_benchmark_secret_0123456789",
+                "headers": [{ "name": "Authorization", "value": "Bearer 0123456789abcdef0123456789abcdef" },
+                            { "name": "X-Api-Key", "value": "key_0123456789" }, { "name": "X-Tenant", "value": "acme" }]
+            }))
+            .await;
+        }
+        self.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+        agent
+    }
+
+    fn fast_urls(&self, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{}/{i}", self.receiver)).collect()
+    }
+
+    async fn submit(&self, agent: &str) -> String {
+        self.post("/api/v1/calls", call(agent)).await["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A phone call with a realistic ~4 KB transcript.
+fn call(agent: &str) -> Value {
+    let transcript: Vec<Value> = (0..40)
+        .map(|i| json!({ "role": if i % 2 == 0 { "agent" } else { "user" }, "start_ms": i * 2500,
+            "text": "I'd like to move my appointment to Tuesday morning, around ten if you have it." }))
+        .collect();
+    json!({ "agent_id": agent, "type": "phone", "from_number": "+15550100", "to_number": "+15550199",
+        "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:40Z", "transcript": transcript })
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Deliveries per second through the whole pipeline: POST /calls → store → processing → fan-out.
+async fn pipeline_throughput(env: &Env, agent: &str, expected_per_call: usize) -> f64 {
+    let before = env.arrivals.len();
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..SUBMITTERS)
+        .map(|_| {
+            let (client, base, body) = (env.client.clone(), env.base.clone(), call(agent));
+            tokio::spawn(async move {
+                for _ in 0..CALLS / SUBMITTERS {
+                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let expected = before + (CALLS / SUBMITTERS) * SUBMITTERS * expected_per_call;
+    wait_until(|| env.arrivals.len() >= expected, Duration::from_secs(120)).await;
+    let delivered = env.arrivals.len() - before;
+    delivered as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The same number of requests with the same bytes and headers from a plain reqwest client, at
+/// the concurrency the pipeline reaches (submitters × webhooks), with no store and no signing.
+async fn baseline_throughput(env: &Env, body: &bytes::Bytes, webhooks: usize) -> f64 {
+    let http = reqwest::Client::new();
+    let total = (CALLS / SUBMITTERS) * SUBMITTERS * webhooks;
+    let concurrency = SUBMITTERS * webhooks;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|w| {
+            let (http, body, url) = (http.clone(), body.clone(), format!("{}/{}", env.receiver, w % webhooks));
+            tokio::spawn(async move {
+                for _ in 0..total / concurrency {
+                    http.post(&url)
+                        .header("Authorization", "Bearer 0123456789abcdef0123456789abcdef")
+                        .header("X-Api-Key", "key_0123456789")
+                        .header("X-Tenant", "acme")
+                        .header("Content-Type", "application/json")
+                        .header("x-voicy-event", "call_ended")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    (total / concurrency * concurrency) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// From "processing done" to each request's handler starting at the receiver, one call at a time.
+async fn fanout_latency(env: &Env, agent: &str, answering: usize, samples: usize) -> Latency {
+    let mut all = Vec::new();
+    env.arrivals.take();
+    for _ in 0..samples {
+        let id = env.submit(agent).await;
+        wait_until(|| env.arrivals.0.lock().unwrap().iter().filter(|(_, c, _)| *c == id).count() >= answering, Duration::from_secs(10)).await;
+        let done = env.probe.0.lock().unwrap().get(&id).copied().expect("probe saw the call");
+        for (at, call, _) in env.arrivals.take() {
+            if call == id {
+                all.push(at.saturating_duration_since(done));
+            }
+        }
+    }
+    latency(all)
+}
+
+async fn baseline_latency(env: &Env, body: &bytes::Bytes, samples: usize) -> Latency {
+    let http = reqwest::Client::new();
+    let url = format!("{}/0", env.receiver);
+    let mut all = Vec::new();
+    env.arrivals.take();
+    for _ in 0..samples {
+        let sent = Instant::now();
+        http.post(&url).header("Content-Type", "application/json").body(body.clone()).send().await.unwrap();
+        let (at, _, _) = env.arrivals.take()[0];
+        all.push(at - sent);
+    }
+    latency(all)
+}
+
+fn row(name: &str, ours: f64, baseline: f64, unit: &str) {
+    println!("| {name} | {ours:.2} {unit} | {baseline:.2} {unit} | {:.2} |", ours / baseline);
+}
+
+async fn main_phases() {
+    let probe = Probe::default();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(probe.clone())).unwrap();
+    let env = env(probe).await;
+    let five = env.agent(&env.fast_urls(5)).await;
+    let one = env.agent(&env.fast_urls(1)).await;
+    let hole = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_base = format!("http://{}", hole.local_addr().unwrap());
+    tokio::spawn(receiver::black_hole(hole));
+    let mut iso_urls: Vec<String> = (0..4).map(|i| format!("{hole_base}/{i}")).collect();
+    iso_urls.push(format!("{}/4", env.receiver));
+    let isolated = env.agent(&iso_urls).await;
+    // The exact bytes the pipeline sends, for the baselines.
+    let sample = env.submit(&five).await;
+    wait_until(|| false, Duration::from_millis(300)).await;
+    let body: bytes::Bytes = env.client.get(format!("{}/api/v1/calls/{sample}", env.base)).send().await.unwrap().bytes().await.unwrap();
+
+    let (mut ours, mut base, mut under_load) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut l1, mut l5, mut lb, mut liso) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..RUNS {
+        eprintln!("run {}/{RUNS}", run + 1);
+        ours.push(pipeline_throughput(&env, &five, 5).await);
+        base.push(baseline_throughput(&env, &body, 5).await);
+        lb.push(baseline_latency(&env, &body, 500).await);
+        l1.push(fanout_latency(&env, &one, 1, 200).await);
+        l5.push(fanout_latency(&env, &five, 5, 200).await);
+        liso.push(fanout_latency(&env, &isolated, 1, 200).await);
+        // Other calls' throughput while 4 of 5 endpoints of another agent hang.
+        for _ in 0..CALLS / 2 {
+            let (client, base_url, body) = (env.client.clone(), env.base.clone(), call(&isolated));
+            tokio::spawn(async move { client.post(format!("{base_url}/api/v1/calls")).json(&body).send().await });
+        }
+        under_load.push(pipeline_throughput(&env, &five, 5).await);
+        tokio::time::sleep(Duration::from_secs(6)).await; // let the hanging requests time out
+        env.arrivals.take();
+    }
+    let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| median(v.iter().map(|l| ms(f(l))).collect());
+    println!("\n## Results (median of {RUNS} runs)\n");
+    println!("| measure | Voicy | baseline | ratio |\n|---|---|---|---|");
+    row("throughput, deliveries/s (5 webhooks/call)", median(ours.clone()), median(base), "/s");
+    for (label, v) in [("1 webhook", &l1), ("5 webhooks", &l5), ("4 of 5 dead (live one)", &liso)] {
+        for (stat, f) in [("p50", (|l: &Latency| l.p50) as fn(&Latency) -> Duration), ("p99", |l| l.p99), ("max", |l| l.max)] {
+            row(&format!("fan-out latency {label} {stat}, ms"), pick(v, f), pick(&lb, f), "ms");
+        }
+    }
+    row("throughput of other calls while 4/5 endpoints hang, deliveries/s", median(under_load), median(ours), "/s");
+}
+
+/// Peak RSS with 10,000 deliveries hanging at once, and the dashboard's answer time meanwhile.
+async fn rss_phase() {
+    let env = env(Probe::default()).await;
+    // The black hole runs in a child process, so its sockets are not counted here.
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--phase")
+        .arg("blackhole")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await.unwrap();
+    let hole = line.trim().to_owned();
+    let agent = env.agent(&(0..5).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
+    let settings_url = format!("{}/agents/{agent}/settings", env.base);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, base, body) = (env.client.clone(), env.base.clone(), call(&agent));
+            tokio::spawn(async move {
+                for _ in 0..2000 / 32 + 1 {
+                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    let (mut peak, mut worst) = (0i64, Duration::ZERO);
+    while start.elapsed() < Duration::from_secs(8) {
+        let hanging: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'").fetch_one(&env.pool).await.unwrap();
+        peak = peak.max(hanging);
+        let t = Instant::now();
+        let res = env.client.get(&settings_url).send().await.unwrap();
+        assert!(res.status().is_success());
+        let _ = res.bytes().await;
+        worst = worst.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?").to_owned();
+    println!("| peak deliveries hanging at once | {peak} |");
+    println!("| peak RSS of the server process (bench client included) | {} |", hwm.trim_start_matches("VmHWM:").trim());
+    println!("| slowest Settings page answer while they hang | {:.1} ms |", ms(worst));
+}
+
+/// Dashboard: server-rendered Settings page (5 webhooks) and POST /calls at 64 clients.
+async fn dashboard_phase() {
+    let env = env(Probe::default()).await;
+    let agent = env.agent(&env.fast_urls(5)).await;
+    let quiet = env.post("/api/v1/agents", json!({ "name": "No webhooks" })).await["id"].as_str().unwrap().to_owned();
+    for (label, url, post) in [
+        ("Settings page (SSR), requests/s", format!("{}/agents/{agent}/settings", env.base), false),
+        ("POST /api/v1/calls accepted/s", format!("{}/api/v1/calls", env.base), true),
+    ] {
+        let mut rates = Vec::new();
+        let mut p99s = Vec::new();
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let tasks: Vec<_> = (0..64)
+                .map(|_| {
+                    let (client, url, body) = (env.client.clone(), url.clone(), call(&quiet));
+                    tokio::spawn(async move {
+                        let mut times = Vec::new();
+                        while start.elapsed() < Duration::from_secs(3) {
+                            let t = Instant::now();
+                            let res = if post { client.post(&url).json(&body).send().await } else { client.get(&url).send().await }.unwrap();
+                            assert!(res.status().is_success());
+                            let _ = res.bytes().await;
+                            times.push(t.elapsed());
+                        }
+                        times
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            rates.push(all.len() as f64 / start.elapsed().as_secs_f64());
+            p99s.push(ms(latency(all).p99));
+        }
+        println!("| {label} | {:.0} /s, p99 {:.1} ms |", median(rates), median(p99s));
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let phase = args.iter().position(|a| a == "--phase").and_then(|i| args.get(i + 1)).map(String::as_str);
+    match phase {
+        Some("blackhole") => {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            println!("http://{}", listener.local_addr().unwrap());
+            receiver::black_hole(listener).await;
+        }
+        Some("rss") => rss_phase().await,
+        Some("dashboard") => dashboard_phase().await,
+        Some("main") | None => main_phases().await,
+        Some(other) => panic!("unknown phase {other}"),
+    }
+}
