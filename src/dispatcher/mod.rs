@@ -6,6 +6,7 @@
 mod client;
 pub mod guard;
 pub mod mail;
+mod recorder;
 pub mod request;
 pub mod steps;
 
@@ -40,6 +41,7 @@ struct Worker {
     store: Store,
     client: WebhookClient,
     steps: steps::Steps,
+    recorder: mpsc::UnboundedSender<recorder::Record>,
 }
 
 impl Dispatcher {
@@ -47,7 +49,8 @@ impl Dispatcher {
     pub fn start(store: Store, client: WebhookClient, steps: steps::Steps, enabled: bool) -> Arc<Self> {
         let (queue, mut calls) = mpsc::unbounded_channel::<String>();
         if enabled {
-            let worker = Arc::new(Worker { store, client, steps });
+            let recorder = recorder::start(store.clone());
+            let worker = Arc::new(Worker { store, client, steps, recorder });
             tokio::spawn(async move {
                 while let Some(call_id) = calls.recv().await {
                     let worker = worker.clone();
@@ -106,11 +109,12 @@ impl Worker {
                 result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
                 tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
-                let _ = self.store.record_delivery(&delivery.id, &result).await;
+                let _ = self.recorder.send(recorder::Record::Delivery(delivery.id.clone(), result));
             }
         }))
         .await;
-        self.store.finish_event(&call.id).await
+        let _ = self.recorder.send(recorder::Record::EventDone(call.id.clone()));
+        Ok(())
     }
 }
 

@@ -36,7 +36,7 @@ impl Store {
             .bind(owner.as_str())
             .bind(&view.name)
             .bind(&view.created_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(view)
     }

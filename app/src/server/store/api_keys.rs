@@ -18,7 +18,7 @@ impl Store {
             .bind(&view.name)
             .bind(key_hash)
             .bind(&view.created_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(view)
     }
@@ -38,7 +38,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
             .bind(id)
             .bind(owner.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -48,7 +48,7 @@ impl Store {
         Ok(sqlx::query_scalar("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? RETURNING owner_id")
             .bind(now())
             .bind(key_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await?)
     }
 }

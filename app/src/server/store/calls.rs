@@ -96,7 +96,7 @@ impl Store {
     }
 
     pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         sqlx::query("UPDATE agents SET processing = ? WHERE id = ?")
             .bind(serde_json::to_string(settings).map_err(AppError::internal)?)
@@ -119,7 +119,7 @@ impl Store {
         .bind(kind)
         .bind(serde_json::to_string(input).map_err(AppError::internal)?)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(id)
     }
@@ -131,7 +131,7 @@ impl Store {
             "UPDATE calls SET event_state = 'processing' WHERE id = ? AND event_state = 'pending' RETURNING {CALL_COLUMNS}"
         ))
         .bind(call_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(call_record).transpose()
     }
@@ -189,7 +189,7 @@ impl Store {
     /// Saves the processed call and, in the same transaction, marks its event as under way with
     /// one `sending` delivery per request about to start. After a crash, `recover` finds them.
     pub async fn begin_event(&self, call: &CallRecord, body: &str, pending: &[PendingDelivery]) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("UPDATE calls SET body = ?, event_state = 'sending' WHERE id = ?")
             .bind(body)
             .bind(&call.id)
@@ -224,28 +224,32 @@ impl Store {
             .bind(body)
             .bind(note)
             .bind(&call.id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
-    pub async fn record_delivery(&self, delivery_id: &str, result: &DeliveryResult) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE deliveries SET duration_ms = ?, outcome = ?, status_code = ?, response_body = ?, error = ? WHERE id = ?",
-        )
-        .bind(result.duration_ms)
-        .bind(result.outcome)
-        .bind(result.status_code.map(i64::from))
-        .bind(&result.response_body)
-        .bind(&result.error)
-        .bind(delivery_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub async fn finish_event(&self, call_id: &str) -> Result<(), AppError> {
-        sqlx::query("UPDATE calls SET event_state = 'sent' WHERE id = ?").bind(call_id).execute(&self.pool).await?;
+    /// Records finished requests and finished events, many in one transaction (group commit:
+    /// one write instead of one per request under load).
+    pub async fn record_deliveries(&self, results: &[(String, DeliveryResult)], finished_calls: &[String]) -> Result<(), AppError> {
+        let mut tx = self.writer.begin().await?;
+        for (delivery_id, result) in results {
+            sqlx::query(
+                "UPDATE deliveries SET duration_ms = ?, outcome = ?, status_code = ?, response_body = ?, error = ? WHERE id = ?",
+            )
+            .bind(result.duration_ms)
+            .bind(result.outcome)
+            .bind(result.status_code.map(i64::from))
+            .bind(&result.response_body)
+            .bind(&result.error)
+            .bind(delivery_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for call_id in finished_calls {
+            sqlx::query("UPDATE calls SET event_state = 'sent' WHERE id = ?").bind(call_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -253,7 +257,7 @@ impl Store {
     /// `interrupted` (never sent again: the receiver may have them); calls whose event had not
     /// started are returned, to be processed and sent now.
     pub async fn recover(&self) -> Result<Vec<String>, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let interrupted = sqlx::query(
             "UPDATE deliveries SET outcome = 'interrupted', error = 'The server stopped while this request was under way; it is not sent again.'
              WHERE outcome = 'sending'",

@@ -18,7 +18,11 @@ use std::{str::FromStr, time::Duration};
 
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// For reads: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// For writes: one connection. SQLite has one writer at a time anyway; queueing for this
+    /// connection in the pool is cheap, where several writers would spin in the busy handler.
+    writer: SqlitePool,
 }
 
 impl Store {
@@ -31,12 +35,13 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("../migrations").run(&self.pool).await
+        sqlx::migrate!("../migrations").run(&self.writer).await
     }
 
     /// The pool, for the session store that shares our database.
@@ -45,7 +50,7 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.writer).await.map(|_| ())
     }
 }
 

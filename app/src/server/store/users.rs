@@ -11,7 +11,7 @@ impl Store {
             .bind(email.as_str())
             .bind(password_hash)
             .bind(now())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await;
         match result {
             Ok(_) => Ok(id),

@@ -132,7 +132,7 @@ impl Store {
 
     /// Adds a webhook to the draft, unless the agent already has `WEBHOOK_LIMIT`.
     pub async fn insert_webhook(&self, agent: &OwnedAgent, spec: &WebhookSpec) -> Result<WebhookRow, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE agent_id = ?")
             .bind(agent.id())
@@ -170,7 +170,7 @@ impl Store {
         id: &str,
         edit: impl FnOnce(&WebhookRow) -> Result<WebhookSpec, AppError>,
     ) -> Result<WebhookRow, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let current = fetch_webhook(&mut tx, agent, id).await?;
         let spec = edit(&current)?;
@@ -193,7 +193,7 @@ impl Store {
     }
 
     pub async fn delete_webhook(&self, agent: &OwnedAgent, id: &str) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE id = ? AND agent_id = ?")
             .bind(id)
@@ -210,7 +210,7 @@ impl Store {
     /// Publishes the draft as the next version: the version row and a full copy of the draft's
     /// webhooks, in one transaction.
     pub async fn deploy(&self, agent: &OwnedAgent) -> Result<DeploymentRow, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
             "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing)
              SELECT ?1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = ?1), 0) + 1,
