@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tracing_subscriber::layer::SubscriberExt;
 
-const RUNS: usize = 3;
+fn runs() -> usize {
+    std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3)
+}
 const CALLS: usize = 600;
 const SUBMITTERS: usize = 16;
 
@@ -206,8 +208,8 @@ async fn main_phases() {
 
     let (mut ours, mut base, mut under_load) = (Vec::new(), Vec::new(), Vec::new());
     let (mut l1, mut l5, mut lb, mut liso) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for run in 0..RUNS {
-        eprintln!("run {}/{RUNS}", run + 1);
+    for run in 0..runs() {
+        eprintln!("run {}/{}", run + 1, runs());
         ours.push(pipeline_throughput(&env, &five, 5).await);
         base.push(baseline_throughput(&env, &body, 5).await);
         lb.push(baseline_latency(&env, &body, 500).await);
@@ -224,7 +226,7 @@ async fn main_phases() {
         env.arrivals.take();
     }
     let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| median(v.iter().map(|l| ms(f(l))).collect());
-    println!("\n## Results (median of {RUNS} runs)\n");
+    println!("\n## Results (median of {} runs)\n", runs());
     println!("| measure | Voicy | baseline | ratio |\n|---|---|---|---|");
     row("throughput, deliveries/s (5 webhooks/call)", median(ours.clone()), median(base), "/s");
     for (label, v) in [("1 webhook", &l1), ("5 webhooks", &l5), ("4 of 5 dead (live one)", &liso)] {
@@ -233,6 +235,15 @@ async fn main_phases() {
         }
     }
     row("throughput of other calls while 4/5 endpoints hang, deliveries/s", median(under_load), median(ours), "/s");
+}
+
+/// Only the pipeline throughput, for profiling (`perf record … --phase throughput`).
+async fn throughput_phase() {
+    let env = env(Probe::default()).await;
+    let five = env.agent(&env.fast_urls(5)).await;
+    for _ in 0..runs() {
+        println!("pipeline throughput: {:.0} deliveries/s", pipeline_throughput(&env, &five, 5).await);
+    }
 }
 
 /// Peak RSS with 10,000 deliveries hanging at once, and the dashboard's answer time meanwhile.
@@ -295,7 +306,7 @@ async fn dashboard_phase() {
     ] {
         let mut rates = Vec::new();
         let mut p99s = Vec::new();
-        for _ in 0..RUNS {
+        for _ in 0..runs() {
             let start = Instant::now();
             let tasks: Vec<_> = (0..64)
                 .map(|_| {
@@ -335,6 +346,7 @@ async fn main() {
             receiver::black_hole(listener).await;
         }
         Some("rss") => rss_phase().await,
+        Some("throughput") => throughput_phase().await,
         Some("dashboard") => dashboard_phase().await,
         Some("main") | None => main_phases().await,
         Some(other) => panic!("unknown phase {other}"),

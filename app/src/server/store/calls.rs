@@ -196,24 +196,28 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let started_at = now();
+        // One statement for all rows: each statement is a round trip to SQLite's thread.
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
+             started_at, outcome, request_headers) ",
+        );
+        let mut headers = Vec::with_capacity(pending.len());
         for p in pending {
-            sqlx::query(
-                "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                         started_at, outcome, request_headers)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?)",
-            )
-            .bind(&p.id)
-            .bind(&call.id)
-            .bind(&call.agent_id)
-            .bind(&p.webhook.id)
-            .bind(&p.webhook.name)
-            .bind(&p.webhook.url)
-            .bind(call.agent_version)
-            .bind(&started_at)
-            .bind(serde_json::to_string(&p.request_headers).map_err(AppError::internal)?)
-            .execute(&mut *tx)
-            .await?;
+            headers.push(serde_json::to_string(&p.request_headers).map_err(AppError::internal)?);
         }
+        insert.push_values(pending.iter().zip(&headers), |mut row, (p, headers)| {
+            row.push_bind(&p.id)
+                .push_bind(&call.id)
+                .push_bind(&call.agent_id)
+                .push_bind(&p.webhook.id)
+                .push_bind(&p.webhook.name)
+                .push_bind(&p.webhook.url)
+                .push_bind(call.agent_version)
+                .push_bind(&started_at)
+                .push_bind("sending")
+                .push_bind(headers);
+        });
+        insert.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
