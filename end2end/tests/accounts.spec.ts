@@ -3,6 +3,8 @@ import { createAgent, hydrated, PASSWORD, shot, signIn, signOut, signUp, uniqueE
 
 test('an owner signs up, creates an agent, opens its Settings, and finds it again after signing back in', async ({ page }, testInfo) => {
   const email = uniqueEmail('owner');
+  await page.goto('/signup');
+  await shot(page, testInfo, 'signup');
   await signUp(page, email);
   await shot(page, testInfo, 'agents-empty');
 

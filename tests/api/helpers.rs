@@ -78,6 +78,11 @@ impl Res {
 }
 
 impl Api {
+    /// The same person (same cookie jar) talking to another server, e.g. after a restart.
+    pub fn against(&self, app: &TestApp) -> Api {
+        Api { base: app.base.clone(), http: self.http.clone(), bearer: self.bearer.clone() }
+    }
+
     /// The same person, authenticating with an API key instead of the cookie.
     pub fn with_bearer(&self, key: &str) -> Api {
         Api { base: self.base.clone(), http: Client::new(), bearer: Some(key.to_owned()) }
