@@ -23,13 +23,20 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 pub fn Frame(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    // Client-side navigation keeps the page, so close the menu once a choice is made.
+    let close_menu = move |_| {
+        if let Some(menu) = menu.get() {
+            let _ = menu.remove_attribute("open");
+        }
+    };
     view! {
         <header class="topbar">
             <a class="brand" href="/agents">"Voicy"</a>
             <nav aria-label="Main">
                 <A href="/agents">"Agents"</A>
             </nav>
-            <details class="account-menu">
+            <details class="account-menu" node_ref=menu>
                 <summary>
                     "Account"
                     <Suspense fallback=|| ()>
@@ -38,7 +45,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                         })}
                     </Suspense>
                 </summary>
-                <div class="menu">
+                <div class="menu" on:click=close_menu>
                     <A href="/account/api-keys">"API keys"</A>
                     <ActionForm action=sign_out>
                         <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>

@@ -32,15 +32,15 @@ struct NameBody {
 }
 
 async fn signup(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let id = accounts::sign_up(&state.store, &body.email, &body.password).await?;
-    auth::start_session(&session, &id).await?;
-    Ok((StatusCode::CREATED, Json(UserView { id, email: body.email.trim().to_lowercase() })))
+    let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
+    auth::start_session(&session, &user.id).await?;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 async fn login(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<Json<UserView>> {
-    let id = accounts::sign_in(&state.store, &body.email, &body.password).await?;
-    auth::start_session(&session, &id).await?;
-    Ok(Json(UserView { id, email: body.email.trim().to_lowercase() }))
+    let user = accounts::sign_in(&state.store, &body.email, &body.password).await?;
+    auth::start_session(&session, &user.id).await?;
+    Ok(Json(user))
 }
 
 async fn logout(session: Session) -> ApiResult<StatusCode> {

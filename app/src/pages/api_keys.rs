@@ -34,6 +34,14 @@ pub fn ApiKeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     let create_error = action_error(create.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     let revoke_outcome = Signal::derive(move || {
         revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
     });
@@ -45,7 +53,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                 <code>"/api/v1"</code>"."</p>
             <section class="card" aria-labelledby="new-key-title">
                 <h2 id="new-key-title">"New API key"</h2>
-                <ActionForm action=create attr:class="inline-form">
+                <ActionForm action=create node_ref=form attr:class="inline-form">
                     <div class="field grow">
                         <label for="key-name">"Key name"</label>
                         <input id="key-name" name="name" maxlength="100" required placeholder="e.g. Telephony"

@@ -10,8 +10,8 @@ use leptos_meta::Title;
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
-    let user_id = accounts::sign_in(&state.store, &email, &password).await?;
-    auth::start_session(&session, &user_id).await?;
+    let user = accounts::sign_in(&state.store, &email, &password).await?;
+    auth::start_session(&session, &user.id).await?;
     leptos_axum::redirect("/agents");
     Ok(())
 }
@@ -20,8 +20,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
-    let user_id = accounts::sign_up(&state.store, &email, &password).await?;
-    auth::start_session(&session, &user_id).await?;
+    let user = accounts::sign_up(&state.store, &email, &password).await?;
+    auth::start_session(&session, &user.id).await?;
     leptos_axum::redirect("/agents");
     Ok(())
 }

@@ -3,6 +3,7 @@
 use crate::error::{AppError, FieldErrors};
 use crate::server::domain::{Email, Password};
 use crate::server::store::Store;
+use crate::views::UserView;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
 use std::sync::LazyLock;
@@ -24,22 +25,24 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     tokio::task::spawn_blocking(work).await.map_err(AppError::internal)
 }
 
-/// Creates an account and returns its user id.
-pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<String, AppError> {
+/// Creates an account.
+pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserView, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.take("email", Email::parse(email));
     let password = errors.take("password", Password::parse(password));
     errors.into_result()?;
     let (email, password) = (email.expect("checked"), password.expect("checked"));
     let phc = blocking(move || hash(password.expose())).await?;
-    store.insert_user(&email, &phc).await
+    let id = store.insert_user(&email, &phc).await?;
+    Ok(UserView { id, email: email.as_str().to_owned() })
 }
 
-/// The user id for these credentials, or `InvalidCredentials` whichever of the two is wrong.
-pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<String, AppError> {
-    let account = match Email::parse(email) {
-        Ok(email) => store.credentials(&email).await?,
-        Err(_) => None,
+/// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong.
+pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<UserView, AppError> {
+    let email = Email::parse(email).ok();
+    let account = match &email {
+        Some(email) => store.credentials(email).await?,
+        None => None,
     };
     let password = password.to_owned();
     let (user_id, phc) = match account {
@@ -47,8 +50,8 @@ pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<Strin
         None => (None, DUMMY_HASH.clone()),
     };
     let matches = blocking(move || verify(&password, &phc)).await?;
-    match user_id {
-        Some(id) if matches => Ok(id),
+    match (user_id, email) {
+        (Some(id), Some(email)) if matches => Ok(UserView { id, email: email.as_str().to_owned() }),
         _ => Err(AppError::InvalidCredentials),
     }
 }
