@@ -91,6 +91,21 @@ pub fn short_time(rfc3339: &str) -> String {
     }
 }
 
+/// Clears `form` each time the action succeeds (the inputs are kept when it fails).
+pub fn reset_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move || {
+        if matches!(value.get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+}
+
 /// The error of an action's last result, if it failed.
 pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
 where

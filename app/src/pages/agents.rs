@@ -1,6 +1,6 @@
 //! The "Agents" page: the owner's agents and a form to create one.
 
-use crate::components::{FieldError, Frame, action_error, short_time};
+use crate::components::{FieldError, Frame, action_error, reset_on_success, short_time};
 use crate::error::AppError;
 use crate::views::AgentView;
 use leptos::prelude::*;
@@ -28,13 +28,7 @@ pub fn AgentsPage() -> impl IntoView {
     let error = action_error(create.value());
     let pending = create.pending();
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move || {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
+    reset_on_success(create.value(), form);
     view! {
         <Title text="Agents"/>
         <Frame>

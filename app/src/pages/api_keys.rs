@@ -1,6 +1,6 @@
 //! API keys under the account menu: create (the key is shown once), list, revoke.
 
-use crate::components::{FieldError, Frame, Outcome, action_error, short_time};
+use crate::components::{FieldError, Frame, Outcome, action_error, reset_on_success, short_time};
 use crate::error::AppError;
 use crate::views::{ApiKeyView, CreatedApiKey};
 use leptos::prelude::*;
@@ -35,13 +35,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     let create_error = action_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move || {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-        }
-    });
+    reset_on_success(create.value(), form);
     let revoke_outcome = Signal::derive(move || {
         revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
     });
