@@ -87,21 +87,21 @@ impl Worker {
             let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
             return self.store.skip_event(&call, &body, note).await;
         }
-        let pending: Vec<(PendingDelivery, Vec<(String, String)>)> = webhooks
+        // The real header values stay beside the records, which are what the store keeps.
+        let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
             .into_iter()
             .map(|webhook| {
                 let headers = request::headers(&webhook, body.as_bytes());
                 let request_headers = request::masked(&webhook, &headers);
                 (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
             })
-            .collect();
-        let records: Vec<PendingDelivery> = pending.iter().map(|(p, _)| p.clone()).collect();
+            .unzip();
         self.store.begin_event(&call, &body, &records).await?;
         // The moment processing is done and the requests start (benchmarks measure from here).
         tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
 
         let body = Bytes::from(body);
-        join_all(pending.iter().map(|(delivery, headers)| {
+        join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
             let body = body.clone();
             async move {
                 let mut result = self.client.send(&delivery.webhook.url, headers, body).await;

@@ -82,10 +82,6 @@ pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Resul
     }
 }
 
-pub async fn get(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallView, AppError> {
-    serde_json::from_str(&get_json(state, owner, call_id).await?).map_err(AppError::internal)
-}
-
 pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
     let agent = state.store.agent_for_owner(owner, agent_id).await?;
     let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
@@ -100,12 +96,14 @@ pub async fn detail(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<
         Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
         None => call_view(&call, None),
     };
-    let deliveries = state.store.deliveries_of_call(&call).await?;
-    Ok(crate::views::CallDetail { call: view, deliveries: CallDeliveries { event: call.event, deliveries } })
+    Ok(crate::views::CallDetail { call: view, deliveries: deliveries_of(state, call).await? })
 }
 
 pub async fn deliveries(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallDeliveries, AppError> {
-    let call = state.store.call_for_owner(owner, call_id).await?;
+    deliveries_of(state, state.store.call_for_owner(owner, call_id).await?).await
+}
+
+async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
     let deliveries = state.store.deliveries_of_call(&call).await?;
     Ok(CallDeliveries { event: call.event, deliveries })
 }
