@@ -157,7 +157,7 @@ pub fn CallPageView() -> impl IntoView {
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get() {
-            if matches!(d.deliveries.event.state.as_str(), "pending" | "sending") {
+            if !matches!(d.deliveries.event.state.as_str(), "sent" | "skipped") {
                 set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(700));
             }
         }
@@ -184,7 +184,7 @@ pub fn CallPageView() -> impl IntoView {
 fn CallBody(detail: CallDetail) -> impl IntoView {
     let CallDetail { call, deliveries } = detail;
     let event = match deliveries.event.state.as_str() {
-        "pending" => "Processing the call…".to_owned(),
+        "pending" | "processing" => "Processing the call…".to_owned(),
         "sending" => "Sending to webhooks…".to_owned(),
         "sent" => format!("Sent to {} webhook(s).", deliveries.deliveries.len()),
         _ => deliveries.event.note.clone().unwrap_or_else(|| "No webhook was sent.".into()),

@@ -121,7 +121,7 @@ pub struct DeliveryView {
     pub request_headers: Vec<SentHeader>,
 }
 
-/// Where a call's `call_ended` event stands: `pending`, `sending`, `sent` or `skipped`.
+/// Where a call's `call_ended` event stands: `pending`, `processing`, `sending`, `sent` or `skipped`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub state: String,
