@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run test tools browser unit-tests e2e bench
+.PHONY: run test tools browser unit-tests postgres-tests e2e bench
 
 ## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db.
 run: tools
@@ -16,10 +16,11 @@ run: tools
 	@mkdir -p data
 	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; http:// webhooks allowed for local development)"
 	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_ALLOW_INSECURE_WEBHOOKS=true VOICY_SITE_ROOT=target/site \
-		./target/release/voicy
+		./target/release/voicy serve
 
-## Every test: Rust unit and integration tests, then Playwright against the real server.
-test: tools browser unit-tests e2e
+## Every test: Rust unit and integration tests on SQLite, the integration suite again on a
+## throwaway PostgreSQL cluster, then Playwright against the real server.
+test: tools browser unit-tests postgres-tests e2e
 
 tools:
 	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
@@ -42,8 +43,15 @@ browser:
 		echo "==> installing Playwright (no browser download)"; cd end2end && npm ci --no-audit --no-fund; fi
 
 unit-tests:
-	@echo "==> cargo test (unit, property and integration tests)"
+	@echo "==> cargo test (unit, property and integration tests, on SQLite)"
 	cargo test --workspace
+
+# The whole integration suite again on PostgreSQL, then the outage test (it stops the cluster,
+# so it runs alone). scripts/with-postgres installs Debian's postgresql when it is missing,
+# starts a cluster in a temporary directory on a free port, and removes it afterwards.
+postgres-tests:
+	@echo "==> the integration suite on PostgreSQL"
+	scripts/with-postgres sh -c 'cargo test --test api && cargo test --test outage'
 
 # Starts the debug server on a fresh temporary database and a free port, runs Playwright, and
 # stops the server whatever the outcome.

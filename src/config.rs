@@ -1,13 +1,83 @@
 //! Settings, read once at start-up from `VOICY_*` environment variables and checked then: a bad
-//! value stops the server with one line naming the variable. Nothing here is a secret today;
-//! if one is added, keep it out of `Debug`.
+//! value stops the server with one line naming the variable. Values that can hold a password
+//! (database and SMTP URLs) never show it in `Debug` or in the log.
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What this process does; the first command-line argument (`voicy serve|web|worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Dashboard, REST API and dispatcher: the default, and what `make run` starts.
+    Serve,
+    /// Dashboard and REST API only; stored calls wait in the queue for a worker.
+    Web,
+    /// The dispatcher only, with `GET /healthz` on the listen address.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(arg: Option<&str>) -> Result<Self, String> {
+        match arg {
+            None | Some("serve") => Ok(Self::Serve),
+            Some("web") => Ok(Self::Web),
+            Some("worker") => Ok(Self::Worker),
+            Some(other) => Err(format!("unknown command {other:?}: expected serve (the default), web or worker")),
+        }
+    }
+
+    pub fn dispatches(self) -> bool {
+        self != Self::Web
+    }
+
+    pub fn serves_dashboard(self) -> bool {
+        self != Self::Worker
+    }
+}
+
+/// `VOICY_DATABASE_URL`: `sqlite://path` or `postgres://user:password@host/db`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL without its password, for the log.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("redacted"));
+                url.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `VOICY_DATABASE_URL`: where the SQLite database lives (created if missing).
-    pub database_url: String,
+    /// `VOICY_DATABASE_URL`: the SQLite database (created if missing) or PostgreSQL database.
+    pub database_url: DatabaseUrl,
+    /// The command-line role (not an environment variable).
+    pub role: Role,
+    /// `VOICY_LEASE_SECONDS`: how long a claimed call stays this instance's without a renewal
+    /// (renewed every third of it); after that another instance takes the work over.
+    pub lease: Duration,
+    /// `VOICY_MAX_CALLS_IN_FLIGHT`: calls this instance processes and sends at once; the rest
+    /// wait in the queue.
+    pub max_calls_in_flight: usize,
     /// `VOICY_LISTEN_ADDR`: the address the server listens on.
     pub listen_addr: SocketAddr,
     /// `VOICY_SECURE_COOKIES`: mark the session cookie `Secure` (set when served over HTTPS).
@@ -19,9 +89,6 @@ pub struct Settings {
     /// `VOICY_WEBHOOK_CA_FILE`: a PEM certificate to trust for webhook TLS besides the public
     /// roots (a private PKI).
     pub webhook_ca_file: Option<std::path::PathBuf>,
-    /// `VOICY_DISPATCH`: process calls and send their events (default true). `false` serves the
-    /// dashboard and API only; stored calls wait and are sent at the next start with it on.
-    pub dispatch: bool,
     /// `VOICY_SMTP_URL`: where notification e-mails go, e.g. `smtps://user:pass@smtp.example.com`
     /// or `smtp://host:587?tls=required`. Unset: notifications are recorded as skipped.
     pub smtp_url: Option<SmtpUrl>,
@@ -56,21 +123,25 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
         let database_url = get("VOICY_DATABASE_URL", "sqlite://data/voicy.db");
-        if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError { var: "VOICY_DATABASE_URL", value: database_url, reason: "expected a sqlite: URL" });
+        if app::server::store::Backend::of_url(&database_url).is_none() {
+            let value = DatabaseUrl(database_url).redacted();
+            return Err(ConfigError { var: "VOICY_DATABASE_URL", value, reason: "expected sqlite://path or postgres://user@host/database" });
         }
         let addr = get("VOICY_LISTEN_ADDR", "127.0.0.1:3000");
         let listen_addr = addr
             .parse()
             .map_err(|_| ConfigError { var: "VOICY_LISTEN_ADDR", value: addr.clone(), reason: "expected host:port, e.g. 127.0.0.1:3000" })?;
         Ok(Self {
-            database_url,
+            database_url: DatabaseUrl(database_url),
+            role: Role::Serve,
+            lease: Duration::from_secs(number(&lookup, "VOICY_LEASE_SECONDS", 20, 1..=30, "expected whole seconds from 1 to 30")?),
+            max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 256, 1..=100_000, "expected a number from 1 to 100000")?
+                as usize,
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
             allow_insecure_webhooks: flag("VOICY_ALLOW_INSECURE_WEBHOOKS", lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"))?,
             site_root: get("VOICY_SITE_ROOT", "target/site"),
             webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE").filter(|p| !p.trim().is_empty()).map(Into::into),
-            dispatch: !matches!(lookup("VOICY_DISPATCH").as_deref().map(str::trim), Some("false") | Some("0")),
             smtp_url: match lookup("VOICY_SMTP_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(SmtpUrl(url)),
                 Some(_) => {
@@ -81,6 +152,22 @@ impl Settings {
             },
             mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),
         })
+    }
+}
+
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    reason: &'static str,
+) -> Result<u64, ConfigError> {
+    match lookup(var).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(value) => match value.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError { var, value, reason }),
+        },
     }
 }
 
@@ -105,7 +192,9 @@ mod tests {
     #[test]
     fn defaults_serve_the_embedded_database_on_port_3000() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.database_url, "sqlite://data/voicy.db");
+        assert_eq!(s.database_url.expose(), "sqlite://data/voicy.db");
+        assert_eq!(s.role, Role::Serve);
+        assert!(s.lease <= Duration::from_secs(30));
         assert_eq!(s.listen_addr.to_string(), "127.0.0.1:3000");
         assert!(!s.secure_cookies && !s.allow_insecure_webhooks);
     }
@@ -116,7 +205,18 @@ mod tests {
         assert!(err.contains("VOICY_SECURE_COOKIES"), "{err}");
         let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_LISTEN_ADDR"), "{err}");
-        let err = settings(&[("VOICY_DATABASE_URL", "postgres://x")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_DATABASE_URL"), "{err}");
+        let err = settings(&[("VOICY_LEASE_SECONDS", "90")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_LEASE_SECONDS"), "{err}");
+    }
+
+    #[test]
+    fn postgres_urls_are_accepted_and_their_password_never_shown() {
+        let s = settings(&[("VOICY_DATABASE_URL", "postgres://voicy:hunter2@db.internal/voicy")]).unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(!s.database_url.redacted().contains("hunter2"));
+        let err = settings(&[("VOICY_DATABASE_URL", "pg://voicy:hunter2@db/voicy")]).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }

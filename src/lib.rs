@@ -4,18 +4,18 @@ pub mod api;
 pub mod config;
 pub mod dispatcher;
 mod guard;
+mod sessions;
 
-use app::server::{AppState, WebhookPolicy, services::accounts, store::Store};
+use app::server::{AppState, WebhookPolicy, services::accounts, store::{Backend, Store}};
 use app::{App, shell};
 use axum::{Router, routing::get};
-use config::Settings;
+use config::{Role, Settings};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time::Duration};
-use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -29,8 +29,6 @@ pub enum StartError {
     WebhookClient(#[from] dispatcher::ClientError),
     #[error("{0}")]
     Mail(#[from] dispatcher::mail::MailError),
-    #[error("cannot recover unsent call events")]
-    Recover,
 }
 
 pub fn init_tracing() {
@@ -39,30 +37,53 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
-/// Opens and migrates the database and builds the whole router (dashboard, server functions,
-/// REST API, health check).
-pub async fn build(settings: &Settings) -> Result<(Router, AppState), StartError> {
-    if let Some(path) = settings.database_url.strip_prefix("sqlite://").and_then(|p| std::path::Path::new(p).parent()) {
-        if !path.as_os_str().is_empty() {
-            std::fs::create_dir_all(path)?;
-        }
-    }
-    let store = Store::connect(&settings.database_url).await?;
-    store.migrate().await?;
-    let sessions = SqliteStore::new(store.pool().clone());
-    sessions.migrate().await?;
-    accounts::prepare();
+/// A built instance: its router, its state, and its dispatcher when its role dispatches.
+pub struct Instance {
+    pub router: Router,
+    pub state: AppState,
+    pub dispatcher: Option<dispatcher::Running>,
+}
 
-    let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
+/// Opens and migrates the database and builds the instance its role asks for: the whole
+/// router (dashboard, server functions, REST API, health check) unless it is a worker, and the
+/// dispatcher unless it is `web`.
+pub async fn build(settings: &Settings) -> Result<Instance, StartError> {
     let steps = match &settings.smtp_url {
         Some(url) => dispatcher::steps::Steps::with_notifier(Box::new(dispatcher::mail::SmtpNotifier::new(&url.0, &settings.mail_from)?)),
         None => dispatcher::steps::Steps::default(),
     };
-    let events = dispatcher::Dispatcher::start(store.clone(), client, steps, settings.dispatch);
-    if settings.dispatch {
-        dispatcher::recover(&store, &events).await.map_err(|_| StartError::Recover)?;
+    build_with_steps(settings, steps).await
+}
+
+/// `build` with given post-call processing steps (tests use failing ones).
+pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Steps) -> Result<Instance, StartError> {
+    let url = settings.database_url.expose();
+    if let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)).and_then(|p| std::path::Path::new(p).parent()) {
+        if !path.as_os_str().is_empty() {
+            std::fs::create_dir_all(path)?;
+        }
     }
-    let state = AppState { store, policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks }, events };
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    accounts::prepare();
+
+    let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
+    let events = dispatcher::Dispatcher::new();
+    let running = settings.role.dispatches().then(|| {
+        events.start(store.clone(), client, steps, dispatcher::Options {
+            instance: dispatcher::instance_name(),
+            lease: settings.lease,
+            max_calls_in_flight: settings.max_calls_in_flight,
+            postgres_url: (store.backend() == Backend::Postgres).then(|| url.to_owned()),
+        })
+    });
+    let state = AppState { store: store.clone(), policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks }, events };
+    if !settings.role.serves_dashboard() {
+        let router = Router::new().route("/healthz", get(api::healthz)).with_state(state.clone());
+        return Ok(Instance { router, state, dispatcher: running });
+    }
+    let sessions = sessions::DbSessions::new(store);
+    sessions.spawn_cleanup();
     let session_layer = SessionManagerLayer::new(sessions)
         .with_name("voicy_session")
         .with_http_only(true)
@@ -105,13 +126,33 @@ pub async fn build(settings: &Settings) -> Result<(Router, AppState), StartError
                 // status-based failure log here would only repeat or mislabel them.
                 .on_failure(()),
         );
-    Ok((router, state))
+    Ok(Instance { router, state, dispatcher: running })
 }
 
-/// Serves on `listener` until the process is stopped.
+/// Serves on `listener` until SIGTERM or SIGINT, then shuts down cleanly: stops accepting
+/// connections and claiming calls, lets requests and deliveries under way finish, writes every
+/// result, and returns unstarted claims to the queue.
 pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), StartError> {
-    let (router, _) = build(settings).await?;
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await?;
+    let instance = build(settings).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests and deliveries under way");
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    let http = axum::serve(listener, instance.router).with_graceful_shutdown(until_stopped(stopped.clone()));
+    let dispatch = async {
+        if let Some(dispatcher) = instance.dispatcher {
+            until_stopped(stopped).await;
+            dispatcher.shutdown().await;
+        }
+    };
+    let (served, ()) = tokio::join!(async { http.await }, dispatch);
+    served?;
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -121,10 +162,27 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     if settings.allow_insecure_webhooks {
         tracing::warn!("VOICY_ALLOW_INSECURE_WEBHOOKS=true: http:// webhook URLs are accepted (local development only)");
     }
-    tracing::info!(database = %settings.database_url, "serving the dashboard at http://{addr}");
+    let what = match settings.role {
+        Role::Serve => "serving the dashboard, the API and the dispatcher",
+        Role::Web => "serving the dashboard and the API (no dispatching)",
+        Role::Worker => "dispatching (health check only)",
+    };
+    tracing::info!(database = %settings.database_url.redacted(), "{what} at http://{addr}");
     serve(&settings, listener).await
 }
 
+/// SIGTERM (what systemd and Kubernetes send) or SIGINT (Ctrl-C).
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

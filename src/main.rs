@@ -1,10 +1,18 @@
-use voicy::config::Settings;
+use voicy::config::{Role, Settings};
 
+/// `voicy [serve|web|worker]`: see `Role`.
 #[tokio::main]
 async fn main() {
     voicy::init_tracing();
+    let role = match Role::parse(std::env::args().nth(1).as_deref()) {
+        Ok(role) => role,
+        Err(e) => {
+            eprintln!("voicy: {e}");
+            std::process::exit(2);
+        }
+    };
     let settings = match Settings::from_env() {
-        Ok(settings) => settings,
+        Ok(settings) => Settings { role, ..settings },
         Err(e) => {
             eprintln!("voicy: {e}");
             std::process::exit(2);

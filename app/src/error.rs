@@ -72,6 +72,10 @@ pub enum AppError {
     /// Input failed validation; each field says what to change. HTTP 422.
     #[error("Some fields need attention: {}", summary(.0))]
     Validation(FieldErrors),
+    /// The database cannot be reached right now (restarting, failing over). HTTP 503 with
+    /// `Retry-After`; the request changed nothing.
+    #[error("The service is briefly unavailable and nothing was saved. Try again in a few seconds.")]
+    Unavailable,
     /// A fault on our side. HTTP 500; the detail is logged once where it happened, never sent.
     #[error("Something went wrong on our side. Try again in a moment.")]
     Internal,
@@ -92,6 +96,7 @@ impl AppError {
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached => 409,
             Self::Validation(_) => 422,
+            Self::Unavailable => 503,
             Self::Internal | Self::Transport(_) => 500,
         }
     }
@@ -105,6 +110,7 @@ impl AppError {
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",
             Self::Validation(_) => "validation_failed",
+            Self::Unavailable => "unavailable",
             Self::Internal | Self::Transport(_) => "internal",
         }
     }
@@ -136,7 +142,22 @@ impl AppError {
 impl From<sqlx::Error> for AppError {
     #[track_caller]
     fn from(err: sqlx::Error) -> Self {
+        if is_unavailable(&err) {
+            tracing::warn!(%err, "the database is unavailable");
+            return Self::Unavailable;
+        }
         Self::internal(err)
+    }
+}
+
+/// Whether `err` says the database cannot be reached (as opposed to a query that is wrong).
+#[cfg(feature = "ssr")]
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now (starting or stopping).
+        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

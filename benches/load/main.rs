@@ -26,16 +26,17 @@ struct Env {
     receiver: String,
     arrivals: Arrivals,
     probe: Probe,
-    pool: sqlx::SqlitePool,
+    pool: sqlx::AnyPool,
+    _dispatcher: Option<voicy::dispatcher::Running>,
     _dir: tempfile::TempDir,
 }
 
 async fn env(probe: Probe) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = voicy::config::Settings::from_lookup(|_| None).unwrap();
-    settings.database_url = format!("sqlite://{}/bench.db", dir.path().display());
+    settings.database_url = voicy::config::DatabaseUrl::new(format!("sqlite://{}/bench.db", dir.path().display()));
     settings.allow_insecure_webhooks = true;
-    let (router, state) = voicy::build(&settings).await.unwrap();
+    let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -48,7 +49,7 @@ async fn env(probe: Probe) -> Env {
         .unwrap();
     assert_eq!(res.status(), 201);
     let (receiver, arrivals) = receiver::fast().await;
-    Env { base, client, receiver, arrivals, probe, pool: state.store.pool().clone(), _dir: dir }
+    Env { base, client, receiver, arrivals, probe, pool: state.store.pool().clone(), _dispatcher: dispatcher, _dir: dir }
 }
 
 impl Env {

@@ -25,7 +25,11 @@ impl IntoResponse for ApiError {
         if let Some(fields) = self.0.fields() {
             error["fields"] = fields.iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        }
+        response
     }
 }
 

@@ -1,127 +1,70 @@
-//! The `call_ended` dispatcher. A stored call is processed (summary, variables, notifications),
-//! its Get Call JSON serialized once, and POSTed to every webhook of its config at once.
-//! Each call runs in its own task and each request in its own future, so a slow or dead
-//! endpoint delays nothing else. Durable: see `Store::begin_event` and `Store::recover`.
+//! The `call_ended` dispatcher. The database is its queue (`app::server::store::queue`): every
+//! instance claims pending calls in batches under a lease, processes each (summary, variables,
+//! notifications), serializes its Get Call JSON once and POSTs it to every webhook of its
+//! config at once. Each call runs in its own task and each request in its own future, so a slow
+//! or dead endpoint delays nothing else.
+//!
+//! Wake-ups: the instance that stored a call is told in-process (no added latency), the others
+//! by PostgreSQL `LISTEN/NOTIFY`, and every instance sweeps every second, claiming anything left
+//! pending and taking over expired leases: nothing waits for a restart.
 
 mod client;
 pub mod guard;
+mod in_flight;
 pub mod mail;
+mod queue;
 mod recorder;
 pub mod request;
 pub mod steps;
+mod worker;
 
 pub use client::{ClientError, WebhookClient};
+pub use queue::Running;
 
-use app::server::services::calls::{CallEvents, call_view};
-use app::server::store::{CallRecord, PendingDelivery, Store};
-use app::views::{ProcessingNote, ProcessingSettings};
-use bytes::Bytes;
-use futures::future::join_all;
-use std::sync::Arc;
-use tokio::sync::mpsc;
+use app::server::services::calls::CallEvents;
+use app::server::store::Store;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Notify;
 
-const NOT_DEPLOYED: &str =
-    "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
-const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
+/// How the dispatcher of one instance runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This instance's name on its leases: unique per process.
+    pub instance: String,
+    pub lease: Duration,
+    pub max_calls_in_flight: usize,
+    /// For `LISTEN/NOTIFY` when the database is PostgreSQL.
+    pub postgres_url: Option<String>,
+}
 
-/// Hands stored calls to the dispatcher's worker.
-#[derive(Debug)]
+/// Processing attempts of a call before its event is `failed`.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// What the HTTP intake tells of a stored call: it only wakes the claim loop, never waits.
+#[derive(Debug, Default)]
 pub struct Dispatcher {
-    queue: mpsc::UnboundedSender<String>,
+    wake: Arc<Notify>,
 }
 
 impl CallEvents for Dispatcher {
-    fn call_stored(&self, call_id: &str) {
-        // Fails only when dispatching is off; the call stays `pending` for the next start.
-        let _ = self.queue.send(call_id.to_owned());
+    fn call_stored(&self, _call_id: &str) {
+        self.wake.notify_one();
     }
-}
-
-struct Worker {
-    store: Store,
-    client: WebhookClient,
-    steps: steps::Steps,
-    recorder: mpsc::UnboundedSender<recorder::Record>,
 }
 
 impl Dispatcher {
-    /// Starts the worker (when `enabled`) and returns the handle that stored calls go to.
-    pub fn start(store: Store, client: WebhookClient, steps: steps::Steps, enabled: bool) -> Arc<Self> {
-        let (queue, mut calls) = mpsc::unbounded_channel::<String>();
-        if enabled {
-            let recorder = recorder::start(store.clone());
-            let worker = Arc::new(Worker { store, client, steps, recorder });
-            tokio::spawn(async move {
-                while let Some(call_id) = calls.recv().await {
-                    let worker = worker.clone();
-                    tokio::spawn(async move { worker.run(&call_id).await });
-                }
-            });
-        }
-        Arc::new(Self { queue })
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
+    pub fn start(&self, store: Store, client: WebhookClient, steps: steps::Steps, options: Options) -> Running {
+        queue::start(self.wake.clone(), store, client, steps, options)
     }
 }
 
-impl Worker {
-    async fn run(&self, call_id: &str) {
-        let call = match self.store.claim_call(call_id).await {
-            Ok(Some(call)) => call,
-            Ok(None) => return, // claimed already (e.g. queued twice at start-up)
-            Err(_) => return,   // logged where it happened; the call stays pending for the next start
-        };
-        let span = tracing::info_span!("call_ended", call_id, agent_id = %call.agent_id);
-        let _ = tracing::Instrument::instrument(self.process_and_send(call), span).await;
-    }
-
-    async fn process_and_send(&self, call: CallRecord) -> Result<(), app::error::AppError> {
-        let not_deployed = call.kind == "phone" && call.agent_version.is_none();
-        let (webhooks, settings) =
-            if not_deployed { (Vec::new(), ProcessingSettings::default()) } else { self.store.call_config(&call).await? };
-        let mut processed = self.steps.run(&call.input, &settings).await;
-        if not_deployed {
-            processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
-        }
-        // Serialized once: these bytes are both what the Get Call API answers and what is sent.
-        let body = serde_json::to_string(&call_view(&call, Some(processed))).map_err(app::error::AppError::internal)?;
-        if not_deployed || webhooks.is_empty() {
-            let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
-            return self.store.skip_event(&call, &body, note).await;
-        }
-        // The real header values stay beside the records, which are what the store keeps.
-        let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
-            .into_iter()
-            .map(|webhook| {
-                let headers = request::headers(&webhook, body.as_bytes());
-                let request_headers = request::masked(&webhook, &headers);
-                (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
-            })
-            .unzip();
-        self.store.begin_event(&call, &body, &records).await?;
-        // The moment processing is done and the requests start (benchmarks measure from here).
-        tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
-
-        let body = Bytes::from(body);
-        join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
-            let body = body.clone();
-            async move {
-                let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
-                result.response_body = result.response_body.map(|text| request::redact(&delivery.webhook, &text));
-                result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
-                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
-                    duration_ms = result.duration_ms, "webhook delivery");
-                let _ = self.recorder.send(recorder::Record::Delivery(delivery.id.clone(), result));
-            }
-        }))
-        .await;
-        let _ = self.recorder.send(recorder::Record::EventDone(call.id.clone()));
-        Ok(())
-    }
-}
-
-/// At start-up: settles events interrupted by the last stop and queues the unsent ones.
-pub async fn recover(store: &Store, dispatcher: &Dispatcher) -> Result<(), app::error::AppError> {
-    for call_id in store.recover().await? {
-        dispatcher.call_stored(&call_id);
-    }
-    Ok(())
+/// A name for this process's leases: readable in the database, unique across restarts.
+pub fn instance_name() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("pid{}-{}", std::process::id(), &id[..12])
 }

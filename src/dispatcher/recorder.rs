@@ -1,20 +1,27 @@
 //! Writes delivery results with group commit: whatever has finished by the time the previous
 //! write is done goes into the next transaction. At low load that is one result at a time (the
-//! log stays live); under load, hundreds per commit instead of one commit each.
+//! log stays live); under load, hundreds per commit instead of one commit each. A write that
+//! fails (the database is away) is retried until it succeeds: results are never dropped, and
+//! the calls they finish keep their slot and lease until then.
 
+use super::in_flight::InFlight;
 use app::server::store::{DeliveryResult, Store};
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub enum Record {
     Delivery(String, DeliveryResult),
-    /// Sent after all of a call's deliveries, on the same channel, so it is written with or after them.
-    EventDone(String),
+    /// Sent after all of a call's deliveries, on the same channel, so it is written with or
+    /// after them; the call leaves the in-flight set once it is.
+    EventDone(InFlight),
 }
 
 const MAX_BATCH: usize = 512;
+/// Bounded: when writes fall behind, senders wait (and so do new claims) instead of memory growing.
+const CAPACITY: usize = 4096;
 
-pub fn start(store: Store) -> mpsc::UnboundedSender<Record> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Record>();
+pub fn start(store: Store, instance: String) -> mpsc::Sender<Record> {
+    let (tx, mut rx) = mpsc::channel::<Record>(CAPACITY);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -22,12 +29,17 @@ pub fn start(store: Store) -> mpsc::UnboundedSender<Record> {
             for record in batch.drain(..) {
                 match record {
                     Record::Delivery(id, result) => results.push((id, result)),
-                    Record::EventDone(call_id) => done.push(call_id),
+                    Record::EventDone(call) => done.push(call),
                 }
             }
-            // A failure is logged where it happens; those rows stay `sending` and become
-            // `interrupted` at the next start, never silently `ok`.
-            let _ = store.record_deliveries(&results, &done).await;
+            let finished: Vec<String> = done.iter().map(|c| c.call_id().to_owned()).collect();
+            let mut wait = Duration::from_millis(100);
+            // Each failure is logged where it happens (the store).
+            while store.record_deliveries(&instance, &results, &finished).await.is_err() {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+            drop(done);
         }
     });
     tx

@@ -1,9 +1,10 @@
 //! Post-call processing, in order: summary, variable extraction, email notifications. Each step
-//! is a small trait with a built-in implementation; a step that fails is recorded on the call
-//! and the next one still runs.
+//! is a small trait with a built-in implementation. A step that fails fails the processing
+//! attempt, which the dispatcher retries with backoff and then records as `failed`;
+//! notifications are sent by the worker, which records each before sending it.
 
 use app::server::domain::call::{compile_variables, turns_text};
-use app::views::{NewCall, NotificationView, ProcessingNote, ProcessingSettings};
+use app::views::{NewCall, NotificationView, ProcessingSettings};
 use app::server::services::calls::Processed;
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::BTreeMap;
@@ -96,23 +97,12 @@ impl Steps {
         Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor), notifier }
     }
 
-    pub async fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Processed {
-        let mut processed = Processed::default();
-        match self.summarizer.summarize(call) {
-            Ok(summary) => processed.summary = Some(summary),
-            Err(e) => processed.notes.push(processed_note("summary", e)),
-        }
-        match self.extractor.extract(call, settings) {
-            Ok(values) => processed.variables = values,
-            Err(e) => processed.notes.push(processed_note("variables", e)),
-        }
-        processed.notifications = self.notifier.notify(call, processed.summary.as_deref(), &settings.notification_emails).await;
-        processed
+    /// The summary and the variables; an error names the step that failed.
+    pub fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<Processed, String> {
+        let summary = self.summarizer.summarize(call).map_err(|e| format!("summary: {e}"))?;
+        let variables = self.extractor.extract(call, settings).map_err(|e| format!("variables: {e}"))?;
+        Ok(Processed { summary: Some(summary), variables, ..Processed::default() })
     }
-}
-
-fn processed_note(step: &str, message: String) -> ProcessingNote {
-    ProcessingNote { step: step.to_owned(), message }
 }
 
 #[cfg(test)]
@@ -154,8 +144,8 @@ mod tests {
         assert_eq!(values["email"], None);
     }
 
-    #[tokio::test]
-    async fn a_failing_step_is_recorded_and_the_others_still_run() {
+    #[test]
+    fn a_failing_step_fails_the_attempt_and_says_which_step() {
         struct Broken;
         impl Summarizer for Broken {
             fn summarize(&self, _: &NewCall) -> Result<String, String> {
@@ -163,10 +153,7 @@ mod tests {
             }
         }
         let steps = Steps { summarizer: Box::new(Broken), ..Steps::default() };
-        let settings = ProcessingSettings { variables: vec![], notification_emails: vec!["ops@example.com".into()] };
-        let processed = steps.run(&call(), &settings).await;
-        assert_eq!(processed.summary, None);
-        assert_eq!(processed.notes[0].step, "summary");
-        assert_eq!(processed.notifications[0].status, "skipped");
+        let err = steps.run(&call(), &ProcessingSettings::default()).unwrap_err();
+        assert_eq!(err, "summary: model unavailable");
     }
 }

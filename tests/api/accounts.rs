@@ -124,7 +124,7 @@ async fn a_server_restart_keeps_people_signed_in() {
     let before = TestApp::spawn().await;
     let owner = before.user().await;
     let agent = owner.create_agent("Survives restarts").await;
-    let after = TestApp::spawn_in(before.dir.clone(), |_| {}).await;
+    let after = TestApp::spawn_in(before.db.clone(), |_| {}).await;
     let res = owner.against(&after).get(&format!("/api/v1/agents/{agent}")).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }

@@ -14,7 +14,7 @@ async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked()
     assert!(key.starts_with("vk_") && key.len() == 67, "{key}");
 
     // Only a hash is stored.
-    let stored: String = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = ?").bind(&id).fetch_one(&app.pool).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = $1").bind(&id).fetch_one(&app.pool).await.unwrap();
     assert!(!stored.contains(&key[3..]));
 
     let by_key = owner.with_bearer(&key);

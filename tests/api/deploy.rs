@@ -65,7 +65,7 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
     assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 2);
 
     let (secret_v1, headers_v1): (Option<String>, String) =
-        sqlx::query_as("SELECT secret, headers FROM deployed_webhooks WHERE webhook_id = ? AND version = 1")
+        sqlx::query_as("SELECT secret, headers FROM deployed_webhooks WHERE webhook_id = $1 AND version = 1")
             .bind(&id)
             .fetch_one(&app.pool)
             .await

@@ -1,6 +1,7 @@
 //! The call_ended event against real receivers: one test per promise of the doc.
 
 use crate::helpers::{Api, TestApp, secret};
+use voicy::config::Role;
 use crate::receiver::{Behavior, Receiver, TestTls};
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
@@ -233,7 +234,7 @@ async fn a_call_stored_before_a_restart_is_sent_once_after_it() {
     let receiver = Receiver::http(Behavior::default()).await;
     let stopped = TestApp::spawn_with(|s| {
         s.allow_insecure_webhooks = true;
-        s.dispatch = false; // stored, never sent: as if the process died right after the 202
+        s.role = Role::Web; // stored, never sent: as if the process died right after the 202
     })
     .await;
     let (owner, agent) = agent_with(&stopped, &[hook("CRM", &receiver.url)]).await;
@@ -241,14 +242,14 @@ async fn a_call_stored_before_a_restart_is_sent_once_after_it() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(receiver.hits().await.is_empty());
 
-    let restarted = TestApp::spawn_in(stopped.dir.clone(), |s| s.allow_insecure_webhooks = true).await;
+    let restarted = TestApp::spawn_in(stopped.db.clone(), |s| s.allow_insecure_webhooks = true).await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
     let owner_again = restarted.client();
     let _ = owner_again; // the session lives in the shared database; the first client still works
     let settled = owner.settled(&call).await;
     assert_eq!(settled["event"]["state"], "sent");
 
-    let _again = TestApp::spawn_in(stopped.dir.clone(), |s| s.allow_insecure_webhooks = true).await;
+    let _again = TestApp::spawn_in(stopped.db.clone(), |s| s.allow_insecure_webhooks = true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.hits().await.len(), 1, "sent exactly once across restarts");
 }
@@ -258,16 +259,16 @@ async fn requests_under_way_at_a_crash_are_recorded_as_interrupted_not_resent() 
     let receiver = Receiver::http(Behavior::default()).await;
     let stopped = TestApp::spawn_with(|s| {
         s.allow_insecure_webhooks = true;
-        s.dispatch = false;
+        s.role = Role::Web;
     })
     .await;
     let (owner, agent) = agent_with(&stopped, &[hook("CRM", &receiver.url)]).await;
     let call = owner.post_call(&agent, "web").await;
     // The state a crash mid-send leaves: event under way, one request recorded as started.
-    sqlx::query("UPDATE calls SET event_state = 'sending', body = '{}' WHERE id = ?").bind(&call).execute(&stopped.pool).await.unwrap();
+    sqlx::query("UPDATE calls SET event_state = 'sending', body = '{}' WHERE id = $1").bind(&call).execute(&stopped.pool).await.unwrap();
     sqlx::query(
         "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, started_at, outcome)
-         VALUES ('d1', ?, ?, 'w1', 'CRM', ?, '2026-11-27T09:00:00.000Z', 'sending')",
+         VALUES ('d1', $1, $2, 'w1', 'CRM', $3, '2026-11-27T09:00:00.000Z', 'sending')",
     )
     .bind(&call)
     .bind(&agent)
@@ -276,7 +277,7 @@ async fn requests_under_way_at_a_crash_are_recorded_as_interrupted_not_resent() 
     .await
     .unwrap();
 
-    let _restarted = TestApp::spawn_in(stopped.dir.clone(), |s| s.allow_insecure_webhooks = true).await;
+    let _restarted = TestApp::spawn_in(stopped.db.clone(), |s| s.allow_insecure_webhooks = true).await;
     let settled = owner.settled(&call).await;
     assert_eq!(settled["deliveries"][0]["outcome"], "interrupted");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -343,7 +344,7 @@ async fn notification_emails_go_out_through_smtp_before_the_event() {
     let hit = receiver.wait_for(1).await.remove(0);
     // The event fires only after notifications are done: both mails are already there.
     let mails = smtp.mails.lock().await.clone();
-    assert_eq!(mails.len(), 2);
+    assert_eq!(mails.len(), 2, "{}", String::from_utf8_lossy(&hit.body));
     assert_eq!(mails[0].to, ["ops@example.com"]);
     assert!(mails[0].data.contains("booked for Tuesday"));
     let view: Value = serde_json::from_slice(&hit.body).unwrap();

@@ -1,8 +1,9 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
+use std::sync::Arc;
 use tempfile::TempDir;
-use voicy::config::Settings;
+use voicy::config::{DatabaseUrl, Settings};
 
 /// Every signing secret and header value used in these tests contains this marker, and every
 /// response body of the whole run is checked not to contain it.
@@ -12,10 +13,40 @@ pub fn secret(label: &str) -> String {
     format!("{SECRET_MARK}{label}")
 }
 
+/// A fresh, empty database for one test: a SQLite file in a temporary directory, or, when
+/// `VOICY_TEST_POSTGRES` names a PostgreSQL server (`make test` starts a throwaway one), a new
+/// database on it. The whole suite runs once on each.
+pub struct TestDb {
+    pub url: String,
+    /// Holds the SQLite file (empty on PostgreSQL) until the last app on it is gone.
+    _dir: TempDir,
+}
+
+impl TestDb {
+    pub async fn fresh() -> Arc<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match std::env::var("VOICY_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) {
+            Some(server) => {
+                use sqlx::Connection;
+                let name = format!("voicy_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&server).await.expect("the test PostgreSQL server answers");
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create a test database");
+                let mut url = url::Url::parse(&server).expect("VOICY_TEST_POSTGRES is a URL");
+                url.set_path(&name);
+                url.to_string()
+            }
+            None => format!("sqlite://{}/voicy.db", dir.path().display()),
+        };
+        Arc::new(Self { url, _dir: dir })
+    }
+}
+
 pub struct TestApp {
     pub base: String,
-    pub pool: SqlitePool,
-    pub dir: std::sync::Arc<TempDir>,
+    pub pool: AnyPool,
+    pub db: Arc<TestDb>,
+    /// Kept so the dispatcher runs as long as the app.
+    _dispatcher: Option<voicy::dispatcher::Running>,
 }
 
 impl TestApp {
@@ -24,20 +55,34 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        Self::spawn_in(std::sync::Arc::new(tempfile::tempdir().expect("temp dir")), configure).await
+        Self::spawn_in(TestDb::fresh().await, configure).await
     }
 
-    /// Starts the app on the database in `dir`: a second app on the same `dir` is a restart.
-    pub async fn spawn_in(dir: std::sync::Arc<TempDir>, configure: impl FnOnce(&mut Settings)) -> Self {
+    /// Starts the app on `db`: a second app on the same `db` is a restart, or a second instance.
+    pub async fn spawn_in(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_built(db, configure, None).await
+    }
+
+    /// With given post-call processing steps instead of those the settings make.
+    pub async fn spawn_with_steps(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings), steps: voicy::dispatcher::steps::Steps) -> Self {
+        Self::spawn_built(db, configure, Some(steps)).await
+    }
+
+    async fn spawn_built(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings), steps: Option<voicy::dispatcher::steps::Steps>) -> Self {
         let mut settings = Settings::from_lookup(|_| None).expect("default settings");
-        settings.database_url = format!("sqlite://{}/voicy.db", dir.path().display());
+        settings.database_url = DatabaseUrl::new(db.url.clone());
         settings.listen_addr = "127.0.0.1:0".parse().unwrap();
         configure(&mut settings);
-        let (router, state) = voicy::build(&settings).await.expect("app builds");
+        let instance = match steps {
+            Some(steps) => voicy::build_with_steps(&settings, steps).await,
+            None => voicy::build(&settings).await,
+        }
+        .expect("app builds");
         let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = instance.router;
         tokio::spawn(async move { axum::serve(listener, router).await.expect("server runs") });
-        Self { base, pool: state.store.pool().clone(), dir }
+        Self { base, pool: instance.state.store.pool().clone(), db, _dispatcher: instance.dispatcher }
     }
 
     /// A client with its own cookie jar: one browser, one person.
@@ -78,6 +123,11 @@ impl Res {
 }
 
 impl Api {
+    /// A client of `base` with the given HTTP client (and its cookie jar).
+    pub fn with_client(base: &str, http: Client) -> Api {
+        Api { base: base.to_owned(), http, bearer: None }
+    }
+
     /// The same person (same cookie jar) talking to another server, e.g. after a restart.
     pub fn against(&self, app: &TestApp) -> Api {
         Api { base: app.base.clone(), http: self.http.clone(), bearer: self.bearer.clone() }
@@ -152,7 +202,7 @@ impl Api {
         loop {
             let res = self.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
             let state = res["event"]["state"].as_str().unwrap_or_default().to_owned();
-            if state == "sent" || state == "skipped" || std::time::Instant::now() > deadline {
+            if matches!(state.as_str(), "sent" | "skipped" | "failed") || std::time::Instant::now() > deadline {
                 return res;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -170,9 +220,9 @@ pub enum RawBody {
 }
 
 /// `(secret, headers JSON)` of a draft webhook, read straight from the database.
-pub async fn stored(pool: &SqlitePool, webhook_id: &str) -> (Option<String>, Value) {
+pub async fn stored(pool: &AnyPool, webhook_id: &str) -> (Option<String>, Value) {
     let (secret, headers): (Option<String>, String) =
-        sqlx::query_as("SELECT secret, headers FROM webhooks WHERE id = ?").bind(webhook_id).fetch_one(pool).await.unwrap();
+        sqlx::query_as("SELECT secret, headers FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
     (secret, serde_json::from_str(&headers).unwrap())
 }
 

@@ -11,4 +11,6 @@ mod api_keys;
 mod cross_owner;
 mod deploy;
 mod dispatch;
+mod processes;
+mod queue;
 mod webhooks;

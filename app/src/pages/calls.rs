@@ -157,7 +157,7 @@ pub fn CallPageView() -> impl IntoView {
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get() {
-            if !matches!(d.deliveries.event.state.as_str(), "sent" | "skipped") {
+            if !matches!(d.deliveries.event.state.as_str(), "sent" | "skipped" | "failed") {
                 set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(700));
             }
         }
@@ -183,11 +183,16 @@ pub fn CallPageView() -> impl IntoView {
 #[component]
 fn CallBody(detail: CallDetail) -> impl IntoView {
     let CallDetail { call, deliveries } = detail;
+    let note = deliveries.event.note.clone();
     let event = match deliveries.event.state.as_str() {
-        "pending" | "processing" => "Processing the call…".to_owned(),
+        "pending" | "processing" => match note {
+            Some(note) => format!("Processing the call again shortly. {note}"),
+            None => "Processing the call…".to_owned(),
+        },
         "sending" => "Sending to webhooks…".to_owned(),
-        "sent" => format!("Sent to {} webhook(s).", deliveries.deliveries.len()),
-        _ => deliveries.event.note.clone().unwrap_or_else(|| "No webhook was sent.".into()),
+        "sent" => format!("Sent to {} webhook(s). {}", deliveries.deliveries.len(), note.unwrap_or_default()),
+        "failed" => format!("No webhook was sent. {}", note.unwrap_or_default()),
+        _ => note.unwrap_or_else(|| "No webhook was sent.".into()),
     };
     view! {
         <section class="card">

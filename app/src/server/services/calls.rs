@@ -37,7 +37,11 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
         (Ok(start), Ok(end)) => (end - start).num_seconds(),
         _ => 0,
     };
-    let status = if processed.is_some() { "completed" } else { "processing" };
+    let status = match (&processed, call.event.state.as_str()) {
+        (Some(_), _) => "completed",
+        (None, "failed") => "failed",
+        (None, _) => "processing",
+    };
     let processed = processed.unwrap_or_default();
     CallView {
         id: call.id.clone(),

@@ -31,7 +31,7 @@ impl OwnedAgent {
 impl Store {
     pub async fn insert_agent(&self, owner: &OwnerId, name: &AgentName) -> Result<AgentView, AppError> {
         let view = AgentView { id: new_id(), name: name.as_str().to_owned(), created_at: now() };
-        sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&view.id)
             .bind(owner.as_str())
             .bind(&view.name)
@@ -43,7 +43,7 @@ impl Store {
 
     pub async fn agents(&self, owner: &OwnerId) -> Result<Vec<AgentView>, AppError> {
         let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, created_at FROM agents WHERE owner_id = ? ORDER BY created_at DESC, rowid DESC")
+            sqlx::query_as("SELECT id, name, created_at FROM agents WHERE owner_id = $1 ORDER BY created_at DESC, rowid DESC")
                 .bind(owner.as_str())
                 .fetch_all(&self.pool)
                 .await?;
@@ -54,7 +54,7 @@ impl Store {
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
         let row: Option<(String, String, i64, String)> =
-            sqlx::query_as("SELECT id, name, draft_revision, created_at FROM agents WHERE id = ? AND owner_id = ?")
+            sqlx::query_as("SELECT id, name, draft_revision, created_at FROM agents WHERE id = $1 AND owner_id = $2")
                 .bind(agent_id)
                 .bind(owner.as_str())
                 .fetch_optional(&self.pool)

@@ -12,7 +12,7 @@ fn view((id, name, created_at, last_used_at): ApiKeyTuple) -> ApiKeyView {
 impl Store {
     pub async fn insert_api_key(&self, owner: &OwnerId, name: &str, key_hash: &str) -> Result<ApiKeyView, AppError> {
         let view = ApiKeyView { id: new_id(), name: name.to_owned(), created_at: now(), last_used_at: None };
-        sqlx::query("INSERT INTO api_keys (id, owner_id, name, key_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO api_keys (id, owner_id, name, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&view.id)
             .bind(owner.as_str())
             .bind(&view.name)
@@ -25,7 +25,7 @@ impl Store {
 
     pub async fn api_keys(&self, owner: &OwnerId) -> Result<Vec<ApiKeyView>, AppError> {
         let rows: Vec<ApiKeyTuple> = sqlx::query_as(
-            "SELECT id, name, created_at, last_used_at FROM api_keys WHERE owner_id = ? ORDER BY created_at, rowid",
+            "SELECT id, name, created_at, last_used_at FROM api_keys WHERE owner_id = $1 ORDER BY created_at, rowid",
         )
         .bind(owner.as_str())
         .fetch_all(&self.pool)
@@ -35,7 +35,7 @@ impl Store {
 
     /// Whether a key of this owner's was deleted.
     pub async fn delete_api_key(&self, owner: &OwnerId, id: &str) -> Result<bool, AppError> {
-        let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND owner_id = ?")
+        let done = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND owner_id = $2")
             .bind(id)
             .bind(owner.as_str())
             .execute(&self.writer)
@@ -45,7 +45,7 @@ impl Store {
 
     /// The owner of the key with this hash, marking the key as used now.
     pub async fn use_api_key(&self, key_hash: &str) -> Result<Option<String>, AppError> {
-        Ok(sqlx::query_scalar("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ? RETURNING owner_id")
+        Ok(sqlx::query_scalar("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 RETURNING owner_id")
             .bind(now())
             .bind(key_hash)
             .fetch_optional(&self.writer)

@@ -19,12 +19,14 @@ pub struct CallRecord {
     pub body: Option<String>,
     pub event: EventView,
     pub received_at: String,
+    /// Processing attempts so far, this one included when the call is claimed.
+    pub attempts: i64,
 }
 
-type CallTuple = (String, String, Option<i64>, String, String, Option<String>, String, Option<String>, String);
+pub(super) type CallTuple = (String, String, Option<i64>, String, String, Option<String>, String, Option<String>, String, i64);
 
-fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
-    let (id, agent_id, agent_version, kind, input, body, state, note, received_at) = row;
+pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
+    let (id, agent_id, agent_version, kind, input, body, state, note, received_at, attempts) = row;
     Ok(CallRecord {
         id,
         agent_id,
@@ -34,10 +36,11 @@ fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
         body,
         event: EventView { state, note },
         received_at,
+        attempts,
     })
 }
 
-const CALL_COLUMNS: &str = "id, agent_id, agent_version, type, input, body, event_state, event_note, received_at";
+pub(super) const CALL_COLUMNS: &str = "id, agent_id, agent_version, type, input, body, event_state, event_note, received_at, attempts";
 
 /// A request about to be made: recorded as `sending` before it starts.
 #[derive(Debug, Clone)]
@@ -91,14 +94,14 @@ impl Store {
     }
 
     async fn draft_processing_of(&self, agent_id: &str) -> Result<ProcessingSettings, AppError> {
-        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = ?").bind(agent_id).fetch_one(&self.pool).await?;
+        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1").bind(agent_id).fetch_one(&self.pool).await?;
         processing_settings(&json)
     }
 
     pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        sqlx::query("UPDATE agents SET processing = ? WHERE id = ?")
+        sqlx::query("UPDATE agents SET processing = $1 WHERE id = $2")
             .bind(serde_json::to_string(settings).map_err(AppError::internal)?)
             .bind(agent.id())
             .execute(&mut *tx)
@@ -110,7 +113,7 @@ impl Store {
     pub async fn insert_call(&self, owner: &OwnerId, agent: &OwnedAgent, kind: &str, version: Option<i64>, input: &NewCall) -> Result<String, AppError> {
         let id = new_id();
         sqlx::query(
-            "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(owner.as_str())
@@ -124,20 +127,8 @@ impl Store {
         Ok(id)
     }
 
-    /// For the dispatcher: takes a `pending` call for processing, atomically, so that a call
-    /// queued twice is processed once. `None` when it is not pending.
-    pub async fn claim_call(&self, call_id: &str) -> Result<Option<CallRecord>, AppError> {
-        let row: Option<CallTuple> = sqlx::query_as(&format!(
-            "UPDATE calls SET event_state = 'processing' WHERE id = ? AND event_state = 'pending' RETURNING {CALL_COLUMNS}"
-        ))
-        .bind(call_id)
-        .fetch_optional(&self.writer)
-        .await?;
-        row.map(call_record).transpose()
-    }
-
     pub async fn call_for_owner(&self, owner: &OwnerId, call_id: &str) -> Result<CallRecord, AppError> {
-        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ? AND owner_id = ?"))
+        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1 AND owner_id = $2"))
             .bind(call_id)
             .bind(owner.as_str())
             .fetch_optional(&self.pool)
@@ -149,8 +140,8 @@ impl Store {
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
         let rows: Vec<(String, String, Option<i64>, String, Option<String>, String)> = sqlx::query_as(
             "SELECT id, type, agent_version, received_at, body, event_state FROM calls
-             WHERE agent_id = ?1 AND (?2 IS NULL OR rowid < (SELECT rowid FROM calls WHERE id = ?2 AND agent_id = ?1))
-             ORDER BY rowid DESC LIMIT ?3",
+             WHERE agent_id = $1 AND ($2 IS NULL OR rowid < (SELECT rowid FROM calls WHERE id = $2 AND agent_id = $1))
+             ORDER BY rowid DESC LIMIT $3",
         )
         .bind(agent.id())
         .bind(before)
@@ -162,7 +153,12 @@ impl Store {
             .map(|(id, kind, agent_version, received_at, body, event)| CallSummaryView {
                 id,
                 kind,
-                status: if body.is_some() { "completed" } else { "processing" }.to_owned(),
+                status: match (&body, event.as_str()) {
+                    (Some(_), _) => "completed",
+                    (None, "failed") => "failed",
+                    (None, _) => "processing",
+                }
+                .to_owned(),
                 agent_version,
                 received_at,
                 event,
@@ -175,7 +171,7 @@ impl Store {
     pub async fn call_config(&self, call: &CallRecord) -> Result<(Vec<WebhookRow>, ProcessingSettings), AppError> {
         match call.agent_version {
             Some(version) => {
-                let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = ? AND version = ?")
+                let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
                     .bind(&call.agent_id)
                     .bind(version)
                     .fetch_one(&self.pool)
@@ -186,107 +182,9 @@ impl Store {
         }
     }
 
-    /// Saves the processed call and, in the same transaction, marks its event as under way with
-    /// one `sending` delivery per request about to start. After a crash, `recover` finds them.
-    pub async fn begin_event(&self, call: &CallRecord, body: &str, pending: &[PendingDelivery]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("UPDATE calls SET body = ?, event_state = 'sending' WHERE id = ?")
-            .bind(body)
-            .bind(&call.id)
-            .execute(&mut *tx)
-            .await?;
-        let started_at = now();
-        // One statement for all rows: each statement is a round trip to SQLite's thread.
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
-             started_at, outcome, request_headers) ",
-        );
-        let mut headers = Vec::with_capacity(pending.len());
-        for p in pending {
-            headers.push(serde_json::to_string(&p.request_headers).map_err(AppError::internal)?);
-        }
-        insert.push_values(pending.iter().zip(&headers), |mut row, (p, headers)| {
-            row.push_bind(&p.id)
-                .push_bind(&call.id)
-                .push_bind(&call.agent_id)
-                .push_bind(&p.webhook.id)
-                .push_bind(&p.webhook.name)
-                .push_bind(&p.webhook.url)
-                .push_bind(call.agent_version)
-                .push_bind(&started_at)
-                .push_bind("sending")
-                .push_bind(headers);
-        });
-        insert.build().execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Saves the processed call whose event will not be sent, and why.
-    pub async fn skip_event(&self, call: &CallRecord, body: &str, note: &str) -> Result<(), AppError> {
-        sqlx::query("UPDATE calls SET body = ?, event_state = 'skipped', event_note = ? WHERE id = ?")
-            .bind(body)
-            .bind(note)
-            .bind(&call.id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// Records finished requests and finished events, many in one transaction (group commit:
-    /// one write instead of one per request under load).
-    pub async fn record_deliveries(&self, results: &[(String, DeliveryResult)], finished_calls: &[String]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin().await?;
-        for (delivery_id, result) in results {
-            sqlx::query(
-                "UPDATE deliveries SET duration_ms = ?, outcome = ?, status_code = ?, response_body = ?, error = ? WHERE id = ?",
-            )
-            .bind(result.duration_ms)
-            .bind(result.outcome)
-            .bind(result.status_code.map(i64::from))
-            .bind(&result.response_body)
-            .bind(&result.error)
-            .bind(delivery_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for call_id in finished_calls {
-            sqlx::query("UPDATE calls SET event_state = 'sent' WHERE id = ?").bind(call_id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// At start-up: requests that were under way when the process stopped are recorded as
-    /// `interrupted` (never sent again: the receiver may have them); calls whose event had not
-    /// started are returned, to be processed and sent now.
-    pub async fn recover(&self) -> Result<Vec<String>, AppError> {
-        let mut tx = self.writer.begin().await?;
-        let interrupted = sqlx::query(
-            "UPDATE deliveries SET outcome = 'interrupted', error = 'The server stopped while this request was under way; it is not sent again.'
-             WHERE outcome = 'sending'",
-        )
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE calls SET event_state = 'sent', event_note = 'Interrupted by a server restart.' WHERE event_state = 'sending'")
-            .execute(&mut *tx)
-            .await?;
-        // Processing sends nothing to webhooks before `begin_event`, so it simply starts again.
-        sqlx::query("UPDATE calls SET event_state = 'pending' WHERE event_state = 'processing'").execute(&mut *tx).await?;
-        let pending: Vec<String> = sqlx::query_scalar("SELECT id FROM calls WHERE event_state = 'pending' ORDER BY received_at")
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        if interrupted > 0 || !pending.is_empty() {
-            tracing::warn!(interrupted, pending = pending.len(), "recovered call_ended events after a restart");
-        }
-        Ok(pending)
-    }
-
     pub async fn deliveries_of_call(&self, call: &CallRecord) -> Result<Vec<DeliveryView>, AppError> {
         let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = ? ORDER BY webhook_name, rowid"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = $1 ORDER BY webhook_name, rowid"
         ))
         .bind(&call.id)
         .fetch_all(&self.pool)
@@ -297,8 +195,8 @@ impl Store {
     /// An agent's most recent deliveries, newest first, optionally of one webhook.
     pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
         let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = ?1 AND (?2 IS NULL OR webhook_id = ?2)
-             ORDER BY started_at DESC, rowid DESC LIMIT ?3"
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = $1 AND ($2 IS NULL OR webhook_id = $2)
+             ORDER BY started_at DESC, rowid DESC LIMIT $3"
         ))
         .bind(agent.id())
         .bind(webhook_id)

@@ -1,51 +1,116 @@
 //! All SQL lives here, behind `Store`: services and pages never see a query. Every read of an
 //! owner's data takes the owner (or an `OwnedAgent`, which only an owner-scoped query makes), so
-//! no caller can forget the scope. Written for SQLite; a Postgres backend would re-implement
-//! these methods and nothing above them.
+//! no caller can forget the scope.
+//!
+//! One set of queries serves SQLite (the embedded default) and PostgreSQL (for several
+//! instances): sqlx's `Any` driver picks the backend from the URL at start-up, the queries use
+//! `$N` placeholders (which both accept) and portable SQL, and the two schemas in `migrations/`
+//! have the same tables and columns (PostgreSQL's carry an identity `rowid` where SQLite has its
+//! implicit one). The few statements that must differ ask `Backend`.
 
 mod agents;
 mod api_keys;
 mod calls;
+mod queue;
+mod sessions;
 mod users;
 mod webhooks;
 
 pub use agents::OwnedAgent;
 pub use calls::{CallRecord, DeliveryResult, PendingDelivery};
+pub use queue::Takeover;
 pub use webhooks::{DeploymentRow, WebhookRow};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{ConnectOptions, Executor};
 use std::{str::FromStr, time::Duration};
+
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `VOICY_DATABASE_URL` names, if it is one we run on.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    /// For reads: WAL lets them run beside the writer.
-    pool: SqlitePool,
-    /// For writes: one connection. SQLite has one writer at a time anyway; queueing for this
-    /// connection in the pool is cheap, where several writers would spin in the busy handler.
-    writer: SqlitePool,
+    /// For reads. On SQLite, WAL lets them run beside the writer.
+    pool: AnyPool,
+    /// For writes. On SQLite one connection: SQLite has one writer at a time anyway, and queueing
+    /// for this connection is cheap where several writers would spin in the busy handler. On
+    /// PostgreSQL the same pool as reads.
+    writer: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if missing) the database at `url`, in WAL mode with a busy timeout so
-    /// concurrent writers wait their turn instead of failing.
+    /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool, writer })
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| sqlx::Error::Configuration("expected a sqlite:// or postgres:// URL".into()))?;
+        match backend {
+            Backend::Sqlite => {
+                // `mode=rwc` creates the file; the pragmas are set on every new connection.
+                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+                let pool_options = || {
+                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                    })
+                };
+                let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
+                let pool = pool_options().max_connections(8).connect_with(options).await?;
+                Ok(Self { pool, writer, backend })
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+                // A short acquire timeout: when the database is away, requests answer 503 within
+                // seconds instead of hanging.
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self { writer: pool.clone(), pool, backend })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!("../migrations").run(&self.writer).await
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.writer).await,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.writer).await,
+        }
     }
 
-    /// The pool, for the session store that shares our database.
-    pub fn pool(&self) -> &SqlitePool {
+    /// The read pool, for tests and benchmarks that look at rows directly.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -59,10 +124,20 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Unix milliseconds, for leases and backoff.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error().is_some_and(|e| e.is_unique_violation())
+}
+
+/// `$first, $first+1, …` for `count` values: the placeholders of an `IN (…)` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

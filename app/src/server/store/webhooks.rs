@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::server::domain::{CustomHeader, SigningSecret, WebhookSpec};
 use crate::views::{HeaderNameView, WEBHOOK_LIMIT, WebhookView};
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, Transaction};
+
 
 /// A webhook as stored, secret and header values included. It stays on the server: what leaves
 /// is `view()`, which has neither.
@@ -94,19 +94,21 @@ fn decode_all(rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
 const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, created_at, updated_at";
 
 /// Marks the draft as changed. Being a write, it is also the first statement of every draft
-/// transaction: SQLite then holds the write lock for the rest of it, so a count read after it
-/// cannot be stale (this is what makes the 5-webhook limit hold under concurrent adds).
-pub(super) async fn touch_draft(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent) -> Result<(), AppError> {
-    sqlx::query("UPDATE agents SET draft_revision = draft_revision + 1 WHERE id = ?")
+/// transaction, and it serializes them per agent: SQLite then holds its write lock for the rest
+/// of the transaction, PostgreSQL a lock on the agent's row, which a concurrent draft edit waits
+/// for; the count read after it (a new snapshot under READ COMMITTED) cannot be stale. This is
+/// what makes the 5-webhook limit hold under concurrent adds on both.
+pub(super) async fn touch_draft(tx: &mut super::Tx<'_>, agent: &OwnedAgent) -> Result<(), AppError> {
+    sqlx::query("UPDATE agents SET draft_revision = draft_revision + 1 WHERE id = $1")
         .bind(agent.id())
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-async fn fetch_webhook(tx: &mut Transaction<'_, Sqlite>, agent: &OwnedAgent, id: &str) -> Result<WebhookRow, AppError> {
+async fn fetch_webhook(tx: &mut super::Tx<'_>, agent: &OwnedAgent, id: &str) -> Result<WebhookRow, AppError> {
     let raw: Option<RawWebhook> =
-        sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = ? AND agent_id = ?"))
+        sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND agent_id = $2"))
             .bind(id)
             .bind(agent.id())
             .fetch_optional(&mut **tx)
@@ -122,7 +124,7 @@ impl Store {
 
     pub(super) async fn draft_webhooks_of(&self, agent_id: &str) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(&format!(
-            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = ? ORDER BY rowid"
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = $1 ORDER BY rowid"
         ))
         .bind(agent_id)
         .fetch_all(&self.pool)
@@ -134,7 +136,7 @@ impl Store {
     pub async fn insert_webhook(&self, agent: &OwnedAgent, spec: &WebhookSpec) -> Result<WebhookRow, AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE agent_id = ?")
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE agent_id = $1")
             .bind(agent.id())
             .fetch_one(&mut *tx)
             .await?;
@@ -145,7 +147,7 @@ impl Store {
         let id = new_id();
         sqlx::query(
             "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(agent.id())
@@ -175,8 +177,8 @@ impl Store {
         let current = fetch_webhook(&mut tx, agent, id).await?;
         let spec = edit(&current)?;
         sqlx::query(
-            "UPDATE webhooks SET name = ?, url = ?, secret = ?, headers = ?, updated_at = ?
-             WHERE id = ? AND agent_id = ?",
+            "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, updated_at = $5
+             WHERE id = $6 AND agent_id = $7",
         )
         .bind(spec.name.as_str())
         .bind(spec.url.as_str())
@@ -195,7 +197,7 @@ impl Store {
     pub async fn delete_webhook(&self, agent: &OwnedAgent, id: &str) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = ? AND agent_id = ?")
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND agent_id = $2")
             .bind(id)
             .bind(agent.id())
             .execute(&mut *tx)
@@ -211,11 +213,14 @@ impl Store {
     /// webhooks, in one transaction.
     pub async fn deploy(&self, agent: &OwnedAgent) -> Result<DeploymentRow, AppError> {
         let mut tx = self.writer.begin().await?;
+        // Locks the agent's row first (see `touch_draft`): two concurrent deploys then number
+        // their versions one after the other instead of colliding on the same number.
+        sqlx::query("UPDATE agents SET draft_revision = draft_revision WHERE id = $1").bind(agent.id()).execute(&mut *tx).await?;
         let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
             "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing)
-             SELECT ?1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = ?1), 0) + 1,
-                    draft_revision, ?2, processing
-             FROM agents WHERE id = ?1
+             SELECT $1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = $1), 0) + 1,
+                    draft_revision, $2, processing
+             FROM agents WHERE id = $1
              RETURNING version, draft_revision, deployed_at",
         )
         .bind(agent.id())
@@ -225,8 +230,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO deployed_webhooks
                  (agent_id, version, webhook_id, position, name, url, secret, headers, created_at, updated_at)
-             SELECT agent_id, ?, id, rowid, name, url, secret, headers, created_at, updated_at
-             FROM webhooks WHERE agent_id = ?",
+             SELECT agent_id, $1, id, rowid, name, url, secret, headers, created_at, updated_at
+             FROM webhooks WHERE agent_id = $2",
         )
         .bind(version)
         .bind(agent.id())
@@ -239,7 +244,7 @@ impl Store {
     /// Deployed versions, newest first.
     pub async fn deployments(&self, agent: &OwnedAgent) -> Result<Vec<DeploymentRow>, AppError> {
         let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT version, draft_revision, deployed_at FROM agent_versions WHERE agent_id = ? ORDER BY version DESC",
+            "SELECT version, draft_revision, deployed_at FROM agent_versions WHERE agent_id = $1 ORDER BY version DESC",
         )
         .bind(agent.id())
         .fetch_all(&self.pool)
@@ -258,7 +263,7 @@ impl Store {
     pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
             "SELECT webhook_id AS id, name, url, secret, headers, created_at, updated_at
-             FROM deployed_webhooks WHERE agent_id = ? AND version = ? ORDER BY position",
+             FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent_id)
         .bind(version)

@@ -1,0 +1,320 @@
+//! The dispatcher's queue, in the calls table. A call's event moves
+//! `pending → processing → sending → sent | skipped | failed`; every transition is one statement
+//! that checks the state it leaves (and, for a claimed call, that this instance still holds the
+//! lease), so two instances can never both move the same call. Instances claim in batches
+//! under a lease (their id and an expiry they renew while they work); whoever sweeps after a
+//! lease expired takes the work over:
+//! - `processing` sent nothing yet: the call goes back to `pending` and is processed again;
+//! - `sending` may have reached receivers: its requests are settled `interrupted`, never re-sent
+//!   (the doc promises no retries, so a delivery is at most once).
+
+use super::calls::{CALL_COLUMNS, CallTuple, call_record};
+use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, now, now_ms, placeholders};
+use crate::error::AppError;
+use crate::views::NotificationView;
+use std::time::Duration;
+
+const INTERRUPTED_DELIVERY: &str =
+    "The server sending this request stopped while it was under way; it is not sent again (webhooks are never retried).";
+const INTERRUPTED_EVENT: &str = "The server sending this event stopped while its requests were under way.";
+const INTERRUPTED_MAIL: &str = "The server sending this e-mail stopped while it was under way; it is not sent again.";
+const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
+
+/// What a sweep took over from instances whose leases expired.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Takeover {
+    /// Calls in `processing` put back to `pending`, or `failed` when out of attempts.
+    pub requeued: u64,
+    /// Calls in `sending` settled, their open requests `interrupted`.
+    pub interrupted: u64,
+}
+
+fn ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Claims up to `limit` pending calls for `instance`, oldest first. On PostgreSQL, rows that
+    /// another instance is claiming are skipped rather than waited for.
+    pub async fn claim_calls(&self, instance: &str, lease: Duration, limit: i64) -> Result<Vec<CallRecord>, AppError> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "", // the single writer serializes claims
+        };
+        let now = now_ms();
+        let rows: Vec<CallTuple> = sqlx::query_as(&format!(
+            "UPDATE calls SET event_state = 'processing', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM calls WHERE event_state = 'pending' AND not_before <= $3
+                          ORDER BY not_before, rowid LIMIT $4 {skip_locked})
+               AND event_state = 'pending'
+             RETURNING {CALL_COLUMNS}"
+        ))
+        .bind(instance)
+        .bind(now + ms(lease))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?;
+        rows.into_iter().map(call_record).collect()
+    }
+
+    /// Extends the leases `instance` holds on `call_ids` (the calls it is still working on: a
+    /// call whose task ended without writing its outcome is left to lapse and be taken over).
+    pub async fn renew_leases(&self, instance: &str, lease: Duration, call_ids: &[String]) -> Result<u64, AppError> {
+        let mut renewed = 0;
+        let until = now_ms() + ms(lease);
+        for chunk in call_ids.chunks(500) {
+            let sql = format!(
+                "UPDATE calls SET lease_expires_at = $1
+                 WHERE lease_owner = $2 AND event_state IN ('processing', 'sending') AND id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(until).bind(instance);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            renewed += query.execute(&self.writer).await?.rows_affected();
+        }
+        Ok(renewed)
+    }
+
+    /// Takes over the work of instances whose leases expired (see the module comment). A call
+    /// that has used up `max_attempts` is `failed` instead of processed yet again: a call that
+    /// crashes its server every time must not crash every server in turn.
+    pub async fn take_over_expired(&self, max_attempts: i64) -> Result<Takeover, AppError> {
+        let now = now_ms();
+        // A read first, on the read pool: the sweep runs every second on every instance, and on
+        // SQLite a write would queue behind the intake for nothing.
+        let expired: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM calls WHERE event_state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < $1 LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if expired.is_none() {
+            return Ok(Takeover::default());
+        }
+        let mut tx = self.writer.begin().await?;
+        let requeued = sqlx::query(
+            "UPDATE calls SET event_state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                              event_note = CASE WHEN attempts >= $1 THEN $2 ELSE event_note END,
+                              lease_owner = NULL, lease_expires_at = NULL
+             WHERE event_state = 'processing' AND COALESCE(lease_expires_at, 0) < $3",
+        )
+        .bind(max_attempts)
+        .bind(CRASHED_TOO_OFTEN)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Settling the event first locks its row: an owner renewing its lease at this moment
+        // waits, then finds the event settled and sends nothing more.
+        let settled: Vec<String> = sqlx::query_scalar(
+            "UPDATE calls SET event_state = 'sent', event_note = $1, lease_owner = NULL, lease_expires_at = NULL
+             WHERE event_state = 'sending' AND COALESCE(lease_expires_at, 0) < $2 RETURNING id",
+        )
+        .bind(INTERRUPTED_EVENT)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for chunk in settled.chunks(500) {
+            let sql = format!(
+                "UPDATE deliveries SET outcome = 'interrupted', error = $1 WHERE outcome = 'sending' AND call_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(INTERRUPTED_DELIVERY);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        let takeover = Takeover { requeued, interrupted: settled.len() as u64 };
+        tracing::warn!(requeued, interrupted = takeover.interrupted, "took over calls whose server stopped holding them");
+        Ok(takeover)
+    }
+
+    /// At shutdown: calls this instance claimed but has not started sending go back to the
+    /// queue for any instance, without counting the attempt.
+    pub async fn release_claims(&self, instance: &str) -> Result<u64, AppError> {
+        let done = sqlx::query(
+            "UPDATE calls SET event_state = 'pending', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
+             WHERE lease_owner = $1 AND event_state = 'processing'",
+        )
+        .bind(instance)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Saves the processed call and, in the same transaction, moves its event to `sending` with
+    /// one `sending` delivery per request about to start. `false` (and nothing written) when
+    /// `instance` no longer holds the call: then it must send nothing.
+    pub async fn begin_event(&self, call: &CallRecord, instance: &str, body: &str, pending: &[PendingDelivery]) -> Result<bool, AppError> {
+        let mut tx = self.writer.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE calls SET body = $1, event_state = 'sending', event_note = NULL
+             WHERE id = $2 AND event_state = 'processing' AND lease_owner = $3",
+        )
+        .bind(body)
+        .bind(&call.id)
+        .bind(instance)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let started_at = now();
+        // One statement for all rows: each statement is a round trip.
+        const COLUMNS: usize = 10;
+        let rows = (0..pending.len()).map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS))).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
+             started_at, outcome, request_headers) VALUES {rows}"
+        );
+        let mut insert = sqlx::query(&sql);
+        for p in pending {
+            insert = insert
+                .bind(p.id.clone())
+                .bind(call.id.clone())
+                .bind(call.agent_id.clone())
+                .bind(p.webhook.id.clone())
+                .bind(p.webhook.name.clone())
+                .bind(p.webhook.url.clone())
+                .bind(call.agent_version)
+                .bind(started_at.clone())
+                .bind("sending")
+                .bind(serde_json::to_string(&p.request_headers).map_err(AppError::internal)?);
+        }
+        insert.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Saves the processed call whose event will not be sent, and why.
+    pub async fn skip_event(&self, call: &CallRecord, instance: &str, body: &str, note: &str) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE calls SET body = $1, event_state = 'skipped', event_note = $2, lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = $3 AND event_state = 'processing' AND lease_owner = $4",
+        )
+        .bind(body)
+        .bind(note)
+        .bind(&call.id)
+        .bind(instance)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// A processing attempt failed: back to `pending` after `backoff`, or `failed` once the call
+    /// has had `max_attempts`. Returns the new state (`None` if the lease was lost meanwhile).
+    pub async fn fail_attempt(
+        &self,
+        call: &CallRecord,
+        instance: &str,
+        reason: &str,
+        max_attempts: i64,
+        backoff: Duration,
+    ) -> Result<Option<String>, AppError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE calls SET event_state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                              event_note = $2, not_before = $3, lease_owner = NULL, lease_expires_at = NULL
+             WHERE id = $4 AND event_state = 'processing' AND lease_owner = $5
+             RETURNING event_state",
+        )
+        .bind(max_attempts)
+        .bind(reason)
+        .bind(now_ms() + ms(backoff))
+        .bind(&call.id)
+        .bind(instance)
+        .fetch_optional(&self.writer)
+        .await?)
+    }
+
+    /// Records finished requests and finished events, many in one transaction (group commit:
+    /// one write instead of one per request under load). A request already settled (by a
+    /// takeover) keeps its outcome.
+    pub async fn record_deliveries(&self, instance: &str, results: &[(String, DeliveryResult)], finished_calls: &[String]) -> Result<(), AppError> {
+        let mut tx = self.writer.begin().await?;
+        for (delivery_id, result) in results {
+            sqlx::query(
+                "UPDATE deliveries SET duration_ms = $1, outcome = $2, status_code = $3, response_body = $4, error = $5
+                 WHERE id = $6 AND outcome = 'sending'",
+            )
+            .bind(result.duration_ms)
+            .bind(result.outcome)
+            .bind(result.status_code.map(i64::from))
+            .bind(&result.response_body)
+            .bind(&result.error)
+            .bind(delivery_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for call_id in finished_calls {
+            sqlx::query(
+                "UPDATE calls SET event_state = 'sent', lease_owner = NULL, lease_expires_at = NULL
+                 WHERE id = $1 AND event_state = 'sending' AND lease_owner = $2",
+            )
+            .bind(call_id)
+            .bind(instance)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reserves notification e-mails before they are sent, at most once per call and address:
+    /// returns the outcomes already recorded by an earlier attempt (one interrupted mid-send
+    /// becomes `failed`, not sent again) and the addresses this attempt must send to now.
+    pub async fn reserve_notifications(&self, call_id: &str, addresses: &[String]) -> Result<(Vec<NotificationView>, Vec<String>), AppError> {
+        if addresses.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE notifications SET status = 'failed', detail = $1 WHERE call_id = $2 AND status = 'sending'")
+            .bind(INTERRUPTED_MAIL)
+            .bind(call_id)
+            .execute(&mut *tx)
+            .await?;
+        let earlier: Vec<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT address, status, detail FROM notifications WHERE call_id = $1")
+                .bind(call_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut fresh = Vec::new();
+        for address in addresses {
+            if earlier.iter().any(|(a, _, _)| a == address) {
+                continue;
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO notifications (call_id, address, status) VALUES ($1, $2, 'sending') ON CONFLICT DO NOTHING",
+            )
+            .bind(call_id)
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                fresh.push(address.clone());
+            }
+        }
+        tx.commit().await?;
+        let earlier = earlier.into_iter().map(|(to, status, detail)| NotificationView { to, status, detail }).collect();
+        Ok((earlier, fresh))
+    }
+
+    pub async fn record_notifications(&self, call_id: &str, outcomes: &[NotificationView]) -> Result<(), AppError> {
+        let mut tx = self.writer.begin().await?;
+        for outcome in outcomes {
+            sqlx::query("UPDATE notifications SET status = $1, detail = $2 WHERE call_id = $3 AND address = $4")
+                .bind(&outcome.status)
+                .bind(&outcome.detail)
+                .bind(call_id)
+                .bind(&outcome.to)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

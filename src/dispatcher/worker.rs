@@ -1,0 +1,126 @@
+//! One claimed call, from processing to the last request: what a worker task does.
+
+use super::in_flight::InFlight;
+use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
+use app::error::AppError;
+use app::server::services::calls::call_view;
+use app::server::store::{CallRecord, PendingDelivery, Store};
+use app::views::{NotificationView, ProcessingNote, ProcessingSettings};
+use bytes::Bytes;
+use futures::future::join_all;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const NOT_DEPLOYED: &str =
+    "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
+const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
+
+pub struct Worker {
+    store: Store,
+    client: WebhookClient,
+    steps: Steps,
+    recorder: mpsc::Sender<Record>,
+    instance: String,
+}
+
+enum Sent {
+    Requests,
+    Nothing,
+}
+
+/// Why a processing attempt failed, as the owner reads it on the call.
+struct Failure(String);
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        // The detail of an internal error was logged where it happened; the owner gets its kind.
+        Self(match err {
+            AppError::Unavailable => "The database could not be reached.".to_owned(),
+            _ => "An internal error occurred.".to_owned(),
+        })
+    }
+}
+
+impl Worker {
+    pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>, instance: String) -> Self {
+        Self { store, client, steps, recorder, instance }
+    }
+
+    pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
+        let span = tracing::info_span!("call_ended", call_id = %call.id, agent_id = %call.agent_id);
+        match tracing::Instrument::instrument(self.process_and_send(&call), span.clone()).await {
+            // The recorder writes the event's end after its results, then frees the slot.
+            Ok(Sent::Requests) => {
+                let _ = self.recorder.send(Record::EventDone(in_flight)).await;
+            }
+            Ok(Sent::Nothing) => {}
+            Err(Failure(reason)) => {
+                let backoff = Duration::from_millis(500 << call.attempts.clamp(1, 6));
+                let note = format!("Processing failed (attempt {} of {MAX_ATTEMPTS}): {reason}", call.attempts);
+                match self.store.fail_attempt(&call, &self.instance, &note, MAX_ATTEMPTS, backoff).await {
+                    Ok(Some(state)) => tracing::warn!(parent: &span, %state, %reason, attempt = call.attempts, "processing failed"),
+                    // Lease lost, or the store is away: the lease lapses and a sweep takes over.
+                    Ok(None) | Err(_) => {}
+                }
+            }
+        }
+    }
+
+    async fn process_and_send(&self, call: &CallRecord) -> Result<Sent, Failure> {
+        let not_deployed = call.kind == "phone" && call.agent_version.is_none();
+        let (webhooks, settings) =
+            if not_deployed { (Vec::new(), ProcessingSettings::default()) } else { self.store.call_config(call).await? };
+        let mut processed = self.steps.run(&call.input, &settings).map_err(Failure)?;
+        processed.notifications = self.notify(call, processed.summary.as_deref(), &settings.notification_emails).await?;
+        if not_deployed {
+            processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
+        }
+        // Serialized once: these bytes are both what the Get Call API answers and what is sent.
+        let body = serde_json::to_string(&call_view(call, Some(processed))).map_err(AppError::internal)?;
+        if not_deployed || webhooks.is_empty() {
+            let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
+            self.store.skip_event(call, &self.instance, &body, note).await?;
+            return Ok(Sent::Nothing);
+        }
+        // The real header values stay beside the records, which are what the store keeps.
+        let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
+            .into_iter()
+            .map(|webhook| {
+                let headers = request::headers(&webhook, body.as_bytes());
+                let request_headers = request::masked(&webhook, &headers);
+                (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
+            })
+            .unzip();
+        if !self.store.begin_event(call, &self.instance, &body, &records).await? {
+            tracing::warn!("another instance took this call over; sending nothing");
+            return Ok(Sent::Nothing);
+        }
+        // The moment processing is done and the requests start (benchmarks measure from here).
+        tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
+
+        let body = Bytes::from(body);
+        join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
+            let body = body.clone();
+            async move {
+                let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
+                result.response_body = result.response_body.map(|text| request::redact(&delivery.webhook, &text));
+                result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
+                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
+                    duration_ms = result.duration_ms, "webhook delivery");
+                let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;
+            }
+        }))
+        .await;
+        Ok(Sent::Requests)
+    }
+
+    /// Notification e-mails, at most once per call and address: reserved in the store before
+    /// they are sent, so a call processed again after a crash does not mail anyone twice.
+    async fn notify(&self, call: &CallRecord, summary: Option<&str>, to: &[String]) -> Result<Vec<NotificationView>, Failure> {
+        let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
+        let sent = self.steps.notifier.notify(&call.input, summary, &fresh).await;
+        self.store.record_notifications(&call.id, &sent).await?;
+        // In the order the settings list them.
+        Ok(to.iter().filter_map(|address| earlier.iter().chain(&sent).find(|n| &n.to == address).cloned()).collect())
+    }
+}
