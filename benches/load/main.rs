@@ -2,6 +2,7 @@
 //! this process, against receivers on loopback. Every figure is printed beside a baseline
 //! measured in the same run. `make bench` runs it; BENCHMARKS.md records the results.
 
+mod e2e;
 mod probe;
 mod receiver;
 mod stats;
@@ -349,6 +350,7 @@ async fn main() {
         Some("rss") => rss_phase().await,
         Some("throughput") => throughput_phase().await,
         Some("dashboard") => dashboard_phase().await,
+        Some("e2e") => e2e::e2e_phase().await,
         Some("main") | None => main_phases().await,
         Some(other) => panic!("unknown phase {other}"),
     }

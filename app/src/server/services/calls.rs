@@ -69,7 +69,7 @@ pub async fn create(state: &AppState, owner: &OwnerId, input: NewCall) -> Result
     let agent = state.store.agent_for_owner(owner, &input.agent_id).await?;
     let call = CallInput::parse(input)?;
     let version = match call.kind {
-        CallKind::Phone => state.store.deployments(&agent).await?.first().map(|d| d.version),
+        CallKind::Phone => state.store.latest_version(&agent).await?,
         CallKind::Web => None,
     };
     let id = state.store.insert_call(owner, &agent, call.kind.as_str(), version, &call.raw).await?;

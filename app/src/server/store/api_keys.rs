@@ -43,12 +43,20 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The owner of the key with this hash, marking the key as used now.
+    /// The owner of the key with this hash, marking the key as used now. The mark is written at
+    /// most once a minute per key: every API request reads the key, and a write per request
+    /// would queue the intake behind the database's writer for a timestamp nobody needs to the
+    /// second.
     pub async fn use_api_key(&self, key_hash: &str) -> Result<Option<String>, AppError> {
-        Ok(sqlx::query_scalar("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 RETURNING owner_id")
-            .bind(now())
+        let row: Option<(String, Option<String>)> = sqlx::query_as("SELECT owner_id, last_used_at FROM api_keys WHERE key_hash = $1")
             .bind(key_hash)
-            .fetch_optional(&self.writer)
-            .await?)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some((owner, last_used_at)) = row else { return Ok(None) };
+        let a_minute_ago = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if last_used_at.is_none_or(|at| at < a_minute_ago) {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2").bind(now()).bind(key_hash).execute(&self.writer).await?;
+        }
+        Ok(Some(owner))
     }
 }

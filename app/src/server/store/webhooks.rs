@@ -241,6 +241,14 @@ impl Store {
         Ok(DeploymentRow { version, draft_revision, deployed_at })
     }
 
+    /// The number of the latest deployed version, if any: what a phone call arriving now uses.
+    pub async fn latest_version(&self, agent: &OwnedAgent) -> Result<Option<i64>, AppError> {
+        Ok(sqlx::query_scalar("SELECT MAX(version) FROM agent_versions WHERE agent_id = $1")
+            .bind(agent.id())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Deployed versions, newest first.
     pub async fn deployments(&self, agent: &OwnedAgent) -> Result<Vec<DeploymentRow>, AppError> {
         let rows: Vec<(i64, i64, String)> = sqlx::query_as(
