@@ -103,12 +103,7 @@ impl Cluster {
 
 /// A phone call with a 4.6 KB transcript.
 fn call_body(agent: &str) -> Value {
-    let transcript: Vec<Value> = (0..44)
-        .map(|i| json!({ "role": if i % 2 == 0 { "agent" } else { "user" }, "start_ms": i * 2500,
-            "text": "I'd like to move my appointment to Tuesday morning, around ten if you have it." }))
-        .collect();
-    json!({ "agent_id": agent, "type": "phone", "from_number": "+15550100", "to_number": "+15550199",
-        "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:40Z", "transcript": transcript })
+    crate::call_with_turns(agent, 44)
 }
 
 async fn wait_for(arrivals: &Arrivals, n: usize, limit: Duration) {
@@ -223,6 +218,7 @@ pub async fn e2e_phase() {
         for webhooks in [1, 5] {
             let cluster = std::sync::Arc::new(cluster(backend, instances).await);
             let agent = cluster.agent(&receiver, webhooks).await;
+            let one = one_at_a_time(&cluster, &agent, &arrivals, webhooks).await;
             let before = if backend == "postgres" { Some(pg_counters(&cluster.url).await) } else { None };
             let (rate, loaded) = burst(&cluster, &agent, &arrivals, webhooks).await;
             if let Some((wal, commits, rows)) = before {
@@ -233,7 +229,6 @@ pub async fn e2e_phase() {
                     (wal2 - wal) / n / 1024.0, (commits2 - commits) / n, (rows2 - rows) / n
                 ));
             }
-            let one = one_at_a_time(&cluster, &agent, &arrivals, webhooks).await;
             println!(
                 "| {name}, {instances} instance(s) | {webhooks} | {rate:.0} | {:.1} / {:.1} ms | {:.2} / {:.2} ms |",
                 ms(loaded.p50), ms(loaded.p99), ms(one.p50), ms(one.p99)

@@ -86,7 +86,12 @@ impl Env {
 
 /// A phone call with a realistic ~4 KB transcript.
 fn call(agent: &str) -> Value {
-    let transcript: Vec<Value> = (0..40)
+    call_with_turns(agent, 40)
+}
+
+/// A phone call whose transcript has `turns` turns of about 100 bytes each.
+fn call_with_turns(agent: &str, turns: usize) -> Value {
+    let transcript: Vec<Value> = (0..turns)
         .map(|i| json!({ "role": if i % 2 == 0 { "agent" } else { "user" }, "start_ms": i * 2500,
             "text": "I'd like to move my appointment to Tuesday morning, around ten if you have it." }))
         .collect();

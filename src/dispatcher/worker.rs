@@ -4,10 +4,12 @@ use super::in_flight::InFlight;
 use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
 use app::error::AppError;
 use app::server::services::calls::call_view;
-use app::server::store::{CallRecord, PendingDelivery, Store};
+use app::server::store::{CallRecord, PendingDelivery, Store, WebhookRow};
 use app::views::{NotificationView, ProcessingNote, ProcessingSettings};
 use bytes::Bytes;
 use futures::future::join_all;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -15,8 +17,16 @@ const NOT_DEPLOYED: &str =
     "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
 const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
 
+/// The webhooks and processing settings a call runs with.
+type CallConfig = (Vec<WebhookRow>, ProcessingSettings);
+
+/// Deployed versions kept in memory; past this many, the cache starts over.
+const CACHED_VERSIONS: usize = 4096;
+
 pub struct Worker {
     store: Store,
+    /// Deployed versions never change, so each is read once, not once per call.
+    deployed: Mutex<HashMap<(String, i64), Arc<CallConfig>>>,
     client: WebhookClient,
     steps: Steps,
     recorder: mpsc::Sender<Record>,
@@ -43,7 +53,7 @@ impl From<AppError> for Failure {
 
 impl Worker {
     pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>, instance: String) -> Self {
-        Self { store, client, steps, recorder, instance }
+        Self { store, deployed: Mutex::default(), client, steps, recorder, instance }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -68,9 +78,9 @@ impl Worker {
 
     async fn process_and_send(&self, call: &CallRecord) -> Result<Sent, Failure> {
         let not_deployed = call.kind == "phone" && call.agent_version.is_none();
-        let (webhooks, settings) =
-            if not_deployed { (Vec::new(), ProcessingSettings::default()) } else { self.store.call_config(call).await? };
-        let mut processed = self.steps.run(&call.input, &settings).map_err(Failure)?;
+        let config = if not_deployed { Arc::new(CallConfig::default()) } else { self.config(call).await? };
+        let (webhooks, settings) = (&config.0, &config.1);
+        let mut processed = self.steps.run(&call.input, settings).map_err(Failure)?;
         processed.notifications = self.notify(call, processed.summary.as_deref(), &settings.notification_emails).await?;
         if not_deployed {
             processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
@@ -84,7 +94,8 @@ impl Worker {
         }
         // The real header values stay beside the records, which are what the store keeps.
         let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|webhook| {
                 let headers = request::headers(&webhook, body.as_bytes());
                 let request_headers = request::masked(&webhook, &headers);
@@ -112,6 +123,23 @@ impl Worker {
         }))
         .await;
         Ok(Sent::Requests)
+    }
+
+    async fn config(&self, call: &CallRecord) -> Result<Arc<CallConfig>, AppError> {
+        let Some(version) = call.agent_version else {
+            return Ok(Arc::new(self.store.call_config(call).await?)); // the draft: read as it is now
+        };
+        let key = (call.agent_id.clone(), version);
+        if let Some(config) = self.deployed.lock().expect("never poisoned").get(&key) {
+            return Ok(config.clone());
+        }
+        let config = Arc::new(self.store.call_config(call).await?);
+        let mut cache = self.deployed.lock().expect("never poisoned");
+        if cache.len() >= CACHED_VERSIONS {
+            cache.clear();
+        }
+        cache.insert(key, config.clone());
+        Ok(config)
     }
 
     /// Notification e-mails, at most once per call and address: reserved in the store before

@@ -2,7 +2,8 @@
 //! The dispatcher's methods take a call id: it runs outside any request, on calls that the
 //! owner-scoped `insert_call` stored.
 
-use super::{OwnedAgent, Store, WebhookRow, new_id, now, webhooks::touch_draft};
+use super::{OwnedAgent, Store, WebhookRow, new_id, now, placeholders, webhooks::touch_draft};
+use sqlx::AnyPool;
 use crate::error::AppError;
 use crate::server::auth::OwnerId;
 use crate::views::{CallSummaryView, DeliveryView, EventView, NewCall, ProcessingSettings, SentHeader};
@@ -81,6 +82,30 @@ fn delivery(row: DeliveryTuple) -> DeliveryView {
     }
 }
 
+/// A call about to be stored.
+pub(super) struct NewCallRow {
+    id: String,
+    owner_id: String,
+    agent_id: String,
+    version: Option<i64>,
+    kind: String,
+    input: String,
+    received_at: String,
+}
+
+/// Writes a batch of calls in one statement.
+pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Result<Vec<()>, AppError> {
+    let values = (0..rows.len()).map(|i| format!("({})", placeholders(i * 7 + 1, 7))).collect::<Vec<_>>().join(", ");
+    let sql = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
+    let count = rows.len();
+    let mut insert = sqlx::query(&sql);
+    for row in rows {
+        insert = insert.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
+    }
+    insert.execute(&writer).await?;
+    Ok(vec![(); count])
+}
+
 const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
      outcome, status_code, response_body, error, request_headers";
 
@@ -110,20 +135,19 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a call (with group commit: concurrent intake shares one write).
     pub async fn insert_call(&self, owner: &OwnerId, agent: &OwnedAgent, kind: &str, version: Option<i64>, input: &NewCall) -> Result<String, AppError> {
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(owner.as_str())
-        .bind(agent.id())
-        .bind(version)
-        .bind(kind)
-        .bind(serde_json::to_string(input).map_err(AppError::internal)?)
-        .bind(now())
-        .execute(&self.writer)
-        .await?;
+        let row = NewCallRow {
+            id: new_id(),
+            owner_id: owner.as_str().to_owned(),
+            agent_id: agent.id().to_owned(),
+            version,
+            kind: kind.to_owned(),
+            input: serde_json::to_string(input).map_err(AppError::internal)?,
+            received_at: now(),
+        };
+        let id = row.id.clone();
+        self.intake.write(row).await?;
         Ok(id)
     }
 

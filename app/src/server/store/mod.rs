@@ -11,6 +11,7 @@
 mod agents;
 mod api_keys;
 mod calls;
+mod group_commit;
 mod queue;
 mod sessions;
 mod users;
@@ -56,6 +57,10 @@ pub struct Store {
     /// PostgreSQL the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// Stored calls, written with group commit.
+    intake: group_commit::GroupCommit<calls::NewCallRow, ()>,
+    /// Events moving to `sending` with their deliveries, written with group commit.
+    starts: group_commit::GroupCommit<queue::EventStart, bool>,
 }
 
 impl Store {
@@ -72,8 +77,11 @@ impl Store {
                     AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
+                                // mmap: reads map the file instead of copying each page into
+                                // every connection's cache, which a write elsewhere invalidates.
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                 PRAGMA mmap_size = 268435456;",
                             )
                             .await
                             .map(|_| ())
@@ -82,7 +90,7 @@ impl Store {
                 };
                 let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
                 let pool = pool_options().max_connections(8).connect_with(options).await?;
-                Ok(Self { pool, writer, backend })
+                Ok(Self::with_pools(pool, writer, backend))
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -93,9 +101,15 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(3))
                     .connect_with(options)
                     .await?;
-                Ok(Self { writer: pool.clone(), pool, backend })
+                Ok(Self::with_pools(pool.clone(), pool, backend))
             }
         }
+    }
+
+    fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend) -> Self {
+        let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
+        let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
+        Self { pool, writer, backend, intake, starts }
     }
 
     pub fn backend(&self) -> Backend {
