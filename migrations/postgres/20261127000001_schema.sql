@@ -86,16 +86,23 @@ CREATE TABLE calls (
     type             TEXT NOT NULL CHECK (type IN ('phone', 'web')),
     input            TEXT NOT NULL,
     body             TEXT,
-    event_state      TEXT NOT NULL DEFAULT 'pending',
-    event_note       TEXT,
-    received_at      TEXT NOT NULL,
+    received_at      TEXT NOT NULL
+);
+CREATE INDEX calls_agent ON calls(agent_id, rowid);
+
+-- The queue: a call's event, in a narrow table of its own (its state changes several times per
+-- call, and an update writes a new version of the whole row).
+CREATE TABLE call_events (
+    rowid            BIGINT GENERATED ALWAYS AS IDENTITY,
+    call_id          TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+    state            TEXT NOT NULL DEFAULT 'pending',
+    note             TEXT,
     lease_owner      TEXT,
     lease_expires_at BIGINT,
     attempts         BIGINT NOT NULL DEFAULT 0,
     not_before       BIGINT NOT NULL DEFAULT 0
 );
-CREATE INDEX calls_agent ON calls(agent_id, rowid);
-CREATE INDEX calls_queue ON calls(event_state, not_before) WHERE event_state IN ('pending', 'processing', 'sending');
+CREATE INDEX call_events_queue ON call_events(state, not_before) WHERE state IN ('pending', 'processing', 'sending');
 
 -- Other instances wake on a stored call at once instead of at their next sweep.
 CREATE FUNCTION voicy_call_stored() RETURNS trigger LANGUAGE plpgsql AS $$

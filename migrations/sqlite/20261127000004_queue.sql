@@ -2,12 +2,23 @@
 -- settled (sent | skipped | failed); an instance holds a call in processing or sending under a
 -- lease (its id and an expiry it renews while it works), so another instance can take over the
 -- work of one that died. Times are Unix milliseconds.
-ALTER TABLE calls ADD COLUMN lease_owner TEXT;
-ALTER TABLE calls ADD COLUMN lease_expires_at INTEGER;
-ALTER TABLE calls ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE calls ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;   -- retry backoff
+--
+-- The event lives in its own narrow table: its state changes several times per call, and an
+-- update rewrites the whole row, which in `calls` carries the transcript and the body.
+CREATE TABLE call_events (
+    call_id          TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+    state            TEXT NOT NULL DEFAULT 'pending',
+    note             TEXT,
+    lease_owner      TEXT,
+    lease_expires_at INTEGER,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    not_before       INTEGER NOT NULL DEFAULT 0     -- retry backoff
+);
+INSERT INTO call_events (call_id, state, note) SELECT id, event_state, event_note FROM calls ORDER BY rowid;
 DROP INDEX calls_event;
-CREATE INDEX calls_queue ON calls(event_state, not_before) WHERE event_state IN ('pending', 'processing', 'sending');
+ALTER TABLE calls DROP COLUMN event_state;
+ALTER TABLE calls DROP COLUMN event_note;
+CREATE INDEX call_events_queue ON call_events(state, not_before) WHERE state IN ('pending', 'processing', 'sending');
 
 -- Notification e-mails, recorded before they are sent: at most one per call and address, even
 -- when a call is processed again after a crash.

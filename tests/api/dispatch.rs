@@ -265,7 +265,8 @@ async fn requests_under_way_at_a_crash_are_recorded_as_interrupted_not_resent() 
     let (owner, agent) = agent_with(&stopped, &[hook("CRM", &receiver.url)]).await;
     let call = owner.post_call(&agent, "web").await;
     // The state a crash mid-send leaves: event under way, one request recorded as started.
-    sqlx::query("UPDATE calls SET event_state = 'sending', body = '{}' WHERE id = $1").bind(&call).execute(&stopped.pool).await.unwrap();
+    sqlx::query("UPDATE calls SET body = '{}' WHERE id = $1").bind(&call).execute(&stopped.pool).await.unwrap();
+    sqlx::query("UPDATE call_events SET state = 'sending' WHERE call_id = $1").bind(&call).execute(&stopped.pool).await.unwrap();
     sqlx::query(
         "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, started_at, outcome)
          VALUES ('d1', $1, $2, 'w1', 'CRM', $3, '2026-11-27T09:00:00.000Z', 'sending')",

@@ -139,7 +139,7 @@ async fn two_instances_share_the_queue_and_send_every_call_exactly_once() {
         posted.extend(futures::future::join_all(calls).await);
     }
     let pool = pool(&db).await;
-    until_count(&pool, "SELECT COUNT(*) FROM calls WHERE event_state = 'sent'", 500, Duration::from_secs(60)).await;
+    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'", 500, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for receiver in [&crm, &billing] {
         let counts = call_ids(&receiver.hits().await);
@@ -174,14 +174,14 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
         owner.post_call(&slowpoke, "web").await;
     }
     let pool = pool(&db).await;
-    until_count(&pool, "SELECT COUNT(*) FROM calls WHERE event_state = 'processing'", 5, Duration::from_secs(10)).await;
+    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'processing'", 5, Duration::from_secs(10)).await;
     until_count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'", 5, Duration::from_secs(10)).await;
 
     let _second = Server::start(&db, &[lease[0], ("VOICY_SMTP_URL", &smtp.url)]).await;
     first.signal("KILL");
     first.exit_within(Duration::from_secs(5)).await;
     let killed_at = Instant::now();
-    until_count(&pool, "SELECT COUNT(*) FROM calls WHERE event_state IN ('pending', 'processing', 'sending')", 0, Duration::from_secs(10)).await;
+    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state IN ('pending', 'processing', 'sending')", 0, Duration::from_secs(10)).await;
     assert!(killed_at.elapsed() < Duration::from_secs(2 + 1 + 3), "settled within the lease and a sweep: {:?}", killed_at.elapsed());
 
     // Claimed but not sending: processed by the other instance and sent once; their e-mails were
@@ -216,7 +216,7 @@ async fn sigterm_during_dispatch_lets_requests_finish_and_writes_every_result() 
     assert!(status.success(), "exits 0: {status}");
     assert!(took < Duration::from_secs(6), "exits within ~6 s: {took:?}");
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok'").await, 20, "every result written");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM calls WHERE event_state = 'sent'").await, 20);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'").await, 20);
     assert_eq!(receiver.hits().await.len(), 20);
 }
 

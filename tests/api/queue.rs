@@ -50,7 +50,7 @@ async fn a_call_left_processing_by_a_stopped_instance_is_processed_by_another_wi
     owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     let call = owner.post_call(&agent, "web").await;
     // What an instance that died mid-processing leaves: claimed, its lease already expired.
-    sqlx::query("UPDATE calls SET event_state = 'processing', lease_owner = 'gone', lease_expires_at = 1, attempts = 1 WHERE id = $1")
+    sqlx::query("UPDATE call_events SET state = 'processing', lease_owner = 'gone', lease_expires_at = 1, attempts = 1 WHERE call_id = $1")
         .bind(&call)
         .execute(&web.pool)
         .await

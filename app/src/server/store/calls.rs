@@ -41,7 +41,10 @@ pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
     })
 }
 
-pub(super) const CALL_COLUMNS: &str = "id, agent_id, agent_version, type, input, body, event_state, event_note, received_at, attempts";
+/// A call with its event: select `CALL_COLUMNS` from `CALL_TABLES`.
+pub(super) const CALL_COLUMNS: &str =
+    "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
+pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = c.id";
 
 /// A request about to be made: recorded as `sending` before it starts.
 #[derive(Debug, Clone)]
@@ -93,16 +96,24 @@ pub(super) struct NewCallRow {
     received_at: String,
 }
 
-/// Writes a batch of calls in one statement.
+/// Writes a batch of calls, each with its pending event, in one transaction of two statements.
 pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Result<Vec<()>, AppError> {
-    let values = (0..rows.len()).map(|i| format!("({})", placeholders(i * 7 + 1, 7))).collect::<Vec<_>>().join(", ");
-    let sql = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
     let count = rows.len();
-    let mut insert = sqlx::query(&sql);
-    for row in rows {
-        insert = insert.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
+    let values = (0..count).map(|i| format!("({})", placeholders(i * 7 + 1, 7))).collect::<Vec<_>>().join(", ");
+    let calls = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
+    let events = format!("INSERT INTO call_events (call_id) VALUES {}", (1..=count).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", "));
+    let mut insert_events = sqlx::query(&events);
+    for row in &rows {
+        insert_events = insert_events.bind(row.id.clone());
     }
-    insert.execute(&writer).await?;
+    let mut insert_calls = sqlx::query(&calls);
+    for row in rows {
+        insert_calls = insert_calls.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
+    }
+    let mut tx = writer.begin().await?;
+    insert_calls.execute(&mut *tx).await?;
+    insert_events.execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(vec![(); count])
 }
 
@@ -152,7 +163,7 @@ impl Store {
     }
 
     pub async fn call_for_owner(&self, owner: &OwnerId, call_id: &str) -> Result<CallRecord, AppError> {
-        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1 AND owner_id = $2"))
+        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"))
             .bind(call_id)
             .bind(owner.as_str())
             .fetch_optional(&self.pool)
@@ -162,10 +173,12 @@ impl Store {
 
     /// Calls of an agent, newest first; after the call `before` (an id) when given.
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
-        let rows: Vec<(String, String, Option<i64>, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, type, agent_version, received_at, body, event_state FROM calls
-             WHERE agent_id = $1 AND ($2 IS NULL OR rowid < (SELECT rowid FROM calls WHERE id = $2 AND agent_id = $1))
-             ORDER BY rowid DESC LIMIT $3",
+        // Whether the body is there, not the body: the list shows no more.
+        let rows: Vec<(String, String, Option<i64>, String, i64, String)> = sqlx::query_as(
+            "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state
+             FROM calls c JOIN call_events e ON e.call_id = c.id
+             WHERE c.agent_id = $1 AND ($2 IS NULL OR c.rowid < (SELECT rowid FROM calls WHERE id = $2 AND agent_id = $1))
+             ORDER BY c.rowid DESC LIMIT $3",
         )
         .bind(agent.id())
         .bind(before)
@@ -174,13 +187,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kind, agent_version, received_at, body, event)| CallSummaryView {
+            .map(|(id, kind, agent_version, received_at, has_body, event)| CallSummaryView {
                 id,
                 kind,
-                status: match (&body, event.as_str()) {
-                    (Some(_), _) => "completed",
-                    (None, "failed") => "failed",
-                    (None, _) => "processing",
+                status: match (has_body, event.as_str()) {
+                    (1, _) => "completed",
+                    (_, "failed") => "failed",
+                    _ => "processing",
                 }
                 .to_owned(),
                 agent_version,

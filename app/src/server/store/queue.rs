@@ -1,4 +1,4 @@
-//! The dispatcher's queue, in the calls table. A call's event moves
+//! The dispatcher's queue, in the `call_events` table. A call's event moves
 //! `pending → processing → sending → sent | skipped | failed`; every transition is one statement
 //! that checks the state it leaves (and, for a claimed call, that this instance still holds the
 //! lease), so two instances can never both move the same call. Instances claim in batches
@@ -8,7 +8,7 @@
 //! - `sending` may have reached receivers: its requests are settled `interrupted`, never re-sent
 //!   (the doc promises no retries, so a delivery is at most once).
 
-use super::calls::{CALL_COLUMNS, CallTuple, call_record};
+use super::calls::{CALL_COLUMNS, CALL_TABLES, CallTuple, call_record};
 use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, now, now_ms, placeholders};
 use sqlx::AnyPool;
 use std::collections::HashSet;
@@ -60,22 +60,32 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
     instances.dedup();
     for instance in instances {
         let group: Vec<&EventStart> = events.iter().filter(|e| e.instance == instance).collect();
-        let cases = (0..group.len()).map(|i| format!("WHEN ${} THEN ${}", i * 2 + 2, i * 2 + 3)).collect::<Vec<_>>().join(" ");
         let sql = format!(
-            "UPDATE calls SET body = CASE id {cases} END, event_state = 'sending', event_note = NULL
-             WHERE event_state = 'processing' AND lease_owner = $1 AND id IN ({})
-             RETURNING id",
-            placeholders(group.len() * 2 + 2, group.len())
+            "UPDATE call_events SET state = 'sending', note = NULL
+             WHERE state = 'processing' AND lease_owner = $1 AND call_id IN ({})
+             RETURNING call_id",
+            placeholders(2, group.len())
         );
         let mut update = sqlx::query_scalar(&sql).bind(instance);
-        for event in &group {
-            update = update.bind(&event.call_id).bind(&event.body);
-        }
         for event in &group {
             update = update.bind(&event.call_id);
         }
         let ids: Vec<String> = update.fetch_all(&mut *tx).await?;
         moved.extend(ids);
+    }
+    // The bodies of the calls that moved, in one statement.
+    let bodies: Vec<&EventStart> = events.iter().filter(|e| moved.contains(&e.call_id)).collect();
+    if !bodies.is_empty() {
+        let cases = (0..bodies.len()).map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2)).collect::<Vec<_>>().join(" ");
+        let sql = format!("UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})", placeholders(bodies.len() * 2 + 1, bodies.len()));
+        let mut update = sqlx::query(&sql);
+        for event in &bodies {
+            update = update.bind(&event.call_id).bind(&event.body);
+        }
+        for event in &bodies {
+            update = update.bind(&event.call_id);
+        }
+        update.execute(&mut *tx).await?;
     }
     let started_at = now();
     let rows: Vec<(&EventStart, &DeliveryRow)> =
@@ -121,12 +131,12 @@ impl Store {
             Backend::Sqlite => "", // the single writer serializes claims
         };
         let now = now_ms();
-        let rows: Vec<CallTuple> = sqlx::query_as(&format!(
-            "UPDATE calls SET event_state = 'processing', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM calls WHERE event_state = 'pending' AND not_before <= $3
-                          ORDER BY not_before, rowid LIMIT $4 {skip_locked})
-               AND event_state = 'pending'
-             RETURNING {CALL_COLUMNS}"
+        let claimed: Vec<String> = sqlx::query_scalar(&format!(
+            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1
+             WHERE call_id IN (SELECT call_id FROM call_events WHERE state = 'pending' AND not_before <= $3
+                               ORDER BY not_before, rowid LIMIT $4 {skip_locked})
+               AND state = 'pending'
+             RETURNING call_id"
         ))
         .bind(instance)
         .bind(now + ms(lease))
@@ -134,6 +144,16 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.writer)
         .await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Committed: the read pool sees them, and reads do not queue behind the writer.
+        let sql = format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id IN ({}) ORDER BY e.rowid", placeholders(1, claimed.len()));
+        let mut select = sqlx::query_as(&sql);
+        for id in &claimed {
+            select = select.bind(id);
+        }
+        let rows: Vec<CallTuple> = select.fetch_all(&self.pool).await?;
         rows.into_iter().map(call_record).collect()
     }
 
@@ -144,8 +164,8 @@ impl Store {
         let until = now_ms() + ms(lease);
         for chunk in call_ids.chunks(500) {
             let sql = format!(
-                "UPDATE calls SET lease_expires_at = $1
-                 WHERE lease_owner = $2 AND event_state IN ('processing', 'sending') AND id IN ({})",
+                "UPDATE call_events SET lease_expires_at = $1
+                 WHERE lease_owner = $2 AND state IN ('processing', 'sending') AND call_id IN ({})",
                 placeholders(3, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(until).bind(instance);
@@ -165,7 +185,7 @@ impl Store {
         // A read first, on the read pool: the sweep runs every second on every instance, and on
         // SQLite a write would queue behind the intake for nothing.
         let expired: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM calls WHERE event_state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < $1 LIMIT 1",
+            "SELECT call_id FROM call_events WHERE state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < $1 LIMIT 1",
         )
         .bind(now)
         .fetch_optional(&self.pool)
@@ -175,10 +195,10 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let requeued = sqlx::query(
-            "UPDATE calls SET event_state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                              event_note = CASE WHEN attempts >= $1 THEN $2 ELSE event_note END,
+            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                              note = CASE WHEN attempts >= $1 THEN $2 ELSE note END,
                               lease_owner = NULL, lease_expires_at = NULL
-             WHERE event_state = 'processing' AND COALESCE(lease_expires_at, 0) < $3",
+             WHERE state = 'processing' AND COALESCE(lease_expires_at, 0) < $3",
         )
         .bind(max_attempts)
         .bind(CRASHED_TOO_OFTEN)
@@ -189,8 +209,8 @@ impl Store {
         // Settling the event first locks its row: an owner renewing its lease at this moment
         // waits, then finds the event settled and sends nothing more.
         let settled: Vec<String> = sqlx::query_scalar(
-            "UPDATE calls SET event_state = 'sent', event_note = $1, lease_owner = NULL, lease_expires_at = NULL
-             WHERE event_state = 'sending' AND COALESCE(lease_expires_at, 0) < $2 RETURNING id",
+            "UPDATE call_events SET state = 'sent', note = $1, lease_owner = NULL, lease_expires_at = NULL
+             WHERE state = 'sending' AND COALESCE(lease_expires_at, 0) < $2 RETURNING call_id",
         )
         .bind(INTERRUPTED_EVENT)
         .bind(now)
@@ -217,8 +237,8 @@ impl Store {
     /// queue for any instance, without counting the attempt.
     pub async fn release_claims(&self, instance: &str) -> Result<u64, AppError> {
         let done = sqlx::query(
-            "UPDATE calls SET event_state = 'pending', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
-             WHERE lease_owner = $1 AND event_state = 'processing'",
+            "UPDATE call_events SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
+             WHERE lease_owner = $1 AND state = 'processing'",
         )
         .bind(instance)
         .execute(&self.writer)
@@ -257,16 +277,20 @@ impl Store {
 
     /// Saves the processed call whose event will not be sent, and why.
     pub async fn skip_event(&self, call: &CallRecord, instance: &str, body: &str, note: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE calls SET body = $1, event_state = 'skipped', event_note = $2, lease_owner = NULL, lease_expires_at = NULL
-             WHERE id = $3 AND event_state = 'processing' AND lease_owner = $4",
+        let mut tx = self.writer.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE call_events SET state = 'skipped', note = $1, lease_owner = NULL, lease_expires_at = NULL
+             WHERE call_id = $2 AND state = 'processing' AND lease_owner = $3",
         )
-        .bind(body)
         .bind(note)
         .bind(&call.id)
         .bind(instance)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        if moved.rows_affected() == 1 {
+            sqlx::query("UPDATE calls SET body = $1 WHERE id = $2").bind(body).bind(&call.id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -281,10 +305,10 @@ impl Store {
         backoff: Duration,
     ) -> Result<Option<String>, AppError> {
         Ok(sqlx::query_scalar(
-            "UPDATE calls SET event_state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                              event_note = $2, not_before = $3, lease_owner = NULL, lease_expires_at = NULL
-             WHERE id = $4 AND event_state = 'processing' AND lease_owner = $5
-             RETURNING event_state",
+            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+                              note = $2, not_before = $3, lease_owner = NULL, lease_expires_at = NULL
+             WHERE call_id = $4 AND state = 'processing' AND lease_owner = $5
+             RETURNING state",
         )
         .bind(max_attempts)
         .bind(reason)
@@ -324,8 +348,8 @@ impl Store {
         }
         for chunk in finished_calls.chunks(500) {
             let sql = format!(
-                "UPDATE calls SET event_state = 'sent', lease_owner = NULL, lease_expires_at = NULL
-                 WHERE event_state = 'sending' AND lease_owner = $1 AND id IN ({})",
+                "UPDATE call_events SET state = 'sent', lease_owner = NULL, lease_expires_at = NULL
+                 WHERE state = 'sending' AND lease_owner = $1 AND call_id IN ({})",
                 placeholders(2, chunk.len())
             );
             let mut update = sqlx::query(&sql).bind(instance);
