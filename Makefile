@@ -78,7 +78,8 @@ bench: tools
 	@echo "==> load benchmark"
 	@{ echo "# Results $$(date -u +%FT%TZ), $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB"; \
 	  cargo bench --bench load -- --phase main; \
-	  echo; echo "| end to end through the HTTP API | |"; \
+	  scripts/with-postgres sh -c 'BENCH_POSTGRES=$$VOICY_TEST_POSTGRES cargo bench --bench load -- --phase main'; \
+	  echo; echo "## End to end through the HTTP API"; echo; \
 	  scripts/with-postgres sh -c 'BENCH_POSTGRES=$$VOICY_TEST_POSTGRES cargo bench --bench load -- --phase e2e'; \
 	  echo; echo "| dashboard | median of 3 |"; echo "|---|---|"; cargo bench --bench load -- --phase dashboard; \
 	  echo; echo "| isolation: 10,000 hanging deliveries | |"; echo "|---|---|"; cargo bench --bench load -- --phase rss; \

@@ -26,7 +26,7 @@ struct Cluster {
     _dir: tempfile::TempDir,
 }
 
-async fn database(backend: &str) -> (String, tempfile::TempDir) {
+pub async fn database(backend: &str) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     if backend == "sqlite" {
         return (format!("sqlite://{}/bench.db", dir.path().display()), dir);

@@ -32,10 +32,12 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
+/// The server on SQLite, or on PostgreSQL when `BENCH_POSTGRES` names a server.
 async fn env(probe: Probe) -> Env {
-    let dir = tempfile::tempdir().unwrap();
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "postgres" } else { "sqlite" };
+    let (url, dir) = e2e::database(backend).await;
     let mut settings = voicy::config::Settings::from_lookup(|_| None).unwrap();
-    settings.database_url = voicy::config::DatabaseUrl::new(format!("sqlite://{}/bench.db", dir.path().display()));
+    settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -233,7 +235,8 @@ async fn main_phases() {
         env.arrivals.take();
     }
     let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| median(v.iter().map(|l| ms(f(l))).collect());
-    println!("\n## Results (median of {} runs)\n", runs());
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "PostgreSQL" } else { "SQLite" };
+    println!("\n## Results on {backend} (median of {} runs)\n", runs());
     println!("| measure | Voicy | baseline | ratio |\n|---|---|---|---|");
     row("throughput, deliveries/s (5 webhooks/call)", median(ours.clone()), median(base), "/s");
     for (label, v) in [("1 webhook", &l1), ("5 webhooks", &l5), ("4 of 5 dead (live one)", &liso)] {

@@ -104,6 +104,15 @@ CREATE TABLE call_events (
 );
 CREATE INDEX call_events_queue ON call_events(state, not_before) WHERE state IN ('pending', 'processing', 'sending');
 
+-- Every stored call is queued in the same statement that stores it: atomically, and with one
+-- round trip for the intake instead of a transaction of two.
+CREATE FUNCTION voicy_queue_call_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO call_events (call_id) VALUES (NEW.id);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER calls_queue_their_event AFTER INSERT ON calls FOR EACH ROW EXECUTE FUNCTION voicy_queue_call_event();
+
 -- Other instances wake on a stored call at once instead of at their next sweep.
 CREATE FUNCTION voicy_call_stored() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -96,24 +96,16 @@ pub(super) struct NewCallRow {
     received_at: String,
 }
 
-/// Writes a batch of calls, each with its pending event, in one transaction of two statements.
+/// Writes a batch of calls in one statement; a trigger queues the event of each.
 pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Result<Vec<()>, AppError> {
     let count = rows.len();
     let values = (0..count).map(|i| format!("({})", placeholders(i * 7 + 1, 7))).collect::<Vec<_>>().join(", ");
-    let calls = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
-    let events = format!("INSERT INTO call_events (call_id) VALUES {}", (1..=count).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", "));
-    let mut insert_events = sqlx::query(&events);
-    for row in &rows {
-        insert_events = insert_events.bind(row.id.clone());
-    }
-    let mut insert_calls = sqlx::query(&calls);
+    let sql = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
+    let mut insert = sqlx::query(&sql);
     for row in rows {
-        insert_calls = insert_calls.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
+        insert = insert.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
     }
-    let mut tx = writer.begin().await?;
-    insert_calls.execute(&mut *tx).await?;
-    insert_events.execute(&mut *tx).await?;
-    tx.commit().await?;
+    insert.execute(&writer).await?;
     Ok(vec![(); count])
 }
 
