@@ -135,7 +135,7 @@ impl Settings {
             database_url: DatabaseUrl(database_url),
             role: Role::Serve,
             lease: Duration::from_secs(number(&lookup, "VOICY_LEASE_SECONDS", 20, 1..=30, "expected whole seconds from 1 to 30")?),
-            max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 256, 1..=100_000, "expected a number from 1 to 100000")?
+            max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 1024, 1..=100_000, "expected a number from 1 to 100000")?
                 as usize,
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
