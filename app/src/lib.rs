@@ -40,6 +40,34 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The tab title of a page. Every `<Title>` goes through this formatter, so it is the one place
+/// that makes owner text (an agent's name) safe there: leptos_meta writes the title into the
+/// server-rendered `<head>` without escaping it, while in the browser `document.title` takes
+/// plain text, so only the server's copy is escaped and the tab still reads the real name.
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() { "Voicy".to_owned() } else { format!("{page} · Voicy") };
+    #[cfg(feature = "ssr")]
+    let title = escape_html(&title);
+    title
+}
+
+/// HTML-escapes text for a place Leptos does not escape.
+#[cfg(feature = "ssr")]
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -53,7 +81,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/voicy.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "Voicy".to_owned() } else { format!("{page} · Voicy") }/>
+        <Title formatter=page_title/>
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::InOrder/>

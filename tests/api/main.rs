@@ -11,6 +11,7 @@ mod api_keys;
 mod cross_owner;
 mod deploy;
 mod dispatch;
+mod pages;
 mod processes;
 mod queue;
 mod webhooks;

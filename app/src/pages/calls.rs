@@ -206,6 +206,13 @@ fn CallBody(detail: CallDetail) -> impl IntoView {
                     <dt>"Variables"</dt>
                     <dd>{call.variables.iter().map(|(k, v)| format!("{k}: {}", v.clone().unwrap_or_else(|| "—".into()))).collect::<Vec<_>>().join(", ")}</dd>
                 })}
+                {(!call.notifications.is_empty()).then(|| view! {
+                    <dt>"E-mails"</dt>
+                    <dd>{call.notifications.iter().map(|n| match &n.detail {
+                        Some(detail) => format!("{}: {} ({detail})", n.to, n.status),
+                        None => format!("{}: {}", n.to, n.status),
+                    }).collect::<Vec<_>>().join("; ")}</dd>
+                })}
                 <dt>"Call ID"</dt><dd><code>{call.id.clone()}</code></dd>
             </dl>
             {call.processing_notes.iter().map(|n| view! { <p class="notice error">{format!("{}: {}", n.step, n.message)}</p> }).collect_view()}
