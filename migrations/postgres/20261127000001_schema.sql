@@ -97,7 +97,8 @@ CREATE TABLE call_events (
     call_id          TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
     state            TEXT NOT NULL DEFAULT 'pending',
     note             TEXT,
-    lease_owner      TEXT,
+    lease_owner      TEXT,                          -- the instance holding the lease
+    lease_token      TEXT,                          -- the claim holding it (one per claim batch)
     lease_expires_at BIGINT,
     attempts         BIGINT NOT NULL DEFAULT 0,
     not_before       BIGINT NOT NULL DEFAULT 0

@@ -33,8 +33,8 @@ pub struct Running {
 }
 
 pub fn start(wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options) -> Running {
-    let recorder = recorder::start(store.clone(), options.instance.clone());
-    let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder, options.instance.clone()));
+    let recorder = recorder::start(store.clone());
+    let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder));
     let queue = Arc::new(Queue {
         store,
         worker,
@@ -102,14 +102,15 @@ impl Queue {
             if free == 0 {
                 return; // a call that finishes wakes the loop
             }
-            let Ok(calls) = self.store.claim_calls(&self.options.instance, self.options.lease, free as i64).await else {
+            let Ok((token, calls)) = self.store.claim_calls(&self.options.instance, self.options.lease, free as i64).await else {
                 return; // logged by the store; the next sweep tries again
             };
             let claimed = calls.len();
             for call in calls {
-                // Only this loop takes slots, and it saw `free` of them.
-                let slot = self.slots.clone().try_acquire_owned().expect("a free slot was counted");
-                let in_flight = InFlight::new(self.in_flight.clone(), self.wake.clone(), call.id.clone(), slot);
+                // Only this loop takes slots, and it saw `free` of them, unless a shutdown took
+                // them meanwhile: then the rest stay claimed, and the shutdown releases them.
+                let Ok(slot) = self.slots.clone().try_acquire_owned() else { return };
+                let in_flight = InFlight::new(self.in_flight.clone(), self.wake.clone(), call.id.clone(), token.clone(), slot);
                 let worker = self.worker.clone();
                 tokio::spawn(async move { worker.run(call, in_flight).await });
             }

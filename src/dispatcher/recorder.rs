@@ -5,6 +5,7 @@
 //! the calls they finish keep their slot and lease until then.
 
 use super::in_flight::InFlight;
+use app::error::AppError;
 use app::server::store::{DeliveryResult, Store};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -20,7 +21,36 @@ const MAX_BATCH: usize = 512;
 /// Bounded: when writes fall behind, senders wait (and so do new claims) instead of memory growing.
 const CAPACITY: usize = 4096;
 
-pub fn start(store: Store, instance: String) -> mpsc::Sender<Record> {
+/// Writes a batch: while the database is away, waits for it; when the database refuses the
+/// batch itself a few times (some value it cannot keep), writes each result alone so that one
+/// bad row cannot hold back the others, and records that row without the receiver's text.
+async fn write(store: &Store, results: Vec<(String, DeliveryResult)>, finished: &[(String, String)]) {
+    let mut wait = Duration::from_millis(100);
+    let mut refused = 0;
+    // Each failure is logged where it happens (the store).
+    loop {
+        match store.record_deliveries(&results, finished).await {
+            Ok(()) => return,
+            Err(AppError::Unavailable) => {}
+            Err(_) => refused += 1,
+        }
+        if refused >= 3 {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+    let _ = store.record_deliveries(&[], finished).await;
+    for (id, mut result) in results {
+        if store.record_deliveries(&[(id.clone(), result.clone())], &[]).await.is_err() {
+            result.response_body = None;
+            result.error = Some("The receiver's answer could not be stored.".to_owned());
+            let _ = store.record_deliveries(&[(id, result)], &[]).await;
+        }
+    }
+}
+
+pub fn start(store: Store) -> mpsc::Sender<Record> {
     let (tx, mut rx) = mpsc::channel::<Record>(CAPACITY);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -32,13 +62,8 @@ pub fn start(store: Store, instance: String) -> mpsc::Sender<Record> {
                     Record::EventDone(call) => done.push(call),
                 }
             }
-            let finished: Vec<String> = done.iter().map(|c| c.call_id().to_owned()).collect();
-            let mut wait = Duration::from_millis(100);
-            // Each failure is logged where it happens (the store).
-            while store.record_deliveries(&instance, &results, &finished).await.is_err() {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(2));
-            }
+            let finished: Vec<(String, String)> = done.iter().map(|c| (c.call_id().to_owned(), c.token().to_owned())).collect();
+            write(&store, results, &finished).await;
             drop(done);
         }
     });

@@ -30,7 +30,12 @@ pub struct Worker {
     client: WebhookClient,
     steps: Steps,
     recorder: mpsc::Sender<Record>,
-    instance: String,
+}
+
+/// A receiver's text as the database can keep it: PostgreSQL refuses NUL in text, and one such
+/// answer would fail the whole batch of results it is written with.
+fn storable(text: String) -> String {
+    if text.contains('\0') { text.replace('\0', "\u{FFFD}") } else { text }
 }
 
 enum Sent {
@@ -39,35 +44,59 @@ enum Sent {
 }
 
 /// Why a processing attempt failed, as the owner reads it on the call.
-struct Failure(String);
+enum Failure {
+    /// The database could not be reached: not the call's fault, so it costs no attempt; the
+    /// worker tries again, holding the lease, until `UNAVAILABLE_FOR` has passed.
+    Unavailable,
+    Step(String),
+}
+
+/// How long a worker keeps trying while the database cannot be reached before it counts an attempt.
+const UNAVAILABLE_FOR: Duration = Duration::from_secs(60);
 
 impl From<AppError> for Failure {
     fn from(err: AppError) -> Self {
         // The detail of an internal error was logged where it happened; the owner gets its kind.
-        Self(match err {
-            AppError::Unavailable => "The database could not be reached.".to_owned(),
-            _ => "An internal error occurred.".to_owned(),
-        })
+        match err {
+            AppError::Unavailable => Self::Unavailable,
+            _ => Self::Step("An internal error occurred.".to_owned()),
+        }
     }
 }
 
 impl Worker {
-    pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>, instance: String) -> Self {
-        Self { store, deployed: Mutex::default(), client, steps, recorder, instance }
+    pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>) -> Self {
+        Self { store, deployed: Mutex::default(), client, steps, recorder }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
         let span = tracing::info_span!("call_ended", call_id = %call.id, agent_id = %call.agent_id);
-        match tracing::Instrument::instrument(self.process_and_send(&call), span.clone()).await {
+        let token = in_flight.token().to_owned();
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(250);
+        let outcome = loop {
+            match tracing::Instrument::instrument(self.process_and_send(&call, &token), span.clone()).await {
+                Err(Failure::Unavailable) if started.elapsed() < UNAVAILABLE_FOR => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                outcome => break outcome,
+            }
+        };
+        match outcome {
             // The recorder writes the event's end after its results, then frees the slot.
             Ok(Sent::Requests) => {
                 let _ = self.recorder.send(Record::EventDone(in_flight)).await;
             }
             Ok(Sent::Nothing) => {}
-            Err(Failure(reason)) => {
+            Err(failure) => {
+                let reason = match failure {
+                    Failure::Unavailable => "The database could not be reached.".to_owned(),
+                    Failure::Step(reason) => reason,
+                };
                 let backoff = Duration::from_millis(500 << call.attempts.clamp(1, 6));
                 let note = format!("Processing failed (attempt {} of {MAX_ATTEMPTS}): {reason}", call.attempts);
-                match self.store.fail_attempt(&call, &self.instance, &note, MAX_ATTEMPTS, backoff).await {
+                match self.store.fail_attempt(&call, &token, &note, MAX_ATTEMPTS, backoff).await {
                     Ok(Some(state)) => tracing::warn!(parent: &span, %state, %reason, attempt = call.attempts, "processing failed"),
                     // Lease lost, or the store is away: the lease lapses and a sweep takes over.
                     Ok(None) | Err(_) => {}
@@ -76,11 +105,11 @@ impl Worker {
         }
     }
 
-    async fn process_and_send(&self, call: &CallRecord) -> Result<Sent, Failure> {
+    async fn process_and_send(&self, call: &CallRecord, token: &str) -> Result<Sent, Failure> {
         let not_deployed = call.kind == "phone" && call.agent_version.is_none();
         let config = if not_deployed { Arc::new(CallConfig::default()) } else { self.config(call).await? };
         let (webhooks, settings) = (&config.0, &config.1);
-        let mut processed = self.steps.run(&call.input, settings).map_err(Failure)?;
+        let mut processed = self.steps.run(&call.input, settings).map_err(Failure::Step)?;
         processed.notifications = self.notify(call, processed.summary.as_deref(), &settings.notification_emails).await?;
         if not_deployed {
             processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
@@ -89,7 +118,7 @@ impl Worker {
         let body = serde_json::to_string(&call_view(call, Some(processed))).map_err(AppError::internal)?;
         if not_deployed || webhooks.is_empty() {
             let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
-            self.store.skip_event(call, &self.instance, &body, note).await?;
+            self.store.skip_event(call, token, &body, note).await?;
             return Ok(Sent::Nothing);
         }
         // The real header values stay beside the records, which are what the store keeps.
@@ -102,8 +131,8 @@ impl Worker {
                 (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
             })
             .unzip();
-        if !self.store.begin_event(call, &self.instance, &body, &records).await? {
-            tracing::warn!("another instance took this call over; sending nothing");
+        if !self.store.begin_event(call, token, &body, &records).await? {
+            tracing::warn!("this claim lost the call's lease (another claim took it over); sending nothing");
             return Ok(Sent::Nothing);
         }
         // The moment processing is done and the requests start (benchmarks measure from here).
@@ -114,8 +143,8 @@ impl Worker {
             let body = body.clone();
             async move {
                 let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
-                result.response_body = result.response_body.map(|text| request::redact(&delivery.webhook, &text));
-                result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
+                result.response_body = result.response_body.map(|text| storable(request::redact(&delivery.webhook, &text)));
+                result.error = result.error.map(|text| storable(request::redact(&delivery.webhook, &text)));
                 tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
                 let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;

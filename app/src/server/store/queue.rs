@@ -1,7 +1,7 @@
 //! The dispatcher's queue, in the `call_events` table. A call's event moves
 //! `pending → processing → sending → sent | skipped | failed`; every transition is one statement
-//! that checks the state it leaves (and, for a claimed call, that this instance still holds the
-//! lease), so two instances can never both move the same call. Instances claim in batches
+//! that checks the state it leaves (and, for a claimed call, that its claim still holds the
+//! lease: each claim batch has its own token), so two claims can never both move the same call. Instances claim in batches
 //! under a lease (their id and an expiry they renew while they work); whoever sweeps after a
 //! lease expired takes the work over:
 //! - `processing` sent nothing yet: the call goes back to `pending` and is processed again;
@@ -9,7 +9,7 @@
 //!   (the doc promises no retries, so a delivery is at most once).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallTuple, call_record};
-use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, now, now_ms, placeholders};
+use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, now_ms, placeholders};
 use sqlx::AnyPool;
 use std::collections::HashSet;
 use crate::error::AppError;
@@ -36,7 +36,7 @@ pub(super) struct EventStart {
     call_id: String,
     agent_id: String,
     agent_version: Option<i64>,
-    instance: String,
+    token: String,
     body: String,
     deliveries: Vec<DeliveryRow>,
 }
@@ -53,28 +53,30 @@ pub(super) struct DeliveryRow {
 /// its instance to `sending` with its body, one inserts the deliveries of those that moved.
 pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Result<Vec<bool>, AppError> {
     let mut tx = writer.begin().await?;
-    let mut moved: HashSet<String> = HashSet::new();
-    // One process has one instance name, so this is one group in practice.
-    let mut instances: Vec<&str> = events.iter().map(|e| e.instance.as_str()).collect();
-    instances.sort_unstable();
-    instances.dedup();
-    for instance in instances {
-        let group: Vec<&EventStart> = events.iter().filter(|e| e.instance == instance).collect();
+    // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
+    // batch twice, once with the claim that lost it, which must not move.
+    let mut moved: HashSet<(String, String)> = HashSet::new();
+    let mut tokens: Vec<&str> = events.iter().map(|e| e.token.as_str()).collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    for token in tokens {
+        let group: Vec<&EventStart> = events.iter().filter(|e| e.token == token).collect();
         let sql = format!(
             "UPDATE call_events SET state = 'sending', note = NULL
-             WHERE state = 'processing' AND lease_owner = $1 AND call_id IN ({})
+             WHERE state = 'processing' AND lease_token = $1 AND call_id IN ({})
              RETURNING call_id",
             placeholders(2, group.len())
         );
-        let mut update = sqlx::query_scalar(&sql).bind(instance);
+        let mut update = sqlx::query_scalar(&sql).bind(token);
         for event in &group {
             update = update.bind(&event.call_id);
         }
         let ids: Vec<String> = update.fetch_all(&mut *tx).await?;
-        moved.extend(ids);
+        moved.extend(ids.into_iter().map(|id| (id, token.to_owned())));
     }
+    let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
     // The bodies of the calls that moved, in one statement.
-    let bodies: Vec<&EventStart> = events.iter().filter(|e| moved.contains(&e.call_id)).collect();
+    let bodies: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
     if !bodies.is_empty() {
         let cases = (0..bodies.len()).map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2)).collect::<Vec<_>>().join(" ");
         let sql = format!("UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})", placeholders(bodies.len() * 2 + 1, bodies.len()));
@@ -89,7 +91,7 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
     }
     let started_at = now();
     let rows: Vec<(&EventStart, &DeliveryRow)> =
-        events.iter().filter(|e| moved.contains(&e.call_id)).flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
+        events.iter().filter(|e| has_moved(e)).flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
     // 10 values a row; 3,000 at the most per statement, far below both backends' limits.
     for chunk in rows.chunks(300) {
         const COLUMNS: usize = 10;
@@ -115,7 +117,7 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
         insert.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(events.iter().map(|e| moved.contains(&e.call_id)).collect())
+    Ok(events.iter().map(|e| has_moved(e)).collect())
 }
 
 fn ms(duration: Duration) -> i64 {
@@ -123,18 +125,21 @@ fn ms(duration: Duration) -> i64 {
 }
 
 impl Store {
-    /// Claims up to `limit` pending calls for `instance`, oldest first. On PostgreSQL, rows that
-    /// another instance is claiming are skipped rather than waited for.
-    pub async fn claim_calls(&self, instance: &str, lease: Duration, limit: i64) -> Result<Vec<CallRecord>, AppError> {
+    /// Claims up to `limit` pending calls for `instance`, oldest first, under a new claim token
+    /// that every later transition of these calls checks. On PostgreSQL, rows that another
+    /// instance is claiming are skipped rather than waited for.
+    pub async fn claim_calls(&self, instance: &str, lease: Duration, limit: i64) -> Result<(String, Vec<CallRecord>), AppError> {
+        let token = new_id();
         let skip_locked = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "", // the single writer serializes claims
         };
         let now = now_ms();
         let claimed: Vec<String> = sqlx::query_scalar(&format!(
-            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1
+            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_token = $5, lease_expires_at = $2,
+                                    attempts = attempts + 1
              WHERE call_id IN (SELECT call_id FROM call_events WHERE state = 'pending' AND not_before <= $3
-                               ORDER BY not_before, rowid LIMIT $4 {skip_locked})
+                               ORDER BY rowid LIMIT $4 {skip_locked})
                AND state = 'pending'
              RETURNING call_id"
         ))
@@ -142,10 +147,11 @@ impl Store {
         .bind(now + ms(lease))
         .bind(now)
         .bind(limit)
+        .bind(&token)
         .fetch_all(&self.writer)
         .await?;
         if claimed.is_empty() {
-            return Ok(Vec::new());
+            return Ok((token, Vec::new()));
         }
         // Committed: the read pool sees them, and reads do not queue behind the writer.
         let sql = format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id IN ({}) ORDER BY e.rowid", placeholders(1, claimed.len()));
@@ -154,7 +160,7 @@ impl Store {
             select = select.bind(id);
         }
         let rows: Vec<CallTuple> = select.fetch_all(&self.pool).await?;
-        rows.into_iter().map(call_record).collect()
+        Ok((token, rows.into_iter().map(call_record).collect::<Result<_, _>>()?))
     }
 
     /// Extends the leases `instance` holds on `call_ids` (the calls it is still working on: a
@@ -197,7 +203,7 @@ impl Store {
         let requeued = sqlx::query(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
                               note = CASE WHEN attempts >= $1 THEN $2 ELSE note END,
-                              lease_owner = NULL, lease_expires_at = NULL
+                              lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE state = 'processing' AND COALESCE(lease_expires_at, 0) < $3",
         )
         .bind(max_attempts)
@@ -209,7 +215,7 @@ impl Store {
         // Settling the event first locks its row: an owner renewing its lease at this moment
         // waits, then finds the event settled and sends nothing more.
         let settled: Vec<String> = sqlx::query_scalar(
-            "UPDATE call_events SET state = 'sent', note = $1, lease_owner = NULL, lease_expires_at = NULL
+            "UPDATE call_events SET state = 'sent', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE state = 'sending' AND COALESCE(lease_expires_at, 0) < $2 RETURNING call_id",
         )
         .bind(INTERRUPTED_EVENT)
@@ -237,7 +243,7 @@ impl Store {
     /// queue for any instance, without counting the attempt.
     pub async fn release_claims(&self, instance: &str) -> Result<u64, AppError> {
         let done = sqlx::query(
-            "UPDATE call_events SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1
+            "UPDATE call_events SET state = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempts = attempts - 1
              WHERE lease_owner = $1 AND state = 'processing'",
         )
         .bind(instance)
@@ -248,9 +254,9 @@ impl Store {
 
     /// Saves the processed call and, in the same transaction, moves its event to `sending` with
     /// one `sending` delivery per request about to start (with group commit: the events that
-    /// start together share one transaction). `false` (and nothing written) when `instance` no
+    /// start together share one transaction). `false` (and nothing written) when the claim `token` no
     /// longer holds the call: then it must send nothing.
-    pub async fn begin_event(&self, call: &CallRecord, instance: &str, body: &str, pending: &[PendingDelivery]) -> Result<bool, AppError> {
+    pub async fn begin_event(&self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery]) -> Result<bool, AppError> {
         let deliveries = pending
             .iter()
             .map(|p| {
@@ -268,7 +274,7 @@ impl Store {
                 call_id: call.id.clone(),
                 agent_id: call.agent_id.clone(),
                 agent_version: call.agent_version,
-                instance: instance.to_owned(),
+                token: token.to_owned(),
                 body: body.to_owned(),
                 deliveries,
             })
@@ -276,15 +282,15 @@ impl Store {
     }
 
     /// Saves the processed call whose event will not be sent, and why.
-    pub async fn skip_event(&self, call: &CallRecord, instance: &str, body: &str, note: &str) -> Result<(), AppError> {
+    pub async fn skip_event(&self, call: &CallRecord, token: &str, body: &str, note: &str) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         let moved = sqlx::query(
-            "UPDATE call_events SET state = 'skipped', note = $1, lease_owner = NULL, lease_expires_at = NULL
-             WHERE call_id = $2 AND state = 'processing' AND lease_owner = $3",
+            "UPDATE call_events SET state = 'skipped', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE call_id = $2 AND state = 'processing' AND lease_token = $3",
         )
         .bind(note)
         .bind(&call.id)
-        .bind(instance)
+        .bind(token)
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 1 {
@@ -299,32 +305,45 @@ impl Store {
     pub async fn fail_attempt(
         &self,
         call: &CallRecord,
-        instance: &str,
+        token: &str,
         reason: &str,
         max_attempts: i64,
         backoff: Duration,
     ) -> Result<Option<String>, AppError> {
         Ok(sqlx::query_scalar(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                              note = $2, not_before = $3, lease_owner = NULL, lease_expires_at = NULL
-             WHERE call_id = $4 AND state = 'processing' AND lease_owner = $5
+                              note = $2, not_before = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE call_id = $4 AND state = 'processing' AND lease_token = $5
              RETURNING state",
         )
         .bind(max_attempts)
         .bind(reason)
         .bind(now_ms() + ms(backoff))
         .bind(&call.id)
-        .bind(instance)
+        .bind(token)
         .fetch_optional(&self.writer)
         .await?)
     }
 
-    /// Records finished requests and finished events, many in one transaction of two
-    /// statements (group commit: one write instead of one per request under load). A request
-    /// already settled (by a takeover) keeps its outcome, and only the lease holder finishes an
-    /// event.
-    pub async fn record_deliveries(&self, instance: &str, results: &[(String, DeliveryResult)], finished_calls: &[String]) -> Result<(), AppError> {
+    /// Records finished requests and finished events (call id and claim token), many in one
+    /// transaction of two statements (group commit: one write instead of one per request under
+    /// load). Only the claim that holds an event finishes it, and a request already settled by a
+    /// takeover keeps its outcome. Events first: a takeover locks them in the same order.
+    pub async fn record_deliveries(&self, results: &[(String, DeliveryResult)], finished: &[(String, String)]) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
+        for chunk in finished.chunks(500) {
+            let rows = (0..chunk.len()).map(|i| format!("({})", placeholders(i * 2 + 1, 2))).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "UPDATE call_events SET state = 'sent', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                 FROM (VALUES {rows}) AS v
+                 WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = 'sending'"
+            );
+            let mut update = sqlx::query(&sql);
+            for (call_id, token) in chunk {
+                update = update.bind(call_id).bind(token);
+            }
+            update.execute(&mut *tx).await?;
+        }
         // 6 values a row: 100 rows stay far below both backends' limits on bound values.
         for chunk in results.chunks(100) {
             let rows = (0..chunk.len()).map(|i| format!("({})", placeholders(i * 6 + 1, 6))).collect::<Vec<_>>().join(", ");
@@ -343,18 +362,6 @@ impl Store {
                     .bind(result.status_code.map(i64::from))
                     .bind(result.response_body.clone())
                     .bind(result.error.clone());
-            }
-            update.execute(&mut *tx).await?;
-        }
-        for chunk in finished_calls.chunks(500) {
-            let sql = format!(
-                "UPDATE call_events SET state = 'sent', lease_owner = NULL, lease_expires_at = NULL
-                 WHERE state = 'sending' AND lease_owner = $1 AND call_id IN ({})",
-                placeholders(2, chunk.len())
-            );
-            let mut update = sqlx::query(&sql).bind(instance);
-            for id in chunk {
-                update = update.bind(id);
             }
             update.execute(&mut *tx).await?;
         }
