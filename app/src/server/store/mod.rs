@@ -138,11 +138,6 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Unix milliseconds, for leases and backoff.
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

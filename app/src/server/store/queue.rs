@@ -9,7 +9,7 @@
 //!   (the doc promises no retries, so a delivery is at most once).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallTuple, call_record};
-use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, now_ms, placeholders};
+use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, placeholders};
 use sqlx::AnyPool;
 use std::collections::HashSet;
 use crate::error::AppError;
@@ -120,6 +120,17 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
     Ok(events.iter().map(|e| has_moved(e)).collect())
 }
 
+impl Store {
+    /// The database's clock in Unix milliseconds, as SQL: leases and backoff are timed by one
+    /// clock for every instance, so a server whose clock runs ahead cannot take over live leases.
+    fn clock(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        }
+    }
+}
+
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
@@ -134,18 +145,17 @@ impl Store {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "", // the single writer serializes claims
         };
-        let now = now_ms();
+        let clock = self.clock();
         let claimed: Vec<String> = sqlx::query_scalar(&format!(
-            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_token = $5, lease_expires_at = $2,
+            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_token = $4, lease_expires_at = {clock} + $2,
                                     attempts = attempts + 1
-             WHERE call_id IN (SELECT call_id FROM call_events WHERE state = 'pending' AND not_before <= $3
-                               ORDER BY rowid LIMIT $4 {skip_locked})
+             WHERE call_id IN (SELECT call_id FROM call_events WHERE state = 'pending' AND not_before <= {clock}
+                               ORDER BY rowid LIMIT $3 {skip_locked})
                AND state = 'pending'
              RETURNING call_id"
         ))
         .bind(instance)
-        .bind(now + ms(lease))
-        .bind(now)
+        .bind(ms(lease))
         .bind(limit)
         .bind(&token)
         .fetch_all(&self.writer)
@@ -167,14 +177,14 @@ impl Store {
     /// call whose task ended without writing its outcome is left to lapse and be taken over).
     pub async fn renew_leases(&self, instance: &str, lease: Duration, call_ids: &[String]) -> Result<u64, AppError> {
         let mut renewed = 0;
-        let until = now_ms() + ms(lease);
+        let clock = self.clock();
         for chunk in call_ids.chunks(500) {
             let sql = format!(
-                "UPDATE call_events SET lease_expires_at = $1
+                "UPDATE call_events SET lease_expires_at = {clock} + $1
                  WHERE lease_owner = $2 AND state IN ('processing', 'sending') AND call_id IN ({})",
                 placeholders(3, chunk.len())
             );
-            let mut query = sqlx::query(&sql).bind(until).bind(instance);
+            let mut query = sqlx::query(&sql).bind(ms(lease)).bind(instance);
             for id in chunk {
                 query = query.bind(id);
             }
@@ -187,39 +197,36 @@ impl Store {
     /// that has used up `max_attempts` is `failed` instead of processed yet again: a call that
     /// crashes its server every time must not crash every server in turn.
     pub async fn take_over_expired(&self, max_attempts: i64) -> Result<Takeover, AppError> {
-        let now = now_ms();
+        let clock = self.clock();
         // A read first, on the read pool: the sweep runs every second on every instance, and on
         // SQLite a write would queue behind the intake for nothing.
-        let expired: Option<String> = sqlx::query_scalar(
-            "SELECT call_id FROM call_events WHERE state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < $1 LIMIT 1",
-        )
-        .bind(now)
+        let expired: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT call_id FROM call_events WHERE state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < {clock} LIMIT 1"
+        ))
         .fetch_optional(&self.pool)
         .await?;
         if expired.is_none() {
             return Ok(Takeover::default());
         }
         let mut tx = self.writer.begin().await?;
-        let requeued = sqlx::query(
+        let requeued = sqlx::query(&format!(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
                               note = CASE WHEN attempts >= $1 THEN $2 ELSE note END,
                               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE state = 'processing' AND COALESCE(lease_expires_at, 0) < $3",
-        )
+             WHERE state = 'processing' AND COALESCE(lease_expires_at, 0) < {clock}"
+        ))
         .bind(max_attempts)
         .bind(CRASHED_TOO_OFTEN)
-        .bind(now)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         // Settling the event first locks its row: an owner renewing its lease at this moment
         // waits, then finds the event settled and sends nothing more.
-        let settled: Vec<String> = sqlx::query_scalar(
+        let settled: Vec<String> = sqlx::query_scalar(&format!(
             "UPDATE call_events SET state = 'sent', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE state = 'sending' AND COALESCE(lease_expires_at, 0) < $2 RETURNING call_id",
-        )
+             WHERE state = 'sending' AND COALESCE(lease_expires_at, 0) < {clock} RETURNING call_id"
+        ))
         .bind(INTERRUPTED_EVENT)
-        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
         for chunk in settled.chunks(500) {
@@ -310,15 +317,16 @@ impl Store {
         max_attempts: i64,
         backoff: Duration,
     ) -> Result<Option<String>, AppError> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar(&format!(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
-                              note = $2, not_before = $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                              note = $2, not_before = {} + $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
              WHERE call_id = $4 AND state = 'processing' AND lease_token = $5
              RETURNING state",
-        )
+            self.clock()
+        ))
         .bind(max_attempts)
         .bind(reason)
-        .bind(now_ms() + ms(backoff))
+        .bind(ms(backoff))
         .bind(&call.id)
         .bind(token)
         .fetch_optional(&self.writer)
