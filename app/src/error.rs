@@ -54,6 +54,9 @@ pub enum AppError {
     /// The body is not well-formed JSON, or not the shape the route takes. HTTP 400.
     #[error("The request body is not valid: {0}")]
     Malformed(String),
+    /// The body is larger than the API takes. HTTP 413.
+    #[error("The request body is too large (at most 2 MB). Send a shorter transcript or fewer fields.")]
+    TooLarge,
     /// No session and no valid API key. HTTP 401.
     #[error("Sign in to continue.")]
     Unauthenticated,
@@ -92,6 +95,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Malformed(_) => 400,
+            Self::TooLarge => 413,
             Self::Unauthenticated | Self::InvalidCredentials => 401,
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached => 409,
@@ -104,6 +108,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed(_) => "malformed_request",
+            Self::TooLarge => "payload_too_large",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::NotFound => "not_found",

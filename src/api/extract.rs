@@ -44,6 +44,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(AppError::Validation(fields_for(&app::error::without_quoted_input(&e.body_text()))).into())
             }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge.into()),
             Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
         }
     }
