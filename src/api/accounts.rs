@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Credentials {
     #[serde(default)]
     email: String,
@@ -26,6 +27,7 @@ struct Credentials {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NameBody {
     #[serde(default)]
     name: String,

@@ -12,6 +12,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewAgent {
     #[serde(default)]
     name: String,

@@ -50,11 +50,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9".
+/// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9",
+/// or, for a field the API does not know, "…: headers[0]: unknown field `valu`, expected …".
 fn fields_for(message: &str) -> app::error::FieldErrors {
     let detail = message.split_once(": ").map_or(message, |(_, rest)| rest);
-    let (field, reason) = detail.split_once(": ").unwrap_or(("body", detail));
+    let (path, reason) = detail.split_once(": ").unwrap_or((".", detail));
     let mut fields = app::error::FieldErrors::new();
-    fields.add(field, reason);
+    if let Some(name) = reason.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name) {
+        // Rejected, not ignored: a misspelt setting must not be silently dropped.
+        // The path usually ends with the unknown field already (`headers[0].valu`).
+        let field = if path == "." {
+            name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+        let expected = reason.split_once(", expected ").map(|(_, e)| e.split(" at line").next().unwrap_or(e));
+        let hint = expected.map(|e| format!(" (expected {e})")).unwrap_or_default();
+        fields.add(field, format!("This field is not part of the API; remove it or check its spelling{hint}."));
+        return fields;
+    }
+    fields.add(if path == "." { "body" } else { path }, reason);
     fields
 }

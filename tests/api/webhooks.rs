@@ -209,3 +209,26 @@ async fn the_settings_page_never_contains_a_secret_or_header_value() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("CRM") && page.body.contains("Authorization"));
 }
+
+#[tokio::test]
+async fn fields_the_api_does_not_know_are_rejected_by_name_and_nothing_is_changed() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Typos").await;
+    let hooks = format!("/api/v1/agents/{agent}/webhooks");
+    let res = owner.post(&hooks, json!({ "name": "CRM", "url": "https://crm.example.com", "secrett": secret("typo") })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["error"]["fields"]["secrett"].is_string(), "{}", res.body);
+    let res = owner.post(&hooks, json!({ "name": "CRM", "url": "https://crm.example.com", "headers": [{ "name": "X-Key", "valu": "1" }] })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["error"]["fields"]["headers[0].valu"].is_string(), "{}", res.body);
+    assert_eq!(owner.get(&hooks).await.json()["webhooks"].as_array().unwrap().len(), 0, "nothing was added");
+
+    let created = owner.add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com" })).await.json();
+    let res = owner.patch(&format!("{hooks}/{}", created["id"].as_str().unwrap()), json!({ "clear_secrett": true })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let res = owner.post("/api/v1/calls", json!({ "agent_id": agent, "type": "web", "started_at": "2026-11-27T09:00:00Z",
+        "ended_at": "2026-11-27T09:01:00Z", "transcript": [], "priority": "high" })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["error"]["fields"]["priority"].is_string(), "{}", res.body);
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// One turn of a transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Turn {
     #[serde(default)]
     pub role: String,
@@ -17,6 +18,7 @@ pub struct Turn {
 
 /// `POST /api/v1/calls`: a finished call from the telephony layer (or the dashboard's test call).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCall {
     #[serde(default)]
     pub agent_id: String,
@@ -137,6 +139,7 @@ pub struct CallDeliveries {
 /// A variable the agent extracts from each transcript: the first match of `pattern` (its first
 /// capture group if it has one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VariableSpec {
     #[serde(default)]
     pub name: String,
@@ -148,6 +151,7 @@ pub struct VariableSpec {
 
 /// `PUT /api/v1/agents/{id}/processing`: post-call processing settings of the draft.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProcessingSettings {
     #[serde(default)]
     pub variables: Vec<VariableSpec>,

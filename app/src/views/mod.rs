@@ -105,6 +105,7 @@ pub struct WebhookSettings {
 
 /// One custom header as typed in: a name, and a value that may be blank when editing.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HeaderInput {
     #[serde(default)]
     pub name: String,
@@ -121,6 +122,7 @@ impl fmt::Debug for HeaderInput {
 /// `POST …/webhooks`: a webhook to add. Missing fields default to blank so that validation,
 /// not JSON decoding, says what is missing.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     #[serde(default)]
     pub name: String,
@@ -145,6 +147,7 @@ impl fmt::Debug for NewWebhook {
 
 /// `PATCH …/webhooks/{id}`: absent fields keep what is stored (see the service for the rules).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
     pub name: Option<String>,
