@@ -232,3 +232,23 @@ async fn fields_the_api_does_not_know_are_rejected_by_name_and_nothing_is_change
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert!(res.json()["error"]["fields"]["priority"].is_string(), "{}", res.body);
 }
+
+#[tokio::test]
+async fn an_over_long_list_is_rejected_by_its_count_before_any_entry_is_parsed() {
+    let (_app, owner, agent) = setup().await;
+    let headers: Vec<Value> = (0..20_000).map(|_| json!({ "name": "X-Same", "value": "v" })).collect();
+    let res = owner.add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com", "headers": headers })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = res.json()["error"]["fields"].clone();
+    assert!(fields["headers"].is_string(), "{fields}");
+    assert!(fields.get("headers[1].name").is_none(), "entries were not compared: {fields}");
+
+    let variables: Vec<Value> = (0..5_000).map(|_| json!({ "name": "same", "pattern": "(" })).collect();
+    let res = owner
+        .send(reqwest::Method::PUT, &format!("/api/v1/agents/{agent}/processing"),
+            Some(crate::helpers::RawBody::Json(json!({ "variables": variables, "notification_emails": [] }))))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = res.json()["error"]["fields"].clone();
+    assert!(fields["variables"].is_string() && fields.get("variables[0].pattern").is_none(), "{fields}");
+}

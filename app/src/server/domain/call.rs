@@ -74,6 +74,7 @@ impl CallInput {
         errors.take("end_reason", optional_short(&raw.end_reason, "end reason", 200));
         if raw.transcript.len() > MAX_TURNS {
             errors.add("transcript", format!("A transcript may have at most {MAX_TURNS} turns."));
+            raw.transcript.clear(); // not looked at turn by turn: the count alone is the answer
         }
         for (i, turn) in raw.transcript.iter_mut().enumerate() {
             if turn.role != "agent" && turn.role != "user" {
@@ -107,10 +108,14 @@ pub struct Variable {
 
 /// Parses processing settings; the returned value is what is stored.
 pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings, AppError> {
-    let mut errors = FieldErrors::new();
+    // Over-long lists are rejected before any entry is looked at (names are compared pairwise).
     if input.variables.len() > MAX_VARIABLES {
-        errors.add("variables", format!("Use at most {MAX_VARIABLES} variables."));
+        return Err(FieldErrors::single("variables", format!("Use at most {MAX_VARIABLES} variables.")));
     }
+    if input.notification_emails.len() > MAX_EMAILS {
+        return Err(FieldErrors::single("notification_emails", format!("Use at most {MAX_EMAILS} addresses.")));
+    }
+    let mut errors = FieldErrors::new();
     let mut variables: Vec<VariableSpec> = Vec::new();
     for (i, v) in input.variables.iter().enumerate() {
         let name = v.name.trim();
@@ -132,9 +137,6 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
             errors.add(format!("variables[{i}].pattern"), format!("Not a valid pattern: {e}"));
         }
         variables.push(VariableSpec { name: name.to_owned(), description: v.description.trim().to_owned(), pattern: v.pattern.clone() });
-    }
-    if input.notification_emails.len() > MAX_EMAILS {
-        errors.add("notification_emails", format!("Use at most {MAX_EMAILS} addresses."));
     }
     let mut emails = Vec::new();
     for (i, e) in input.notification_emails.iter().enumerate() {

@@ -19,7 +19,9 @@ fn is_blank(value: &Option<String>) -> bool {
 /// (names compare ignoring case); a blank value for a name not stored is an error.
 fn parse_headers(inputs: &[HeaderInput], stored: &[CustomHeader], errors: &mut FieldErrors) -> Vec<CustomHeader> {
     if inputs.len() > HEADER_LIMIT {
+        // Before any entry is looked at: an over-long list costs nothing more to reject.
         errors.add("headers", format!("Use at most {HEADER_LIMIT} custom headers; remove {}.", inputs.len() - HEADER_LIMIT));
+        return Vec::new();
     }
     let mut headers: Vec<CustomHeader> = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
