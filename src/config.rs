@@ -92,6 +92,10 @@ pub struct Settings {
     /// `VOICY_SMTP_URL`: where notification e-mails go, e.g. `smtps://user:pass@smtp.example.com`
     /// or `smtp://host:587?tls=required`. Unset: notifications are recorded as skipped.
     pub smtp_url: Option<SmtpUrl>,
+    /// `VOICY_PUBLIC_URL`: the address people open the dashboard at, e.g.
+    /// `https://voicy.example.com`, when a proxy sits in front; cross-site requests are judged
+    /// against it. Unset: the address each request was sent to.
+    pub public_url: Option<String>,
     /// `VOICY_MAIL_FROM`: the sender of notification e-mails.
     pub mail_from: String,
 }
@@ -148,6 +152,13 @@ impl Settings {
                     // The value may hold a password: it is not echoed.
                     return Err(ConfigError { var: "VOICY_SMTP_URL", value: "[redacted]".into(), reason: "expected smtp:// or smtps://" });
                 }
+                None => None,
+            },
+            public_url: match lookup("VOICY_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some(crate::csrf::origin_of(url.trim()).ok_or(ConfigError { var: "VOICY_PUBLIC_URL", value: url.clone(), reason: "expected http(s)://host[:port]" })?)
+                }
+                Some(url) => return Err(ConfigError { var: "VOICY_PUBLIC_URL", value: url, reason: "expected http(s)://host[:port]" }),
                 None => None,
             },
             mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod config;
 pub mod dispatcher;
+mod csrf;
 mod guard;
 mod sessions;
 
@@ -116,6 +117,10 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn(guard::require_sign_in))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            csrf::SiteOrigin { public: settings.public_url.clone(), https: settings.secure_cookies },
+            csrf::refuse_cross_site,
+        ))
         .layer(axum::middleware::from_fn_with_state(settings.secure_cookies, security_headers))
         .layer(
             TraceLayer::new_for_http()

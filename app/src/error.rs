@@ -63,6 +63,9 @@ pub enum AppError {
     /// Wrong email or wrong password: deliberately the same message for both. HTTP 401.
     #[error("That email and password do not match an account. Check both and try again.")]
     InvalidCredentials,
+    /// A state-changing request sent from another site with this site's cookie. HTTP 403.
+    #[error("This request came from another site and was refused. Use Voicy's own pages, or an API key.")]
+    CrossSite,
     /// The thing does not exist, or belongs to another owner; the two are indistinguishable. 404.
     #[error("Not found. It may have been deleted, or the link is wrong.")]
     NotFound,
@@ -97,6 +100,7 @@ impl AppError {
             Self::Malformed(_) => 400,
             Self::TooLarge => 413,
             Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::CrossSite => 403,
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached => 409,
             Self::Validation(_) => 422,
@@ -111,6 +115,7 @@ impl AppError {
             Self::TooLarge => "payload_too_large",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::CrossSite => "cross_site_request",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",

@@ -51,3 +51,31 @@ async fn a_body_over_the_limit_is_413_not_400() {
     assert_eq!(res.status, reqwest::StatusCode::PAYLOAD_TOO_LARGE, "{}", res.body);
     assert_eq!(res.error_code(), "payload_too_large");
 }
+
+#[tokio::test]
+async fn state_changing_requests_from_another_site_are_refused_before_any_work() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let http = reqwest::Client::new();
+    let evil = |req: reqwest::RequestBuilder| req.header("Origin", "https://evil.example").header("content-type", "application/json");
+    // A forged sign-in (login CSRF needs no cookie), a cookie-authenticated REST POST and a
+    // server-function form post: all 403, nothing created.
+    let signin = evil(http.post(format!("{}/api/v1/auth/login", app.base))).body(r#"{"email":"a@example.com","password":"x"}"#).send().await.unwrap();
+    assert_eq!(signin.status(), reqwest::StatusCode::FORBIDDEN);
+    let res = owner
+        .send_with(reqwest::Method::POST, "/api/v1/agents", &[("Origin", "https://evil.example")], r#"{"name":"Forged"}"#)
+        .await;
+    assert_eq!(res.status, reqwest::StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(res.error_code(), "cross_site_request");
+    let res = owner.send_with(reqwest::Method::POST, "/api/v1/agents", &[("Referer", "https://evil.example/page")], r#"{"name":"Forged"}"#).await;
+    assert_eq!(res.status, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(owner.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().len(), 0, "nothing was created");
+
+    // The site's own pages, and API keys from anywhere, still work.
+    let own = app.base.clone();
+    let res = owner.send_with(reqwest::Method::POST, "/api/v1/agents", &[("Origin", own.as_str())], r#"{"name":"Mine"}"#).await;
+    assert_eq!(res.status, reqwest::StatusCode::CREATED, "{}", res.body);
+    let key = owner.post("/api/v1/api-keys", serde_json::json!({ "name": "k" })).await.json()["key"].as_str().unwrap().to_owned();
+    let keyed = evil(http.post(format!("{}/api/v1/agents", app.base))).bearer_auth(key).body(r#"{"name":"By key"}"#).send().await.unwrap();
+    assert_eq!(keyed.status(), reqwest::StatusCode::CREATED);
+}
