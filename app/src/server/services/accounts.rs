@@ -21,7 +21,26 @@ fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// Hashes running at once: one per core. Each takes ~19 MiB and a core for a moment; unbounded,
+/// a few hundred concurrent sign-ins grew the blocking pool to hundreds of threads and GiBs.
+static HASHING: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+/// How long a sign-in waits for a hashing slot before it is told to come back (503).
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    blocking_within(&HASHING, HASHING_WAIT, work).await
+}
+
+async fn blocking_within<T: Send + 'static>(
+    slots: &tokio::sync::Semaphore,
+    wait: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let Ok(Ok(_slot)) = tokio::time::timeout(wait, slots.acquire()).await else {
+        tracing::warn!("every password-hashing slot is busy; asking the client to retry");
+        return Err(AppError::Unavailable);
+    };
     tokio::task::spawn_blocking(work).await.map_err(AppError::internal)
 }
 
@@ -59,4 +78,19 @@ pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<UserV
 /// Warms the dummy hash at start-up so the first failed sign-in is not slower than the rest.
 pub fn prepare() {
     LazyLock::force(&DUMMY_HASH);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn when_every_hashing_slot_is_busy_the_caller_gets_503_and_a_free_slot_runs_the_work() {
+        let slots = tokio::sync::Semaphore::new(1);
+        let _busy = slots.acquire().await.unwrap();
+        let result = blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await;
+        assert_eq!(result, Err(AppError::Unavailable));
+        drop(_busy);
+        assert_eq!(blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await, Ok(1));
+    }
 }
