@@ -78,7 +78,12 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             postgres_url: (store.backend() == Backend::Postgres).then(|| url.to_owned()),
         })
     });
-    let state = AppState { store: store.clone(), policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks }, events };
+    let state = AppState {
+        store: store.clone(),
+        policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
+        events,
+        sign_ins: Default::default(),
+    };
     if !settings.role.serves_dashboard() {
         let router = Router::new().route("/healthz", get(api::healthz)).with_state(state.clone());
         return Ok(Instance { router, state, dispatcher: running });
@@ -174,7 +179,9 @@ pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), Sta
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
-    let http = axum::serve(listener, instance.router).with_graceful_shutdown(until_stopped(stopped.clone()));
+    // With each connection's address, for the sign-in throttle.
+    let http = axum::serve(listener, instance.router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(until_stopped(stopped.clone()));
     let dispatch = async {
         if let Some(dispatcher) = instance.dispatcher {
             until_stopped(stopped).await;

@@ -63,6 +63,10 @@ pub enum AppError {
     /// Wrong email or wrong password: deliberately the same message for both. HTTP 401.
     #[error("That email and password do not match an account. Check both and try again.")]
     InvalidCredentials,
+    /// Too many sign-in attempts for this account or from this address; the number is the
+    /// seconds to wait. HTTP 429 with `Retry-After`.
+    #[error("Too many sign-in attempts. Wait {0} seconds, then try again.")]
+    TooManyAttempts(u64),
     /// A state-changing request sent from another site with this site's cookie. HTTP 403.
     #[error("This request came from another site and was refused. Use Voicy's own pages, or an API key.")]
     CrossSite,
@@ -101,6 +105,7 @@ impl AppError {
             Self::TooLarge => 413,
             Self::Unauthenticated | Self::InvalidCredentials => 401,
             Self::CrossSite => 403,
+            Self::TooManyAttempts(_) => 429,
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached => 409,
             Self::Validation(_) => 422,
@@ -116,6 +121,7 @@ impl AppError {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CrossSite => "cross_site_request",
+            Self::TooManyAttempts(_) => "too_many_attempts",
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",

@@ -39,8 +39,14 @@ async fn signup(State(state): State<AppState>, session: Session, ApiJson(body): 
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-async fn login(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<Json<UserView>> {
-    let user = accounts::sign_in(&state.store, &body.email, &body.password).await?;
+async fn login(
+    State(state): State<AppState>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    session: Session,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<Json<UserView>> {
+    let client = client.map(|c| c.0.0.ip().to_string());
+    let user = accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &body.email, &body.password).await?;
     auth::start_session(&session, &user.id).await?;
     Ok(Json(user))
 }

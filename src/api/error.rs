@@ -26,8 +26,13 @@ impl IntoResponse for ApiError {
             error["fields"] = fields.iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+        let retry_after = match self.0 {
+            AppError::Unavailable => Some(5),
+            AppError::TooManyAttempts(seconds) => Some(seconds),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
         response
     }

@@ -128,3 +128,25 @@ async fn a_server_restart_keeps_people_signed_in() {
     let res = owner.against(&after).get(&format!("/api/v1/agents/{agent}")).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
+
+#[tokio::test]
+async fn password_guessing_on_one_account_is_throttled_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
+    let owner = app.client();
+    owner.post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" })).await;
+    let guesser = app.client();
+    let mut statuses = Vec::new();
+    for i in 0..11 {
+        statuses.push(guesser.post("/api/v1/auth/login", json!({ "email": email, "password": format!("guess {i}") })).await);
+    }
+    assert!(statuses[..10].iter().all(|r| r.status == StatusCode::UNAUTHORIZED));
+    let throttled = &statuses[10];
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "{}", throttled.body);
+    assert_eq!(throttled.error_code(), "too_many_attempts");
+    let wait: u64 = throttled.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    // Even the right password waits: the throttle answers before any work.
+    let right = guesser.post("/api/v1/auth/login", json!({ "email": email, "password": "correct horse battery" })).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}

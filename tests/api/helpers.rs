@@ -81,7 +81,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = instance.router;
-        tokio::spawn(async move { axum::serve(listener, router).await.expect("server runs") });
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, service).await.expect("server runs") });
         Self { base, pool: instance.state.store.pool().clone(), db, _dispatcher: instance.dispatcher }
     }
 

@@ -17,6 +17,8 @@ pub struct AppState {
     pub policy: WebhookPolicy,
     /// Told of every stored call, so its processing and `call_ended` event can start.
     pub events: std::sync::Arc<dyn services::calls::CallEvents>,
+    /// Sign-in attempts per account and client address.
+    pub sign_ins: std::sync::Arc<services::throttle::SignInThrottle>,
 }
 
 /// Operator settings that change what a webhook may be.

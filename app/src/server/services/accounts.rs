@@ -2,6 +2,7 @@
 
 use crate::error::{AppError, FieldErrors};
 use crate::server::domain::{Email, Password};
+use crate::server::services::throttle::SignInThrottle;
 use crate::server::store::Store;
 use crate::views::UserView;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
@@ -56,8 +57,10 @@ pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserV
     Ok(UserView { id, email: email.as_str().to_owned() })
 }
 
-/// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong.
-pub async fn sign_in(store: &Store, email: &str, password: &str) -> Result<UserView, AppError> {
+/// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
+/// `TooManyAttempts` before any work when the account or the client address is over its quota.
+pub async fn sign_in(store: &Store, throttle: &SignInThrottle, client: Option<&str>, email: &str, password: &str) -> Result<UserView, AppError> {
+    throttle.attempt(email, client).map_err(AppError::TooManyAttempts)?;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(email) => store.credentials(email).await?,

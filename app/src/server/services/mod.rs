@@ -5,4 +5,5 @@ pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod calls;
+pub mod throttle;
 pub mod webhooks;
