@@ -33,6 +33,7 @@ fn call() -> CallRecord {
         body: None,
         event: EventView { state: "pending".into(), note: None },
         received_at: "2026-11-27T09:01:40.100Z".into(),
+        attempts: 1,
     }
 }
 
