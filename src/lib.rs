@@ -16,7 +16,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
-use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite, cookie::time::Duration};
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -95,7 +95,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(Duration::days(14)));
+        .with_expiry(Expiry::OnInactivity(guard::INACTIVITY));
 
     let leptos_options = LeptosOptions::builder()
         .output_name("voicy")
