@@ -75,7 +75,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             instance: dispatcher::instance_name(),
             lease: settings.lease,
             max_calls_in_flight: settings.max_calls_in_flight,
-            postgres_url: (store.backend() == Backend::Postgres).then(|| url.to_owned()),
+            postgres_url: (store.backend() == Backend::Postgres).then(|| settings.database_url.clone()),
         })
     });
     let state = AppState {

@@ -33,8 +33,9 @@ pub struct Options {
     pub instance: String,
     pub lease: Duration,
     pub max_calls_in_flight: usize,
-    /// For `LISTEN/NOTIFY` when the database is PostgreSQL.
-    pub postgres_url: Option<String>,
+    /// For `LISTEN/NOTIFY` when the database is PostgreSQL (it may hold a password: `Debug`
+    /// never shows it).
+    pub postgres_url: Option<crate::config::DatabaseUrl>,
 }
 
 /// Processing attempts of a call before its event is `failed`.

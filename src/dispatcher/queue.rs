@@ -136,10 +136,10 @@ async fn renew_loop(queue: Arc<Queue>) {
 }
 
 /// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger on each stored call).
-async fn listen_loop(url: String, wake: Arc<Notify>, stop: watch::Receiver<bool>) {
+async fn listen_loop(url: crate::config::DatabaseUrl, wake: Arc<Notify>, stop: watch::Receiver<bool>) {
     use sqlx::postgres::PgListener;
     while !*stop.borrow() {
-        match PgListener::connect(&url).await {
+        match PgListener::connect(url.expose()).await {
             Ok(mut listener) => match listener.listen("voicy_calls").await {
                 Ok(()) => loop {
                     match listener.recv().await {

@@ -32,12 +32,6 @@ pub struct Worker {
     recorder: mpsc::Sender<Record>,
 }
 
-/// A receiver's text as the database can keep it: PostgreSQL refuses NUL in text, and one such
-/// answer would fail the whole batch of results it is written with.
-fn storable(text: String) -> String {
-    if text.contains('\0') { text.replace('\0', "\u{FFFD}") } else { text }
-}
-
 enum Sent {
     Requests,
     Nothing,
@@ -143,8 +137,8 @@ impl Worker {
             let body = body.clone();
             async move {
                 let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
-                result.response_body = result.response_body.map(|text| storable(request::redact(&delivery.webhook, &text)));
-                result.error = result.error.map(|text| storable(request::redact(&delivery.webhook, &text)));
+                result.response_body = result.response_body.map(|text| request::redact(&delivery.webhook, &text));
+                result.error = result.error.map(|text| request::redact(&delivery.webhook, &text));
                 tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
                 let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;

@@ -80,6 +80,16 @@ pub struct CallView {
     pub metadata: Option<Value>,
 }
 
+/// A call's `status` in the Get Call JSON and the calls list: `completed` once processing has
+/// produced its body, `failed` when its event failed before that, else `processing`.
+pub fn call_status(processed: bool, event_state: &str) -> &'static str {
+    match (processed, event_state) {
+        (true, _) => "completed",
+        (false, "failed") => "failed",
+        (false, _) => "processing",
+    }
+}
+
 /// A call in the list of an agent's calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CallSummaryView {

@@ -37,11 +37,7 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
         (Ok(start), Ok(end)) => (end - start).num_seconds(),
         _ => 0,
     };
-    let status = match (&processed, call.event.state.as_str()) {
-        (Some(_), _) => "completed",
-        (None, "failed") => "failed",
-        (None, _) => "processing",
-    };
+    let status = crate::views::call_status(processed.is_some(), &call.event.state);
     let processed = processed.unwrap_or_default();
     CallView {
         id: call.id.clone(),

@@ -182,12 +182,7 @@ impl Store {
             .map(|(id, kind, agent_version, received_at, has_body, event)| CallSummaryView {
                 id,
                 kind,
-                status: match (has_body, event.as_str()) {
-                    (1, _) => "completed",
-                    (_, "failed") => "failed",
-                    _ => "processing",
-                }
-                .to_owned(),
+                status: crate::views::call_status(has_body == 1, &event).to_owned(),
                 agent_version,
                 received_at,
                 event,

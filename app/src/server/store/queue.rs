@@ -131,6 +131,12 @@ impl Store {
     }
 }
 
+/// A receiver's text as both databases can keep it: PostgreSQL refuses NUL in text, and one such
+/// answer would fail the whole batch of results it is written with.
+fn storable(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
@@ -368,8 +374,8 @@ impl Store {
                     .bind(result.duration_ms)
                     .bind(result.outcome)
                     .bind(result.status_code.map(i64::from))
-                    .bind(result.response_body.clone())
-                    .bind(result.error.clone());
+                    .bind(result.response_body.as_deref().map(storable))
+                    .bind(result.error.as_deref().map(storable));
             }
             update.execute(&mut *tx).await?;
         }
