@@ -14,9 +14,12 @@ run: tools
 	@echo "==> building the release server and wasm bundle"
 	cargo leptos build --release
 	@mkdir -p data
-	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; http:// webhooks allowed for local development)"
-	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_ALLOW_INSECURE_WEBHOOKS=true VOICY_SITE_ROOT=target/site \
-		./target/release/voicy serve
+	@if [ ! -s data/secret.key ]; then (umask 077; head -c 32 /dev/urandom | base64 > data/secret.key); \
+		echo "==> created data/secret.key: the key that encrypts webhook secrets and header values in data/voicy.db."; \
+		echo "    Keep it with the database: without it they cannot be read, and Voicy will not start."; fi
+	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; key: data/secret.key; http:// webhooks allowed for local development)"
+	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_SECRET_KEY_FILE=data/secret.key VOICY_ALLOW_INSECURE_WEBHOOKS=true \
+		VOICY_SITE_ROOT=target/site ./target/release/voicy serve
 
 ## Every test: Rust unit and integration tests on SQLite, the integration suite again on a
 ## throwaway PostgreSQL cluster, then Playwright against the real server.
@@ -61,6 +64,7 @@ e2e:
 	@dir=$$(mktemp -d); port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "==> end-to-end tests against http://127.0.0.1:$$port (server log: $$dir/server.log)"; \
 	VOICY_LISTEN_ADDR=127.0.0.1:$$port VOICY_DATABASE_URL=sqlite://$$dir/e2e.db VOICY_ALLOW_INSECURE_WEBHOOKS=true \
+		VOICY_SECRET_KEY=$$(head -c 32 /dev/urandom | base64) \
 		VOICY_SITE_ROOT=target/site ./target/debug/voicy > $$dir/server.log 2>&1 & pid=$$!; \
 	(cd end2end && BASE_URL=http://127.0.0.1:$$port npx playwright test); status=$$?; \
 	kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \

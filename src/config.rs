@@ -2,8 +2,12 @@
 //! value stops the server with one line naming the variable. Values that can hold a password
 //! (database and SMTP URLs) never show it in `Debug` or in the log.
 
+use app::server::vault::Keyring;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// A fixed key for tests and benchmarks (`VOICY_SECRET_KEY`); never for a real deployment.
+pub const TEST_SECRET_KEY: &str = "dGVzdHMgb25seTogbm90IGEgcmVhbCBrZXkgIDAwMDA=";
 
 /// What this process does; the first command-line argument (`voicy serve|web|worker`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +102,31 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `VOICY_MAIL_FROM`: the sender of notification e-mails.
     pub mail_from: String,
+    /// `VOICY_SECRET_KEY` (or a file named by `VOICY_SECRET_KEY_FILE`): the keys that encrypt
+    /// webhook secrets and header values at rest. Required: without them the server could only
+    /// send unsigned requests.
+    pub secret_keys: Keyring,
+}
+
+const KEY_REASON_MISSING: &str = "required: base64 of 32 random bytes (`head -c 32 /dev/urandom | base64`), or \
+    VOICY_SECRET_KEY_FILE naming a file that holds it; it encrypts webhook secrets and header values \
+    at rest (`make run` creates data/secret.key)";
+const KEY_REASON_INVALID: &str = "expected base64 of exactly 32 bytes, several separated by commas (the first encrypts)";
+
+/// The keyring from `VOICY_SECRET_KEY`, else from the file `VOICY_SECRET_KEY_FILE` names.
+fn secret_keys(lookup: &impl Fn(&str) -> Option<String>) -> Result<Keyring, ConfigError> {
+    let redacted = |var| ConfigError { var, value: "[redacted]".into(), reason: KEY_REASON_INVALID };
+    if let Some(keys) = lookup("VOICY_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+        return Keyring::parse(&keys).map_err(|_| redacted("VOICY_SECRET_KEY"));
+    }
+    match lookup("VOICY_SECRET_KEY_FILE").filter(|p| !p.trim().is_empty()) {
+        Some(path) => {
+            let keys = std::fs::read_to_string(path.trim())
+                .map_err(|_| ConfigError { var: "VOICY_SECRET_KEY_FILE", value: path.clone(), reason: "cannot read the file" })?;
+            Keyring::parse(&keys).map_err(|_| redacted("VOICY_SECRET_KEY_FILE"))
+        }
+        None => Err(ConfigError { var: "VOICY_SECRET_KEY", value: String::new(), reason: KEY_REASON_MISSING }),
+    }
 }
 
 /// The SMTP URL, which may hold a password: never shown by `Debug`.
@@ -162,6 +191,7 @@ impl Settings {
                 None => None,
             },
             mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),
+            secret_keys: secret_keys(&lookup)?,
         })
     }
 }
@@ -196,8 +226,24 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        vars.entry("VOICY_SECRET_KEY".into()).or_insert_with(|| TEST_SECRET_KEY.into());
         Settings::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn the_secret_key_is_required_and_never_shown() {
+        let err = Settings::from_lookup(|_| None).unwrap_err().to_string();
+        assert!(err.contains("VOICY_SECRET_KEY") && err.contains("head -c 32"), "{err}");
+        let err = settings(&[("VOICY_SECRET_KEY", "aHVudGVyMg==")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_SECRET_KEY") && !err.contains("aHVudGVyMg"), "{err}");
+        let s = settings(&[]).unwrap();
+        assert!(!format!("{s:?}").contains(TEST_SECRET_KEY));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret.key");
+        std::fs::write(&file, format!("{}\n", Keyring::generate_key())).unwrap();
+        let from_file = Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY_FILE").then(|| file.display().to_string())).unwrap();
+        assert_ne!(from_file.secret_keys, s.secret_keys);
     }
 
     #[test]

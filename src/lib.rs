@@ -24,6 +24,8 @@ pub enum StartError {
     Database(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Reseal(#[from] app::server::store::ResealError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
     #[error("{0}")]
@@ -64,8 +66,12 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             std::fs::create_dir_all(path)?;
         }
     }
-    let store = Store::connect(url).await?;
+    let store = Store::connect(url, settings.secret_keys.clone()).await?;
     store.migrate().await?;
+    let resealed = store.reseal().await?;
+    if resealed > 0 {
+        tracing::info!(rows = resealed, key_id = settings.secret_keys.current_id(), "webhook secrets and header values sealed under the current key");
+    }
     accounts::prepare();
 
     let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;

@@ -43,7 +43,7 @@ pub async fn database(backend: &str) -> (String, tempfile::TempDir) {
 
 async fn cluster(backend: &str, instances: usize) -> Cluster {
     let (url, dir) = database(backend).await;
-    let mut settings = voicy::config::Settings::from_lookup(|_| None).unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     let (mut bases, mut built) = (Vec::new(), Vec::new());

@@ -36,7 +36,7 @@ struct Env {
 async fn env(probe: Probe) -> Env {
     let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "postgres" } else { "sqlite" };
     let (url, dir) = e2e::database(backend).await;
-    let mut settings = voicy::config::Settings::from_lookup(|_| None).unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();

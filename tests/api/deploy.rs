@@ -64,14 +64,9 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
     assert_eq!(config["deployed"]["webhooks"][0], hook);
     assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 2);
 
-    let (secret_v1, headers_v1): (Option<String>, String) =
-        sqlx::query_as("SELECT secret, headers FROM deployed_webhooks WHERE webhook_id = $1 AND version = 1")
-            .bind(&id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let (secret_v1, headers_v1) = crate::helpers::stored_deployed(&app.pool, &id, 1).await;
     assert_eq!(secret_v1.as_deref(), Some(secret("deployed").as_str()));
-    assert!(headers_v1.contains(&secret("deployed-token")));
+    assert_eq!(headers_v1[0]["value"], secret("deployed-token"));
 
     // Deleting from the draft leaves the deployed version whole too.
     owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
@@ -80,5 +75,8 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
 
     // And the database itself refuses to change a deployed version.
     let tamper = sqlx::query("UPDATE deployed_webhooks SET url = 'https://evil.example.com'").execute(&app.pool).await;
+    assert!(tamper.is_err());
+    // Sealing again under another key is the one change it allows, and only of the sealed values.
+    let tamper = sqlx::query("UPDATE deployed_webhooks SET key_id = 'other', url = 'https://evil.example.com'").execute(&app.pool).await;
     assert!(tamper.is_err());
 }

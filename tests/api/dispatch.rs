@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
 
-fn hmac_hex(key: &str, body: &[u8]) -> String {
+pub(crate) fn hmac_hex(key: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())

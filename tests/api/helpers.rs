@@ -69,7 +69,7 @@ impl TestApp {
     }
 
     async fn spawn_built(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings), steps: Option<voicy::dispatcher::steps::Steps>) -> Self {
-        let mut settings = Settings::from_lookup(|_| None).expect("default settings");
+        let mut settings = Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).expect("default settings");
         settings.database_url = DatabaseUrl::new(db.url.clone());
         settings.listen_addr = "127.0.0.1:0".parse().unwrap();
         configure(&mut settings);
@@ -231,11 +231,39 @@ pub enum RawBody {
     Text(String),
 }
 
-/// `(secret, headers JSON)` of a draft webhook, read straight from the database.
+/// `(secret, headers JSON)` of a draft webhook as stored, opened with the test key. The sealed
+/// text itself must not show the values.
 pub async fn stored(pool: &AnyPool, webhook_id: &str) -> (Option<String>, Value) {
-    let (secret, headers): (Option<String>, String) =
-        sqlx::query_as("SELECT secret, headers FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
-    (secret, serde_json::from_str(&headers).unwrap())
+    let row = sqlx::query_as("SELECT secret, headers, key_id FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
+    open_stored(webhook_id, row)
+}
+
+/// The same for a deployed version's copy of a webhook.
+pub async fn stored_deployed(pool: &AnyPool, webhook_id: &str, version: i64) -> (Option<String>, Value) {
+    let row = sqlx::query_as("SELECT secret, headers, key_id FROM deployed_webhooks WHERE webhook_id = $1 AND version = $2")
+        .bind(webhook_id)
+        .bind(version)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    open_stored(webhook_id, row)
+}
+
+fn open_stored(webhook_id: &str, (secret, headers, key_id): (Option<String>, String, String)) -> (Option<String>, Value) {
+    assert!(!headers.contains(SECRET_MARK) && !secret.as_deref().unwrap_or_default().contains(SECRET_MARK), "stored in plaintext");
+    let keys = test_keys();
+    let open = |context: String, sealed: &str| keys.open(&key_id, &context, sealed).expect("opens with the test key");
+    let secret = secret.map(|s| open(format!("{webhook_id}/secret"), &s));
+    let mut headers: Value = serde_json::from_str(&headers).unwrap();
+    for (i, header) in headers.as_array_mut().unwrap().iter_mut().enumerate() {
+        let value = open(format!("{webhook_id}/header/{i}"), header["value"].as_str().unwrap());
+        header["value"] = Value::String(value);
+    }
+    (secret, headers)
+}
+
+pub fn test_keys() -> app::server::vault::Keyring {
+    app::server::vault::Keyring::parse(voicy::config::TEST_SECRET_KEY).unwrap()
 }
 
 pub fn is_uuid(s: &str) -> bool {

@@ -14,4 +14,5 @@ mod dispatch;
 mod pages;
 mod processes;
 mod queue;
+mod sealed;
 mod webhooks;

@@ -31,6 +31,7 @@ impl Server {
             .env("VOICY_DATABASE_URL", &db.url)
             .env("VOICY_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("VOICY_ALLOW_INSECURE_WEBHOOKS", "true")
+            .env("VOICY_SECRET_KEY", voicy::config::TEST_SECRET_KEY)
             .env("VOICY_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod domain;
 pub mod services;
 pub mod store;
+pub mod vault;
 
 use crate::error::AppError;
 use store::Store;

@@ -13,6 +13,7 @@ mod api_keys;
 mod calls;
 mod group_commit;
 mod queue;
+mod sealed;
 mod sessions;
 mod users;
 mod webhooks;
@@ -20,6 +21,7 @@ mod webhooks;
 pub use agents::OwnedAgent;
 pub use calls::{CallRecord, DeliveryResult, PendingDelivery};
 pub use queue::Takeover;
+pub use sealed::ResealError;
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use sqlx::AnyPool;
@@ -61,11 +63,14 @@ pub struct Store {
     intake: group_commit::GroupCommit<calls::NewCallRow, ()>,
     /// Events moving to `sending` with their deliveries, written with group commit.
     starts: group_commit::GroupCommit<queue::EventStart, bool>,
+    /// Seals and opens webhook secrets and header values.
+    keys: crate::server::vault::Keyring,
 }
 
 impl Store {
-    /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`).
-    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+    /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`); `keys`
+    /// seal and open webhook secrets and header values.
+    pub async fn connect(url: &str, keys: crate::server::vault::Keyring) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| sqlx::Error::Configuration("expected a sqlite:// or postgres:// URL".into()))?;
         match backend {
@@ -90,7 +95,7 @@ impl Store {
                 };
                 let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
                 let pool = pool_options().max_connections(8).connect_with(options).await?;
-                Ok(Self::with_pools(pool, writer, backend))
+                Ok(Self::with_pools(pool, writer, backend, keys))
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -101,15 +106,15 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(3))
                     .connect_with(options)
                     .await?;
-                Ok(Self::with_pools(pool.clone(), pool, backend))
+                Ok(Self::with_pools(pool.clone(), pool, backend, keys))
             }
         }
     }
 
-    fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend) -> Self {
+    fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::server::vault::Keyring) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
-        Self { pool, writer, backend, intake, starts }
+        Self { pool, writer, backend, intake, starts, keys }
     }
 
     pub fn backend(&self) -> Backend {

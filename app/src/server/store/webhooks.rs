@@ -4,7 +4,7 @@ use super::{OwnedAgent, Store, new_id, now};
 use crate::error::AppError;
 use crate::server::domain::{CustomHeader, SigningSecret, WebhookSpec};
 use crate::views::{HeaderNameView, WEBHOOK_LIMIT, WebhookView};
-use serde::{Deserialize, Serialize};
+use super::sealed::{self, RawWebhook};
 
 
 /// A webhook as stored, secret and header values included. It stays on the server: what leaves
@@ -41,57 +41,7 @@ pub struct DeploymentRow {
     pub deployed_at: String,
 }
 
-/// The storage encoding of one header inside the `headers` JSON column. Private to the store:
-/// it is the only place a header value is ever serialized.
-#[derive(Serialize, Deserialize)]
-struct StoredHeader {
-    name: String,
-    value: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct RawWebhook {
-    id: String,
-    name: String,
-    url: String,
-    secret: Option<String>,
-    headers: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl TryFrom<RawWebhook> for WebhookRow {
-    type Error = AppError;
-
-    fn try_from(raw: RawWebhook) -> Result<Self, AppError> {
-        // The serde error could quote a header value: log a fixed message instead.
-        let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers)
-            .map_err(|_| AppError::internal(format!("webhook {}: the stored headers are not valid JSON", raw.id)))?;
-        Ok(Self {
-            id: raw.id,
-            name: raw.name,
-            url: raw.url,
-            secret: raw.secret.map(SigningSecret::from_trusted),
-            headers: headers.into_iter().map(|h| CustomHeader::from_trusted(h.name, h.value)).collect(),
-            created_at: raw.created_at,
-            updated_at: raw.updated_at,
-        })
-    }
-}
-
-fn encode_headers(headers: &[CustomHeader]) -> String {
-    let stored: Vec<StoredHeader> = headers
-        .iter()
-        .map(|h| StoredHeader { name: h.name.as_str().to_owned(), value: h.value.expose().to_owned() })
-        .collect();
-    serde_json::to_string(&stored).expect("a list of string pairs always serializes")
-}
-
-fn decode_all(rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
-    rows.into_iter().map(WebhookRow::try_from).collect()
-}
-
-const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, created_at, updated_at";
+const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, created_at, updated_at";
 
 /// Marks the draft as changed. Being a write, it is also the first statement of every draft
 /// transaction, and it serializes them per agent: SQLite then holds its write lock for the rest
@@ -106,14 +56,14 @@ pub(super) async fn touch_draft(tx: &mut super::Tx<'_>, agent: &OwnedAgent) -> R
     Ok(())
 }
 
-async fn fetch_webhook(tx: &mut super::Tx<'_>, agent: &OwnedAgent, id: &str) -> Result<WebhookRow, AppError> {
+async fn fetch_webhook(store: &Store, tx: &mut super::Tx<'_>, agent: &OwnedAgent, id: &str) -> Result<WebhookRow, AppError> {
     let raw: Option<RawWebhook> =
         sqlx::query_as(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND agent_id = $2"))
             .bind(id)
             .bind(agent.id())
             .fetch_optional(&mut **tx)
             .await?;
-    raw.ok_or(AppError::NotFound)?.try_into()
+    sealed::open(&store.keys, raw.ok_or(AppError::NotFound)?).map_err(AppError::internal)
 }
 
 impl Store {
@@ -129,7 +79,7 @@ impl Store {
         .bind(agent_id)
         .fetch_all(&self.pool)
         .await?;
-        decode_all(rows)
+        sealed::open_all(&self.keys, rows)
     }
 
     /// Adds a webhook to the draft, unless the agent already has `WEBHOOK_LIMIT`.
@@ -145,21 +95,23 @@ impl Store {
         }
         let at = now();
         let id = new_id();
+        let values = sealed::seal(&self.keys, &id, spec.secret.as_ref(), &spec.headers);
         sqlx::query(
-            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(agent.id())
         .bind(spec.name.as_str())
         .bind(spec.url.as_str())
-        .bind(spec.secret.as_ref().map(SigningSecret::expose))
-        .bind(encode_headers(&spec.headers))
+        .bind(values.secret)
+        .bind(values.headers)
+        .bind(values.key_id)
         .bind(&at)
         .bind(&at)
         .execute(&mut *tx)
         .await?;
-        let row = fetch_webhook(&mut tx, agent, &id).await?;
+        let row = fetch_webhook(self, &mut tx, agent, &id).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -174,22 +126,24 @@ impl Store {
     ) -> Result<WebhookRow, AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        let current = fetch_webhook(&mut tx, agent, id).await?;
+        let current = fetch_webhook(self, &mut tx, agent, id).await?;
         let spec = edit(&current)?;
+        let values = sealed::seal(&self.keys, id, spec.secret.as_ref(), &spec.headers);
         sqlx::query(
-            "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, updated_at = $5
-             WHERE id = $6 AND agent_id = $7",
+            "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6
+             WHERE id = $7 AND agent_id = $8",
         )
         .bind(spec.name.as_str())
         .bind(spec.url.as_str())
-        .bind(spec.secret.as_ref().map(SigningSecret::expose))
-        .bind(encode_headers(&spec.headers))
+        .bind(values.secret)
+        .bind(values.headers)
+        .bind(values.key_id)
         .bind(now())
         .bind(id)
         .bind(agent.id())
         .execute(&mut *tx)
         .await?;
-        let row = fetch_webhook(&mut tx, agent, id).await?;
+        let row = fetch_webhook(self, &mut tx, agent, id).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -229,8 +183,8 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO deployed_webhooks
-                 (agent_id, version, webhook_id, position, name, url, secret, headers, created_at, updated_at)
-             SELECT agent_id, $1, id, rowid, name, url, secret, headers, created_at, updated_at
+                 (agent_id, version, webhook_id, position, name, url, secret, headers, key_id, created_at, updated_at)
+             SELECT agent_id, $1, id, rowid, name, url, secret, headers, key_id, created_at, updated_at
              FROM webhooks WHERE agent_id = $2",
         )
         .bind(version)
@@ -270,13 +224,13 @@ impl Store {
 
     pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
-            "SELECT webhook_id AS id, name, url, secret, headers, created_at, updated_at
+            "SELECT webhook_id AS id, name, url, secret, headers, key_id, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent_id)
         .bind(version)
         .fetch_all(&self.pool)
         .await?;
-        decode_all(rows)
+        sealed::open_all(&self.keys, rows)
     }
 }

@@ -1,0 +1,174 @@
+//! How a webhook's secret and header values are stored: sealed with the operator's key (see
+//! `vault`), each bound to its webhook and field, with the sealing key's id in the row's `key_id`
+//! column. The only place a stored value is encoded or decoded; deploying copies the sealed text
+//! as it is (the webhook id, part of each value's binding, is the same in both tables).
+
+use super::Store;
+use super::webhooks::WebhookRow;
+use crate::error::AppError;
+use crate::server::domain::{CustomHeader, SigningSecret};
+use crate::server::vault::Keyring;
+use serde::{Deserialize, Serialize};
+
+/// One header inside the `headers` JSON column.
+#[derive(Serialize, Deserialize)]
+struct StoredHeader {
+    name: String,
+    value: String,
+}
+
+/// A webhook row as the database holds it.
+#[derive(sqlx::FromRow)]
+pub(super) struct RawWebhook {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub secret: Option<String>,
+    pub headers: String,
+    /// NULL: written before values were sealed (plaintext until the next start seals it).
+    pub key_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The sealed columns of one webhook, ready to bind.
+pub(super) struct SealedValues {
+    pub secret: Option<String>,
+    pub headers: String,
+    pub key_id: String,
+}
+
+fn secret_context(webhook_id: &str) -> String {
+    format!("{webhook_id}/secret")
+}
+
+fn header_context(webhook_id: &str, position: usize) -> String {
+    format!("{webhook_id}/header/{position}")
+}
+
+pub(super) fn seal(keys: &Keyring, webhook_id: &str, secret: Option<&SigningSecret>, headers: &[CustomHeader]) -> SealedValues {
+    let stored: Vec<StoredHeader> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| StoredHeader { name: h.name.as_str().to_owned(), value: keys.seal(&header_context(webhook_id, i), h.value.expose()) })
+        .collect();
+    SealedValues {
+        secret: secret.map(|s| keys.seal(&secret_context(webhook_id), s.expose())),
+        headers: serde_json::to_string(&stored).expect("a list of string pairs always serializes"),
+        key_id: keys.current_id().to_owned(),
+    }
+}
+
+/// Why a stored row could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenRowError {
+    #[error("webhook {0}: the stored headers are not valid JSON")]
+    Headers(String),
+    #[error("webhook {webhook}: {source}")]
+    Key { webhook: String, source: crate::server::vault::OpenError },
+}
+
+pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
+    // The serde error could quote a header value: a fixed message instead.
+    let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers).map_err(|_| OpenRowError::Headers(raw.id.clone()))?;
+    let open_value = |context: String, value: String| match &raw.key_id {
+        None => Ok(value),
+        Some(key_id) => keys.open(key_id, &context, &value).map_err(|source| OpenRowError::Key { webhook: raw.id.clone(), source }),
+    };
+    let secret = raw.secret.clone().map(|s| open_value(secret_context(&raw.id), s)).transpose()?;
+    let headers = headers
+        .into_iter()
+        .enumerate()
+        .map(|(i, h)| Ok(CustomHeader::from_trusted(h.name, open_value(header_context(&raw.id, i), h.value)?)))
+        .collect::<Result<Vec<_>, OpenRowError>>()?;
+    Ok(WebhookRow {
+        id: raw.id,
+        name: raw.name,
+        url: raw.url,
+        secret: secret.map(SigningSecret::from_trusted),
+        headers,
+        created_at: raw.created_at,
+        updated_at: raw.updated_at,
+    })
+}
+
+pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
+    rows.into_iter().map(|raw| open(keys, raw).map_err(AppError::internal)).collect()
+}
+
+/// Start-up: stored values could not all be sealed under the current key.
+#[derive(Debug, thiserror::Error)]
+pub enum ResealError {
+    #[error(
+        "{0}. The secrets and header values of these webhooks were sealed with a key that VOICY_SECRET_KEY \
+         no longer holds; add that key after the current one (VOICY_SECRET_KEY=new,old) and start again"
+    )]
+    Open(OpenRowError),
+    #[error("cannot seal stored values: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A row's sealed columns as read for resealing, with the key of its table.
+#[derive(sqlx::FromRow)]
+struct SealedRow {
+    webhook_id: String,
+    agent_id: String,
+    version: i64,
+    secret: Option<String>,
+    headers: String,
+    key_id: Option<String>,
+}
+
+impl Store {
+    /// Seals under the current key every value that is not yet: rows written before values were
+    /// sealed, and rows sealed under an older key (rotation). Each row is rewritten only if it is
+    /// still as it was read, so instances starting together do not undo each other. Returns how
+    /// many rows it sealed.
+    pub async fn reseal(&self) -> Result<u64, ResealError> {
+        let mut sealed = 0;
+        // The draft's webhooks (`version` 0 stands for "none"), then the deployed copies.
+        for (select, update) in [
+            (
+                "SELECT id AS webhook_id, agent_id, CAST(0 AS BIGINT) AS version, secret, headers, key_id FROM webhooks",
+                "UPDATE webhooks SET secret = $1, headers = $2, key_id = $3
+                 WHERE id = $4 AND agent_id = $5 AND $6 = 0 AND key_id IS NOT DISTINCT FROM $7",
+            ),
+            (
+                "SELECT webhook_id, agent_id, version, secret, headers, key_id FROM deployed_webhooks",
+                "UPDATE deployed_webhooks SET secret = $1, headers = $2, key_id = $3
+                 WHERE webhook_id = $4 AND agent_id = $5 AND version = $6 AND key_id IS NOT DISTINCT FROM $7",
+            ),
+        ] {
+            let rows: Vec<SealedRow> = sqlx::query_as(&format!("{select} WHERE key_id IS NULL OR key_id <> $1"))
+                .bind(self.keys.current_id())
+                .fetch_all(&self.pool)
+                .await?;
+            for row in rows {
+                let raw = RawWebhook {
+                    id: row.webhook_id.clone(),
+                    name: String::new(),
+                    url: String::new(),
+                    secret: row.secret,
+                    headers: row.headers,
+                    key_id: row.key_id.clone(),
+                    created_at: String::new(),
+                    updated_at: String::new(),
+                };
+                let opened = open(&self.keys, raw).map_err(ResealError::Open)?;
+                let values = seal(&self.keys, &row.webhook_id, opened.secret.as_ref(), &opened.headers);
+                sealed += sqlx::query(update)
+                    .bind(values.secret)
+                    .bind(values.headers)
+                    .bind(values.key_id)
+                    .bind(row.webhook_id)
+                    .bind(row.agent_id)
+                    .bind(row.version)
+                    .bind(row.key_id)
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        Ok(sealed)
+    }
+}
