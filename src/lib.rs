@@ -5,6 +5,7 @@ pub mod config;
 pub mod dispatcher;
 mod csrf;
 mod guard;
+mod rpc;
 mod sessions;
 
 use app::server::{AppState, WebhookPolicy, services::accounts, store::{Backend, Store}};
@@ -126,6 +127,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .layer(axum::middleware::from_fn(rpc::hold_to_api_rules))
         .layer(axum::middleware::from_fn(guard::require_sign_in))
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(
@@ -138,9 +140,8 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
                 .make_span_with(|req: &axum::http::Request<_>| {
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
                 })
-                // Faults are logged once, where they happen (`AppError::internal`); server
-                // functions answer every error, a validation error included, with a 500, so a
-                // status-based failure log here would only repeat or mislabel them.
+                // Faults are logged once, where they happen (`AppError::internal`); a
+                // status-based failure log here would repeat them.
                 .on_failure(()),
         );
     Ok(Instance { router, state, dispatcher: running })

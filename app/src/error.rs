@@ -178,8 +178,15 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
 }
 
 /// A decoding error's text without the input it quotes (serde writes e.g. `invalid type: string
-/// "whsec_…", expected a boolean`), which could be a secret the caller typed into the wrong field.
+/// "whsec_…", expected a boolean`, or ``unknown variant `whsec_…` ``), which could be a secret
+/// the caller typed into the wrong field.
 pub fn without_quoted_input(message: &str) -> String {
+    if let Some(start) = message.find("unknown variant `") {
+        let rest = &message[start + "unknown variant `".len()..];
+        let after = rest.find("`, ").map_or("", |end| &rest[end + 3..]);
+        let after = after.split(" at line").next().unwrap_or(after);
+        return format!("{}unknown value, {after}", &message[..start]);
+    }
     match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.find("expected ")) {
         (Some(start), Some(expected)) if expected > start => {
             let rest = &message[expected..];
@@ -198,7 +205,10 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         match value {
             // Arguments that do not decode are the caller's fault, like malformed JSON.
             E::Args(m) | E::MissingArg(m) => Self::Malformed(without_quoted_input(&m)),
-            other => Self::Transport(other.to_string()),
+            // On the server, what fails to deserialize is the caller's arguments.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(m) => Self::Malformed(without_quoted_input(&m)),
+            other => Self::Transport(without_quoted_input(&other.to_string())),
         }
     }
 }

@@ -159,13 +159,22 @@ impl Api {
 
     /// A JSON request with extra headers (e.g. `Origin`).
     pub async fn send_with(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("content-type", "application/json");
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send_raw(method, path, &all, body).await
+    }
+
+    /// A request with exactly these headers and body (e.g. a form post as a browser sends it).
+    pub async fn send_raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
         let res = req.body(body.to_owned()).send().await.expect("request reaches the server");
         let (status, headers) = (res.status(), res.headers().clone());
-        Res { status, body: res.text().await.unwrap(), headers }
+        let body = res.text().await.unwrap();
+        assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        Res { status, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Res {

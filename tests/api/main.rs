@@ -14,5 +14,6 @@ mod dispatch;
 mod pages;
 mod processes;
 mod queue;
+mod rpc;
 mod sealed;
 mod webhooks;

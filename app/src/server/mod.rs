@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod domain;
 pub mod services;
+pub mod rpc;
 pub mod store;
 pub mod vault;
 

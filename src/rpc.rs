@@ -1,0 +1,94 @@
+//! Server functions (`/rpc/…`) held to the REST API's rules, which the `#[server]` macro cannot
+//! express: a body over 2 MB is 413, an argument the function does not take is 422 naming it
+//! (never dropped silently), and a typed error travels with its own status (422, 401, 429…)
+//! instead of the 500 Leptos gives every error. A plain HTML form post (no JavaScript) is left
+//! to Leptos, which answers it with a redirect back to the form.
+
+use app::error::{AppError, FieldErrors};
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The largest server-function body, as for the REST API.
+const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Error bodies are a few hundred bytes; anything bigger is not one of ours.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
+    let Some(names) = app::server::rpc::argument_names().get(request.uri().path()).copied() else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => return error(AppError::TooLarge),
+    };
+    let keys: Vec<String> = if parts.method == Method::GET {
+        form_keys(parts.uri.query().unwrap_or_default().as_bytes())
+    } else if is_json(&parts.headers) {
+        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
+            Ok(object) => object.keys().cloned().collect(),
+            Err(_) => Vec::new(), // not an object: the function's own decoding says what is wrong
+        }
+    } else {
+        form_keys(&bytes)
+    };
+    let mut unknown = FieldErrors::new();
+    for key in keys.iter().filter(|k| !names.contains(&k.as_str())) {
+        unknown.add(key.clone(), "This field is not an argument of this action; remove it or check its spelling.");
+    }
+    if !unknown.is_empty() {
+        return error(AppError::Validation(unknown));
+    }
+    let plain_form = accepts_html(&parts.headers);
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if plain_form || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    with_status_of_its_error(response).await
+}
+
+/// A server function's error response with the status its `AppError` maps to.
+async fn with_status_of_its_error(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(seconds) = retry_after(&err) {
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+fn retry_after(err: &AppError) -> Option<u64> {
+    match err {
+        AppError::TooManyAttempts(seconds) => Some(*seconds),
+        AppError::Unavailable => Some(5),
+        _ => None,
+    }
+}
+
+/// An error as server functions encode theirs (JSON of `AppError`), with its status.
+fn error(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&err).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Top-level names of a URL-encoded form or query; `input[name]` counts as `input`.
+fn form_keys(bytes: &[u8]) -> Vec<String> {
+    url::form_urlencoded::parse(bytes).map(|(k, _)| k.split('[').next().unwrap_or_default().to_owned()).collect()
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
