@@ -82,6 +82,8 @@ pub struct Settings {
     /// `VOICY_MAX_CALLS_IN_FLIGHT`: calls this instance processes and sends at once; the rest
     /// wait in the queue.
     pub max_calls_in_flight: usize,
+    /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: bounds on HTTP clients.
+    pub connections: crate::serve::Limits,
     /// `VOICY_LISTEN_ADDR`: the address the server listens on.
     pub listen_addr: SocketAddr,
     /// `VOICY_SECURE_COOKIES`: mark the session cookie `Secure` (set when served over HTTPS).
@@ -170,6 +172,17 @@ impl Settings {
             lease: Duration::from_secs(number(&lookup, "VOICY_LEASE_SECONDS", 20, 1..=30, "expected whole seconds from 1 to 30")?),
             max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 1024, 1..=100_000, "expected a number from 1 to 100000")?
                 as usize,
+            connections: crate::serve::Limits {
+                max_connections: number(&lookup, "VOICY_MAX_CONNECTIONS", 4096, 1..=1_000_000, "expected a number from 1 to 1000000")?
+                    as usize,
+                header_read_timeout: Duration::from_secs(number(
+                    &lookup,
+                    "VOICY_HEADER_READ_TIMEOUT_SECONDS",
+                    15,
+                    1..=300,
+                    "expected whole seconds from 1 to 300",
+                )?),
+            },
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
             allow_insecure_webhooks: flag("VOICY_ALLOW_INSECURE_WEBHOOKS", lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"))?,

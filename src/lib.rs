@@ -6,6 +6,7 @@ pub mod dispatcher;
 mod csrf;
 mod guard;
 mod rpc;
+pub mod serve;
 mod sessions;
 
 use app::server::{AppState, WebhookPolicy, services::accounts, store::{Backend, Store}};
@@ -135,6 +136,8 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             csrf::refuse_cross_site,
         ))
         .layer(axum::middleware::from_fn_with_state(settings.secure_cookies, security_headers))
+        // A body must arrive within this (the header-read timeout is the listener's, `serve`).
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -146,6 +149,9 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         );
     Ok(Instance { router, state, dispatcher: running })
 }
+
+/// Time a client has to send a request's body once its headers are in.
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Headers every response carries: no framing (clickjacking), no MIME sniffing, no full URLs in
 /// the Referer sent to other sites, and, behind HTTPS (`VOICY_SECURE_COOKIES`), HSTS. The CSP
@@ -186,17 +192,14 @@ pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), Sta
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
-    // With each connection's address, for the sign-in throttle.
-    let http = axum::serve(listener, instance.router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(until_stopped(stopped.clone()));
+    let http = serve::serve(listener, instance.router, settings.connections, until_stopped(stopped.clone()));
     let dispatch = async {
         if let Some(dispatcher) = instance.dispatcher {
             until_stopped(stopped).await;
             dispatcher.shutdown().await;
         }
     };
-    let (served, ()) = tokio::join!(async { http.await }, dispatch);
-    served?;
+    tokio::join!(http, dispatch);
     tracing::info!("stopped");
     Ok(())
 }

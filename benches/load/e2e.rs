@@ -52,7 +52,7 @@ async fn cluster(backend: &str, instances: usize) -> Cluster {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         bases.push(format!("http://{}", listener.local_addr().unwrap()));
         let router = instance.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(voicy::serve::serve(listener, router, settings.connections, std::future::pending()));
         built.push(instance);
     }
     let owner = reqwest::Client::builder().cookie_store(true).build().unwrap();

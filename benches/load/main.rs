@@ -42,7 +42,7 @@ async fn env(probe: Probe) -> Env {
     let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(voicy::serve::serve(listener, router, settings.connections, std::future::pending()));
     let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(256).build().unwrap();
     let res = client
         .post(format!("{base}/api/v1/auth/signup"))

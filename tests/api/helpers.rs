@@ -80,9 +80,7 @@ impl TestApp {
         .expect("app builds");
         let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = instance.router;
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, service).await.expect("server runs") });
+        tokio::spawn(voicy::serve::serve(listener, instance.router, settings.connections, std::future::pending()));
         Self { base, pool: instance.state.store.pool().clone(), db, _dispatcher: instance.dispatcher }
     }
 
