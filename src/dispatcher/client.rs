@@ -3,12 +3,12 @@
 //! webhooks are allowed. Every ending is classified for the deliveries log.
 
 use super::guard::{self, GuardedResolver};
+use super::redact::READ_BYTES;
 use app::server::store::DeliveryResult;
 use bytes::Bytes;
 use std::{error::Error, path::Path, sync::Arc, time::{Duration, Instant}};
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
-const KEPT_RESPONSE_BYTES: usize = 2048;
 
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
@@ -75,10 +75,10 @@ impl WebhookClient {
                 let status = response.status();
                 let mut kept = Vec::new();
                 let mut timed_out = false;
-                // Keep the first 2 KB of the answer; the rest is not read.
-                while kept.len() < KEPT_RESPONSE_BYTES {
+                // Read a little past what the log keeps (see `redact`); the rest is not read.
+                while kept.len() < READ_BYTES {
                     match response.chunk().await {
-                        Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(KEPT_RESPONSE_BYTES - kept.len())]),
+                        Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(READ_BYTES - kept.len())]),
                         Ok(None) => break,
                         Err(e) => {
                             timed_out = e.is_timeout();
@@ -102,28 +102,50 @@ impl WebhookClient {
     }
 }
 
-/// The deliveries-log outcome of a failed request, and a message for the owner.
+/// The deliveries-log outcome of a failed request, and a message for the owner: what happened and
+/// what to check, without the client's internal chain of errors (it names resolvers, addresses
+/// and internal types, which say nothing to an owner and too much to an attacker).
 fn classify(error: &reqwest::Error) -> (&'static str, String) {
     let mut chain = Vec::new();
+    let mut io_kind = None;
     let mut source: Option<&dyn Error> = Some(error);
     while let Some(e) = source {
         if let Some(blocked) = e.downcast_ref::<guard::Blocked>() {
             return ("blocked", blocked.to_string());
         }
-        chain.push(e.to_string());
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_kind = Some(io.kind());
+        }
+        chain.push(e.to_string().to_lowercase());
         source = e.source();
     }
     let text = chain.join(": ");
-    let lower = text.to_lowercase();
-    let outcome = if error.is_timeout() {
-        "timeout"
-    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
-        "dns"
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") || lower.contains("ssl") {
-        "tls"
-    } else {
-        "connect"
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    if error.is_timeout() {
+        return ("timeout", "No complete answer within 5 seconds.".to_owned());
+    }
+    if has(&["dns", "lookup", "resolve"]) {
+        return ("dns", "The host name could not be resolved. Check the host name in the URL.".to_owned());
+    }
+    if has(&["certificate", "tls", "handshake", "ssl"]) {
+        let why = if has(&["unknownissuer", "unknown issuer"]) {
+            "its certificate is not signed by a trusted authority"
+        } else if has(&["notvalidforname", "not valid for name"]) {
+            "its certificate is not valid for this host name"
+        } else if has(&["expired"]) {
+            "its certificate has expired"
+        } else {
+            "its certificate or TLS setup was not accepted"
+        };
+        return ("tls", format!("The secure connection failed: {why}."));
+    }
+    let message = match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => "The connection was refused: nothing accepts connections at that host and port.",
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => "The receiver reset the connection.",
+        Some(std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable) => "The receiver's host cannot be reached.",
+        _ if has(&["connection closed before message completed", "incomplete"]) => "The receiver closed the connection without answering.",
+        _ if has(&["invalid http", "parse"]) => "The receiver's answer is not valid HTTP.",
+        _ => "Could not connect to the receiver.",
     };
-    let message = if outcome == "timeout" { "No complete answer within 5 seconds.".to_owned() } else { text };
-    (outcome, message)
+    ("connect", message.to_owned())
 }

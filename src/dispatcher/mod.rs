@@ -15,6 +15,7 @@ pub mod mail;
 mod queue;
 mod recorder;
 pub mod request;
+pub mod redact;
 pub mod steps;
 mod worker;
 

@@ -364,3 +364,34 @@ async fn a_receiver_that_echoes_a_header_value_does_not_put_it_in_the_deliveries
     let settled = owner.settled(&call).await;
     assert_eq!(settled["deliveries"][0]["response_body"], "you sent Authorization: ••••••");
 }
+
+#[tokio::test]
+async fn an_echoed_value_is_masked_in_its_json_form_and_where_the_log_cuts_the_answer() {
+    let app = dev_app().await;
+    let value = secret("tok/en ü");
+    // PHP-style JSON (escaped slash, \u escapes) starting 8 bytes before the 2 KB the log keeps.
+    let echo = format!("{}{}", "x".repeat(2040), r#"s3cr3t-tok\/en \u00fc"#);
+    let receiver = Receiver::http(Behavior { status: 400, body: echo, ..Behavior::default() }).await;
+    let (owner, agent) = agent_with(&app, &[json!({ "name": "Echo", "url": receiver.url,
+        "headers": [{ "name": "Authorization", "value": value }] })]).await;
+    let call = owner.post_call(&agent, "web").await;
+    let settled = owner.settled(&call).await;
+    let kept = settled["deliveries"][0]["response_body"].as_str().unwrap();
+    assert!(kept.starts_with(&"x".repeat(2040)), "{kept}");
+    assert!(!kept.contains("s3cr") && !kept.contains("tok"), "{}", &kept[2000..]);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_explained_without_the_client_internals() {
+    let app = dev_app().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let (owner, agent) = agent_with(&app, &[hook("Gone", &url)]).await;
+    let call = owner.post_call(&agent, "web").await;
+    let delivery = owner.settled(&call).await["deliveries"][0].clone();
+    assert_eq!(delivery["outcome"], "connect");
+    let error = delivery["error"].as_str().unwrap();
+    assert!(error.starts_with("The connection was refused"), "{error}");
+    assert!(!error.contains("os error") && !error.contains("hyper") && !error.contains("/hook"), "{error}");
+}
