@@ -3,11 +3,12 @@
 //! attempt, which the dispatcher retries with backoff and then records as `failed`;
 //! notifications are sent by the worker, which records each before sending it.
 
-use app::server::domain::call::{compile_variables, turns_text};
+use app::server::domain::call::{Regex, compile_pattern, turns_text};
 use app::views::{NewCall, NotificationView, ProcessingSettings};
 use app::server::services::calls::Processed;
 use futures::future::{BoxFuture, FutureExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 pub trait Summarizer: Send + Sync {
     fn summarize(&self, call: &NewCall) -> Result<String, String>;
@@ -48,16 +49,38 @@ impl Summarizer for TranscriptSummarizer {
 }
 
 /// The first match of each variable's pattern in the transcript (its first group if it has one).
-pub struct PatternExtractor;
+/// Each pattern is compiled once, not once per call: settings change rarely, calls often.
+#[derive(Default)]
+pub struct PatternExtractor {
+    compiled: Mutex<HashMap<String, Arc<Regex>>>,
+}
+
+/// Compiled patterns kept; past this many, the cache starts over.
+const CACHED_PATTERNS: usize = 4096;
+
+impl PatternExtractor {
+    fn pattern(&self, pattern: &str) -> Result<Arc<Regex>, String> {
+        if let Some(compiled) = self.compiled.lock().expect("never poisoned").get(pattern) {
+            return Ok(compiled.clone());
+        }
+        let compiled = Arc::new(compile_pattern(pattern)?);
+        let mut cache = self.compiled.lock().expect("never poisoned");
+        if cache.len() >= CACHED_PATTERNS {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), compiled.clone());
+        Ok(compiled)
+    }
+}
 
 impl VariableExtractor for PatternExtractor {
     fn extract(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<BTreeMap<String, Option<String>>, String> {
         let text = turns_text(&call.transcript);
         let mut values = BTreeMap::new();
-        for variable in compile_variables(settings) {
-            let variable = variable?;
-            let value = variable.pattern.captures(&text).map(|c| c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()).to_owned());
-            values.insert(variable.name, value);
+        for variable in &settings.variables {
+            let pattern = self.pattern(&variable.pattern).map_err(|e| format!("{}: {e}", variable.name))?;
+            let value = pattern.captures(&text).map(|c| c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()).to_owned());
+            values.insert(variable.name.clone(), value);
         }
         Ok(values)
     }
@@ -94,7 +117,7 @@ impl Default for Steps {
 
 impl Steps {
     pub fn with_notifier(notifier: Box<dyn Notifier>) -> Self {
-        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor), notifier }
+        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor::default()), notifier }
     }
 
     /// The summary and the variables; an error names the step that failed.
@@ -139,7 +162,7 @@ mod tests {
             ],
             notification_emails: vec![],
         };
-        let values = PatternExtractor.extract(&call(), &settings).unwrap();
+        let values = PatternExtractor::default().extract(&call(), &settings).unwrap();
         assert_eq!(values["phone"].as_deref(), Some("555-0100"));
         assert_eq!(values["email"], None);
     }

@@ -28,7 +28,7 @@ pub struct Worker {
     /// Deployed versions never change, so each is read once, not once per call.
     deployed: Mutex<HashMap<(String, i64), Arc<CallConfig>>>,
     client: WebhookClient,
-    steps: Steps,
+    steps: Arc<Steps>,
     recorder: mpsc::Sender<Record>,
 }
 
@@ -60,7 +60,7 @@ impl From<AppError> for Failure {
 
 impl Worker {
     pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>) -> Self {
-        Self { store, deployed: Mutex::default(), client, steps, recorder }
+        Self { store, deployed: Mutex::default(), client, steps: Arc::new(steps), recorder }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -103,7 +103,13 @@ impl Worker {
         let not_deployed = call.kind == "phone" && call.agent_version.is_none();
         let config = if not_deployed { Arc::new(CallConfig::default()) } else { self.config(call).await? };
         let (webhooks, settings) = (&config.0, &config.1);
-        let mut processed = self.steps.run(&call.input, settings).map_err(Failure::Step)?;
+        // Summary and owner patterns over up to 512 KB of transcript: CPU work, kept off the
+        // threads that serve requests and send webhooks.
+        let (steps, input, run_config) = (self.steps.clone(), call.input.clone(), config.clone());
+        let mut processed = tokio::task::spawn_blocking(move || steps.run(&input, &run_config.1))
+            .await
+            .map_err(|e| Failure::Step(AppError::internal(format!("processing stopped: {e}")).to_string()))?
+            .map_err(Failure::Step)?;
         processed.notifications = self.notify(call, processed.summary.as_deref(), &settings.notification_emails).await?;
         if not_deployed {
             processed.notes.push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });

@@ -9,6 +9,7 @@ mod smtp;
 mod accounts;
 mod agents;
 mod api_keys;
+mod calls;
 mod cross_owner;
 mod deploy;
 mod dispatch;

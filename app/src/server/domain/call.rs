@@ -5,9 +5,13 @@ use crate::error::{AppError, FieldErrors};
 use crate::views::{NewCall, ProcessingSettings, Turn, VariableSpec};
 use chrono::{DateTime, Utc};
 
-const MAX_TURNS: usize = 5_000;
-const MAX_TURN_CHARS: usize = 20_000;
-const MAX_METADATA_BYTES: usize = 16 * 1024;
+// What a real call needs, with room to spare (README, "Call size"): a four-hour call is about
+// 200 KB of text in about 3,000 turns, and one turn of 4,000 characters is three minutes of
+// uninterrupted speech. The whole body stays under the 2 MB request limit with JSON escaping.
+pub const MAX_TURNS: usize = 5_000;
+pub const MAX_TURN_CHARS: usize = 4_000;
+pub const MAX_TRANSCRIPT_BYTES: usize = 512 * 1024;
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 const MAX_VARIABLES: usize = 20;
 const MAX_EMAILS: usize = 10;
 
@@ -76,6 +80,11 @@ impl CallInput {
             errors.add("transcript", format!("A transcript may have at most {MAX_TURNS} turns."));
             raw.transcript.clear(); // not looked at turn by turn: the count alone is the answer
         }
+        let text_bytes: usize = raw.transcript.iter().map(|t| t.text.len()).sum();
+        if text_bytes > MAX_TRANSCRIPT_BYTES {
+            errors.add("transcript", format!("A transcript may have at most {} KB of text.", MAX_TRANSCRIPT_BYTES / 1024));
+            raw.transcript.clear();
+        }
         for (i, turn) in raw.transcript.iter_mut().enumerate() {
             if turn.role != "agent" && turn.role != "user" {
                 errors.add(format!("transcript[{i}].role"), "Use \"agent\" or \"user\".");
@@ -99,11 +108,20 @@ impl CallInput {
     }
 }
 
-/// A compiled variable to extract.
-#[derive(Debug, Clone)]
-pub struct Variable {
-    pub name: String,
-    pub pattern: regex::Regex,
+pub use regex::Regex;
+
+/// Compiles an owner's pattern within bounds: a pattern of at most 500 characters whose compiled
+/// program and lazy DFA stay under 1 MB each. The regex crate runs in time linear in the text,
+/// so a bounded program over a bounded transcript is a bounded cost.
+pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, String> {
+    if pattern.is_empty() || pattern.len() > 500 {
+        return Err("Enter a pattern of at most 500 characters.".to_owned());
+    }
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("Not a valid pattern: {e}"))
 }
 
 /// Parses processing settings; the returned value is what is stored.
@@ -131,11 +149,7 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
         if v.description.chars().count() > 500 {
             errors.add(format!("variables[{i}].description"), "Use at most 500 characters.");
         }
-        if v.pattern.is_empty() || v.pattern.len() > 500 {
-            errors.add(format!("variables[{i}].pattern"), "Enter a pattern of at most 500 characters.");
-        } else if let Err(e) = regex::RegexBuilder::new(&v.pattern).size_limit(1 << 20).build() {
-            errors.add(format!("variables[{i}].pattern"), format!("Not a valid pattern: {e}"));
-        }
+        errors.take(format!("variables[{i}].pattern"), compile_pattern(&v.pattern));
         variables.push(VariableSpec { name: name.to_owned(), description: v.description.trim().to_owned(), pattern: v.pattern.clone() });
     }
     let mut emails = Vec::new();
@@ -146,21 +160,6 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
     }
     errors.into_result()?;
     Ok(ProcessingSettings { variables, notification_emails: emails })
-}
-
-/// Compiles stored (already validated) variables.
-pub fn compile_variables(settings: &ProcessingSettings) -> Vec<Result<Variable, String>> {
-    settings
-        .variables
-        .iter()
-        .map(|v| {
-            regex::RegexBuilder::new(&v.pattern)
-                .size_limit(1 << 20)
-                .build()
-                .map(|pattern| Variable { name: v.name.clone(), pattern })
-                .map_err(|e| format!("{}: {e}", v.name))
-        })
-        .collect()
 }
 
 pub fn turns_text(turns: &[Turn]) -> String {

@@ -46,6 +46,14 @@ pub(super) const CALL_COLUMNS: &str =
     "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
 pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = c.id";
 
+/// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,
+/// `$3` the page size). Whether the body is there, not the body: the list shows no more.
+pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state
+     FROM calls c JOIN call_events e ON e.call_id = c.id
+     WHERE c.agent_id = $1 AND ($2 IS NULL OR (c.received_at, c.rowid) <
+           (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
+     ORDER BY c.received_at DESC, c.rowid DESC LIMIT $3";
+
 /// A request about to be made: recorded as `sending` before it starts.
 #[derive(Debug, Clone)]
 pub struct PendingDelivery {
@@ -163,15 +171,11 @@ impl Store {
         call_record(row.ok_or(AppError::NotFound)?)
     }
 
-    /// Calls of an agent, newest first; after the call `before` (an id) when given.
+    /// Calls of an agent, newest first; after the call `before` (an id) when given. Walks the
+    /// index on `(agent_id, received_at)` backwards (SQLite's ends with the rowid, PostgreSQL's
+    /// names it), so a page costs the same however many calls the agent has.
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
-        // Whether the body is there, not the body: the list shows no more.
-        let rows: Vec<(String, String, Option<i64>, String, i64, String)> = sqlx::query_as(
-            "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state
-             FROM calls c JOIN call_events e ON e.call_id = c.id
-             WHERE c.agent_id = $1 AND ($2 IS NULL OR c.rowid < (SELECT rowid FROM calls WHERE id = $2 AND agent_id = $1))
-             ORDER BY c.rowid DESC LIMIT $3",
-        )
+        let rows: Vec<(String, String, Option<i64>, String, i64, String)> = sqlx::query_as(CALLS_PAGE)
         .bind(agent.id())
         .bind(before)
         .bind(limit)

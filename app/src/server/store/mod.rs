@@ -19,7 +19,7 @@ mod users;
 mod webhooks;
 
 pub use agents::OwnedAgent;
-pub use calls::{CallRecord, DeliveryResult, PendingDelivery};
+pub use calls::{CALLS_PAGE, CallRecord, DeliveryResult, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::ResealError;
 pub use webhooks::{DeploymentRow, WebhookRow};

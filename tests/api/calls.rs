@@ -1,0 +1,77 @@
+//! The calls list and the size of a call.
+
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn call_with(agent: &str, transcript: serde_json::Value) -> serde_json::Value {
+    json!({ "agent_id": agent, "type": "web", "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:00Z",
+        "transcript": transcript })
+}
+
+#[tokio::test]
+async fn calls_are_listed_newest_first_in_pages_that_neither_skip_nor_repeat() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Busy").await;
+    let mut posted = Vec::new();
+    for _ in 0..45 {
+        posted.push(owner.post_call(&agent, "web").await);
+    }
+    let (mut listed, mut before) = (Vec::new(), None::<String>);
+    loop {
+        let path = match &before {
+            Some(id) => format!("/api/v1/agents/{agent}/calls?before={id}"),
+            None => format!("/api/v1/agents/{agent}/calls"),
+        };
+        let page = owner.get(&path).await.json();
+        listed.extend(page["calls"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        match page["next_before"].as_str() {
+            Some(next) => before = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    posted.reverse();
+    assert_eq!(listed, posted);
+}
+
+#[tokio::test]
+async fn a_page_of_calls_reads_an_index_instead_of_sorting_every_call() {
+    let app = TestApp::spawn().await;
+    if !app.db.url.starts_with("sqlite") {
+        return; // PostgreSQL's planner chooses by table size; its index is in its migration
+    }
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", app::server::store::CALLS_PAGE))
+        .bind("agent")
+        .bind(None::<String>)
+        .bind(20i64)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    let plan: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
+    assert!(plan.iter().any(|step| step.contains("USING INDEX calls_agent")), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "the page sorts: {plan:?}");
+}
+
+#[tokio::test]
+async fn a_call_larger_than_any_real_call_is_refused_by_what_is_too_big() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Sizes").await;
+    let turn = |text: String| json!({ "role": "user", "text": text });
+
+    let res = owner.post("/api/v1/calls", call_with(&agent, json!([turn("a".repeat(4_001))]))).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json()["error"]["fields"]["transcript[0].text"].is_string(), "{}", res.body);
+
+    // 200 turns of 3,000 characters: every turn fits, the whole is over 512 KB.
+    let turns: Vec<_> = (0..200).map(|_| turn("b".repeat(3_000))).collect();
+    let res = owner.post("/api/v1/calls", call_with(&agent, json!(turns))).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json()["error"]["fields"]["transcript"].as_str().unwrap().contains("512 KB"), "{}", res.body);
+
+    // A long real call fits: 2,000 turns of 200 characters (400 KB).
+    let turns: Vec<_> = (0..2_000).map(|_| turn("c".repeat(200))).collect();
+    let res = owner.post("/api/v1/calls", call_with(&agent, json!(turns))).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+}
