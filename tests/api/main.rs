@@ -12,6 +12,7 @@ mod api_keys;
 mod calls;
 mod cross_owner;
 mod deploy;
+mod fuzz;
 mod dispatch;
 mod pages;
 mod processes;
