@@ -5,6 +5,7 @@
 mod e2e;
 mod probe;
 mod receiver;
+mod signins;
 mod stats;
 
 use probe::Probe;
@@ -359,6 +360,10 @@ async fn main() {
         Some("throughput") => throughput_phase().await,
         Some("dashboard") => dashboard_phase().await,
         Some("e2e") => e2e::e2e_phase().await,
+        Some("signins") => signins::both().await,
+        Some("signins-uncapped") => signins::uncapped().await,
+        Some("signins-capped") => signins::capped().await,
+        Some("signins-burst") => signins::burst(args.last().unwrap()).await,
         Some("main") | None => main_phases().await,
         Some(other) => panic!("unknown phase {other}"),
     }
