@@ -79,3 +79,20 @@ async fn state_changing_requests_from_another_site_are_refused_before_any_work()
     let keyed = evil(http.post(format!("{}/api/v1/agents", app.base))).bearer_auth(key).body(r#"{"name":"By key"}"#).send().await.unwrap();
     assert_eq!(keyed.status(), reqwest::StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn a_receivers_answer_with_markup_is_shown_as_text_on_the_call_page() {
+    use crate::receiver::{Behavior, Receiver};
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let hostile = "</script><script>alert(2)</script><img src=x onerror=alert(3)>";
+    let receiver = Receiver::http(Behavior { status: 500, body: hostile.into(), ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Echo").await;
+    owner.add_webhook(&agent, serde_json::json!({ "name": "Echo", "url": receiver.url })).await;
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+    let page = owner.get(&format!("/agents/{agent}/calls/{call}")).await.body;
+    assert!(page.contains("alert(2)"), "the answer is on the page");
+    assert!(!page.contains("<script>alert(2)") && !page.contains("<img src=x"), "rendered as markup");
+    assert_eq!(page.matches("</script>").count(), page.matches("<script").count(), "a script element was closed early");
+}
