@@ -60,6 +60,9 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
 
     await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/calls\/[0-9a-f-]+$/);
     await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
+    // The breadcrumb names the agent and leads back to it.
+    const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
+    await expect(crumbs).toContainText('Agents / Test desk / Call');
     const delivery = page.locator('li.delivery').first();
     await expect(delivery).toContainText('Receiver · 200');
     await expect(page.getByText('day: Tuesday')).toBeVisible();

@@ -126,3 +126,28 @@ test('invalid input is explained beside each field and nothing is lost', async (
   await form.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(page.getByText('Webhook “Fixed” added.')).toBeVisible();
 });
+
+test('opening another form does not throw away an unsaved edit without asking', async ({ page }) => {
+  await openSettings(page, 'Careful desk');
+  await addWebhook(page, 'CRM', 'https://crm.example.com/hooks/voicy');
+  await page.getByRole('button', { name: 'Edit CRM' }).click();
+  const edit = page.getByRole('form', { name: 'Edit CRM' });
+  await edit.getByLabel('URL', { exact: true }).fill('https://crm.example.com/hooks/v2');
+
+  // Asked; "Cancel" keeps the edit, typed value and all.
+  let asked = '';
+  page.once('dialog', (dialog) => { asked = dialog.message(); void dialog.dismiss(); });
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  expect(asked).toContain('unsaved changes');
+  await expect(edit.getByLabel('URL', { exact: true })).toHaveValue('https://crm.example.com/hooks/v2');
+  await expect(page.getByRole('form', { name: 'Add webhook' })).toHaveCount(0);
+
+  // "OK" discards it and opens the new form; an untouched form is left without a question.
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Add webhook' }).click();
+  await expect(page.getByRole('form', { name: 'Add webhook' })).toBeVisible();
+  await expect(edit).toHaveCount(0);
+  page.once('dialog', () => { throw new Error('asked about a form without changes'); });
+  await page.getByRole('button', { name: 'Edit CRM' }).click();
+  await expect(page.getByRole('form', { name: 'Edit CRM' })).toBeVisible();
+});

@@ -153,6 +153,7 @@ pub fn CallPageView() -> impl IntoView {
     let call_id = Memo::new(move |_| params.read().get("call_id").unwrap_or_default());
     let agent_id = Memo::new(move |_| params.read().get("agent_id").unwrap_or_default());
     let refresh = RwSignal::new(0u32);
+    let agent = Resource::new(move || agent_id.get(), crate::pages::agent::get_agent);
     let detail = Resource::new(move || (call_id.get(), refresh.get()), |(id, _)| get_call_detail(id));
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
@@ -165,7 +166,15 @@ pub fn CallPageView() -> impl IntoView {
     view! {
         <Title text="Call"/>
         <Frame>
-            <p class="crumbs"><a href="/agents">"Agents"</a> " / " <a href=move || format!("/agents/{}", agent_id.get())>"Agent"</a> " /"</p>
+            <nav class="crumbs" aria-label="Breadcrumb">
+                <a href="/agents">"Agents"</a> " / "
+                <a href=move || format!("/agents/{}", agent_id.get())>
+                    <Transition fallback=|| "Agent">
+                        {move || Suspend::new(async move { agent.await.map(|a| a.name).unwrap_or_else(|_| "Agent".to_owned()) })}
+                    </Transition>
+                </a>
+                " / Call"
+            </nav>
             <h1>"Call"</h1>
             <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
                 {move || Suspend::new(async move {

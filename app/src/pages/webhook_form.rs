@@ -34,6 +34,9 @@ pub fn WebhookForm(
     editing: Editing,
     on_done: Callback<String>,
     on_cancel: Callback<()>,
+    /// Kept up to date with whether the form differs from what is stored.
+    #[prop(optional)]
+    dirty: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let existing = match &editing {
         Editing::Existing(w) => Some(w.clone()),
@@ -54,6 +57,23 @@ pub fn WebhookForm(
     let rows = RwSignal::new(
         existing.as_ref().map(|w| w.headers.iter().map(|h| new_row(h.name.clone(), true)).collect()).unwrap_or_else(Vec::new),
     );
+
+    if let Some(dirty) = dirty {
+        let (initial_name, initial_url) = (name.get_untracked(), url.get_untracked());
+        let initial_headers: Vec<String> = rows.with_untracked(|rs| rs.iter().map(|r| r.name.get_untracked()).collect());
+        Effect::new(move || {
+            let headers_changed = rows.with(|rs| {
+                rs.len() != initial_headers.len()
+                    || rs.iter().zip(&initial_headers).any(|(r, initial)| r.name.get() != *initial || !r.value.get().is_empty())
+            });
+            let changed = name.get() != initial_name
+                || url.get() != initial_url
+                || !secret.get().is_empty()
+                || clear_secret.get()
+                || headers_changed;
+            dirty.set(changed);
+        });
+    }
 
     let save = Action::new(move |request: &Request| {
         let request = request.clone();

@@ -51,11 +51,34 @@ struct Section {
     refresh: RwSignal<u32>,
     outcome: RwSignal<Option<Result<String, String>>>,
     editing: RwSignal<Option<Editing>>,
+    /// Whether the open form has changes that are not saved.
+    dirty: RwSignal<bool>,
 }
 
 impl Section {
-    fn done(&self, message: String) {
+    /// Opens a form (add, or edit a webhook). One form is open at a time: unsaved changes in the
+    /// open one are not thrown away without asking.
+    fn open(&self, editing: Editing) {
+        if self.dirty.get_untracked() {
+            let discard = window()
+                .confirm_with_message("The webhook form that is open has unsaved changes. Discard them?")
+                .unwrap_or(false);
+            if !discard {
+                return;
+            }
+        }
+        self.dirty.set(false);
+        self.outcome.set(None);
+        self.editing.set(Some(editing));
+    }
+
+    fn close(&self) {
+        self.dirty.set(false);
         self.editing.set(None);
+    }
+
+    fn done(&self, message: String) {
+        self.close();
         self.outcome.set(Some(Ok(message)));
         self.refresh.update(|n| *n += 1);
     }
@@ -68,6 +91,7 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         refresh: RwSignal::new(0),
         outcome: RwSignal::new(None),
         editing: RwSignal::new(None),
+        dirty: RwSignal::new(false),
     };
     let expanded = RwSignal::new(false);
     let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
@@ -137,7 +161,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
             <div class="add-row">
                 <button type="button" class="add" aria-label="Add webhook" disabled=full
                     aria-describedby=full.then_some("limit-note")
-                    on:click=move |_| { section.outcome.set(None); section.editing.set(Some(Editing::New)); }>
+                    on:click=move |_| section.open(Editing::New)>
                     <span aria-hidden="true">"+"</span>
                 </button>
                 {if full {
@@ -148,7 +172,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
             </div>
         }>
             <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::New
-                on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.editing.set(None))/>
+                on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.close()) dirty=section.dirty/>
         </Show>
     }
 }
@@ -194,7 +218,7 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section)
                         </div>
                         <div class="actions">
                             <button type="button" class="icon" aria-label=edit_label title="Edit"
-                                on:click=move |_| { section.outcome.set(None); section.editing.set(Some(Editing::Existing(stored.get_value()))); }>
+                                on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
                                 <PencilIcon/>
                             </button>
                             <button type="button" class="icon danger" aria-label=delete_label title="Delete"
@@ -223,7 +247,7 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section)
                 }
             }>
                 <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::Existing(stored.get_value())
-                    on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.editing.set(None))/>
+                    on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.close()) dirty=section.dirty/>
             </Show>
         </li>
     }
