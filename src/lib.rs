@@ -114,7 +114,11 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            // A fresh nonce per page, for its Content-Security-Policy (`app::shell`).
+            leptos::nonce::provide_nonce();
+        }
     };
     let api = Router::new()
         .route("/healthz", get(api::healthz))
@@ -154,9 +158,8 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Headers every response carries: no framing (clickjacking), no MIME sniffing, no full URLs in
-/// the Referer sent to other sites, and, behind HTTPS (`VOICY_SECURE_COOKIES`), HSTS. The CSP
-/// restricts what needs no change to the pages (framing, plugins, base and form targets); it does
-/// not restrict scripts yet, because the hydration script is inline.
+/// the Referer sent to other sites, and, behind HTTPS (`VOICY_SECURE_COOKIES`), HSTS. The base CSP
+/// restricts framing, plugins, base and form targets; pages add a script nonce to it.
 async fn security_headers(
     axum::extract::State(https): axum::extract::State<bool>,
     request: axum::extract::Request,
@@ -168,10 +171,10 @@ async fn security_headers(
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
-    );
+    // Pages set their own, stricter policy with a script nonce (`app::shell`).
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+    ));
     if https {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }

@@ -23,6 +23,8 @@ use pages::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    restrict_scripts_to_this_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,6 +39,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Content-Security-Policy of a server-rendered page: only scripts carrying this response's nonce
+/// (Leptos puts it on its hydration and resource scripts), what they load, and the wasm they
+/// instantiate may run, so injected markup cannot run a script even if it got past escaping.
+/// Responses without a nonce keep the base policy that `security_headers` sends.
+#[cfg(feature = "ssr")]
+fn restrict_scripts_to_this_page() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

@@ -96,3 +96,23 @@ async fn a_receivers_answer_with_markup_is_shown_as_text_on_the_call_page() {
     assert!(!page.contains("<script>alert(2)") && !page.contains("<img src=x"), "rendered as markup");
     assert_eq!(page.matches("</script>").count(), page.matches("<script").count(), "a script element was closed early");
 }
+
+#[tokio::test]
+async fn a_page_runs_only_the_scripts_carrying_its_own_nonce() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let first = owner.get("/agents").await;
+    let policy = first.headers["content-security-policy"].to_str().unwrap().to_owned();
+    let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a script nonce").to_owned();
+    let script_src = policy.split(';').find(|d| d.trim().starts_with("script-src")).expect("script-src");
+    assert!(!script_src.contains("unsafe-inline"), "{policy}");
+    // Every script element of the page carries it; the next page gets another.
+    let scripts = first.body.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(first.body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{}", first.body);
+    let second = owner.get("/agents").await;
+    assert!(!second.headers["content-security-policy"].to_str().unwrap().contains(&nonce));
+    // The API keeps the base policy.
+    let api = owner.get("/api/v1/agents").await;
+    assert!(!api.headers["content-security-policy"].to_str().unwrap().contains("nonce"));
+}
