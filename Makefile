@@ -9,10 +9,10 @@ WASM_BINDGEN_VERSION := 0.2.130
 
 .PHONY: run test tools browser unit-tests postgres-tests e2e bench
 
-## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db.
-run: tools
-	@echo "==> building the release server and wasm bundle"
-	cargo leptos build --release
+## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db. Builds only what
+## changed since the last `make run`: the wasm bundle (wasm-bindgen, wasm-opt) when the client's
+## sources did, the server alone when only its own did, nothing on a warm start.
+run: tools target/site/.built-release target/release/.built-server
 	@mkdir -p data
 	@if [ ! -s data/secret.key ]; then (umask 077; head -c 32 /dev/urandom | base64 > data/secret.key); \
 		echo "==> created data/secret.key: the key that encrypts webhook secrets and header values in data/voicy.db."; \
@@ -20,6 +20,22 @@ run: tools
 	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; key: data/secret.key; http:// webhooks allowed for local development)"
 	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_SECRET_KEY_FILE=data/secret.key VOICY_ALLOW_INSECURE_WEBHOOKS=true \
 		VOICY_SITE_ROOT=target/site ./target/release/voicy serve
+
+# What the client bundle is built from (the app crate is shared with the server).
+CLIENT_SOURCES := $(shell find app frontend style public -type f 2>/dev/null) Cargo.toml Cargo.lock
+SERVER_SOURCES := $(shell find src migrations -type f 2>/dev/null)
+
+target/site/.built-release: $(CLIENT_SOURCES)
+	@echo "==> building the release server and wasm bundle"
+	cargo leptos build --release
+	@touch $@ target/release/.built-server
+
+# The server's own code changed, not the client's: the same build of the server that cargo-leptos
+# runs, without the wasm bundle.
+target/release/.built-server: $(SERVER_SOURCES) | target/site/.built-release
+	@echo "==> building the release server (the wasm bundle is up to date)"
+	cargo build --release --package=voicy --bin=voicy --no-default-features
+	@touch $@
 
 ## Every test: Rust unit and integration tests on SQLite, the integration suite again on a
 ## throwaway PostgreSQL cluster, then Playwright against the real server.
@@ -60,6 +76,7 @@ postgres-tests:
 # stops the server whatever the outcome.
 e2e:
 	@echo "==> building the debug server and wasm bundle"
+	@rm -f target/site/.built-release # target/site now holds a debug bundle: `make run` rebuilds
 	cargo leptos build
 	@dir=$$(mktemp -d); port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "==> end-to-end tests against http://127.0.0.1:$$port (server log: $$dir/server.log)"; \
