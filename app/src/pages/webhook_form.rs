@@ -75,6 +75,14 @@ pub fn WebhookForm(
         });
     }
 
+    // Opening the form moves the focus to its first field, where a keyboard user continues.
+    let first_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move || {
+        if let Some(input) = first_field.get() {
+            let _ = input.focus();
+        }
+    });
+
     let save = Action::new(move |request: &Request| {
         let request = request.clone();
         async move {
@@ -132,7 +140,7 @@ pub fn WebhookForm(
             <h3>{if is_new { "Add webhook" } else { "Edit webhook" }}</h3>
             <div class="field">
                 <label for=name_id.clone()>"Name"</label>
-                <input id=name_id.clone() required maxlength="100" placeholder="e.g. CRM" autocomplete="off"
+                <input id=name_id.clone() node_ref=first_field required maxlength="100" placeholder="e.g. CRM" autocomplete="off"
                     bind:value=name aria-describedby=format!("{name_id}-error")/>
                 <FieldError id=format!("{name_id}-error") message=field("name".into())/>
             </div>
