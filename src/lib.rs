@@ -140,8 +140,10 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             csrf::refuse_cross_site,
         ))
         .layer(axum::middleware::from_fn_with_state(settings.secure_cookies, security_headers))
-        // A body must arrive within this (the header-read timeout is the listener's, `serve`).
+        // A body must keep arriving (the header-read timeout is the listener's, `serve`), and a
+        // whole request, body included, must be answered within REQUEST_TIMEOUT (408).
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -154,8 +156,10 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     Ok(Instance { router, state, dispatcher: running })
 }
 
-/// Time a client has to send a request's body once its headers are in.
+/// Longest pause while a request body arrives.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest time from a request's headers to its answer (a body sent a byte at a time included).
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Headers every response carries: no framing (clickjacking), no MIME sniffing, no full URLs in
 /// the Referer sent to other sites, and, behind HTTPS (`VOICY_SECURE_COOKIES`), HSTS. The base CSP

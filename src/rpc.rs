@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 
 /// The largest server-function body, as for the REST API.
 const MAX_BODY: usize = 2 * 1024 * 1024;
+/// The whole body must arrive within this (a body timeout per frame alone lets a client send a
+/// byte every so often for ever).
+const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Error bodies are a few hundred bytes; anything bigger is not one of ours.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -21,23 +24,30 @@ pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
-        Err(_) => return error(AppError::TooLarge),
+    let bytes = match tokio::time::timeout(BODY_DEADLINE, to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(err)) if is_too_large(&err) => return error(AppError::TooLarge),
+        Ok(Err(_)) | Err(_) => return error(AppError::Malformed("The request body did not arrive in full.".into())),
     };
+    // Whatever the Content-Type says: the decoders of form-encoded functions read a form from any
+    // body, so the check reads the arguments the same way they will be read.
     let keys: Vec<String> = if parts.method == Method::GET {
         form_keys(parts.uri.query().unwrap_or_default().as_bytes())
-    } else if is_json(&parts.headers) {
+    } else {
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
             Ok(object) => object.keys().cloned().collect(),
-            Err(_) => Vec::new(), // not an object: the function's own decoding says what is wrong
+            Err(_) => form_keys(&bytes),
         }
-    } else {
-        form_keys(&bytes)
     };
     let mut unknown = FieldErrors::new();
     for key in keys.iter().filter(|k| !names.contains(&k.as_str())) {
-        unknown.add(key.clone(), "This field is not an argument of this action; remove it or check its spelling.");
+        // A name that is not an identifier may be anything the caller sent (a secret pasted as
+        // a body of the wrong kind): it is not echoed.
+        if is_identifier(key) {
+            unknown.add(key.clone(), "This field is not an argument of this action; remove it or check its spelling.");
+        } else {
+            unknown.add("body", "The body is not a form or JSON object of this action's arguments.");
+        }
     }
     if !unknown.is_empty() {
         return error(AppError::Validation(unknown));
@@ -85,8 +95,19 @@ fn form_keys(bytes: &[u8]) -> Vec<String> {
     url::form_urlencoded::parse(bytes).map(|(k, _)| k.split('[').next().unwrap_or_default().to_owned()).collect()
 }
 
-fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+fn is_identifier(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn is_too_large(err: &axum::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn accepts_html(headers: &axum::http::HeaderMap) -> bool {

@@ -55,8 +55,10 @@ pub struct PatternExtractor {
     compiled: Mutex<HashMap<String, Arc<Regex>>>,
 }
 
-/// Compiled patterns kept; past this many, the cache starts over.
-const CACHED_PATTERNS: usize = 4096;
+/// Compiled patterns kept; past this many, the cache starts over. With each pattern's program
+/// bounded (`compile_pattern`), this bounds the cache's memory (a few hundred MB at the very worst,
+/// typical patterns take a few KB).
+const CACHED_PATTERNS: usize = 256;
 
 impl PatternExtractor {
     fn pattern(&self, pattern: &str) -> Result<Arc<Regex>, String> {

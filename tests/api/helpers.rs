@@ -241,13 +241,13 @@ pub enum RawBody {
 /// `(secret, headers JSON)` of a draft webhook as stored, opened with the test key. The sealed
 /// text itself must not show the values.
 pub async fn stored(pool: &AnyPool, webhook_id: &str) -> (Option<String>, Value) {
-    let row = sqlx::query_as("SELECT secret, headers, key_id FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
+    let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
     open_stored(webhook_id, row)
 }
 
 /// The same for a deployed version's copy of a webhook.
 pub async fn stored_deployed(pool: &AnyPool, webhook_id: &str, version: i64) -> (Option<String>, Value) {
-    let row = sqlx::query_as("SELECT secret, headers, key_id FROM deployed_webhooks WHERE webhook_id = $1 AND version = $2")
+    let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM deployed_webhooks WHERE webhook_id = $1 AND version = $2")
         .bind(webhook_id)
         .bind(version)
         .fetch_one(pool)
@@ -256,14 +256,15 @@ pub async fn stored_deployed(pool: &AnyPool, webhook_id: &str, version: i64) -> 
     open_stored(webhook_id, row)
 }
 
-fn open_stored(webhook_id: &str, (secret, headers, key_id): (Option<String>, String, String)) -> (Option<String>, Value) {
+fn open_stored(webhook_id: &str, (url, secret, headers, key_id): (String, Option<String>, String, String)) -> (Option<String>, Value) {
+    use app::server::store::{header_context, secret_context};
     assert!(!headers.contains(SECRET_MARK) && !secret.as_deref().unwrap_or_default().contains(SECRET_MARK), "stored in plaintext");
     let keys = test_keys();
     let open = |context: String, sealed: &str| keys.open(&key_id, &context, sealed).expect("opens with the test key");
-    let secret = secret.map(|s| open(format!("{webhook_id}/secret"), &s));
+    let secret = secret.map(|s| open(secret_context(webhook_id, &url), &s));
     let mut headers: Value = serde_json::from_str(&headers).unwrap();
     for (i, header) in headers.as_array_mut().unwrap().iter_mut().enumerate() {
-        let value = open(format!("{webhook_id}/header/{i}"), header["value"].as_str().unwrap());
+        let value = open(header_context(webhook_id, &url, i, header["name"].as_str().unwrap()), header["value"].as_str().unwrap());
         header["value"] = Value::String(value);
     }
     (secret, headers)

@@ -38,6 +38,14 @@ async fn arguments_a_function_does_not_take_are_refused_by_name_and_nothing_chan
     let res = owner.send_raw(Method::POST, CreateAgent::PATH, &[FORM], "name=Support&colour=blue").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert!(res.json()["Validation"]["colour"].as_str().unwrap().contains("not an argument"), "{}", res.body);
+    // The same form under a JSON Content-Type (the form decoder reads it all the same).
+    let res = owner.send_raw(Method::POST, CreateAgent::PATH, &[JSON], "name=Support&colour=blue").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["Validation"]["colour"].is_string(), "{}", res.body);
+    // A body that is neither: refused without being quoted back.
+    let res = owner.send_raw(Method::POST, CreateAgent::PATH, &[("content-type", "text/plain")], &secret("pasted body")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["Validation"]["body"].is_string(), "{}", res.body);
     assert_eq!(agents(&owner).await, 0);
 
     // JSON arguments: the misspelt top-level name, and a misspelt field inside one.

@@ -42,6 +42,21 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
     }
     assert_eq!(rows[0].1, rows[1].1, "the deployed version holds a copy of the sealed secret");
 
+    // Someone who can write to the database but has no key cannot redirect the values: a row whose
+    // URL was changed no longer opens (the draft's list answers 500, nothing is sent there).
+    // (Checked on the draft; the deployed copy is immutable anyway.)
+    let tampered: (String,) = sqlx::query_as("SELECT id FROM webhooks").fetch_one(&app.pool).await.unwrap();
+    let keys = test_keys();
+    let (url, sealed_secret): (String, String) = sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
+        .bind(&tampered.0)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let context = app::server::store::secret_context(&tampered.0, &url);
+    assert_eq!(keys.open(keys.current_id(), &context, &sealed_secret).unwrap(), key);
+    let elsewhere = app::server::store::secret_context(&tampered.0, "https://attacker.example/collect");
+    assert!(keys.open(keys.current_id(), &elsewhere, &sealed_secret).is_err());
+
     // The phone call runs with the deployed version: opened, signed, sent.
     owner.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
@@ -90,7 +105,8 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     for (id, secret_text, headers, key_id) in &rows {
         assert_eq!(key_id.as_deref(), Some(rotated.current_id()), "{id} sealed under the new key");
         assert!(!headers.contains(SECRET_MARK), "{id}");
-        let opened = rotated.open(rotated.current_id(), &format!("{id}/secret"), secret_text.as_deref().unwrap()).unwrap();
+        let context = app::server::store::secret_context(id, &receiver.url);
+        let opened = rotated.open(rotated.current_id(), &context, secret_text.as_deref().unwrap()).unwrap();
         let expected = if *id == legacy { secret("legacy-secret") } else { key.clone() };
         assert_eq!(opened, expected);
     }

@@ -111,15 +111,15 @@ impl CallInput {
 pub use regex::Regex;
 
 /// Compiles an owner's pattern within bounds: a pattern of at most 500 characters whose compiled
-/// program and lazy DFA stay under 1 MB each. The regex crate runs in time linear in the text,
+/// program and lazy DFA stay under 256 KB each. The regex crate runs in time linear in the text,
 /// so a bounded program over a bounded transcript is a bounded cost.
 pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, String> {
     if pattern.is_empty() || pattern.len() > 500 {
         return Err("Enter a pattern of at most 500 characters.".to_owned());
     }
     regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
+        .size_limit(256 << 10)
+        .dfa_size_limit(256 << 10)
         .build()
         .map_err(|e| format!("Not a valid pattern: {e}"))
 }

@@ -7,7 +7,7 @@ use crate::server::store::Store;
 use crate::views::UserView;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 /// A hash of a password nobody knows, verified against when the email has no account, so a
 /// wrong email costs the same time as a wrong password.
@@ -24,7 +24,7 @@ fn verify(password: &str, phc: &str) -> bool {
 
 /// Hashes running at once: one per core. Each takes ~19 MiB and a core for a moment; unbounded,
 /// a few hundred concurrent sign-ins grew the blocking pool to hundreds of threads and GiBs.
-static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| tokio::sync::Semaphore::new(hashing_threads()));
+static HASHING: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(hashing_threads())));
 /// How long a sign-in waits for a hashing slot before it is told to come back (503).
 const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -76,17 +76,20 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 }
 
 async fn blocking_within<T: Send + 'static>(
-    slots: &tokio::sync::Semaphore,
+    slots: &Arc<tokio::sync::Semaphore>,
     wait: std::time::Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let Ok(Ok(_slot)) = tokio::time::timeout(wait, slots.acquire()).await else {
+    let Ok(Ok(slot)) = tokio::time::timeout(wait, slots.clone().acquire_owned()).await else {
         tracing::warn!("every password-hashing slot is busy; asking the client to retry");
         return Err(AppError::Unavailable);
     };
     let (done, result) = tokio::sync::oneshot::channel();
+    // The slot goes with the job and is freed when the work is done, not when the caller stops
+    // waiting (a client that hangs up must not let a further hash start beside its own).
     let job: Job = Box::new(move || {
         let _ = done.send(work());
+        drop(slot);
     });
     // A slot is held, and the channel has room for as many jobs as there are slots.
     HASHERS.try_send(job).map_err(|_| AppError::internal("the hashing queue is full although a slot is held"))?;
@@ -137,8 +140,8 @@ mod tests {
 
     #[tokio::test]
     async fn when_every_hashing_slot_is_busy_the_caller_gets_503_and_a_free_slot_runs_the_work() {
-        let slots = tokio::sync::Semaphore::new(1);
-        let _busy = slots.acquire().await.unwrap();
+        let slots = Arc::new(tokio::sync::Semaphore::new(1));
+        let _busy = slots.clone().acquire_owned().await.unwrap();
         let result = blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await;
         assert_eq!(result, Err(AppError::Unavailable));
         drop(_busy);

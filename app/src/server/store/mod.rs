@@ -21,7 +21,7 @@ mod webhooks;
 pub use agents::OwnedAgent;
 pub use calls::{CALLS_PAGE, CallRecord, DeliveryResult, PendingDelivery};
 pub use queue::Takeover;
-pub use sealed::ResealError;
+pub use sealed::{ResealError, header_context, secret_context};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use sqlx::AnyPool;
@@ -84,9 +84,11 @@ impl Store {
                             conn.execute(
                                 // mmap: reads map the file instead of copying each page into
                                 // every connection's cache, which a write elsewhere invalidates.
+                                // secure_delete: deleted content (an old ciphertext, a
+                                // plaintext from before values were sealed) is overwritten.
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA mmap_size = 268435456;",
+                                 PRAGMA mmap_size = 268435456; PRAGMA secure_delete = ON;",
                             )
                             .await
                             .map(|_| ())

@@ -38,22 +38,30 @@ pub(super) struct SealedValues {
     pub key_id: String,
 }
 
-fn secret_context(webhook_id: &str) -> String {
-    format!("{webhook_id}/secret")
+/// What a sealed secret is bound to: its webhook and the URL it is sent to. A value copied into
+/// another webhook, or a URL changed in the database by someone without the key, no longer opens
+/// (so it cannot be redirected to another receiver); the dashboard's edits seal again with the
+/// new URL.
+pub fn secret_context(webhook_id: &str, url: &str) -> String {
+    format!("{webhook_id}\n{url}\nsecret")
 }
 
-fn header_context(webhook_id: &str, position: usize) -> String {
-    format!("{webhook_id}/header/{position}")
+/// The same for a header value, also bound to its header's position and name.
+pub fn header_context(webhook_id: &str, url: &str, position: usize, name: &str) -> String {
+    format!("{webhook_id}\n{url}\nheader\n{position}\n{name}")
 }
 
-pub(super) fn seal(keys: &Keyring, webhook_id: &str, secret: Option<&SigningSecret>, headers: &[CustomHeader]) -> SealedValues {
+pub(super) fn seal(keys: &Keyring, webhook_id: &str, url: &str, secret: Option<&SigningSecret>, headers: &[CustomHeader]) -> SealedValues {
     let stored: Vec<StoredHeader> = headers
         .iter()
         .enumerate()
-        .map(|(i, h)| StoredHeader { name: h.name.as_str().to_owned(), value: keys.seal(&header_context(webhook_id, i), h.value.expose()) })
+        .map(|(i, h)| StoredHeader {
+            name: h.name.as_str().to_owned(),
+            value: keys.seal(&header_context(webhook_id, url, i, h.name.as_str()), h.value.expose()),
+        })
         .collect();
     SealedValues {
-        secret: secret.map(|s| keys.seal(&secret_context(webhook_id), s.expose())),
+        secret: secret.map(|s| keys.seal(&secret_context(webhook_id, url), s.expose())),
         headers: serde_json::to_string(&stored).expect("a list of string pairs always serializes"),
         key_id: keys.current_id().to_owned(),
     }
@@ -75,11 +83,14 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRo
         None => Ok(value),
         Some(key_id) => keys.open(key_id, &context, &value).map_err(|source| OpenRowError::Key { webhook: raw.id.clone(), source }),
     };
-    let secret = raw.secret.clone().map(|s| open_value(secret_context(&raw.id), s)).transpose()?;
+    let secret = raw.secret.clone().map(|s| open_value(secret_context(&raw.id, &raw.url), s)).transpose()?;
     let headers = headers
         .into_iter()
         .enumerate()
-        .map(|(i, h)| Ok(CustomHeader::from_trusted(h.name, open_value(header_context(&raw.id, i), h.value)?)))
+        .map(|(i, h)| {
+            let value = open_value(header_context(&raw.id, &raw.url, i, &h.name), h.value)?;
+            Ok(CustomHeader::from_trusted(h.name, value))
+        })
         .collect::<Result<Vec<_>, OpenRowError>>()?;
     Ok(WebhookRow {
         id: raw.id,
@@ -113,6 +124,7 @@ pub enum ResealError {
 struct SealedRow {
     webhook_id: String,
     agent_id: String,
+    url: String,
     version: i64,
     secret: Option<String>,
     headers: String,
@@ -122,21 +134,24 @@ struct SealedRow {
 impl Store {
     /// Seals under the current key every value that is not yet: rows written before values were
     /// sealed, and rows sealed under an older key (rotation). Each row is rewritten only if it is
-    /// still as it was read, so instances starting together do not undo each other. Returns how
-    /// many rows it sealed.
+    /// still as it was read, so instances starting together do not undo each other or an edit.
+    /// Returns how many rows it sealed; then the space the old values took is overwritten
+    /// (SQLite: `secure_delete` is on and the file is vacuumed; PostgreSQL: the tables are).
     pub async fn reseal(&self) -> Result<u64, ResealError> {
         let mut sealed = 0;
         // The draft's webhooks (`version` 0 stands for "none"), then the deployed copies.
         for (select, update) in [
             (
-                "SELECT id AS webhook_id, agent_id, CAST(0 AS BIGINT) AS version, secret, headers, key_id FROM webhooks",
+                "SELECT id AS webhook_id, agent_id, url, CAST(0 AS BIGINT) AS version, secret, headers, key_id FROM webhooks",
                 "UPDATE webhooks SET secret = $1, headers = $2, key_id = $3
-                 WHERE id = $4 AND agent_id = $5 AND $6 = 0 AND key_id IS NOT DISTINCT FROM $7",
+                 WHERE id = $4 AND agent_id = $5 AND $6 = 0 AND key_id IS NOT DISTINCT FROM $7
+                   AND url = $8 AND secret IS NOT DISTINCT FROM $9 AND headers = $10",
             ),
             (
-                "SELECT webhook_id, agent_id, version, secret, headers, key_id FROM deployed_webhooks",
+                "SELECT webhook_id, agent_id, url, version, secret, headers, key_id FROM deployed_webhooks",
                 "UPDATE deployed_webhooks SET secret = $1, headers = $2, key_id = $3
-                 WHERE webhook_id = $4 AND agent_id = $5 AND version = $6 AND key_id IS NOT DISTINCT FROM $7",
+                 WHERE webhook_id = $4 AND agent_id = $5 AND version = $6 AND key_id IS NOT DISTINCT FROM $7
+                   AND url = $8 AND secret IS NOT DISTINCT FROM $9 AND headers = $10",
             ),
         ] {
             let rows: Vec<SealedRow> = sqlx::query_as(&format!("{select} WHERE key_id IS NULL OR key_id <> $1"))
@@ -147,15 +162,15 @@ impl Store {
                 let raw = RawWebhook {
                     id: row.webhook_id.clone(),
                     name: String::new(),
-                    url: String::new(),
-                    secret: row.secret,
-                    headers: row.headers,
+                    url: row.url.clone(),
+                    secret: row.secret.clone(),
+                    headers: row.headers.clone(),
                     key_id: row.key_id.clone(),
                     created_at: String::new(),
                     updated_at: String::new(),
                 };
                 let opened = open(&self.keys, raw).map_err(ResealError::Open)?;
-                let values = seal(&self.keys, &row.webhook_id, opened.secret.as_ref(), &opened.headers);
+                let values = seal(&self.keys, &row.webhook_id, &row.url, opened.secret.as_ref(), &opened.headers);
                 sealed += sqlx::query(update)
                     .bind(values.secret)
                     .bind(values.headers)
@@ -164,9 +179,25 @@ impl Store {
                     .bind(row.agent_id)
                     .bind(row.version)
                     .bind(row.key_id)
+                    // Rewritten only if still as read: an edit in between (by an instance
+                    // still running an older version, say) is not undone.
+                    .bind(row.url)
+                    .bind(row.secret)
+                    .bind(row.headers)
                     .execute(&self.writer)
                     .await?
                     .rows_affected();
+            }
+        }
+        if sealed > 0 {
+            // The rows' old values may linger in free pages (SQLite, WAL included) or dead tuples
+            // (PostgreSQL): rewrite the files without them.
+            let statements: &[&str] = match self.backend {
+                super::Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
+                super::Backend::Postgres => &["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"],
+            };
+            for statement in statements {
+                sqlx::query(statement).execute(&self.writer).await?;
             }
         }
         Ok(sealed)

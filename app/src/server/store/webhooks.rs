@@ -95,7 +95,7 @@ impl Store {
         }
         let at = now();
         let id = new_id();
-        let values = sealed::seal(&self.keys, &id, spec.secret.as_ref(), &spec.headers);
+        let values = sealed::seal(&self.keys, &id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -128,7 +128,7 @@ impl Store {
         touch_draft(&mut tx, agent).await?;
         let current = fetch_webhook(self, &mut tx, agent, id).await?;
         let spec = edit(&current)?;
-        let values = sealed::seal(&self.keys, id, spec.secret.as_ref(), &spec.headers);
+        let values = sealed::seal(&self.keys, id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6
              WHERE id = $7 AND agent_id = $8",
