@@ -126,11 +126,12 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .with_state::<LeptosOptions>(state.clone());
     let router = Router::new()
         .merge(api)
-        .leptos_routes_with_context(&leptos_options, routes, context, {
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        // The not-found page too gets the app's context and its own script nonce.
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn(rpc::hold_to_api_rules))
         .layer(axum::middleware::from_fn(guard::require_sign_in))

@@ -80,3 +80,34 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
     let tamper = sqlx::query("UPDATE deployed_webhooks SET key_id = 'other', url = 'https://evil.example.com'").execute(&app.pool).await;
     assert!(tamper.is_err());
 }
+
+#[tokio::test]
+async fn a_save_that_changes_nothing_leaves_the_draft_as_deployed() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Steady").await;
+    let hook = owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com", "secret": secret("steady"),
+            "headers": [{ "name": "Authorization", "value": secret("steady-token") }] }))
+        .await
+        .json();
+    let processing = json!({ "variables": [{ "name": "day", "description": "", "pattern": "(Monday|Tuesday)" }], "notification_emails": [] });
+    owner.send(reqwest::Method::PUT, &format!("/api/v1/agents/{agent}/processing"), Some(crate::helpers::RawBody::Json(processing.clone()))).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let changed = || async { owner.get(&format!("/api/v1/agents/{agent}/config")).await.json()["has_undeployed_changes"].clone() };
+    assert_eq!(changed().await, false);
+
+    // The pencil's Save with nothing changed (blank secret and header values keep what is stored).
+    let id = hook["id"].as_str().unwrap();
+    let res = owner
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM", "url": "https://crm.example.com",
+            "secret": "", "headers": [{ "name": "Authorization", "value": "" }] }))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    owner.send(reqwest::Method::PUT, &format!("/api/v1/agents/{agent}/processing"), Some(crate::helpers::RawBody::Json(processing))).await;
+    assert_eq!(changed().await, false, "nothing changed, so nothing is waiting to be deployed");
+
+    // A real change still counts.
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2" })).await;
+    assert_eq!(changed().await, true);
+}

@@ -112,6 +112,10 @@ async fn a_page_runs_only_the_scripts_carrying_its_own_nonce() {
     assert_eq!(first.body.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{}", first.body);
     let second = owner.get("/agents").await;
     assert!(!second.headers["content-security-policy"].to_str().unwrap().contains(&nonce));
+    // The not-found page is a page too.
+    let missing = owner.get("/no/such/page").await;
+    assert_eq!(missing.status, reqwest::StatusCode::NOT_FOUND);
+    assert!(missing.headers["content-security-policy"].to_str().unwrap().contains("'nonce-"));
     // The API keeps the base policy.
     let api = owner.get("/api/v1/agents").await;
     assert!(!api.headers["content-security-policy"].to_str().unwrap().contains("nonce"));

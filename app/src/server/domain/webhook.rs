@@ -140,3 +140,10 @@ pub struct WebhookSpec {
     pub secret: Option<SigningSecret>,
     pub headers: Vec<super::CustomHeader>,
 }
+
+impl WebhookSpec {
+    /// Whether saving this over `stored` would change nothing.
+    pub fn matches(&self, stored: &crate::server::store::WebhookRow) -> bool {
+        self.name.as_str() == stored.name && self.url.as_str() == stored.url && self.secret == stored.secret && self.headers == stored.headers
+    }
+}

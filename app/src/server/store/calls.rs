@@ -137,6 +137,10 @@ impl Store {
     pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
+        let stored: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1").bind(agent.id()).fetch_one(&mut *tx).await?;
+        if processing_settings(&stored)? == *settings {
+            return Ok(()); // a save that changes nothing: dropping `tx` undoes the draft's bump
+        }
         sqlx::query("UPDATE agents SET processing = $1 WHERE id = $2")
             .bind(serde_json::to_string(settings).map_err(AppError::internal)?)
             .bind(agent.id())

@@ -128,6 +128,9 @@ impl Store {
         touch_draft(&mut tx, agent).await?;
         let current = fetch_webhook(self, &mut tx, agent, id).await?;
         let spec = edit(&current)?;
+        if spec.matches(&current) {
+            return Ok(current); // a save that changes nothing: dropping `tx` undoes the draft's bump
+        }
         let values = sealed::seal(&self.keys, id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6
