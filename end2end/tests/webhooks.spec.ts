@@ -44,6 +44,10 @@ test('owners add, edit, delete and deploy webhooks from the Settings tab', async
   await expect(row(page, 'CRM')).toContainText('Secret set');
   await expect(row(page, 'CRM')).toContainText('Authorization');
   await expect(row(page, 'Analytics')).toContainText('No secret');
+  // The deploy bar says what Deploy would change.
+  const plan = page.getByRole('list', { name: 'Deploy will:' });
+  await expect(plan).toContainText('Add webhook “CRM”');
+  await expect(plan).toContainText('Add webhook “Analytics”');
   await shot(page, testInfo, 'webhooks-two');
   // Stored values never reach the page.
   expect(await page.content()).not.toContain('whsec_first');

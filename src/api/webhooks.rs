@@ -2,7 +2,7 @@
 
 use super::{error::ApiResult, extract::{ApiJson, Owner}};
 use app::server::{AppState, services::webhooks};
-use app::views::{ConfigView, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
+use app::views::{ConfigDiffView, ConfigView, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
 use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{get, patch, post}};
 
 pub fn router() -> Router<AppState> {
@@ -11,6 +11,7 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{agent_id}/webhooks/{webhook_id}", patch(update).delete(remove))
         .route("/agents/{agent_id}/deploy", post(deploy))
         .route("/agents/{agent_id}/config", get(config))
+        .route("/agents/{agent_id}/config/diff", get(diff))
 }
 
 async fn list(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
@@ -50,4 +51,8 @@ async fn deploy(State(state): State<AppState>, Owner(owner): Owner, Path(agent_i
 
 async fn config(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigView>> {
     Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
+}
+
+async fn diff(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigDiffView>> {
+    Ok(Json(webhooks::diff(&state, &owner, &agent_id).await?))
 }

@@ -111,3 +111,37 @@ async fn a_save_that_changes_nothing_leaves_the_draft_as_deployed() {
     owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2" })).await;
     assert_eq!(changed().await, true);
 }
+
+#[tokio::test]
+async fn the_diff_says_what_deploy_would_change_without_any_value() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Diffed").await;
+    let diff = || async { owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json() };
+    assert_eq!(diff().await, json!({ "deployed_version": null, "changes": [] }));
+
+    let hook = owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com", "secret": secret("diff-a"),
+            "headers": [{ "name": "Authorization", "value": secret("diff-token") }] }))
+        .await
+        .json();
+    let first = diff().await;
+    assert_eq!(first["changes"][0]["kind"], "webhook_added");
+    assert_eq!(first["changes"][0]["webhook_id"], hook["id"]);
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(diff().await, json!({ "deployed_version": 1, "changes": [] }));
+
+    let id = hook["id"].as_str().unwrap();
+    owner
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2", "secret": secret("diff-b"),
+            "headers": [{ "name": "Authorization", "value": secret("diff-token-2") }] }))
+        .await;
+    let after = diff().await;
+    let kinds: Vec<&str> = after["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["webhook_renamed", "secret_changed", "header_value_changed"], "{after}");
+    assert!(after["changes"][0]["description"].as_str().unwrap().contains("“CRM” to “CRM 2”"));
+
+    // Another owner's agent: 404, as everywhere.
+    let stranger = app.user().await;
+    assert_eq!(stranger.get(&format!("/api/v1/agents/{agent}/config/diff")).await.status, StatusCode::NOT_FOUND);
+}

@@ -263,6 +263,7 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
         None => {}
     });
     let changed = settings.config.has_undeployed_changes;
+    let changes = settings.changes.clone();
     let status = match &settings.config.deployed {
         Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
         None => "Not deployed yet".to_owned(),
@@ -275,6 +276,14 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
                     {changed.then(|| view! { <span class="pill warn">"Undeployed changes"</span> })}
                 </p>
                 <p class="hint">"Changes take effect immediately for web (test) calls, but phone calls use the deployed version."</p>
+                {(!changes.is_empty()).then(|| view! {
+                    <div class="changes">
+                        <p id="changes-title"><strong>"Deploy will:"</strong></p>
+                        <ul aria-labelledby="changes-title">
+                            {changes.iter().map(|c| view! { <li>{c.description.clone()}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                })}
             </div>
             <button type="button" class="primary" disabled=move || !changed || deploy.pending().get()
                 on:click=move |_| { deploy.dispatch(DeployAgent { agent_id: section.agent_id.get_value() }); }>

@@ -98,9 +98,30 @@ pub struct ConfigView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookSettings {
     pub config: ConfigView,
+    /// What Deploy would change, in words.
+    pub changes: Vec<ChangeView>,
     pub history: Vec<DeploymentView>,
     /// The latest 5 deliveries of each draft webhook, newest first.
     pub recent_deliveries: Vec<DeliveryView>,
+}
+
+/// One difference between the draft and the deployed version. `kind` is one of `webhook_added`,
+/// `webhook_removed`, `webhook_renamed`, `url_changed`, `secret_set`, `secret_changed`,
+/// `secret_removed`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
+/// `variable_removed`, `variable_changed`, `email_added`, `email_removed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeView {
+    pub kind: String,
+    pub webhook_id: Option<String>,
+    pub description: String,
+}
+
+/// `GET /api/v1/agents/{id}/config/diff`: what Deploy would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigDiffView {
+    /// The version the draft is compared with; none when nothing was deployed yet.
+    pub deployed_version: Option<i64>,
+    pub changes: Vec<ChangeView>,
 }
 
 /// One custom header as typed in: a name, and a value that may be blank when editing.

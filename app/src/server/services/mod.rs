@@ -5,5 +5,6 @@ pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod calls;
+pub mod diff;
 pub mod throttle;
 pub mod webhooks;

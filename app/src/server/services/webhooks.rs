@@ -6,7 +6,7 @@ use crate::server::auth::OwnerId;
 use crate::server::domain::{CustomHeader, HeaderName, HeaderValue, SigningSecret, WebhookName, WebhookSpec, WebhookUrl};
 use crate::server::store::{OwnedAgent, WebhookRow};
 use crate::server::AppState;
-use crate::views::{
+use crate::views::{ConfigDiffView, 
     ConfigView, DeployedConfigView, DeploymentView, DraftConfigView, HEADER_LIMIT, HeaderInput, NewWebhook,
     WEBHOOK_LIMIT, WebhookList, WebhookPatch, WebhookSettings, WebhookView,
 };
@@ -132,15 +132,35 @@ pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result
     Ok(config_and_history(state, &agent).await?.0)
 }
 
-/// The Webhooks section: the config, the deploy history and the latest deliveries.
+/// The Webhooks section: the config, what Deploy would change, the deploy history and the
+/// latest deliveries.
 pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
     let agent = agent(state, owner, agent_id).await?;
     let (config, history) = config_and_history(state, &agent).await?;
+    let changes = changes_of(state, &agent).await?.changes;
     let mut recent_deliveries = Vec::new();
     for webhook in &config.draft.webhooks {
         recent_deliveries.extend(state.store.deliveries_of_agent(&agent, Some(&webhook.id), 5).await?);
     }
-    Ok(WebhookSettings { config, history, recent_deliveries })
+    Ok(WebhookSettings { config, changes, history, recent_deliveries })
+}
+
+/// What Deploy would change.
+pub async fn diff(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigDiffView, AppError> {
+    let agent = agent(state, owner, agent_id).await?;
+    changes_of(state, &agent).await
+}
+
+async fn changes_of(state: &AppState, agent: &OwnedAgent) -> Result<ConfigDiffView, AppError> {
+    let draft = state.store.draft_webhooks(agent).await?;
+    let draft_processing = state.store.draft_processing(agent).await?;
+    let latest = state.store.latest_version(agent).await?;
+    let (deployed, deployed_processing) = match latest {
+        Some(version) => (state.store.deployed_webhooks(agent, version).await?, state.store.deployed_processing(agent, version).await?),
+        None => (Vec::new(), Default::default()),
+    };
+    let changes = super::diff::config_changes(&draft, &deployed, &draft_processing, &deployed_processing);
+    Ok(ConfigDiffView { deployed_version: latest, changes })
 }
 
 /// The draft, the deployed version, whether they differ, and the deploy history.

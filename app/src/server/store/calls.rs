@@ -134,6 +134,20 @@ impl Store {
         processing_settings(&json)
     }
 
+    /// The post-call settings of a deployed version.
+    pub async fn deployed_processing(&self, agent: &OwnedAgent, version: i64) -> Result<ProcessingSettings, AppError> {
+        self.processing_of_version(agent.id(), version).await
+    }
+
+    async fn processing_of_version(&self, agent_id: &str, version: i64) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
+            .bind(agent_id)
+            .bind(version)
+            .fetch_one(&self.pool)
+            .await?;
+        processing_settings(&json)
+    }
+
     pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
@@ -203,12 +217,7 @@ impl Store {
     pub async fn call_config(&self, call: &CallRecord) -> Result<(Vec<WebhookRow>, ProcessingSettings), AppError> {
         match call.agent_version {
             Some(version) => {
-                let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
-                    .bind(&call.agent_id)
-                    .bind(version)
-                    .fetch_one(&self.pool)
-                    .await?;
-                Ok((self.webhooks_of_version(&call.agent_id, version).await?, processing_settings(&json)?))
+                Ok((self.webhooks_of_version(&call.agent_id, version).await?, self.processing_of_version(&call.agent_id, version).await?))
             }
             None => Ok((self.draft_webhooks_of(&call.agent_id).await?, self.draft_processing_of(&call.agent_id).await?)),
         }
