@@ -103,7 +103,20 @@ test('owners add, edit, delete and deploy webhooks from the Settings tab', async
   await again.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText('Webhook “Slack” saved.')).toBeVisible();
   await expect(page.getByText('Undeployed changes')).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Deploy will:' })).toContainText('Rename webhook “Hook 5” to “Slack”.');
   await shot(page, testInfo, 'webhooks-undeployed-again');
+
+  // The history lists version 1; restoring it undoes the rename in the draft, after a confirmation.
+  const history = page.getByRole('list', { name: 'Version history' });
+  await expect(history).toContainText('v1');
+  await history.getByRole('button', { name: 'Restore version 1 to the draft' }).click();
+  await page.getByRole('group', { name: 'Confirm restoring version 1' }).getByRole('button', { name: 'Restore' }).click();
+  await expect(page.getByText('Version 1 restored to the draft.')).toBeVisible();
+  await expect(row(page, 'Hook 5')).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Deploy will:' })).toHaveCount(0);
+  // The draft is version 1 again, so nothing waits to be deployed.
+  await expect(page.getByText('Undeployed changes')).toHaveCount(0);
+  await shot(page, testInfo, 'webhooks-restored');
 
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, testInfo, 'webhooks-390px');

@@ -1,8 +1,8 @@
 //! An agent's webhooks (its draft), deploy, and the draft/deployed config.
 
 use super::{error::ApiResult, extract::{ApiJson, Owner}};
-use app::server::{AppState, services::webhooks};
-use app::views::{ConfigDiffView, ConfigView, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
+use app::server::{AppState, services, services::webhooks};
+use app::views::{ConfigDiffView, ConfigView, VersionList, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
 use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{get, patch, post}};
 
 pub fn router() -> Router<AppState> {
@@ -12,6 +12,8 @@ pub fn router() -> Router<AppState> {
         .route("/agents/{agent_id}/deploy", post(deploy))
         .route("/agents/{agent_id}/config", get(config))
         .route("/agents/{agent_id}/config/diff", get(diff))
+        .route("/agents/{agent_id}/versions", get(versions))
+        .route("/agents/{agent_id}/versions/{version}/restore", post(restore))
 }
 
 async fn list(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
@@ -55,4 +57,14 @@ async fn config(State(state): State<AppState>, Owner(owner): Owner, Path(agent_i
 
 async fn diff(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigDiffView>> {
     Ok(Json(webhooks::diff(&state, &owner, &agent_id).await?))
+}
+
+async fn versions(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<VersionList>> {
+    Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
+}
+
+/// 200 with the draft's config as it now is.
+async fn restore(State(state): State<AppState>, Owner(owner): Owner, Path((agent_id, version)): Path<(String, i64)>) -> ApiResult<Json<ConfigView>> {
+    services::versions::restore(&state, &owner, &agent_id, version).await?;
+    Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
 }

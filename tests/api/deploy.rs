@@ -145,3 +145,50 @@ async fn the_diff_says_what_deploy_would_change_without_any_value() {
     let stranger = app.user().await;
     assert_eq!(stranger.get(&format!("/api/v1/agents/{agent}/config/diff")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft() {
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let receiver = crate::receiver::Receiver::http(crate::receiver::Behavior::default()).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Versioned").await;
+    let key = secret("v1-key");
+    let first = owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url, "secret": key,
+            "headers": [{ "name": "X-Token", "value": secret("v1-token") }] }))
+        .await
+        .json();
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let id = first["id"].as_str().unwrap();
+    owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
+    owner.add_webhook(&agent, json!({ "name": "Other", "url": "https://other.example.com" })).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+
+    let versions = owner.get(&format!("/api/v1/agents/{agent}/versions")).await.json()["versions"].clone();
+    assert_eq!(versions[0]["version"], 2);
+    assert!(versions[0]["deployed_by"].as_str().unwrap().ends_with("@example.com"));
+    let kinds = |v: &serde_json::Value| v["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(kinds(&versions[0]), ["webhook_removed", "webhook_added"]);
+    assert_eq!(kinds(&versions[1]), ["webhook_added"]);
+
+    // Restore version 1: the draft is version 1 again, stored values included; deploy and send.
+    let res = owner.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let config = res.json();
+    assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 1);
+    assert_eq!(config["draft"]["webhooks"][0]["id"], first["id"]);
+    assert_eq!(config["has_undeployed_changes"], true);
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
+    assert_eq!(diff["changes"].as_array().unwrap().len(), 2, "{diff}");
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    owner.post_call(&agent, "phone").await;
+    let hit = receiver.wait_for(1).await.remove(0);
+    assert_eq!(hit.header("x-voicy-signature"), Some(crate::dispatch::hmac_hex(&key, &hit.body).as_str()));
+    assert_eq!(hit.header("x-token"), Some(secret("v1-token").as_str()));
+
+    // A version that does not exist, or another owner's: 404, and the draft is untouched.
+    assert_eq!(owner.post(&format!("/api/v1/agents/{agent}/versions/9/restore"), json!({})).await.status, StatusCode::NOT_FOUND);
+    let stranger = app.user().await;
+    assert_eq!(stranger.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(owner.get(&format!("/api/v1/agents/{agent}/config")).await.json()["has_undeployed_changes"], false);
+}

@@ -5,7 +5,7 @@ use crate::components::{Outcome, short_time};
 use crate::error::AppError;
 use crate::pages::webhook_form::{Editing, WebhookForm};
 use crate::pages::deliveries::DeliveryList;
-use crate::views::{DeliveryView, DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
+use crate::views::{DeliveryView, DeploymentView, NewWebhook, VersionView, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -42,6 +42,13 @@ pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> 
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::deploy(&state, &owner, &agent_id).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn restore_version(agent_id: String, version: i64) -> Result<(), AppError> {
+    use crate::server::{request_owner, services::versions};
+    let (state, owner) = request_owner().await?;
+    versions::restore(&state, &owner, &agent_id, version).await
 }
 
 /// Shared by the pieces of the section: what to reload and where to say how things ended.
@@ -148,7 +155,7 @@ fn SectionBody(settings: WebhookSettings, section: Section, expanded: RwSignal<b
                 }.into_any()
             }}
             <AddControl full section/>
-            <History history=settings.history/>
+            <History history=settings.history section/>
         </div>
     }
 }
@@ -294,19 +301,57 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
 }
 
 #[component]
-fn History(history: Vec<DeploymentView>) -> impl IntoView {
+fn History(history: Vec<VersionView>, section: Section) -> impl IntoView {
     (!history.is_empty()).then(|| {
         view! {
             <div class="history">
-                <h3>"Deploy history"</h3>
-                <ol class="history-list">
-                    {history.into_iter().take(10).map(|d| view! {
-                        <li><span class="mono">"v" {d.version}</span> " · " {short_time(&d.deployed_at)}</li>
-                    }).collect_view()}
+                <h3 id="history-title">"Version history"</h3>
+                <ol class="history-list" aria-labelledby="history-title">
+                    {history.into_iter().map(|v| view! { <VersionItem version=v section/> }).collect_view()}
                 </ol>
             </div>
         }
     })
+}
+
+#[component]
+fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
+    let restore = ServerAction::<RestoreVersion>::new();
+    let confirming = RwSignal::new(false);
+    let number = version.version;
+    Effect::new(move || match restore.value().get() {
+        Some(Ok(())) => section.done(format!(
+            "Version {number} restored to the draft. Review what Deploy will change, then deploy."
+        )),
+        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        None => {}
+    });
+    let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();
+    let summary = if version.changes.is_empty() {
+        "No changes from the version before.".to_owned()
+    } else {
+        version.changes.iter().map(|c| c.description.clone()).collect::<Vec<_>>().join(" ")
+    };
+    view! {
+        <li class="version">
+            <p>
+                <span class="mono">"v" {number}</span> " · " {short_time(&version.deployed_at)} {by}
+                <button type="button" class="link" aria-label=format!("Restore version {number} to the draft")
+                    on:click=move |_| confirming.set(true)>"Restore to draft"</button>
+            </p>
+            <p class="hint">{summary}</p>
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="group" aria-label=format!("Confirm restoring version {number}")>
+                    <p>"Replace the draft's webhooks and post-call settings with version " {number} "? Nothing is deployed until you deploy."</p>
+                    <button type="button" class="primary" disabled=move || restore.pending().get()
+                        on:click=move |_| { restore.dispatch(RestoreVersion { agent_id: section.agent_id.get_value(), version: number }); }>
+                        {move || if restore.pending().get() { "Restoring…" } else { "Restore" }}
+                    </button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+        </li>
+    }
 }
 
 #[component]

@@ -82,6 +82,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<UpdateWebhook>(),
             entry::<DeleteWebhook>(),
             entry::<DeployAgent>(),
+            entry::<RestoreVersion>(),
         ])
     })
 }

@@ -100,7 +100,8 @@ pub struct WebhookSettings {
     pub config: ConfigView,
     /// What Deploy would change, in words.
     pub changes: Vec<ChangeView>,
-    pub history: Vec<DeploymentView>,
+    /// The latest deployed versions, newest first, each with what it changed.
+    pub history: Vec<VersionView>,
     /// The latest 5 deliveries of each draft webhook, newest first.
     pub recent_deliveries: Vec<DeliveryView>,
 }
@@ -114,6 +115,22 @@ pub struct ChangeView {
     pub kind: String,
     pub webhook_id: Option<String>,
     pub description: String,
+}
+
+/// A deployed version in the history: when, by whom, and what it changed from the one before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: i64,
+    pub deployed_at: String,
+    /// The e-mail of the account that deployed it (none for versions deployed before this was kept).
+    pub deployed_by: Option<String>,
+    pub changes: Vec<ChangeView>,
+}
+
+/// `GET /api/v1/agents/{id}/versions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionList {
+    pub versions: Vec<VersionView>,
 }
 
 /// `GET /api/v1/agents/{id}/config/diff`: what Deploy would change.

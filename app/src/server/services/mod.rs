@@ -7,4 +7,5 @@ pub mod api_keys;
 pub mod calls;
 pub mod diff;
 pub mod throttle;
+pub mod versions;
 pub mod webhooks;

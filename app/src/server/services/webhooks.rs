@@ -84,7 +84,7 @@ fn apply_patch(patch: &WebhookPatch, current: &WebhookRow, state: &AppState) -> 
     Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers })
 }
 
-async fn agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
+pub(super) async fn agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
     state.store.agent_for_owner(owner, agent_id).await
 }
 
@@ -122,22 +122,24 @@ pub async fn delete(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_i
 
 pub async fn deploy(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<DeploymentView, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    let row = state.store.deploy(&agent).await?;
+    let by = state.store.user_email(owner.as_str()).await?;
+    let row = state.store.deploy(&agent, by.as_deref()).await?;
     tracing::info!(agent_id, version = row.version, "agent deployed");
     Ok(DeploymentView { version: row.version, deployed_at: row.deployed_at })
 }
 
 pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigView, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    Ok(config_and_history(state, &agent).await?.0)
+    Ok(config_of(state, &agent).await?.0)
 }
 
 /// The Webhooks section: the config, what Deploy would change, the deploy history and the
 /// latest deliveries.
 pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    let (config, history) = config_and_history(state, &agent).await?;
-    let changes = changes_of(state, &agent).await?.changes;
+    let (config, diff) = config_of(state, &agent).await?;
+    let changes = diff.changes;
+    let history = super::versions::history(state, &agent).await?;
     let mut recent_deliveries = Vec::new();
     for webhook in &config.draft.webhooks {
         recent_deliveries.extend(state.store.deliveries_of_agent(&agent, Some(&webhook.id), 5).await?);
@@ -148,39 +150,31 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
 /// What Deploy would change.
 pub async fn diff(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigDiffView, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    changes_of(state, &agent).await
+    Ok(config_of(state, &agent).await?.1)
 }
 
-async fn changes_of(state: &AppState, agent: &OwnedAgent) -> Result<ConfigDiffView, AppError> {
+/// The draft, the deployed version, whether they differ, and what Deploy would change. "Differ"
+/// is by content: an edit undone, or a restored version equal to the deployed one, is no change.
+async fn config_of(state: &AppState, agent: &OwnedAgent) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
     let draft_processing = state.store.draft_processing(agent).await?;
-    let latest = state.store.latest_version(agent).await?;
-    let (deployed, deployed_processing) = match latest {
-        Some(version) => (state.store.deployed_webhooks(agent, version).await?, state.store.deployed_processing(agent, version).await?),
+    let latest = state.store.deployments(agent).await?.into_iter().next();
+    let (deployed, deployed_processing) = match &latest {
+        Some(latest) => (
+            state.store.deployed_webhooks(agent, latest.version).await?,
+            state.store.deployed_processing(agent, latest.version).await?,
+        ),
         None => (Vec::new(), Default::default()),
     };
     let changes = super::diff::config_changes(&draft, &deployed, &draft_processing, &deployed_processing);
-    Ok(ConfigDiffView { deployed_version: latest, changes })
-}
-
-/// The draft, the deployed version, whether they differ, and the deploy history.
-async fn config_and_history(state: &AppState, agent: &OwnedAgent) -> Result<(ConfigView, Vec<DeploymentView>), AppError> {
-    let draft = views(&state.store.draft_webhooks(agent).await?);
-    let deployments = state.store.deployments(agent).await?;
-    let deployed = match deployments.first() {
-        Some(latest) => Some(DeployedConfigView {
+    let config = ConfigView {
+        draft: DraftConfigView { webhooks: views(&draft) },
+        deployed: latest.as_ref().map(|latest| DeployedConfigView {
             version: latest.version,
             deployed_at: latest.deployed_at.clone(),
-            webhooks: views(&state.store.deployed_webhooks(agent, latest.version).await?),
+            webhooks: views(&deployed),
         }),
-        None => None,
+        has_undeployed_changes: !changes.is_empty(),
     };
-    let has_undeployed_changes = match deployments.first() {
-        Some(latest) => latest.draft_revision != agent.draft_revision(),
-        None => agent.draft_revision() > 0,
-    };
-    Ok((
-        ConfigView { draft: DraftConfigView { webhooks: draft }, deployed, has_undeployed_changes },
-        deployments.into_iter().map(|d| DeploymentView { version: d.version, deployed_at: d.deployed_at }).collect(),
-    ))
+    Ok((config, ConfigDiffView { deployed_version: latest.map(|l| l.version), changes }))
 }

@@ -16,12 +16,14 @@ mod queue;
 mod sealed;
 mod sessions;
 mod users;
+mod versions;
 mod webhooks;
 
 pub use agents::OwnedAgent;
 pub use calls::{CALLS_PAGE, CallRecord, DeliveryResult, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
+pub use versions::VersionRow;
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use sqlx::AnyPool;

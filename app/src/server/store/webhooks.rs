@@ -168,20 +168,21 @@ impl Store {
 
     /// Publishes the draft as the next version: the version row and a full copy of the draft's
     /// webhooks, in one transaction.
-    pub async fn deploy(&self, agent: &OwnedAgent) -> Result<DeploymentRow, AppError> {
+    pub async fn deploy(&self, agent: &OwnedAgent, by: Option<&str>) -> Result<DeploymentRow, AppError> {
         let mut tx = self.writer.begin().await?;
         // Locks the agent's row first (see `touch_draft`): two concurrent deploys then number
         // their versions one after the other instead of colliding on the same number.
         sqlx::query("UPDATE agents SET draft_revision = draft_revision WHERE id = $1").bind(agent.id()).execute(&mut *tx).await?;
         let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
-            "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing)
+            "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing, deployed_by)
              SELECT $1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = $1), 0) + 1,
-                    draft_revision, $2, processing
+                    draft_revision, $2, processing, $3
              FROM agents WHERE id = $1
              RETURNING version, draft_revision, deployed_at",
         )
         .bind(agent.id())
         .bind(now())
+        .bind(by)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
