@@ -18,21 +18,27 @@ pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<V
 
 /// The latest versions, newest first, each compared with the version before it.
 pub(super) async fn history(state: &AppState, agent: &OwnedAgent) -> Result<Vec<VersionView>, AppError> {
-    let rows = state.store.versions(agent, HISTORY).await?;
-    let mut views = Vec::with_capacity(rows.len());
-    // Oldest first, so each version's config is read once and serves as the next one's "before".
-    let mut before = match rows.last().map(|r| r.version - 1).filter(|v| *v > 0) {
-        Some(v) => (state.store.deployed_webhooks(agent, v).await?, state.store.deployed_processing(agent, v).await?),
-        None => (Vec::new(), ProcessingSettings::default()),
-    };
-    for row in rows.into_iter().rev() {
-        let after = (state.store.deployed_webhooks(agent, row.version).await?, state.store.deployed_processing(agent, row.version).await?);
-        let changes = config_changes(&after.0, &before.0, &after.1, &before.1);
-        views.push(VersionView { version: row.version, deployed_at: row.deployed_at, deployed_by: row.deployed_by, changes });
-        before = after;
-    }
-    views.reverse();
-    Ok(views)
+    // One more than shown: the oldest shown is compared with the one before it.
+    let configs = state.store.version_configs(agent, HISTORY + 1).await?;
+    let empty = (Vec::new(), ProcessingSettings::default());
+    Ok(configs
+        .iter()
+        .enumerate()
+        .take(HISTORY as usize)
+        .map(|(i, config)| {
+            let (before_webhooks, before_processing) = match configs.get(i + 1) {
+                Some(before) => (&before.webhooks, &before.processing),
+                None => (&empty.0, &empty.1), // the first version: everything in it was added
+
+            };
+            VersionView {
+                version: config.row.version,
+                deployed_at: config.row.deployed_at.clone(),
+                deployed_by: config.row.deployed_by.clone(),
+                changes: config_changes(&config.webhooks, before_webhooks, &config.processing, before_processing),
+            }
+        })
+        .collect())
 }
 
 /// Copies version `version` into the draft (secrets and header values included, on the server).

@@ -158,7 +158,7 @@ pub async fn diff(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<C
 async fn config_of(state: &AppState, agent: &OwnedAgent) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
     let draft_processing = state.store.draft_processing(agent).await?;
-    let latest = state.store.deployments(agent).await?.into_iter().next();
+    let latest = state.store.versions(agent, 1).await?.into_iter().next();
     let (deployed, deployed_processing) = match &latest {
         Some(latest) => (
             state.store.deployed_webhooks(agent, latest.version).await?,

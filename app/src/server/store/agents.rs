@@ -10,17 +10,12 @@ use crate::views::AgentView;
 pub struct OwnedAgent {
     id: String,
     name: String,
-    draft_revision: i64,
     created_at: String,
 }
 
 impl OwnedAgent {
     pub fn id(&self) -> &str {
         &self.id
-    }
-
-    pub fn draft_revision(&self) -> i64 {
-        self.draft_revision
     }
 
     pub fn view(&self) -> AgentView {
@@ -53,13 +48,13 @@ impl Store {
     /// The agent, if it exists and belongs to `owner`; `NotFound` otherwise (the same answer for
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
-        let row: Option<(String, String, i64, String)> =
-            sqlx::query_as("SELECT id, name, draft_revision, created_at FROM agents WHERE id = $1 AND owner_id = $2")
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT id, name, created_at FROM agents WHERE id = $1 AND owner_id = $2")
                 .bind(agent_id)
                 .bind(owner.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-        let (id, name, draft_revision, created_at) = row.ok_or(AppError::NotFound)?;
-        Ok(OwnedAgent { id, name, draft_revision, created_at })
+        let (id, name, created_at) = row.ok_or(AppError::NotFound)?;
+        Ok(OwnedAgent { id, name, created_at })
     }
 }

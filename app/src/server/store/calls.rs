@@ -120,7 +120,7 @@ pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Resu
 const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
      outcome, status_code, response_body, error, request_headers";
 
-fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
+pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
     serde_json::from_str(json).map_err(AppError::internal)
 }
 

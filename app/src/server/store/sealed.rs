@@ -76,31 +76,36 @@ pub enum OpenRowError {
     Key { webhook: String, source: crate::server::vault::OpenError },
 }
 
-pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
+/// The secret and headers of webhook `id` (sent to `url`) as stored, opened.
+fn open_values(
+    keys: &Keyring,
+    id: &str,
+    url: &str,
+    key_id: Option<&str>,
+    secret: Option<String>,
+    headers: &str,
+) -> Result<(Option<SigningSecret>, Vec<CustomHeader>), OpenRowError> {
     // The serde error could quote a header value: a fixed message instead.
-    let headers: Vec<StoredHeader> = serde_json::from_str(&raw.headers).map_err(|_| OpenRowError::Headers(raw.id.clone()))?;
-    let open_value = |context: String, value: String| match &raw.key_id {
+    let headers: Vec<StoredHeader> = serde_json::from_str(headers).map_err(|_| OpenRowError::Headers(id.to_owned()))?;
+    let open_value = |context: String, value: String| match key_id {
         None => Ok(value),
-        Some(key_id) => keys.open(key_id, &context, &value).map_err(|source| OpenRowError::Key { webhook: raw.id.clone(), source }),
+        Some(key_id) => keys.open(key_id, &context, &value).map_err(|source| OpenRowError::Key { webhook: id.to_owned(), source }),
     };
-    let secret = raw.secret.clone().map(|s| open_value(secret_context(&raw.id, &raw.url), s)).transpose()?;
+    let secret = secret.map(|s| open_value(secret_context(id, url), s)).transpose()?;
     let headers = headers
         .into_iter()
         .enumerate()
         .map(|(i, h)| {
-            let value = open_value(header_context(&raw.id, &raw.url, i, &h.name), h.value)?;
+            let value = open_value(header_context(id, url, i, &h.name), h.value)?;
             Ok(CustomHeader::from_trusted(h.name, value))
         })
         .collect::<Result<Vec<_>, OpenRowError>>()?;
-    Ok(WebhookRow {
-        id: raw.id,
-        name: raw.name,
-        url: raw.url,
-        secret: secret.map(SigningSecret::from_trusted),
-        headers,
-        created_at: raw.created_at,
-        updated_at: raw.updated_at,
-    })
+    Ok((secret.map(SigningSecret::from_trusted), headers))
+}
+
+pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
+    let (secret, headers) = open_values(keys, &raw.id, &raw.url, raw.key_id.as_deref(), raw.secret, &raw.headers)?;
+    Ok(WebhookRow { id: raw.id, name: raw.name, url: raw.url, secret, headers, created_at: raw.created_at, updated_at: raw.updated_at })
 }
 
 pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
@@ -159,18 +164,10 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
             for row in rows {
-                let raw = RawWebhook {
-                    id: row.webhook_id.clone(),
-                    name: String::new(),
-                    url: row.url.clone(),
-                    secret: row.secret.clone(),
-                    headers: row.headers.clone(),
-                    key_id: row.key_id.clone(),
-                    created_at: String::new(),
-                    updated_at: String::new(),
-                };
-                let opened = open(&self.keys, raw).map_err(ResealError::Open)?;
-                let values = seal(&self.keys, &row.webhook_id, &row.url, opened.secret.as_ref(), &opened.headers);
+                let (secret, headers) =
+                    open_values(&self.keys, &row.webhook_id, &row.url, row.key_id.as_deref(), row.secret.clone(), &row.headers)
+                        .map_err(ResealError::Open)?;
+                let values = seal(&self.keys, &row.webhook_id, &row.url, secret.as_ref(), &headers);
                 sealed += sqlx::query(update)
                     .bind(values.secret)
                     .bind(values.headers)

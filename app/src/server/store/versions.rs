@@ -1,7 +1,17 @@
 //! An agent's deployed versions as a history, and restoring one into the draft.
 
-use super::{OwnedAgent, Store, webhooks::touch_draft};
+use super::sealed::{self, RawWebhook};
+use super::{OwnedAgent, Store, WebhookRow, calls::processing_settings, webhooks::touch_draft};
 use crate::error::AppError;
+use crate::views::ProcessingSettings;
+
+/// A deployed webhook with the version it belongs to.
+#[derive(sqlx::FromRow)]
+struct VersionedWebhook {
+    version: i64,
+    #[sqlx(flatten)]
+    webhook: RawWebhook,
+}
 
 /// A deployed version as the history lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +19,14 @@ pub struct VersionRow {
     pub version: i64,
     pub deployed_at: String,
     pub deployed_by: Option<String>,
+}
+
+/// A deployed version with its whole config.
+#[derive(Debug, Clone)]
+pub struct VersionConfig {
+    pub row: VersionRow,
+    pub webhooks: Vec<WebhookRow>,
+    pub processing: ProcessingSettings,
 }
 
 impl Store {
@@ -22,6 +40,45 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(version, deployed_at, deployed_by)| VersionRow { version, deployed_at, deployed_by }).collect())
+    }
+
+    /// The latest `limit` deployed versions with their configs, newest first: two reads however
+    /// many versions (the history compares each with the one before).
+    pub async fn version_configs(&self, agent: &OwnedAgent, limit: i64) -> Result<Vec<VersionConfig>, AppError> {
+        let versions: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT version, deployed_at, deployed_by, processing FROM agent_versions
+             WHERE agent_id = $1 ORDER BY version DESC LIMIT $2",
+        )
+        .bind(agent.id())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(oldest) = versions.last().map(|v| v.0) else { return Ok(Vec::new()) };
+        let rows: Vec<(i64, RawWebhook)> = sqlx::query_as::<_, VersionedWebhook>(
+            "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, created_at, updated_at
+             FROM deployed_webhooks WHERE agent_id = $1 AND version >= $2 ORDER BY version, position",
+        )
+        .bind(agent.id())
+        .bind(oldest)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|v| (v.version, v.webhook))
+        .collect();
+        let mut webhooks: Vec<(i64, WebhookRow)> = Vec::with_capacity(rows.len());
+        for (version, raw) in rows {
+            webhooks.push((version, sealed::open(&self.keys, raw).map_err(AppError::internal)?));
+        }
+        versions
+            .into_iter()
+            .map(|(version, deployed_at, deployed_by, processing)| {
+                Ok(VersionConfig {
+                    row: VersionRow { version, deployed_at, deployed_by },
+                    webhooks: webhooks.iter().filter(|(v, _)| *v == version).map(|(_, w)| w.clone()).collect(),
+                    processing: processing_settings(&processing)?,
+                })
+            })
+            .collect()
     }
 
     /// Makes the draft what version `version` was: its webhooks (with the same ids, so their

@@ -37,14 +37,14 @@ impl WebhookRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRow {
     pub version: i64,
-    pub draft_revision: i64,
     pub deployed_at: String,
 }
 
 const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, created_at, updated_at";
 
-/// Marks the draft as changed. Being a write, it is also the first statement of every draft
-/// transaction, and it serializes them per agent: SQLite then holds its write lock for the rest
+/// Counts a draft write. Being a write, it is the first statement of every draft transaction,
+/// and it serializes them per agent (whether the draft differs from the deployed version is
+/// judged by content, `services::diff`): SQLite then holds its write lock for the rest
 /// of the transaction, PostgreSQL a lock on the agent's row, which a concurrent draft edit waits
 /// for; the count read after it (a new snapshot under READ COMMITTED) cannot be stale. This is
 /// what makes the 5-webhook limit hold under concurrent adds on both.
@@ -173,12 +173,12 @@ impl Store {
         // Locks the agent's row first (see `touch_draft`): two concurrent deploys then number
         // their versions one after the other instead of colliding on the same number.
         sqlx::query("UPDATE agents SET draft_revision = draft_revision WHERE id = $1").bind(agent.id()).execute(&mut *tx).await?;
-        let (version, draft_revision, deployed_at): (i64, i64, String) = sqlx::query_as(
+        let (version, deployed_at): (i64, String) = sqlx::query_as(
             "INSERT INTO agent_versions (agent_id, version, draft_revision, deployed_at, processing, deployed_by)
              SELECT $1, COALESCE((SELECT MAX(version) FROM agent_versions WHERE agent_id = $1), 0) + 1,
                     draft_revision, $2, processing, $3
              FROM agents WHERE id = $1
-             RETURNING version, draft_revision, deployed_at",
+             RETURNING version, deployed_at",
         )
         .bind(agent.id())
         .bind(now())
@@ -196,7 +196,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(DeploymentRow { version, draft_revision, deployed_at })
+        Ok(DeploymentRow { version, deployed_at })
     }
 
     /// The number of the latest deployed version, if any: what a phone call arriving now uses.
@@ -205,20 +205,6 @@ impl Store {
             .bind(agent.id())
             .fetch_one(&self.pool)
             .await?)
-    }
-
-    /// Deployed versions, newest first.
-    pub async fn deployments(&self, agent: &OwnedAgent) -> Result<Vec<DeploymentRow>, AppError> {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT version, draft_revision, deployed_at FROM agent_versions WHERE agent_id = $1 ORDER BY version DESC",
-        )
-        .bind(agent.id())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(version, draft_revision, deployed_at)| DeploymentRow { version, draft_revision, deployed_at })
-            .collect())
     }
 
     /// The webhooks of a deployed version, exactly as they were at deploy time.
