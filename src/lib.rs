@@ -79,7 +79,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
     let events = dispatcher::Dispatcher::new();
     let running = settings.role.dispatches().then(|| {
-        events.start(store.clone(), client, steps, dispatcher::Options {
+        events.start(store.clone(), client.clone(), steps, dispatcher::Options {
             instance: dispatcher::instance_name(),
             lease: settings.lease,
             max_calls_in_flight: settings.max_calls_in_flight,
@@ -90,6 +90,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         store: store.clone(),
         policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
+        sender: std::sync::Arc::new(client),
         sign_ins: Default::default(),
     };
     if !settings.role.serves_dashboard() {

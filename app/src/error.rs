@@ -80,6 +80,10 @@ pub enum AppError {
     #[error("This agent already has 5 webhooks, the most allowed. Delete one to add another.")]
     WebhookLimitReached,
     /// Input failed validation; each field says what to change. HTTP 422.
+    /// The request cannot be done in the state things are in; the message says why and what to do.
+    #[error("{0}")]
+    Conflict(String),
+
     #[error("Some fields need attention: {}", summary(.0))]
     Validation(FieldErrors),
     /// The database cannot be reached right now (restarting, failing over). HTTP 503 with
@@ -107,7 +111,7 @@ impl AppError {
             Self::CrossSite => 403,
             Self::TooManyAttempts(_) => 429,
             Self::NotFound => 404,
-            Self::EmailTaken | Self::WebhookLimitReached => 409,
+            Self::EmailTaken | Self::WebhookLimitReached | Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
             Self::Unavailable => 503,
             Self::Internal | Self::Transport(_) => 500,
@@ -125,6 +129,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",
+            Self::Conflict(_) => "conflict",
             Self::Validation(_) => "validation_failed",
             Self::Unavailable => "unavailable",
             Self::Internal | Self::Transport(_) => "internal",

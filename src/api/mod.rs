@@ -3,6 +3,7 @@
 mod accounts;
 mod agents;
 mod calls;
+mod deliveries;
 mod error;
 mod extract;
 mod webhooks;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(agents::router())
         .merge(webhooks::router())
         .merge(calls::router())
+        .merge(deliveries::router())
         .fallback(|| async { ApiError(app::error::AppError::NotFound) })
 }
 

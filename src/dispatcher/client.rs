@@ -3,8 +3,11 @@
 //! webhooks are allowed. Every ending is classified for the deliveries log.
 
 use super::guard::{self, GuardedResolver};
-use super::redact::READ_BYTES;
-use app::server::store::DeliveryResult;
+use super::redact::{self, READ_BYTES};
+use super::request;
+use app::server::services::deliveries::{Sent, WebhookSender};
+use app::server::store::{DeliveryResult, WebhookRow};
+use std::{future::Future, pin::Pin};
 use bytes::Bytes;
 use std::{error::Error, path::Path, sync::Arc, time::{Duration, Instant}};
 
@@ -47,6 +50,15 @@ impl WebhookClient {
             builder = builder.add_root_certificate(cert);
         }
         Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard })
+    }
+
+    /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and
+    /// header values (they may be echoed back), as the deliveries log keeps them.
+    pub async fn deliver(&self, webhook: &WebhookRow, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
+        let mut result = self.send(&webhook.url, headers, body).await;
+        result.response_body = result.response_body.map(|text| redact::redact(webhook, &text));
+        result.error = result.error.map(|text| redact::redact(webhook, &text));
+        result
     }
 
     pub async fn send(&self, url: &str, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
@@ -99,6 +111,18 @@ impl WebhookClient {
                 ended(outcome, None, None, Some(message))
             }
         }
+    }
+}
+
+/// The owner's test events and redeliveries go out like the dispatcher's requests.
+impl WebhookSender for WebhookClient {
+    fn send<'a>(&'a self, webhook: &'a WebhookRow, body: String, event_id: &'a str) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>> {
+        Box::pin(async move {
+            let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
+            let request_headers = request::masked(webhook, &headers);
+            let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
+            Sent { request_headers, result }
+        })
     }
 }
 

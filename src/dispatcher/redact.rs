@@ -126,6 +126,7 @@ mod tests {
                 name: app::server::domain::HeaderName::parse("X-Token").unwrap(),
                 value: app::server::domain::HeaderValue::parse(header).unwrap(),
             }],
+            standard_webhooks: false,
             created_at: String::new(),
             updated_at: String::new(),
         }

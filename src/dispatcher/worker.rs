@@ -1,7 +1,7 @@
 //! One claimed call, from processing to the last request: what a worker task does.
 
 use super::in_flight::InFlight;
-use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, redact, request, steps::Steps};
+use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
 use app::error::AppError;
 use app::server::services::calls::call_view;
 use app::server::store::{CallRecord, PendingDelivery, Store, WebhookRow};
@@ -126,7 +126,7 @@ impl Worker {
             .iter()
             .cloned()
             .map(|webhook| {
-                let headers = request::headers(&webhook, body.as_bytes());
+                let headers = request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
                 let request_headers = request::masked(&webhook, &headers);
                 (PendingDelivery { id: uuid::Uuid::new_v4().to_string(), webhook, request_headers }, headers)
             })
@@ -142,9 +142,7 @@ impl Worker {
         join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
             let body = body.clone();
             async move {
-                let mut result = self.client.send(&delivery.webhook.url, headers, body).await;
-                result.response_body = result.response_body.map(|text| redact::redact(&delivery.webhook, &text));
-                result.error = result.error.map(|text| redact::redact(&delivery.webhook, &text));
+                let result = self.client.deliver(&delivery.webhook, headers, body).await;
                 tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
                 let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;

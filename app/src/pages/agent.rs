@@ -85,6 +85,7 @@ pub fn AgentOverviewPage() -> impl IntoView {
 fn Overview(agent_id: String) -> impl IntoView {
     view! {
         <crate::pages::calls::TestCallPanel agent_id=agent_id.clone()/>
+        <crate::pages::webhook_tools::HealthOverview agent_id=agent_id.clone()/>
         <crate::pages::calls::CallList agent_id=agent_id.clone()/>
         <section class="card">
             <h2>"Overview"</h2>

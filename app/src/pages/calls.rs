@@ -153,6 +153,15 @@ pub fn CallPageView() -> impl IntoView {
     let call_id = Memo::new(move |_| params.read().get("call_id").unwrap_or_default());
     let agent_id = Memo::new(move |_| params.read().get("agent_id").unwrap_or_default());
     let refresh = RwSignal::new(0u32);
+    // How the last redelivery ended: kept here, above the part that reloads.
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let on_redelivery = Callback::new(move |result: crate::pages::webhook_tools::SendOutcome| {
+        outcome.set(Some(match result {
+            Ok(d) => Ok(format!("Redelivered to “{}”. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
+            Err(e) => Err(e.to_string()),
+        }));
+        refresh.update(|n| *n += 1);
+    });
     let agent = Resource::new(move || agent_id.get(), crate::pages::agent::get_agent);
     let detail = Resource::new(move || (call_id.get(), refresh.get()), |(id, _)| get_call_detail(id));
     // Until the event is settled, look again shortly (effects run only in the browser).
@@ -179,7 +188,7 @@ pub fn CallPageView() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <CallBody detail=d/> }.into_any(),
+                        Ok(d) => view! { <CallBody detail=d outcome on_redelivery/> }.into_any(),
                         Err(AppError::NotFound) => view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any(),
                         Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
                     }
@@ -190,7 +199,11 @@ pub fn CallPageView() -> impl IntoView {
 }
 
 #[component]
-fn CallBody(detail: CallDetail) -> impl IntoView {
+fn CallBody(
+    detail: CallDetail,
+    outcome: RwSignal<Option<Result<String, String>>>,
+    on_redelivery: Callback<crate::pages::webhook_tools::SendOutcome>,
+) -> impl IntoView {
     let CallDetail { call, deliveries } = detail;
     let note = deliveries.event.note.clone();
     let event = match deliveries.event.state.as_str() {
@@ -199,7 +212,11 @@ fn CallBody(detail: CallDetail) -> impl IntoView {
             None => "Processing the call…".to_owned(),
         },
         "sending" => "Sending to webhooks…".to_owned(),
-        "sent" => format!("Sent to {} webhook(s). {}", deliveries.deliveries.len(), note.unwrap_or_default()),
+        "sent" => format!(
+            "Sent to {} webhook(s). {}",
+            deliveries.deliveries.iter().filter(|d| d.kind == "event").count(),
+            note.unwrap_or_default()
+        ),
         "failed" => format!("No webhook was sent. {}", note.unwrap_or_default()),
         _ => note.unwrap_or_else(|| "No webhook was sent.".into()),
     };
@@ -229,7 +246,8 @@ fn CallBody(detail: CallDetail) -> impl IntoView {
         <section class="card" aria-labelledby="deliveries-title">
             <h2 id="deliveries-title">"Deliveries"</h2>
             <p class="muted" role="status">{event}</p>
-            <DeliveryList deliveries=deliveries.deliveries show_webhook=true/>
+            <crate::components::Outcome message=outcome/>
+            <DeliveryList deliveries=deliveries.deliveries show_webhook=true redeliver=on_redelivery/>
         </section>
         <section class="card" aria-labelledby="transcript-title">
             <h2 id="transcript-title">"Transcript"</h2>

@@ -2,6 +2,7 @@
 //! time; expanded, the request headers (custom values masked) and the response.
 
 use crate::components::short_time;
+use crate::pages::webhook_tools::{RedeliverButton, SendOutcome};
 use crate::views::DeliveryView;
 use leptos::prelude::*;
 
@@ -23,7 +24,13 @@ fn label(d: &DeliveryView) -> String {
 }
 
 #[component]
-pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(optional)] show_webhook: bool) -> impl IntoView {
+pub fn DeliveryList(
+    deliveries: Vec<DeliveryView>,
+    #[prop(optional)] show_webhook: bool,
+    /// Offers "Redeliver" on each delivery of a call, reporting how it ended here.
+    #[prop(optional)]
+    redeliver: Option<Callback<SendOutcome>>,
+) -> impl IntoView {
     if deliveries.is_empty() {
         return view! { <p class="empty">"No deliveries yet."</p> }.into_any();
     }
@@ -37,12 +44,20 @@ pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(optional)] show_webhoo
                     d.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
                     short_time(&d.started_at),
                 );
+                let kind = match d.kind.as_str() {
+                    "test" => Some("test"),
+                    "redelivery" => Some("redelivery"),
+                    _ => None,
+                };
+                let can_redeliver = redeliver.filter(|_| d.kind != "test" && d.outcome != "sending");
                 view! {
                     <li class="delivery">
+                        <div class="delivery-line">
                         <details>
                             <summary>
                                 <span class=format!("dot {}", tone(&d.outcome)) aria-hidden="true"></span>
                                 <span>{summary}</span>
+                                {kind.map(|k| view! { <span class="pill delivery-kind">{k}</span> })}
                             </summary>
                             <div class="delivery-detail">
                                 <p class="muted">"POST " <code>{d.webhook_url.clone()}</code>
@@ -62,6 +77,10 @@ pub fn DeliveryList(deliveries: Vec<DeliveryView>, #[prop(optional)] show_webhoo
                                 })}
                             </div>
                         </details>
+                        {can_redeliver.map(|on_result| view! {
+                            <RedeliverButton delivery_id=d.id.clone() webhook_name=d.webhook_name.clone() on_result/>
+                        })}
+                        </div>
                     </li>
                 }
             }).collect_view()}

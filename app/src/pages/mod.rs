@@ -8,6 +8,7 @@ pub mod calls;
 pub mod deliveries;
 pub mod processing;
 pub mod webhook_form;
+pub mod webhook_tools;
 pub mod webhooks;
 
 pub use agent::{AgentOverviewPage, AgentSettingsPage};

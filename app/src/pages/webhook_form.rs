@@ -1,6 +1,7 @@
 //! The add/edit form of a webhook. Validation happens on the server; its messages appear beside
 //! the fields they name. Editing never shows a stored secret or header value: blank keeps them.
 
+use super::webhook_tools::GenerateSecret;
 use super::webhooks::{add_webhook, update_webhook};
 use crate::components::FieldError;
 use crate::error::AppError;
@@ -48,6 +49,18 @@ pub fn WebhookForm(
     let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let clear_secret = RwSignal::new(false);
+    let initial_standard = existing.as_ref().is_some_and(|w| w.standard_webhooks);
+    let standard = RwSignal::new(initial_standard);
+    // A generated secret is shown (the owner copies it now: it is never shown again).
+    let generate = ServerAction::<GenerateSecret>::new();
+    let revealed = RwSignal::new(false);
+    Effect::new(move || {
+        if let Some(Ok(generated)) = generate.value().get() {
+            secret.set(generated);
+            clear_secret.set(false);
+            revealed.set(true);
+        }
+    });
     let next_key = StoredValue::new(0usize);
     let new_row = move |name: String, stored: bool| {
         let key = next_key.get_value();
@@ -70,6 +83,7 @@ pub fn WebhookForm(
                 || url.get() != initial_url
                 || !secret.get().is_empty()
                 || clear_secret.get()
+                || standard.get() != initial_standard
                 || headers_changed;
             dirty.set(changed);
         });
@@ -117,6 +131,7 @@ pub fn WebhookForm(
                 url: url.get_untracked(),
                 secret: Some(secret_value),
                 headers,
+                standard_webhooks: standard.get_untracked(),
             }),
             Some(id) => Request::Update(agent_id.clone(), id.clone(), WebhookPatch {
                 name: Some(name.get_untracked()),
@@ -125,6 +140,7 @@ pub fn WebhookForm(
                 secret: (!clear_secret.get_untracked()).then_some(secret_value),
                 clear_secret: clear_secret.get_untracked(),
                 headers: Some(headers),
+                standard_webhooks: Some(standard.get_untracked()),
             }),
         };
         save.dispatch(request);
@@ -132,7 +148,7 @@ pub fn WebhookForm(
 
     let indexed_rows = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
     let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
-    let (name_id, url_id, secret_id) = (id("name"), id("url"), id("secret"));
+    let (name_id, url_id, secret_id, standard_id) = (id("name"), id("url"), id("secret"), id("standard"));
     let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
         <form class="webhook-form" on:submit=submit novalidate
@@ -152,10 +168,21 @@ pub fn WebhookForm(
             </div>
             <div class="field">
                 <label for=secret_id.clone()>{if has_secret { "Signing Secret (a secret is set)" } else { "Signing Secret" }}</label>
-                <input id=secret_id.clone() type="password" autocomplete="new-password" maxlength="256"
+                <div class="input-row">
+                <input id=secret_id.clone() type=move || if revealed.get() { "text" } else { "password" }
+                    autocomplete="new-password" maxlength="256" spellcheck="false"
                     bind:value=secret disabled=move || clear_secret.get()
                     placeholder=if has_secret { "Leave blank to keep the existing secret" } else { "Optional" }
                     aria-describedby=format!("{secret_id}-hint {secret_id}-error")/>
+                <button type="button" class="secondary" disabled=move || generate.pending().get() || clear_secret.get()
+                    on:click=move |_| { generate.dispatch(GenerateSecret {}); }>
+                    {move || if generate.pending().get() { "Generating…" } else { "Generate secret" }}
+                </button>
+                </div>
+                {move || revealed.get().then(|| view! {
+                    <p class="notice ok" role="status">"A new secret is in the field. Copy it now into your receiver: once saved, it is never shown again."</p>
+                })}
+                {move || generate.value().get().and_then(Result::err).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
                 <p class="hint" id=format!("{secret_id}-hint")>
                     {if has_secret {
                         "Leave the secret field blank to keep the existing secret, or type a new one to replace it."
@@ -170,6 +197,17 @@ pub fn WebhookForm(
                     </label>
                 })}
                 <FieldError id=format!("{secret_id}-error") message=field("secret".into())/>
+            </div>
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" bind:checked=standard aria-describedby=format!("{standard_id}-hint {standard_id}-error")/>
+                    "Standard Webhooks signatures"
+                </label>
+                <p class="hint" id=format!("{standard_id}-hint")>
+                    "Also sends webhook-id, webhook-timestamp and webhook-signature, which the Standard Webhooks libraries verify "
+                    "(with replay protection). Needs a whsec_ secret: use Generate secret."
+                </p>
+                <FieldError id=format!("{standard_id}-error") message=field("standard_webhooks".into())/>
             </div>
             <fieldset class="headers">
                 <legend>"Custom Headers"</legend>

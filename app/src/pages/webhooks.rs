@@ -5,7 +5,10 @@ use crate::components::{Outcome, short_time};
 use crate::error::AppError;
 use crate::pages::webhook_form::{Editing, WebhookForm};
 use crate::pages::deliveries::DeliveryList;
-use crate::views::{DeliveryView, DeploymentView, NewWebhook, VersionView, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
+use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
+use crate::views::{
+    DeliveryView, DeploymentView, NewWebhook, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookPatch, WebhookSettings, WebhookView,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -60,6 +63,8 @@ struct Section {
     editing: RwSignal<Option<Editing>>,
     /// Whether the open form has changes that are not saved.
     dirty: RwSignal<bool>,
+    /// The last test send of each webhook (by id): shown on its row across reloads.
+    tests: RwSignal<Vec<(String, SendOutcome)>>,
 }
 
 impl Section {
@@ -99,6 +104,7 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         outcome: RwSignal::new(None),
         editing: RwSignal::new(None),
         dirty: RwSignal::new(false),
+        tests: RwSignal::new(Vec::new()),
     };
     let expanded = RwSignal::new(false);
     let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
@@ -149,7 +155,8 @@ fn SectionBody(settings: WebhookSettings, section: Section, expanded: RwSignal<b
                         {webhooks.into_iter().map(|webhook| {
                             let recent: Vec<DeliveryView> = settings.recent_deliveries.iter()
                                 .filter(|d| d.webhook_id == webhook.id).cloned().collect();
-                            view! { <WebhookRow webhook recent section/> }
+                            let health = settings.health.iter().find(|h| h.webhook_id == webhook.id).cloned();
+                            view! { <WebhookRow webhook recent health section/> }
                         }).collect_view()}
                     </ul>
                 }.into_any()
@@ -185,7 +192,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
 }
 
 #[component]
-fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section) -> impl IntoView {
+fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<WebhookHealth>, section: Section) -> impl IntoView {
     let id = webhook.id.clone();
     let is_editing = {
         let id = id.clone();
@@ -203,6 +210,20 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section)
         }
     });
     let stored = StoredValue::new(webhook.clone());
+    let last_test = {
+        let id = id.clone();
+        Signal::derive(move || section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone())))
+    };
+    let on_test = {
+        let id = id.clone();
+        Callback::new(move |result: SendOutcome| {
+            section.tests.update(|t| {
+                t.retain(|(w, _)| *w != id);
+                t.push((id.clone(), result));
+            });
+            section.refresh.update(|n| *n += 1); // lists the test among the recent deliveries
+        })
+    };
     view! {
         <li class="webhook">
             <Show when=is_editing.clone() fallback=move || {
@@ -220,8 +241,10 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section)
                                 } else {
                                     view! { <span class="pill">"No secret"</span> }.into_any()
                                 }}
+                                {w.standard_webhooks.then(|| view! { <span class="pill ok">"Standard Webhooks"</span> })}
                                 {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
                             </p>
+                            {health.clone().map(|health| view! { <HealthLine health/> })}
                         </div>
                         <div class="actions">
                             <button type="button" class="icon" aria-label=edit_label title="Edit"
@@ -234,6 +257,8 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, section: Section)
                             </button>
                         </div>
                     </div>
+                    <SendTest agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()
+                        last=last_test on_result=on_test/>
                     <details class="recent">
                         <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
                         <DeliveryList deliveries=recent.clone()/>

@@ -19,6 +19,8 @@ pub struct AppState {
     pub policy: WebhookPolicy,
     /// Told of every stored call, so its processing and `call_ended` event can start.
     pub events: std::sync::Arc<dyn services::calls::CallEvents>,
+    /// Sends the owner's test events and redeliveries (the dispatcher's client).
+    pub sender: std::sync::Arc<dyn services::deliveries::WebhookSender>,
     /// Sign-in attempts per account and client address.
     pub sign_ins: std::sync::Arc<services::throttle::SignInThrottle>,
 }

@@ -119,7 +119,12 @@ pub struct SentHeader {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: String,
-    pub call_id: String,
+    /// None for a test send (its body is a sample call).
+    pub call_id: Option<String>,
+    /// `event` (the call's `call_ended` event), `test` or `redelivery`.
+    pub kind: String,
+    /// For a redelivery: the delivery it sent again.
+    pub redelivery_of: Option<String>,
     pub webhook_id: String,
     pub webhook_name: String,
     pub webhook_url: String,
@@ -175,3 +180,33 @@ pub struct CallDetail {
     pub call: CallView,
     pub deliveries: CallDeliveries,
 }
+
+/// How a webhook's endpoint has been doing over its latest deliveries (at most
+/// `HEALTH_WINDOW`): `status` is `healthy` (all succeeded), `degraded` (the latest succeeded,
+/// some did not), `failing` (the latest failed) or `unknown` (no deliveries yet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookHealth {
+    pub webhook_id: String,
+    pub webhook_name: String,
+    pub status: String,
+    /// How many deliveries the figures are over.
+    pub deliveries: usize,
+    pub succeeded: usize,
+    /// Whole percent of `deliveries` that succeeded; none without deliveries.
+    pub success_rate: Option<u8>,
+    pub p50_ms: Option<i64>,
+    pub p95_ms: Option<i64>,
+    pub last_failure: Option<LastFailure>,
+}
+
+/// The most recent failed delivery of a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastFailure {
+    pub at: String,
+    pub outcome: String,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// How many of a webhook's latest deliveries its health is computed over.
+pub const HEALTH_WINDOW: usize = 50;

@@ -58,6 +58,8 @@ pub struct WebhookView {
     pub url: String,
     pub has_secret: bool,
     pub headers: Vec<HeaderNameView>,
+    /// Also signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    pub standard_webhooks: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -104,11 +106,13 @@ pub struct WebhookSettings {
     pub history: Vec<VersionView>,
     /// The latest 5 deliveries of each draft webhook, newest first.
     pub recent_deliveries: Vec<DeliveryView>,
+    /// Each draft webhook's health, in the draft's order.
+    pub health: Vec<WebhookHealth>,
 }
 
 /// One difference between the draft and the deployed version. `kind` is one of `webhook_added`,
 /// `webhook_removed`, `webhook_renamed`, `url_changed`, `secret_set`, `secret_changed`,
-/// `secret_removed`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
+/// `secret_removed`, `standard_webhooks_on`, `standard_webhooks_off`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
 /// `variable_removed`, `variable_changed`, `email_added`, `email_removed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeView {
@@ -170,6 +174,8 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     #[serde(default)]
     pub headers: Vec<HeaderInput>,
+    #[serde(default)]
+    pub standard_webhooks: bool,
 }
 
 impl fmt::Debug for NewWebhook {
@@ -179,6 +185,7 @@ impl fmt::Debug for NewWebhook {
             .field("url", &self.url)
             .field("secret", &redacted(&self.secret))
             .field("headers", &self.headers)
+            .field("standard_webhooks", &self.standard_webhooks)
             .finish()
     }
 }
@@ -197,6 +204,8 @@ pub struct WebhookPatch {
     pub clear_secret: bool,
     #[serde(default)]
     pub headers: Option<Vec<HeaderInput>>,
+    #[serde(default)]
+    pub standard_webhooks: Option<bool>,
 }
 
 impl fmt::Debug for WebhookPatch {
@@ -207,6 +216,7 @@ impl fmt::Debug for WebhookPatch {
             .field("secret", &redacted(&self.secret))
             .field("clear_secret", &self.clear_secret)
             .field("headers", &self.headers)
+            .field("standard_webhooks", &self.standard_webhooks)
             .finish()
     }
 }

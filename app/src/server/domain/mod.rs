@@ -11,4 +11,4 @@ mod webhook;
 pub use account::{Email, Password};
 pub use header::{CustomHeader, HeaderName, HeaderValue, RESERVED_HEADERS};
 pub use label::{AgentName, ApiKeyName, WebhookName};
-pub use webhook::{SigningSecret, WebhookSpec, WebhookUrl};
+pub use webhook::{STANDARD_NEEDS_SECRET, SigningSecret, WebhookSpec, WebhookUrl};

@@ -73,7 +73,30 @@ impl SigningSecret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A new secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes,
+    /// which that spec's verification libraries accept as it is.
+    pub fn generate() -> Self {
+        use base64::Engine;
+        let bytes: [u8; 32] = rand::random();
+        Self(format!("{STANDARD_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+    }
+
+    /// The key of Standard Webhooks signatures: the bytes after `whsec_`, base64-decoded
+    /// (24–64 of them, as that spec asks). `None` when the secret is not of that form.
+    pub fn standard_key(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let encoded = self.0.strip_prefix(STANDARD_PREFIX)?;
+        let key = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+        (24..=64).contains(&key.len()).then_some(key)
+    }
 }
+
+const STANDARD_PREFIX: &str = "whsec_";
+
+/// Why a webhook cannot have Standard Webhooks signatures, when it cannot.
+pub const STANDARD_NEEDS_SECRET: &str = "Standard Webhooks signatures need a signing secret of the form whsec_ followed by \
+    the base64 of 24 to 64 random bytes. Use \"Generate secret\", or turn the option off.";
 
 impl fmt::Debug for SigningSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -126,6 +149,19 @@ mod tests {
     }
 
     #[test]
+    fn generated_secrets_are_standard_webhooks_keys_of_32_bytes() {
+        let secret = SigningSecret::generate();
+        assert!(secret.expose().starts_with("whsec_"));
+        assert_eq!(secret.standard_key().map(|k| k.len()), Some(32));
+        assert_ne!(secret.expose(), SigningSecret::generate().expose());
+        // The Standard Webhooks spec's own example secret.
+        assert!(SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap().standard_key().is_some());
+        for not_standard in ["hunter2", "whsec_", "whsec_!!!", "whsec_c2hvcnQ="] {
+            assert!(SigningSecret::parse(not_standard).unwrap().standard_key().is_none(), "{not_standard}");
+        }
+    }
+
+    #[test]
     fn a_secret_is_redacted_in_debug() {
         let s = SigningSecret::parse("whsec_hunter2").unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
@@ -139,11 +175,17 @@ pub struct WebhookSpec {
     pub url: WebhookUrl,
     pub secret: Option<SigningSecret>,
     pub headers: Vec<super::CustomHeader>,
+    /// Also sign the Standard Webhooks way; only with a secret that has a `standard_key`.
+    pub standard_webhooks: bool,
 }
 
 impl WebhookSpec {
     /// Whether saving this over `stored` would change nothing.
     pub fn matches(&self, stored: &crate::server::store::WebhookRow) -> bool {
-        self.name.as_str() == stored.name && self.url.as_str() == stored.url && self.secret == stored.secret && self.headers == stored.headers
+        self.name.as_str() == stored.name
+            && self.url.as_str() == stored.url
+            && self.secret == stored.secret
+            && self.headers == stored.headers
+            && self.standard_webhooks == stored.standard_webhooks
     }
 }

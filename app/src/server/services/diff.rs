@@ -45,6 +45,11 @@ fn webhook_changes(old: &WebhookRow, new: &WebhookRow, changes: &mut Vec<ChangeV
         (Some(a), Some(b)) if a != b => changes.push(change("secret_changed", hook, format!("Sign “{name}” with a new secret."))),
         _ => {}
     }
+    match (old.standard_webhooks, new.standard_webhooks) {
+        (false, true) => changes.push(change("standard_webhooks_on", hook, format!("Also sign “{name}” the Standard Webhooks way."))),
+        (true, false) => changes.push(change("standard_webhooks_off", hook, format!("Stop Standard Webhooks signatures for “{name}”."))),
+        _ => {}
+    }
     let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     for h in &old.headers {
         if !new.headers.iter().any(|n| same_name(n.name.as_str(), h.name.as_str())) {
@@ -96,6 +101,7 @@ mod tests {
                 .iter()
                 .map(|(n, v)| CustomHeader { name: HeaderName::parse(n).unwrap(), value: HeaderValue::parse(v).unwrap() })
                 .collect(),
+            standard_webhooks: false,
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -3,7 +3,9 @@
 
 use crate::error::{AppError, FieldErrors};
 use crate::server::auth::OwnerId;
-use crate::server::domain::{CustomHeader, HeaderName, HeaderValue, SigningSecret, WebhookName, WebhookSpec, WebhookUrl};
+use crate::server::domain::{
+    CustomHeader, HeaderName, HeaderValue, STANDARD_NEEDS_SECRET, SigningSecret, WebhookName, WebhookSpec, WebhookUrl,
+};
 use crate::server::store::{OwnedAgent, WebhookRow};
 use crate::server::AppState;
 use crate::views::{ConfigDiffView, 
@@ -57,8 +59,30 @@ fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppErr
         _ => None,
     };
     let headers = parse_headers(&input.headers, &[], &mut errors);
+    check_standard(input.standard_webhooks, secret.as_ref(), &headers, &mut errors);
     errors.into_result()?;
-    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers })
+    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers, standard_webhooks: input.standard_webhooks })
+}
+
+/// The headers that Standard Webhooks signatures add after Voicy's own.
+pub const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
+/// Standard Webhooks signatures need a `whsec_` secret, and its headers cannot also be custom ones.
+fn check_standard(on: bool, secret: Option<&SigningSecret>, headers: &[CustomHeader], errors: &mut FieldErrors) {
+    if !on {
+        return;
+    }
+    if secret.and_then(SigningSecret::standard_key).is_none() {
+        errors.add("standard_webhooks", STANDARD_NEEDS_SECRET);
+    }
+    for (i, header) in headers.iter().enumerate() {
+        if STANDARD_HEADERS.iter().any(|name| header.name.same_as(name)) {
+            errors.add(
+                format!("headers[{i}].name"),
+                format!("{} is set by Standard Webhooks signatures; rename this header or turn the option off.", header.name.as_str()),
+            );
+        }
+    }
 }
 
 /// Applies a PATCH to the stored webhook: absent fields, a blank secret and blank header values
@@ -80,8 +104,10 @@ fn apply_patch(patch: &WebhookPatch, current: &WebhookRow, state: &AppState) -> 
         None => current.headers.clone(),
         Some(inputs) => parse_headers(inputs, &current.headers, &mut errors),
     };
+    let standard_webhooks = patch.standard_webhooks.unwrap_or(current.standard_webhooks);
+    check_standard(standard_webhooks, secret.as_ref(), &headers, &mut errors);
     errors.into_result()?;
-    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers })
+    Ok(WebhookSpec { name: name.expect("checked"), url: url.expect("checked"), secret, headers, standard_webhooks })
 }
 
 pub(super) async fn agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
@@ -144,7 +170,8 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
     for webhook in &config.draft.webhooks {
         recent_deliveries.extend(state.store.deliveries_of_agent(&agent, Some(&webhook.id), 5).await?);
     }
-    Ok(WebhookSettings { config, changes, history, recent_deliveries })
+    let health = super::health::health(state, &agent).await?;
+    Ok(WebhookSettings { config, changes, history, recent_deliveries, health })
 }
 
 /// What Deploy would change.

@@ -6,7 +6,7 @@ use super::{OwnedAgent, Store, WebhookRow, new_id, now, placeholders, webhooks::
 use sqlx::AnyPool;
 use crate::error::AppError;
 use crate::server::auth::OwnerId;
-use crate::views::{CallSummaryView, DeliveryView, EventView, NewCall, ProcessingSettings, SentHeader};
+use crate::views::{CallSummaryView, EventView, NewCall, ProcessingSettings};
 
 /// A stored call, as the dispatcher and the Get Call API read it.
 #[derive(Debug, Clone)]
@@ -54,45 +54,6 @@ pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_a
            (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
      ORDER BY c.received_at DESC, c.rowid DESC LIMIT $3";
 
-/// A request about to be made: recorded as `sending` before it starts.
-#[derive(Debug, Clone)]
-pub struct PendingDelivery {
-    pub id: String,
-    pub webhook: WebhookRow,
-    pub request_headers: Vec<SentHeader>,
-}
-
-/// How one request ended.
-#[derive(Debug, Clone)]
-pub struct DeliveryResult {
-    pub duration_ms: i64,
-    pub outcome: &'static str,
-    pub status_code: Option<u16>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-}
-
-type DeliveryTuple = (String, String, String, String, String, Option<i64>, String, Option<i64>, String, Option<i64>, Option<String>, Option<String>, String);
-
-fn delivery(row: DeliveryTuple) -> DeliveryView {
-    let (id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, outcome, status_code, response_body, error, headers) = row;
-    DeliveryView {
-        id,
-        call_id,
-        webhook_id,
-        webhook_name,
-        webhook_url,
-        config_version,
-        started_at,
-        duration_ms,
-        outcome,
-        status_code: status_code.and_then(|c| u16::try_from(c).ok()),
-        response_body,
-        error,
-        request_headers: serde_json::from_str(&headers).unwrap_or_default(),
-    }
-}
-
 /// A call about to be stored.
 pub(super) struct NewCallRow {
     id: String,
@@ -116,9 +77,6 @@ pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Resu
     insert.execute(&writer).await?;
     Ok(vec![(); count])
 }
-
-const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
-     outcome, status_code, response_body, error, request_headers";
 
 pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
     serde_json::from_str(json).map_err(AppError::internal)
@@ -221,29 +179,5 @@ impl Store {
             }
             None => Ok((self.draft_webhooks_of(&call.agent_id).await?, self.draft_processing_of(&call.agent_id).await?)),
         }
-    }
-
-    pub async fn deliveries_of_call(&self, call: &CallRecord) -> Result<Vec<DeliveryView>, AppError> {
-        let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = $1 ORDER BY webhook_name, rowid"
-        ))
-        .bind(&call.id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(delivery).collect())
-    }
-
-    /// An agent's most recent deliveries, newest first, optionally of one webhook.
-    pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
-        let rows: Vec<DeliveryTuple> = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = $1 AND ($2 IS NULL OR webhook_id = $2)
-             ORDER BY started_at DESC, rowid DESC LIMIT $3"
-        ))
-        .bind(agent.id())
-        .bind(webhook_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(delivery).collect())
     }
 }

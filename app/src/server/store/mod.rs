@@ -11,6 +11,7 @@
 mod agents;
 mod api_keys;
 mod calls;
+mod deliveries;
 mod group_commit;
 mod queue;
 mod sealed;
@@ -20,7 +21,8 @@ mod versions;
 mod webhooks;
 
 pub use agents::OwnedAgent;
-pub use calls::{CALLS_PAGE, CallRecord, DeliveryResult, PendingDelivery};
+pub use calls::{CALLS_PAGE, CallRecord};
+pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
 pub use versions::VersionRow;

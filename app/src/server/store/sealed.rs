@@ -27,6 +27,7 @@ pub(super) struct RawWebhook {
     pub headers: String,
     /// NULL: written before values were sealed (plaintext until the next start seals it).
     pub key_id: Option<String>,
+    pub standard_webhooks: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -105,7 +106,16 @@ fn open_values(
 
 pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
     let (secret, headers) = open_values(keys, &raw.id, &raw.url, raw.key_id.as_deref(), raw.secret, &raw.headers)?;
-    Ok(WebhookRow { id: raw.id, name: raw.name, url: raw.url, secret, headers, created_at: raw.created_at, updated_at: raw.updated_at })
+    Ok(WebhookRow {
+        id: raw.id,
+        name: raw.name,
+        url: raw.url,
+        secret,
+        headers,
+        standard_webhooks: raw.standard_webhooks != 0,
+        created_at: raw.created_at,
+        updated_at: raw.updated_at,
+    })
 }
 
 pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {

@@ -55,7 +55,7 @@ impl Store {
         .await?;
         let Some(oldest) = versions.last().map(|v| v.0) else { return Ok(Vec::new()) };
         let rows: Vec<(i64, RawWebhook)> = sqlx::query_as::<_, VersionedWebhook>(
-            "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, created_at, updated_at
+            "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version >= $2 ORDER BY version, position",
         )
         .bind(agent.id())
@@ -97,8 +97,8 @@ impl Store {
         };
         sqlx::query("DELETE FROM webhooks WHERE agent_id = $1").bind(agent.id()).execute(&mut *tx).await?;
         sqlx::query(
-            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, created_at, updated_at)
-             SELECT webhook_id, agent_id, name, url, secret, headers, key_id, created_at, updated_at
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
+             SELECT webhook_id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent.id())

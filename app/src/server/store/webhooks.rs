@@ -16,6 +16,7 @@ pub struct WebhookRow {
     pub url: String,
     pub secret: Option<SigningSecret>,
     pub headers: Vec<CustomHeader>,
+    pub standard_webhooks: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -28,6 +29,7 @@ impl WebhookRow {
             url: self.url.clone(),
             has_secret: self.secret.is_some(),
             headers: self.headers.iter().map(|h| HeaderNameView { name: h.name.as_str().to_owned() }).collect(),
+            standard_webhooks: self.standard_webhooks,
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
         }
@@ -40,7 +42,7 @@ pub struct DeploymentRow {
     pub deployed_at: String,
 }
 
-const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, created_at, updated_at";
+const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at";
 
 /// Counts a draft write. Being a write, it is the first statement of every draft transaction,
 /// and it serializes them per agent (whether the draft differs from the deployed version is
@@ -97,8 +99,8 @@ impl Store {
         let id = new_id();
         let values = sealed::seal(&self.keys, &id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
-            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&id)
         .bind(agent.id())
@@ -107,6 +109,7 @@ impl Store {
         .bind(values.secret)
         .bind(values.headers)
         .bind(values.key_id)
+        .bind(i64::from(spec.standard_webhooks))
         .bind(&at)
         .bind(&at)
         .execute(&mut *tx)
@@ -133,8 +136,9 @@ impl Store {
         }
         let values = sealed::seal(&self.keys, id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
-            "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6
-             WHERE id = $7 AND agent_id = $8",
+            "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6,
+                                 standard_webhooks = $7
+             WHERE id = $8 AND agent_id = $9",
         )
         .bind(spec.name.as_str())
         .bind(spec.url.as_str())
@@ -142,6 +146,7 @@ impl Store {
         .bind(values.headers)
         .bind(values.key_id)
         .bind(now())
+        .bind(i64::from(spec.standard_webhooks))
         .bind(id)
         .bind(agent.id())
         .execute(&mut *tx)
@@ -187,8 +192,9 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO deployed_webhooks
-                 (agent_id, version, webhook_id, position, name, url, secret, headers, key_id, created_at, updated_at)
-             SELECT agent_id, $1, id, rowid, name, url, secret, headers, key_id, created_at, updated_at
+                 (agent_id, version, webhook_id, position, name, url, secret, headers, key_id, standard_webhooks,
+                  created_at, updated_at)
+             SELECT agent_id, $1, id, rowid, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
              FROM webhooks WHERE agent_id = $2",
         )
         .bind(version)
@@ -214,7 +220,7 @@ impl Store {
 
     pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
-            "SELECT webhook_id AS id, name, url, secret, headers, key_id, created_at, updated_at
+            "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent_id)

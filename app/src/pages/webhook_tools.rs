@@ -1,0 +1,192 @@
+//! The owner's tools on a webhook: send a test event, redeliver a past delivery, generate a
+//! Standard Webhooks secret, and the endpoint's health at a glance.
+
+use crate::components::short_time;
+use crate::error::AppError;
+use crate::views::{DeliveryView, WebhookHealth};
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn send_test_event(agent_id: String, webhook_id: String) -> Result<DeliveryView, AppError> {
+    use crate::server::{request_owner, services::deliveries};
+    let (state, owner) = request_owner().await?;
+    deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await
+}
+
+#[leptos::server(prefix = "/rpc")]
+pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
+    use crate::server::{request_owner, services::deliveries};
+    let (state, owner) = request_owner().await?;
+    deliveries::redeliver(&state, &owner, &delivery_id).await
+}
+
+/// A new `whsec_` secret. Nothing is stored until the form is saved; signed-in owners only.
+#[leptos::server(prefix = "/rpc")]
+pub async fn generate_secret() -> Result<String, AppError> {
+    crate::server::request_owner().await?;
+    Ok(crate::server::domain::SigningSecret::generate().expose().to_owned())
+}
+
+#[leptos::server(prefix = "/rpc", input = GetUrl)]
+pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, AppError> {
+    use crate::server::{request_owner, services::health};
+    let (state, owner) = request_owner().await?;
+    health::of_agent(&state, &owner, &agent_id).await
+}
+
+/// How a delivery ended, in one line: "Delivered: 200 in 84 ms" or what went wrong.
+pub fn delivery_result(d: &DeliveryView) -> String {
+    let took = d.duration_ms.map(|ms| format!(" in {ms} ms")).unwrap_or_default();
+    match (d.outcome.as_str(), d.status_code) {
+        ("ok", Some(code)) => format!("Delivered: {code}{took}."),
+        ("http_status", Some(code)) => format!("The receiver answered {code}{took}: not a success (2xx)."),
+        (_, _) => format!("Not delivered ({}){took}. {}", d.outcome.replace('_', " "), d.error.clone().unwrap_or_default()),
+    }
+}
+
+/// The start of the receiver's answer, as the result line shows it.
+fn answer_start(d: &DeliveryView) -> Option<String> {
+    let body = d.response_body.as_deref()?.trim();
+    (!body.is_empty()).then(|| {
+        let start: String = body.chars().take(200).collect();
+        if start.len() < body.len() { format!("{start}…") } else { start }
+    })
+}
+
+/// The inline result of a manual send.
+#[component]
+pub fn SendResult(result: Signal<Option<Result<DeliveryView, AppError>>>) -> impl IntoView {
+    move || {
+        result.get().map(|r| match r {
+            Ok(d) => {
+                let class = if d.outcome == "ok" { "notice ok" } else { "notice error" };
+                view! {
+                    <div class=class role="status">
+                        <p>{delivery_result(&d)}</p>
+                        {answer_start(&d).map(|a| view! { <pre class="response">{a}</pre> })}
+                    </div>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+/// What a manual send ended with, kept by the page: the section it sits in is rebuilt when the
+/// page reloads its data (to list the new delivery), and the result must outlive that.
+pub type SendOutcome = Result<DeliveryView, AppError>;
+
+/// "Send test" on a webhook's row: one sample `call_ended` request to this webhook only.
+#[component]
+pub fn SendTest(
+    agent_id: String,
+    webhook_id: String,
+    name: String,
+    /// The last result of this webhook's test, as the page keeps it.
+    last: Signal<Option<SendOutcome>>,
+    on_result: Callback<SendOutcome>,
+) -> impl IntoView {
+    let send = ServerAction::<SendTestEvent>::new();
+    Effect::new(move || {
+        if let Some(result) = send.value().get() {
+            on_result.run(result);
+        }
+    });
+    let result = Signal::derive(move || send.value().get().or_else(|| last.get()));
+    view! {
+        <div class="send-test">
+            <button type="button" class="secondary" aria-label=format!("Send a test event to {name}")
+                disabled=move || send.pending().get()
+                on:click=move |_| { send.dispatch(SendTestEvent { agent_id: agent_id.clone(), webhook_id: webhook_id.clone() }); }>
+                {move || if send.pending().get() { "Sending test…" } else { "Send test" }}
+            </button>
+            <SendResult result/>
+        </div>
+    }
+}
+
+/// "Redeliver" on a past delivery of a call.
+#[component]
+pub fn RedeliverButton(delivery_id: String, webhook_name: String, on_result: Callback<SendOutcome>) -> impl IntoView {
+    let send = ServerAction::<Redeliver>::new();
+    Effect::new(move || {
+        if let Some(result) = send.value().get() {
+            on_result.run(result);
+        }
+    });
+    view! {
+        <button type="button" class="secondary" aria-label=format!("Redeliver to {webhook_name}")
+            disabled=move || send.pending().get()
+            on:click=move |_| { send.dispatch(Redeliver { delivery_id: delivery_id.clone() }); }>
+            {move || if send.pending().get() { "Redelivering…" } else { "Redeliver" }}
+        </button>
+    }
+}
+
+fn health_tone(status: &str) -> &'static str {
+    match status {
+        "healthy" => "ok",
+        "degraded" => "warn",
+        "failing" => "bad",
+        _ => "muted",
+    }
+}
+
+/// A webhook's health in one line: a status dot, success rate, p50/p95 and the last failure.
+#[component]
+pub fn HealthLine(health: WebhookHealth, #[prop(optional)] show_name: bool) -> impl IntoView {
+    let status = match health.status.as_str() {
+        "healthy" => "Healthy",
+        "degraded" => "Some failures",
+        "failing" => "Failing",
+        _ => "No deliveries yet",
+    };
+    let figures = health.success_rate.map(|rate| {
+        format!(
+            " · {rate}% of the last {} succeeded · p50 {} · p95 {}",
+            health.deliveries,
+            health.p50_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
+            health.p95_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
+        )
+    });
+    let last_failure = health.last_failure.map(|f| {
+        let what = match f.status_code {
+            Some(code) => code.to_string(),
+            None => f.outcome.replace('_', " "),
+        };
+        format!("Last failure: {what}, {}{}", short_time(&f.at), f.error.map(|e| format!(" — {e}")).unwrap_or_default())
+    });
+    view! {
+        <div class="health" role="group" aria-label=format!("Health of {}", health.webhook_name)>
+            <p>
+                <span class=format!("dot {}", health_tone(&health.status)) aria-hidden="true"></span>
+                {show_name.then(|| view! { <strong>{health.webhook_name.clone()}</strong> " · " })}
+                <span>{status}</span>
+                {figures}
+            </p>
+            {last_failure.map(|f| view! { <p class="hint">{f}</p> })}
+        </div>
+    }
+}
+
+/// The agent's Overview: every webhook's health.
+#[component]
+pub fn HealthOverview(agent_id: String) -> impl IntoView {
+    let health = Resource::new(move || agent_id.clone(), get_webhook_health);
+    view! {
+        <section class="card" aria-labelledby="health-title">
+            <h2 id="health-title">"Webhook health"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match health.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">"No webhooks yet. Add one in Settings → Webhooks."</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|h| view! { <HealthLine health=h show_name=true/> }).collect_view().into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,107 @@
+//! What the owner sends by hand: a test event to one draft webhook, and the redelivery of one
+//! past delivery. Both go out at once (the owner waits for the answer, at most the doc's 5
+//! seconds), through the dispatcher's client, and are recorded in the deliveries log marked as
+//! what they are. A redelivery is the owner's action, not a retry: the dispatcher never retries.
+
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::auth::OwnerId;
+use crate::server::store::{DeliveryResult, ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now};
+use crate::views::{CallView, DeliveryView, ProcessingNote, SentHeader, Turn};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A request as it was made: the headers as the log keeps them (custom values masked) and how it
+/// ended (the receiver's answer redacted).
+#[derive(Debug)]
+pub struct Sent {
+    pub request_headers: Vec<SentHeader>,
+    pub result: DeliveryResult,
+}
+
+/// Sends one `call_ended` request to one webhook (the dispatcher's client, its SSRF guard and
+/// timeout): `body` as it is, `event_id` as the event's id (Standard Webhooks' `webhook-id`).
+pub trait WebhookSender: Send + Sync + std::fmt::Debug {
+    fn send<'a>(&'a self, webhook: &'a WebhookRow, body: String, event_id: &'a str) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>>;
+}
+
+/// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
+/// with its stored secret and header values.
+pub async fn send_test(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_id: &str) -> Result<DeliveryView, AppError> {
+    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let webhook = state.store.draft_webhooks(&agent).await?.into_iter().find(|w| w.id == webhook_id).ok_or(AppError::NotFound)?;
+    let sample = sample_call(&agent);
+    let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
+    let started_at = now();
+    let sent = state.sender.send(&webhook, body, &sample.id).await;
+    tracing::info!(agent_id, webhook_id, outcome = sent.result.outcome, "test delivery");
+    let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
+    state.store.record_manual_delivery(&agent, ManualKind::Test, delivery).await
+}
+
+/// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
+/// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
+pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> Result<DeliveryView, AppError> {
+    let (agent, original) = state.store.delivery_for_owner(owner, delivery_id).await?;
+    let Some(call_id) = original.call_id.as_deref() else {
+        return Err(AppError::Conflict("A test delivery cannot be redelivered. Send a new test from the webhook's row.".into()));
+    };
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    let Some(body) = call.body.clone() else {
+        return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
+    };
+    if !state.store.draft_webhooks(&agent).await?.iter().any(|w| w.id == original.webhook_id) {
+        return Err(AppError::Conflict(format!(
+            "The webhook “{}” has been deleted from this agent since, so it cannot be redelivered to.",
+            original.webhook_name
+        )));
+    }
+    // As it was in the config the call used: its deployed version (a web call: the draft).
+    let (webhooks, _) = state.store.call_config(&call).await?;
+    let Some(webhook) = webhooks.into_iter().find(|w| w.id == original.webhook_id) else {
+        return Err(AppError::Conflict(format!(
+            "The webhook “{}” is no longer in the config this call used, so it cannot be redelivered to.",
+            original.webhook_name
+        )));
+    };
+    let started_at = now();
+    let sent = state.sender.send(&webhook, body, &call.id).await;
+    tracing::info!(delivery_id, call_id, outcome = sent.result.outcome, "redelivery");
+    let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
+    state.store.record_manual_delivery(&agent, ManualKind::Redelivery(&original), delivery).await
+}
+
+/// A realistic finished call of `agent`, marked as a test in its metadata.
+fn sample_call(agent: &OwnedAgent) -> CallView {
+    let ended = chrono::Utc::now();
+    let started = ended - chrono::Duration::seconds(94);
+    let turn = |role: &str, text: &str, start_ms: u64| Turn { role: role.into(), text: text.into(), start_ms: Some(start_ms) };
+    let transcript = vec![
+        turn("agent", "Hello, thanks for calling Voicy Dental. How can I help you today?", 0),
+        turn("user", "Hi, I'd like to book a cleaning next Tuesday morning.", 4200),
+        turn("agent", "Tuesday at 9:30 is free. May I have your name and a phone number?", 9800),
+        turn("user", "Sam Lee, 555-0142.", 15100),
+        turn("agent", "You're booked for Tuesday at 9:30, Sam. Anything else?", 19700),
+        turn("user", "No, that's all. Thanks!", 25400),
+    ];
+    CallView {
+        id: format!("test_{}", uuid::Uuid::new_v4().simple()),
+        agent_id: agent.id().to_owned(),
+        agent_version: None,
+        kind: "web".into(),
+        status: "completed".into(),
+        from_number: Some("+15555550142".into()),
+        to_number: Some("+15555550100".into()),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ended_at: ended.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_seconds: 94,
+        end_reason: Some("user_hangup".into()),
+        transcript,
+        summary: Some("The caller booked a cleaning for Tuesday at 9:30 under the name Sam Lee.".into()),
+        variables: BTreeMap::from([("customer_name".to_owned(), Some("Sam Lee".to_owned()))]),
+        notifications: Vec::new(),
+        processing_notes: vec![ProcessingNote { step: "test".into(), message: "A test event sent from the dashboard; no call took place.".into() }],
+        metadata: Some(serde_json::json!({ "test": true })),
+    }
+}

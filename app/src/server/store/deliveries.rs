@@ -1,0 +1,197 @@
+//! The deliveries log: one row per webhook request. Most are the `call_ended` event's (written
+//! by the dispatcher, `queue`); the owner's manual sends (a test to one webhook, a redelivery
+//! of a past delivery) are written here once they have ended. Custom header values are masked
+//! before anything is stored.
+
+use super::{CallRecord, OwnedAgent, Store, WebhookRow};
+use crate::error::AppError;
+use crate::server::auth::OwnerId;
+use crate::views::{DeliveryView, SentHeader};
+
+/// A request about to be made: recorded as `sending` before it starts.
+#[derive(Debug, Clone)]
+pub struct PendingDelivery {
+    pub id: String,
+    pub webhook: WebhookRow,
+    pub request_headers: Vec<SentHeader>,
+}
+
+/// How one request ended.
+#[derive(Debug, Clone)]
+pub struct DeliveryResult {
+    pub duration_ms: i64,
+    pub outcome: &'static str,
+    pub status_code: Option<u16>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A request the owner asked for, as it ended.
+#[derive(Debug)]
+pub struct ManualDelivery<'a> {
+    pub webhook: &'a WebhookRow,
+    pub request_headers: Vec<SentHeader>,
+    pub result: DeliveryResult,
+    pub started_at: String,
+}
+
+/// What a manual delivery was: a test (no call) or the redelivery of a past one.
+#[derive(Debug, Clone, Copy)]
+pub enum ManualKind<'a> {
+    Test,
+    Redelivery(&'a DeliveryView),
+}
+
+const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
+     outcome, status_code, response_body, error, request_headers, kind, redelivery_of";
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    call_id: Option<String>,
+    webhook_id: String,
+    webhook_name: String,
+    webhook_url: String,
+    config_version: Option<i64>,
+    started_at: String,
+    duration_ms: Option<i64>,
+    outcome: String,
+    status_code: Option<i64>,
+    response_body: Option<String>,
+    error: Option<String>,
+    request_headers: String,
+    kind: String,
+    redelivery_of: Option<String>,
+}
+
+impl From<DeliveryRow> for DeliveryView {
+    fn from(row: DeliveryRow) -> Self {
+        DeliveryView {
+            id: row.id,
+            call_id: row.call_id,
+            kind: row.kind,
+            redelivery_of: row.redelivery_of,
+            webhook_id: row.webhook_id,
+            webhook_name: row.webhook_name,
+            webhook_url: row.webhook_url,
+            config_version: row.config_version,
+            started_at: row.started_at,
+            duration_ms: row.duration_ms,
+            outcome: row.outcome,
+            status_code: row.status_code.and_then(|c| u16::try_from(c).ok()),
+            response_body: row.response_body,
+            error: row.error,
+            request_headers: serde_json::from_str(&row.request_headers).unwrap_or_default(),
+        }
+    }
+}
+
+/// What the health of a webhook is computed from: one finished delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliverySample {
+    pub started_at: String,
+    pub duration_ms: Option<i64>,
+    pub outcome: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// A call's deliveries: by webhook, each webhook's in the order they were made.
+    pub async fn deliveries_of_call(&self, call: &CallRecord) -> Result<Vec<DeliveryView>, AppError> {
+        let rows: Vec<DeliveryRow> =
+            sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = $1 ORDER BY webhook_name, rowid"))
+                .bind(&call.id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(DeliveryView::from).collect())
+    }
+
+    /// An agent's most recent deliveries, newest first, optionally of one webhook.
+    pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = $1 AND ($2 IS NULL OR webhook_id = $2)
+             ORDER BY started_at DESC, rowid DESC LIMIT $3"
+        ))
+        .bind(agent.id())
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(DeliveryView::from).collect())
+    }
+
+    /// One delivery of one of the owner's agents, or `NotFound`.
+    pub async fn delivery_for_owner(&self, owner: &OwnerId, delivery_id: &str) -> Result<(OwnedAgent, DeliveryView), AppError> {
+        let agent_id: Option<String> = sqlx::query_scalar("SELECT agent_id FROM deliveries WHERE id = $1").bind(delivery_id).fetch_optional(&self.pool).await?;
+        // Proves the owner's agent first: a delivery of someone else's is as unknown as a missing one.
+        let agent = self.agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?).await?;
+        let row: DeliveryRow = sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1 AND agent_id = $2"))
+            .bind(delivery_id)
+            .bind(agent.id())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok((agent, row.into()))
+    }
+
+    /// The latest `limit` finished deliveries of a webhook, newest first: a walk back along the
+    /// index on `(agent_id, webhook_id, started_at)`, however long the log is.
+    pub async fn delivery_samples(&self, agent: &OwnedAgent, webhook_id: &str, limit: i64) -> Result<Vec<DeliverySample>, AppError> {
+        Ok(sqlx::query_as(
+            "SELECT started_at, duration_ms, outcome, status_code, error FROM deliveries
+             WHERE agent_id = $1 AND webhook_id = $2 AND outcome <> 'sending'
+             ORDER BY started_at DESC LIMIT $3",
+        )
+        .bind(agent.id())
+        .bind(webhook_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a manual delivery that has ended, and returns it as the log shows it.
+    pub async fn record_manual_delivery(
+        &self,
+        agent: &OwnedAgent,
+        kind: ManualKind<'_>,
+        delivery: ManualDelivery<'_>,
+    ) -> Result<DeliveryView, AppError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let (kind, call_id, version, of) = match kind {
+            ManualKind::Test => ("test", None, None, None),
+            ManualKind::Redelivery(original) => ("redelivery", original.call_id.clone(), original.config_version, Some(original.id.clone())),
+        };
+        let headers = serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
+        let storable = |text: Option<String>| text.map(|t| t.replace('\0', "\u{FFFD}"));
+        let result = delivery.result;
+        sqlx::query(
+            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, started_at,
+                                     duration_ms, outcome, status_code, response_body, error, request_headers, kind, redelivery_of)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(&id)
+        .bind(call_id)
+        .bind(agent.id())
+        .bind(&delivery.webhook.id)
+        .bind(&delivery.webhook.name)
+        .bind(&delivery.webhook.url)
+        .bind(version)
+        .bind(&delivery.started_at)
+        .bind(result.duration_ms)
+        .bind(result.outcome)
+        .bind(result.status_code.map(i64::from))
+        .bind(storable(result.response_body))
+        .bind(storable(result.error))
+        .bind(headers)
+        .bind(kind)
+        .bind(of)
+        .execute(&self.writer)
+        .await?;
+        let row: DeliveryRow = sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"))
+            .bind(&id)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(row.into())
+    }
+}
