@@ -13,6 +13,7 @@ mod calls;
 mod cross_owner;
 mod deploy;
 mod fuzz;
+mod owner_tools;
 mod dispatch;
 mod pages;
 mod processes;
