@@ -58,8 +58,9 @@ browser:
 		echo "==> installing Debian's chromium for the end-to-end tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends chromium; fi
-	@if [ ! -d end2end/node_modules/@playwright/test ]; then \
-		echo "==> installing Playwright (no browser download)"; cd end2end && npm ci --no-audit --no-fund; fi
+	@if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/standardwebhooks ]; then \
+		echo "==> installing Playwright (no browser download) and the Standard Webhooks library"; \
+		cd end2end && npm ci --no-audit --no-fund; fi
 
 unit-tests:
 	@echo "==> cargo test (unit, property and integration tests, on SQLite)"
