@@ -78,7 +78,9 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
 
     // A test call, then its delivery redelivered from the call's page.
     await page.getByRole('link', { name: 'Overview' }).click();
-    await page.getByRole('form', { name: 'Test call' }).getByRole('button', { name: 'End call' }).click();
+    const call = page.getByRole('form', { name: 'Test call' });
+    await call.getByLabel('Turn 2 text').fill('Please book me in for Tuesday.');
+    await call.getByRole('button', { name: 'End call' }).click();
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
     await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Redeliver to Receiver' }).click();
