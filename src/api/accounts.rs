@@ -1,44 +1,58 @@
 //! Sign-up, login, logout and API keys.
 
-use super::{ApiError, error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ApiError, ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
 use app::server::{AppState, auth, services::{accounts, api_keys}};
 use app::views::{ApiKeyView, CreatedApiKey, UserView};
-use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{delete, post}};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Json, extract::{Path, State}, http::StatusCode};
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/api-keys", post(create_key).get(list_keys))
-        .route("/api-keys/{id}", delete(revoke_key))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(create_key, list_keys))
+        .routes(routes!(revoke_key))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     #[serde(default)]
     email: String,
+    /// At least 8 characters.
     #[serde(default)]
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NameBody {
     #[serde(default)]
     name: String,
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct ApiKeyList {
+    api_keys: Vec<ApiKeyView>,
+}
+
+/// Creates an account and signs it in (sets the session cookie).
+#[utoipa::path(post, path = "/auth/signup", tag = "accounts", security(()), request_body = Credentials,
+    responses((status = 201, body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
+        (status = 422, description = "Invalid e-mail or password", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn signup(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<(StatusCode, Json<UserView>)> {
     let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
     auth::start_session(&session, &user.id).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+/// Signs in (sets the session cookie). Repeated failures are throttled (429 with `Retry-After`).
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()), request_body = Credentials,
+    responses((status = 200, body = UserView), (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
@@ -51,20 +65,31 @@ async fn login(
     Ok(Json(user))
 }
 
+/// Ends the session.
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts", security(()),
+    responses((status = 204, description = "Signed out"), (status = "default", body = ErrorBody)))]
 async fn logout(session: Session) -> ApiResult<StatusCode> {
     auth::end_session(&session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Creates an API key. Its secret is in this answer only.
+#[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = NameBody,
+    responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create_key(State(state): State<AppState>, Owner(owner): Owner, ApiJson(body): ApiJson<NameBody>) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     Ok((StatusCode::CREATED, Json(api_keys::create(&state.store, &owner, &body.name).await?)))
 }
 
-async fn list_keys(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<Value>> {
-    let keys: Vec<ApiKeyView> = api_keys::list(&state.store, &owner).await?;
-    Ok(Json(json!({ "api_keys": keys })))
+/// The owner's API keys (never their secrets).
+#[utoipa::path(get, path = "/api-keys", tag = "accounts",
+    responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
+async fn list_keys(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<ApiKeyList>> {
+    Ok(Json(ApiKeyList { api_keys: api_keys::list(&state.store, &owner).await? }))
 }
 
+/// Revokes an API key: it stops working at once.
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "accounts", params(("id" = String, Path, description = "The key's id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn revoke_key(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&state.store, &owner, &id).await?;
     Ok(StatusCode::NO_CONTENT)

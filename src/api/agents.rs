@@ -1,31 +1,44 @@
 //! Agents of the calling owner.
 
-use super::{error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
 use app::server::{AppState, services::agents};
 use app::views::AgentView;
-use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::get};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Json, extract::{Path, State}, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/agents", get(list).post(create)).route("/agents/{agent_id}", get(show))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAgent {
     #[serde(default)]
     name: String,
 }
 
-async fn list(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "agents": agents::list(&state.store, &owner).await? })))
+#[derive(Serialize, utoipa::ToSchema)]
+struct AgentList {
+    agents: Vec<AgentView>,
 }
 
+/// The owner's agents.
+#[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = AgentList), (status = "default", body = ErrorBody)))]
+async fn list(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<AgentList>> {
+    Ok(Json(AgentList { agents: agents::list(&state.store, &owner).await? }))
+}
+
+/// Creates an agent.
+#[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent,
+    responses((status = 201, body = AgentView), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(body): ApiJson<NewAgent>) -> ApiResult<(StatusCode, Json<AgentView>)> {
     Ok((StatusCode::CREATED, Json(agents::create(&state.store, &owner, &body.name).await?)))
 }
 
+/// One agent (404 when it is missing or another owner's).
+#[utoipa::path(get, path = "/agents/{agent_id}", tag = "agents", params(("agent_id" = String, Path)),
+    responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn show(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<AgentView>> {
     Ok(Json(agents::get(&state.store, &owner, &agent_id).await?))
 }

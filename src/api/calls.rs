@@ -1,49 +1,72 @@
 //! Calls (from the telephony layer), the Get Call API, deliveries, and processing settings.
 
-use super::{error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
 use app::server::{AppState, services::calls};
-use app::views::{CallDeliveries, CallPage, DeliveryView, NewCall, ProcessingSettings};
+use app::views::{CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings};
 use axum::{
-    Json, Router,
+    Json,
     extract::{Path, Query, State},
     http::{StatusCode, header::CONTENT_TYPE},
     response::IntoResponse,
-    routing::{get, post},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/calls", post(create))
-        .route("/calls/{call_id}", get(show))
-        .route("/calls/{call_id}/deliveries", get(call_deliveries))
-        .route("/agents/{agent_id}/calls", get(list))
-        .route("/agents/{agent_id}/deliveries", get(agent_deliveries))
-        .route("/agents/{agent_id}/processing", get(processing).put(set_processing))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(show))
+        .routes(routes!(call_deliveries))
+        .routes(routes!(list))
+        .routes(routes!(agent_deliveries))
+        .routes(routes!(processing, set_processing))
 }
 
-/// 202: the call is stored; processing and the `call_ended` event follow.
-async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(call): ApiJson<NewCall>) -> ApiResult<(StatusCode, Json<Value>)> {
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedCall {
+    id: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct DeliveryList {
+    deliveries: Vec<DeliveryView>,
+}
+
+/// Stores a finished call (202); processing and the `call_ended` event follow. Phone calls use
+/// the deployed version, web (test) calls the draft.
+#[utoipa::path(post, path = "/calls", tag = "calls", request_body = NewCall,
+    responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
+async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(call): ApiJson<NewCall>) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
     let id = calls::create(&state, &owner, call).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))))
+    Ok((StatusCode::ACCEPTED, Json(CreatedCall { id })))
 }
 
-/// The stored bytes themselves, so they equal the event body exactly.
+/// The Get Call API: once processed, the stored bytes themselves, which equal the event's body exactly.
+#[utoipa::path(get, path = "/calls/{call_id}", tag = "calls", params(("call_id" = String, Path)),
+    responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn show(State(state): State<AppState>, Owner(owner): Owner, Path(call_id): Path<String>) -> ApiResult<impl IntoResponse> {
     let body = calls::get_json(&state, &owner, &call_id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body))
 }
 
+/// Where the call's event stands and its deliveries (tests excluded; redeliveries included).
+#[utoipa::path(get, path = "/calls/{call_id}/deliveries", tag = "deliveries", params(("call_id" = String, Path)),
+    responses((status = 200, body = CallDeliveries), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn call_deliveries(State(state): State<AppState>, Owner(owner): Owner, Path(call_id): Path<String>) -> ApiResult<Json<CallDeliveries>> {
     Ok(Json(calls::deliveries(&state, &owner, &call_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `next_before` of the page before: the calls after that one.
     before: Option<String>,
 }
 
+/// The agent's calls, newest first, 20 a page.
+#[utoipa::path(get, path = "/agents/{agent_id}/calls", tag = "calls", params(("agent_id" = String, Path), ListQuery),
+    responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -53,25 +76,35 @@ async fn list(
     Ok(Json(calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeliveriesQuery {
+    /// Only this webhook's.
     webhook_id: Option<String>,
 }
 
+/// The agent's latest 50 deliveries, newest first: events, tests and redeliveries.
+#[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
+    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn agent_deliveries(
     State(state): State<AppState>,
     Owner(owner): Owner,
     Path(agent_id): Path<String>,
     Query(query): Query<DeliveriesQuery>,
-) -> ApiResult<Json<Value>> {
-    let deliveries: Vec<DeliveryView> = calls::agent_deliveries(&state, &owner, &agent_id, query.webhook_id.as_deref()).await?;
-    Ok(Json(json!({ "deliveries": deliveries })))
+) -> ApiResult<Json<DeliveryList>> {
+    Ok(Json(DeliveryList { deliveries: calls::agent_deliveries(&state, &owner, &agent_id, query.webhook_id.as_deref()).await? }))
 }
 
+/// The draft's post-call processing settings.
+#[utoipa::path(get, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)),
+    responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn processing(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ProcessingSettings>> {
     Ok(Json(calls::processing(&state, &owner, &agent_id).await?))
 }
 
+/// Replaces the draft's post-call processing settings (variables to extract, addresses to notify).
+#[utoipa::path(put, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)), request_body = ProcessingSettings,
+    responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn set_processing(
     State(state): State<AppState>,
     Owner(owner): Owner,

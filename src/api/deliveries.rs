@@ -1,20 +1,28 @@
 //! The owner's manual sends: a test event to one webhook, a redelivery of a past delivery; and
 //! each webhook's health.
 
-use super::{error::ApiResult, extract::Owner};
+use super::{ErrorBody, error::ApiResult, extract::Owner};
 use app::server::{AppState, services::{deliveries, health}};
 use app::views::{DeliveryView, WebhookHealth};
-use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{get, post}};
-use serde_json::{Value, json};
+use axum::{Json, extract::{Path, State}, http::StatusCode};
+use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/agents/{agent_id}/webhooks/{webhook_id}/test", post(send_test))
-        .route("/agents/{agent_id}/webhooks/health", get(webhook_health))
-        .route("/deliveries/{delivery_id}/redeliver", post(redeliver))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(send_test)).routes(routes!(webhook_health)).routes(routes!(redeliver))
 }
 
-/// 201 with the test's delivery, whatever the receiver answered (its outcome says how it went).
+#[derive(Serialize, utoipa::ToSchema)]
+struct HealthList {
+    webhooks: Vec<WebhookHealth>,
+}
+
+/// Sends one `call_ended` request with a sample call (`"metadata":{"test":true}`) to this draft
+/// webhook only, with its stored secret and header values, and answers how it went (201
+/// whatever the receiver said: see `outcome`). Recorded in the deliveries log as `kind: test`.
+#[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/test", tag = "deliveries",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn send_test(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -23,12 +31,21 @@ async fn send_test(
     Ok((StatusCode::CREATED, Json(deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await?)))
 }
 
-/// 201 with the new delivery (its `redelivery_of` names the original).
+/// Sends a past delivery again: the same body bytes to the same webhook as it was in the config
+/// the call used, freshly signed, as a new delivery (`redelivery_of` names the original). The
+/// owner's action: the dispatcher itself never retries.
+#[utoipa::path(post, path = "/deliveries/{delivery_id}/redeliver", tag = "deliveries", params(("delivery_id" = String, Path)),
+    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
+        (status = 409, description = "A test send, a call not processed yet, or a webhook deleted since", body = ErrorBody),
+        (status = "default", body = ErrorBody)))]
 async fn redeliver(State(state): State<AppState>, Owner(owner): Owner, Path(delivery_id): Path<String>) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
     Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))
 }
 
-async fn webhook_health(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<Value>> {
-    let webhooks: Vec<WebhookHealth> = health::of_agent(&state, &owner, &agent_id).await?;
-    Ok(Json(json!({ "webhooks": webhooks })))
+/// Each draft webhook's health over its latest 50 deliveries: status, success rate, p50/p95
+/// latency and the last failure.
+#[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
+    responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+async fn webhook_health(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<HealthList>> {
+    Ok(Json(HealthList { webhooks: health::of_agent(&state, &owner, &agent_id).await? }))
 }

@@ -7,7 +7,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -18,14 +19,34 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// Every error response of the API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `validation_failed`, `not_found`, `unauthenticated`, `conflict`, …
+    pub code: String,
+    /// For people: what went wrong and what to do next.
+    pub message: String,
+    /// With `validation_failed`: field (e.g. `url`, `headers[1].name`) → what is wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut error = json!({ "code": self.0.code(), "message": self.0.to_string() });
-        if let Some(fields) = self.0.fields() {
-            error["fields"] = fields.iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
-        }
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.0.code().to_owned(),
+                message: self.0.to_string(),
+                fields: self.0.fields().map(|f| f.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()),
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
         let retry_after = match self.0 {
             AppError::Unavailable => Some(5),
             AppError::TooManyAttempts(seconds) => Some(seconds),

@@ -1,25 +1,34 @@
-//! An agent's webhooks (its draft), deploy, and the draft/deployed config.
+//! An agent's webhooks (its draft), deploy, the draft/deployed config, versions and restore.
 
-use super::{error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
 use app::server::{AppState, services, services::webhooks};
-use app::views::{ConfigDiffView, ConfigView, VersionList, DeploymentView, NewWebhook, WebhookList, WebhookPatch, WebhookView};
-use axum::{Json, Router, extract::{Path, State}, http::StatusCode, routing::{get, patch, post}};
+use app::views::{ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch, WebhookView};
+use axum::{Json, extract::{Path, State}, http::StatusCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/agents/{agent_id}/webhooks", get(list).post(create))
-        .route("/agents/{agent_id}/webhooks/{webhook_id}", patch(update).delete(remove))
-        .route("/agents/{agent_id}/deploy", post(deploy))
-        .route("/agents/{agent_id}/config", get(config))
-        .route("/agents/{agent_id}/config/diff", get(diff))
-        .route("/agents/{agent_id}/versions", get(versions))
-        .route("/agents/{agent_id}/versions/{version}/restore", post(restore))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(update, remove))
+        .routes(routes!(deploy))
+        .routes(routes!(config))
+        .routes(routes!(diff))
+        .routes(routes!(versions))
+        .routes(routes!(restore))
 }
 
+/// The draft's webhooks (at most 5). Secrets and header values are never returned.
+#[utoipa::path(get, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)),
+    responses((status = 200, body = WebhookList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn list(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
     Ok(Json(webhooks::list(&state, &owner, &agent_id).await?))
 }
 
+/// Adds a webhook to the draft. Phone calls use it once the agent is deployed; web calls at once.
+#[utoipa::path(post, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)), request_body = NewWebhook,
+    responses((status = 201, body = WebhookView), (status = 404, body = ErrorBody),
+        (status = 409, description = "The agent already has 5 webhooks", body = ErrorBody),
+        (status = 422, description = "Invalid fields, each named in `fields`", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -29,6 +38,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(webhooks::add(&state, &owner, &agent_id, &input).await?)))
 }
 
+/// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
+#[utoipa::path(patch, path = "/agents/{agent_id}/webhooks/{webhook_id}", tag = "webhooks",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookPatch,
+    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn update(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -38,6 +51,10 @@ async fn update(
     Ok(Json(webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?))
 }
 
+/// Deletes a webhook from the draft.
+#[utoipa::path(delete, path = "/agents/{agent_id}/webhooks/{webhook_id}", tag = "webhooks",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 204, description = "Deleted from the draft"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -47,23 +64,39 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Publishes the draft as the next immutable version; phone calls use it from now on.
+#[utoipa::path(post, path = "/agents/{agent_id}/deploy", tag = "webhooks", params(("agent_id" = String, Path)),
+    responses((status = 201, body = DeploymentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn deploy(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
     Ok((StatusCode::CREATED, Json(webhooks::deploy(&state, &owner, &agent_id).await?)))
 }
 
+/// The draft, the latest deployed version, and whether they differ.
+#[utoipa::path(get, path = "/agents/{agent_id}/config", tag = "webhooks", params(("agent_id" = String, Path)),
+    responses((status = 200, body = ConfigView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn config(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigView>> {
     Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
 }
 
+/// What Deploy would change, in words (secrets and header values only described, never shown).
+#[utoipa::path(get, path = "/agents/{agent_id}/config/diff", tag = "webhooks", params(("agent_id" = String, Path)),
+    responses((status = 200, body = ConfigDiffView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn diff(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigDiffView>> {
     Ok(Json(webhooks::diff(&state, &owner, &agent_id).await?))
 }
 
+/// The latest deployed versions: who deployed them, when, and what each changed.
+#[utoipa::path(get, path = "/agents/{agent_id}/versions", tag = "webhooks", params(("agent_id" = String, Path)),
+    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn versions(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<VersionList>> {
     Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
 }
 
-/// 200 with the draft's config as it now is.
+/// Copies version `version` into the draft (secrets and header values included, server-side);
+/// answers the config as it now is. Deploy to publish it.
+#[utoipa::path(post, path = "/agents/{agent_id}/versions/{version}/restore", tag = "webhooks",
+    params(("agent_id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn restore(State(state): State<AppState>, Owner(owner): Owner, Path((agent_id, version)): Path<(String, i64)>) -> ApiResult<Json<ConfigView>> {
     services::versions::restore(&state, &owner, &agent_id, version).await?;
     Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))

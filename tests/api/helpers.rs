@@ -138,7 +138,7 @@ impl Api {
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<RawBody>) -> Res {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(key) = &self.bearer {
             req = req.bearer_auth(key);
         }
@@ -152,6 +152,7 @@ impl Api {
         let headers = res.headers().clone();
         let body = res.text().await.unwrap();
         assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        crate::contract::check(&method, path, status, &body);
         Res { status, body, headers }
     }
 
@@ -164,7 +165,7 @@ impl Api {
 
     /// A request with exactly these headers and body (e.g. a form post as a browser sends it).
     pub async fn send_raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
@@ -172,6 +173,7 @@ impl Api {
         let (status, headers) = (res.status(), res.headers().clone());
         let body = res.text().await.unwrap();
         assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        crate::contract::check(&method, path, status, &body);
         Res { status, body, headers }
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// One turn of a transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Turn {
     #[serde(default)]
@@ -18,6 +19,7 @@ pub struct Turn {
 
 /// `POST /api/v1/calls`: a finished call from the telephony layer (or the dashboard's test call).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCall {
     #[serde(default)]
@@ -41,6 +43,7 @@ pub struct NewCall {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NotificationView {
     pub to: String,
     /// `sent`, `skipped` or `failed`.
@@ -50,6 +53,7 @@ pub struct NotificationView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProcessingNote {
     pub step: String,
     pub message: String,
@@ -58,6 +62,7 @@ pub struct ProcessingNote {
 /// The Get Call API response, and — byte for byte — the body of the `call_ended` event.
 /// Field order is the order of this struct; maps are sorted; so serializing is deterministic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallView {
     pub id: String,
     pub agent_id: String,
@@ -92,6 +97,7 @@ pub fn call_status(processed: bool, event_state: &str) -> &'static str {
 
 /// A call in the list of an agent's calls.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallSummaryView {
     pub id: String,
     #[serde(rename = "type")]
@@ -103,6 +109,7 @@ pub struct CallSummaryView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallPage {
     pub calls: Vec<CallSummaryView>,
     /// The id to pass as `?before=` for the next (older) page; absent on the last page.
@@ -111,12 +118,14 @@ pub struct CallPage {
 
 /// A header as it was sent, custom header values masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SentHeader {
     pub name: String,
     pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeliveryView {
     pub id: String,
     /// None for a test send (its body is a sample call).
@@ -140,12 +149,14 @@ pub struct DeliveryView {
 
 /// Where a call's `call_ended` event stands: `pending`, `processing`, `sending`, `sent` or `skipped`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventView {
     pub state: String,
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallDeliveries {
     pub event: EventView,
     pub deliveries: Vec<DeliveryView>,
@@ -154,6 +165,7 @@ pub struct CallDeliveries {
 /// A variable the agent extracts from each transcript: the first match of `pattern` (its first
 /// capture group if it has one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
     #[serde(default)]
@@ -166,6 +178,7 @@ pub struct VariableSpec {
 
 /// `PUT /api/v1/agents/{id}/processing`: post-call processing settings of the draft.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProcessingSettings {
     #[serde(default)]
@@ -176,6 +189,7 @@ pub struct ProcessingSettings {
 
 /// A call's page: the call and its event's deliveries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CallDetail {
     pub call: CallView,
     pub deliveries: CallDeliveries,
@@ -185,6 +199,7 @@ pub struct CallDetail {
 /// `HEALTH_WINDOW`): `status` is `healthy` (all succeeded), `degraded` (the latest succeeded,
 /// some did not), `failing` (the latest failed) or `unknown` (no deliveries yet).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookHealth {
     pub webhook_id: String,
     pub webhook_name: String,
@@ -201,6 +216,7 @@ pub struct WebhookHealth {
 
 /// The most recent failed delivery of a webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LastFailure {
     pub at: String,
     pub outcome: String,

@@ -11,12 +11,14 @@ pub const WEBHOOK_LIMIT: usize = 5;
 pub const HEADER_LIMIT: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub id: String,
     pub email: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AgentView {
     pub id: String,
     pub name: String,
@@ -24,6 +26,7 @@ pub struct AgentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     pub id: String,
     pub name: String,
@@ -33,6 +36,7 @@ pub struct ApiKeyView {
 
 /// A key as created: the only time its plaintext leaves the server.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiKey {
     pub id: String,
     pub name: String,
@@ -47,11 +51,13 @@ impl fmt::Debug for CreatedApiKey {
 
 /// A custom header as shown: its name only, never its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HeaderNameView {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookView {
     pub id: String,
     pub name: String,
@@ -65,23 +71,27 @@ pub struct WebhookView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookList {
     pub limit: usize,
     pub webhooks: Vec<WebhookView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeploymentView {
     pub version: i64,
     pub deployed_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DraftConfigView {
     pub webhooks: Vec<WebhookView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeployedConfigView {
     pub version: i64,
     pub deployed_at: String,
@@ -90,6 +100,7 @@ pub struct DeployedConfigView {
 
 /// `GET /api/v1/agents/{id}/config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigView {
     pub draft: DraftConfigView,
     pub deployed: Option<DeployedConfigView>,
@@ -98,6 +109,7 @@ pub struct ConfigView {
 
 /// Everything the Webhooks section of the Settings tab shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct WebhookSettings {
     pub config: ConfigView,
     /// What Deploy would change, in words.
@@ -115,6 +127,7 @@ pub struct WebhookSettings {
 /// `secret_removed`, `standard_webhooks_on`, `standard_webhooks_off`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
 /// `variable_removed`, `variable_changed`, `email_added`, `email_removed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChangeView {
     pub kind: String,
     pub webhook_id: Option<String>,
@@ -123,6 +136,7 @@ pub struct ChangeView {
 
 /// A deployed version in the history: when, by whom, and what it changed from the one before.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionView {
     pub version: i64,
     pub deployed_at: String,
@@ -133,12 +147,14 @@ pub struct VersionView {
 
 /// `GET /api/v1/agents/{id}/versions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionList {
     pub versions: Vec<VersionView>,
 }
 
 /// `GET /api/v1/agents/{id}/config/diff`: what Deploy would change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConfigDiffView {
     /// The version the draft is compared with; none when nothing was deployed yet.
     pub deployed_version: Option<i64>,
@@ -147,6 +163,7 @@ pub struct ConfigDiffView {
 
 /// One custom header as typed in: a name, and a value that may be blank when editing.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HeaderInput {
     #[serde(default)]
@@ -164,6 +181,7 @@ impl fmt::Debug for HeaderInput {
 /// `POST …/webhooks`: a webhook to add. Missing fields default to blank so that validation,
 /// not JSON decoding, says what is missing.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     #[serde(default)]
@@ -192,6 +210,7 @@ impl fmt::Debug for NewWebhook {
 
 /// `PATCH …/webhooks/{id}`: absent fields keep what is stored (see the service for the rules).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
