@@ -1,4 +1,5 @@
-//! Pages need a signed-in owner: an anonymous visitor is sent to sign-in before any page work.
+//! Pages need a signed-in owner (the API reference aside): an anonymous visitor is sent to
+//! sign-in before any page work.
 //! The REST API and server functions check on their own (with a 401 rather than a redirect).
 
 use axum::{extract::Request, middleware::Next, response::{IntoResponse, Redirect, Response}};
@@ -9,6 +10,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
         || path.starts_with("/rpc/")
         || path == "/healthz"
+        || path == "/docs/api" // the API reference describes the API and holds no data
         || path.rsplit('/').next().is_some_and(|last| last.contains('.')) // public/ files
 }
 

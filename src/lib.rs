@@ -91,6 +91,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
         sender: std::sync::Arc::new(client),
+        api_document: api::openapi_json(),
         sign_ins: Default::default(),
     };
     if !settings.role.serves_dashboard() {

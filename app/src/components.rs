@@ -35,25 +35,29 @@ pub fn Frame(children: Children) -> impl IntoView {
             <a class="brand" href="/agents">"Voicy"</a>
             <nav aria-label="Main">
                 <A href="/agents">"Agents"</A>
+                <A href="/docs/api">"API"</A>
             </nav>
-            <details class="account-menu" node_ref=menu>
-                <summary>
-                    "Account"
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            user.await.ok().flatten().map(|u| view! { <span class="muted email">{u.email}</span> })
-                        })}
-                    </Suspense>
-                </summary>
-                <div class="menu" on:click=close_menu>
-                    <A href="/account/api-keys">"API keys"</A>
-                    <ActionForm action=sign_out>
-                        <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
-                            {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
-                        </button>
-                    </ActionForm>
-                </div>
-            </details>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await.ok().flatten() {
+                        Some(u) => view! {
+                            <details class="account-menu" node_ref=menu>
+                                <summary>"Account" <span class="muted email">{u.email}</span></summary>
+                                <div class="menu" on:click=close_menu>
+                                    <A href="/account/api-keys">"API keys"</A>
+                                    <ActionForm action=sign_out>
+                                        <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
+                                            {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                                        </button>
+                                    </ActionForm>
+                                </div>
+                            </details>
+                        }.into_any(),
+                        // Only the public API reference is seen signed out.
+                        None => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </header>
         <main class="page">{children()}</main>
     }

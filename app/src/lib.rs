@@ -18,7 +18,7 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, CallPageView, NotFoundPage, SignInPage, SignUpPage,
+    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, ApiReferencePage, CallPageView, NotFoundPage, SignInPage, SignUpPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/agents/:agent_id/settings") view=AgentSettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/agents/:agent_id/calls/:call_id") view=CallPageView/>
                 <Route path=path!("/account/api-keys") view=ApiKeysPage/>
+                <Route path=path!("/docs/api") view=ApiReferencePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

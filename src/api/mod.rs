@@ -63,7 +63,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(calls::router())
         .merge(deliveries::router())
-        .routes(routes!(openapi_json))
+        .routes(routes!(serve_openapi))
 }
 
 /// The OpenAPI document of the whole REST API (paths relative to `/api/v1`).
@@ -80,9 +80,14 @@ pub fn router() -> Router<AppState> {
 /// This document, as JSON. No authentication: it describes the API, it holds no data.
 #[utoipa::path(get, path = "/openapi.json", tag = "reference", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json")))]
-async fn openapi_json() -> Json<Arc<serde_json::Value>> {
+async fn serve_openapi() -> Json<Arc<serde_json::Value>> {
+    Json(openapi_json())
+}
+
+/// The document as JSON, built once.
+pub fn openapi_json() -> Arc<serde_json::Value> {
     static JSON: OnceLock<Arc<serde_json::Value>> = OnceLock::new();
-    Json(JSON.get_or_init(|| Arc::new(serde_json::to_value(openapi()).expect("the document serializes"))).clone())
+    JSON.get_or_init(|| Arc::new(serde_json::to_value(openapi()).expect("an OpenAPI document always serializes"))).clone()
 }
 
 /// `GET /healthz`: 200 when the database answers.

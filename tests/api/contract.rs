@@ -106,3 +106,20 @@ fn a_response_unlike_the_document_is_caught() {
     assert!(caught(Method::GET, "/api/v1/agents/a/secret-route", 200, "{}"), "an undocumented route passed");
     assert!(caught(Method::DELETE, "/api/v1/agents/a/webhooks/w", 204, "{}"), "a body where none is documented passed");
 }
+
+#[tokio::test]
+async fn the_dashboard_reference_page_lists_every_documented_operation_and_schema() {
+    let app = TestApp::spawn().await;
+    let page = app.client().get("/docs/api").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let label = format!("aria-label=\"{} {path}\"", method.to_uppercase());
+            assert!(page.body.contains(&label), "the reference page lacks {label}: {}", &page.body[page.body.len().saturating_sub(3000)..]);
+        }
+    }
+    for schema in document()["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(page.body.contains(&format!("id=\"schema-{schema}\"")), "the reference page lacks the schema {schema}");
+    }
+    assert!(page.body.contains("id=\"verify\""));
+}

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calls;
 pub mod deliveries;
 pub mod processing;
+pub mod reference;
 pub mod webhook_form;
 pub mod webhook_tools;
 pub mod webhooks;
@@ -16,6 +17,7 @@ pub use agents::AgentsPage;
 pub use api_keys::ApiKeysPage;
 pub use auth::{SignInPage, SignUpPage};
 pub use calls::CallPageView;
+pub use reference::ApiReferencePage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub events: std::sync::Arc<dyn services::calls::CallEvents>,
     /// Sends the owner's test events and redeliveries (the dispatcher's client).
     pub sender: std::sync::Arc<dyn services::deliveries::WebhookSender>,
+    /// The REST API's OpenAPI document, for the dashboard's API reference page.
+    pub api_document: std::sync::Arc<serde_json::Value>,
     /// Sign-in attempts per account and client address.
     pub sign_ins: std::sync::Arc<services::throttle::SignInThrottle>,
 }

@@ -56,7 +56,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
     static NAMES: OnceLock<HashMap<&'static str, &'static [&'static str]>> = OnceLock::new();
     NAMES.get_or_init(|| {
         use crate::components::CurrentUser;
-        use crate::pages::{agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, webhook_tools::*, webhooks::*};
+        use crate::pages::{agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*, webhook_tools::*, webhooks::*};
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>() -> (&'static str, &'static [&'static str]) {
             (T::PATH, struct_fields::<T>())
@@ -87,6 +87,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<Redeliver>(),
             entry::<GenerateSecret>(),
             entry::<GetWebhookHealth>(),
+            entry::<GetApiReference>(),
         ])
     })
 }

@@ -248,4 +248,6 @@ fn redacted(value: &Option<String>) -> &'static str {
 }
 
 mod calls;
+mod reference;
 pub use calls::*;
+pub use reference::*;
