@@ -10,7 +10,7 @@ test('the API reference renders from the OpenAPI document, with nothing loaded f
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Voicy Webhooks API', level: 1 })).toBeVisible();
   const test_send = page.getByRole('article', { name: 'POST /agents/{agent_id}/webhooks/{webhook_id}/test' });
-  await expect(test_send).toContainText('Sends one call_ended request with a sample call');
+  await expect(test_send).toContainText('Sends a test event to one webhook. One call_ended request with a sample call ("metadata":{"test":true}) to this draft webhook only');
   await expect(test_send.getByRole('list', { name: /^Responses of/ })).toContainText('201');
   await expect(page.getByRole('table', { name: 'Fields of DeliveryView' })).toContainText('redelivery_of');
   await page.getByRole('navigation', { name: 'Contents' }).getByRole('link', { name: 'verify a webhook' }).click();

@@ -32,8 +32,10 @@ struct DeliveryList {
     deliveries: Vec<DeliveryView>,
 }
 
-/// Stores a finished call (202); processing and the `call_ended` event follow. Phone calls use
-/// the deployed version, web (test) calls the draft.
+/// Stores a finished call.
+///
+/// Answers 202 at once; processing and the `call_ended` event follow. Phone calls use the
+/// deployed version, web (test) calls the draft.
 #[utoipa::path(post, path = "/calls", tag = "calls", request_body = NewCall,
     responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
         (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]

@@ -17,9 +17,11 @@ struct HealthList {
     webhooks: Vec<WebhookHealth>,
 }
 
-/// Sends one `call_ended` request with a sample call (`"metadata":{"test":true}`) to this draft
-/// webhook only, with its stored secret and header values, and answers how it went (201
-/// whatever the receiver said: see `outcome`). Recorded in the deliveries log as `kind: test`.
+/// Sends a test event to one webhook.
+///
+/// One `call_ended` request with a sample call (`"metadata":{"test":true}`) to this draft
+/// webhook only, with its stored secret and header values; answers how it went (201 whatever
+/// the receiver said: see `outcome`). Recorded in the deliveries log as `kind: test`.
 #[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/test", tag = "deliveries",
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
     responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
@@ -31,9 +33,11 @@ async fn send_test(
     Ok((StatusCode::CREATED, Json(deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await?)))
 }
 
-/// Sends a past delivery again: the same body bytes to the same webhook as it was in the config
-/// the call used, freshly signed, as a new delivery (`redelivery_of` names the original). The
-/// owner's action: the dispatcher itself never retries.
+/// Redelivers a past delivery.
+///
+/// The same body bytes to the same webhook as it was in the config the call used, freshly
+/// signed, as a new delivery (`redelivery_of` names the original). The owner's action: the
+/// dispatcher itself never retries.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/redeliver", tag = "deliveries", params(("delivery_id" = String, Path)),
     responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
         (status = 409, description = "A test send, a call not processed yet, or a webhook deleted since", body = ErrorBody),
@@ -42,8 +46,10 @@ async fn redeliver(State(state): State<AppState>, Owner(owner): Owner, Path(deli
     Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))
 }
 
-/// Each draft webhook's health over its latest 50 deliveries: status, success rate, p50/p95
-/// latency and the last failure.
+/// Each webhook's health.
+///
+/// Over each draft webhook's latest 50 deliveries: status, success rate, p50/p95 latency and the
+/// last failure.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
     responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn webhook_health(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<HealthList>> {

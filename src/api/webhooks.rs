@@ -92,8 +92,10 @@ async fn versions(State(state): State<AppState>, Owner(owner): Owner, Path(agent
     Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
 }
 
-/// Copies version `version` into the draft (secrets and header values included, server-side);
-/// answers the config as it now is. Deploy to publish it.
+/// Restores a deployed version to the draft.
+///
+/// Copies version `version` into the draft (secrets and header values included, server-side)
+/// and answers the config as it now is. Deploy to publish it.
 #[utoipa::path(post, path = "/agents/{agent_id}/versions/{version}/restore", tag = "webhooks",
     params(("agent_id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]

@@ -34,6 +34,34 @@ pub fn ApiReferencePage() -> impl IntoView {
     }
 }
 
+/// Doc-comment text as the page shows it: hard-wrapped lines joined, `code` spans as code.
+fn prose(text: &str) -> impl IntoView + use<> {
+    let joined = text.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join(" ");
+    joined
+        .split('`')
+        .enumerate()
+        .map(|(i, piece)| if i % 2 == 1 { view! { <code>{piece.to_owned()}</code> }.into_any() } else { piece.to_owned().into_any() })
+        .collect_view()
+}
+
+/// What a status means, where the document gives no more.
+fn status_name(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "No content",
+        "401" => "Not signed in, or an unknown API key",
+        "404" => "Not found (or another owner's)",
+        "409" => "Conflict",
+        "413" => "The body is too large",
+        "422" => "Invalid fields",
+        "429" => "Too many attempts",
+        "default" => "Any other error",
+        _ => "",
+    }
+}
+
 fn anchor(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
@@ -45,10 +73,10 @@ fn Reference(reference: ApiReference) -> impl IntoView {
         <h1>{reference.title.clone()}</h1>
         <p class="muted">{format!("Version {} · OpenAPI 3.1", reference.version)}</p>
         <section class="card">
-            <p>{reference.description.clone()}</p>
+            <p>{prose(&reference.description)}</p>
             <p>"Every path below starts with " <code>{base.clone()}</code> ". The whole document: "
                 <a href=format!("{base}/openapi.json")>{format!("{base}/openapi.json")}</a>
-                " (for code generators and API tools)."</p>
+                " (for code generators and API tools). Fields marked * are always present (responses) or required (requests)."</p>
             <nav aria-label="Contents">
                 <ul class="toc">
                     {reference.tags.iter().map(|t| view! { <li><a href=format!("#{}", anchor(&t.name))>{t.name.clone()}</a></li> }).collect_view()}
@@ -69,7 +97,7 @@ fn Reference(reference: ApiReference) -> impl IntoView {
             {reference.schemas.into_iter().map(|schema| view! {
                 <div class="schema">
                     <h3 id=format!("schema-{}", schema.name)><code>{schema.name.clone()}</code></h3>
-                    {(!schema.description.is_empty()).then(|| view! { <p class="muted">{schema.description.clone()}</p> })}
+                    {(!schema.description.is_empty()).then(|| view! { <p class="muted">{prose(&schema.description)}</p> })}
                     <Fields fields=schema.fields label=format!("Fields of {}", schema.name)/>
                 </div>
             }).collect_view()}
@@ -84,8 +112,7 @@ fn Operation(op: ApiOperation) -> impl IntoView {
     view! {
         <article class="operation" aria-label=title.clone()>
             <h3><span class=format!("method {}", op.method.to_lowercase())>{op.method.clone()}</span> " " <code>{op.path.clone()}</code></h3>
-            <p>{op.summary.clone()} {(!op.authenticated).then_some(" No authentication needed.")}</p>
-            {(!op.description.is_empty()).then(|| view! { <p class="muted">{op.description.clone()}</p> })}
+            <p>{prose(&op.summary)} " " {prose(&op.description)} {(!op.authenticated).then_some(" No authentication needed.")}</p>
             {(!op.parameters.is_empty()).then(|| view! { <Fields fields=op.parameters.clone() label=format!("Parameters of {title}")/> })}
             {op.request.clone().map(|schema| view! {
                 <p>"Body: " <a href=format!("#schema-{schema}")><code>{schema.clone()}</code></a></p>
@@ -93,7 +120,8 @@ fn Operation(op: ApiOperation) -> impl IntoView {
             <ul class="responses" aria-label=format!("Responses of {title}")>
                 {op.responses.into_iter().map(|r| view! {
                     <li>
-                        <code>{r.status.clone()}</code> " " {r.description.clone()}
+                        <code>{r.status.clone()}</code> " "
+                        {if r.description.is_empty() { status_name(&r.status).to_owned() } else { r.description.clone() }}
                         {r.schema.map(|s| view! { " → " <a href=format!("#schema-{s}")><code>{s.clone()}</code></a> })}
                     </li>
                 }).collect_view()}
@@ -113,7 +141,7 @@ fn Fields(fields: Vec<ApiField>, label: String) -> impl IntoView {
                         <tr>
                             <td><code>{f.name.clone()}</code>{f.required.then_some(" *")}</td>
                             <td class="mono">{f.kind.clone()}</td>
-                            <td>{f.description.clone()}</td>
+                            <td>{prose(&f.description)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
