@@ -92,6 +92,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         events,
         sender: std::sync::Arc::new(client),
         api_document: api::openapi_json(),
+        manual_sends: Default::default(),
         sign_ins: Default::default(),
     };
     if !settings.role.serves_dashboard() {

@@ -76,11 +76,7 @@ async fn with_status_of_its_error(response: Response) -> Response {
 }
 
 fn retry_after(err: &AppError) -> Option<u64> {
-    match err {
-        AppError::TooManyAttempts(seconds) => Some(*seconds),
-        AppError::Unavailable => Some(5),
-        _ => None,
-    }
+    err.retry_after()
 }
 
 /// An error as server functions encode theirs (JSON of `AppError`), with its status.

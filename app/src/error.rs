@@ -79,11 +79,14 @@ pub enum AppError {
     /// Adding a webhook to an agent that already has the maximum. HTTP 409.
     #[error("This agent already has 5 webhooks, the most allowed. Delete one to add another.")]
     WebhookLimitReached,
-    /// Input failed validation; each field says what to change. HTTP 422.
-    /// The request cannot be done in the state things are in; the message says why and what to do.
+    /// The request cannot be done in the state things are in; the message says why and what to
+    /// do. HTTP 409.
     #[error("{0}")]
     Conflict(String),
-
+    /// Too many test sends and redeliveries in a minute. HTTP 429 with `Retry-After` (seconds).
+    #[error("Too many test sends and redeliveries. Wait {0} seconds, then try again.")]
+    TooManySends(u64),
+    /// Input failed validation; each field says what to change. HTTP 422.
     #[error("Some fields need attention: {}", summary(.0))]
     Validation(FieldErrors),
     /// The database cannot be reached right now (restarting, failing over). HTTP 503 with
@@ -109,7 +112,7 @@ impl AppError {
             Self::TooLarge => 413,
             Self::Unauthenticated | Self::InvalidCredentials => 401,
             Self::CrossSite => 403,
-            Self::TooManyAttempts(_) => 429,
+            Self::TooManyAttempts(_) | Self::TooManySends(_) => 429,
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached | Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
@@ -130,9 +133,19 @@ impl AppError {
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",
             Self::Conflict(_) => "conflict",
+            Self::TooManySends(_) => "too_many_requests",
             Self::Validation(_) => "validation_failed",
             Self::Unavailable => "unavailable",
             Self::Internal | Self::Transport(_) => "internal",
+        }
+    }
+
+    /// Seconds a client should wait before trying again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Unavailable => Some(5),
+            Self::TooManyAttempts(seconds) | Self::TooManySends(seconds) => Some(*seconds),
+            _ => None,
         }
     }
 

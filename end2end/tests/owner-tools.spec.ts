@@ -65,7 +65,7 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
     expect(await page.content()).not.toContain(secret);
 
     // Send test: this webhook only, the result inline; the library verifies it.
-    await row.getByRole('button', { name: 'Send a test event to Receiver' }).click();
+    await row.getByRole('button', { name: 'Send test to Receiver' }).click();
     await expect(row.getByRole('status')).toContainText(/Delivered: 200 in \d+ ms/);
     await expect(row.getByRole('status')).toContainText('{"received":true}');
     await expect(row.getByRole('group', { name: 'Health of Receiver' })).toContainText('Healthy');
@@ -83,7 +83,7 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
     await call.getByRole('button', { name: 'End call' }).click();
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
     await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
-    await page.getByRole('button', { name: 'Redeliver to Receiver' }).click();
+    await page.getByRole('button', { name: /^Redeliver the delivery to Receiver/ }).click();
     await expect(page.getByText(/Redelivered to “Receiver”\. Delivered: 200/)).toBeVisible();
     await expect(page.locator('li.delivery')).toHaveCount(2);
     await expect(page.locator('li.delivery').nth(1)).toContainText('redelivery');

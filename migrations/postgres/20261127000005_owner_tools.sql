@@ -24,3 +24,8 @@ ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'event' CHECK (kind
 ALTER TABLE deliveries ADD COLUMN redelivery_of TEXT;
 ALTER TABLE deliveries ADD CHECK ((kind = 'test') = (call_id IS NULL));
 ALTER TABLE deliveries ADD CHECK ((kind = 'redelivery') = (redelivery_of IS NOT NULL));
+
+-- A webhook's health reads its latest deliveries, the order settled by rowid (one batch of
+-- deliveries shares a start time), along this index as SQLite reads along its own.
+CREATE INDEX deliveries_webhook_recent ON deliveries(agent_id, webhook_id, started_at, rowid);
+DROP INDEX deliveries_webhook;

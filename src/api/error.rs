@@ -47,12 +47,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        let retry_after = match self.0 {
-            AppError::Unavailable => Some(5),
-            AppError::TooManyAttempts(seconds) => Some(seconds),
-            _ => None,
-        };
-        if let Some(seconds) = retry_after {
+        if let Some(seconds) = self.0.retry_after() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
         response

@@ -23,7 +23,9 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').rem
 /// `text` (at most `READ_BYTES` of an answer, or an error message) with every form of the
 /// webhook's secret and header values masked, cut to `KEPT_BYTES`.
 pub fn redact(webhook: &WebhookRow, text: &str) -> String {
-    let values = webhook.headers.iter().map(|h| h.value.expose()).chain(webhook.secret.as_ref().map(|s| s.expose()));
+    // A Standard Webhooks secret is also used without its `whsec_` prefix (the libraries strip it).
+    let bare = webhook.secret.as_ref().filter(|s| s.standard_key().is_some()).and_then(|s| s.expose().strip_prefix("whsec_"));
+    let values = webhook.headers.iter().map(|h| h.value.expose()).chain(webhook.secret.as_ref().map(|s| s.expose())).chain(bare);
     let mut forms: Vec<String> = values.filter(|v| !v.is_empty()).flat_map(encodings).collect();
     // Longest first, so a value is masked whole before a shorter one inside it.
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
@@ -130,6 +132,13 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
         }
+    }
+
+    #[test]
+    fn a_standard_webhooks_secret_is_masked_without_its_prefix_too() {
+        let hook = webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "token-value");
+        let text = redact(&hook, "key=MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert!(!text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "{text}");
     }
 
     #[test]

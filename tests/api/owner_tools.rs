@@ -256,3 +256,43 @@ async fn health_sums_up_the_latest_deliveries_of_each_webhook() {
     let stranger = app.user().await;
     assert_eq!(stranger.get(&format!("/api/v1/agents/{agent}/webhooks/health")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_web_call_is_not_redelivered_once_its_webhook_points_elsewhere() {
+    let app = dev_app().await;
+    let (first, second) = (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
+    let owner = app.user().await;
+    let agent = owner.create_agent("Tools").await;
+    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": first.url })).await;
+    let call = owner.post_call(&agent, "web").await;
+    let delivery = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{hook}"), json!({ "url": second.url })).await;
+    let res = owner.post(&format!("/api/v1/deliveries/{delivery}/redeliver"), json!({})).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.json()["error"]["message"].as_str().unwrap().contains("no longer sends to"), "{}", res.body);
+    assert!(second.hits().await.is_empty());
+    assert_eq!(first.hits().await.len(), 1);
+}
+
+#[tokio::test]
+async fn manual_sends_are_limited_per_owner_with_a_retry_after() {
+    let app = dev_app().await;
+    let receiver = Receiver::http(Behavior::default()).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Tools").await;
+    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    let path = format!("/api/v1/agents/{agent}/webhooks/{hook}/test");
+    for _ in 0..20 {
+        assert_eq!(owner.post(&path, json!({})).await.status, StatusCode::CREATED);
+    }
+    let res = owner.post(&path, json!({})).await;
+    assert_eq!((res.status, res.error_code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".to_owned()));
+    let wait: u64 = res.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(receiver.hits().await.len(), 20, "the refused send went nowhere");
+    // Another owner is not held back.
+    let other = app.user().await;
+    let other_agent = other.create_agent("Other").await;
+    let other_hook = add(&other, &other_agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    assert_eq!(other.post(&format!("/api/v1/agents/{other_agent}/webhooks/{other_hook}/test"), json!({})).await.status, StatusCode::CREATED);
+}

@@ -157,7 +157,8 @@ pub fn CallPageView() -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let on_redelivery = Callback::new(move |result: crate::pages::webhook_tools::SendOutcome| {
         outcome.set(Some(match result {
-            Ok(d) => Ok(format!("Redelivered to “{}”. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
+            Ok(d) if d.outcome == "ok" => Ok(format!("Redelivered to “{}”. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
+            Ok(d) => Err(format!("The redelivery to “{}” failed. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
             Err(e) => Err(e.to_string()),
         }));
         refresh.update(|n| *n += 1);

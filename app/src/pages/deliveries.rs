@@ -78,7 +78,7 @@ pub fn DeliveryList(
                             </div>
                         </details>
                         {can_redeliver.map(|on_result| view! {
-                            <RedeliverButton delivery_id=d.id.clone() webhook_name=d.webhook_name.clone() on_result/>
+                            <RedeliverButton delivery_id=d.id.clone() webhook_name=d.webhook_name.clone() started_at=d.started_at.clone() on_result/>
                         })}
                         </div>
                     </li>

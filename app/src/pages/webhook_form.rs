@@ -58,6 +58,7 @@ pub fn WebhookForm(
         if let Some(Ok(generated)) = generate.value().get() {
             secret.set(generated);
             clear_secret.set(false);
+            standard.set(true); // what such a secret is for
             revealed.set(true);
         }
     });
@@ -180,7 +181,10 @@ pub fn WebhookForm(
                 </button>
                 </div>
                 {move || revealed.get().then(|| view! {
-                    <p class="notice ok" role="status">"A new secret is in the field. Copy it now into your receiver: once saved, it is never shown again."</p>
+                    <p class="notice ok" role="status">
+                        "A new secret is in the field, and Standard Webhooks signatures are on. Copy it now into your receiver: once saved, it is never shown again."
+                        {has_secret.then_some(" Saving replaces the current secret.")}
+                    </p>
                 })}
                 {move || generate.value().get().and_then(Result::err).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
                 <p class="hint" id=format!("{secret_id}-hint")>

@@ -97,10 +97,10 @@ pub fn SendTest(
     let result = Signal::derive(move || send.value().get().or_else(|| last.get()));
     view! {
         <div class="send-test">
-            <button type="button" class="secondary" aria-label=format!("Send a test event to {name}")
-                disabled=move || send.pending().get()
+            <button type="button" class="secondary" disabled=move || send.pending().get()
                 on:click=move |_| { send.dispatch(SendTestEvent { agent_id: agent_id.clone(), webhook_id: webhook_id.clone() }); }>
                 {move || if send.pending().get() { "Sending test…" } else { "Send test" }}
+                <span class="visually-hidden">{format!(" to {name}")}</span>
             </button>
             <SendResult result/>
         </div>
@@ -109,7 +109,7 @@ pub fn SendTest(
 
 /// "Redeliver" on a past delivery of a call.
 #[component]
-pub fn RedeliverButton(delivery_id: String, webhook_name: String, on_result: Callback<SendOutcome>) -> impl IntoView {
+pub fn RedeliverButton(delivery_id: String, webhook_name: String, started_at: String, on_result: Callback<SendOutcome>) -> impl IntoView {
     let send = ServerAction::<Redeliver>::new();
     Effect::new(move || {
         if let Some(result) = send.value().get() {
@@ -117,10 +117,10 @@ pub fn RedeliverButton(delivery_id: String, webhook_name: String, on_result: Cal
         }
     });
     view! {
-        <button type="button" class="secondary" aria-label=format!("Redeliver to {webhook_name}")
-            disabled=move || send.pending().get()
+        <button type="button" class="secondary" disabled=move || send.pending().get()
             on:click=move |_| { send.dispatch(Redeliver { delivery_id: delivery_id.clone() }); }>
             {move || if send.pending().get() { "Redelivering…" } else { "Redeliver" }}
+            <span class="visually-hidden">{format!(" the delivery to {webhook_name} of {}", short_time(&started_at))}</span>
         </button>
     }
 }

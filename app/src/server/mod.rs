@@ -23,6 +23,8 @@ pub struct AppState {
     pub sender: std::sync::Arc<dyn services::deliveries::WebhookSender>,
     /// The REST API's OpenAPI document, for the dashboard's API reference page.
     pub api_document: std::sync::Arc<serde_json::Value>,
+    /// Test sends and redeliveries per owner.
+    pub manual_sends: std::sync::Arc<services::throttle::SendThrottle>,
     /// Sign-in attempts per account and client address.
     pub sign_ins: std::sync::Arc<services::throttle::SignInThrottle>,
 }

@@ -31,23 +31,23 @@ pub trait WebhookSender: Send + Sync + std::fmt::Debug {
 pub async fn send_test(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_id: &str) -> Result<DeliveryView, AppError> {
     let agent = state.store.agent_for_owner(owner, agent_id).await?;
     let webhook = state.store.draft_webhooks(&agent).await?.into_iter().find(|w| w.id == webhook_id).ok_or(AppError::NotFound)?;
+    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
     let sample = sample_call(&agent);
     let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
-    let started_at = now();
-    let sent = state.sender.send(&webhook, body, &sample.id).await;
-    tracing::info!(agent_id, webhook_id, outcome = sent.result.outcome, "test delivery");
-    let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
-    state.store.record_manual_delivery(&agent, ManualKind::Test, delivery).await
+    send_and_record(state, agent, webhook, body, sample.id, None).await
 }
 
 /// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
 /// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
 pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> Result<DeliveryView, AppError> {
     let (agent, original) = state.store.delivery_for_owner(owner, delivery_id).await?;
-    let Some(call_id) = original.call_id.as_deref() else {
+    let Some(call_id) = original.call_id.clone() else {
         return Err(AppError::Conflict("A test delivery cannot be redelivered. Send a new test from the webhook's row.".into()));
     };
-    let call = state.store.call_for_owner(owner, call_id).await?;
+    if original.outcome == "sending" {
+        return Err(AppError::Conflict("This delivery is still under way. Redeliver it once it has ended.".into()));
+    }
+    let call = state.store.call_for_owner(owner, &call_id).await?;
     let Some(body) = call.body.clone() else {
         return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
     };
@@ -57,19 +57,41 @@ pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> 
             original.webhook_name
         )));
     }
-    // As it was in the config the call used: its deployed version (a web call: the draft).
+    // As it was in the config the call used: its deployed version, immutable; for a web call
+    // the draft, which may have moved on: then only if it still points where the call went.
     let (webhooks, _) = state.store.call_config(&call).await?;
-    let Some(webhook) = webhooks.into_iter().find(|w| w.id == original.webhook_id) else {
-        return Err(AppError::Conflict(format!(
-            "The webhook “{}” is no longer in the config this call used, so it cannot be redelivered to.",
-            original.webhook_name
-        )));
-    };
-    let started_at = now();
-    let sent = state.sender.send(&webhook, body, &call.id).await;
-    tracing::info!(delivery_id, call_id, outcome = sent.result.outcome, "redelivery");
-    let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
-    state.store.record_manual_delivery(&agent, ManualKind::Redelivery(&original), delivery).await
+    let webhook = webhooks.into_iter().find(|w| w.id == original.webhook_id && w.url == original.webhook_url).ok_or_else(|| {
+        AppError::Conflict(format!(
+            "The webhook “{}” no longer sends to {}, where this call went, so it cannot be redelivered. Make a new test call instead.",
+            original.webhook_name, original.webhook_url
+        ))
+    })?;
+    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
+    send_and_record(state, agent, webhook, body, call.id, Some(original)).await
+}
+
+/// Sends and records in a task of its own: a client that hangs up (the request's future is
+/// dropped) does not stop a request already on its way from being logged.
+async fn send_and_record(
+    state: &AppState,
+    agent: OwnedAgent,
+    webhook: WebhookRow,
+    body: String,
+    event_id: String,
+    original: Option<DeliveryView>,
+) -> Result<DeliveryView, AppError> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let started_at = now();
+        let sent = state.sender.send(&webhook, body, &event_id).await;
+        tracing::info!(agent_id = agent.id(), webhook_id = %webhook.id, redelivery_of = ?original.as_ref().map(|o| &o.id),
+            outcome = sent.result.outcome, "manual delivery");
+        let kind = original.as_ref().map_or(ManualKind::Test, ManualKind::Redelivery);
+        let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
+        state.store.record_manual_delivery(&agent, kind, delivery).await
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("a manual delivery stopped: {e}")))?
 }
 
 /// A realistic finished call of `agent`, marked as a test in its metadata.

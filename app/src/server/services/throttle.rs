@@ -45,6 +45,34 @@ impl SignInThrottle {
     }
 }
 
+/// Test sends and redeliveries an owner may make a minute (and at once). Each is a real request
+/// to a URL of the owner's choosing: without a bound, an API key could use Voicy to flood any
+/// endpoint, and wash a failing endpoint's health with tests.
+const SENDS_PER_OWNER: u32 = 20;
+
+#[derive(Debug)]
+pub struct SendThrottle {
+    owners: DefaultKeyedRateLimiter<String>,
+    sends: AtomicU64,
+}
+
+impl Default for SendThrottle {
+    fn default() -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(SENDS_PER_OWNER).expect("a positive quota"));
+        Self { owners: RateLimiter::keyed(quota), sends: AtomicU64::new(0) }
+    }
+}
+
+impl SendThrottle {
+    /// Counts a manual send of `owner`; `Err(seconds to wait)` over the quota.
+    pub fn send(&self, owner: &str) -> Result<(), u64> {
+        if self.sends.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            self.owners.retain_recent();
+        }
+        self.owners.check_key(&owner.to_owned()).map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +86,16 @@ mod tests {
         let wait = throttle.attempt("owner@example.com", None).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
         assert_eq!(throttle.attempt("someone-else@example.com", None), Ok(()));
+    }
+
+    #[test]
+    fn manual_sends_are_bounded_per_owner() {
+        let throttle = SendThrottle::default();
+        for _ in 0..SENDS_PER_OWNER {
+            assert_eq!(throttle.send("owner-a"), Ok(()));
+        }
+        assert!(throttle.send("owner-a").is_err());
+        assert_eq!(throttle.send("owner-b"), Ok(()));
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT started_at, duration_ms, outcome, status_code, error FROM deliveries
              WHERE agent_id = $1 AND webhook_id = $2 AND outcome <> 'sending'
-             ORDER BY started_at DESC LIMIT $3",
+             ORDER BY started_at DESC, rowid DESC LIMIT $3",
         )
         .bind(agent.id())
         .bind(webhook_id)
