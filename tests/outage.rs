@@ -3,6 +3,8 @@
 //! back. Stops the whole cluster, so it runs apart from the main suite, on the throwaway
 //! PostgreSQL that `make test` starts (`scripts/with-postgres`).
 
+#[path = "api/conformance.rs"]
+mod conformance;
 #[allow(dead_code)]
 #[path = "api/helpers.rs"]
 mod helpers;

@@ -152,7 +152,7 @@ impl Api {
         let headers = res.headers().clone();
         let body = res.text().await.unwrap();
         assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
-        crate::contract::check(&method, path, status, &body);
+        crate::conformance::check(&method, path, status, &body);
         Res { status, body, headers }
     }
 
@@ -173,7 +173,7 @@ impl Api {
         let (status, headers) = (res.status(), res.headers().clone());
         let body = res.text().await.unwrap();
         assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
-        crate::contract::check(&method, path, status, &body);
+        crate::conformance::check(&method, path, status, &body);
         Res { status, body, headers }
     }
 

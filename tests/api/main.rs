@@ -10,6 +10,7 @@ mod accounts;
 mod agents;
 mod api_keys;
 mod calls;
+mod conformance;
 mod contract;
 mod cross_owner;
 mod deploy;
