@@ -7,7 +7,7 @@ use crate::helpers::{Api, RawBody, TestApp};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
 /// Field names our bodies use, so arbitrary objects often hit real fields with wrong values.
@@ -143,4 +143,32 @@ async fn arbitrary_api_keys_are_refused_with_401() {
         let res = http.get(format!("{}/api/v1/agents", app.base)).header("authorization", &header).send().await.unwrap();
         assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED, "{header:?}");
     }
+}
+
+/// Found by the fuzzer on PostgreSQL (its text cannot hold NUL): an id with a NUL byte, in a
+/// path, a query or a body, failed the query with a 500. It names nothing: 404.
+#[tokio::test]
+async fn an_id_with_a_nul_byte_names_nothing() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Nul").await;
+    for (method, path) in [
+        (Method::GET, "/api/v1/agents/a%00b".to_owned()),
+        (Method::GET, "/api/v1/calls/a%00b".to_owned()),
+        (Method::GET, "/api/v1/calls/a%00b/deliveries".to_owned()),
+        (Method::PATCH, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
+        (Method::DELETE, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
+        (Method::POST, format!("/api/v1/agents/{agent}/webhooks/a%00b/test")),
+        (Method::GET, format!("/api/v1/agents/{agent}/deliveries?webhook_id=a%00b")),
+        (Method::GET, format!("/api/v1/agents/{agent}/calls?before=a%00b")),
+        (Method::DELETE, "/api/v1/api-keys/a%00b".to_owned()),
+        (Method::POST, "/api/v1/deliveries/a%00b/redeliver".to_owned()),
+    ] {
+        let res = owner.send(method.clone(), &path, Some(RawBody::Json(json!({})))).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{method} {path}: {}", res.body);
+    }
+    let call = json!({ "agent_id": "a\u{0}b", "type": "web", "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:00Z",
+        "transcript": [{ "role": "user", "text": "hi" }] });
+    let res = owner.post("/api/v1/calls", call).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
 }

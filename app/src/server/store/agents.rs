@@ -48,6 +48,7 @@ impl Store {
     /// The agent, if it exists and belongs to `owner`; `NotFound` otherwise (the same answer for
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
+        let agent_id = super::known_id(agent_id)?;
         let row: Option<(String, String, String)> =
             sqlx::query_as("SELECT id, name, created_at FROM agents WHERE id = $1 AND owner_id = $2")
                 .bind(agent_id)

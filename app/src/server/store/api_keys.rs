@@ -35,6 +35,7 @@ impl Store {
 
     /// Whether a key of this owner's was deleted.
     pub async fn delete_api_key(&self, owner: &OwnerId, id: &str) -> Result<bool, AppError> {
+        let id = super::known_id(id)?;
         let done = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND owner_id = $2")
             .bind(id)
             .bind(owner.as_str())

@@ -139,6 +139,7 @@ impl Store {
     }
 
     pub async fn call_for_owner(&self, owner: &OwnerId, call_id: &str) -> Result<CallRecord, AppError> {
+        let call_id = super::known_id(call_id)?;
         let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"))
             .bind(call_id)
             .bind(owner.as_str())
@@ -151,6 +152,7 @@ impl Store {
     /// index on `(agent_id, received_at)` backwards (SQLite's ends with the rowid, PostgreSQL's
     /// names it), so a page costs the same however many calls the agent has.
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
+        let before = before.map(super::known_id).transpose()?;
         let rows: Vec<(String, String, Option<i64>, String, i64, String)> = sqlx::query_as(CALLS_PAGE)
         .bind(agent.id())
         .bind(before)

@@ -109,6 +109,7 @@ impl Store {
 
     /// An agent's most recent deliveries, newest first, optionally of one webhook.
     pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
+        let webhook_id = webhook_id.map(super::known_id).transpose()?;
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = $1 AND ($2 IS NULL OR webhook_id = $2)
              ORDER BY started_at DESC, rowid DESC LIMIT $3"
@@ -123,6 +124,7 @@ impl Store {
 
     /// One delivery of one of the owner's agents, or `NotFound`.
     pub async fn delivery_for_owner(&self, owner: &OwnerId, delivery_id: &str) -> Result<(OwnedAgent, DeliveryView), AppError> {
+        let delivery_id = super::known_id(delivery_id)?;
         let agent_id: Option<String> = sqlx::query_scalar("SELECT agent_id FROM deliveries WHERE id = $1").bind(delivery_id).fetch_optional(&self.pool).await?;
         // Proves the owner's agent first: a delivery of someone else's is as unknown as a missing one.
         let agent = self.agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?).await?;

@@ -28,6 +28,7 @@ pub use sealed::{ResealError, header_context, secret_context};
 pub use versions::VersionRow;
 pub use webhooks::{DeploymentRow, WebhookRow};
 
+use crate::error::AppError;
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Executor};
@@ -142,6 +143,12 @@ impl Store {
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.writer).await.map(|_| ())
     }
+}
+
+/// An id from a request, as a query may take it: PostgreSQL text cannot hold NUL, and such an id
+/// would fail the query (a 500) where it simply names nothing (our ids never contain one).
+pub(crate) fn known_id(id: &str) -> Result<&str, AppError> {
+    if id.contains('\0') { Err(AppError::NotFound) } else { Ok(id) }
 }
 
 /// Timestamps are RFC 3339 UTC with milliseconds, so they sort as text.

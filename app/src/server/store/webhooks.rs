@@ -127,6 +127,7 @@ impl Store {
         id: &str,
         edit: impl FnOnce(&WebhookRow) -> Result<WebhookSpec, AppError>,
     ) -> Result<WebhookRow, AppError> {
+        let id = super::known_id(id)?;
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let current = fetch_webhook(self, &mut tx, agent, id).await?;
@@ -157,6 +158,7 @@ impl Store {
     }
 
     pub async fn delete_webhook(&self, agent: &OwnedAgent, id: &str) -> Result<(), AppError> {
+        let id = super::known_id(id)?;
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND agent_id = $2")
