@@ -108,11 +108,14 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .with_secure(settings.secure_cookies)
         .with_expiry(Expiry::OnInactivity(guard::INACTIVITY));
 
+    // cargo-leptos writes the bundle's content hashes next to the server binary it builds.
+    let hashed = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt"))).is_some_and(|f| f.exists());
     let leptos_options = LeptosOptions::builder()
         .output_name("voicy")
         .site_root(settings.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(settings.listen_addr)
+        .hash_files(hashed)
         .build();
     let routes = generate_route_list(App);
     let context = {
@@ -133,6 +136,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
+        .nest_service("/pkg", bundle(&settings.site_root, hashed))
         // The not-found page too gets the app's context and its own script nonce.
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
@@ -158,6 +162,17 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
                 .on_failure(()),
         );
     Ok(Instance { router, state, dispatcher: running })
+}
+
+/// The wasm bundle, its script and the stylesheet: the `.br`/`.gz` files a release build writes
+/// beside them (`--precompress`) are sent to browsers that accept them. With hashed names a
+/// file never changes, so browsers keep it a year; without, they check each time.
+fn bundle(site_root: &str, hashed: bool) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, axum::http::HeaderValue> {
+    use axum::http::{HeaderValue, header::CACHE_CONTROL};
+    use tower::Layer;
+    let cache = HeaderValue::from_static(if hashed { "public, max-age=31536000, immutable" } else { "no-cache" });
+    let files = tower_http::services::ServeDir::new(std::path::Path::new(site_root).join("pkg")).precompressed_br().precompressed_gzip();
+    tower_http::set_header::SetResponseHeaderLayer::overriding(CACHE_CONTROL, cache).layer(files)
 }
 
 /// Longest pause while a request body arrives.
