@@ -54,6 +54,11 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
 
     await form.getByRole('button', { name: 'Generate secret' }).click();
     await expect(form.getByText(/Copy it now/)).toBeVisible();
+    // Shown and selected, ready to copy with one keystroke.
+    const field = form.getByLabel('Signing Secret');
+    await expect(field).toBeFocused();
+    await expect(field).toHaveAttribute('type', 'text');
+    expect(await field.evaluate((el: HTMLInputElement) => el.selectionEnd! - el.selectionStart!)).toBe((await field.inputValue()).length);
     const secret = await form.getByLabel('Signing Secret').inputValue();
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     await shot(page, testInfo, 'tools-generated-secret');

@@ -54,12 +54,20 @@ pub fn WebhookForm(
     // A generated secret is shown (the owner copies it now: it is never shown again).
     let generate = ServerAction::<GenerateSecret>::new();
     let revealed = RwSignal::new(false);
+    let secret_field = NodeRef::<leptos::html::Input>::new();
     Effect::new(move || {
         if let Some(Ok(generated)) = generate.value().get() {
             secret.set(generated);
             clear_secret.set(false);
             standard.set(true); // what such a secret is for
             revealed.set(true);
+            // Selected, once the field shows it, for a copy with one keystroke.
+            request_animation_frame(move || {
+                if let Some(input) = secret_field.get_untracked() {
+                    let _ = input.focus();
+                    input.select();
+                }
+            });
         }
     });
     let next_key = StoredValue::new(0usize);
@@ -170,7 +178,7 @@ pub fn WebhookForm(
             <div class="field">
                 <label for=secret_id.clone()>{if has_secret { "Signing Secret (a secret is set)" } else { "Signing Secret" }}</label>
                 <div class="input-row">
-                <input id=secret_id.clone() type=move || if revealed.get() { "text" } else { "password" }
+                <input id=secret_id.clone() node_ref=secret_field type=move || if revealed.get() { "text" } else { "password" }
                     autocomplete="new-password" maxlength="256" spellcheck="false"
                     bind:value=secret disabled=move || clear_secret.get()
                     placeholder=if has_secret { "Leave blank to keep the existing secret" } else { "Optional" }
@@ -182,7 +190,7 @@ pub fn WebhookForm(
                 </div>
                 {move || revealed.get().then(|| view! {
                     <p class="notice ok" role="status">
-                        "A new secret is in the field, and Standard Webhooks signatures are on. Copy it now into your receiver: once saved, it is never shown again."
+                        "A new secret is in the field, selected, and Standard Webhooks signatures are on. Copy it now (Ctrl+C or ⌘C) into your receiver: once saved, it is never shown again."
                         {has_secret.then_some(" Saving replaces the current secret.")}
                     </p>
                 })}
