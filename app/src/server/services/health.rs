@@ -10,16 +10,15 @@ use crate::views::{HEALTH_WINDOW, LastFailure, WebhookHealth};
 /// `GET /api/v1/agents/{id}/webhooks/health`: every draft webhook's health, in the draft's order.
 pub async fn of_agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<Vec<WebhookHealth>, AppError> {
     let agent = state.store.agent_for_owner(owner, agent_id).await?;
-    health(state, &agent).await
+    let webhooks: Vec<(String, String)> = state.store.draft_webhooks(&agent).await?.into_iter().map(|w| (w.id, w.name)).collect();
+    health(state, &agent, &webhooks).await
 }
 
-pub(crate) async fn health(state: &AppState, agent: &OwnedAgent) -> Result<Vec<WebhookHealth>, AppError> {
-    let mut all = Vec::new();
-    for webhook in state.store.draft_webhooks(agent).await? {
-        let samples = state.store.delivery_samples(agent, &webhook.id, HEALTH_WINDOW as i64).await?;
-        all.push(summarize(webhook.id, webhook.name, &samples));
-    }
-    Ok(all)
+/// The health of `webhooks` (id, name) of `agent`, in that order.
+pub(crate) async fn health(state: &AppState, agent: &OwnedAgent, webhooks: &[(String, String)]) -> Result<Vec<WebhookHealth>, AppError> {
+    let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
+    let samples = state.store.delivery_samples(agent, &ids, HEALTH_WINDOW as i64).await?;
+    Ok(webhooks.iter().zip(samples).map(|((id, name), (_, samples))| summarize(id.clone(), name.clone(), &samples)).collect())
 }
 
 /// `samples` newest first.

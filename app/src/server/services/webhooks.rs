@@ -166,11 +166,10 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
     let (config, diff) = config_of(state, &agent).await?;
     let changes = diff.changes;
     let history = super::versions::history(state, &agent).await?;
-    let mut recent_deliveries = Vec::new();
-    for webhook in &config.draft.webhooks {
-        recent_deliveries.extend(state.store.deliveries_of_agent(&agent, Some(&webhook.id), 5).await?);
-    }
-    let health = super::health::health(state, &agent).await?;
+    let webhooks: Vec<(String, String)> = config.draft.webhooks.iter().map(|w| (w.id.clone(), w.name.clone())).collect();
+    let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
+    let recent_deliveries = state.store.recent_deliveries(&agent, &ids, 5).await?.into_iter().flat_map(|(_, d)| d).collect();
+    let health = super::health::health(state, &agent, &webhooks).await?;
     Ok(WebhookSettings { config, changes, history, recent_deliveries, health })
 }
 

@@ -137,19 +137,27 @@ impl Store {
         Ok((agent, row.into()))
     }
 
-    /// The latest `limit` finished deliveries of a webhook, newest first: a walk back along the
-    /// index on `(agent_id, webhook_id, started_at)`, however long the log is.
-    pub async fn delivery_samples(&self, agent: &OwnedAgent, webhook_id: &str, limit: i64) -> Result<Vec<DeliverySample>, AppError> {
-        Ok(sqlx::query_as(
-            "SELECT started_at, duration_ms, outcome, status_code, error FROM deliveries
-             WHERE agent_id = $1 AND webhook_id = $2 AND outcome <> 'sending'
-             ORDER BY started_at DESC, rowid DESC LIMIT $3",
+    /// For each of `webhook_ids`, its latest `limit` finished deliveries, newest first: one
+    /// statement, each webhook's part a walk back along the index on `(agent_id, webhook_id,
+    /// started_at)`, however long the log is.
+    pub async fn delivery_samples(&self, agent: &OwnedAgent, webhook_ids: &[String], limit: i64) -> Result<Vec<(String, Vec<DeliverySample>)>, AppError> {
+        let rows: Vec<SampleRow> = latest_per_webhook(
+            self,
+            agent,
+            webhook_ids,
+            limit,
+            "webhook_id, started_at, duration_ms, outcome, status_code, error, rowid AS seq",
+            "AND outcome <> 'sending'",
         )
-        .bind(agent.id())
-        .bind(webhook_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(group(webhook_ids, rows, |r| (r.webhook_id.clone(), r.seq, r.sample)))
+    }
+
+    /// For each of `webhook_ids`, its latest `limit` deliveries (any outcome), newest first.
+    pub async fn recent_deliveries(&self, agent: &OwnedAgent, webhook_ids: &[String], limit: i64) -> Result<Vec<(String, Vec<DeliveryView>)>, AppError> {
+        let rows: Vec<RecentRow> =
+            latest_per_webhook(self, agent, webhook_ids, limit, &format!("{DELIVERY_COLUMNS}, rowid AS seq"), "").await?;
+        Ok(group(webhook_ids, rows, |r| (r.row.webhook_id.clone(), r.seq, DeliveryView::from(r.row))))
     }
 
     /// Records a manual delivery that has ended, and returns it as the log shows it.
@@ -195,5 +203,92 @@ impl Store {
             .fetch_one(&self.writer)
             .await?;
         Ok(row.into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SampleRow {
+    webhook_id: String,
+    seq: i64,
+    #[sqlx(flatten)]
+    sample: DeliverySample,
+}
+
+#[derive(sqlx::FromRow)]
+struct RecentRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: DeliveryRow,
+}
+
+/// `columns` of the latest `limit` deliveries of each webhook: one `UNION ALL` of per-webhook
+/// `ORDER BY … LIMIT` parts, so one round trip instead of one per webhook, and each part bounded
+/// by the index.
+async fn latest_per_webhook<T>(
+    store: &Store,
+    agent: &OwnedAgent,
+    webhook_ids: &[String],
+    limit: i64,
+    columns: &str,
+    filter: &str,
+) -> Result<Vec<T>, AppError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    if webhook_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parts: Vec<String> = (0..webhook_ids.len())
+        .map(|i| {
+            format!(
+                "SELECT * FROM (SELECT {columns} FROM deliveries WHERE agent_id = $1 AND webhook_id = ${} {filter}
+                 ORDER BY started_at DESC, rowid DESC LIMIT $2) AS part{i}",
+                i + 3
+            )
+        })
+        .collect();
+    let sql = parts.join(" UNION ALL ");
+    let mut query = sqlx::query_as::<_, T>(&sql).bind(agent.id()).bind(limit);
+    for id in webhook_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(&store.pool).await?)
+}
+
+/// Rows by webhook, in the order of `webhook_ids`, each webhook's newest first (`seq`, the
+/// rowid, orders rows that share a start time).
+fn group<R, T>(webhook_ids: &[String], rows: Vec<R>, split: impl Fn(R) -> (String, i64, T)) -> Vec<(String, Vec<T>)>
+where
+    T: HasStart,
+{
+    let mut grouped: Vec<(String, Vec<(i64, T)>)> = webhook_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+    for row in rows {
+        let (webhook_id, seq, item) = split(row);
+        if let Some((_, items)) = grouped.iter_mut().find(|(id, _)| *id == webhook_id) {
+            items.push((seq, item));
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(id, mut items)| {
+            items.sort_by(|(a_seq, a), (b_seq, b)| b.started().cmp(a.started()).then(b_seq.cmp(a_seq)));
+            (id, items.into_iter().map(|(_, item)| item).collect())
+        })
+        .collect()
+}
+
+trait HasStart {
+    fn started(&self) -> &str;
+}
+
+impl HasStart for DeliverySample {
+    fn started(&self) -> &str {
+        &self.started_at
+    }
+}
+
+impl HasStart for DeliveryView {
+    fn started(&self) -> &str {
+        &self.started_at
     }
 }
