@@ -1,26 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { createAgent, hydrated, shot, signUp, uniqueEmail } from './helpers';
-
-type Received = { headers: IncomingMessage['headers']; body: Buffer };
-
-/** A real receiver, started by the test, that answers 200 and keeps what it got. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/voicy`, received, close: () => server.close() };
-}
+import { createAgent, hydrated, shot, signUp, startReceiver, uniqueEmail } from './helpers';
 
 test('a test call from the dashboard reaches the webhook and its delivery shows 200', async ({ page }, testInfo) => {
   const receiver = await startReceiver();

@@ -1,4 +1,6 @@
 import { expect, Page, TestInfo } from '@playwright/test';
+import { createServer, IncomingMessage } from 'node:http';
+import { AddressInfo } from 'node:net';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -43,4 +45,22 @@ export async function createAgent(page: Page, name: string) {
 
 export async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}
+
+export type Received = { headers: IncomingMessage['headers']; body: Buffer };
+
+/** A real webhook receiver, started by the test: answers 200 with `body` and keeps what it got. */
+export async function startReceiver(body = 'thanks', contentType = 'text/plain') {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(200, { 'content-type': contentType }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/voicy`, received, close: () => server.close() };
 }

@@ -1,27 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { createServer, IncomingMessage } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { createAgent, shot, signUp, uniqueEmail } from './helpers';
-
-type Received = { headers: IncomingMessage['headers']; body: Buffer };
-
-/** A real receiver that answers 200 and keeps what it got. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/voicy`, received, close: () => server.close() };
-}
+import { createAgent, Received, shot, signUp, startReceiver, uniqueEmail } from './helpers';
 
 /** Verifies a request as a receiver would: with the published Standard Webhooks library (it
  * throws on a bad signature or a stale timestamp), and the doc's x-voicy-signature by hand. */
@@ -33,7 +13,7 @@ function verify(secret: string, got: Received) {
 }
 
 test('a generated secret signs the Standard Webhooks way; test sends, health and redelivery', async ({ page }, testInfo) => {
-  const receiver = await startReceiver();
+  const receiver = await startReceiver('{"received":true}', 'application/json');
   try {
     await signUp(page, uniqueEmail('tools'));
     await createAgent(page, 'Front desk');
