@@ -68,15 +68,11 @@ async fn with_status_of_its_error(response: Response) -> Response {
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let Some(seconds) = retry_after(&err) {
+        if let Some(seconds) = err.retry_after() {
             parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-fn retry_after(err: &AppError) -> Option<u64> {
-    err.retry_after()
 }
 
 /// An error as server functions encode theirs (JSON of `AppError`), with its status.

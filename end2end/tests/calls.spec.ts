@@ -1,15 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { createAgent, hydrated, shot, signUp, startReceiver, uniqueEmail } from './helpers';
+import { hydrated, openSettings, shot, startReceiver } from './helpers';
 
 test('a test call from the dashboard reaches the webhook and its delivery shows 200', async ({ page }, testInfo) => {
   const receiver = await startReceiver();
   try {
-    await signUp(page, uniqueEmail('caller'));
-    await createAgent(page, 'Test desk');
-    await page.getByRole('link', { name: 'Test desk' }).click();
-    await page.getByRole('link', { name: 'Settings', exact: true }).click();
-    await page.getByRole('button', { name: /^Webhooks/ }).click();
+    await openSettings(page, 'Test desk', 'caller');
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const form = page.getByRole('form', { name: 'Add webhook' });
     await form.getByLabel('Name', { exact: true }).fill('Receiver');

@@ -43,6 +43,18 @@ export async function createAgent(page: Page, name: string) {
   await expect(page.getByRole('link', { name })).toBeVisible();
 }
 
+/** A new owner with agent `agent`, on its Settings tab with the Webhooks section open. */
+export async function openSettings(page: Page, agent: string, who = 'hooks') {
+  await signUp(page, uniqueEmail(who));
+  await createAgent(page, agent);
+  await page.getByRole('link', { name: agent }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  const toggle = page.getByRole('button', { name: /^Webhooks/ });
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  return toggle;
+}
+
 export async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 }

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { createAgent, Received, shot, signUp, startReceiver, uniqueEmail } from './helpers';
+import { openSettings, Received, shot, startReceiver } from './helpers';
 
 /** Verifies a request as a receiver would: with the published Standard Webhooks library (it
  * throws on a bad signature or a stale timestamp), and the doc's x-voicy-signature by hand. */
@@ -15,11 +15,7 @@ function verify(secret: string, got: Received) {
 test('a generated secret signs the Standard Webhooks way; test sends, health and redelivery', async ({ page }, testInfo) => {
   const receiver = await startReceiver('{"received":true}', 'application/json');
   try {
-    await signUp(page, uniqueEmail('tools'));
-    await createAgent(page, 'Front desk');
-    await page.getByRole('link', { name: 'Front desk' }).click();
-    await page.getByRole('link', { name: 'Settings', exact: true }).click();
-    await page.getByRole('button', { name: /^Webhooks/ }).click();
+    await openSettings(page, 'Front desk', 'tools');
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const form = page.getByRole('form', { name: 'Add webhook' });
     await form.getByLabel('Name', { exact: true }).fill('Receiver');

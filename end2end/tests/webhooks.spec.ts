@@ -1,16 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { createAgent, shot, signUp, uniqueEmail } from './helpers';
-
-async function openSettings(page: Page, agent: string) {
-  await signUp(page, uniqueEmail('hooks'));
-  await createAgent(page, agent);
-  await page.getByRole('link', { name: agent }).click();
-  await page.getByRole('link', { name: 'Settings', exact: true }).click();
-  const toggle = page.getByRole('button', { name: /^Webhooks/ });
-  await toggle.click();
-  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
-  return toggle;
-}
+import { openSettings, shot } from './helpers';
 
 async function addWebhook(page: Page, name: string, url: string, secret = '', headers: [string, string][] = []) {
   await page.getByRole('button', { name: 'Add webhook' }).click();
