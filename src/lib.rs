@@ -16,6 +16,7 @@ use config::{Role, Settings};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -48,6 +49,13 @@ pub struct Instance {
     pub state: AppState,
     pub dispatcher: Option<dispatcher::Running>,
 }
+
+/// The dashboard's routes, listed once per process. Leptos lists them by rendering the app with
+/// every resource in the process held back (a process-wide switch, not a per-render one): a page
+/// that started loading data at that moment never finished. Listing them once, before any
+/// instance of this process serves, means no page is ever rendered during it (several instances
+/// in one process, as in the tests, wait for the one listing).
+static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
 
 /// Opens and migrates the database and builds the instance its role asks for: the whole
 /// router (dashboard, server functions, REST API, health check) unless it is a worker, and the
@@ -117,7 +125,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .site_addr(settings.listen_addr)
         .hash_files(hashed)
         .build();
-    let routes = generate_route_list(App);
+    let routes = ROUTES.clone();
     let context = {
         let state = state.clone();
         move || {

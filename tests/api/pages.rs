@@ -120,3 +120,25 @@ async fn a_page_runs_only_the_scripts_carrying_its_own_nonce() {
     let api = owner.get("/api/v1/agents").await;
     assert!(!api.headers["content-security-policy"].to_str().unwrap().contains("nonce"));
 }
+
+/// Starting an instance generates Leptos' route list, which stops every resource in the process
+/// from loading while it runs (a process-wide switch in Leptos): a page rendered at that moment
+/// used to wait forever. Instances started beside pages being served must not stall them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_instances_start_in_the_same_process() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Steady").await;
+    let db = app.db.clone();
+    let restarts = tokio::spawn(async move {
+        for _ in 0..40 {
+            drop(TestApp::spawn_in(db.clone(), |_| {}).await);
+        }
+    });
+    let path = format!("/agents/{agent}/settings");
+    let pages = futures::future::join_all((0..400).map(|_| owner.get(&path))).await;
+    restarts.await.unwrap();
+    for page in pages {
+        assert!(page.status.is_success(), "{path}: {}", page.status);
+    }
+}
