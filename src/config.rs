@@ -82,6 +82,9 @@ pub struct Settings {
     /// `VOICY_MAX_CALLS_IN_FLIGHT`: calls this instance processes and sends at once; the rest
     /// wait in the queue.
     pub max_calls_in_flight: usize,
+    /// `VOICY_MAX_REQUESTS_PER_WEBHOOK`: requests this instance has under way to one webhook URL
+    /// at most; over it a delivery is not sent and is logged as `in_flight_limit`.
+    pub max_requests_per_webhook: usize,
     /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: bounds on HTTP clients.
     pub connections: crate::serve::Limits,
     /// `VOICY_LISTEN_ADDR`: the address the server listens on.
@@ -172,6 +175,13 @@ impl Settings {
             lease: Duration::from_secs(number(&lookup, "VOICY_LEASE_SECONDS", 20, 1..=30, "expected whole seconds from 1 to 30")?),
             max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 1024, 1..=100_000, "expected a number from 1 to 100000")?
                 as usize,
+            max_requests_per_webhook: number(
+                &lookup,
+                "VOICY_MAX_REQUESTS_PER_WEBHOOK",
+                500,
+                1..=100_000,
+                "expected a number from 1 to 100000",
+            )? as usize,
             connections: crate::serve::Limits {
                 max_connections: number(&lookup, "VOICY_MAX_CONNECTIONS", 4096, 1..=1_000_000, "expected a number from 1 to 1000000")?
                     as usize,

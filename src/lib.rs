@@ -84,7 +84,11 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     }
     accounts::prepare();
 
-    let client = dispatcher::WebhookClient::new(!settings.allow_insecure_webhooks, settings.webhook_ca_file.as_deref())?;
+    let client = dispatcher::WebhookClient::new(
+        !settings.allow_insecure_webhooks,
+        settings.webhook_ca_file.as_deref(),
+        settings.max_requests_per_webhook,
+    )?;
     let events = dispatcher::Dispatcher::new();
     let running = settings.role.dispatches().then(|| {
         events.start(store.clone(), client.clone(), steps, dispatcher::Options {

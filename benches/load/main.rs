@@ -3,6 +3,7 @@
 //! measured in the same run. `make bench` runs it; BENCHMARKS.md records the results.
 
 mod e2e;
+mod hanging;
 mod probe;
 mod receiver;
 mod signins;
@@ -34,12 +35,13 @@ struct Env {
 }
 
 /// The server on SQLite, or on PostgreSQL when `BENCH_POSTGRES` names a server.
-async fn env(probe: Probe) -> Env {
+async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings)) -> Env {
     let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "postgres" } else { "sqlite" };
     let (url, dir) = e2e::database(backend).await;
     let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
+    configure(&mut settings);
     let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -202,7 +204,7 @@ fn row(name: &str, ours: f64, baseline: f64, unit: &str) {
 async fn main_phases() {
     let probe = Probe::default();
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(probe.clone())).unwrap();
-    let env = env(probe).await;
+    let env = env(probe, |_| {}).await;
     let five = env.agent(&env.fast_urls(5)).await;
     let one = env.agent(&env.fast_urls(1)).await;
     let hole = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -250,65 +252,16 @@ async fn main_phases() {
 
 /// Only the pipeline throughput, for profiling (`perf record … --phase throughput`).
 async fn throughput_phase() {
-    let env = env(Probe::default()).await;
+    let env = env(Probe::default(), |_| {}).await;
     let five = env.agent(&env.fast_urls(5)).await;
     for _ in 0..runs() {
         println!("pipeline throughput: {:.0} deliveries/s", pipeline_throughput(&env, &five, 5).await);
     }
 }
 
-/// Peak RSS with 10,000 deliveries hanging at once, and the dashboard's answer time meanwhile.
-async fn rss_phase() {
-    let env = env(Probe::default()).await;
-    // The black hole runs in a child process, so its sockets are not counted here.
-    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .arg("--phase")
-        .arg("blackhole")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut line).await.unwrap();
-    let hole = line.trim().to_owned();
-    let agent = env.agent(&(0..5).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
-    let settings_url = format!("{}/agents/{agent}/settings", env.base);
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..32)
-        .map(|_| {
-            let (client, base, body) = (env.client.clone(), env.base.clone(), call(&agent));
-            tokio::spawn(async move {
-                for _ in 0..2000 / 32 + 1 {
-                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
-                }
-            })
-        })
-        .collect();
-    let (mut peak, mut worst) = (0i64, Duration::ZERO);
-    while start.elapsed() < Duration::from_secs(8) {
-        let hanging: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'").fetch_one(&env.pool).await.unwrap();
-        peak = peak.max(hanging);
-        let t = Instant::now();
-        let res = env.client.get(&settings_url).send().await.unwrap();
-        assert!(res.status().is_success());
-        let _ = res.bytes().await;
-        worst = worst.max(t.elapsed());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?").to_owned();
-    println!("| peak deliveries hanging at once | {peak} |");
-    println!("| peak RSS of the server process (bench client included) | {} |", hwm.trim_start_matches("VmHWM:").trim());
-    println!("| slowest Settings page answer while they hang | {:.1} ms |", ms(worst));
-}
-
 /// Dashboard: server-rendered Settings page (5 webhooks) and POST /calls at 64 clients.
 async fn dashboard_phase() {
-    let env = env(Probe::default()).await;
+    let env = env(Probe::default(), |_| {}).await;
     let agent = env.agent(&env.fast_urls(5)).await;
     let quiet = env.post("/api/v1/agents", json!({ "name": "No webhooks" })).await["id"].as_str().unwrap().to_owned();
     for (label, url, post) in [
@@ -356,7 +309,9 @@ async fn main() {
             println!("http://{}", listener.local_addr().unwrap());
             receiver::black_hole(listener).await;
         }
-        Some("rss") => rss_phase().await,
+        Some("rss") => hanging::all().await,
+        Some("rss-ours") => hanging::ours(args.last().and_then(|a| a.parse().ok())).await,
+        Some("rss-baseline") => hanging::baseline().await,
         Some("throughput") => throughput_phase().await,
         Some("dashboard") => dashboard_phase().await,
         Some("e2e") => e2e::e2e_phase().await,

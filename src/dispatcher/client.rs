@@ -2,6 +2,7 @@
 //! request, no redirects followed, no retries, TLS verified, the SSRF guard on unless insecure
 //! webhooks are allowed. Every ending is classified for the deliveries log.
 
+use super::endpoint_limit::EndpointLimit;
 use super::guard::{self, GuardedResolver};
 use super::redact::{self, READ_BYTES};
 use super::request;
@@ -17,6 +18,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub struct WebhookClient {
     http: reqwest::Client,
     guard: bool,
+    /// Requests under way per webhook URL (`VOICY_MAX_REQUESTS_PER_WEBHOOK`).
+    limit: Arc<EndpointLimit>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +33,9 @@ pub enum ClientError {
 }
 
 impl WebhookClient {
-    /// `guard`: refuse private and reserved addresses (and plain http).
-    pub fn new(guard: bool, ca_file: Option<&Path>) -> Result<Self, ClientError> {
+    /// `guard`: refuse private and reserved addresses (and plain http). `max_per_url`: requests
+    /// under way to one webhook URL at most (see `endpoint_limit`).
+    pub fn new(guard: bool, ca_file: Option<&Path>, max_per_url: usize) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -49,7 +53,7 @@ impl WebhookClient {
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ClientError::CaPem(name, e))?;
             builder = builder.add_root_certificate(cert);
         }
-        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard })
+        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard, limit: EndpointLimit::new(max_per_url) })
     }
 
     /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and
@@ -78,6 +82,13 @@ impl WebhookClient {
                 return ended("blocked", None, None, Some(format!("{ip} is a private or reserved address.")));
             }
         }
+        let Some(_slot) = self.limit.try_take(url) else {
+            let max = self.limit.max();
+            return ended("in_flight_limit", None, None, Some(format!(
+                "Not sent: {max} requests to this URL were already waiting for an answer (it is not answering \
+                 within 5 seconds). Check the endpoint, then redeliver this one from the call's page."
+            )));
+        };
         let mut request = self.http.post(parsed).body(body);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());

@@ -9,6 +9,7 @@
 //! pending and taking over expired leases: nothing waits for a restart.
 
 mod client;
+mod endpoint_limit;
 pub mod guard;
 mod in_flight;
 pub mod mail;

@@ -87,13 +87,15 @@ impl Store {
                     AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
-                                // mmap: reads map the file instead of copying each page into
-                                // every connection's cache, which a write elsewhere invalidates.
+                                // mmap_size 0: no memory-mapped reads. Mapping the file once
+                                // gained a tenth in throughput; now it gains nothing measurable
+                                // (BENCHMARKS.md, same run) while every page it touched stayed in
+                                // the process's resident size: 145 MiB of a 532 MiB peak.
                                 // secure_delete: deleted content (an old ciphertext, a
                                 // plaintext from before values were sealed) is overwritten.
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA mmap_size = 268435456; PRAGMA secure_delete = ON;",
+                                 PRAGMA mmap_size = 0; PRAGMA secure_delete = ON;",
                             )
                             .await
                             .map(|_| ())
