@@ -41,6 +41,20 @@ test.describe('at 390 px wide', () => {
     await expect(page.getByText('Webhook “CRM” added.')).toBeVisible();
     await fitsTheWindow(page);
     await shot(page, testInfo, 'phone-settings');
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const call = page.getByRole('form', { name: 'Test call' });
+    await call.getByLabel('Turn 2 text').fill('Can I move my appointment to Tuesday?');
+    await call.getByRole('button', { name: 'End call' }).click();
+    await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
+    await expect(page.locator('li.delivery').first()).toBeVisible({ timeout: 15_000 });
+    await fitsTheWindow(page);
+    await shot(page, testInfo, 'phone-call');
+
+    await page.goto('/account/api-keys');
+    await hydrated(page);
+    await fitsTheWindow(page);
+    await shot(page, testInfo, 'phone-api-keys');
   });
 });
 
@@ -79,4 +93,72 @@ test('a webhook can be added with the keyboard alone', async ({ page }, testInfo
   await page.keyboard.press('Enter'); // submits the form
   await expect(page.getByText('Webhook “Keyboard CRM” added.')).toBeVisible();
   await shot(page, testInfo, 'keyboard-added');
+});
+
+/** Presses Tab until `target` has the focus (at most `max` times), then checks it does. */
+async function tabTo(page: Page, target: ReturnType<Page['getByRole']>, max = 60) {
+  for (let i = 0; i < max && !(await target.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await expect(target).toBeFocused();
+}
+
+test('every page is reached and used with the keyboard alone', async ({ page }, testInfo) => {
+  await signUp(page, uniqueEmail('keyboard-pages'));
+  await hydrated(page);
+  await tabTo(page, page.getByLabel('Agent name'));
+  await page.keyboard.type('Keys only desk');
+  await page.keyboard.press('Enter');
+  const agent = page.getByRole('link', { name: 'Keys only desk' });
+  await expect(agent).toBeVisible();
+  await tabTo(page, agent);
+  await shot(page, testInfo, 'keyboard-agents');
+  await page.keyboard.press('Enter');
+
+  // Overview: end a test call from the keyboard; the call page opens.
+  await expect(page.getByRole('form', { name: 'Test call' })).toBeVisible();
+  await hydrated(page);
+  await tabTo(page, page.getByLabel('Turn 2 text'), 80);
+  await page.keyboard.type('Can I move my appointment to Tuesday?');
+  const endCall = page.getByRole('button', { name: 'End call' });
+  await tabTo(page, endCall, 10);
+  await shot(page, testInfo, 'keyboard-overview');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
+  await hydrated(page);
+  const back = page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Keys only desk' });
+  await tabTo(page, back);
+  await shot(page, testInfo, 'keyboard-call');
+  await page.keyboard.press('Enter');
+
+  // Settings, through its tab link.
+  const settings = page.getByRole('link', { name: 'Settings', exact: true });
+  await tabTo(page, settings);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/settings$/);
+  await hydrated(page);
+  await tabTo(page, page.getByRole('button', { name: /^Webhooks/ }));
+  await page.keyboard.press('Enter');
+  await tabTo(page, page.getByRole('button', { name: 'Save processing' }), 80);
+  await shot(page, testInfo, 'keyboard-settings');
+
+  // The account menu opens with Enter and leads to the API keys page.
+  const menu = page.locator('.account-menu summary');
+  await tabTo(page, menu, 120);
+  await page.keyboard.press('Enter');
+  const keys = page.getByRole('link', { name: 'API keys' });
+  await tabTo(page, keys, 5);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/account\/api-keys$/);
+  await hydrated(page);
+  await tabTo(page, page.getByRole('button', { name: /Create/ }));
+  await shot(page, testInfo, 'keyboard-api-keys');
+
+  // The API reference, from the main navigation.
+  const api = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API' });
+  await tabTo(page, api, 80);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/docs\/api$/);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await shot(page, testInfo, 'keyboard-reference');
 });

@@ -65,7 +65,9 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
     let current = |t: Tab| if t == tab { Some("page") } else { None };
     view! {
         <Title text=agent.name.clone()/>
-        <p class="crumbs"><a href="/agents">"Agents"</a> " / "</p>
+        <nav class="crumbs" aria-label="Breadcrumb">
+            <a href="/agents">"Agents"</a> " / " <span aria-current="page">{agent.name.clone()}</span>
+        </nav>
         <h1>{agent.name.clone()}</h1>
         <nav class="tabs" aria-label="Agent">
             <a href=base.clone() aria-current=current(Tab::Overview)>"Overview"</a>

@@ -19,6 +19,7 @@ fn label(d: &DeliveryView) -> String {
     match (d.outcome.as_str(), d.status_code) {
         ("ok" | "http_status", Some(code)) => code.to_string(),
         ("sending", _) => "sending…".to_owned(),
+        ("in_flight_limit", _) => "not sent (limit)".to_owned(),
         (outcome, _) => outcome.replace('_', " "),
     }
 }
