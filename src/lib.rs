@@ -43,6 +43,12 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
+/// jemalloc for every allocation of the process (see Cargo.toml); set here, in the library, so
+/// the tests and benchmarks that link it run on the allocator the server ships with.
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A built instance: its router, its state, and its dispatcher when its role dispatches.
 pub struct Instance {
     pub router: Router,
