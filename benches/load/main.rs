@@ -267,6 +267,8 @@ async fn dashboard_phase() {
     for (label, url, post) in [
         ("Settings page (SSR), requests/s", format!("{}/agents/{agent}/settings", env.base), false),
         ("POST /api/v1/calls accepted/s", format!("{}/api/v1/calls", env.base), true),
+        // Baseline: a light server-rendered page (the agent list: 3 reads) on the same stack.
+        ("baseline: Agents page (SSR), requests/s", format!("{}/agents", env.base), false),
     ] {
         let mut rates = Vec::new();
         let mut p99s = Vec::new();

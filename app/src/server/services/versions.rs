@@ -5,23 +5,24 @@ use super::webhooks::agent;
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::auth::OwnerId;
-use crate::server::store::OwnedAgent;
+use crate::server::store::VersionConfig;
 use crate::views::{ProcessingSettings, VersionList, VersionView};
 
 /// Versions the history shows.
-const HISTORY: i64 = 20;
+pub(super) const HISTORY: i64 = 20;
 
 pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<VersionList, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    Ok(VersionList { versions: history(state, &agent).await? })
+    // One more than shown: the oldest shown is compared with the one before it.
+    let configs = state.store.version_configs(&agent, HISTORY + 1).await?;
+    Ok(VersionList { versions: history_of(&configs) })
 }
 
-/// The latest versions, newest first, each compared with the version before it.
-pub(super) async fn history(state: &AppState, agent: &OwnedAgent) -> Result<Vec<VersionView>, AppError> {
-    // One more than shown: the oldest shown is compared with the one before it.
-    let configs = state.store.version_configs(agent, HISTORY + 1).await?;
+/// `configs` (the latest `HISTORY + 1` versions, newest first) as the history shows them: the
+/// latest `HISTORY`, each compared with the version before it.
+pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
     let empty = (Vec::new(), ProcessingSettings::default());
-    Ok(configs
+    configs
         .iter()
         .enumerate()
         .take(HISTORY as usize)
@@ -38,7 +39,7 @@ pub(super) async fn history(state: &AppState, agent: &OwnedAgent) -> Result<Vec<
                 changes: config_changes(&config.webhooks, before_webhooks, &config.processing, before_processing),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Copies version `version` into the draft (secrets and header values included, on the server).

@@ -6,11 +6,11 @@ use crate::server::auth::OwnerId;
 use crate::server::domain::{
     CustomHeader, HeaderName, HeaderValue, STANDARD_NEEDS_SECRET, SigningSecret, WebhookName, WebhookSpec, WebhookUrl,
 };
-use crate::server::store::{OwnedAgent, WebhookRow};
+use crate::server::store::{OwnedAgent, VersionConfig, WebhookRow};
 use crate::server::AppState;
 use crate::views::{ConfigDiffView, 
     ConfigView, DeployedConfigView, DeploymentView, DraftConfigView, HEADER_LIMIT, HeaderInput, NewWebhook,
-    WEBHOOK_LIMIT, WebhookList, WebhookPatch, WebhookSettings, WebhookView,
+    ProcessingSettings, WEBHOOK_LIMIT, WebhookList, WebhookPatch, WebhookSettings, WebhookView,
 };
 
 fn is_blank(value: &Option<String>) -> bool {
@@ -156,16 +156,19 @@ pub async fn deploy(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result
 
 pub async fn config(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigView, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    Ok(config_of(state, &agent).await?.0)
+    let latest = state.store.version_configs(&agent, 1).await?;
+    Ok(config_of(state, &agent, latest.first()).await?.0)
 }
 
 /// The Webhooks section: the config, what Deploy would change, the deploy history and the
 /// latest deliveries.
 pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<WebhookSettings, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    let (config, diff) = config_of(state, &agent).await?;
+    // The history's versions, newest first: the first is also what the draft is compared with.
+    let versions = state.store.version_configs(&agent, super::versions::HISTORY + 1).await?;
+    let (config, diff) = config_of(state, &agent, versions.first()).await?;
     let changes = diff.changes;
-    let history = super::versions::history(state, &agent).await?;
+    let history = super::versions::history_of(&versions);
     let webhooks: Vec<(String, String)> = config.draft.webhooks.iter().map(|w| (w.id.clone(), w.name.clone())).collect();
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
     let recent_deliveries = state.store.recent_deliveries(&agent, &ids, 5).await?.into_iter().flat_map(|(_, d)| d).collect();
@@ -176,31 +179,27 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
 /// What Deploy would change.
 pub async fn diff(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ConfigDiffView, AppError> {
     let agent = agent(state, owner, agent_id).await?;
-    Ok(config_of(state, &agent).await?.1)
+    let latest = state.store.version_configs(&agent, 1).await?;
+    Ok(config_of(state, &agent, latest.first()).await?.1)
 }
 
-/// The draft, the deployed version, whether they differ, and what Deploy would change. "Differ"
-/// is by content: an edit undone, or a restored version equal to the deployed one, is no change.
-async fn config_of(state: &AppState, agent: &OwnedAgent) -> Result<(ConfigView, ConfigDiffView), AppError> {
+/// The draft, the deployed version (`latest`), whether they differ, and what Deploy would change.
+/// "Differ" is by content: an edit undone, or a restored version equal to the deployed one, is no
+/// change.
+async fn config_of(state: &AppState, agent: &OwnedAgent, latest: Option<&VersionConfig>) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
     let draft_processing = state.store.draft_processing(agent).await?;
-    let latest = state.store.versions(agent, 1).await?.into_iter().next();
-    let (deployed, deployed_processing) = match &latest {
-        Some(latest) => (
-            state.store.deployed_webhooks(agent, latest.version).await?,
-            state.store.deployed_processing(agent, latest.version).await?,
-        ),
-        None => (Vec::new(), Default::default()),
-    };
-    let changes = super::diff::config_changes(&draft, &deployed, &draft_processing, &deployed_processing);
+    let empty = (Vec::new(), ProcessingSettings::default());
+    let (deployed, deployed_processing) = latest.map_or((&empty.0, &empty.1), |l| (&l.webhooks, &l.processing));
+    let changes = super::diff::config_changes(&draft, deployed, &draft_processing, deployed_processing);
     let config = ConfigView {
         draft: DraftConfigView { webhooks: views(&draft) },
-        deployed: latest.as_ref().map(|latest| DeployedConfigView {
-            version: latest.version,
-            deployed_at: latest.deployed_at.clone(),
-            webhooks: views(&deployed),
+        deployed: latest.map(|latest| DeployedConfigView {
+            version: latest.row.version,
+            deployed_at: latest.row.deployed_at.clone(),
+            webhooks: views(deployed),
         }),
         has_undeployed_changes: !changes.is_empty(),
     };
-    Ok((config, ConfigDiffView { deployed_version: latest.map(|l| l.version), changes }))
+    Ok((config, ConfigDiffView { deployed_version: latest.map(|l| l.row.version), changes }))
 }

@@ -92,10 +92,6 @@ impl Store {
         processing_settings(&json)
     }
 
-    /// The post-call settings of a deployed version.
-    pub async fn deployed_processing(&self, agent: &OwnedAgent, version: i64) -> Result<ProcessingSettings, AppError> {
-        self.processing_of_version(agent.id(), version).await
-    }
 
     async fn processing_of_version(&self, agent_id: &str, version: i64) -> Result<ProcessingSettings, AppError> {
         let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")

@@ -25,7 +25,7 @@ pub use calls::{CALLS_PAGE, CallRecord};
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
-pub use versions::VersionRow;
+pub use versions::{VersionConfig, VersionRow};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use crate::error::AppError;
@@ -70,6 +70,8 @@ pub struct Store {
     starts: group_commit::GroupCommit<queue::EventStart, bool>,
     /// Seals and opens webhook secrets and header values.
     keys: crate::server::vault::Keyring,
+    /// The opened webhooks of deployed versions, which never change once deployed.
+    deployed: versions::DeployedCache,
 }
 
 impl Store {
@@ -84,7 +86,10 @@ impl Store {
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
                 let pool_options = || {
-                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).after_connect(|conn, _| {
+                    // No ping before each acquire: an embedded database's connection cannot be
+                    // dropped by a network or a server restart, and each ping was one more
+                    // round trip to its worker thread per statement.
+                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false).after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 // mmap_size 0: no memory-mapped reads. Mapping the file once
@@ -123,7 +128,7 @@ impl Store {
     fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::server::vault::Keyring) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
-        Self { pool, writer, backend, intake, starts, keys }
+        Self { pool, writer, backend, intake, starts, keys, deployed: versions::DeployedCache::default() }
     }
 
     pub fn backend(&self) -> Backend {

@@ -4,6 +4,31 @@ use super::sealed::{self, RawWebhook};
 use super::{OwnedAgent, Store, WebhookRow, calls::processing_settings, webhooks::touch_draft};
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Deployed versions' webhooks kept in memory; past this many versions, the cache starts over.
+const CACHED_VERSIONS: usize = 4096;
+
+/// The opened (decrypted) webhooks of deployed versions by (agent id, version). A deployed
+/// version never changes (triggers forbid it; a re-seal changes only how values are sealed), so
+/// each is read and opened once per process instead of on every Settings page and history view.
+#[derive(Clone, Debug, Default)]
+pub struct DeployedCache(Arc<Mutex<HashMap<(String, i64), Arc<Vec<WebhookRow>>>>>);
+
+impl DeployedCache {
+    fn get(&self, agent_id: &str, version: i64) -> Option<Arc<Vec<WebhookRow>>> {
+        self.0.lock().expect("never poisoned: no panics while held").get(&(agent_id.to_owned(), version)).cloned()
+    }
+
+    fn insert(&self, agent_id: &str, version: i64, webhooks: Arc<Vec<WebhookRow>>) {
+        let mut cache = self.0.lock().expect("never poisoned");
+        if cache.len() >= CACHED_VERSIONS {
+            cache.clear();
+        }
+        cache.insert((agent_id.to_owned(), version), webhooks);
+    }
+}
 
 /// A deployed webhook with the version it belongs to.
 #[derive(sqlx::FromRow)]
@@ -30,20 +55,8 @@ pub struct VersionConfig {
 }
 
 impl Store {
-    /// The latest `limit` deployed versions, newest first.
-    pub async fn versions(&self, agent: &OwnedAgent, limit: i64) -> Result<Vec<VersionRow>, AppError> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT version, deployed_at, deployed_by FROM agent_versions WHERE agent_id = $1 ORDER BY version DESC LIMIT $2",
-        )
-        .bind(agent.id())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(version, deployed_at, deployed_by)| VersionRow { version, deployed_at, deployed_by }).collect())
-    }
-
-    /// The latest `limit` deployed versions with their configs, newest first: two reads however
-    /// many versions (the history compares each with the one before).
+    /// The latest `limit` deployed versions with their configs, newest first: one read, and a
+    /// second only for versions this process has not opened before (however many there are).
     pub async fn version_configs(&self, agent: &OwnedAgent, limit: i64) -> Result<Vec<VersionConfig>, AppError> {
         let versions: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
             "SELECT version, deployed_at, deployed_by, processing FROM agent_versions
@@ -53,30 +66,34 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let Some(oldest) = versions.last().map(|v| v.0) else { return Ok(Vec::new()) };
-        let rows: Vec<(i64, RawWebhook)> = sqlx::query_as::<_, VersionedWebhook>(
-            "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
-             FROM deployed_webhooks WHERE agent_id = $1 AND version >= $2 ORDER BY version, position",
-        )
-        .bind(agent.id())
-        .bind(oldest)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|v| (v.version, v.webhook))
-        .collect();
-        let mut webhooks: Vec<(i64, WebhookRow)> = Vec::with_capacity(rows.len());
-        for (version, raw) in rows {
-            webhooks.push((version, sealed::open(&self.keys, raw).map_err(AppError::internal)?));
+        let mut found: HashMap<i64, Arc<Vec<WebhookRow>>> =
+            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.0).map(|webhooks| (v.0, webhooks))).collect();
+        let missing = versions.iter().map(|v| v.0).filter(|v| !found.contains_key(v)).min();
+        if let Some(oldest) = missing {
+            let rows: Vec<VersionedWebhook> = sqlx::query_as(
+                "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
+                 FROM deployed_webhooks WHERE agent_id = $1 AND version >= $2 ORDER BY version, position",
+            )
+            .bind(agent.id())
+            .bind(oldest)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut opened: HashMap<i64, Vec<WebhookRow>> = HashMap::new();
+            for row in rows {
+                opened.entry(row.version).or_default().push(sealed::open(&self.keys, row.webhook).map_err(AppError::internal)?);
+            }
+            // A version without webhooks has no rows: it is cached (empty) all the same.
+            for &(version, ..) in versions.iter().filter(|v| v.0 >= oldest) {
+                let webhooks = Arc::new(opened.remove(&version).unwrap_or_default());
+                self.deployed.insert(agent.id(), version, webhooks.clone());
+                found.insert(version, webhooks);
+            }
         }
         versions
             .into_iter()
             .map(|(version, deployed_at, deployed_by, processing)| {
-                Ok(VersionConfig {
-                    row: VersionRow { version, deployed_at, deployed_by },
-                    webhooks: webhooks.iter().filter(|(v, _)| *v == version).map(|(_, w)| w.clone()).collect(),
-                    processing: processing_settings(&processing)?,
-                })
+                let webhooks = found.get(&version).map(|w| w.as_ref().clone()).unwrap_or_default();
+                Ok(VersionConfig { row: VersionRow { version, deployed_at, deployed_by }, webhooks, processing: processing_settings(&processing)? })
             })
             .collect()
     }

@@ -215,10 +215,6 @@ impl Store {
             .await?)
     }
 
-    /// The webhooks of a deployed version, exactly as they were at deploy time.
-    pub async fn deployed_webhooks(&self, agent: &OwnedAgent, version: i64) -> Result<Vec<WebhookRow>, AppError> {
-        self.webhooks_of_version(agent.id(), version).await
-    }
 
     pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
