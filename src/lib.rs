@@ -140,6 +140,8 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         let state = state.clone();
         move || {
             provide_context(state.clone());
+            // One per request: the page's server functions share what they have read.
+            provide_context(app::server::RequestMemo::default());
             // A fresh nonce per page, for its Content-Security-Policy (`app::shell`).
             leptos::nonce::provide_nonce();
         }

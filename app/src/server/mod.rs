@@ -36,6 +36,34 @@ pub struct WebhookPolicy {
     pub allow_insecure: bool,
 }
 
+/// Agents already found for their owner in this request. A page's server functions run in one
+/// server render (the agent's header, the Webhooks section, the post-call section), and each
+/// checks on its own that the agent is the signed-in owner's: with this, the database is asked
+/// once per page. The server provides one per request; the REST API has none (no reuse there).
+#[derive(Clone, Debug, Default)]
+pub struct RequestMemo {
+    agents: std::sync::Arc<std::sync::Mutex<Vec<(String, store::OwnedAgent)>>>,
+}
+
+impl RequestMemo {
+    /// The agent `agent_id` of `owner`, read once in this request.
+    pub async fn owned_agent(store: &Store, owner: &auth::OwnerId, agent_id: &str) -> Result<store::OwnedAgent, AppError> {
+        let memo = leptos::prelude::use_context::<RequestMemo>();
+        let key = |agent: &str| format!("{}/{agent}", owner.as_str());
+        if let Some(memo) = &memo {
+            let agents = memo.agents.lock().expect("never poisoned: no panics while held");
+            if let Some((_, agent)) = agents.iter().find(|(k, _)| *k == key(agent_id)) {
+                return Ok(agent.clone());
+            }
+        }
+        let agent = store.agent_for_owner(owner, agent_id).await?;
+        if let Some(memo) = memo {
+            memo.agents.lock().expect("never poisoned").push((key(agent_id), agent.clone()));
+        }
+        Ok(agent)
+    }
+}
+
 /// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
 pub async fn request_owner() -> Result<(AppState, auth::OwnerId), AppError> {
     let (state, session) = request_state().await?;

@@ -62,7 +62,7 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 
 /// Stores a finished call (before answering) and hands it to the dispatcher.
 pub async fn create(state: &AppState, owner: &OwnerId, input: NewCall) -> Result<String, AppError> {
-    let agent = state.store.agent_for_owner(owner, &input.agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, &input.agent_id).await?;
     let call = CallInput::parse(input)?;
     let version = match call.kind {
         CallKind::Phone => state.store.latest_version(&agent).await?,
@@ -83,7 +83,7 @@ pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Resul
 }
 
 pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
     let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
     Ok(CallPage { calls, next_before })
@@ -114,12 +114,12 @@ pub async fn agent_deliveries(
     agent_id: &str,
     webhook_id: Option<&str>,
 ) -> Result<Vec<DeliveryView>, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     state.store.deliveries_of_agent(&agent, webhook_id, 50).await
 }
 
 pub async fn processing(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ProcessingSettings, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     state.store.draft_processing(&agent).await
 }
 
@@ -129,7 +129,7 @@ pub async fn set_processing(
     agent_id: &str,
     input: &ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     let settings = parse_processing(input)?;
     state.store.set_draft_processing(&agent, &settings).await?;
     Ok(settings)

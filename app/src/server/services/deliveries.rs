@@ -29,7 +29,7 @@ pub trait WebhookSender: Send + Sync + std::fmt::Debug {
 /// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
 /// with its stored secret and header values.
 pub async fn send_test(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_id: &str) -> Result<DeliveryView, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     let webhook = state.store.draft_webhooks(&agent).await?.into_iter().find(|w| w.id == webhook_id).ok_or(AppError::NotFound)?;
     state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
     let sample = sample_call(&agent);

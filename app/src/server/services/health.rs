@@ -9,7 +9,7 @@ use crate::views::{HEALTH_WINDOW, LastFailure, WebhookHealth};
 
 /// `GET /api/v1/agents/{id}/webhooks/health`: every draft webhook's health, in the draft's order.
 pub async fn of_agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<Vec<WebhookHealth>, AppError> {
-    let agent = state.store.agent_for_owner(owner, agent_id).await?;
+    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     let webhooks: Vec<(String, String)> = state.store.draft_webhooks(&agent).await?.into_iter().map(|w| (w.id, w.name)).collect();
     health(state, &agent, &webhooks).await
 }

@@ -111,7 +111,7 @@ fn apply_patch(patch: &WebhookPatch, current: &WebhookRow, state: &AppState) -> 
 }
 
 pub(super) async fn agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
-    state.store.agent_for_owner(owner, agent_id).await
+    crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await
 }
 
 fn views(rows: &[WebhookRow]) -> Vec<WebhookView> {
