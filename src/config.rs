@@ -82,8 +82,8 @@ pub struct Settings {
     /// `VOICY_MAX_CALLS_IN_FLIGHT`: calls this instance processes and sends at once; the rest
     /// wait in the queue.
     pub max_calls_in_flight: usize,
-    /// `VOICY_MAX_REQUESTS_PER_WEBHOOK`: requests this instance has under way to one webhook URL
-    /// at most; over it a delivery is not sent and is logged as `in_flight_limit`.
+    /// `VOICY_MAX_REQUESTS_PER_WEBHOOK`: requests this instance has under way to one webhook at
+    /// most; over it a delivery is not sent and is logged as `in_flight_limit`.
     pub max_requests_per_webhook: usize,
     /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: bounds on HTTP clients.
     pub connections: crate::serve::Limits,

@@ -13,7 +13,10 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
     use crate::server::{auth, request_state};
     let (state, session) = request_state().await?;
     let Some(owner) = auth::session_owner(&session).await? else { return Ok(None) };
-    let email = state.store.user_email(owner.as_str()).await?;
+    let email = match auth::session_email(&session).await? {
+        Some(email) => Some(email),
+        None => state.store.user_email(owner.as_str()).await?,
+    };
     Ok(email.map(|email| UserView { id: owner.as_str().to_owned(), email }))
 }
 

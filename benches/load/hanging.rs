@@ -52,7 +52,7 @@ pub async fn black_hole_child() -> (tokio::process::Child, String) {
     (child, url)
 }
 
-/// Ours with the default per-URL limit, ours without it, and the baseline, each in its own process.
+/// Ours with the default per-webhook limit, ours without it, and the baseline, each in its own process.
 pub async fn all() {
     for (phase, arg) in [("rss-ours", None), ("rss-ours", Some("100000")), ("rss-baseline", None)] {
         let (mut process, mut out, first) = child(phase, arg).await;
@@ -76,7 +76,7 @@ pub async fn ours(per_url: Option<usize>) {
         }
     })
     .await;
-    println!("| ours, {} requests per webhook URL at most: {HANGING} deliveries to 5 dead URLs in 9 s |  |", per_url.map_or("default:".to_owned(), |m| m.to_string()));
+    println!("| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |", per_url.map_or("default:".to_owned(), |m| m.to_string()));
     let agent = env.agent(&(0..WEBHOOKS).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
     let settings_url = format!("{}/agents/{agent}/settings", env.base);
     let idle = (status_kb("RssAnon"), status_kb("RssFile"));

@@ -45,7 +45,7 @@ struct ApiKeyList {
         (status = 422, description = "Invalid e-mail or password", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn signup(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<(StatusCode, Json<UserView>)> {
     let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
-    auth::start_session(&session, &user.id).await?;
+    auth::start_session(&session, &user).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -61,7 +61,7 @@ async fn login(
 ) -> ApiResult<Json<UserView>> {
     let client = client.map(|c| c.0.0.ip().to_string());
     let user = accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &body.email, &body.password).await?;
-    auth::start_session(&session, &user.id).await?;
+    auth::start_session(&session, &user).await?;
     Ok(Json(user))
 }
 

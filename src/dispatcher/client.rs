@@ -18,7 +18,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub struct WebhookClient {
     http: reqwest::Client,
     guard: bool,
-    /// Requests under way per webhook URL (`VOICY_MAX_REQUESTS_PER_WEBHOOK`).
+    /// Requests under way per webhook (`VOICY_MAX_REQUESTS_PER_WEBHOOK`).
     limit: Arc<EndpointLimit>,
 }
 
@@ -33,9 +33,9 @@ pub enum ClientError {
 }
 
 impl WebhookClient {
-    /// `guard`: refuse private and reserved addresses (and plain http). `max_per_url`: requests
-    /// under way to one webhook URL at most (see `endpoint_limit`).
-    pub fn new(guard: bool, ca_file: Option<&Path>, max_per_url: usize) -> Result<Self, ClientError> {
+    /// `guard`: refuse private and reserved addresses (and plain http). `max_per_webhook`:
+    /// requests under way to one webhook at most (see `endpoint_limit`).
+    pub fn new(guard: bool, ca_file: Option<&Path>, max_per_webhook: usize) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -53,12 +53,29 @@ impl WebhookClient {
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ClientError::CaPem(name, e))?;
             builder = builder.add_root_certificate(cert);
         }
-        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard, limit: EndpointLimit::new(max_per_url) })
+        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard, limit: EndpointLimit::new(max_per_webhook) })
     }
 
     /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and
     /// header values (they may be echoed back), as the deliveries log keeps them.
+    /// Over `VOICY_MAX_REQUESTS_PER_WEBHOOK` requests under way to `webhook`, nothing is sent.
     pub async fn deliver(&self, webhook: &WebhookRow, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
+        let Some(_slot) = self.limit.try_take(&webhook.id) else {
+            let earlier = match self.limit.max() {
+                1 => "1 earlier request to this webhook was".to_owned(),
+                max => format!("{max} earlier requests to this webhook were"),
+            };
+            return DeliveryResult {
+                duration_ms: 0,
+                outcome: "in_flight_limit",
+                status_code: None,
+                response_body: None,
+                error: Some(format!(
+                    "Not sent: {earlier} still waiting for its answer. \
+                     Check that the endpoint answers quickly; an event can then be sent again with Redeliver on its call's page."
+                )),
+            };
+        };
         let mut result = self.send(&webhook.url, headers, body).await;
         result.response_body = result.response_body.map(|text| redact::redact(webhook, &text));
         result.error = result.error.map(|text| redact::redact(webhook, &text));
@@ -82,13 +99,6 @@ impl WebhookClient {
                 return ended("blocked", None, None, Some(format!("{ip} is a private or reserved address.")));
             }
         }
-        let Some(_slot) = self.limit.try_take(url) else {
-            let max = self.limit.max();
-            return ended("in_flight_limit", None, None, Some(format!(
-                "Not sent: {max} requests to this URL were already waiting for an answer (it is not answering \
-                 within 5 seconds). Check the endpoint, then redeliver this one from the call's page."
-            )));
-        };
         let mut request = self.http.post(parsed).body(body);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());

@@ -192,3 +192,38 @@ async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft(
     assert_eq!(stranger.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await.status, StatusCode::NOT_FOUND);
     assert_eq!(owner.get(&format!("/api/v1/agents/{agent}/config")).await.json()["has_undeployed_changes"], false);
 }
+
+/// Deployed versions are read once per process and kept: a history read after each deploy (some
+/// versions kept, the newest not yet) and one by a fresh instance (none kept) say the same.
+#[tokio::test]
+async fn the_history_is_the_same_whether_versions_were_read_before_or_not() {
+    let app = TestApp::spawn().await;
+    let credentials = json!({ "email": "kept@example.com", "password": "correct horse battery" });
+    let owner = app.client();
+    assert_eq!(owner.post("/api/v1/auth/signup", credentials.clone()).await.status, StatusCode::CREATED);
+    let agent = owner.create_agent("Kept").await;
+    let hook = owner.add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com/a" })).await.json();
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(version_kinds(&owner, &agent).await, [["webhook_added"]]);
+    let id = hook["id"].as_str().unwrap();
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2" })).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "url": "https://crm.example.com/b" })).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let expected = [vec!["url_changed"], vec!["webhook_renamed"], vec!["webhook_added"]];
+    assert_eq!(version_kinds(&owner, &agent).await, expected);
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
+    assert_eq!((diff["deployed_version"].as_i64(), diff["changes"].as_array().unwrap().len()), (Some(3), 0), "{diff}");
+
+    let fresh = TestApp::spawn_in(app.db.clone(), |_| {}).await;
+    let same_owner = fresh.client();
+    assert_eq!(same_owner.post("/api/v1/auth/login", credentials).await.status, StatusCode::OK);
+    assert_eq!(version_kinds(&same_owner, &agent).await, expected);
+}
+
+/// The kinds of change of each version in the agent's history, newest first.
+async fn version_kinds(api: &crate::helpers::Api, agent: &str) -> Vec<Vec<String>> {
+    let versions = api.get(&format!("/api/v1/agents/{agent}/versions")).await.json()["versions"].clone();
+    let kinds = |v: &serde_json::Value| v["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
+    versions.as_array().unwrap().iter().map(kinds).collect()
+}

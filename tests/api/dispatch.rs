@@ -397,28 +397,31 @@ async fn a_refused_connection_is_explained_without_the_client_internals() {
 }
 
 #[tokio::test]
-async fn over_the_per_url_limit_a_delivery_is_not_sent_and_says_so_at_once() {
+async fn over_the_per_webhook_limit_a_delivery_is_not_sent_and_says_so_at_once() {
     let app = TestApp::spawn_with(|s| {
         s.allow_insecure_webhooks = true;
-        s.max_requests_per_webhook = 2;
+        s.max_requests_per_webhook = 1;
     })
     .await;
-    let slow = Receiver::http(Behavior { delay: Duration::from_secs(2), ..Behavior::default() }).await;
+    // Answers after 4 s: the second call's request is due while the first one's still waits.
+    let slow = Receiver::http(Behavior { delay: Duration::from_secs(4), ..Behavior::default() }).await;
     let (owner, agent) = agent_with(&app, &[hook("Slow", &slow.url)]).await;
-    let calls = [owner.post_call(&agent, "web").await, owner.post_call(&agent, "web").await, owner.post_call(&agent, "web").await];
+    let first = owner.post_call(&agent, "web").await;
+    slow.wait_for(1).await;
+    let calls = [first, owner.post_call(&agent, "web").await];
     let mut outcomes = Vec::new();
     for call in &calls {
         let delivery = owner.settled(call).await["deliveries"][0].clone();
         if delivery["outcome"] == "in_flight_limit" {
             assert!(delivery["duration_ms"].as_i64().unwrap() < 1_000, "it waited: {delivery}");
-            assert!(delivery["error"].as_str().unwrap().contains("2 requests to this URL were already waiting"), "{delivery}");
+            assert!(delivery["error"].as_str().unwrap().contains("1 earlier request to this webhook was still waiting"), "{delivery}");
             assert!(delivery["status_code"].is_null());
         }
         outcomes.push(delivery["outcome"].as_str().unwrap().to_owned());
     }
     outcomes.sort();
-    assert_eq!(outcomes, ["in_flight_limit", "ok", "ok"]);
-    assert_eq!(slow.hits().await.len(), 2, "the third request was not sent");
+    assert_eq!(outcomes, ["in_flight_limit", "ok"]);
+    assert_eq!(slow.hits().await.len(), 1, "the second request was not sent");
 
     // Once the endpoint's requests have ended, its slots are free again.
     let call = owner.post_call(&agent, "web").await;

@@ -66,7 +66,7 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
     view! {
         <Title text=agent.name.clone()/>
         <nav class="crumbs" aria-label="Breadcrumb">
-            <a href="/agents">"Agents"</a> " / " <span aria-current="page">{agent.name.clone()}</span>
+            <a href="/agents">"Agents"</a> " / " <a href=base.clone()>{agent.name.clone()}</a>
         </nav>
         <h1>{agent.name.clone()}</h1>
         <nav class="tabs" aria-label="Agent">

@@ -12,7 +12,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let (state, session) = request_state().await?;
     let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip().to_string());
     let user = accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &email, &password).await?;
-    auth::start_session(&session, &user.id).await?;
+    auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())
 }
@@ -22,7 +22,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
     let user = accounts::sign_up(&state.store, &email, &password).await?;
-    auth::start_session(&session, &user.id).await?;
+    auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())
 }

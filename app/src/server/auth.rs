@@ -4,6 +4,8 @@ use crate::error::AppError;
 use tower_sessions::Session;
 
 const SESSION_USER_KEY: &str = "user_id";
+/// The signed-in user's e-mail, for the account menu on every page without a read of its own.
+const SESSION_EMAIL_KEY: &str = "email";
 
 /// The id of an authenticated user. Only this module and the API-key service make one, from a
 /// session or a key, so holding one means the request is authenticated.
@@ -26,10 +28,17 @@ pub async fn session_owner(session: &Session) -> Result<Option<OwnerId>, AppErro
     Ok(user.map(OwnerId))
 }
 
-/// Signs `user_id` in on this session, under a fresh session id (no session fixation).
-pub async fn start_session(session: &Session, user_id: &str) -> Result<(), AppError> {
+/// The e-mail of the user signed in on this session, if it was kept there (sessions started
+/// before it was are answered from the database).
+pub async fn session_email(session: &Session) -> Result<Option<String>, AppError> {
+    session.get(SESSION_EMAIL_KEY).await.map_err(AppError::internal)
+}
+
+/// Signs `user` in on this session, under a fresh session id (no session fixation).
+pub async fn start_session(session: &Session, user: &crate::views::UserView) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
-    session.insert(SESSION_USER_KEY, user_id).await.map_err(AppError::internal)
+    session.insert(SESSION_USER_KEY, &user.id).await.map_err(AppError::internal)?;
+    session.insert(SESSION_EMAIL_KEY, &user.email).await.map_err(AppError::internal)
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {

@@ -42,14 +42,15 @@ pub struct WebhookPolicy {
 /// once per page. The server provides one per request; the REST API has none (no reuse there).
 #[derive(Clone, Debug, Default)]
 pub struct RequestMemo {
-    agents: std::sync::Arc<std::sync::Mutex<Vec<(String, store::OwnedAgent)>>>,
+    /// ((owner id, agent id), agent).
+    agents: std::sync::Arc<std::sync::Mutex<Vec<((String, String), store::OwnedAgent)>>>,
 }
 
 impl RequestMemo {
     /// The agent `agent_id` of `owner`, read once in this request.
     pub async fn owned_agent(store: &Store, owner: &auth::OwnerId, agent_id: &str) -> Result<store::OwnedAgent, AppError> {
         let memo = leptos::prelude::use_context::<RequestMemo>();
-        let key = |agent: &str| format!("{}/{agent}", owner.as_str());
+        let key = |agent: &str| (owner.as_str().to_owned(), agent.to_owned());
         if let Some(memo) = &memo {
             let agents = memo.agents.lock().expect("never poisoned: no panics while held");
             if let Some((_, agent)) = agents.iter().find(|(k, _)| *k == key(agent_id)) {

@@ -143,7 +143,7 @@ pub struct DeliveryView {
     /// `sending` (under way), `ok` (2xx), `http_status` (any other status), `timeout` (no
     /// complete answer within 5 s), `connect`, `dns`, `tls`, `blocked` (a private or reserved
     /// address), `interrupted` (the instance stopped while it was under way), or
-    /// `in_flight_limit` (not sent: too many requests to this URL were already waiting for an
+    /// `in_flight_limit` (not sent: too many requests to this webhook were already waiting for an
     /// answer; see `VOICY_MAX_REQUESTS_PER_WEBHOOK`). `error` says more for all but `ok`.
     pub outcome: String,
     pub status_code: Option<u16>,

@@ -25,7 +25,10 @@ pub(crate) async fn health(state: &AppState, agent: &OwnedAgent, webhooks: &[(St
 pub fn summarize(webhook_id: String, webhook_name: String, samples: &[DeliverySample]) -> WebhookHealth {
     let ok = |s: &DeliverySample| s.outcome == "ok";
     let succeeded = samples.iter().filter(|s| ok(s)).count();
-    let mut latencies: Vec<i64> = samples.iter().filter_map(|s| s.duration_ms).collect();
+    // Latency is the endpoint's: deliveries never sent to it (refused by the SSRF guard, or over
+    // the limit of requests under way) took no time there and would flatter a dead endpoint.
+    let mut latencies: Vec<i64> =
+        samples.iter().filter(|s| !NOT_SENT.contains(&s.outcome.as_str())).filter_map(|s| s.duration_ms).collect();
     latencies.sort_unstable();
     let status = match samples.first() {
         None => "unknown",
@@ -50,6 +53,9 @@ pub fn summarize(webhook_id: String, webhook_name: String, samples: &[DeliverySa
         }),
     }
 }
+
+/// Outcomes of deliveries that never reached the endpoint.
+const NOT_SENT: [&str; 2] = ["blocked", "in_flight_limit"];
 
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
@@ -86,5 +92,13 @@ mod tests {
         assert_eq!((degraded.status.as_str(), degraded.success_rate), ("degraded", Some(67)));
         assert_eq!(degraded.last_failure.map(|f| f.outcome), Some("timeout".into()));
         assert_eq!(health(&[sample("http_status", 1), sample("ok", 2)]).status, "failing");
+    }
+
+    #[test]
+    fn deliveries_never_sent_count_as_failures_but_not_in_the_latency() {
+        let dead = summarize("w".into(), "n".into(), &[sample("in_flight_limit", 0), sample("in_flight_limit", 0), sample("timeout", 5000)]);
+        assert_eq!((dead.status.as_str(), dead.success_rate), ("failing", Some(0)));
+        assert_eq!((dead.p50_ms, dead.p95_ms), (Some(5000), Some(5000)));
+        assert_eq!(summarize("w".into(), "n".into(), &[sample("blocked", 0)]).p50_ms, None);
     }
 }

@@ -28,9 +28,8 @@ pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
         .take(HISTORY as usize)
         .map(|(i, config)| {
             let (before_webhooks, before_processing) = match configs.get(i + 1) {
-                Some(before) => (&before.webhooks, &before.processing),
-                None => (&empty.0, &empty.1), // the first version: everything in it was added
-
+                Some(before) => (before.webhooks.as_slice(), &before.processing),
+                None => (empty.0.as_slice(), &empty.1), // the first version: everything in it was added
             };
             VersionView {
                 version: config.row.version,

@@ -7,26 +7,51 @@ use crate::views::ProcessingSettings;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Deployed versions' webhooks kept in memory; past this many versions, the cache starts over.
-const CACHED_VERSIONS: usize = 4096;
+/// Bytes of deployed versions' webhooks kept in memory (about: their text); past this, the cache
+/// starts over. A version holds at most 5 webhooks of 10 headers, so about 200 KB: at least 80
+/// of the largest fit, thousands of usual ones.
+const CACHE_BUDGET: usize = 16 << 20;
 
 /// The opened (decrypted) webhooks of deployed versions by (agent id, version). A deployed
 /// version never changes (triggers forbid it; a re-seal changes only how values are sealed), so
 /// each is read and opened once per process instead of on every Settings page and history view.
 #[derive(Clone, Debug, Default)]
-pub struct DeployedCache(Arc<Mutex<HashMap<(String, i64), Arc<Vec<WebhookRow>>>>>);
+pub struct DeployedCache(Arc<Mutex<CachedVersions>>);
+
+#[derive(Debug, Default)]
+struct CachedVersions {
+    versions: HashMap<(String, i64), Arc<Vec<WebhookRow>>>,
+    bytes: usize,
+}
+
+/// About how much memory `webhooks` hold: their text, plus a little per item.
+fn approx_bytes(webhooks: &[WebhookRow]) -> usize {
+    webhooks
+        .iter()
+        .map(|w| {
+            let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
+            let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
+            w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
+        })
+        .sum::<usize>()
+        + 64
+}
 
 impl DeployedCache {
     fn get(&self, agent_id: &str, version: i64) -> Option<Arc<Vec<WebhookRow>>> {
-        self.0.lock().expect("never poisoned: no panics while held").get(&(agent_id.to_owned(), version)).cloned()
+        self.0.lock().expect("never poisoned: no panics while held").versions.get(&(agent_id.to_owned(), version)).cloned()
     }
 
     fn insert(&self, agent_id: &str, version: i64, webhooks: Arc<Vec<WebhookRow>>) {
+        let size = approx_bytes(&webhooks);
         let mut cache = self.0.lock().expect("never poisoned");
-        if cache.len() >= CACHED_VERSIONS {
-            cache.clear();
+        if cache.bytes + size > CACHE_BUDGET {
+            cache.versions.clear();
+            cache.bytes = 0;
         }
-        cache.insert((agent_id.to_owned(), version), webhooks);
+        if cache.versions.insert((agent_id.to_owned(), version), webhooks).is_none() {
+            cache.bytes += size;
+        }
     }
 }
 
@@ -50,7 +75,8 @@ pub struct VersionRow {
 #[derive(Debug, Clone)]
 pub struct VersionConfig {
     pub row: VersionRow,
-    pub webhooks: Vec<WebhookRow>,
+    /// Shared with the cache of opened versions (they never change).
+    pub webhooks: Arc<Vec<WebhookRow>>,
     pub processing: ProcessingSettings,
 }
 
@@ -92,7 +118,7 @@ impl Store {
         versions
             .into_iter()
             .map(|(version, deployed_at, deployed_by, processing)| {
-                let webhooks = found.get(&version).map(|w| w.as_ref().clone()).unwrap_or_default();
+                let webhooks = found.get(&version).cloned().unwrap_or_default();
                 Ok(VersionConfig { row: VersionRow { version, deployed_at, deployed_by }, webhooks, processing: processing_settings(&processing)? })
             })
             .collect()
