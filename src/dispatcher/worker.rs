@@ -20,13 +20,16 @@ const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
 /// The webhooks and processing settings a call runs with.
 type CallConfig = (Vec<WebhookRow>, ProcessingSettings);
 
-/// Deployed versions kept in memory; past this many, the cache starts over.
-const CACHED_VERSIONS: usize = 4096;
+/// Bytes of deployed configs kept in memory (about: their text); past this, the cache starts
+/// over. A config holds at most 5 webhooks of 10 headers (about 200 KB): at least 80 of the
+/// largest fit, thousands of usual ones.
+const CACHE_BUDGET: usize = 16 << 20;
 
 pub struct Worker {
     store: Store,
-    /// Deployed versions never change, so each is read once, not once per call.
-    deployed: Mutex<HashMap<(String, i64), Arc<CallConfig>>>,
+    /// Deployed versions never change, so each is read once, not once per call; with the bytes
+    /// the cache holds.
+    deployed: Mutex<(HashMap<(String, i64), Arc<CallConfig>>, usize)>,
     client: WebhookClient,
     steps: Arc<Steps>,
     recorder: mpsc::Sender<Record>,
@@ -157,15 +160,20 @@ impl Worker {
             return Ok(Arc::new(self.store.call_config(call).await?)); // the draft: read as it is now
         };
         let key = (call.agent_id.clone(), version);
-        if let Some(config) = self.deployed.lock().expect("never poisoned").get(&key) {
+        if let Some(config) = self.deployed.lock().expect("never poisoned").0.get(&key) {
             return Ok(config.clone());
         }
         let config = Arc::new(self.store.call_config(call).await?);
+        let size = app::server::store::approx_bytes(&config.0) + 1024; // and the post-call settings
         let mut cache = self.deployed.lock().expect("never poisoned");
-        if cache.len() >= CACHED_VERSIONS {
-            cache.clear();
+        let (versions, bytes) = &mut *cache;
+        if *bytes + size > CACHE_BUDGET {
+            versions.clear();
+            *bytes = 0;
         }
-        cache.insert(key, config.clone());
+        if versions.insert(key, config.clone()).is_none() {
+            *bytes += size;
+        }
         Ok(config)
     }
 

@@ -25,7 +25,7 @@ pub use calls::{CALLS_PAGE, CallRecord};
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
-pub use versions::{VersionConfig, VersionRow};
+pub use versions::{VersionConfig, VersionRow, approx_bytes};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use crate::error::AppError;

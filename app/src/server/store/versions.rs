@@ -24,8 +24,9 @@ struct CachedVersions {
     bytes: usize,
 }
 
-/// About how much memory `webhooks` hold: their text, plus a little per item.
-fn approx_bytes(webhooks: &[WebhookRow]) -> usize {
+/// About how much memory `webhooks` hold: their text, plus a little per item (for caches that
+/// keep opened webhooks under a budget of bytes rather than of entries).
+pub fn approx_bytes(webhooks: &[WebhookRow]) -> usize {
     webhooks
         .iter()
         .map(|w| {
