@@ -4,12 +4,11 @@ use super::in_flight::InFlight;
 use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
 use app::error::AppError;
 use app::server::services::calls::call_view;
-use app::server::store::{CallRecord, PendingDelivery, Store, WebhookRow};
-use app::views::{NotificationView, ProcessingNote, ProcessingSettings};
+use app::server::store::{CallConfig, CallRecord, PendingDelivery, Store};
+use app::views::{NotificationView, ProcessingNote};
 use bytes::Bytes;
 use futures::future::join_all;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -17,19 +16,8 @@ const NOT_DEPLOYED: &str =
     "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
 const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
 
-/// The webhooks and processing settings a call runs with.
-type CallConfig = (Vec<WebhookRow>, ProcessingSettings);
-
-/// Bytes of deployed configs kept in memory (about: their text); past this, the cache starts
-/// over. A config holds at most 5 webhooks of 10 headers (about 200 KB): at least 80 of the
-/// largest fit, thousands of usual ones.
-const CACHE_BUDGET: usize = 16 << 20;
-
 pub struct Worker {
     store: Store,
-    /// Deployed versions never change, so each is read once, not once per call; with the bytes
-    /// the cache holds.
-    deployed: Mutex<(HashMap<(String, i64), Arc<CallConfig>>, usize)>,
     client: WebhookClient,
     steps: Arc<Steps>,
     recorder: mpsc::Sender<Record>,
@@ -63,7 +51,7 @@ impl From<AppError> for Failure {
 
 impl Worker {
     pub fn new(store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>) -> Self {
-        Self { store, deployed: Mutex::default(), client, steps: Arc::new(steps), recorder }
+        Self { store, client, steps: Arc::new(steps), recorder }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -104,12 +92,13 @@ impl Worker {
 
     async fn process_and_send(&self, call: &CallRecord, token: &str) -> Result<Sent, Failure> {
         let not_deployed = call.kind == "phone" && call.agent_version.is_none();
-        let config = if not_deployed { Arc::new(CallConfig::default()) } else { self.config(call).await? };
-        let (webhooks, settings) = (&config.0, &config.1);
+        // Deployed versions are read once per process (`Store::call_config`), not once per call.
+        let config = if not_deployed { Arc::new(CallConfig::default()) } else { self.store.call_config(call).await? };
+        let (webhooks, settings) = (&config.webhooks, &config.processing);
         // Summary and owner patterns over up to 512 KB of transcript: CPU work, kept off the
         // threads that serve requests and send webhooks.
         let (steps, input, run_config) = (self.steps.clone(), call.input.clone(), config.clone());
-        let mut processed = tokio::task::spawn_blocking(move || steps.run(&input, &run_config.1))
+        let mut processed = tokio::task::spawn_blocking(move || steps.run(&input, &run_config.processing))
             .await
             .map_err(|e| Failure::Step(AppError::internal(format!("processing stopped: {e}")).to_string()))?
             .map_err(Failure::Step)?;
@@ -153,28 +142,6 @@ impl Worker {
         }))
         .await;
         Ok(Sent::Requests)
-    }
-
-    async fn config(&self, call: &CallRecord) -> Result<Arc<CallConfig>, AppError> {
-        let Some(version) = call.agent_version else {
-            return Ok(Arc::new(self.store.call_config(call).await?)); // the draft: read as it is now
-        };
-        let key = (call.agent_id.clone(), version);
-        if let Some(config) = self.deployed.lock().expect("never poisoned").0.get(&key) {
-            return Ok(config.clone());
-        }
-        let config = Arc::new(self.store.call_config(call).await?);
-        let size = app::server::store::approx_bytes(&config.0) + 1024; // and the post-call settings
-        let mut cache = self.deployed.lock().expect("never poisoned");
-        let (versions, bytes) = &mut *cache;
-        if *bytes + size > CACHE_BUDGET {
-            versions.clear();
-            *bytes = 0;
-        }
-        if versions.insert(key, config.clone()).is_none() {
-            *bytes += size;
-        }
-        Ok(config)
     }
 
     /// Notification e-mails, at most once per call and address: reserved in the store before

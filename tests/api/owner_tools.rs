@@ -20,6 +20,15 @@ async fn add(owner: &Api, agent: &str, body: Value) -> String {
     res.json()["id"].as_str().unwrap().to_owned()
 }
 
+/// An owner with agent `agent_name` and one draft webhook, "CRM", to `receiver`: (owner, agent id,
+/// webhook id).
+async fn one_webhook(app: &TestApp, agent_name: &str, receiver: &Receiver) -> (Api, String, String) {
+    let owner = app.user().await;
+    let agent = owner.create_agent(agent_name).await;
+    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    (owner, agent, hook)
+}
+
 /// A Standard Webhooks secret (`whsec_` + base64 of 32 bytes) and its key.
 fn standard_secret() -> (String, Vec<u8>) {
     let key: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
@@ -69,9 +78,7 @@ async fn a_test_send_goes_to_that_webhook_only_with_its_stored_values_and_is_log
 async fn a_failing_test_send_says_how_it_failed() {
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior { status: 500, body: "boom".into(), ..Default::default() }).await;
-    let owner = app.user().await;
-    let agent = owner.create_agent("Tools").await;
-    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
     let delivery = owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await.json();
     assert_eq!((delivery["outcome"].as_str(), delivery["status_code"].as_u64()), (Some("http_status"), Some(500)));
     assert_eq!(delivery["response_body"], "boom");
@@ -81,9 +88,7 @@ async fn a_failing_test_send_says_how_it_failed() {
 async fn test_sends_and_redeliveries_of_someone_elses_webhook_are_not_found() {
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior::default()).await;
-    let owner = app.user().await;
-    let agent = owner.create_agent("Mine").await;
-    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    let (owner, agent, hook) = one_webhook(&app, "Mine", &receiver).await;
     let call = owner.post_call(&agent, "web").await;
     let delivery = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
 
@@ -137,9 +142,7 @@ async fn a_redelivery_sends_the_same_bytes_with_the_config_the_call_used_as_a_ne
 async fn a_deleted_webhook_and_a_test_send_cannot_be_redelivered() {
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior::default()).await;
-    let owner = app.user().await;
-    let agent = owner.create_agent("Tools").await;
-    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
     let test = owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await.json();
     let res = owner.post(&format!("/api/v1/deliveries/{}/redeliver", test["id"].as_str().unwrap()), json!({})).await;
     assert_eq!((res.status, res.error_code()), (StatusCode::CONFLICT, "conflict".to_owned()));
@@ -278,9 +281,7 @@ async fn a_web_call_is_not_redelivered_once_its_webhook_points_elsewhere() {
 async fn manual_sends_are_limited_per_owner_with_a_retry_after() {
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior::default()).await;
-    let owner = app.user().await;
-    let agent = owner.create_agent("Tools").await;
-    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
     let path = format!("/api/v1/agents/{agent}/webhooks/{hook}/test");
     for _ in 0..20 {
         assert_eq!(owner.post(&path, json!({})).await.status, StatusCode::CREATED);

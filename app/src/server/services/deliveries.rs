@@ -59,8 +59,8 @@ pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> 
     }
     // As it was in the config the call used: its deployed version, immutable; for a web call
     // the draft, which may have moved on: then only if it still points where the call went.
-    let (webhooks, _) = state.store.call_config(&call).await?;
-    let webhook = webhooks.into_iter().find(|w| w.id == original.webhook_id && w.url == original.webhook_url).ok_or_else(|| {
+    let config = state.store.call_config(&call).await?;
+    let webhook = config.webhooks.iter().find(|w| w.id == original.webhook_id && w.url == original.webhook_url).cloned().ok_or_else(|| {
         AppError::Conflict(format!(
             "The webhook “{}” no longer sends to {}, where this call went, so it cannot be redelivered. Make a new test call instead.",
             original.webhook_name, original.webhook_url

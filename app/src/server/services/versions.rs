@@ -28,14 +28,14 @@ pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
         .take(HISTORY as usize)
         .map(|(i, config)| {
             let (before_webhooks, before_processing) = match configs.get(i + 1) {
-                Some(before) => (before.webhooks.as_slice(), &before.processing),
+                Some(before) => (before.config.webhooks.as_slice(), &before.config.processing),
                 None => (empty.0.as_slice(), &empty.1), // the first version: everything in it was added
             };
             VersionView {
                 version: config.row.version,
                 deployed_at: config.row.deployed_at.clone(),
                 deployed_by: config.row.deployed_by.clone(),
-                changes: config_changes(&config.webhooks, before_webhooks, &config.processing, before_processing),
+                changes: config_changes(&config.config.webhooks, before_webhooks, &config.config.processing, before_processing),
             }
         })
         .collect()

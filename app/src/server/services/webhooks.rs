@@ -190,7 +190,7 @@ async fn config_of(state: &AppState, agent: &OwnedAgent, latest: Option<&Version
     let draft = state.store.draft_webhooks(agent).await?;
     let draft_processing = state.store.draft_processing(agent).await?;
     let empty = (Vec::new(), ProcessingSettings::default());
-    let (deployed, deployed_processing) = latest.map_or((empty.0.as_slice(), &empty.1), |l| (l.webhooks.as_slice(), &l.processing));
+    let (deployed, deployed_processing) = latest.map_or((empty.0.as_slice(), &empty.1), |l| (l.config.webhooks.as_slice(), &l.config.processing));
     let changes = super::diff::config_changes(&draft, deployed, &draft_processing, deployed_processing);
     let config = ConfigView {
         draft: DraftConfigView { webhooks: views(&draft) },

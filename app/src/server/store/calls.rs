@@ -2,7 +2,9 @@
 //! The dispatcher's methods take a call id: it runs outside any request, on calls that the
 //! owner-scoped `insert_call` stored.
 
-use super::{OwnedAgent, Store, WebhookRow, new_id, now, placeholders, webhooks::touch_draft};
+use super::deployed::CallConfig;
+use super::{OwnedAgent, Store, new_id, now, placeholders, webhooks::touch_draft};
+use std::sync::Arc;
 use sqlx::AnyPool;
 use crate::error::AppError;
 use crate::server::auth::OwnerId;
@@ -92,8 +94,7 @@ impl Store {
         processing_settings(&json)
     }
 
-
-    async fn processing_of_version(&self, agent_id: &str, version: i64) -> Result<ProcessingSettings, AppError> {
+    pub(super) async fn processing_of_version(&self, agent_id: &str, version: i64) -> Result<ProcessingSettings, AppError> {
         let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
             .bind(agent_id)
             .bind(version)
@@ -168,14 +169,15 @@ impl Store {
             .collect())
     }
 
-    /// The webhooks and processing settings a call runs with: its deployed version, or the
-    /// draft as it is now.
-    pub async fn call_config(&self, call: &CallRecord) -> Result<(Vec<WebhookRow>, ProcessingSettings), AppError> {
+    /// The webhooks and processing settings a call runs with: its deployed version (read once
+    /// per process), or the draft as it is now.
+    pub async fn call_config(&self, call: &CallRecord) -> Result<Arc<CallConfig>, AppError> {
         match call.agent_version {
-            Some(version) => {
-                Ok((self.webhooks_of_version(&call.agent_id, version).await?, self.processing_of_version(&call.agent_id, version).await?))
-            }
-            None => Ok((self.draft_webhooks_of(&call.agent_id).await?, self.draft_processing_of(&call.agent_id).await?)),
+            Some(version) => self.deployed_config(&call.agent_id, version).await,
+            None => Ok(Arc::new(CallConfig {
+                webhooks: self.draft_webhooks_of(&call.agent_id).await?,
+                processing: self.draft_processing_of(&call.agent_id).await?,
+            })),
         }
     }
 }

@@ -12,6 +12,7 @@ mod agents;
 mod api_keys;
 mod calls;
 mod deliveries;
+mod deployed;
 mod group_commit;
 mod queue;
 mod sealed;
@@ -25,7 +26,8 @@ pub use calls::{CALLS_PAGE, CallRecord};
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
-pub use versions::{VersionConfig, VersionRow, approx_bytes};
+pub use deployed::CallConfig;
+pub use versions::{VersionConfig, VersionRow};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
 use crate::error::AppError;
@@ -71,7 +73,7 @@ pub struct Store {
     /// Seals and opens webhook secrets and header values.
     keys: crate::server::vault::Keyring,
     /// The opened webhooks of deployed versions, which never change once deployed.
-    deployed: versions::DeployedCache,
+    deployed: deployed::DeployedCache,
 }
 
 impl Store {
@@ -128,7 +130,7 @@ impl Store {
     fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::server::vault::Keyring) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
-        Self { pool, writer, backend, intake, starts, keys, deployed: versions::DeployedCache::default() }
+        Self { pool, writer, backend, intake, starts, keys, deployed: deployed::DeployedCache::default() }
     }
 
     pub fn backend(&self) -> Backend {

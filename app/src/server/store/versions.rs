@@ -1,60 +1,11 @@
 //! An agent's deployed versions as a history, and restoring one into the draft.
 
 use super::sealed::{self, RawWebhook};
+use super::deployed::CallConfig;
 use super::{OwnedAgent, Store, WebhookRow, calls::processing_settings, webhooks::touch_draft};
 use crate::error::AppError;
-use crate::views::ProcessingSettings;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-/// Bytes of deployed versions' webhooks kept in memory (about: their text); past this, the cache
-/// starts over. A version holds at most 5 webhooks of 10 headers, so about 200 KB: at least 80
-/// of the largest fit, thousands of usual ones.
-const CACHE_BUDGET: usize = 16 << 20;
-
-/// The opened (decrypted) webhooks of deployed versions by (agent id, version). A deployed
-/// version never changes (triggers forbid it; a re-seal changes only how values are sealed), so
-/// each is read and opened once per process instead of on every Settings page and history view.
-#[derive(Clone, Debug, Default)]
-pub struct DeployedCache(Arc<Mutex<CachedVersions>>);
-
-#[derive(Debug, Default)]
-struct CachedVersions {
-    versions: HashMap<(String, i64), Arc<Vec<WebhookRow>>>,
-    bytes: usize,
-}
-
-/// About how much memory `webhooks` hold: their text, plus a little per item (for caches that
-/// keep opened webhooks under a budget of bytes rather than of entries).
-pub fn approx_bytes(webhooks: &[WebhookRow]) -> usize {
-    webhooks
-        .iter()
-        .map(|w| {
-            let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
-            let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
-            w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
-        })
-        .sum::<usize>()
-        + 64
-}
-
-impl DeployedCache {
-    fn get(&self, agent_id: &str, version: i64) -> Option<Arc<Vec<WebhookRow>>> {
-        self.0.lock().expect("never poisoned: no panics while held").versions.get(&(agent_id.to_owned(), version)).cloned()
-    }
-
-    fn insert(&self, agent_id: &str, version: i64, webhooks: Arc<Vec<WebhookRow>>) {
-        let size = approx_bytes(&webhooks);
-        let mut cache = self.0.lock().expect("never poisoned");
-        if cache.bytes + size > CACHE_BUDGET {
-            cache.versions.clear();
-            cache.bytes = 0;
-        }
-        if cache.versions.insert((agent_id.to_owned(), version), webhooks).is_none() {
-            cache.bytes += size;
-        }
-    }
-}
+use std::sync::Arc;
 
 /// A deployed webhook with the version it belongs to.
 #[derive(sqlx::FromRow)]
@@ -77,8 +28,7 @@ pub struct VersionRow {
 pub struct VersionConfig {
     pub row: VersionRow,
     /// Shared with the cache of opened versions (they never change).
-    pub webhooks: Arc<Vec<WebhookRow>>,
-    pub processing: ProcessingSettings,
+    pub config: Arc<CallConfig>,
 }
 
 impl Store {
@@ -93,8 +43,8 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut found: HashMap<i64, Arc<Vec<WebhookRow>>> =
-            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.0).map(|webhooks| (v.0, webhooks))).collect();
+        let mut found: HashMap<i64, Arc<CallConfig>> =
+            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.0).map(|config| (v.0, config))).collect();
         let missing = versions.iter().map(|v| v.0).filter(|v| !found.contains_key(v)).min();
         if let Some(oldest) = missing {
             let rows: Vec<VersionedWebhook> = sqlx::query_as(
@@ -110,19 +60,21 @@ impl Store {
                 opened.entry(row.version).or_default().push(sealed::open(&self.keys, row.webhook).map_err(AppError::internal)?);
             }
             // A version without webhooks has no rows: it is cached (empty) all the same.
-            for &(version, ..) in versions.iter().filter(|v| v.0 >= oldest) {
-                let webhooks = Arc::new(opened.remove(&version).unwrap_or_default());
-                self.deployed.insert(agent.id(), version, webhooks.clone());
-                found.insert(version, webhooks);
+            for (version, _, _, processing) in versions.iter().filter(|v| v.0 >= oldest) {
+                let webhooks = opened.remove(version).unwrap_or_default();
+                let config = Arc::new(CallConfig { webhooks, processing: processing_settings(processing)? });
+                self.deployed.insert(agent.id(), *version, config.clone());
+                found.insert(*version, config);
             }
         }
-        versions
+        Ok(versions
             .into_iter()
-            .map(|(version, deployed_at, deployed_by, processing)| {
-                let webhooks = found.get(&version).cloned().unwrap_or_default();
-                Ok(VersionConfig { row: VersionRow { version, deployed_at, deployed_by }, webhooks, processing: processing_settings(&processing)? })
+            // Every version is in `found` by now: kept from before, or just opened.
+            .map(|(version, deployed_at, deployed_by, _)| VersionConfig {
+                row: VersionRow { version, deployed_at, deployed_by },
+                config: found.remove(&version).unwrap_or_default(),
             })
-            .collect()
+            .collect())
     }
 
     /// Makes the draft what version `version` was: its webhooks (with the same ids, so their

@@ -215,7 +215,6 @@ impl Store {
             .await?)
     }
 
-
     pub(super) async fn webhooks_of_version(&self, agent_id: &str, version: i64) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(
             "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at

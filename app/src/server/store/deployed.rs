@@ -1,0 +1,80 @@
+//! Deployed versions' configs, opened once per process. A deployed version never changes
+//! (triggers forbid it; a re-seal changes only how values are sealed), so the dispatcher, the
+//! Settings page and the history read and decrypt each once instead of on every call or view.
+
+use super::{Store, WebhookRow};
+use crate::error::AppError;
+use crate::views::ProcessingSettings;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The webhooks (opened) and post-call settings a call runs with.
+#[derive(Debug, Default)]
+pub struct CallConfig {
+    pub webhooks: Vec<WebhookRow>,
+    pub processing: ProcessingSettings,
+}
+
+/// Bytes of configs kept in memory (about: their text); past this, the cache starts over. A
+/// config holds at most 5 webhooks of 10 headers, so about 200 KB: at least 80 of the largest
+/// fit, thousands of usual ones.
+const CACHE_BUDGET: usize = 16 << 20;
+
+/// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`.
+#[derive(Clone, Debug, Default)]
+pub struct DeployedCache(Arc<Mutex<Cached>>);
+
+#[derive(Debug, Default)]
+struct Cached {
+    configs: HashMap<(String, i64), Arc<CallConfig>>,
+    bytes: usize,
+}
+
+/// About how much memory `config` holds: its text, plus a little per item.
+fn approx_bytes(config: &CallConfig) -> usize {
+    let webhooks: usize = config
+        .webhooks
+        .iter()
+        .map(|w| {
+            let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
+            let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
+            w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
+        })
+        .sum();
+    let processing = &config.processing;
+    let variables: usize = processing.variables.iter().map(|v| v.name.len() + v.description.len() + v.pattern.len() + 96).sum();
+    let emails: usize = processing.notification_emails.iter().map(|e| e.len() + 24).sum();
+    webhooks + variables + emails + 128
+}
+
+impl DeployedCache {
+    pub(super) fn get(&self, agent_id: &str, version: i64) -> Option<Arc<CallConfig>> {
+        self.0.lock().expect("never poisoned: no panics while held").configs.get(&(agent_id.to_owned(), version)).cloned()
+    }
+
+    pub(super) fn insert(&self, agent_id: &str, version: i64, config: Arc<CallConfig>) {
+        let size = approx_bytes(&config);
+        let mut cache = self.0.lock().expect("never poisoned");
+        if cache.bytes + size > CACHE_BUDGET {
+            cache.configs.clear();
+            cache.bytes = 0;
+        }
+        if cache.configs.insert((agent_id.to_owned(), version), config).is_none() {
+            cache.bytes += size;
+        }
+    }
+}
+
+impl Store {
+    /// The config of version `version` of agent `agent_id`, read and opened once per process.
+    pub(super) async fn deployed_config(&self, agent_id: &str, version: i64) -> Result<Arc<CallConfig>, AppError> {
+        if let Some(config) = self.deployed.get(agent_id, version) {
+            return Ok(config);
+        }
+        let webhooks = self.webhooks_of_version(agent_id, version).await?;
+        let processing = self.processing_of_version(agent_id, version).await?;
+        let config = Arc::new(CallConfig { webhooks, processing });
+        self.deployed.insert(agent_id, version, config.clone());
+        Ok(config)
+    }
+}
