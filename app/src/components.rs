@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use crate::views::UserView;
 
 /// The signed-in user, for the header. `None` when nobody is signed in.
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     use crate::server::{auth, request_state};
     let (state, session) = request_state().await?;

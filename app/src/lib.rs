@@ -2,6 +2,7 @@
 //! The Voicy dashboard: Leptos components and the server functions beside them. With `ssr` it
 //! also holds the server-side domain, store and services (`server`) that the REST API shares.
 
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod pages;

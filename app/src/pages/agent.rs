@@ -9,7 +9,7 @@ use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
     use crate::server::{request_owner, services::agents};
     let (state, owner) = request_owner().await?;

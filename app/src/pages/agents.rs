@@ -7,14 +7,14 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     use crate::server::{request_owner, services::agents};
     let (state, owner) = request_owner().await?;
     agents::list(&state.store, &owner).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
     use crate::server::{request_owner, services::agents};
     let (state, owner) = request_owner().await?;

@@ -7,21 +7,21 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::server::{request_owner, services::api_keys};
     let (state, owner) = request_owner().await?;
     api_keys::list(&state.store, &owner).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
     use crate::server::{request_owner, services::api_keys};
     let (state, owner) = request_owner().await?;
     api_keys::create(&state.store, &owner, &name).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::server::{request_owner, services::api_keys};
     let (state, owner) = request_owner().await?;

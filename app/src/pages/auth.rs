@@ -6,7 +6,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
@@ -17,7 +17,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
@@ -27,7 +27,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::{auth, request_state};
     let (_, session) = request_state().await?;

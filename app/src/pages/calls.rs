@@ -10,7 +10,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-#[leptos::server(prefix = "/rpc", input = Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
 pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;
@@ -29,14 +29,14 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
     calls::create(&state, &owner, call).await
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;
     calls::list(&state, &owner, &agent_id, None).await
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;

@@ -7,14 +7,14 @@ use crate::views::{ProcessingSettings, VariableSpec};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;
     calls::processing(&state, &owner, &agent_id).await
 }
 
-#[leptos::server(prefix = "/rpc", input = Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
 pub async fn save_processing(agent_id: String, settings: ProcessingSettings) -> Result<ProcessingSettings, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;

@@ -10,7 +10,7 @@ use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 
 /// Public, like the document itself: it describes the API and holds no data.
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_api_reference() -> Result<ApiReference, AppError> {
     let (state, _) = crate::server::request_state().await?;
     Ok(crate::server::services::reference::reference(&state.api_document))
@@ -111,7 +111,7 @@ fn Operation(op: ApiOperation) -> impl IntoView {
     let title = format!("{} {}", op.method, op.path);
     view! {
         <article class="operation" aria-label=title.clone()>
-            <h3><span class=format!("method {}", op.method.to_lowercase())>{op.method.clone()}</span> " " <code>{op.path.clone()}</code></h3>
+            <h3><span class=format!("method {}", op.method.to_ascii_lowercase())>{op.method.clone()}</span> " " <code>{op.path.clone()}</code></h3>
             <p>{prose(&op.summary)} " " {prose(&op.description)} {(!op.authenticated).then_some(" No authentication needed.")}</p>
             {(!op.parameters.is_empty()).then(|| view! { <Fields fields=op.parameters.clone() label=format!("Parameters of {title}")/> })}
             {op.request.clone().map(|schema| view! {

@@ -7,14 +7,14 @@ use crate::views::{DeliveryView, WebhookHealth};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn send_test_event(agent_id: String, webhook_id: String) -> Result<DeliveryView, AppError> {
     use crate::server::{request_owner, services::deliveries};
     let (state, owner) = request_owner().await?;
     deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
     use crate::server::{request_owner, services::deliveries};
     let (state, owner) = request_owner().await?;
@@ -22,13 +22,13 @@ pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
 }
 
 /// A new `whsec_` secret. Nothing is stored until the form is saved; signed-in owners only.
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn generate_secret() -> Result<String, AppError> {
     crate::server::request_owner().await?;
     Ok(crate::server::domain::SigningSecret::generate().expose().to_owned())
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, AppError> {
     use crate::server::{request_owner, services::health};
     let (state, owner) = request_owner().await?;

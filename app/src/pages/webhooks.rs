@@ -12,42 +12,42 @@ use crate::views::{
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_webhook_settings(agent_id: String) -> Result<WebhookSettings, AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::settings(&state, &owner, &agent_id).await
 }
 
-#[leptos::server(prefix = "/rpc", input = Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
 pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookView, AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::add(&state, &owner, &agent_id, &input).await
 }
 
-#[leptos::server(prefix = "/rpc", input = Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
 pub async fn update_webhook(agent_id: String, webhook_id: String, patch: WebhookPatch) -> Result<WebhookView, AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::delete(&state, &owner, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::deploy(&state, &owner, &agent_id).await
 }
 
-#[leptos::server(prefix = "/rpc")]
+#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn restore_version(agent_id: String, version: i64) -> Result<(), AppError> {
     use crate::server::{request_owner, services::versions};
     let (state, owner) = request_owner().await?;
