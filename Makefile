@@ -27,7 +27,7 @@ SERVER_SOURCES := $(shell find src migrations -type f 2>/dev/null)
 
 target/site/.built-release: $(CLIENT_SOURCES)
 	@echo "==> building the release server and wasm bundle"
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	@$(MAKE) --no-print-directory regzip
 	@touch $@ target/release/.built-server
 
@@ -85,7 +85,7 @@ postgres-tests:
 e2e:
 	@echo "==> building the debug server and wasm bundle"
 	@rm -f target/site/.built-release # target/site now holds a debug bundle: `make run` rebuilds
-	cargo leptos build
+	cargo leptos build --split
 	@dir=$$(mktemp -d); port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "==> end-to-end tests against http://127.0.0.1:$$port (server log: $$dir/server.log)"; \
 	VOICY_LISTEN_ADDR=127.0.0.1:$$port VOICY_DATABASE_URL=sqlite://$$dir/e2e.db VOICY_ALLOW_INSECURE_WEBHOOKS=true \
@@ -101,7 +101,7 @@ e2e:
 bench: tools
 	@mkdir -p target/bench
 	@echo "==> release build (server and wasm bundle)"
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	@$(MAKE) --no-print-directory regzip
 	@echo "==> micro-benchmarks (criterion)"
 	cargo bench --bench micro 2>&1 | tee target/bench/micro.txt

@@ -6,6 +6,7 @@ pub mod codec;
 pub mod components;
 pub mod error;
 pub mod pages;
+mod routes;
 pub mod views;
 
 #[cfg(feature = "ssr")]
@@ -15,11 +16,13 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
+    Lazy,
     components::{Redirect, Route, Router, Routes},
     path,
 };
-use pages::{
-    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, ApiReferencePage, CallPageView, NotFoundPage, SignInPage, SignUpPage,
+use pages::NotFoundPage;
+use routes::{
+    AgentOverviewRoute, AgentSettingsRoute, AgentsRoute, ApiKeysRoute, ApiReferenceRoute, CallRoute, SignInRoute, SignUpRoute,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -108,15 +111,15 @@ pub fn App() -> impl IntoView {
         <Title formatter=page_title/>
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::InOrder/>
+                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder/>
+                <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::InOrder/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/agents"/> }/>
-                <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::InOrder/>
-                <Route path=path!("/agents/:agent_id") view=AgentOverviewPage ssr=SsrMode::Async/>
-                <Route path=path!("/agents/:agent_id/settings") view=AgentSettingsPage ssr=SsrMode::Async/>
-                <Route path=path!("/agents/:agent_id/calls/:call_id") view=CallPageView/>
-                <Route path=path!("/account/api-keys") view=ApiKeysPage/>
-                <Route path=path!("/docs/api") view=ApiReferencePage ssr=SsrMode::Async/>
+                <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::InOrder/>
+                <Route path=path!("/agents/:agent_id") view={Lazy::<AgentOverviewRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/settings") view={Lazy::<AgentSettingsRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/calls/:call_id") view={Lazy::<CallRoute>::new()}/>
+                <Route path=path!("/account/api-keys") view={Lazy::<ApiKeysRoute>::new()}/>
+                <Route path=path!("/docs/api") view={Lazy::<ApiReferenceRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
