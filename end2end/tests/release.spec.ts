@@ -1,0 +1,41 @@
+import { expect, test } from '@playwright/test';
+import { createAgent, hydrated, shot, signUp, uniqueEmail } from './helpers';
+
+// Each page's code is a wasm chunk fetched on first use, named by a hash of its content. A tab
+// opened before a new release asks for chunks that the release has replaced: the page must then
+// load afresh from the server, not leave a dead app behind a link that does nothing.
+test('a tab opened before a new release still opens the next page', async ({ page }, testInfo) => {
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await signUp(page, uniqueEmail('release'));
+  await createAgent(page, 'Night line');
+  await page.goto('/agents');
+  await hydrated(page);
+
+  // The old release's chunks are gone: every one the tab asks for answers 404, until the tab
+  // loads a page from the server again (here the same build stands in for the new release).
+  let refused = 0;
+  let reloaded = false;
+  page.on('request', (request) => {
+    if (request.isNavigationRequest()) reloaded = true;
+  });
+  await page.route(/\/pkg\/[^/]+\.wasm$/, async (route) => {
+    if (reloaded || /\/pkg\/voicy\./.test(route.request().url())) return route.fallback();
+    refused += 1;
+    await route.fulfill({ status: 404, body: 'not found' });
+  });
+  const load = page.waitForEvent('load');
+  await page.getByRole('link', { name: 'Night line' }).click();
+  await load;
+
+  await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+$/);
+  await expect(page.getByRole('heading', { name: 'Night line' })).toBeVisible();
+  await hydrated(page);
+  expect(refused, 'the click asked for the next page\'s chunks').toBeGreaterThan(0);
+  expect(crashes, 'no panic').toEqual([]);
+  await shot(page, testInfo, 'after-release');
+
+  // And the reloaded tab goes on working: its next page comes from the new bundle.
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await expect(page.getByRole('button', { name: /^Webhooks/ })).toBeVisible();
+});
