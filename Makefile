@@ -114,6 +114,4 @@ bench: tools
 	  echo; echo "| dashboard | median of 3 |"; echo "|---|---|"; cargo bench --bench load -- --phase dashboard; \
 	  echo; echo "| isolation: 10,000 hanging deliveries | |"; echo "|---|---|"; cargo bench --bench load -- --phase rss; \
 	  echo; echo "| sign-in burst | peak RSS | answers |"; echo "|---|---|---|"; cargo bench --bench load -- --phase signins; \
-	  echo; echo "| release wasm bundle | bytes |"; echo "|---|---|"; \
-	  echo "| raw | $$(stat -c %s target/site/pkg/voicy.wasm) |"; \
-	  echo "| gzip -9 | $$(gzip -9c target/site/pkg/voicy.wasm | wc -c) |"; } | tee target/bench/load.md
+	  echo; scripts/bundle-size; } | tee target/bench/load.md

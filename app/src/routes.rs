@@ -5,8 +5,9 @@
 //!
 //! Not `#[lazy_route]`: that panics when a chunk cannot be fetched, which kills the whole app —
 //! and that is what happens to every open tab after a new release replaces the bundle's files
-//! (their names carry a content hash). Here a missing chunk loads the page afresh instead, from
-//! the server, with the new release's bundle.
+//! (their names carry a content hash). Here the router's fetch of a page's chunk, which comes
+//! before the page is shown or hydrated, loads that page afresh from the server when it fails,
+//! with the new release's bundle.
 
 use crate::pages::{
     AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, ApiReferencePage, CallPageView, SignInPage, SignUpPage,
@@ -23,13 +24,40 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
     }
 }
 
-/// Shown for the moment between a failed chunk fetch and the full page load that replaces it;
-/// the load starts once the router has moved to the page's address.
-fn reload_into_new_release() -> AnyView {
-    Effect::new(|| {
-        set_timeout(|| { let _ = window().location().reload(); }, std::time::Duration::ZERO);
+/// Loads the page at the router's address from the server, once a minute at most per address:
+/// a chunk still missing after that means incomplete files on the server, not a new release,
+/// and loading again would only loop. Returns whether the load was started.
+#[cfg(not(feature = "ssr"))]
+fn load_from_server() -> bool {
+    use leptos_router::location::Url;
+    let Some(url) = use_context::<ArcRwSignal<Url>>() else { return false };
+    let href = url.with_untracked(|url| {
+        let query = if url.search().is_empty() { String::new() } else { format!("?{}", url.search()) };
+        format!("{}{query}", url.path())
     });
-    view! { <p class="notice" role="status">"Voicy has been updated since this tab opened. Loading the new version…"</p> }.into_any()
+    let key = format!("voicy-loaded-for-missing-code {href}");
+    let storage = window().session_storage().ok().flatten();
+    let now = web_sys::js_sys::Date::now();
+    let last = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten()).and_then(|at| at.parse::<f64>().ok());
+    if last.is_some_and(|at| now - at < 60_000.0) {
+        return false;
+    }
+    if let Some(storage) = storage {
+        let _ = storage.set_item(&key, &now.to_string());
+    }
+    window().location().assign(&href).is_ok()
+}
+
+/// What the page's place shows when its chunk is missing (its load from the server is already
+/// under way, or was tried a moment ago and failed again).
+fn missing_code_notice() -> AnyView {
+    view! {
+        <p class="notice error" role="alert">
+            "This page’s code could not be loaded: Voicy may have been updated since this tab opened. "
+            "Reload the page; if this message comes back, try again in a few minutes."
+        </p>
+    }
+    .into_any()
 }
 
 /// `$route` shows `$page` from the chunk `$chunk` (the name the split manifest knows it by),
@@ -44,17 +72,16 @@ macro_rules! lazy_page {
             }
 
             async fn view(_this: Self) -> AnyView {
-                match $chunk().await {
-                    Ok(view) => view,
-                    Err(ChunkMissing) => reload_into_new_release(),
-                }
+                $chunk().await.unwrap_or_else(|ChunkMissing| missing_code_notice())
             }
 
-            // The router fetches the chunk before it hydrates or shows the page; a failure here
-            // is met again, and handled, in `view`.
+            // The router fetches the chunk here before it hydrates or shows the page, with the
+            // page's address in context.
             async fn preload() {
                 #[cfg(not(feature = "ssr"))]
-                let _ = $preload().await;
+                if $preload().await.is_err() {
+                    load_from_server();
+                }
             }
         }
 

@@ -39,3 +39,19 @@ test('a tab opened before a new release still opens the next page', async ({ pag
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page.getByRole('button', { name: /^Webhooks/ })).toBeVisible();
 });
+
+// A page whose code the server cannot give (files missing on the server) is loaded once more,
+// in case a release was under way, and then left as the server rendered it: never in a loop.
+test('a page whose code is missing on the server is loaded again once, not in a loop', async ({ page }) => {
+  await signUp(page, uniqueEmail('missing'));
+  let loads = 0;
+  page.on('request', (request) => {
+    if (request.isNavigationRequest()) loads += 1;
+  });
+  await page.route(/\/pkg\/[^/]+\.wasm$/, (route) =>
+    /\/pkg\/voicy\./.test(route.request().url()) ? route.fallback() : route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto('/agents');
+  await page.waitForTimeout(3000);
+  expect(loads, 'the visit and one more load').toBe(2);
+  await expect(page.getByRole('heading', { name: 'Agents', exact: true })).toBeVisible();
+});

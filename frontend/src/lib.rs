@@ -1,8 +1,18 @@
 //! The browser side: hydrates the server-rendered dashboard.
 
+/// Hydrates the page, fetching the code of the page shown first (each page's code is a chunk
+/// of its own, see `app/src/routes.rs`), then marks `<body data-hydrated="true">`: the page now
+/// answers clicks (the end-to-end tests wait for the mark before they click).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use leptos::prelude::document;
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_lazy(app::App);
+    _ = any_spawner::Executor::init_wasm_bindgen();
+    leptos::task::spawn_local(async {
+        let Some(body) = document().body() else { return };
+        let app = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        let _ = body.set_attribute("data-hydrated", "true");
+        app.forget();
+    });
 }
