@@ -26,11 +26,11 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
 
 /// Loads the page at the router's address from the server, once a minute at most per address:
 /// a chunk still missing after that means incomplete files on the server, not a new release,
-/// and loading again would only loop. Returns whether the load was started.
+/// and loading again would only loop.
 #[cfg(not(feature = "ssr"))]
-fn load_from_server() -> bool {
+fn load_from_server() {
     use leptos_router::location::Url;
-    let Some(url) = use_context::<ArcRwSignal<Url>>() else { return false };
+    let Some(url) = use_context::<ArcRwSignal<Url>>() else { return };
     let href = url.with_untracked(|url| {
         let query = if url.search().is_empty() { String::new() } else { format!("?{}", url.search()) };
         format!("{}{query}", url.path())
@@ -41,12 +41,12 @@ fn load_from_server() -> bool {
     let now = web_sys::js_sys::Date::now() as u64;
     let last = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten()).and_then(|at| at.parse::<u64>().ok());
     if last.is_some_and(|at| now.saturating_sub(at) < 60_000) {
-        return false;
+        return;
     }
     if let Some(storage) = storage {
         let _ = storage.set_item(&key, &now.to_string());
     }
-    window().location().assign(&href).is_ok()
+    let _ = window().location().assign(&href);
 }
 
 /// What the page's place shows when its chunk is missing (its load from the server is already
