@@ -99,10 +99,16 @@ pub fn escape_html(text: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // True while the router loads the next page (its code is fetched on first use, its data
+    // after): a bar at the top, and a status line for screen readers, say it is under way.
+    let (routing, set_routing) = signal(false);
 
     view! {
         <Title formatter=page_title/>
-        <Router>
+        <Router set_is_routing=set_routing>
+            <div class="route-progress" class:active=move || routing.get() role="status">
+                {move || routing.get().then(|| view! { <span class="visually-hidden">"Loading the page…"</span> })}
+            </div>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder/>
                 <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::InOrder/>

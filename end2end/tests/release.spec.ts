@@ -55,3 +55,23 @@ test('a page whose code is missing on the server is loaded again once, not in a 
   expect(loads, 'the visit and one more load').toBe(2);
   await expect(page.getByRole('heading', { name: 'Agents', exact: true })).toBeVisible();
 });
+
+// The next page's code (and then its data) can take a moment on a slow connection: the click
+// must show at once that something is happening.
+test('a page that takes a moment to load says so while it loads', async ({ page }) => {
+  await signUp(page, uniqueEmail('slow'));
+  await createAgent(page, 'Slow line');
+  await page.goto('/agents');
+  await hydrated(page);
+  await page.route(/\/pkg\/[^/]+\.wasm$/, async (route) => {
+    await new Promise((done) => setTimeout(done, 1500));
+    await route.fallback();
+  });
+  const status = page.locator('.route-progress[role="status"]');
+  await expect(status).toHaveText('');
+  await page.getByRole('link', { name: 'Slow line' }).click();
+  await expect(status).toHaveText('Loading the page…');
+  await expect(page.locator('.route-progress.active')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Slow line' })).toBeVisible();
+  await expect(status).toHaveText('');
+});
