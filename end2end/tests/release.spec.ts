@@ -58,7 +58,7 @@ test('a page whose code is missing on the server is loaded again once, not in a 
 
 // The next page's code (and then its data) can take a moment on a slow connection: the click
 // must show at once that something is happening.
-test('a page that takes a moment to load says so while it loads', async ({ page }) => {
+test('a page that takes a moment to load says so while it loads', async ({ page }, testInfo) => {
   await signUp(page, uniqueEmail('slow'));
   await createAgent(page, 'Slow line');
   await page.goto('/agents');
@@ -72,6 +72,8 @@ test('a page that takes a moment to load says so while it loads', async ({ page 
   await page.getByRole('link', { name: 'Slow line' }).click();
   await expect(status).toHaveText('Loading the page…');
   await expect(page.locator('.route-progress.active')).toBeVisible();
+  await page.waitForTimeout(400); // past the bar's 150 ms delay and fade-in
+  await page.screenshot({ path: testInfo.outputPath('loading-bar.png'), clip: { x: 0, y: 0, width: 1280, height: 120 } });
   await expect(page.getByRole('heading', { name: 'Slow line' })).toBeVisible();
   await expect(status).toHaveText('');
 });
