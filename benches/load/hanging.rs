@@ -66,17 +66,17 @@ pub async fn all() {
 
 /// The real server: calls go in through the API, their deliveries hang; the peak RSS over the
 /// idle RSS once the server is up, per hanging delivery, and the Settings page's answer meanwhile.
-/// `per_url`: `VOICY_MAX_REQUESTS_PER_WEBHOOK` (its default when `None`).
-pub async fn ours(per_url: Option<usize>) {
+/// `per_webhook`: `VOICY_MAX_REQUESTS_PER_WEBHOOK` (its default when `None`).
+pub async fn ours(per_webhook: Option<usize>) {
     let (_hole, hole) = black_hole_child().await;
     let env: Env = env(Probe::default(), |s| {
         s.max_calls_in_flight = HANGING / WEBHOOKS;
-        if let Some(max) = per_url {
+        if let Some(max) = per_webhook {
             s.max_requests_per_webhook = max;
         }
     })
     .await;
-    println!("| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |", per_url.map_or("default:".to_owned(), |m| m.to_string()));
+    println!("| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |", per_webhook.map_or("default:".to_owned(), |m| m.to_string()));
     let agent = env.agent(&(0..WEBHOOKS).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
     let settings_url = format!("{}/agents/{agent}/settings", env.base);
     let idle = (status_kb("RssAnon"), status_kb("RssFile"));
