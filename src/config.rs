@@ -85,6 +85,9 @@ pub struct Settings {
     /// `VOICY_MAX_REQUESTS_PER_WEBHOOK`: requests this instance has under way to one webhook at
     /// most; over it a delivery is not sent and is logged as `in_flight_limit`.
     pub max_requests_per_webhook: usize,
+    /// `VOICY_PAGE_CACHE_MB`: memory for dashboard pages kept to be served again while their
+    /// data is unchanged (`page_cache`); 0 turns keeping off.
+    pub page_cache_bytes: usize,
     /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: bounds on HTTP clients.
     pub connections: crate::serve::Limits,
     /// `VOICY_LISTEN_ADDR`: the address the server listens on.
@@ -182,6 +185,7 @@ impl Settings {
                 1..=100_000,
                 "expected a number from 1 to 100000",
             )? as usize,
+            page_cache_bytes: number(&lookup, "VOICY_PAGE_CACHE_MB", 32, 0..=4096, "expected megabytes from 0 to 4096")? as usize * 1024 * 1024,
             connections: crate::serve::Limits {
                 max_connections: number(&lookup, "VOICY_MAX_CONNECTIONS", 4096, 1..=1_000_000, "expected a number from 1 to 1000000")?
                     as usize,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod dispatcher;
 mod csrf;
 mod guard;
+pub mod page_cache;
 mod rpc;
 pub mod serve;
 mod sessions;
@@ -150,6 +151,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .route("/healthz", get(api::healthz))
         .nest("/api/v1", api::router())
         .with_state::<LeptosOptions>(state.clone());
+    let pages = std::sync::Arc::new(page_cache::PageCache::new(state.clone(), &routes, settings.page_cache_bytes));
     let router = Router::new()
         .merge(api)
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -160,6 +162,7 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         // The not-found page too gets the app's context and its own script nonce.
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
+        .layer(axum::middleware::from_fn_with_state(pages, page_cache::serve_or_keep))
         .layer(axum::middleware::from_fn(rpc::hold_to_api_rules))
         .layer(axum::middleware::from_fn(guard::require_sign_in))
         .layer(session_layer)

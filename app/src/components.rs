@@ -10,14 +10,16 @@ use crate::views::UserView;
 /// The signed-in user, for the header. `None` when nobody is signed in.
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
-    use crate::server::{auth, request_state};
-    let (state, session) = request_state().await?;
-    let Some(owner) = auth::session_owner(&session).await? else { return Ok(None) };
-    let email = match auth::session_email(&session).await? {
-        Some(email) => Some(email),
-        None => state.store.user_email(owner.as_str()).await?,
-    };
-    Ok(email.map(|email| UserView { id: owner.as_str().to_owned(), email }))
+    crate::server::page_reads::page_read!("current_user"; {
+        use crate::server::{auth, request_state};
+        let (state, session) = request_state().await?;
+        let Some(owner) = auth::session_owner(&session).await? else { return Ok(None) };
+        let email = match auth::session_email(&session).await? {
+            Some(email) => Some(email),
+            None => state.store.user_email(owner.as_str()).await?,
+        };
+        Ok(email.map(|email| UserView { id: owner.as_str().to_owned(), email }))
+    })
 }
 
 /// The frame of every signed-in page: a header with the product name, navigation and the

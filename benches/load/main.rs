@@ -259,7 +259,9 @@ async fn throughput_phase() {
     }
 }
 
-/// Dashboard: server-rendered Settings page (5 webhooks) and POST /calls at 64 clients.
+/// Dashboard: server-rendered Settings page (5 webhooks) and POST /calls at 64 clients; the
+/// Settings page again on a server that renders every page (kept pages off: what a page whose
+/// data changes between two views costs).
 async fn dashboard_phase() {
     let env = env(Probe::default(), |_| {}).await;
     let agent = env.agent(&env.fast_urls(5)).await;
@@ -270,35 +272,46 @@ async fn dashboard_phase() {
         // Baseline: a light server-rendered page (the agent list: 3 reads) on the same stack.
         ("baseline: Agents page (SSR), requests/s", format!("{}/agents", env.base), false),
     ] {
-        let mut rates = Vec::new();
-        let mut p99s = Vec::new();
-        for _ in 0..runs() {
-            let start = Instant::now();
-            let tasks: Vec<_> = (0..64)
-                .map(|_| {
-                    let (client, url, body) = (env.client.clone(), url.clone(), call(&quiet));
-                    tokio::spawn(async move {
-                        let mut times = Vec::new();
-                        while start.elapsed() < Duration::from_secs(3) {
-                            let t = Instant::now();
-                            let res = if post { client.post(&url).json(&body).send().await } else { client.get(&url).send().await }.unwrap();
-                            assert!(res.status().is_success());
-                            let _ = res.bytes().await;
-                            times.push(t.elapsed());
-                        }
-                        times
-                    })
-                })
-                .collect();
-            let mut all = Vec::new();
-            for t in tasks {
-                all.extend(t.await.unwrap());
-            }
-            rates.push(all.len() as f64 / start.elapsed().as_secs_f64());
-            p99s.push(ms(latency(all).p99));
-        }
-        println!("| {label} | {:.0} /s, p99 {:.1} ms |", median(rates), median(p99s));
+        let (rate, p99) = at_64_clients(&env.client, &url, post.then(|| call(&quiet))).await;
+        println!("| {label} | {rate:.0} /s, p99 {p99:.1} ms |");
     }
+    drop(env);
+    let unkept = crate::env(Probe::default(), |s| s.page_cache_bytes = 0).await;
+    let agent = unkept.agent(&unkept.fast_urls(5)).await;
+    let (rate, p99) = at_64_clients(&unkept.client, &format!("{}/agents/{agent}/settings", unkept.base), None).await;
+    println!("| Settings page rendered every time (VOICY_PAGE_CACHE_MB=0), requests/s | {rate:.0} /s, p99 {p99:.1} ms |");
+}
+
+/// Median rate and p99 (ms) of `runs()` runs of 3 s, 64 clients, GET `url` or POST `body`.
+async fn at_64_clients(client: &reqwest::Client, url: &str, body: Option<Value>) -> (f64, f64) {
+    let mut rates = Vec::new();
+    let mut p99s = Vec::new();
+    for _ in 0..runs() {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (client, url, body) = (client.clone(), url.to_owned(), body.clone());
+                tokio::spawn(async move {
+                    let mut times = Vec::new();
+                    while start.elapsed() < Duration::from_secs(3) {
+                        let t = Instant::now();
+                        let res = match &body { Some(body) => client.post(&url).json(body).send().await, None => client.get(&url).send().await }.unwrap();
+                        assert!(res.status().is_success());
+                        let _ = res.bytes().await;
+                        times.push(t.elapsed());
+                    }
+                    times
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        rates.push(all.len() as f64 / start.elapsed().as_secs_f64());
+        p99s.push(ms(latency(all).p99));
+    }
+    (median(rates), median(p99s))
 }
 
 #[tokio::main]

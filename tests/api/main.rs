@@ -17,6 +17,7 @@ mod deploy;
 mod fuzz;
 mod owner_tools;
 mod dispatch;
+mod page_cache;
 mod pages;
 mod processes;
 mod queue;

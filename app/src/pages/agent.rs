@@ -11,9 +11,11 @@ use leptos_router::hooks::use_params_map;
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
-    use crate::server::{request_owner, services::agents};
-    let (state, owner) = request_owner().await?;
-    agents::get(&state.store, &owner, &agent_id).await
+    crate::server::page_reads::page_read!("get_agent", agent_id; {
+        use crate::server::{request_owner, services::agents};
+        let (state, owner) = request_owner().await?;
+        agents::get(&state.store, &owner, &agent_id).await
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

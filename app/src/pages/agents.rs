@@ -9,9 +9,11 @@ use leptos_meta::Title;
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
-    use crate::server::{request_owner, services::agents};
-    let (state, owner) = request_owner().await?;
-    agents::list(&state.store, &owner).await
+    crate::server::page_reads::page_read!("list_agents"; {
+        use crate::server::{request_owner, services::agents};
+        let (state, owner) = request_owner().await?;
+        agents::list(&state.store, &owner).await
+    })
 }
 
 #[leptos::server(prefix = "/rpc", output = crate::codec::Json)]

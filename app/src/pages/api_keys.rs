@@ -9,9 +9,11 @@ use leptos_meta::Title;
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
-    use crate::server::{request_owner, services::api_keys};
-    let (state, owner) = request_owner().await?;
-    api_keys::list(&state.store, &owner).await
+    crate::server::page_reads::page_read!("list_api_keys"; {
+        use crate::server::{request_owner, services::api_keys};
+        let (state, owner) = request_owner().await?;
+        api_keys::list(&state.store, &owner).await
+    })
 }
 
 #[leptos::server(prefix = "/rpc", output = crate::codec::Json)]

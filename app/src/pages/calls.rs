@@ -31,16 +31,20 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
-    use crate::server::{request_owner, services::calls};
-    let (state, owner) = request_owner().await?;
-    calls::list(&state, &owner, &agent_id, None).await
+    crate::server::page_reads::page_read!("list_calls", agent_id; {
+        use crate::server::{request_owner, services::calls};
+        let (state, owner) = request_owner().await?;
+        calls::list(&state, &owner, &agent_id, None).await
+    })
 }
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
-    use crate::server::{request_owner, services::calls};
-    let (state, owner) = request_owner().await?;
-    calls::detail(&state, &owner, &call_id).await
+    crate::server::page_reads::page_read!("get_call_detail", call_id; {
+        use crate::server::{request_owner, services::calls};
+        let (state, owner) = request_owner().await?;
+        calls::detail(&state, &owner, &call_id).await
+    })
 }
 
 #[derive(Clone, Copy)]

@@ -9,9 +9,11 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppError> {
-    use crate::server::{request_owner, services::calls};
-    let (state, owner) = request_owner().await?;
-    calls::processing(&state, &owner, &agent_id).await
+    crate::server::page_reads::page_read!("get_processing", agent_id; {
+        use crate::server::{request_owner, services::calls};
+        let (state, owner) = request_owner().await?;
+        calls::processing(&state, &owner, &agent_id).await
+    })
 }
 
 #[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]

@@ -12,8 +12,10 @@ use leptos_meta::Title;
 /// Public, like the document itself: it describes the API and holds no data.
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_api_reference() -> Result<ApiReference, AppError> {
-    let (state, _) = crate::server::request_state().await?;
-    Ok(crate::server::services::reference::reference(&state.api_document))
+    crate::server::page_reads::page_read!("get_api_reference"; {
+        let (state, _) = crate::server::request_state().await?;
+        Ok(crate::server::services::reference::reference(&state.api_document))
+    })
 }
 
 #[component]

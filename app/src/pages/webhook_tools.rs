@@ -30,9 +30,11 @@ pub async fn generate_secret() -> Result<String, AppError> {
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, AppError> {
-    use crate::server::{request_owner, services::health};
-    let (state, owner) = request_owner().await?;
-    health::of_agent(&state, &owner, &agent_id).await
+    crate::server::page_reads::page_read!("get_webhook_health", agent_id; {
+        use crate::server::{request_owner, services::health};
+        let (state, owner) = request_owner().await?;
+        health::of_agent(&state, &owner, &agent_id).await
+    })
 }
 
 /// How a delivery ended, in one line: "Delivered: 200 in 84 ms" or what went wrong.

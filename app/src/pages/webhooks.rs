@@ -14,9 +14,11 @@ use leptos::server_fn::codec::{GetUrl, Json};
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
 pub async fn get_webhook_settings(agent_id: String) -> Result<WebhookSettings, AppError> {
-    use crate::server::{request_owner, services::webhooks};
-    let (state, owner) = request_owner().await?;
-    webhooks::settings(&state, &owner, &agent_id).await
+    crate::server::page_reads::page_read!("get_webhook_settings", agent_id; {
+        use crate::server::{request_owner, services::webhooks};
+        let (state, owner) = request_owner().await?;
+        webhooks::settings(&state, &owner, &agent_id).await
+    })
 }
 
 #[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]

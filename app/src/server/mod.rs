@@ -2,6 +2,7 @@
 //! dashboard's server functions and the REST API share, and authentication.
 
 pub mod auth;
+pub mod page_reads;
 pub mod domain;
 pub mod services;
 pub mod rpc;
