@@ -11,6 +11,9 @@ pub struct OwnedAgent {
     id: String,
     name: String,
     created_at: String,
+    /// The draft's post-call settings (JSON), read with the agent: a page shows them beside the
+    /// webhooks, and one statement fewer per view counts (BENCHMARKS.md, kept pages).
+    processing: String,
 }
 
 impl OwnedAgent {
@@ -20,6 +23,11 @@ impl OwnedAgent {
 
     pub fn view(&self) -> AgentView {
         AgentView { id: self.id.clone(), name: self.name.clone(), created_at: self.created_at.clone() }
+    }
+
+    /// The draft's post-call settings as they were when the agent was read (in this request).
+    pub fn draft_processing(&self) -> Result<crate::views::ProcessingSettings, AppError> {
+        super::calls::processing_settings(&self.processing)
     }
 }
 
@@ -49,13 +57,13 @@ impl Store {
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
         let agent_id = super::known_id(agent_id)?;
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, created_at FROM agents WHERE id = $1 AND owner_id = $2")
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, created_at, processing FROM agents WHERE id = $1 AND owner_id = $2")
                 .bind(agent_id)
                 .bind(owner.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
-        let (id, name, created_at) = row.ok_or(AppError::NotFound)?;
-        Ok(OwnedAgent { id, name, created_at })
+        let (id, name, created_at, processing) = row.ok_or(AppError::NotFound)?;
+        Ok(OwnedAgent { id, name, created_at, processing })
     }
 }

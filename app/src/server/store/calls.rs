@@ -85,10 +85,6 @@ pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppE
 }
 
 impl Store {
-    pub async fn draft_processing(&self, agent: &OwnedAgent) -> Result<ProcessingSettings, AppError> {
-        self.draft_processing_of(agent.id()).await
-    }
-
     async fn draft_processing_of(&self, agent_id: &str) -> Result<ProcessingSettings, AppError> {
         let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1").bind(agent_id).fetch_one(&self.pool).await?;
         processing_settings(&json)
