@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { openSettings, shot } from './helpers';
+import { hydrated, openSettings, shot } from './helpers';
 
 async function addWebhook(page: Page, name: string, url: string, secret = '', headers: [string, string][] = []) {
   await page.getByRole('button', { name: 'Add webhook' }).click();
@@ -156,4 +156,37 @@ test('opening another form does not throw away an unsaved edit without asking', 
   page.once('dialog', () => { throw new Error('asked about a form without changes'); });
   await page.getByRole('button', { name: 'Edit CRM' }).click();
   await expect(page.getByRole('form', { name: 'Edit CRM' })).toBeVisible();
+});
+
+// A page viewed again with nothing changed is sent as it was kept (server side, with a fresh
+// script nonce): it must come to life like a freshly rendered one, and a change must show.
+test('a Settings page viewed again hydrates, works, and shows the latest change', async ({ page }) => {
+  const refused: string[] = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) refused.push(m.text()); });
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await openSettings(page, 'Kept line', 'kept');
+  await addWebhook(page, 'Ledger', 'https://ledger.example.com/in');
+
+  for (let view = 0; view < 3; view++) {
+    await page.reload();
+    await hydrated(page);
+    const toggle = page.getByRole('button', { name: /^Webhooks/ });
+    await expect(toggle).toContainText('1/5');
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    await expect(row(page, 'Ledger')).toContainText('https://ledger.example.com/in');
+  }
+
+  await page.getByRole('button', { name: 'Edit Ledger' }).click();
+  const edit = page.getByRole('form', { name: 'Edit Ledger' });
+  await edit.getByLabel('URL', { exact: true }).fill('https://ledger.example.com/v2');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Webhook “Ledger” saved.')).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await page.getByRole('button', { name: /^Webhooks/ }).click();
+  await expect(row(page, 'Ledger')).toContainText('https://ledger.example.com/v2');
+  expect(refused, 'no script refused by the page\'s policy').toEqual([]);
+  expect(crashes).toEqual([]);
 });
