@@ -72,9 +72,15 @@ async fn a_kept_page_is_never_sent_to_another_owner_or_to_nobody() {
     assert!(!other.body.contains("Private agent"));
     let nobody = app.client().get(&settings).await;
     assert!(!nobody.body.contains("Private agent"), "{}", nobody.status);
-    // Signed out, the same browser no longer gets it either.
+    // Signed out, the same browser no longer gets it either; nor another person signing in on it.
     assert_eq!(owner.post("/api/v1/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);
     assert!(!owner.get(&settings).await.body.contains("Private agent"));
+    let email = format!("next-{}@example.com", uuid::Uuid::new_v4());
+    let signup = owner.post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" })).await;
+    assert_eq!(signup.status, StatusCode::CREATED, "{}", signup.body);
+    let next_person = owner.get(&settings).await;
+    assert_eq!(next_person.status, StatusCode::NOT_FOUND);
+    assert!(!next_person.body.contains("Private agent"));
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ pub async fn request_owner() -> Result<(AppState, auth::OwnerId), AppError> {
 
 /// For server functions that work without a signed-in owner (sign-in, sign-up).
 pub async fn request_state() -> Result<(AppState, tower_sessions::Session), AppError> {
+    page_reads::reaching_for_state();
     let state = leptos::prelude::use_context::<AppState>()
         .ok_or_else(|| AppError::internal("AppState is missing from the server-function context"))?;
     let session: tower_sessions::Session = leptos_axum::extract().await.map_err(AppError::internal)?;

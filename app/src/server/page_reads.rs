@@ -76,6 +76,21 @@ impl PageReads {
     }
 }
 
+tokio::task_local! {
+    /// Set while a recorded read runs.
+    static RECORDING: ();
+}
+
+/// Called where server code reaches for the request's state. Outside a recorded read, during a
+/// render that could be kept, whatever it reads would not be checked again: the page is not kept.
+/// (Fails closed for a page that a future change makes read some other way.)
+pub fn reaching_for_state() {
+    let outside = RECORDING.try_with(|_| ()).is_err();
+    if let Some(reads) = PageReads::current().filter(|_| outside) {
+        reads.lock().failed = true;
+    }
+}
+
 /// Reads through `fetch`, recording the read when a page is being rendered. `key` names the read
 /// (server function and arguments) within a page.
 pub async fn read<T, F, Fut>(key: String, fetch: F) -> Result<T, AppError>
@@ -94,7 +109,7 @@ where
     let (result, output) = match known.and_then(|bytes| serde_json::from_slice(&bytes).ok().map(|value| (value, bytes))) {
         Some((value, bytes)) => (Ok(value), Some(bytes)),
         None => {
-            let result = fetch().await;
+            let result = RECORDING.scope((), fetch()).await;
             let output = result.as_ref().ok().and_then(|value| serde_json::to_vec(value).ok());
             (result, output)
         }
@@ -133,3 +148,69 @@ macro_rules! page_read {
     }};
 }
 pub(crate) use page_read;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::prelude::{Owner, provide_context};
+    use leptos::reactive::computed::ScopedFuture;
+
+    /// A render's context: the request's parts, carrying `reads`.
+    fn rendering(reads: &PageReads) -> Owner {
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        parts.extensions.insert(reads.clone());
+        let owner = Owner::new();
+        owner.with(|| provide_context(parts));
+        owner
+    }
+
+    #[tokio::test]
+    async fn state_reached_outside_a_recorded_read_means_the_page_is_not_kept() {
+        let inside = PageReads::default();
+        let owner = rendering(&inside);
+        let value = owner
+            .with(|| ScopedFuture::new(read("k".into(), || async { reaching_for_state(); Ok::<_, AppError>(7u8) })))
+            .await;
+        assert_eq!(value.ok(), Some(7));
+        assert_eq!(inside.complete().map(|reads| reads.len()), Some(1));
+
+        let outside = PageReads::default();
+        rendering(&outside).with(reaching_for_state);
+        assert!(outside.complete().is_none());
+    }
+
+    /// A page is kept only with every read it made: each server function that pages read with
+    /// (`input = GetUrl`) must go through `page_read!`, under its own name (the key that matches
+    /// a read with its earlier answer).
+    #[test]
+    fn every_page_read_is_recorded_under_its_own_name() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut names = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (at, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[leptos::server(") && line.contains("input = GetUrl")) {
+                    continue;
+                }
+                let where_ = format!("{}:{}", file.display(), at + 1);
+                let name = lines[at + 1].trim_start().strip_prefix("pub async fn ").and_then(|rest| rest.split('(').next()).expect(&where_);
+                assert!(lines[at + 2].contains(&format!("page_read!(\"{name}\"")), "{where_}: {name} does not start with page_read!(\"{name}\"");
+                assert!(!names.contains(&name.to_owned()), "{where_}: a second page read named {name}");
+                names.push(name.to_owned());
+            }
+        }
+        assert!(names.len() >= 10, "found {names:?}");
+    }
+}

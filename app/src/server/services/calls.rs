@@ -120,7 +120,7 @@ pub async fn agent_deliveries(
 
 pub async fn processing(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ProcessingSettings, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
-    agent.draft_processing()
+    agent.draft_processing_as_read()
 }
 
 pub async fn set_processing(

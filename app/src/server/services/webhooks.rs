@@ -188,7 +188,7 @@ pub async fn diff(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<C
 /// change.
 async fn config_of(state: &AppState, agent: &OwnedAgent, latest: Option<&VersionConfig>) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
-    let draft_processing = agent.draft_processing()?;
+    let draft_processing = agent.draft_processing_as_read()?;
     let empty = (Vec::new(), ProcessingSettings::default());
     let (deployed, deployed_processing) = latest.map_or((empty.0.as_slice(), &empty.1), |l| (l.config.webhooks.as_slice(), &l.config.processing));
     let changes = super::diff::config_changes(&draft, deployed, &draft_processing, deployed_processing);

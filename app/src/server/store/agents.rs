@@ -25,8 +25,9 @@ impl OwnedAgent {
         AgentView { id: self.id.clone(), name: self.name.clone(), created_at: self.created_at.clone() }
     }
 
-    /// The draft's post-call settings as they were when the agent was read (in this request).
-    pub fn draft_processing(&self) -> Result<crate::views::ProcessingSettings, AppError> {
+    /// The draft's post-call settings as they were when the agent was read (in this request):
+    /// for reading only, never after writing them (it would give the old ones).
+    pub fn draft_processing_as_read(&self) -> Result<crate::views::ProcessingSettings, AppError> {
         super::calls::processing_settings(&self.processing)
     }
 }
