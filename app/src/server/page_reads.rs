@@ -8,7 +8,8 @@
 //! made anywhere (another tab, the REST API, the dispatcher, another instance) shows at once.
 //!
 //! Every server function that pages read with (`input = GetUrl`) goes through [`read`]; a test
-//! (`every_page_read_is_recorded`) keeps it so.
+//! (`every_page_read_is_recorded_under_its_own_name`) keeps it so, and server code that reaches
+//! for the request's state outside a read keeps the page from being kept ([`reaching_for_state`]).
 
 use crate::error::AppError;
 use serde::{Serialize, de::DeserializeOwned};
@@ -39,7 +40,8 @@ pub struct PageReads {
 #[derive(Default)]
 struct Recorded {
     reads: Vec<Read>,
-    /// A read failed: the page shows an error, which is not kept.
+    /// A read failed (the page shows an error, which is not kept), or the render reached for the
+    /// request's state outside a read.
     failed: bool,
     /// Outputs the cache's check has just read in this request, by key: the render uses them
     /// instead of asking the database a second time.
