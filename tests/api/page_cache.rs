@@ -56,6 +56,9 @@ async fn a_kept_page_shows_every_change_at_once() {
     let after = page(&owner, &overview).await;
     assert_ne!(before, after);
     assert!(after.contains("100%"), "{after}");
+    // And on the Settings page: the webhook's health line and its latest delivery.
+    let settings_now = page(&owner, &settings).await;
+    assert!(settings_now.contains("100% of the last 1 succeeded") && settings_now.contains("Recent deliveries (1)"), "{settings_now}");
 }
 
 #[tokio::test]

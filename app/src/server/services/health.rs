@@ -15,10 +15,16 @@ pub async fn of_agent(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
 }
 
 /// The health of `webhooks` (id, name) of `agent`, in that order.
-pub(crate) async fn health(state: &AppState, agent: &OwnedAgent, webhooks: &[(String, String)]) -> Result<Vec<WebhookHealth>, AppError> {
+async fn health(state: &AppState, agent: &OwnedAgent, webhooks: &[(String, String)]) -> Result<Vec<WebhookHealth>, AppError> {
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
     let samples = state.store.delivery_samples(agent, &ids, HEALTH_WINDOW as i64).await?;
-    Ok(webhooks.iter().zip(samples).map(|((id, name), (_, samples))| summarize(id.clone(), name.clone(), &samples)).collect())
+    Ok(of_samples(webhooks, samples))
+}
+
+/// The health of `webhooks` (id, name) from their samples (`Store::delivery_samples`, in the same
+/// order).
+pub(crate) fn of_samples(webhooks: &[(String, String)], samples: Vec<(String, Vec<DeliverySample>)>) -> Vec<WebhookHealth> {
+    webhooks.iter().zip(samples).map(|((id, name), (_, samples))| summarize(id.clone(), name.clone(), &samples)).collect()
 }
 
 /// `samples` newest first.

@@ -171,8 +171,9 @@ pub async fn settings(state: &AppState, owner: &OwnerId, agent_id: &str) -> Resu
     let history = super::versions::history_of(&versions);
     let webhooks: Vec<(String, String)> = config.draft.webhooks.iter().map(|w| (w.id.clone(), w.name.clone())).collect();
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
-    let recent_deliveries = state.store.recent_deliveries(&agent, &ids, 5).await?.into_iter().flat_map(|(_, d)| d).collect();
-    let health = super::health::health(state, &agent, &webhooks).await?;
+    let (recent, samples) = state.store.recent_and_samples(&agent, &ids, 5, crate::views::HEALTH_WINDOW as i64).await?;
+    let recent_deliveries = recent.into_iter().flat_map(|(_, d)| d).collect();
+    let health = super::health::of_samples(&webhooks, samples);
     Ok(WebhookSettings { config, changes, history, recent_deliveries, health })
 }
 

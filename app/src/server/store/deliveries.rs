@@ -153,11 +153,53 @@ impl Store {
         Ok(group(webhook_ids, rows, |r| (r.webhook_id.clone(), r.seq, r.sample)))
     }
 
-    /// For each of `webhook_ids`, its latest `limit` deliveries (any outcome), newest first.
-    pub async fn recent_deliveries(&self, agent: &OwnedAgent, webhook_ids: &[String], limit: i64) -> Result<Vec<(String, Vec<DeliveryView>)>, AppError> {
-        let rows: Vec<RecentRow> =
-            latest_per_webhook(self, agent, webhook_ids, limit, &format!("{DELIVERY_COLUMNS}, rowid AS seq"), "").await?;
-        Ok(group(webhook_ids, rows, |r| (r.row.webhook_id.clone(), r.seq, DeliveryView::from(r.row))))
+    /// For each of `webhook_ids`, its latest `recent` deliveries (any outcome) and, as
+    /// `delivery_samples` reads them, its latest `samples` finished ones, newest first, together in
+    /// one statement: the Settings page shows both, and each
+    /// statement is a round trip to the database. The samples' rows leave out the two large
+    /// columns that they do not need.
+    pub async fn recent_and_samples(
+        &self,
+        agent: &OwnedAgent,
+        webhook_ids: &[String],
+        recent: i64,
+        samples: i64,
+    ) -> Result<(Vec<(String, Vec<DeliveryView>)>, Vec<(String, Vec<DeliverySample>)>), AppError> {
+        if webhook_ids.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let light = DELIVERY_COLUMNS.replace("response_body", "NULL AS response_body").replace("request_headers", "'' AS request_headers");
+        let part = |i: usize, name: &str, columns: &str, filter: &str, limit: &str| {
+            format!(
+                "SELECT * FROM (SELECT '{name}' AS part, {columns}, rowid AS seq FROM deliveries
+                 WHERE agent_id = $1 AND webhook_id = ${} {filter}
+                 ORDER BY started_at DESC, rowid DESC LIMIT {limit}) AS {name}{i}",
+                i + 4
+            )
+        };
+        let sql = (0..webhook_ids.len())
+            .flat_map(|i| [part(i, "recent", DELIVERY_COLUMNS, "", "$2"), part(i, "sample", &light, "AND outcome <> 'sending'", "$3")])
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let mut query = sqlx::query_as::<_, PartRow>(&sql).bind(agent.id()).bind(recent).bind(samples);
+        for id in webhook_ids {
+            query = query.bind(id);
+        }
+        let (recent_rows, sample_rows): (Vec<PartRow>, Vec<PartRow>) =
+            query.fetch_all(&self.pool).await?.into_iter().partition(|r| r.part == "recent");
+        let recent = group(webhook_ids, recent_rows, |r| (r.row.row.webhook_id.clone(), r.row.seq, DeliveryView::from(r.row.row)));
+        let samples = group(webhook_ids, sample_rows, |r| {
+            let row = r.row.row;
+            let sample = DeliverySample {
+                started_at: row.started_at,
+                duration_ms: row.duration_ms,
+                outcome: row.outcome,
+                status_code: row.status_code,
+                error: row.error,
+            };
+            (row.webhook_id, r.row.seq, sample)
+        });
+        Ok((recent, samples))
     }
 
     /// Records a manual delivery that has ended, and returns it as the log shows it.
@@ -219,6 +261,14 @@ struct RecentRow {
     seq: i64,
     #[sqlx(flatten)]
     row: DeliveryRow,
+}
+
+/// A row of `recent_and_samples`: which of the two it belongs to.
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    part: String,
+    #[sqlx(flatten)]
+    row: RecentRow,
 }
 
 /// `columns` of the latest `limit` deliveries of each webhook: one `UNION ALL` of per-webhook
