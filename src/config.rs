@@ -284,6 +284,14 @@ mod tests {
     }
 
     #[test]
+    fn kept_pages_have_a_budget_in_megabytes_and_zero_turns_them_off() {
+        assert_eq!(settings(&[]).unwrap().page_cache_bytes, 32 * 1024 * 1024);
+        assert_eq!(settings(&[("VOICY_PAGE_CACHE_MB", "0")]).unwrap().page_cache_bytes, 0);
+        let err = settings(&[("VOICY_PAGE_CACHE_MB", "lots")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_PAGE_CACHE_MB") && err.contains("megabytes"), "{err}");
+    }
+
+    #[test]
     fn a_bad_value_names_its_variable() {
         let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_SECURE_COOKIES"), "{err}");
