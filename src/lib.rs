@@ -140,9 +140,8 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     let context = {
         let state = state.clone();
         move || {
-            provide_context(state.clone());
-            // One per request: the page's server functions share what they have read.
-            provide_context(app::server::RequestMemo::default());
+            // One memo per request: the page's server functions share what they have read.
+            app::server::provide_request_context(&state);
             // A fresh nonce per page, for its Content-Security-Policy (`app::shell`).
             leptos::nonce::provide_nonce();
         }

@@ -14,7 +14,7 @@ mod nonce;
 mod shelf;
 
 use app::server::page_reads::{PageReads, Read};
-use app::server::{AppState, RequestMemo};
+use app::server::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header::CONTENT_SECURITY_POLICY, request};
@@ -71,8 +71,7 @@ impl PageCache {
     async fn reread(&self, reads: &[Read], parts: &request::Parts) -> Vec<Option<Vec<u8>>> {
         let owner = Owner::new();
         owner.with(|| {
-            provide_context(self.state.clone());
-            provide_context(RequestMemo::default());
+            app::server::provide_request_context(&self.state);
             provide_context(parts.clone());
         });
         let mut outputs = Vec::with_capacity(reads.len());

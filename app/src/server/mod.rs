@@ -66,6 +66,14 @@ impl RequestMemo {
     }
 }
 
+/// What every server-function call gets in its context, per request: the app state and a fresh
+/// `RequestMemo`. The server's page and server-function handlers and the page cache's re-reads
+/// (`voicy::page_cache`) all start from this.
+pub fn provide_request_context(state: &AppState) {
+    leptos::prelude::provide_context(state.clone());
+    leptos::prelude::provide_context(RequestMemo::default());
+}
+
 /// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
 pub async fn request_owner() -> Result<(AppState, auth::OwnerId), AppError> {
     let (state, session) = request_state().await?;

@@ -146,7 +146,7 @@ impl Store {
             agent,
             webhook_ids,
             limit,
-            "webhook_id, started_at, duration_ms, outcome, status_code, error, rowid AS seq",
+            "webhook_id, started_at, duration_ms, outcome, status_code, error",
             "AND outcome <> 'sending'",
         )
         .await?;
@@ -155,9 +155,8 @@ impl Store {
 
     /// For each of `webhook_ids`, its latest `recent` deliveries (any outcome) and, as
     /// `delivery_samples` reads them, its latest `samples` finished ones, newest first, together in
-    /// one statement: the Settings page shows both, and each
-    /// statement is a round trip to the database. The samples' rows leave out the two large
-    /// columns that they do not need.
+    /// one statement: the Settings page shows both, and each statement is a round trip to the
+    /// database. The samples' rows leave out the two large columns that they do not need.
     pub async fn recent_and_samples(
         &self,
         agent: &OwnedAgent,
@@ -169,16 +168,14 @@ impl Store {
             return Ok((Vec::new(), Vec::new()));
         }
         let light = DELIVERY_COLUMNS.replace("response_body", "NULL AS response_body").replace("request_headers", "'' AS request_headers");
-        let part = |i: usize, name: &str, columns: &str, filter: &str, limit: &str| {
-            format!(
-                "SELECT * FROM (SELECT '{name}' AS part, {columns}, rowid AS seq FROM deliveries
-                 WHERE agent_id = $1 AND webhook_id = ${} {filter}
-                 ORDER BY started_at DESC, rowid DESC LIMIT {limit}) AS {name}{i}",
-                i + 4
-            )
-        };
+        let (recent_columns, sample_columns) = (format!("'recent' AS part, {DELIVERY_COLUMNS}"), format!("'sample' AS part, {light}"));
         let sql = (0..webhook_ids.len())
-            .flat_map(|i| [part(i, "recent", DELIVERY_COLUMNS, "", "$2"), part(i, "sample", &light, "AND outcome <> 'sending'", "$3")])
+            .flat_map(|i| {
+                [
+                    latest_part(&format!("recent{i}"), &recent_columns, i + 4, "", "$2"),
+                    latest_part(&format!("sample{i}"), &sample_columns, i + 4, "AND outcome <> 'sending'", "$3"),
+                ]
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
         let mut query = sqlx::query_as::<_, PartRow>(&sql).bind(agent.id()).bind(recent).bind(samples);
@@ -271,7 +268,7 @@ struct PartRow {
     row: RecentRow,
 }
 
-/// `columns` of the latest `limit` deliveries of each webhook: one `UNION ALL` of per-webhook
+/// `columns` (and `seq`) of the latest `limit` deliveries of each webhook: one `UNION ALL` of per-webhook
 /// `ORDER BY … LIMIT` parts, so one round trip instead of one per webhook, and each part bounded
 /// by the index.
 async fn latest_per_webhook<T>(
@@ -288,21 +285,23 @@ where
     if webhook_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let parts: Vec<String> = (0..webhook_ids.len())
-        .map(|i| {
-            format!(
-                "SELECT * FROM (SELECT {columns} FROM deliveries WHERE agent_id = $1 AND webhook_id = ${} {filter}
-                 ORDER BY started_at DESC, rowid DESC LIMIT $2) AS part{i}",
-                i + 3
-            )
-        })
-        .collect();
+    let parts: Vec<String> = (0..webhook_ids.len()).map(|i| latest_part(&format!("part{i}"), columns, i + 3, filter, "$2")).collect();
     let sql = parts.join(" UNION ALL ");
     let mut query = sqlx::query_as::<_, T>(&sql).bind(agent.id()).bind(limit);
     for id in webhook_ids {
         query = query.bind(id);
     }
     Ok(query.fetch_all(&store.pool).await?)
+}
+
+/// One webhook's part of a `UNION ALL`: `columns` (and `rowid AS seq`) of its latest
+/// deliveries that pass `filter`, at most `limit` (a parameter); the agent is `$1`, the webhook
+/// parameter `$webhook`. Ordered along the index on `(agent_id, webhook_id, started_at)`.
+fn latest_part(alias: &str, columns: &str, webhook: usize, filter: &str, limit: &str) -> String {
+    format!(
+        "SELECT * FROM (SELECT {columns}, rowid AS seq FROM deliveries WHERE agent_id = $1 AND webhook_id = ${webhook} {filter}
+         ORDER BY started_at DESC, rowid DESC LIMIT {limit}) AS {alias}"
+    )
 }
 
 /// Rows by webhook, in the order of `webhook_ids`, each webhook's newest first (`seq`, the
