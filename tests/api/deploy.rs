@@ -227,3 +227,51 @@ async fn version_kinds(api: &crate::helpers::Api, agent: &str) -> Vec<Vec<String
     let kinds = |v: &serde_json::Value| v["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
     versions.as_array().unwrap().iter().map(kinds).collect()
 }
+
+/// Each instance keeps an agent's opened draft and its version list while the agent's row says
+/// they are unchanged: whatever another instance changes must show on this one's next read.
+#[tokio::test]
+async fn the_draft_and_history_read_through_one_instance_follow_every_change_made_through_another() {
+    let one = TestApp::spawn().await;
+    let two = TestApp::spawn_in(one.db.clone(), |_| {}).await;
+    let owner = one.user().await;
+    let elsewhere = owner.against(&two);
+    let agent = owner.create_agent("Shared").await;
+    let draft_names = || async {
+        let list = owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json();
+        list["webhooks"].as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let diff_kinds = || async {
+        let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
+        let kinds = diff["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        (diff["deployed_version"].as_i64(), kinds)
+    };
+
+    let hook = owner.add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com", "secret": secret("one") })).await.json();
+    let id = hook["id"].as_str().unwrap();
+    assert_eq!(draft_names().await, ["CRM"]);
+    assert_eq!(diff_kinds().await, (None, vec!["webhook_added".to_owned()]));
+
+    elsewhere.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(diff_kinds().await, (Some(1), vec![]), "a deploy through the other instance");
+    assert_eq!(version_kinds(&owner, &agent).await, [["webhook_added"]]);
+
+    let patched = elsewhere.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "secret": secret("two") })).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(diff_kinds().await, (Some(1), vec!["secret_changed".to_owned()]), "a new secret, compared opened");
+    elsewhere.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "secret": secret("one") })).await;
+    assert_eq!(diff_kinds().await, (Some(1), vec![]), "the secret put back");
+
+    elsewhere.add_webhook(&agent, json!({ "name": "Billing", "url": "https://billing.example.com" })).await;
+    assert_eq!(draft_names().await, ["CRM", "Billing"]);
+    assert_eq!(elsewhere.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(draft_names().await, ["Billing"]);
+    elsewhere.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let expected = [vec!["webhook_removed", "webhook_added"], vec!["webhook_added"]];
+    assert_eq!(version_kinds(&owner, &agent).await, expected, "the second deploy, through the other instance");
+
+    let restored = elsewhere.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await;
+    assert!(restored.status.is_success(), "{}", restored.body);
+    assert_eq!(draft_names().await, ["CRM"], "a version restored through the other instance");
+    assert_eq!(diff_kinds().await.1.len(), 2, "against version 2: CRM back, Billing gone");
+}

@@ -14,11 +14,25 @@ pub struct OwnedAgent {
     /// The draft's post-call settings (JSON), read with the agent: a page shows them beside the
     /// webhooks, and one statement fewer per view counts (BENCHMARKS.md, kept pages).
     processing: String,
+    /// The draft's revision (`touch_draft` counts every draft write) and the latest deployed
+    /// version, as of this read: what the draft's and the history's kept copies are checked
+    /// against (`store::by_revision`), so a view asks the database for neither when they have
+    /// not changed, whichever instance changed them.
+    draft_revision: i64,
+    latest_version: Option<i64>,
 }
 
 impl OwnedAgent {
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    pub(super) fn draft_revision(&self) -> i64 {
+        self.draft_revision
+    }
+
+    pub(super) fn latest_version(&self) -> Option<i64> {
+        self.latest_version
     }
 
     pub fn view(&self) -> AgentView {
@@ -58,13 +72,16 @@ impl Store {
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
         let agent_id = super::known_id(agent_id)?;
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, name, created_at, processing FROM agents WHERE id = $1 AND owner_id = $2")
-                .bind(agent_id)
-                .bind(owner.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        let (id, name, created_at, processing) = row.ok_or(AppError::NotFound)?;
-        Ok(OwnedAgent { id, name, created_at, processing })
+        let row: Option<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, created_at, processing, draft_revision,
+                    (SELECT MAX(version) FROM agent_versions WHERE agent_id = agents.id)
+             FROM agents WHERE id = $1 AND owner_id = $2",
+        )
+        .bind(agent_id)
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (id, name, created_at, processing, draft_revision, latest_version) = row.ok_or(AppError::NotFound)?;
+        Ok(OwnedAgent { id, name, created_at, processing, draft_revision, latest_version })
     }
 }

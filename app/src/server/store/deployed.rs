@@ -5,8 +5,8 @@
 use super::{Store, WebhookRow};
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::budgeted::Budgeted;
+use std::sync::Arc;
 
 /// The webhooks (opened) and post-call settings a call runs with.
 #[derive(Debug, Default)]
@@ -21,26 +21,25 @@ pub struct CallConfig {
 const CACHE_BUDGET: usize = 16 << 20;
 
 /// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`.
-#[derive(Clone, Debug, Default)]
-pub struct DeployedCache(Arc<Mutex<Cached>>);
+#[derive(Clone, Debug)]
+pub struct DeployedCache(Budgeted<(String, i64), Arc<CallConfig>>);
 
-#[derive(Debug, Default)]
-struct Cached {
-    configs: HashMap<(String, i64), Arc<CallConfig>>,
-    bytes: usize,
+impl Default for DeployedCache {
+    fn default() -> Self {
+        Self(Budgeted::new(CACHE_BUDGET))
+    }
 }
 
-/// About how much memory `config` holds: its text, plus a little per item.
+/// About how much memory `webhook` holds: its text, plus a little per item.
+pub(super) fn webhook_bytes(w: &WebhookRow) -> usize {
+    let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
+    let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
+    w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
+}
+
+/// About how much memory `config` holds.
 fn approx_bytes(config: &CallConfig) -> usize {
-    let webhooks: usize = config
-        .webhooks
-        .iter()
-        .map(|w| {
-            let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
-            let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
-            w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
-        })
-        .sum();
+    let webhooks: usize = config.webhooks.iter().map(webhook_bytes).sum();
     let processing = &config.processing;
     let variables: usize = processing.variables.iter().map(|v| v.name.len() + v.description.len() + v.pattern.len() + 96).sum();
     let emails: usize = processing.notification_emails.iter().map(|e| e.len() + 24).sum();
@@ -49,19 +48,12 @@ fn approx_bytes(config: &CallConfig) -> usize {
 
 impl DeployedCache {
     pub(super) fn get(&self, agent_id: &str, version: i64) -> Option<Arc<CallConfig>> {
-        self.0.lock().expect("never poisoned: no panics while held").configs.get(&(agent_id.to_owned(), version)).cloned()
+        self.0.get(&(agent_id.to_owned(), version))
     }
 
     pub(super) fn insert(&self, agent_id: &str, version: i64, config: Arc<CallConfig>) {
         let size = approx_bytes(&config);
-        let mut cache = self.0.lock().expect("never poisoned");
-        if cache.bytes + size > CACHE_BUDGET {
-            cache.configs.clear();
-            cache.bytes = 0;
-        }
-        if cache.configs.insert((agent_id.to_owned(), version), config).is_none() {
-            cache.bytes += size;
-        }
+        self.0.insert((agent_id.to_owned(), version), config, size);
     }
 }
 

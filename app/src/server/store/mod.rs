@@ -10,6 +10,8 @@
 
 mod agents;
 mod api_keys;
+mod budgeted;
+mod by_revision;
 mod calls;
 mod deliveries;
 mod deployed;
@@ -74,6 +76,8 @@ pub struct Store {
     keys: crate::server::vault::Keyring,
     /// The opened webhooks of deployed versions, which never change once deployed.
     deployed: deployed::DeployedCache,
+    /// Agents' draft webhooks (opened) and version lists, by the revision their row names.
+    by_revision: by_revision::KeptByRevision,
 }
 
 impl Store {
@@ -130,7 +134,7 @@ impl Store {
     fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::server::vault::Keyring) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
-        Self { pool, writer, backend, intake, starts, keys, deployed: deployed::DeployedCache::default() }
+        Self { pool, writer, backend, intake, starts, keys, deployed: deployed::DeployedCache::default(), by_revision: Default::default() }
     }
 
     pub fn backend(&self) -> Backend {

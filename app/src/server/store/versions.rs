@@ -32,20 +32,14 @@ pub struct VersionConfig {
 }
 
 impl Store {
-    /// The latest `limit` deployed versions with their configs, newest first: one read, and a
-    /// second only for versions this process has not opened before (however many there are).
+    /// The latest `limit` deployed versions with their configs, newest first, as of the read of
+    /// `agent`: no read while the list is unchanged (`by_revision`), and one for the webhooks of
+    /// versions this process has not opened before (however many there are).
     pub async fn version_configs(&self, agent: &OwnedAgent, limit: i64) -> Result<Vec<VersionConfig>, AppError> {
-        let versions: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT version, deployed_at, deployed_by, processing FROM agent_versions
-             WHERE agent_id = $1 ORDER BY version DESC LIMIT $2",
-        )
-        .bind(agent.id())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let versions = self.listed_versions(agent, limit).await?;
         let mut found: HashMap<i64, Arc<CallConfig>> =
-            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.0).map(|config| (v.0, config))).collect();
-        let missing = versions.iter().map(|v| v.0).filter(|v| !found.contains_key(v)).min();
+            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.version).map(|config| (v.version, config))).collect();
+        let missing = versions.iter().map(|v| v.version).filter(|v| !found.contains_key(v)).min();
         if let Some(oldest) = missing {
             let rows: Vec<VersionedWebhook> = sqlx::query_as(
                 "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
@@ -60,19 +54,19 @@ impl Store {
                 opened.entry(row.version).or_default().push(sealed::open(&self.keys, row.webhook).map_err(AppError::internal)?);
             }
             // A version without webhooks has no rows: it is cached (empty) all the same.
-            for (version, _, _, processing) in versions.iter().filter(|v| v.0 >= oldest) {
-                let webhooks = opened.remove(version).unwrap_or_default();
-                let config = Arc::new(CallConfig { webhooks, processing: processing_settings(processing)? });
-                self.deployed.insert(agent.id(), *version, config.clone());
-                found.insert(*version, config);
+            for listed in versions.iter().filter(|v| v.version >= oldest) {
+                let webhooks = opened.remove(&listed.version).unwrap_or_default();
+                let config = Arc::new(CallConfig { webhooks, processing: processing_settings(&listed.processing)? });
+                self.deployed.insert(agent.id(), listed.version, config.clone());
+                found.insert(listed.version, config);
             }
         }
         Ok(versions
-            .into_iter()
+            .iter()
             // Every version is in `found` by now: kept from before, or just opened.
-            .map(|(version, deployed_at, deployed_by, _)| VersionConfig {
-                row: VersionRow { version, deployed_at, deployed_by },
-                config: found.remove(&version).unwrap_or_default(),
+            .map(|listed| VersionConfig {
+                row: VersionRow { version: listed.version, deployed_at: listed.deployed_at.clone(), deployed_by: listed.deployed_by.clone() },
+                config: found.remove(&listed.version).unwrap_or_default(),
             })
             .collect())
     }

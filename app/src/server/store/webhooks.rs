@@ -42,7 +42,7 @@ pub struct DeploymentRow {
     pub deployed_at: String,
 }
 
-const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at";
+pub(super) const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at";
 
 /// Counts a draft write. Being a write, it is the first statement of every draft transaction,
 /// and it serializes them per agent (whether the draft differs from the deployed version is
@@ -69,11 +69,8 @@ async fn fetch_webhook(store: &Store, tx: &mut super::Tx<'_>, agent: &OwnedAgent
 }
 
 impl Store {
-    /// The draft's webhooks, oldest first.
-    pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<WebhookRow>, AppError> {
-        self.draft_webhooks_of(agent.id()).await
-    }
-
+    /// The draft's webhooks, oldest first, read now (`draft_webhooks` answers as of an agent's
+    /// read, from memory while the draft is unchanged).
     pub(super) async fn draft_webhooks_of(&self, agent_id: &str) -> Result<Vec<WebhookRow>, AppError> {
         let rows = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = $1 ORDER BY rowid"
