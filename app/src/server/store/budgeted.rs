@@ -6,14 +6,21 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug)]
 pub(super) struct Budgeted<K, V>(Arc<Mutex<Entries<K, V>>>);
 
-#[derive(Debug)]
 struct Entries<K, V> {
     map: HashMap<K, (V, usize)>,
     bytes: usize,
     budget: usize,
+}
+
+/// Counts only: the values may hold opened secrets (redacted by their own types, but a cache's
+/// URLs and names have no business in a log line either).
+impl<K, V> std::fmt::Debug for Budgeted<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.0.lock().expect("never poisoned: no panics while held");
+        f.debug_struct("Budgeted").field("entries", &entries.map.len()).field("bytes", &entries.bytes).finish()
+    }
 }
 
 impl<K, V> Clone for Budgeted<K, V> {
@@ -44,6 +51,13 @@ impl<K: Eq + Hash, V: Clone> Budgeted<K, V> {
         entries.map.insert(key, (value, size));
         entries.bytes += size;
     }
+
+    pub(super) fn remove(&self, key: &K) {
+        let mut entries = self.0.lock().expect("never poisoned: no panics while held");
+        if let Some((_, size)) = entries.map.remove(key) {
+            entries.bytes -= size;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +73,9 @@ mod tests {
         assert_eq!((map.get(&"a"), map.get(&"b")), (Some(2), Some(3)), "80 of 100: both kept");
         map.insert("c", 4, 40);
         assert_eq!((map.get(&"a"), map.get(&"b"), map.get(&"c")), (None, None, Some(4)), "over: started over");
+        map.remove(&"c");
+        map.insert("d", 5, 100);
+        assert_eq!(map.get(&"d"), Some(5), "a removed entry's size no longer counts");
+        assert_eq!(format!("{map:?}"), "Budgeted { entries: 1, bytes: 100 }", "counts, never values");
     }
 }

@@ -6,9 +6,12 @@
 //! instance, another tab, the REST API) is seen by the next read of the agent.
 //!
 //! A kept copy is always exactly the revision it is filed under: the revision is read in the same
-//! statement as the rows. What a caller gets is therefore as of its read of the agent (like the
-//! agent's post-call settings): never read back through an `OwnedAgent` what the same request
-//! changed.
+//! statement as the rows. What a caller gets is therefore at least as new as its read of the
+//! agent, and exactly that while the copy is kept (like the agent's post-call settings): never
+//! read back through an `OwnedAgent` what the same request changed.
+//!
+//! Opened secrets stay in memory no longer than the draft they belong to: a read that finds the
+//! draft changed replaces or drops its copy (an emptied draft is dropped, not kept).
 
 use super::budgeted::Budgeted;
 use super::deployed::webhook_bytes;
@@ -57,13 +60,16 @@ fn listed_bytes(rows: &[ListedVersion]) -> usize {
 }
 
 impl Store {
-    /// The draft's webhooks, oldest first, as of the read of `agent`.
+    /// The draft's webhooks, oldest first, at least as new as the read of `agent`.
     pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<WebhookRow>, AppError> {
-        if let Some((revision, webhooks)) = self.by_revision.drafts.get(&agent.id().to_owned())
+        let key = agent.id().to_owned();
+        if let Some((revision, webhooks)) = self.by_revision.drafts.get(&key)
             && revision == agent.draft_revision()
         {
             return Ok(webhooks.as_ref().clone());
         }
+        // The copy of an older draft goes now, whatever this read finds (an error included).
+        self.by_revision.drafts.remove(&key);
         let rows: Vec<RevisedWebhook> = sqlx::query_as(&format!(
             "SELECT {}, (SELECT draft_revision FROM agents WHERE id = $1) AS draft_revision
              FROM webhooks WHERE agent_id = $1 ORDER BY rowid",
@@ -76,12 +82,12 @@ impl Store {
         // is nothing to open).
         let Some(revision) = rows.first().map(|row| row.draft_revision) else { return Ok(Vec::new()) };
         let webhooks = sealed::open_all(&self.keys, rows.into_iter().map(|row| row.webhook).collect())?;
-        let size = webhooks.iter().map(webhook_bytes).sum::<usize>() + agent.id().len() + 64;
-        self.by_revision.drafts.insert(agent.id().to_owned(), (revision, Arc::new(webhooks.clone())), size);
+        let size = webhooks.iter().map(webhook_bytes).sum::<usize>() + key.len() + 64;
+        self.by_revision.drafts.insert(key, (revision, Arc::new(webhooks.clone())), size);
         Ok(webhooks)
     }
 
-    /// The latest `limit` deployed versions, newest first, as of the read of `agent`.
+    /// The latest `limit` deployed versions, newest first, at least as new as the read of `agent`.
     pub(super) async fn listed_versions(&self, agent: &OwnedAgent, limit: i64) -> Result<Arc<Vec<ListedVersion>>, AppError> {
         let Some(latest) = agent.latest_version() else { return Ok(Arc::default()) };
         let key = (agent.id().to_owned(), limit);
