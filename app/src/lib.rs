@@ -6,7 +6,7 @@ pub mod codec;
 pub mod components;
 pub mod error;
 pub mod pages;
-mod routes;
+pub mod routes;
 pub mod views;
 
 #[cfg(feature = "ssr")]

@@ -109,3 +109,112 @@ lazy_page!(AgentSettingsRoute, agent_settings_page, preload_agent_settings_page,
 lazy_page!(CallRoute, call_page, preload_call_page, CallPageView);
 lazy_page!(ApiKeysRoute, api_keys_page, preload_api_keys_page, ApiKeysPage);
 lazy_page!(ApiReferenceRoute, api_reference_page, preload_api_reference_page, ApiReferencePage);
+
+/// Which page's code an address of ours needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PageCode {
+    SignIn,
+    SignUp,
+    Agents,
+    AgentOverview,
+    AgentSettings,
+    Call,
+    ApiKeys,
+    ApiReference,
+}
+
+/// The page that `path` (an address on this site, without its query or fragment) shows, as the
+/// routes in `lib.rs` match it; `None` for anything else.
+pub fn page_code_of(path: &str) -> Option<PageCode> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    Some(match segments.as_slice() {
+        [] | ["agents"] => PageCode::Agents, // "/" redirects to the agents
+        ["signin"] => PageCode::SignIn,
+        ["signup"] => PageCode::SignUp,
+        ["agents", _] => PageCode::AgentOverview,
+        ["agents", _, "settings"] => PageCode::AgentSettings,
+        ["agents", _, "calls", _] => PageCode::Call,
+        ["account", "api-keys"] => PageCode::ApiKeys,
+        ["docs", "api"] => PageCode::ApiReference,
+        _ => return None,
+    })
+}
+
+/// Fetches a page's code ahead of a click: when the pointer comes over a link to one of our pages,
+/// a finger touches it, or the keyboard focuses it, its chunks start loading, so that by the
+/// click (a few hundred milliseconds later, usually) the page is shown without waiting for them.
+/// Each page's code is asked for once; a failed fetch costs nothing (the click loads it again,
+/// and from the server if it is still missing).
+#[cfg(not(feature = "ssr"))]
+pub fn fetch_page_code_on_intent() {
+    use leptos::ev;
+    use leptos::wasm_bindgen::JsCast;
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::rc::Rc;
+
+    let asked: Rc<RefCell<HashSet<PageCode>>> = Rc::default();
+    let on_intent = move |target: Option<web_sys::EventTarget>| {
+        let Some(element) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let Ok(Some(link)) = element.closest("a[href]") else { return };
+        let Some(href) = link.get_attribute("href") else { return };
+        // Our own pages only: a path on this site, not another site's address.
+        if !href.starts_with('/') || href.starts_with("//") {
+            return;
+        }
+        let path = href.split(['?', '#']).next().unwrap_or_default();
+        if let Some(page) = page_code_of(path)
+            && asked.borrow_mut().insert(page)
+        {
+            leptos::task::spawn_local(fetch_page_code(page));
+        }
+    };
+    let over = on_intent.clone();
+    let touch = on_intent.clone();
+    // The handles are dropped, not removed: the listeners last as long as the page.
+    let _ = leptos::prelude::window_event_listener(ev::pointerover, move |e| over(e.target()));
+    let _ = leptos::prelude::window_event_listener(ev::touchstart, move |e| touch(e.target()));
+    let _ = leptos::prelude::window_event_listener(ev::focusin, move |e| on_intent(e.target()));
+}
+
+#[cfg(not(feature = "ssr"))]
+async fn fetch_page_code(page: PageCode) {
+    let _ = match page {
+        PageCode::SignIn => preload_sign_in_page().await,
+        PageCode::SignUp => preload_sign_up_page().await,
+        PageCode::Agents => preload_agents_page().await,
+        PageCode::AgentOverview => preload_agent_overview_page().await,
+        PageCode::AgentSettings => preload_agent_settings_page().await,
+        PageCode::Call => preload_call_page().await,
+        PageCode::ApiKeys => preload_api_keys_page().await,
+        PageCode::ApiReference => preload_api_reference_page().await,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PageCode, page_code_of};
+
+    #[test]
+    fn each_route_of_the_router_names_its_page_and_nothing_else_does() {
+        let cases = [
+            ("/", Some(PageCode::Agents)),
+            ("/agents", Some(PageCode::Agents)),
+            ("/agents/", Some(PageCode::Agents)),
+            ("/signin", Some(PageCode::SignIn)),
+            ("/signup", Some(PageCode::SignUp)),
+            ("/agents/a1", Some(PageCode::AgentOverview)),
+            ("/agents/a1/settings", Some(PageCode::AgentSettings)),
+            ("/agents/a1/calls/c1", Some(PageCode::Call)),
+            ("/account/api-keys", Some(PageCode::ApiKeys)),
+            ("/docs/api", Some(PageCode::ApiReference)),
+            ("/api/v1/agents", None),
+            ("/agents/a1/calls", None),
+            ("/pkg/voicy.js", None),
+            ("/signout", None),
+        ];
+        for (path, page) in cases {
+            assert_eq!(page_code_of(path), page, "{path}");
+        }
+    }
+}

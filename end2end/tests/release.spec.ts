@@ -77,3 +77,31 @@ test('a page that takes a moment to load says so while it loads', async ({ page 
   await expect(page.getByRole('heading', { name: 'Slow line' })).toBeVisible();
   await expect(status).toHaveText('');
 });
+
+// Pointing at a link (or focusing it from the keyboard) starts fetching the next page's code, so
+// the click does not wait for it.
+test('a link pointed at or focused fetches its page\'s code before the click', async ({ page }) => {
+  await signUp(page, uniqueEmail('ahead'));
+  await createAgent(page, 'Ahead desk');
+  await page.goto('/agents');
+  await hydrated(page);
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    if (/\.wasm$/.test(request.url())) wasm.push(request.url());
+  });
+  const asked = (chunk: RegExp) => wasm.some((url) => chunk.test(url));
+  expect(asked(/split_agent_overview_page/), 'not before').toBe(false);
+
+  await page.getByRole('link', { name: 'Ahead desk' }).hover();
+  await expect.poll(() => asked(/split_agent_overview_page/), { message: 'fetched on hover' }).toBe(true);
+  await expect(page).toHaveURL(/\/agents$/);
+  await page.getByRole('link', { name: 'Ahead desk' }).click();
+  await expect(page.getByRole('heading', { name: 'Ahead desk' })).toBeVisible();
+
+  expect(asked(/split_agent_settings_page/), 'not before').toBe(false);
+  await page.getByRole('link', { name: 'Settings', exact: true }).focus();
+  await expect.poll(() => asked(/split_agent_settings_page/), { message: 'fetched on focus' }).toBe(true);
+  await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+$/);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: /^Webhooks/ })).toBeVisible();
+});

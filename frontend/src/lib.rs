@@ -2,7 +2,8 @@
 
 /// Hydrates the page, fetching the code of the page shown first (each page's code is a chunk
 /// of its own, see `app/src/routes.rs`), then marks `<body data-hydrated="true">`: the page now
-/// answers clicks (the end-to-end tests wait for the mark before they click).
+/// answers clicks (the end-to-end tests wait for the mark before they click). From then on, a
+/// link to another page fetches that page's code when pointed at or focused.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -14,5 +15,6 @@ pub fn hydrate() {
         let app = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
         let _ = body.set_attribute("data-hydrated", "true");
         app.forget();
+        app::routes::fetch_page_code_on_intent();
     });
 }
