@@ -24,9 +24,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
     }
 }
 
-/// Loads the page at the router's address from the server, once a minute at most per address:
-/// a chunk still missing after that means incomplete files on the server, not a new release,
-/// and loading again would only loop.
+/// Loads the page at the router's address from the server (see `load_again`).
 #[cfg(not(feature = "ssr"))]
 fn load_from_server() {
     use leptos_router::location::Url;
@@ -35,30 +33,61 @@ fn load_from_server() {
         let query = if url.search().is_empty() { String::new() } else { format!("?{}", url.search()) };
         format!("{}{query}", url.path())
     });
+    load_again(&href);
+}
+
+/// Loads `href` from the server, once a minute at most per address: a chunk still missing after
+/// that means incomplete files on the server, not a new release, and loading again would only
+/// loop. Whether it did.
+#[cfg(not(feature = "ssr"))]
+fn load_again(href: &str) -> bool {
     let key = format!("voicy-loaded-for-missing-code {href}");
     let storage = window().session_storage().ok().flatten();
     // Whole milliseconds: parsing an integer, unlike a float, adds no tables to the bundle.
     let now = web_sys::js_sys::Date::now() as u64;
     let last = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten()).and_then(|at| at.parse::<u64>().ok());
     if last.is_some_and(|at| now.saturating_sub(at) < 60_000) {
-        return;
+        return false;
     }
     if let Some(storage) = storage {
         let _ = storage.set_item(&key, &now.to_string());
     }
-    let _ = window().location().assign(&href);
+    window().location().assign(href).is_ok()
 }
+
+const MISSING_CODE: &str = "This page’s code could not be loaded: Voicy may have been updated since this tab opened. \
+                            Reload the page; if this message comes back, try again in a few minutes.";
 
 /// What the page's place shows when its chunk is missing (its load from the server is already
 /// under way, or was tried a moment ago and failed again).
 fn missing_code_notice() -> AnyView {
-    view! {
-        <p class="notice error" role="alert">
-            "This page’s code could not be loaded: Voicy may have been updated since this tab opened. "
-            "Reload the page; if this message comes back, try again in a few minutes."
-        </p>
+    view! { <p class="notice error" role="alert">{MISSING_CODE}</p> }.into_any()
+}
+
+/// Before hydrating: fetches the code of the page the server rendered, and says whether to go on.
+/// When it is missing, the page is loaded from the server again (`load_again`); when that was
+/// just tried, the page is left as the server rendered it, readable and its links plain links,
+/// with the notice on top: hydrating it without its code would panic and leave it dead.
+#[cfg(not(feature = "ssr"))]
+pub async fn page_code_ready() -> bool {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let Some(page) = page_code_of(&path) else { return true };
+    if fetch_page_code(page).await.is_ok() {
+        return true;
     }
-    .into_any()
+    let href = format!("{path}{}", location.search().unwrap_or_default());
+    if !load_again(&href) {
+        let notice = document().create_element("p").ok();
+        let place = document().query_selector("main").ok().flatten().or_else(|| document().body().map(Into::into));
+        if let (Some(notice), Some(place)) = (notice, place) {
+            notice.set_class_name("notice error");
+            let _ = notice.set_attribute("role", "alert");
+            notice.set_text_content(Some(MISSING_CODE));
+            let _ = place.prepend_with_node_1(&notice);
+        }
+    }
+    false
 }
 
 /// `$route` shows `$page` from the chunk `$chunk` (the name the split manifest knows it by),
@@ -166,7 +195,9 @@ pub fn fetch_page_code_on_intent() {
         if let Some(page) = page_code_of(path)
             && asked.borrow_mut().insert(page)
         {
-            leptos::task::spawn_local(fetch_page_code(page));
+            leptos::task::spawn_local(async move {
+                let _ = fetch_page_code(page).await;
+            });
         }
     };
     let over = on_intent.clone();
@@ -178,8 +209,8 @@ pub fn fetch_page_code_on_intent() {
 }
 
 #[cfg(not(feature = "ssr"))]
-async fn fetch_page_code(page: PageCode) {
-    let _ = match page {
+async fn fetch_page_code(page: PageCode) -> Result<(), ChunkMissing> {
+    Ok(match page {
         PageCode::SignIn => preload_sign_in_page().await,
         PageCode::SignUp => preload_sign_up_page().await,
         PageCode::Agents => preload_agents_page().await,
@@ -188,7 +219,7 @@ async fn fetch_page_code(page: PageCode) {
         PageCode::Call => preload_call_page().await,
         PageCode::ApiKeys => preload_api_keys_page().await,
         PageCode::ApiReference => preload_api_reference_page().await,
-    };
+    }?)
 }
 
 #[cfg(test)]

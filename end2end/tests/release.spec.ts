@@ -42,8 +42,10 @@ test('a tab opened before a new release still opens the next page', async ({ pag
 
 // A page whose code the server cannot give (files missing on the server) is loaded once more,
 // in case a release was under way, and then left as the server rendered it: never in a loop.
-test('a page whose code is missing on the server is loaded again once, not in a loop', async ({ page }) => {
+test('a page whose code is missing on the server is loaded again once, not in a loop', async ({ page }, testInfo) => {
   await signUp(page, uniqueEmail('missing'));
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
   let loads = 0;
   page.on('request', (request) => {
     if (request.isNavigationRequest()) loads += 1;
@@ -54,6 +56,10 @@ test('a page whose code is missing on the server is loaded again once, not in a 
   await page.waitForTimeout(3000);
   expect(loads, 'the visit and one more load').toBe(2);
   await expect(page.getByRole('heading', { name: 'Agents', exact: true })).toBeVisible();
+  // The page stays as the server rendered it, readable, and says why it does not respond.
+  await expect(page.getByRole('alert')).toContainText('could not be loaded');
+  expect(crashes, 'no panic').toEqual([]);
+  await shot(page, testInfo, 'missing-code');
 });
 
 // The next page's code (and then its data) can take a moment on a slow connection: the click

@@ -12,6 +12,9 @@ pub fn hydrate() {
     _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async {
         let Some(body) = document().body() else { return };
+        if !app::routes::page_code_ready().await {
+            return;
+        }
         let app = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
         let _ = body.set_attribute("data-hydrated", "true");
         app.forget();
