@@ -140,7 +140,7 @@ lazy_page!(ApiKeysRoute, api_keys_page, preload_api_keys_page, ApiKeysPage);
 lazy_page!(ApiReferenceRoute, api_reference_page, preload_api_reference_page, ApiReferencePage);
 
 /// Which page's code an address of ours needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageCode {
     SignIn,
     SignUp,
@@ -178,11 +178,11 @@ pub fn page_code_of(path: &str) -> Option<PageCode> {
 pub fn fetch_page_code_on_intent() {
     use leptos::ev;
     use leptos::wasm_bindgen::JsCast;
-    use std::cell::RefCell;
-    use std::collections::HashSet;
+    use std::cell::Cell;
     use std::rc::Rc;
 
-    let asked: Rc<RefCell<HashSet<PageCode>>> = Rc::default();
+    // One bit per page (a set without a hasher: smaller in the bundle).
+    let asked: Rc<Cell<u16>> = Rc::default();
     let on_intent = move |target: Option<web_sys::EventTarget>| {
         let Some(element) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
         let Ok(Some(link)) = element.closest("a[href]") else { return };
@@ -193,8 +193,9 @@ pub fn fetch_page_code_on_intent() {
         }
         let path = href.split(['?', '#']).next().unwrap_or_default();
         if let Some(page) = page_code_of(path)
-            && asked.borrow_mut().insert(page)
+            && asked.get() & (1 << page as u16) == 0
         {
+            asked.set(asked.get() | 1 << page as u16);
             leptos::task::spawn_local(async move {
                 let _ = fetch_page_code(page).await;
             });
