@@ -33,14 +33,14 @@ fn load_from_server() {
         let query = if url.search().is_empty() { String::new() } else { format!("?{}", url.search()) };
         format!("{}{query}", url.path())
     });
-    load_again(&href);
+    load_again(&href, "");
 }
 
-/// Loads `href` from the server, once a minute at most per address: a chunk still missing after
-/// that means incomplete files on the server, not a new release, and loading again would only
-/// loop. Whether it did.
+/// Loads `href` (then `fragment`, which keeps the reader's place) from the server, once a minute
+/// at most per address: a chunk still missing after that means incomplete files on the server,
+/// not a new release, and loading again would only loop. Whether it did.
 #[cfg(not(feature = "ssr"))]
-fn load_again(href: &str) -> bool {
+fn load_again(href: &str, fragment: &str) -> bool {
     let key = format!("voicy-loaded-for-missing-code {href}");
     let storage = window().session_storage().ok().flatten();
     // Whole milliseconds: parsing an integer, unlike a float, adds no tables to the bundle.
@@ -52,7 +52,8 @@ fn load_again(href: &str) -> bool {
     if let Some(storage) = storage {
         let _ = storage.set_item(&key, &now.to_string());
     }
-    window().location().assign(href).is_ok()
+    // To the address already shown (a first load), the browser replaces its history entry.
+    window().location().assign(&format!("{href}{fragment}")).is_ok()
 }
 
 const MISSING_CODE: &str = "This page’s code could not be loaded: Voicy may have been updated since this tab opened. \
@@ -77,7 +78,7 @@ pub async fn page_code_ready() -> bool {
         return true;
     }
     let href = format!("{path}{}", location.search().unwrap_or_default());
-    if !load_again(&href) {
+    if !load_again(&href, &location.hash().unwrap_or_default()) {
         let notice = document().create_element("p").ok();
         let place = document().query_selector("main").ok().flatten().or_else(|| document().body().map(Into::into));
         if let (Some(notice), Some(place)) = (notice, place) {
@@ -155,7 +156,12 @@ pub enum PageCode {
 /// The page that `path` (an address on this site, without its query or fragment) shows, as the
 /// routes in `lib.rs` match it; `None` for anything else.
 pub fn page_code_of(path: &str) -> Option<PageCode> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    // One trailing slash is the same address (the router agrees); an empty segment is no page.
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if segments.contains(&"") {
+        return None;
+    }
     Some(match segments.as_slice() {
         [] | ["agents"] => PageCode::Agents, // "/" redirects to the agents
         ["signin"] => PageCode::SignIn,
@@ -185,7 +191,8 @@ pub fn fetch_page_code_on_intent() {
     let asked: Rc<Cell<u16>> = Rc::default();
     let on_intent = move |target: Option<web_sys::EventTarget>| {
         let Some(element) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-        let Ok(Some(link)) = element.closest("a[href]") else { return };
+        // A link that downloads or opens elsewhere shows no page in this tab.
+        let Ok(Some(link)) = element.closest("a[href]:not([download]):not([target]), a[href][target=_self]") else { return };
         let Some(href) = link.get_attribute("href") else { return };
         // Our own pages only: a path on this site, not another site's address.
         if !href.starts_with('/') || href.starts_with("//") {
@@ -244,6 +251,9 @@ mod tests {
             ("/agents/a1/calls", None),
             ("/pkg/voicy.js", None),
             ("/signout", None),
+            ("/agents//", None),
+            ("/agents//settings", None),
+            ("/agents/a1/settings/", Some(PageCode::AgentSettings)),
         ];
         for (path, page) in cases {
             assert_eq!(page_code_of(path), page, "{path}");
