@@ -276,6 +276,12 @@ async fn dashboard_phase() {
         println!("| {label} | {rate:.0} /s, p99 {p99:.1} ms |");
     }
     drop(env);
+    settings_rendered_phase().await;
+}
+
+/// The Settings page on a server that renders every page (also alone, for profiling:
+/// `perf record … --phase rendered`).
+async fn settings_rendered_phase() {
     let unkept = crate::env(Probe::default(), |s| s.page_cache_bytes = 0).await;
     let agent = unkept.agent(&unkept.fast_urls(5)).await;
     let (rate, p99) = at_64_clients(&unkept.client, &format!("{}/agents/{agent}/settings", unkept.base), None).await;
@@ -329,6 +335,7 @@ async fn main() {
         Some("rss-baseline") => hanging::baseline().await,
         Some("throughput") => throughput_phase().await,
         Some("dashboard") => dashboard_phase().await,
+        Some("rendered") => settings_rendered_phase().await,
         Some("e2e") => e2e::e2e_phase().await,
         Some("signins") => signins::both().await,
         Some("signins-uncapped") => signins::uncapped().await,
