@@ -10,11 +10,9 @@ pub fn nonce_of(policy: &str) -> Option<&str> {
     Some(&policy[start..start + len])
 }
 
-/// 122 random bits (a v4 UUID's, from the operating system's generator), written as Leptos
-/// writes its nonces: URL-safe base64 without padding.
+/// A nonce as Leptos makes one for each rendered page (128 random bits, URL-safe base64).
 pub fn fresh_nonce() -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    leptos::nonce::Nonce::new().to_string()
 }
 
 /// `bytes` cut at each occurrence of `needle`.
