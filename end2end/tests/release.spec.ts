@@ -114,3 +114,45 @@ test('a link pointed at or focused fetches its page\'s code before the click', a
   await page.keyboard.press('Enter');
   await expect(page.getByRole('button', { name: /^Webhooks/ })).toBeVisible();
 });
+
+// The Webhooks section starts closed, so its content is code of its own: a first visit to
+// Settings does not download it; pointing at the section's toggle starts fetching it, and
+// opening it shows the list. Code that cannot be fetched is said in the section, without a panic.
+test('the Webhooks section\'s code comes when it is about to be opened, not with the page', async ({ page }, testInfo) => {
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await signUp(page, uniqueEmail('section'));
+  await createAgent(page, 'Quiet desk');
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    if (/\.wasm$/.test(request.url())) wasm.push(request.url());
+  });
+  const asked = () => wasm.some((url) => /split_webhook_list/.test(url));
+  await page.getByRole('link', { name: 'Quiet desk' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  const settings = page.url();
+  await page.goto(settings);
+  await hydrated(page);
+  const toggle = page.getByRole('button', { name: /^Webhooks/ });
+  await expect(toggle).toContainText('0/5');
+  // Never fetched before in this browser, so not served from its cache either.
+  expect(asked(), 'not with the page').toBe(false);
+
+  await toggle.hover();
+  await expect.poll(asked, { message: 'fetched when pointed at' }).toBe(true);
+  await toggle.click();
+  await expect(page.getByText('No webhooks yet.')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Add webhook' })).toBeEnabled();
+
+  // A first visit whose section code is missing on the server.
+  await page.route(/split_webhook_list[^/]*\.wasm$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto(settings);
+  await hydrated(page);
+  await page.mouse.move(0, 0);
+  await toggle.click();
+  await expect(page.getByRole('alert')).toContainText('could not be loaded');
+  await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+  expect(crashes, 'no panic').toEqual([]);
+  await shot(page, testInfo, 'section-code-missing');
+});

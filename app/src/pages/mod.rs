@@ -9,6 +9,7 @@ pub mod deliveries;
 pub mod processing;
 pub mod reference;
 pub mod webhook_form;
+pub mod webhook_list;
 pub mod webhook_tools;
 pub mod webhooks;
 

@@ -1,0 +1,284 @@
+//! What the Webhooks section shows once it is opened: the Deploy bar, the webhooks with their
+//! tools, the add control and the version history. The section starts closed, so this is a wasm
+//! chunk of its own, fetched when the section is first opened (or ahead, when the pointer, a
+//! finger or the keyboard comes to its toggle), not with the page: a first visit to Settings
+//! downloads only what it shows.
+
+use crate::components::{Outcome, short_time};
+use crate::pages::deliveries::DeliveryList;
+use crate::pages::webhook_form::{Editing, WebhookForm};
+use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
+use crate::pages::webhooks::{DeleteWebhook, DeployAgent, RestoreVersion, Section};
+use crate::routes::ChunkMissing;
+use crate::views::{DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView};
+use leptos::prelude::*;
+
+/// The opened section's content, built by the code of its chunk.
+#[cfg(not(feature = "ssr"))]
+#[leptos::wasm_split::wasm_split(webhook_list, wasm_split_path = ::leptos::wasm_split, fallible, preload(fetch_webhook_list_code))]
+pub(crate) fn webhook_list(settings: WebhookSettings, section: Section) -> Result<AnyView, ChunkMissing> {
+    Ok(view! { <WebhookList settings section/> }.into_any())
+}
+
+/// The server never renders the section open (it starts closed), but the page compiles there too.
+#[cfg(feature = "ssr")]
+pub(crate) async fn webhook_list(settings: WebhookSettings, section: Section) -> Result<AnyView, ChunkMissing> {
+    Ok(view! { <WebhookList settings section/> }.into_any())
+}
+
+#[component]
+fn WebhookList(settings: WebhookSettings, section: Section) -> impl IntoView {
+    let webhooks = settings.config.draft.webhooks.clone();
+    let full = webhooks.len() >= WEBHOOK_LIMIT;
+    view! {
+        <p class="muted">"When a call ends, Voicy POSTs the full call data to every webhook below, all in parallel."</p>
+        <DeployBar settings=settings.clone() section/>
+        <Outcome message=section.outcome/>
+        {if webhooks.is_empty() {
+            view! { <p class="empty">"No webhooks yet. Add one with the + button."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="webhook-list">
+                    {webhooks.into_iter().map(|webhook| {
+                        let recent: Vec<DeliveryView> = settings.recent_deliveries.iter()
+                            .filter(|d| d.webhook_id == webhook.id).cloned().collect();
+                        let health = settings.health.iter().find(|h| h.webhook_id == webhook.id).cloned();
+                        view! { <WebhookRow webhook recent health section/> }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <AddControl full section/>
+        <History history=settings.history section/>
+    }
+}
+
+#[component]
+fn AddControl(full: bool, section: Section) -> impl IntoView {
+    let adding = move || matches!(section.editing.get(), Some(Editing::New));
+    view! {
+        <Show when=adding fallback=move || view! {
+            <div class="add-row">
+                <button type="button" class="add" aria-label="Add webhook" disabled=full
+                    aria-describedby=full.then_some("limit-note")
+                    on:click=move |_| section.open(Editing::New)>
+                    <span aria-hidden="true">"+"</span>
+                </button>
+                {if full {
+                    view! { <p id="limit-note" class="muted">"Limit reached: 5 of 5 webhooks. Delete one to add another."</p> }.into_any()
+                } else {
+                    view! { <p class="muted">"Add webhook"</p> }.into_any()
+                }}
+            </div>
+        }>
+            <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::New
+                on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.close()) dirty=section.dirty/>
+        </Show>
+    }
+}
+
+#[component]
+fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<WebhookHealth>, section: Section) -> impl IntoView {
+    let id = webhook.id.clone();
+    let is_editing = {
+        let id = id.clone();
+        move || matches!(section.editing.get(), Some(Editing::Existing(ref w)) if w.id == id)
+    };
+    let confirming = RwSignal::new(false);
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let name = webhook.name.clone();
+    Effect::new({
+        let name = name.clone();
+        move || match delete.value().get() {
+            Some(Ok(())) => section.done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
+            Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+            None => {}
+        }
+    });
+    let stored = StoredValue::new(webhook.clone());
+    let last_test = {
+        let id = id.clone();
+        Signal::derive(move || section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone())))
+    };
+    let on_test = {
+        let id = id.clone();
+        Callback::new(move |result: SendOutcome| {
+            section.tests.update(|t| {
+                t.retain(|(w, _)| *w != id);
+                t.push((id.clone(), result));
+            });
+            section.refresh.update(|n| *n += 1); // lists the test among the recent deliveries
+        })
+    };
+    view! {
+        <li class="webhook">
+            <Show when=is_editing.clone() fallback=move || {
+                let w = stored.get_value();
+                let (edit_label, delete_label) = (format!("Edit {}", w.name), format!("Delete {}", w.name));
+                let delete_id = w.id.clone();
+                view! {
+                    <div class="webhook-summary">
+                        <div class="grow">
+                            <strong class="webhook-name">{w.name.clone()}</strong>
+                            <code class="url">{w.url.clone()}</code>
+                            <p class="meta">
+                                {if w.has_secret {
+                                    view! { <span class="pill ok">"Secret set"</span> }.into_any()
+                                } else {
+                                    view! { <span class="pill">"No secret"</span> }.into_any()
+                                }}
+                                {w.standard_webhooks.then(|| view! { <span class="pill ok">"Standard Webhooks"</span> })}
+                                {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
+                            </p>
+                            {health.clone().map(|health| view! { <HealthLine health/> })}
+                        </div>
+                        <div class="actions">
+                            <button type="button" class="icon" aria-label=edit_label title="Edit"
+                                on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
+                                <PencilIcon/>
+                            </button>
+                            <button type="button" class="icon danger" aria-label=delete_label title="Delete"
+                                on:click=move |_| confirming.set(true)>
+                                <TrashIcon/>
+                            </button>
+                        </div>
+                    </div>
+                    <SendTest agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()
+                        last=last_test on_result=on_test/>
+                    <details class="recent">
+                        <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
+                        <DeliveryList deliveries=recent.clone()/>
+                    </details>
+                    <Show when=move || confirming.get()>
+                        <div class="confirm" role="group" aria-label="Confirm delete">
+                            <p>"Delete “" {stored.get_value().name} "”? It is removed from the draft at once."</p>
+                            <button type="button" class="danger" disabled=move || delete.pending().get()
+                                on:click={
+                                    let delete_id = delete_id.clone();
+                                    move |_| { delete.dispatch(DeleteWebhook { agent_id: section.agent_id.get_value(), webhook_id: delete_id.clone() }); }
+                                }>
+                                {move || if delete.pending().get() { "Deleting…" } else { "Delete webhook" }}
+                            </button>
+                            <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                        </div>
+                    </Show>
+                }
+            }>
+                <WebhookForm agent_id=section.agent_id.get_value() editing=Editing::Existing(stored.get_value())
+                    on_done=Callback::new(move |m| section.done(m)) on_cancel=Callback::new(move |()| section.close()) dirty=section.dirty/>
+            </Show>
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
+    let deploy = ServerAction::<DeployAgent>::new();
+    Effect::new(move || match deploy.value().get() {
+        Some(Ok(d)) => section.done(format!("Deployed version {}. Phone calls now use it.", d.version)),
+        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        None => {}
+    });
+    let changed = settings.config.has_undeployed_changes;
+    let changes = settings.changes.clone();
+    let status = match &settings.config.deployed {
+        Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
+        None => "Not deployed yet".to_owned(),
+    };
+    view! {
+        <div class="deploy-bar" class:changed=changed>
+            <div class="grow">
+                <p class="deploy-status">
+                    <strong>{status}</strong>
+                    {changed.then(|| view! { <span class="pill warn">"Undeployed changes"</span> })}
+                </p>
+                <p class="hint">"Changes take effect immediately for web (test) calls, but phone calls use the deployed version."</p>
+                {(!changes.is_empty()).then(|| view! {
+                    <div class="changes">
+                        <p id="changes-title"><strong>"Deploy will:"</strong></p>
+                        <ul aria-labelledby="changes-title">
+                            {changes.iter().map(|c| view! { <li>{c.description.clone()}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                })}
+            </div>
+            <button type="button" class="primary" disabled=move || !changed || deploy.pending().get()
+                on:click=move |_| { deploy.dispatch(DeployAgent { agent_id: section.agent_id.get_value() }); }>
+                {move || if deploy.pending().get() { "Deploying…" } else { "Deploy" }}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn History(history: Vec<VersionView>, section: Section) -> impl IntoView {
+    (!history.is_empty()).then(|| {
+        view! {
+            <div class="history">
+                <h3 id="history-title">"Version history"</h3>
+                <ol class="history-list" aria-labelledby="history-title">
+                    {history.into_iter().map(|v| view! { <VersionItem version=v section/> }).collect_view()}
+                </ol>
+            </div>
+        }
+    })
+}
+
+#[component]
+fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
+    let restore = ServerAction::<RestoreVersion>::new();
+    let confirming = RwSignal::new(false);
+    let number = version.version;
+    Effect::new(move || match restore.value().get() {
+        Some(Ok(())) => section.done(format!(
+            "Version {number} restored to the draft. Review what Deploy will change, then deploy."
+        )),
+        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        None => {}
+    });
+    let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();
+    let summary = if version.changes.is_empty() {
+        "No changes from the version before.".to_owned()
+    } else {
+        version.changes.iter().map(|c| c.description.clone()).collect::<Vec<_>>().join(" ")
+    };
+    view! {
+        <li class="version">
+            <p>
+                <span class="mono">"v" {number}</span> " · " {short_time(&version.deployed_at)} {by}
+                <button type="button" class="link" aria-label=format!("Restore version {number} to the draft")
+                    on:click=move |_| confirming.set(true)>"Restore to draft"</button>
+            </p>
+            <p class="hint">{summary}</p>
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="group" aria-label=format!("Confirm restoring version {number}")>
+                    <p>"Replace the draft's webhooks and post-call settings with version " {number} "? Nothing is deployed until you deploy."</p>
+                    <button type="button" class="primary" disabled=move || restore.pending().get()
+                        on:click=move |_| { restore.dispatch(RestoreVersion { agent_id: section.agent_id.get_value(), version: number }); }>
+                        {move || if restore.pending().get() { "Restoring…" } else { "Restore" }}
+                    </button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn PencilIcon() -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+            <path fill="currentColor" d="M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zm17.7-10.2a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z"/>
+        </svg>
+    }
+}
+
+#[component]
+fn TrashIcon() -> impl IntoView {
+    view! {
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false">
+            <path fill="currentColor" d="M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z"/>
+        </svg>
+    }
+}
