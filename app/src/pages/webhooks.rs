@@ -1,5 +1,6 @@
-//! Settings → Webhooks: the list with its "N/5" badge, add (+), edit (pencil), delete (trash),
-//! and the draft/deployed status with its Deploy button.
+//! Settings → Webhooks: the section's server functions (read, add, edit, delete, deploy, restore),
+//! and the section itself: a toggle with the "N/5" badge, which opens what `webhook_list` shows
+//! (the list with add, pencil and trash, the draft/deployed status with its Deploy button).
 
 use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
