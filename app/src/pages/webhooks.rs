@@ -171,11 +171,18 @@ fn SectionBody(settings: WebhookSettings, section: Section, toggle: Toggle) -> i
     }
 }
 
-/// Starts loading the opened section's code when someone is about to open it; a failed fetch
-/// costs nothing (opening it tries again, and says so if the code is still missing).
+/// Starts loading the opened section's code when someone is about to open it, once per page
+/// load (the pointer crossing the toggle's parts asks again and again); a failed fetch costs
+/// nothing (opening the section tries again, and says so if the code is still missing).
 fn fetch_list_code_ahead() {
     #[cfg(not(feature = "ssr"))]
-    leptos::task::spawn_local(async {
-        let _ = crate::pages::webhook_list::fetch_webhook_list_code().await;
-    });
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static ASKED: AtomicBool = AtomicBool::new(false);
+        if !ASKED.swap(true, Ordering::Relaxed) {
+            leptos::task::spawn_local(async {
+                let _ = crate::pages::webhook_list::fetch_webhook_list_code().await;
+            });
+        }
+    }
 }
