@@ -61,7 +61,7 @@ const MISSING_CODE: &str = "This page’s code could not be loaded: Voicy may ha
 
 /// What the page's place shows when its chunk is missing (its load from the server is already
 /// under way, or was tried a moment ago and failed again).
-pub(crate) fn missing_code_notice() -> AnyView {
+fn missing_code_notice() -> AnyView {
     view! { <p class="notice error" role="alert">{MISSING_CODE}</p> }.into_any()
 }
 

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
 use crate::pages::webhook_list::webhook_list;
 use crate::pages::webhook_tools::SendOutcome;
-use crate::routes::{ChunkMissing, missing_code_notice};
+use crate::routes::ChunkMissing;
 use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
@@ -148,7 +148,7 @@ fn SectionBody(settings: WebhookSettings, section: Section, toggle: Toggle) -> i
             let settings = settings.clone();
             view! {
                 <Suspense fallback=|| view! { <p class="muted">"Loading webhooks…"</p> }>
-                    {Suspend::new(async move { webhook_list(settings, section).await.unwrap_or_else(|ChunkMissing| missing_code_notice()) })}
+                    {Suspend::new(async move { webhook_list(settings, section).await.unwrap_or_else(|ChunkMissing| list_code_missing()) })}
                 </Suspense>
             }
         })
@@ -169,6 +169,18 @@ fn SectionBody(settings: WebhookSettings, section: Section, toggle: Toggle) -> i
         </h2>
         <div id="webhooks-body" class="section-body" hidden=move || !expanded.get()>{content}</div>
     }
+}
+
+/// What the opened section shows when its code cannot be fetched: most likely a release replaced
+/// the files this page was built with, which only loading the page again mends.
+fn list_code_missing() -> AnyView {
+    view! {
+        <div class="notice error" role="alert">
+            <p>"The webhooks could not be shown: Voicy may have been updated since this page opened."</p>
+            <button type="button" on:click=|_| { let _ = window().location().reload(); }>"Reload the page"</button>
+        </div>
+    }
+    .into_any()
 }
 
 /// Starts loading the opened section's code when someone is about to open it, once per page
