@@ -57,9 +57,15 @@ pub enum AppError {
     /// The body is larger than the API takes. HTTP 413.
     #[error("The request body is too large (at most 2 MB). Send a shorter transcript or fewer fields.")]
     TooLarge,
-    /// No session and no valid API key. HTTP 401.
+    /// No session and no API key. HTTP 401.
     #[error("Sign in to continue.")]
     Unauthenticated,
+    /// An `Authorization: Bearer` key that is not one of ours, or was revoked. HTTP 401.
+    #[error("This API key is not valid: it was revoked, or it is mistyped. Create a new one under Account → API keys.")]
+    InvalidApiKey,
+    /// A method the address does not take (the `Allow` header lists those it does). HTTP 405.
+    #[error("This address does not take that method. The API reference at /docs/api lists what each address takes.")]
+    MethodNotAllowed,
     /// Wrong email or wrong password: deliberately the same message for both. HTTP 401.
     #[error("That email and password do not match an account. Check both and try again.")]
     InvalidCredentials,
@@ -110,7 +116,8 @@ impl AppError {
         match self {
             Self::Malformed(_) => 400,
             Self::TooLarge => 413,
-            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidApiKey => 401,
+            Self::MethodNotAllowed => 405,
             Self::CrossSite => 403,
             Self::TooManyAttempts(_) | Self::TooManySends(_) => 429,
             Self::NotFound => 404,
@@ -126,6 +133,8 @@ impl AppError {
             Self::Malformed(_) => "malformed_request",
             Self::TooLarge => "payload_too_large",
             Self::Unauthenticated => "unauthenticated",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::InvalidCredentials => "invalid_credentials",
             Self::CrossSite => "cross_site_request",
             Self::TooManyAttempts(_) => "too_many_attempts",

@@ -116,7 +116,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::InOrder/>
                 <Route path=path!("/agents/:agent_id") view={Lazy::<AgentOverviewRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/agents/:agent_id/settings") view={Lazy::<AgentSettingsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/agents/:agent_id/calls/:call_id") view={Lazy::<CallRoute>::new()}/>
+                <Route path=path!("/agents/:agent_id/calls/:call_id") view={Lazy::<CallRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/account/api-keys") view={Lazy::<ApiKeysRoute>::new()}/>
                 <Route path=path!("/docs/api") view={Lazy::<ApiReferenceRoute>::new()} ssr=SsrMode::Async/>
             </Routes>

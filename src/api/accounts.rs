@@ -1,9 +1,9 @@
 //! Sign-up, login, logout and API keys.
 
-use super::{ApiError, ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ApiError, ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
 use app::server::{AppState, auth, services::{accounts, api_keys}};
 use app::views::{ApiKeyView, CreatedApiKey, UserView};
-use axum::{Json, extract::{Path, State}, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -1,9 +1,9 @@
 //! Agents of the calling owner.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
 use app::server::{AppState, services::agents};
 use app::views::AgentView;
-use axum::{Json, extract::{Path, State}, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 

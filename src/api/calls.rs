@@ -1,11 +1,11 @@
 //! Calls (from the telephony layer), the Get Call API, deliveries, and processing settings.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path, Query}};
 use app::server::{AppState, services::calls};
 use app::views::{CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings};
 use axum::{
     Json,
-    extract::{Path, Query, State},
+    extract::State,
     http::{StatusCode, header::CONTENT_TYPE},
     response::IntoResponse,
 };
@@ -62,13 +62,14 @@ async fn call_deliveries(State(state): State<AppState>, Owner(owner): Owner, Pat
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    /// `next_before` of the page before: the calls after that one.
+    /// `next_before` of the page before: the calls after that one (422 when it is not one of
+    /// this agent's calls).
     before: Option<String>,
 }
 
 /// The agent's calls, newest first, 20 a page.
 #[utoipa::path(get, path = "/agents/{agent_id}/calls", tag = "calls", params(("agent_id" = String, Path), ListQuery),
-    responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -81,13 +82,13 @@ async fn list(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct DeliveriesQuery {
-    /// Only this webhook's.
+    /// Only this webhook's (any id the agent's webhooks had; 422 when it is not a webhook id).
     webhook_id: Option<String>,
 }
 
 /// The agent's latest 50 deliveries, newest first: events, tests and redeliveries.
 #[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
-    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn agent_deliveries(
     State(state): State<AppState>,
     Owner(owner): Owner,

@@ -1,10 +1,10 @@
 //! The owner's manual sends: a test event to one webhook, a redelivery of a past delivery; and
 //! each webhook's health.
 
-use super::{ErrorBody, error::ApiResult, extract::Owner};
+use super::{ErrorBody, error::ApiResult, extract::{Owner, Path}};
 use app::server::{AppState, services::{deliveries, health}};
 use app::views::{DeliveryView, WebhookHealth};
-use axum::{Json, extract::{Path, State}, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 

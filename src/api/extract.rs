@@ -1,4 +1,5 @@
-//! Extractors: who is calling (`Owner`) and a JSON body whose rejections use our error shape.
+//! Extractors: who is calling (`Owner`), and a JSON body, path parameters and a query whose
+//! rejections use our error shape (axum's own answer in plain text).
 
 use super::ApiError;
 use app::error::AppError;
@@ -23,7 +24,7 @@ impl FromRequestParts<AppState> for Owner {
                 .to_str()
                 .ok()
                 .and_then(|h| h.strip_prefix("Bearer "))
-                .ok_or(AppError::Unauthenticated)?;
+                .ok_or(AppError::InvalidApiKey)?;
             return Ok(Self(api_keys::authenticate(&state.store, key.trim()).await?));
         }
         let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
@@ -39,7 +40,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(AppError::Malformed("Expected request with `Content-Type: application/json`".to_owned()).into());
+        }
+        let body = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+            _ => AppError::Malformed(e.body_text()),
+        })?;
+        // serde reads a struct from an array too, field by field in order: `["name"]` would
+        // create an agent. Every body the API takes is an object with its fields named.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(app::error::FieldErrors::single("body", "must be a JSON object with its fields named ({\"name\": …}), not an array").into());
+        }
+        match axum::Json::<T>::from_bytes(&body) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => {
                 Err(AppError::Validation(fields_for(&app::error::without_quoted_input(&e.body_text()))).into())
@@ -48,6 +61,43 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
         }
     }
+}
+
+/// `axum::extract::Path`, but a parameter that cannot be what the route takes (`abc` for a
+/// version number, bytes that are not UTF-8) names nothing there: our 404.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(axum::extract::rejection::PathRejection::FailedToDeserializePathParams(_)) => Err(AppError::NotFound.into()),
+            Err(e) => Err(AppError::internal(e.body_text()).into()),
+        }
+    }
+}
+
+/// `axum::extract::Query`, but a query string that cannot be read is our 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
+        }
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or a `+json` type).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9",

@@ -74,7 +74,11 @@ pub fn openapi() -> &'static utoipa::openapi::OpenApi {
 
 /// The API's routes, to be nested at `/api/v1`.
 pub fn router() -> Router<AppState> {
-    routes().split_for_parts().0.fallback(|| async { ApiError(app::error::AppError::NotFound) })
+    routes()
+        .split_for_parts()
+        .0
+        .fallback(|| async { ApiError(app::error::AppError::NotFound) })
+        .method_not_allowed_fallback(|| async { ApiError(app::error::AppError::MethodNotAllowed) })
 }
 
 /// This document, as JSON. No authentication: it describes the API, it holds no data.

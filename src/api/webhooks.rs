@@ -1,9 +1,9 @@
 //! An agent's webhooks (its draft), deploy, the draft/deployed config, versions and restore.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner}};
+use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
 use app::server::{AppState, services, services::webhooks};
 use app::views::{ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch, WebhookView};
-use axum::{Json, extract::{Path, State}, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -135,7 +135,7 @@ async fn password_guessing_on_one_account_is_throttled_with_retry_after() {
     let app = TestApp::spawn().await;
     let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
     app.client().post("/api/v1/auth/signup", json!({ "email": email, "password": PASSWORD })).await;
-    // 15 guesses at once: the quota is 10 a minute per account, counted before any work.
+    // 15 guesses at once: the quota is 10 a minute per account and address, counted before any work.
     let guesser = app.client();
     let guesses = (0..15).map(|i| guesser.post("/api/v1/auth/login", json!({ "email": email, "password": format!("guess {i}") })));
     let answers = futures::future::join_all(guesses).await;
@@ -148,6 +148,22 @@ async fn password_guessing_on_one_account_is_throttled_with_retry_after() {
     }
     // The others were wrong passwords (or, if every hashing slot stayed busy, told to retry).
     assert!(answers.iter().all(|r| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE].contains(&r.status)));
+}
+
+#[tokio::test]
+async fn guesses_from_one_address_do_not_lock_the_owner_out_from_theirs() {
+    let app = TestApp::spawn().await;
+    let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
+    app.client().post("/api/v1/auth/signup", json!({ "email": email, "password": PASSWORD })).await;
+    let guesser = app.client_from(std::net::Ipv4Addr::new(127, 0, 0, 3));
+    for i in 0..12 {
+        guesser.post("/api/v1/auth/login", json!({ "email": email, "password": format!("guess {i}") })).await;
+    }
+    let guess = guesser.post("/api/v1/auth/login", json!({ "email": email, "password": PASSWORD })).await;
+    assert_eq!(guess.status, StatusCode::TOO_MANY_REQUESTS, "{}", guess.body);
+    let owner = app.client_from(std::net::Ipv4Addr::new(127, 0, 0, 4));
+    let res = owner.post("/api/v1/auth/login", json!({ "email": email, "password": PASSWORD })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
 #[tokio::test]

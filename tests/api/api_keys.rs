@@ -30,6 +30,7 @@ async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked()
     assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NO_CONTENT);
     let res = by_key.get("/api/v1/agents").await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.error_code(), "invalid_api_key", "a revoked key is told apart from no key: {}", res.body);
     assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -38,7 +39,10 @@ async fn an_unknown_or_malformed_key_is_401() {
     let app = TestApp::spawn().await;
     let api = app.client();
     for key in ["vk_0000", "nonsense", ""] {
-        assert_eq!(api.with_bearer(key).get("/api/v1/agents").await.status, StatusCode::UNAUTHORIZED, "{key:?}");
+        let res = api.with_bearer(key).get("/api/v1/agents").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{key:?}");
+        assert_eq!(res.error_code(), "invalid_api_key", "{key:?}: {}", res.body);
+        assert!(res.json()["error"]["message"].as_str().unwrap().contains("API keys"), "{}", res.body);
     }
 }
 

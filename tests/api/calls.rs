@@ -36,6 +36,33 @@ async fn calls_are_listed_newest_first_in_pages_that_neither_skip_nor_repeat() {
 }
 
 #[tokio::test]
+async fn a_cursor_or_filter_that_names_nothing_of_the_agent_is_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Paged").await;
+    let call = owner.post_call(&agent, "web").await;
+    let other = owner.create_agent("Other").await;
+    let elsewhere = owner.post_call(&other, "web").await;
+    for before in ["garbage", "2030-01-01T00:00:00Z", elsewhere.as_str()] {
+        let res = owner.get(&format!("/api/v1/agents/{agent}/calls?before={before}")).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{before}: {}", res.body);
+        assert!(res.json()["error"]["fields"]["before"].as_str().unwrap().contains("next_before"), "{}", res.body);
+    }
+    // No cursor, and an empty one, give the newest calls.
+    for path in [format!("/api/v1/agents/{agent}/calls"), format!("/api/v1/agents/{agent}/calls?before=")] {
+        let page = owner.get(&path).await.json();
+        assert_eq!(page["calls"][0]["id"], call.as_str(), "{path}");
+    }
+    let res = owner.get(&format!("/api/v1/agents/{agent}/deliveries?webhook_id=garbage")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.json()["error"]["fields"]["webhook_id"].is_string(), "{}", res.body);
+    // A webhook id the agent does not (or no longer) has: its deliveries, none.
+    let res = owner.get(&format!("/api/v1/agents/{agent}/deliveries?webhook_id={}", uuid::Uuid::new_v4())).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["deliveries"], serde_json::json!([]));
+}
+
+#[tokio::test]
 async fn a_page_of_calls_reads_an_index_instead_of_sorting_every_call() {
     let app = TestApp::spawn().await;
     if !app.db.url.starts_with("sqlite") {

@@ -51,3 +51,18 @@ async fn another_owner_gets_404_on_every_agent_route_and_changes_nothing() {
     assert!(config["deployed"].is_null(), "bob's deploy did nothing");
     assert!(bob.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_call_page_of_another_owner_or_of_no_call_is_not_found() {
+    let app = TestApp::spawn().await;
+    let alice = app.user().await;
+    let agent = alice.create_agent("Alice's line").await;
+    let call = alice.post_call(&agent, "web").await;
+    let page = format!("/agents/{agent}/calls/{call}");
+    assert_eq!(alice.get(&page).await.status, StatusCode::OK);
+    let bob = app.user().await;
+    let res = bob.get(&page).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("Alice"), "{}", res.body);
+    assert_eq!(alice.get(&format!("/agents/{agent}/calls/no-such-call")).await.status, StatusCode::NOT_FOUND);
+}

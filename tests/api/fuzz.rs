@@ -159,16 +159,65 @@ async fn an_id_with_a_nul_byte_names_nothing() {
         (Method::PATCH, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
         (Method::DELETE, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
         (Method::POST, format!("/api/v1/agents/{agent}/webhooks/a%00b/test")),
-        (Method::GET, format!("/api/v1/agents/{agent}/deliveries?webhook_id=a%00b")),
-        (Method::GET, format!("/api/v1/agents/{agent}/calls?before=a%00b")),
         (Method::DELETE, "/api/v1/api-keys/a%00b".to_owned()),
         (Method::POST, "/api/v1/deliveries/a%00b/redeliver".to_owned()),
     ] {
         let res = owner.send(method.clone(), &path, Some(RawBody::Json(json!({})))).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{method} {path}: {}", res.body);
     }
+    // In a filter or a cursor, such an id is refused by name.
+    for (path, field) in [
+        (format!("/api/v1/agents/{agent}/deliveries?webhook_id=a%00b"), "webhook_id"),
+        (format!("/api/v1/agents/{agent}/calls?before=a%00b"), "before"),
+    ] {
+        let res = owner.get(&path).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", res.body);
+        assert!(res.json()["error"]["fields"][field].is_string(), "{path}: {}", res.body);
+    }
     let call = json!({ "agent_id": "a\u{0}b", "type": "web", "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:00Z",
         "transcript": [{ "role": "user", "text": "hi" }] });
     let res = owner.post("/api/v1/calls", call).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+}
+
+#[tokio::test]
+async fn a_body_given_as_an_array_instead_of_an_object_is_refused_and_nothing_is_made() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Objects only").await;
+    for (path, body) in [
+        ("/api/v1/agents".to_owned(), json!(["Array agent"])),
+        (format!("/api/v1/agents/{agent}/webhooks"), json!(["Array hook", "https://example.com/h"])),
+        ("/api/v1/api-keys".to_owned(), json!(["array key"])),
+        ("/api/v1/agents".to_owned(), json!([1])),
+    ] {
+        let res = owner.post(&path, body).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", res.body);
+        assert!(res.json()["error"]["fields"]["body"].as_str().unwrap().contains("JSON object"), "{}", res.body);
+    }
+    assert_eq!(owner.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().len(), 1);
+    assert!(owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json()["webhooks"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_method_or_an_unreadable_parameter_gets_the_api_error_shape() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Shapes").await;
+    let res = owner.send(Method::PUT, "/api/v1/agents", Some(RawBody::Json(json!({})))).await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{}", res.body);
+    assert_eq!(res.error_code(), "method_not_allowed");
+    assert!(res.headers["allow"].to_str().unwrap().contains("POST"), "{:?}", res.headers);
+    let res = owner.send(Method::DELETE, &format!("/api/v1/agents/{agent}"), None).await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{}", res.body);
+    assert_eq!(res.error_code(), "method_not_allowed");
+    for path in [format!("/api/v1/agents/{agent}/versions/abc/restore"), "/api/v1/agents/%ff%fe".to_owned()] {
+        let method = if path.ends_with("restore") { Method::POST } else { Method::GET };
+        let res = owner.send(method, &path, Some(RawBody::Json(json!({})))).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.body);
+        assert_eq!(res.error_code(), "not_found", "{path}: {}", res.body);
+    }
+    let res = owner.get(&format!("/api/v1/agents/{agent}/calls?before=%ff")).await;
+    assert!([StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&res.status), "{}", res.body);
+    assert!(!res.error_code().is_empty(), "{}", res.body);
 }

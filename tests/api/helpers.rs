@@ -89,6 +89,13 @@ impl TestApp {
         Api { base: self.base.clone(), http: Client::builder().cookie_store(true).build().unwrap(), bearer: None }
     }
 
+    /// A client whose connections come from another loopback address (`127.0.0.2`, …): another
+    /// person's machine, as the server sees it.
+    pub fn client_from(&self, address: std::net::Ipv4Addr) -> Api {
+        let http = Client::builder().cookie_store(true).local_address(std::net::IpAddr::V4(address)).build().unwrap();
+        Api { base: self.base.clone(), http, bearer: None }
+    }
+
     /// A new account, signed in on its own client.
     pub async fn user(&self) -> Api {
         let api = self.client();

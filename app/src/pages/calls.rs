@@ -194,7 +194,13 @@ pub fn CallPageView() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => view! { <CallBody detail=d outcome on_redelivery/> }.into_any(),
-                        Err(AppError::NotFound) => view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any(),
+                        Err(AppError::NotFound) => {
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(axum::http::StatusCode::NOT_FOUND);
+                            }
+                            view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any()
+                        }
                         Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
                     }
                 })}

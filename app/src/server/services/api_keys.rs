@@ -35,8 +35,8 @@ pub async fn revoke(store: &Store, owner: &OwnerId, id: &str) -> Result<(), AppE
 /// The owner of a presented key, or `Unauthenticated`.
 pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError> {
     if !key.starts_with(PREFIX) {
-        return Err(AppError::Unauthenticated);
+        return Err(AppError::InvalidApiKey);
     }
-    let owner = store.use_api_key(&key_hash(key)).await?.ok_or(AppError::Unauthenticated)?;
+    let owner = store.use_api_key(&key_hash(key)).await?.ok_or(AppError::InvalidApiKey)?;
     Ok(OwnerId::authenticated(owner))
 }

@@ -1,7 +1,7 @@
 //! Calls: receive a finished call, the Get Call API, the calls list, deliveries, and the
 //! agent's post-call processing settings.
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::server::AppState;
 use crate::server::auth::OwnerId;
 use crate::server::domain::call::{CallInput, CallKind, parse_processing};
@@ -82,8 +82,20 @@ pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Resul
     }
 }
 
+/// A page of the agent's calls, newest first: the newest, or those older than `before` (the
+/// `next_before` of the page before; an empty value is no cursor). A cursor that is not one of
+/// this agent's calls is refused by name rather than answered with an empty page.
 pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
+    let before = before.filter(|b| !b.is_empty());
+    if let Some(before) = before
+        && !state.store.is_call_of_agent(&agent, before).await?
+    {
+        return Err(FieldErrors::single(
+            "before",
+            "is not a call of this agent: pass the next_before of the page before, or leave it out for the newest calls",
+        ));
+    }
     let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
     let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
     Ok(CallPage { calls, next_before })
@@ -115,6 +127,12 @@ pub async fn agent_deliveries(
     webhook_id: Option<&str>,
 ) -> Result<Vec<DeliveryView>, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
+    // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
+    // the log), so only something that cannot be a webhook id is refused.
+    let webhook_id = webhook_id.filter(|w| !w.is_empty());
+    if webhook_id.is_some_and(|w| uuid::Uuid::parse_str(w).is_err()) {
+        return Err(FieldErrors::single("webhook_id", "is not a webhook id: take it from the webhook list, or leave it out for every webhook"));
+    }
     state.store.deliveries_of_agent(&agent, webhook_id, 50).await
 }
 

@@ -1,47 +1,65 @@
-//! Sign-in attempts throttled per account and per client address (GCRA buckets from `governor`):
-//! guessing passwords costs an attacker time, and the server an argon2 run per guess only up to
-//! the quota. Every attempt counts (a person signs in a few times a minute at most); over the
-//! quota the answer is 429 with the seconds to wait.
+//! Sign-in attempts throttled per account and client address together, per client address, and
+//! per account from everywhere (GCRA buckets from `governor`): guessing passwords costs an
+//! attacker time, and the server an argon2 run per guess only up to the quota. Every attempt
+//! counts (a person signs in a few times a minute at most); over a quota the answer is 429 with
+//! the seconds to wait.
+//!
+//! The tight quota is per account *and address*: someone who knows an owner's e-mail can spend it
+//! from their own address, but that does not lock the owner out of signing in from theirs. The
+//! account's quota over every address is ten times looser: it only bounds guessing spread over
+//! many addresses, and keeping an account locked takes that many addresses.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Attempts per minute (and burst) for one account, and for one client address.
-const PER_ACCOUNT: u32 = 10;
+/// Attempts per minute (and burst) on one account from one client address, from one client
+/// address on any account, and on one account from all addresses together.
+const PER_ACCOUNT_AND_CLIENT: u32 = 10;
 const PER_CLIENT: u32 = 60;
+const PER_ACCOUNT: u32 = 100;
 
 #[derive(Debug)]
 pub struct SignInThrottle {
-    accounts: DefaultKeyedRateLimiter<String>,
+    account_clients: DefaultKeyedRateLimiter<(String, String)>,
     clients: DefaultKeyedRateLimiter<String>,
+    accounts: DefaultKeyedRateLimiter<String>,
     attempts: AtomicU64,
 }
 
 impl Default for SignInThrottle {
     fn default() -> Self {
         let per_minute = |n| Quota::per_minute(NonZeroU32::new(n).expect("a positive quota"));
-        Self { accounts: RateLimiter::keyed(per_minute(PER_ACCOUNT)), clients: RateLimiter::keyed(per_minute(PER_CLIENT)), attempts: AtomicU64::new(0) }
+        Self {
+            account_clients: RateLimiter::keyed(per_minute(PER_ACCOUNT_AND_CLIENT)),
+            clients: RateLimiter::keyed(per_minute(PER_CLIENT)),
+            accounts: RateLimiter::keyed(per_minute(PER_ACCOUNT)),
+            attempts: AtomicU64::new(0),
+        }
     }
 }
 
 impl SignInThrottle {
-    /// Counts an attempt on `account` (an e-mail, any case) from `client`; `Err(seconds to
-    /// wait)` when either is over its quota.
+    /// Counts an attempt on `account` (an e-mail, any case) from `client` (its address, when
+    /// known); `Err(seconds to wait)` when any of its quotas is spent.
     pub fn attempt(&self, account: &str, client: Option<&str>) -> Result<(), u64> {
         // Keys of quiet accounts are dropped now and then, so the maps stay small.
         if self.attempts.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
-            self.accounts.retain_recent();
+            self.account_clients.retain_recent();
             self.clients.retain_recent();
+            self.accounts.retain_recent();
         }
-        let check = |limiter: &DefaultKeyedRateLimiter<String>, key: String| {
-            limiter.check_key(&key).map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
-        };
-        if let Some(client) = client {
-            check(&self.clients, client.to_owned())?;
+        fn check<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), u64> {
+            limiter.check_key(key).map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
         }
-        check(&self.accounts, account.trim().to_lowercase())
+        let account = account.trim().to_lowercase();
+        let client = client.unwrap_or_default().to_owned();
+        if !client.is_empty() {
+            check(&self.clients, &client)?;
+        }
+        check(&self.account_clients, &(account.clone(), client))?;
+        check(&self.accounts, &account)
     }
 }
 
@@ -78,14 +96,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_account_is_throttled_after_its_quota_and_others_are_not() {
+    fn an_account_is_throttled_from_one_address_after_its_quota_and_others_are_not() {
         let throttle = SignInThrottle::default();
-        for _ in 0..PER_ACCOUNT {
-            assert_eq!(throttle.attempt("Owner@example.com", None), Ok(()));
+        for _ in 0..PER_ACCOUNT_AND_CLIENT {
+            assert_eq!(throttle.attempt("Owner@example.com", Some("203.0.113.7")), Ok(()));
         }
-        let wait = throttle.attempt("owner@example.com", None).unwrap_err();
+        let wait = throttle.attempt("owner@example.com", Some("203.0.113.7")).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
-        assert_eq!(throttle.attempt("someone-else@example.com", None), Ok(()));
+        assert_eq!(throttle.attempt("someone-else@example.com", Some("203.0.113.7")), Ok(()));
+    }
+
+    #[test]
+    fn guesses_from_one_address_do_not_lock_the_owner_out_of_another() {
+        let throttle = SignInThrottle::default();
+        for _ in 0..PER_ACCOUNT_AND_CLIENT * 3 {
+            let _ = throttle.attempt("owner@example.com", Some("203.0.113.7"));
+        }
+        assert!(throttle.attempt("owner@example.com", Some("203.0.113.7")).is_err());
+        assert_eq!(throttle.attempt("owner@example.com", Some("198.51.100.1")), Ok(()));
+    }
+
+    #[test]
+    fn guesses_spread_over_many_addresses_are_bounded_per_account() {
+        let throttle = SignInThrottle::default();
+        for i in 0..PER_ACCOUNT {
+            let client = format!("203.0.113.{}", i / PER_ACCOUNT_AND_CLIENT);
+            assert_eq!(throttle.attempt("owner@example.com", Some(&client)), Ok(()), "{i}");
+        }
+        assert!(throttle.attempt("owner@example.com", Some("198.51.100.1")).is_err());
+        assert_eq!(throttle.attempt("someone-else@example.com", Some("198.51.100.1")), Ok(()));
     }
 
     #[test]

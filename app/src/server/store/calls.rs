@@ -165,6 +165,19 @@ impl Store {
             .collect())
     }
 
+    /// Whether `call_id` is one of `agent`'s calls.
+    pub async fn is_call_of_agent(&self, agent: &OwnedAgent, call_id: &str) -> Result<bool, AppError> {
+        if call_id.contains('\0') {
+            return Ok(false);
+        }
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE id = $1 AND agent_id = $2")
+            .bind(call_id)
+            .bind(agent.id())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(found > 0)
+    }
+
     /// The webhooks and processing settings a call runs with: its deployed version (read once
     /// per process), or the draft as it is now.
     pub async fn call_config(&self, call: &CallRecord) -> Result<Arc<CallConfig>, AppError> {
