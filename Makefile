@@ -18,7 +18,7 @@ run: tools target/site/.built-release target/release/.built-server
 		echo "==> created data/secret.key: the key that encrypts webhook secrets and header values in data/voicy.db."; \
 		echo "    Keep it with the database: without it they cannot be read, and Voicy will not start."; fi
 	@echo "==> starting Voicy at http://127.0.0.1:3000 (database: data/voicy.db; key: data/secret.key; http:// webhooks allowed for local development)"
-	VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_SECRET_KEY_FILE=data/secret.key VOICY_ALLOW_INSECURE_WEBHOOKS=true \
+	env -u VOICY_SECRET_KEY VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_SECRET_KEY_FILE=data/secret.key VOICY_ALLOW_INSECURE_WEBHOOKS=true \
 		VOICY_SITE_ROOT=target/site ./target/release/voicy serve
 
 # What the client bundle is built from (the app crate is shared with the server).

@@ -124,6 +124,11 @@ const KEY_REASON_INVALID: &str = "expected base64 of exactly 32 bytes, several s
 /// The keyring from `VOICY_SECRET_KEY`, else from the file `VOICY_SECRET_KEY_FILE` names.
 fn secret_keys(lookup: &impl Fn(&str) -> Option<String>) -> Result<Keyring, ConfigError> {
     let redacted = |var| ConfigError { var, value: "[redacted]".into(), reason: KEY_REASON_INVALID };
+    let set = |var| lookup(var).is_some_and(|v| !v.trim().is_empty());
+    if set("VOICY_SECRET_KEY") && set("VOICY_SECRET_KEY_FILE") {
+        // Which one wins would be a guess, and the wrong key cannot open what the other sealed.
+        return Err(ConfigError { var: "VOICY_SECRET_KEY_FILE", value: "[set]".into(), reason: "VOICY_SECRET_KEY is set too: set one of the two" });
+    }
     if let Some(keys) = lookup("VOICY_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
         return Keyring::parse(&keys).map_err(|_| redacted("VOICY_SECRET_KEY"));
     }
@@ -271,6 +276,15 @@ mod tests {
         std::fs::write(&file, format!("{}\n", Keyring::generate_key())).unwrap();
         let from_file = Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY_FILE").then(|| file.display().to_string())).unwrap();
         assert_ne!(from_file.secret_keys, s.secret_keys);
+        // Both at once: refused rather than one picked.
+        let path = file.display().to_string();
+        let both = Settings::from_lookup(|k| match k {
+            "VOICY_SECRET_KEY" => Some(TEST_SECRET_KEY.to_owned()),
+            "VOICY_SECRET_KEY_FILE" => Some(path.clone()),
+            _ => None,
+        });
+        let err = both.unwrap_err().to_string();
+        assert!(err.contains("VOICY_SECRET_KEY_FILE") && err.contains("one of the two") && !err.contains(TEST_SECRET_KEY), "{err}");
     }
 
     #[test]

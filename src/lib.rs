@@ -24,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the database: {0}")]
+    #[error("cannot open the database named by VOICY_DATABASE_URL: {0}")]
     Database(#[from] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -41,7 +41,9 @@ pub enum StartError {
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("VOICY_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // Colours only for a terminal: a log file or a journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).try_init();
 }
 
 /// jemalloc for every allocation of the process (see Cargo.toml); set here, in the library, so
@@ -231,6 +233,11 @@ async fn security_headers(
 /// result, and returns unstarted claims to the queue.
 pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), StartError> {
     let instance = build(settings).await?;
+    serve_instance(settings, listener, instance).await
+}
+
+/// Serves a built instance until SIGTERM or Ctrl-C, then finishes what is under way.
+async fn serve_instance(settings: &Settings, listener: TcpListener, instance: Instance) -> Result<(), StartError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -258,13 +265,22 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     if settings.allow_insecure_webhooks {
         tracing::warn!("VOICY_ALLOW_INSECURE_WEBHOOKS=true: http:// webhook URLs are accepted (local development only)");
     }
+    if settings.role.serves_dashboard() && !std::path::Path::new(&settings.site_root).join("pkg").is_dir() {
+        tracing::warn!(
+            "VOICY_SITE_ROOT={:?} has no pkg/ directory: pages will show without their styles and scripts \
+             (build the bundle with `make run`, or point VOICY_SITE_ROOT at the built site)",
+            settings.site_root
+        );
+    }
+    // Built before saying it serves: a database or certificate that fails stops the start first.
+    let instance = build(&settings).await?;
     let what = match settings.role {
         Role::Serve => "serving the dashboard, the API and the dispatcher",
         Role::Web => "serving the dashboard and the API (no dispatching)",
         Role::Worker => "dispatching (health check only)",
     };
     tracing::info!(database = %settings.database_url.redacted(), "{what} at http://{addr}");
-    serve(&settings, listener).await
+    serve_instance(&settings, listener, instance).await
 }
 
 /// SIGTERM (what systemd and Kubernetes send) or SIGINT (Ctrl-C).

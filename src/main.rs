@@ -4,28 +4,27 @@ use voicy::config::{Role, Settings};
 /// document (to generate clients without a running server).
 #[tokio::main]
 async fn main() {
-    if std::env::args().nth(1).as_deref() == Some("openapi") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(extra) = args.get(1) {
+        fail(2, &format!("unexpected argument {extra:?}: the only argument is the command (serve, web, worker or openapi)"));
+    }
+    if args.first().map(String::as_str) == Some("openapi") {
         println!("{}", voicy::api::openapi().to_pretty_json().expect("the document serializes"));
         return;
     }
     voicy::init_tracing();
-    let role = match Role::parse(std::env::args().nth(1).as_deref()) {
-        Ok(role) => role,
-        Err(e) => {
-            eprintln!("voicy: {e}");
-            std::process::exit(2);
-        }
-    };
+    let role = Role::parse(args.first().map(String::as_str)).unwrap_or_else(|e| fail(2, &e));
     let settings = match Settings::from_env() {
         Ok(settings) => Settings { role, ..settings },
-        Err(e) => {
-            eprintln!("voicy: {e}");
-            std::process::exit(2);
-        }
+        Err(e) => fail(2, &e.to_string()),
     };
+    // A start that fails says why once, here; nothing was served.
     if let Err(e) = voicy::run(settings).await {
-        tracing::error!("voicy stopped: {e}");
-        eprintln!("voicy: {e}");
-        std::process::exit(1);
+        fail(1, &e.to_string());
     }
+}
+
+fn fail(code: i32, why: &str) -> ! {
+    eprintln!("voicy: {why}");
+    std::process::exit(code);
 }

@@ -27,7 +27,7 @@ pub enum ClientError {
     #[error("cannot read VOICY_WEBHOOK_CA_FILE {0}: {1}")]
     CaFile(String, std::io::Error),
     #[error("VOICY_WEBHOOK_CA_FILE {0} is not a PEM certificate: {1}")]
-    CaPem(String, reqwest::Error),
+    CaPem(String, String),
     #[error("cannot build the webhook HTTP client: {0}")]
     Build(reqwest::Error),
 }
@@ -47,13 +47,24 @@ impl WebhookClient {
         if guard {
             builder = builder.dns_resolver(Arc::new(GuardedResolver)).https_only(true);
         }
-        if let Some(path) = ca_file {
-            let name = path.display().to_string();
+        let ca_name = ca_file.map(|path| path.display().to_string());
+        if let (Some(path), Some(name)) = (ca_file, &ca_name) {
             let pem = std::fs::read(path).map_err(|e| ClientError::CaFile(name.clone(), e))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ClientError::CaPem(name, e))?;
-            builder = builder.add_root_certificate(cert);
+            // A file without a certificate block would otherwise be taken as trusting nothing more.
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::CaPem(name.clone(), e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ClientError::CaPem(name.clone(), "it holds no -----BEGIN CERTIFICATE----- block".to_owned()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
         }
-        Ok(Self { http: builder.build().map_err(ClientError::Build)?, guard, limit: EndpointLimit::new(max_per_webhook) })
+        // With a CA file, a failure here is a certificate that does not parse: name the file.
+        let http = builder.build().map_err(|e| match &ca_name {
+            Some(name) => ClientError::CaPem(name.clone(), "a certificate in it does not parse".to_owned()),
+            None => ClientError::Build(e),
+        })?;
+        Ok(Self { http, guard, limit: EndpointLimit::new(max_per_webhook) })
     }
 
     /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and

@@ -35,7 +35,7 @@ pub use webhooks::{DeploymentRow, WebhookRow};
 use crate::error::AppError;
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{ConnectOptions, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 use std::{str::FromStr, time::Duration};
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
@@ -119,6 +119,13 @@ impl Store {
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+                // The pool reports a server it cannot reach only as a timeout; one connection
+                // first says why (refused, unknown host, wrong password, no such database).
+                match tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect_with(&options)).await {
+                    Ok(Ok(connection)) => drop(connection.close().await),
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => return Err(sqlx::Error::Configuration("the server did not answer within 5 seconds".into())),
+                }
                 // A short acquire timeout: when the database is away, requests answer 503 within
                 // seconds instead of hanging.
                 let pool = AnyPoolOptions::new()
