@@ -192,14 +192,32 @@ async fn a_phone_call_without_a_deployed_version_sends_nothing_and_says_so() {
 
 #[tokio::test]
 async fn with_the_guard_on_loopback_addresses_and_names_are_blocked() {
-    let app = TestApp::spawn().await; // guard on: insecure webhooks not allowed
     let receiver = Receiver::http(Behavior::default()).await;
     let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
-    let (owner, agent) = agent_with(&app, &[
+    let hooks = [
         hook("Literal", &format!("https://127.0.0.1:{port}/hook")),
         hook("Name", &format!("https://localhost:{port}/hook")),
         hook("Metadata", "https://169.254.169.254/latest/meta-data"),
-    ]).await;
+    ];
+    // The guarded instance refuses to save them, naming the URL…
+    let app = TestApp::spawn().await; // guard on: insecure webhooks not allowed
+    let owner = app.user().await;
+    let agent = owner.create_agent("Guarded").await;
+    for hook in &hooks {
+        let res = owner.add_webhook(&agent, hook.clone()).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{hook}: {}", res.body);
+        assert!(res.json()["error"]["fields"]["url"].as_str().unwrap().contains("private or reserved"), "{}", res.body);
+    }
+    // …and blocks them when sending, whatever stored them (here an instance that allows them
+    // and does not dispatch, on the same database).
+    let lax = TestApp::spawn_with(|s| {
+        s.allow_insecure_webhooks = true;
+        s.role = Role::Web;
+    })
+    .await;
+    let guarded = TestApp::spawn_in(lax.db.clone(), |_| {}).await;
+    let (owner, agent) = agent_with(&lax, &hooks).await;
+    let owner = owner.against(&guarded);
     let call = owner.post_call(&agent, "web").await;
     let settled = owner.settled(&call).await;
     for d in settled["deliveries"].as_array().unwrap() {

@@ -3,12 +3,14 @@
 //! Errors are messages written for the person at the form: what is wrong and what to do.
 
 mod account;
+mod address;
 pub mod call;
 mod header;
 mod label;
 mod webhook;
 
 pub use account::{Email, Password};
+pub use address::is_forbidden;
 pub use header::{CustomHeader, HeaderName, HeaderValue, RESERVED_HEADERS};
 pub use label::{AgentName, ApiKeyName, WebhookName};
 pub use webhook::{STANDARD_NEEDS_SECRET, SigningSecret, WebhookSpec, WebhookUrl};

@@ -38,11 +38,30 @@ impl WebhookUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err("Remove the user name and password from the URL; send credentials in a custom header instead.".into());
         }
+        // A host that can only be this machine or a private network would be refused at every
+        // send: say so now. (Names are checked again when sent, on the address they resolve to.)
+        if !allow_insecure && let Some(host) = unreachable_host(&url) {
+            return Err(format!(
+                "{host} is a private or reserved address, where webhooks are never sent. Use the endpoint's public host name or address."
+            ));
+        }
         Ok(Self(url))
     }
 
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+}
+
+/// The URL's host, when it is an address (or `localhost`, which always is one) off limits.
+fn unreachable_host(url: &Url) -> Option<String> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => super::is_forbidden(ip.into()).then(|| ip.to_string()),
+        url::Host::Ipv6(ip) => super::is_forbidden(ip.into()).then(|| format!("[{ip}]")),
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            (name == "localhost" || name.ends_with(".localhost")).then_some(name)
+        }
     }
 }
 
@@ -124,6 +143,21 @@ mod tests {
     fn relative_hostless_and_other_scheme_urls_are_rejected() {
         for bad in ["", "/hooks", "example.com/hooks", "https://", "ftp://example.com/", "https:///path", "https:example.com", "mailto:a@b.c"] {
             assert!(WebhookUrl::parse(bad, true).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn hosts_that_can_only_be_private_are_rejected_unless_insecure_webhooks_are_allowed() {
+        for url in [
+            "https://127.0.0.1:8443/h", "https://10.0.0.7/h", "https://169.254.169.254/latest", "https://[::1]/h",
+            "https://[::ffff:127.0.0.1]/h", "https://localhost/h", "https://LocalHost./h", "https://api.localhost/h", "https://2130706433/h",
+        ] {
+            let err = WebhookUrl::parse(url, false).unwrap_err();
+            assert!(err.contains("private or reserved"), "{url}: {err}");
+            assert!(WebhookUrl::parse(url, true).is_ok(), "{url} is fine for local development");
+        }
+        for url in ["https://1.1.1.1/h", "https://example.com/h", "https://localhost.example.com/h"] {
+            assert!(WebhookUrl::parse(url, false).is_ok(), "{url}");
         }
     }
 
