@@ -20,9 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
+    #[schema(required = true)]
     #[serde(default)]
     email: String,
     /// At least 8 characters.
+    #[schema(required = true)]
     #[serde(default)]
     password: String,
 }
@@ -30,6 +32,7 @@ struct Credentials {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NameBody {
+    #[schema(required = true)]
     #[serde(default)]
     name: String,
 }

@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAgent {
+    #[schema(required = true)]
     #[serde(default)]
     name: String,
 }

@@ -24,7 +24,9 @@ struct HealthList {
 /// the receiver said: see `outcome`). Recorded in the deliveries log as `kind: test`.
 #[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/test", tag = "deliveries",
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
-    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
+        (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
+        (status = "default", body = ErrorBody)))]
 async fn send_test(
     State(state): State<AppState>,
     Owner(owner): Owner,
@@ -41,6 +43,7 @@ async fn send_test(
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/redeliver", tag = "deliveries", params(("delivery_id" = String, Path)),
     responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
         (status = 409, description = "A test send, a call not processed yet, or a webhook deleted since", body = ErrorBody),
+        (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
 async fn redeliver(State(state): State<AppState>, Owner(owner): Owner, Path(delivery_id): Path<String>) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
     Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))

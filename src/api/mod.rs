@@ -107,6 +107,23 @@ pub async fn healthz(State(state): State<AppState>) -> StatusCode {
 
 #[cfg(test)]
 mod tests {
+    /// Fields the API refuses to go without are `required` in the document, though the types
+    /// default them (so that validation, not JSON decoding, names what is missing).
+    #[test]
+    fn the_document_marks_the_fields_the_api_requires() {
+        let document = serde_json::to_value(super::openapi()).unwrap();
+        let required = |schema: &str| -> Vec<String> {
+            let list = &document["components"]["schemas"][schema]["required"];
+            serde_json::from_value(list.clone()).unwrap_or_else(|_| panic!("{schema}: {list}"))
+        };
+        assert_eq!(required("NewWebhook"), ["name", "url"]);
+        assert_eq!(required("HeaderInput"), ["name"]);
+        assert_eq!(required("NewCall"), ["agent_id", "type", "started_at", "ended_at"]);
+        assert_eq!(required("Turn"), ["role", "text"]);
+        assert_eq!(required("Credentials"), ["email", "password"]);
+        assert_eq!(required("NewAgent"), ["name"]);
+    }
+
     /// Routes come only from `routes!`, so each has a `#[utoipa::path]`: no module registers one
     /// with plain axum routing, which the document would not know of.
     #[test]

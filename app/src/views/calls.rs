@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Turn {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub role: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,16 +24,20 @@ pub struct Turn {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCall {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub agent_id: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default, rename = "type")]
     pub kind: String,
     #[serde(default)]
     pub from_number: Option<String>,
     #[serde(default)]
     pub to_number: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub started_at: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub ended_at: String,
     #[serde(default)]

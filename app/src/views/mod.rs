@@ -166,6 +166,7 @@ pub struct ConfigDiffView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HeaderInput {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -184,8 +185,10 @@ impl fmt::Debug for HeaderInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     #[serde(default)]
     pub url: String,
     #[serde(default)]
