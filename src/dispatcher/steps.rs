@@ -37,7 +37,11 @@ impl Summarizer for TranscriptSummarizer {
         }
         let user = turns.iter().filter(|t| t.role == "user").count();
         let agent = turns.len() - user;
-        let mut summary = format!("{} turns ({agent} by the agent, {user} by the caller).", turns.len());
+        let count = match turns.len() {
+            1 => "1 turn".to_owned(),
+            n => format!("{n} turns"),
+        };
+        let mut summary = format!("{count} ({agent} by the agent, {user} by the caller).");
         if let Some(first) = turns.iter().find(|t| t.role == "user") {
             summary.push_str(&format!(" The caller said: “{}”", clip(&first.text, 200)));
         }
@@ -152,6 +156,8 @@ mod tests {
         let summary = TranscriptSummarizer.summarize(&call()).unwrap();
         assert_eq!(summary, TranscriptSummarizer.summarize(&call()).unwrap());
         assert!(summary.starts_with("3 turns (2 by the agent, 1 by the caller)."));
+        let one = TranscriptSummarizer.summarize(&NewCall { transcript: call().transcript[..1].to_vec(), ..call() }).unwrap();
+        assert!(one.starts_with("1 turn ("), "{one}");
         assert!(summary.contains("Booked for Tuesday."));
     }
 
