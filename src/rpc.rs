@@ -31,13 +31,21 @@ pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
     };
     // Whatever the Content-Type says: the decoders of form-encoded functions read a form from any
     // body, so the check reads the arguments the same way they will be read.
-    let keys: Vec<String> = if parts.method == Method::GET {
-        form_keys(parts.uri.query().unwrap_or_default().as_bytes())
+    let form = |bytes: &[u8]| {
+        // The form decoder puts U+FFFD in place of bytes that are not UTF-8, and that would be stored.
+        if form_is_utf8(bytes) { Ok(form_keys(bytes)) } else { Err(AppError::Malformed("The form is not UTF-8 text.".into())) }
+    };
+    let keys = if parts.method == Method::GET {
+        form(parts.uri.query().unwrap_or_default().as_bytes())
     } else {
         match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-            Ok(object) => object.keys().cloned().collect(),
-            Err(_) => form_keys(&bytes),
+            Ok(object) => Ok(object.keys().cloned().collect()),
+            Err(_) => form(&bytes),
         }
+    };
+    let keys: Vec<String> = match keys {
+        Ok(keys) => keys,
+        Err(e) => return error(e),
     };
     let mut unknown = FieldErrors::new();
     for key in keys.iter().filter(|k| !names.contains(&k.as_str())) {
@@ -85,6 +93,30 @@ fn error(err: AppError) -> Response {
 /// Top-level names of a URL-encoded form or query; `input[name]` counts as `input`.
 fn form_keys(bytes: &[u8]) -> Vec<String> {
     url::form_urlencoded::parse(bytes).map(|(k, _)| k.split('[').next().unwrap_or_default().to_owned()).collect()
+}
+
+/// Whether every name and value of an `application/x-www-form-urlencoded` text decodes to UTF-8.
+fn form_is_utf8(bytes: &[u8]) -> bool {
+    bytes.split(|&b| b == b'&' || b == b'=').all(|part| std::str::from_utf8(&percent_decoded(part)).is_ok())
+}
+
+fn percent_decoded(part: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(part.len());
+    let mut i = 0;
+    while i < part.len() {
+        match (part[i], part.get(i + 1).copied().and_then(hex), part.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            (byte, _, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 fn is_identifier(key: &str) -> bool {

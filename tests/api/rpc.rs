@@ -76,6 +76,22 @@ async fn a_decoding_error_never_quotes_what_was_sent() {
 }
 
 #[tokio::test]
+async fn a_form_that_is_not_utf8_is_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    for body in ["name=%ff%fe", "na%c3me=Support", "name=Sup%e9rieur"] {
+        let res = owner.send_raw(Method::POST, CreateAgent::PATH, &[FORM], body).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body}: {}", res.body);
+        assert!(res.body.contains("UTF-8"), "{}", res.body);
+    }
+    assert_eq!(agents(&owner).await, 0);
+    // Encoded UTF-8 is fine.
+    let res = owner.send_raw(Method::POST, CreateAgent::PATH, &[FORM], "name=Sup%C3%A9rieur").await;
+    assert!(res.status.is_success(), "{}: {}", res.status, res.body);
+    assert_eq!(owner.get("/api/v1/agents").await.json()["agents"][0]["name"], "Supérieur");
+}
+
+#[tokio::test]
 async fn bodies_over_two_megabytes_are_413() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
