@@ -50,7 +50,14 @@ test('owners add, edit, delete and deploy webhooks from the Settings tab', async
   await expect(edit.getByLabel('Header 1 name')).toHaveValue('Authorization');
   await expect(edit.getByLabel('Header 1 value')).toHaveValue('');
   await shot(page, testInfo, 'webhooks-editing');
+  // Another host would get the kept secret and header values: the form says so, then not once
+  // the host is the stored one again.
+  const hostNote = edit.getByRole('status').filter({ hasText: 'a different host' });
+  await edit.getByLabel('URL', { exact: true }).fill('https://elsewhere.example.net/in');
+  await expect(hostNote).toContainText('stored signing secret and header values will be sent to elsewhere.example.net');
+  await shot(page, testInfo, 'webhooks-host-changed');
   await edit.getByLabel('URL', { exact: true }).fill('https://crm.example.com/hooks/v2');
+  await expect(hostNote).toBeHidden();
   // Add a header, remove the old one.
   await edit.getByRole('button', { name: 'Add header' }).click();
   await edit.getByLabel('Header 2 name').fill('X-Team');

@@ -155,6 +155,23 @@ pub fn WebhookForm(
         save.dispatch(request);
     };
 
+    // Kept values go wherever the URL points: say so when the host changes under them (the doc
+    // lets blank keep them on any edit, URL included; the owner may not think of it).
+    let stored_host = existing.as_ref().map(|w| host_of(&w.url));
+    let kept_values_move = Signal::derive(move || {
+        let Some(stored_host) = &stored_host else { return None };
+        let new_host = url.with(|u| host_of(u));
+        let keeps_secret = has_secret && secret.with(String::is_empty) && !clear_secret.get();
+        let keeps_headers = rows.with(|rs| rs.iter().any(|r| r.stored && r.value.with(String::is_empty)));
+        (!new_host.is_empty() && new_host != *stored_host && (keeps_secret || keeps_headers)).then(|| {
+            let what = match (keeps_secret, keeps_headers) {
+                (true, true) => "stored signing secret and header values",
+                (true, false) => "stored signing secret",
+                _ => "stored header values",
+            };
+            format!("The {what} will be sent to {new_host}, a different host. Type new ones, or remove them, if it should not have them.")
+        })
+    });
     let indexed_rows = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
     let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
     let (name_id, url_id, secret_id, standard_id) = (id("name"), id("url"), id("secret"), id("standard"));
@@ -172,8 +189,11 @@ pub fn WebhookForm(
             <div class="field">
                 <label for=url_id.clone()>"URL"</label>
                 <input id=url_id.clone() type="url" required placeholder="https://example.com/hooks/voicy"
-                    autocomplete="off" bind:value=url aria-describedby=format!("{url_id}-error")/>
+                    autocomplete="off" bind:value=url aria-describedby=format!("{url_id}-error {url_id}-host")/>
                 <FieldError id=format!("{url_id}-error") message=field("url".into())/>
+                <p id=format!("{url_id}-host") class="notice warn" role="status" hidden=move || kept_values_move.with(Option::is_none)>
+                    {move || kept_values_move.get()}
+                </p>
             </div>
             <div class="field">
                 <label for=secret_id.clone()>{if has_secret { "Signing Secret (a secret is set)" } else { "Signing Secret" }}</label>
@@ -269,4 +289,27 @@ pub fn WebhookForm(
         </form>
     }
     .into_any()
+}
+
+/// The host of a URL as typed (lower-cased, without user, port or path); empty if there is none.
+/// Enough to tell "another host" in the form; the server parses the URL for real.
+fn host_of(url: &str) -> String {
+    let rest = url.trim().split_once("://").map_or("", |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or(host) } else { host.split(':').next().unwrap_or(host) };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn the_host_is_read_as_the_server_would_compare_it() {
+        assert_eq!(host_of("https://CRM.example.com:8443/hooks?x=1"), "crm.example.com");
+        assert_eq!(host_of("https://user@crm.example.com./h"), "crm.example.com");
+        assert_eq!(host_of("https://[2001:db8::1]:443/h"), "[2001:db8::1]");
+        assert_eq!(host_of("not a url"), "");
+    }
 }
