@@ -207,6 +207,19 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
 /// A decoding error's text without the input it quotes (serde writes e.g. `invalid type: string
 /// "whsec_…", expected a boolean`, or ``unknown variant `whsec_…` ``), which could be a secret
 /// the caller typed into the wrong field.
+/// serde's name for what it expected, as a person writing JSON would say it.
+fn in_plain_words(expected: &str) -> String {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number, 0 or more".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        "a sequence" => "a list ([…])".to_owned(),
+        "a map" => "an object ({…})".to_owned(),
+        other if other.starts_with("struct ") => "an object ({…})".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 pub fn without_quoted_input(message: &str) -> String {
     if let Some(start) = message.find("unknown variant `") {
         let rest = &message[start + "unknown variant `".len()..];
@@ -216,9 +229,9 @@ pub fn without_quoted_input(message: &str) -> String {
     }
     match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.find("expected ")) {
         (Some(start), Some(expected)) if expected > start => {
-            let rest = &message[expected..];
+            let rest = &message[expected + "expected ".len()..];
             let end = rest.find(" at line").unwrap_or(rest.len());
-            format!("{}wrong type or value: {}", &message[..start], &rest[..end])
+            format!("{}wrong type or value: expected {}", &message[..start], in_plain_words(&rest[..end]))
         }
         _ => message.to_owned(),
     }
@@ -236,6 +249,25 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             #[cfg(feature = "ssr")]
             E::Deserialization(m) => Self::Malformed(without_quoted_input(&m)),
             other => Self::Transport(without_quoted_input(&other.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_quoted_input;
+
+    #[test]
+    fn what_was_sent_is_not_quoted_and_what_was_expected_is_in_plain_words() {
+        let cases = [
+            ("transcript[0].start_ms: invalid value: integer `-5`, expected u64 at line 1 column 9", "transcript[0].start_ms: wrong type or value: expected a whole number, 0 or more"),
+            ("headers: invalid type: string \"sk_live_1\", expected a sequence at line 1 column 30", "headers: wrong type or value: expected a list ([…])"),
+            ("input: invalid type: integer `5`, expected struct NewWebhook", "input: wrong type or value: expected an object ({…})"),
+            ("name: invalid type: integer `5`, expected a string", "name: wrong type or value: expected a string"),
+        ];
+        for (serde, ours) in cases {
+            assert_eq!(without_quoted_input(serde), ours);
+            assert!(!ours.contains("sk_live"));
         }
     }
 }
