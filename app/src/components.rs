@@ -36,6 +36,7 @@ pub fn Frame(children: Children) -> impl IntoView {
         }
     };
     view! {
+        <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="topbar">
             <a class="brand" href="/agents">"Voicy"</a>
             <nav aria-label="Main">
@@ -64,7 +65,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
-        <main class="page">{children()}</main>
+        <main class="page" id="content" tabindex="-1">{children()}</main>
     }
 }
 
@@ -90,6 +91,19 @@ pub fn Outcome(#[prop(into)] message: Signal<Option<Result<String, String>>>) ->
             }}
         </div>
     }
+}
+
+/// Moves the keyboard focus to the first element matching `selector` once the view has caught
+/// up (after the next frame): where a keyboard user goes on after an action re-renders the part
+/// that had the focus. Nothing happens when no element matches. Browser only.
+pub fn focus_soon(selector: String) {
+    request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        let found = document().query_selector(&selector).ok().flatten();
+        if let Some(element) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = element.focus();
+        }
+    });
 }
 
 /// `2026-11-27T07:00:01.123Z` → `2026-11-27 07:00 UTC`.

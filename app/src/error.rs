@@ -103,7 +103,7 @@ pub enum AppError {
     #[error("Something went wrong on our side. Try again in a moment.")]
     Internal,
     /// The browser could not complete a server-function call (network, decoding).
-    #[error("Could not reach the server ({0}). Check your connection and try again.")]
+    #[error("Could not reach Voicy. Check your connection, then try again.")]
     Transport(String),
 }
 

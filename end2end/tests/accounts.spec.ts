@@ -84,9 +84,22 @@ test('API keys are created, shown once, and revoked from the account menu', asyn
   await page.getByLabel('Key name').fill('Telephony');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByLabel('Your new key')).toHaveValue(/^vk_[0-9a-f]{64}$/);
+  // Shown focused and selected, for a copy with one keystroke.
+  await expect(page.getByLabel('Your new key')).toBeFocused();
   await expect(page.getByText('Telephony', { exact: true })).toBeVisible();
   await shot(page, testInfo, 'api-keys');
+  // Revoking asks first; saying no changes nothing.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await page.getByRole('button', { name: 'Revoke Telephony' }).click();
+  await expect(page.getByText('Telephony', { exact: true })).toBeVisible();
+  page.once('dialog', (dialog) => {
+    expect(dialog.message()).toContain('Revoke “Telephony”?');
+    return dialog.accept();
+  });
   await page.getByRole('button', { name: 'Revoke Telephony' }).click();
   await expect(page.getByText('API key revoked.')).toBeVisible();
   await expect(page.getByText('No API keys yet.')).toBeVisible();
+  // The revoked key is no longer on the screen, and the focus is on what happened.
+  await expect(page.getByLabel('Your new key')).toHaveCount(0);
+  await expect(page.locator('#keys-outcome')).toBeFocused();
 });

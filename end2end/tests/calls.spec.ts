@@ -35,7 +35,7 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     await call.getByRole('button', { name: 'End call' }).click();
 
     await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/calls\/[0-9a-f-]+$/);
-    await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
     // The breadcrumb names the agent and leads back to it.
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumb' });
     await expect(crumbs).toContainText('Agents / Test desk / Call');

@@ -92,7 +92,39 @@ test('a webhook can be added with the keyboard alone', async ({ page }, testInfo
   await shot(page, testInfo, 'keyboard-form');
   await page.keyboard.press('Enter'); // submits the form
   await expect(page.getByText('Webhook “Keyboard CRM” added.')).toBeVisible();
+  // The focus is on what happened, not lost to the top of the page.
+  await expect(page.locator('#webhooks-outcome')).toBeFocused();
   await shot(page, testInfo, 'keyboard-added');
+
+  // Escape closes a form and gives the focus back to what opened it; "Add header" goes on to
+  // the new header's name.
+  const edit = page.getByRole('button', { name: 'Edit Keyboard CRM' });
+  await tabTo(page, edit);
+  await page.keyboard.press('Enter');
+  const editing = page.getByRole('form', { name: 'Edit Keyboard CRM' });
+  await expect(editing.getByLabel('Name', { exact: true })).toBeFocused();
+  await tabTo(page, editing.getByRole('button', { name: 'Add header' }));
+  await page.keyboard.press('Enter');
+  await expect(editing.getByLabel('Header 1 name')).toBeFocused();
+  // A header row was added: Escape asks before throwing that away.
+  let asked = '';
+  page.once('dialog', (dialog) => {
+    asked = dialog.message();
+    return dialog.accept();
+  });
+  await page.keyboard.press('Escape');
+  await expect(editing).toHaveCount(0);
+  expect(asked).toContain('Discard the changes');
+  await expect(edit).toBeFocused();
+
+  // Delete asks first, with the focus on its confirm button; Escape takes it back.
+  const trash = page.getByRole('button', { name: 'Delete Keyboard CRM' });
+  await tabTo(page, trash);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Delete webhook' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('button', { name: 'Delete webhook' })).toHaveCount(0);
+  await expect(trash).toBeFocused();
 });
 
 /** Presses Tab until `target` has the focus (at most `max` times), then checks it does. */

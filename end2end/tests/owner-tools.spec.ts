@@ -63,7 +63,7 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
     await call.getByLabel('Turn 2 text').fill('Please book me in for Tuesday.');
     await call.getByRole('button', { name: 'End call' }).click();
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
-    await expect(page.getByText('Sent to 1 webhook(s).')).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
     await page.getByRole('button', { name: /^Redeliver the delivery to Receiver/ }).click();
     await expect(page.getByText(/Redelivered to “Receiver”\. Delivered: 200/)).toBeVisible();
     await expect(page.locator('li.delivery')).toHaveCount(2);

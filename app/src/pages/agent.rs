@@ -66,7 +66,10 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
     let base = format!("/agents/{}", agent.id);
     let current = |t: Tab| if t == tab { Some("page") } else { None };
     view! {
-        <Title text=agent.name.clone()/>
+        <Title text=match tab {
+            Tab::Overview => agent.name.clone(),
+            Tab::Settings => format!("Settings · {}", agent.name),
+        }/>
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/agents">"Agents"</a> " / " <a href=base.clone()>{agent.name.clone()}</a>
         </nav>
@@ -98,7 +101,7 @@ fn Overview(agent_id: String) -> impl IntoView {
                 <dd><code>{agent_id.clone()}</code></dd>
             </dl>
             <p>"Configure where the data of each finished call is sent in "
-                <a href=format!("/agents/{agent_id}/settings")>"Settings → Webhooks"</a>"."</p>
+                <a href=format!("/agents/{agent_id}/settings#webhooks")>"Settings → Webhooks"</a>"."</p>
         </section>
     }
 }

@@ -38,6 +38,26 @@ pub fn ApiKeysPage() -> impl IntoView {
     let create_error = action_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create.value(), form);
+    // The key just created is shown once; revoking it takes it off the screen too.
+    let revoked = RwSignal::new(None::<String>);
+    // Shown selected: one Ctrl+C (⌘C) copies it.
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            request_animation_frame(|| {
+                use leptos::wasm_bindgen::JsCast;
+                let input = document().get_element_by_id("new-key").and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(input) = input {
+                    let _ = input.focus();
+                    input.select();
+                }
+            });
+        }
+    });
+    Effect::new(move || {
+        if revoke.value().get().is_some() {
+            crate::components::focus_soon("#keys-outcome".to_owned());
+        }
+    });
     let revoke_outcome = Signal::derive(move || {
         revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
     });
@@ -61,9 +81,9 @@ pub fn ApiKeysPage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 {move || match create.value().get() {
-                    Some(Ok(created)) => view! {
+                    Some(Ok(created)) if revoked.get().as_ref() != Some(&created.id) => view! {
                         <div class="notice ok" role="status">
-                            <p>"Key “" {created.name} "” created. Copy it now: it will not be shown again."</p>
+                            <p>"Key “" {created.name} "” created. It is selected below: copy it now (Ctrl+C or ⌘C), it will not be shown again."</p>
                             <label for="new-key">"Your new key"</label>
                             <input id="new-key" class="mono" readonly value=created.key/>
                         </div>
@@ -74,7 +94,7 @@ pub fn ApiKeysPage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="keys-title">
                 <h2 id="keys-title">"Your keys"</h2>
-                <Outcome message=revoke_outcome/>
+                <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
                 <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
                     {move || Suspend::new(async move {
                         match keys.await {
@@ -84,6 +104,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                     {list.into_iter().map(|key| {
                                         let id = key.id.clone();
                                         let label = format!("Revoke {}", key.name);
+                                        let question = format!("Revoke “{}”? Programs that use it stop working at once.", key.name);
                                         view! {
                                             <li class="row">
                                                 <div class="grow">
@@ -93,7 +114,12 @@ pub fn ApiKeysPage() -> impl IntoView {
                                                     </span>
                                                 </div>
                                                 <button class="danger" aria-label=label disabled=move || revoke.pending().get()
-                                                    on:click=move |_| { revoke.dispatch(RevokeApiKey { id: id.clone() }); }>
+                                                    on:click=move |_| {
+                                                        if window().confirm_with_message(&question).unwrap_or(false) {
+                                                            revoked.set(Some(id.clone()));
+                                                            revoke.dispatch(RevokeApiKey { id: id.clone() });
+                                                        }
+                                                    }>
                                                     "Revoke"
                                                 </button>
                                             </li>

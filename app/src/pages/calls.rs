@@ -223,11 +223,15 @@ fn CallBody(
             None => "Processing the call…".to_owned(),
         },
         "sending" => "Sending to webhooks…".to_owned(),
-        "sent" => format!(
-            "Sent to {} webhook(s). {}",
-            deliveries.deliveries.iter().filter(|d| d.kind == "event").count(),
-            note.unwrap_or_default()
-        ),
+        "sent" => {
+            let sent = deliveries.deliveries.iter().filter(|d| d.kind == "event").collect::<Vec<_>>();
+            let delivered = sent.iter().filter(|d| d.outcome == "ok").count();
+            let to = match sent.len() {
+                1 => "1 webhook".to_owned(),
+                n => format!("{n} webhooks"),
+            };
+            format!("Sent to {to}: {delivered} of {} delivered. {}", sent.len(), note.unwrap_or_default())
+        }
         "failed" => format!("No webhook was sent. {}", note.unwrap_or_default()),
         _ => note.unwrap_or_else(|| "No webhook was sent.".into()),
     };

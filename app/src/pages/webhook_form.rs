@@ -175,9 +175,16 @@ pub fn WebhookForm(
     let indexed_rows = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
     let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
     let (name_id, url_id, secret_id, standard_id) = (id("name"), id("url"), id("secret"), id("standard"));
+    let form_id = StoredValue::new(id("form"));
+    // Escape is easy to press by accident: changes are not thrown away without asking.
+    let discard_ok = move || {
+        !dirty.is_some_and(|d| d.get_untracked())
+            || window().confirm_with_message("Discard the changes in this form?").unwrap_or(false)
+    };
     let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
-        <form class="webhook-form" on:submit=submit novalidate
+        <form class="webhook-form" id=id("form") on:submit=submit novalidate
+            on:keydown=move |e| if e.key() == "Escape" && discard_ok() { e.prevent_default(); on_cancel.run(()) }
             aria-label=if is_new { "Add webhook".to_owned() } else { format!("Edit {}", name.get_untracked()) }>
             <h3>{if is_new { "Add webhook" } else { "Edit webhook" }}</h3>
             <div class="field">
@@ -268,7 +275,12 @@ pub fn WebhookForm(
                     </div>
                 </For>
                 <button type="button" class="secondary" disabled=move || rows.with(|r| r.len() >= HEADER_LIMIT)
-                    on:click=move |_| { let row = new_row(String::new(), false); rows.update(|rs| rs.push(row)); }>
+                    on:click=move |_| {
+                        let row = new_row(String::new(), false);
+                        rows.update(|rs| rs.push(row));
+                        // Straight on to the new header's name.
+                        crate::components::focus_soon(format!("#{} .header-row:last-of-type input", form_id.get_value()));
+                    }>
                     {move || if rows.with(|r| r.len() >= HEADER_LIMIT) { "10 headers: the most allowed" } else { "Add header" }}
                 </button>
             </fieldset>

@@ -30,12 +30,23 @@ pub(crate) async fn webhook_list(settings: WebhookSettings, section: Section) ->
 fn WebhookList(settings: WebhookSettings, section: Section) -> impl IntoView {
     let webhooks = settings.config.draft.webhooks.clone();
     let full = webhooks.len() >= WEBHOOK_LIMIT;
+    // Shown again after an action: the focus goes where the action said (see `Section::done`).
+    Effect::new(move || {
+        if let Some(selector) = section.focus_after.try_update_value(Option::take).flatten() {
+            crate::components::focus_soon(selector);
+        }
+    });
     view! {
         <p class="muted">"When a call ends, Voicy POSTs the full call data to every webhook below, all in parallel."</p>
         <DeployBar settings=settings.clone() section/>
-        <Outcome message=section.outcome/>
+        <div id="webhooks-outcome" tabindex="-1"><Outcome message=section.outcome/></div>
         {if webhooks.is_empty() {
-            view! { <p class="empty">"No webhooks yet. Add one with the + button."</p> }.into_any()
+            // Not while the add form is open below it.
+            view! {
+                <p class="empty" hidden=move || matches!(section.editing.get(), Some(Editing::New))>
+                    "No webhooks yet. Add one with the + button."
+                </p>
+            }.into_any()
         } else {
             view! {
                 <ul class="webhook-list">
@@ -59,7 +70,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
     view! {
         <Show when=adding fallback=move || view! {
             <div class="add-row">
-                <button type="button" class="add" aria-label="Add webhook" disabled=full
+                <button type="button" class="add" id="add-webhook" aria-label="Add webhook" disabled=full
                     aria-describedby=full.then_some("limit-note")
                     on:click=move |_| section.open(Editing::New)>
                     <span aria-hidden="true">"+"</span>
@@ -91,11 +102,15 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
         let name = name.clone();
         move || match delete.value().get() {
             Some(Ok(())) => section.done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
-            Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+            Some(Err(e)) => section.failed(e.to_string()),
             None => {}
         }
     });
     let stored = StoredValue::new(webhook.clone());
+    let cancel_delete = move || {
+        confirming.set(false);
+        crate::components::focus_soon(format!("#delete-{}", stored.get_value().id));
+    };
     let last_test = {
         let id = id.clone();
         Signal::derive(move || section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone())))
@@ -133,12 +148,15 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
                             {health.clone().map(|health| view! { <HealthLine health/> })}
                         </div>
                         <div class="actions">
-                            <button type="button" class="icon" aria-label=edit_label title="Edit"
+                            <button type="button" class="icon" id=format!("edit-{}", w.id) aria-label=edit_label title="Edit"
                                 on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
                                 <PencilIcon/>
                             </button>
-                            <button type="button" class="icon danger" aria-label=delete_label title="Delete"
-                                on:click=move |_| confirming.set(true)>
+                            <button type="button" class="icon danger" id=format!("delete-{}", w.id) aria-label=delete_label title="Delete"
+                                on:click=move |_| {
+                                    confirming.set(true);
+                                    crate::components::focus_soon(format!("#confirm-delete-{}", stored.get_value().id));
+                                }>
                                 <TrashIcon/>
                             </button>
                         </div>
@@ -150,16 +168,18 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
                         <DeliveryList deliveries=recent.clone()/>
                     </details>
                     <Show when=move || confirming.get()>
-                        <div class="confirm" role="group" aria-label="Confirm delete">
+                        <div class="confirm" role="group" aria-label="Confirm delete"
+                            on:keydown=move |e| if e.key() == "Escape" { cancel_delete() }>
                             <p>"Delete “" {stored.get_value().name} "”? It is removed from the draft at once."</p>
-                            <button type="button" class="danger" disabled=move || delete.pending().get()
+                            <button type="button" class="danger" id=format!("confirm-delete-{}", stored.get_value().id)
+                                disabled=move || delete.pending().get()
                                 on:click={
                                     let delete_id = delete_id.clone();
                                     move |_| { delete.dispatch(DeleteWebhook { agent_id: section.agent_id.get_value(), webhook_id: delete_id.clone() }); }
                                 }>
                                 {move || if delete.pending().get() { "Deleting…" } else { "Delete webhook" }}
                             </button>
-                            <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                            <button type="button" on:click=move |_| cancel_delete()>"Cancel"</button>
                         </div>
                     </Show>
                 }
@@ -177,10 +197,11 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
     let deploy = ServerAction::<DeployAgent>::new();
     Effect::new(move || match deploy.value().get() {
         Some(Ok(d)) => section.done(format!("Deployed version {}. Phone calls now use it.", d.version)),
-        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
     let changed = settings.config.has_undeployed_changes;
+    let deployed = settings.config.deployed.is_some();
     let changes = settings.changes.clone();
     let status = match &settings.config.deployed {
         Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
@@ -194,6 +215,9 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
                     {changed.then(|| view! { <span class="pill warn">"Undeployed changes"</span> })}
                 </p>
                 <p class="hint">"Changes take effect immediately for web (test) calls, but phone calls use the deployed version."</p>
+                {(!changed).then(|| view! {
+                    <p class="hint">{if deployed { "Nothing to deploy: the draft is the deployed version." } else { "Nothing to deploy yet: add a webhook first." }}</p>
+                })}
                 {(!changes.is_empty()).then(|| view! {
                     <div class="changes">
                         <p id="changes-title"><strong>"Deploy will:"</strong></p>
@@ -234,7 +258,7 @@ fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
         Some(Ok(())) => section.done(format!(
             "Version {number} restored to the draft. Review what Deploy will change, then deploy."
         )),
-        Some(Err(e)) => section.outcome.set(Some(Err(e.to_string()))),
+        Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
     let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();

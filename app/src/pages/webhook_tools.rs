@@ -145,13 +145,14 @@ pub fn HealthLine(health: WebhookHealth, #[prop(optional)] show_name: bool) -> i
         "failing" => "Failing",
         _ => "No deliveries yet",
     };
+    // Each figure kept whole on a narrow screen (its separator is drawn by the stylesheet).
     let figures = health.success_rate.map(|rate| {
-        format!(
-            " · {rate}% of the last {} succeeded · p50 {} · p95 {}",
-            health.deliveries,
-            health.p50_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
-            health.p95_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
-        )
+        let ms = |v: Option<i64>| v.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
+        view! {
+            <span class="figure">{format!("{rate}% of the last {} succeeded", health.deliveries)}</span>
+            <span class="figure">{format!("p50 {}", ms(health.p50_ms))}</span>
+            <span class="figure">{format!("p95 {}", ms(health.p95_ms))}</span>
+        }
     });
     let last_failure = health.last_failure.map(|f| {
         let what = match f.status_code {
@@ -176,18 +177,23 @@ pub fn HealthLine(health: WebhookHealth, #[prop(optional)] show_name: bool) -> i
 /// The agent's Overview: every webhook's health.
 #[component]
 pub fn HealthOverview(agent_id: String) -> impl IntoView {
+    let settings_link = format!("/agents/{agent_id}/settings#webhooks");
     let health = Resource::new(move || agent_id.clone(), get_webhook_health);
     view! {
         <section class="card" aria-labelledby="health-title">
             <h2 id="health-title">"Webhook health"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let settings_link = settings_link.clone();
+                    Suspend::new(async move {
                     match health.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No webhooks yet. Add one in Settings → Webhooks."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">"No webhooks yet. Add one in " <a href=settings_link>"Settings → Webhooks"</a>"."</p>
+                        }.into_any(),
                         Ok(list) => list.into_iter().map(|h| view! { <HealthLine health=h show_name=true/> }).collect_view().into_any(),
                         Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }

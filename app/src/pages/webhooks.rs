@@ -66,6 +66,9 @@ pub(crate) struct Section {
     pub dirty: RwSignal<bool>,
     /// The last test send of each webhook (by id): shown on its row across reloads.
     pub tests: RwSignal<Vec<(String, SendOutcome)>>,
+    /// Where the keyboard focus goes once the list has been shown again after an action (a
+    /// CSS selector), since the control that had it is gone with the old list.
+    pub focus_after: StoredValue<Option<String>>,
 }
 
 impl Section {
@@ -85,14 +88,30 @@ impl Section {
         self.editing.set(Some(editing));
     }
 
-    pub fn close(&self) {
-        self.dirty.set(false);
-        self.editing.set(None);
+    /// An action failed: why is shown, and the focus goes there.
+    pub fn failed(&self, why: String) {
+        self.outcome.set(Some(Err(why)));
+        crate::components::focus_soon("#webhooks-outcome".to_owned());
     }
 
+    /// Closes the open form; the focus goes back to the control that opened it.
+    pub fn close(&self) {
+        let opener = match self.editing.get_untracked() {
+            Some(Editing::Existing(w)) => format!("#edit-{}", w.id),
+            _ => "#add-webhook".to_owned(),
+        };
+        self.dirty.set(false);
+        self.editing.set(None);
+        crate::components::focus_soon(opener);
+    }
+
+    /// An action succeeded: its message is shown, the list reloads, and the focus goes to the
+    /// message (a screen reader reads it; the next Tab continues from there).
     pub fn done(&self, message: String) {
-        self.close();
+        self.dirty.set(false);
+        self.editing.set(None);
         self.outcome.set(Some(Ok(message)));
+        self.focus_after.set_value(Some("#webhooks-outcome".to_owned()));
         self.refresh.update(|n| *n += 1);
     }
 }
@@ -106,23 +125,44 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         editing: RwSignal::new(None),
         dirty: RwSignal::new(false),
         tests: RwSignal::new(Vec::new()),
+        focus_after: StoredValue::new(None),
     };
     let toggle = Toggle { expanded: RwSignal::new(false), opened: RwSignal::new(false) };
+    // A link to …/settings#webhooks opens the section (effects run in the browser only).
+    Effect::new(move || {
+        if window().location().hash().is_ok_and(|hash| hash == "#webhooks") {
+            toggle.expanded.set(true);
+            toggle.opened.set(true);
+        }
+    });
     let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
     let settings = Resource::new(
         move || (section.agent_id.get_value(), section.refresh.get(), draft_changed.map(|d| d.0.get())),
         |(agent_id, _, _)| get_webhook_settings(agent_id),
     );
+    // What was last shown stays when a reload of it fails (a connection lost for a moment):
+    // the failure is said above it, with a way to try again.
+    let last_shown = RwSignal::new(None::<WebhookSettings>);
+    let try_again = move |_| section.refresh.update(|n| *n += 1);
     view! {
-        <section class="card webhooks" aria-labelledby="webhooks-heading">
+        <section class="card webhooks" id="webhooks" aria-labelledby="webhooks-heading">
             <Transition fallback=|| view! { <p class="muted">"Loading webhooks…"</p> }>
                 {move || Suspend::new(async move {
+                    let failed = |e: AppError| view! {
+                        <div class="notice error" role="alert">
+                            <p>{format!("The webhooks could not be loaded. {e}")}</p>
+                            <button type="button" on:click=try_again>"Try again"</button>
+                        </div>
+                    };
                     match settings.await {
-                        Ok(settings) => view! { <SectionBody settings section toggle/> }.into_any(),
-                        Err(e) => view! {
-                            <h2 id="webhooks-heading">"Webhooks"</h2>
-                            <p class="notice error">{e.to_string()} " Reload the page to try again."</p>
-                        }.into_any(),
+                        Ok(settings) => {
+                            last_shown.set(Some(settings.clone()));
+                            view! { <SectionBody settings section toggle/> }.into_any()
+                        }
+                        Err(e) => match last_shown.get_untracked() {
+                            Some(settings) => view! { {failed(e)} <SectionBody settings section toggle/> }.into_any(),
+                            None => view! { <h2 id="webhooks-heading">"Webhooks"</h2> {failed(e)} }.into_any(),
+                        },
                     }
                 })}
             </Transition>
