@@ -81,7 +81,7 @@ fn Reference(reference: ApiReference) -> impl IntoView {
                 " (for code generators and API tools). Fields marked * are always present (responses) or required (requests)."</p>
             <nav aria-label="Contents">
                 <ul class="toc">
-                    {reference.tags.iter().map(|t| view! { <li><a href=format!("#{}", anchor(&t.name))>{t.name.clone()}</a></li> }).collect_view()}
+                    {reference.tags.iter().map(|t| view! { <li><a href=format!("#{}", anchor(&t.name))>{capitalized(&t.name)}</a></li> }).collect_view()}
                     <li><a href="#schemas">"schemas"</a></li>
                     <li><a href="#verify">"verify a webhook"</a></li>
                 </ul>
@@ -89,7 +89,7 @@ fn Reference(reference: ApiReference) -> impl IntoView {
         </section>
         {reference.tags.into_iter().map(|tag| view! {
             <section class="card" aria-labelledby=anchor(&tag.name)>
-                <h2 id=anchor(&tag.name)>{tag.name.clone()}</h2>
+                <h2 id=anchor(&tag.name)>{capitalized(&tag.name)}</h2>
                 <p class="muted">{tag.description.clone()}</p>
                 {tag.operations.into_iter().map(|op| view! { <Operation op/> }).collect_view()}
             </section>
@@ -216,4 +216,14 @@ fn VerifyGuide() -> impl IntoView {
                 <code>"\"metadata\":{\"test\":true}"</code> "."</p>
         </section>
     }
+}
+
+/// "webhooks" → "Webhooks": the document's tags are lower-case names, the page's headings are not.
+/// ASCII only: the tags are ours, and Unicode's case tables would weigh on the bundle.
+fn capitalized(name: &str) -> String {
+    let mut out = name.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
 }

@@ -117,6 +117,8 @@ pub fn WebhookForm(
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
     let field = move |f: String| Signal::derive(move || error.get().and_then(|e: AppError| e.field(&f)));
+    // For `aria-invalid`: whether the last save named this field.
+    let invalid = move |f: String| error.with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some()).then_some("true");
     let is_new = existing.is_none();
     Effect::new(move || {
         if let Some(Ok(saved)) = save.value().get() {
@@ -190,13 +192,15 @@ pub fn WebhookForm(
             <div class="field">
                 <label for=name_id.clone()>"Name"</label>
                 <input id=name_id.clone() node_ref=first_field required maxlength="100" placeholder="e.g. CRM" autocomplete="off"
-                    bind:value=name aria-describedby=format!("{name_id}-error")/>
+                    bind:value=name aria-describedby=format!("{name_id}-error")
+                    aria-invalid=move || invalid("name".into())/>
                 <FieldError id=format!("{name_id}-error") message=field("name".into())/>
             </div>
             <div class="field">
                 <label for=url_id.clone()>"URL"</label>
                 <input id=url_id.clone() type="url" required placeholder="https://example.com/hooks/voicy"
-                    autocomplete="off" bind:value=url aria-describedby=format!("{url_id}-error {url_id}-host")/>
+                    autocomplete="off" bind:value=url aria-describedby=format!("{url_id}-error {url_id}-host")
+                    aria-invalid=move || invalid("url".into())/>
                 <FieldError id=format!("{url_id}-error") message=field("url".into())/>
                 <p id=format!("{url_id}-host") class="notice warn" role="status" hidden=move || kept_values_move.with(Option::is_none)>
                     {move || kept_values_move.get()}
@@ -259,13 +263,15 @@ pub fn WebhookForm(
                     <div class="header-row">
                         <div class="field">
                             <input aria-label=format!("Header {} name", index + 1) placeholder="Authorization"
-                                autocomplete="off" bind:value=row.name/>
+                                autocomplete="off" bind:value=row.name aria-describedby=format!("wh-h{}-name-error", row.key)
+                                aria-invalid=move || invalid(format!("headers[{index}].name"))/>
                             <FieldError id=format!("wh-h{}-name-error", row.key) message=field(format!("headers[{index}].name"))/>
                         </div>
                         <div class="field">
                             <input aria-label=format!("Header {} value", index + 1) autocomplete="off"
                                 placeholder=if row.stored { "Stored — leave blank to keep" } else { "Value" }
-                                bind:value=row.value/>
+                                bind:value=row.value aria-describedby=format!("wh-h{}-value-error", row.key)
+                                aria-invalid=move || invalid(format!("headers[{index}].value"))/>
                             <FieldError id=format!("wh-h{}-value-error", row.key) message=field(format!("headers[{index}].value"))/>
                         </div>
                         <button type="button" class="icon" aria-label=format!("Remove header {}", index + 1) title="Remove header"

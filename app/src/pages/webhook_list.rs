@@ -263,9 +263,10 @@ fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
     });
     let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();
     let summary = if version.changes.is_empty() {
-        "No changes from the version before.".to_owned()
+        view! { <p class="hint">"No changes from the version before."</p> }.into_any()
     } else {
-        version.changes.iter().map(|c| c.description.clone()).collect::<Vec<_>>().join(" ")
+        // One change a line: a version that changed several things stays readable.
+        view! { <ul class="hint changes-list">{version.changes.iter().map(|c| view! { <li>{c.description.clone()}</li> }).collect_view()}</ul> }.into_any()
     };
     view! {
         <li class="version">
@@ -274,7 +275,7 @@ fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
                 <button type="button" class="link" aria-label=format!("Restore version {number} to the draft")
                     on:click=move |_| confirming.set(true)>"Restore to draft"</button>
             </p>
-            <p class="hint">{summary}</p>
+            {summary}
             <Show when=move || confirming.get()>
                 <div class="confirm" role="group" aria-label=format!("Confirm restoring version {number}")>
                     <p>"Replace the draft's webhooks and post-call settings with version " {number} "? Nothing is deployed until you deploy."</p>
