@@ -102,3 +102,21 @@ async fn a_call_larger_than_any_real_call_is_refused_by_what_is_too_big() {
     let res = owner.post("/api/v1/calls", call_with(&agent, json!(turns))).await;
     assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
 }
+
+#[tokio::test]
+async fn the_calls_list_says_how_many_webhooks_took_each_call() {
+    use crate::receiver::{Behavior, Receiver};
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let good = Receiver::http(Behavior::default()).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Counted").await;
+    let refused = "http://127.0.0.1:9/refused"; // nothing listens on the discard port
+    for (name, url) in [("Good", good.url.as_str()), ("Down", refused)] {
+        assert_eq!(owner.add_webhook(&agent, json!({ "name": name, "url": url })).await.status, StatusCode::CREATED);
+    }
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+    let page = owner.get(&format!("/api/v1/agents/{agent}/calls")).await.json();
+    let listed = &page["calls"][0];
+    assert_eq!((listed["event"].as_str(), listed["sent"].as_u64(), listed["delivered"].as_u64()), (Some("sent"), Some(2), Some(1)), "{page}");
+}

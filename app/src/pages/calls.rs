@@ -137,7 +137,11 @@ pub fn CallList(agent_id: String) -> impl IntoView {
                                         </a>
                                         <span class="muted">
                                             {c.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}
-                                            " · webhooks " {c.event}
+                                            " · " {match (c.event.as_str(), c.sent) {
+                                                ("sent", 0) => "no webhook".to_owned(),
+                                                ("sent", n) => format!("{} of {n} delivered", c.delivered),
+                                                (state, _) => format!("webhooks {state}"),
+                                            }}
                                         </span>
                                     </li>
                                 }).collect_view()}

@@ -112,6 +112,10 @@ pub struct CallSummaryView {
     pub agent_version: Option<i64>,
     pub received_at: String,
     pub event: String,
+    /// Webhooks the call's event was sent to (redeliveries not counted).
+    pub sent: u32,
+    /// Of those, how many answered 2xx.
+    pub delivered: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

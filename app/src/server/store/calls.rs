@@ -50,7 +50,9 @@ pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = 
 
 /// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,
 /// `$3` the page size). Whether the body is there, not the body: the list shows no more.
-pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state
+pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state,
+            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event'),
+            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event' AND d.outcome = 'ok')
      FROM calls c JOIN call_events e ON e.call_id = c.id
      WHERE c.agent_id = $1 AND ($2 IS NULL OR (c.received_at, c.rowid) <
            (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
@@ -146,7 +148,7 @@ impl Store {
     /// names it), so a page costs the same however many calls the agent has.
     pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
         let before = before.map(super::known_id).transpose()?;
-        let rows: Vec<(String, String, Option<i64>, String, i64, String)> = sqlx::query_as(CALLS_PAGE)
+        let rows: Vec<(String, String, Option<i64>, String, i64, String, i64, i64)> = sqlx::query_as(CALLS_PAGE)
         .bind(agent.id())
         .bind(before)
         .bind(limit)
@@ -154,13 +156,15 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kind, agent_version, received_at, has_body, event)| CallSummaryView {
+            .map(|(id, kind, agent_version, received_at, has_body, event, sent, delivered)| CallSummaryView {
                 id,
                 kind,
                 status: crate::views::call_status(has_body == 1, &event).to_owned(),
                 agent_version,
                 received_at,
                 event,
+                sent: sent as u32,
+                delivered: delivered as u32,
             })
             .collect())
     }
