@@ -30,6 +30,8 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     const call = page.getByRole('form', { name: 'Test call' });
     await call.getByLabel('Turn 2 text').fill('I would like to book a cleaning on Tuesday.');
     await call.getByRole('button', { name: 'Add turn' }).click();
+    // Straight on to the new turn's text.
+    await expect(call.getByLabel('Turn 3 text')).toBeFocused();
     await call.getByLabel('Turn 3 text').fill('You are booked for Tuesday at 10.');
     await shot(page, testInfo, 'test-call');
     await call.getByRole('button', { name: 'End call' }).click();

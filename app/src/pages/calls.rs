@@ -70,10 +70,18 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move || match call.value().get() {
         Some(Ok(id)) => navigate(&format!("/agents/{}/calls/{id}", agent.get_value()), Default::default()),
-        Some(Err(e)) => outcome.set(Some(Err(match e {
-            AppError::Validation(_) => "Every turn needs some text. Fill in or remove the empty turns.".to_owned(),
-            other => other.to_string(),
-        }))),
+        Some(Err(e)) => {
+            outcome.set(Some(Err(match e {
+                AppError::Validation(_) => "Every turn needs some text. Fill in or remove the empty turns.".to_owned(),
+                other => other.to_string(),
+            })));
+            // To the first turn without text, where the fix is typed (or the message, if none is).
+            let empty = rows.with_untracked(|rs| rs.iter().position(|r| r.text.with_untracked(|t| t.trim().is_empty())));
+            crate::components::focus_soon(match empty {
+                Some(i) => format!(".test-call .turn-row:nth-of-type({}) input", i + 1),
+                None => "#test-call-outcome".to_owned(),
+            });
+        }
         None => {}
     });
     let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, TurnRow)>>();
@@ -105,13 +113,15 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
                         let role = if rows.with(|r| r.last().is_some_and(|t| t.role.get_untracked() == "agent")) { "user" } else { "agent" };
                         let new = row(role, "");
                         rows.update(|rs| rs.push(new));
+                        let count = rows.with_untracked(Vec::len);
+                        crate::components::focus_soon(format!(".test-call .turn-row:nth-of-type({count}) input"));
                     }>"Add turn"</button>
                     <button type="submit" class="primary" disabled=move || call.pending().get() || rows.with(Vec::is_empty)>
                         {move || if call.pending().get() { "Ending call…" } else { "End call" }}
                     </button>
                 </div>
             </form>
-            <Outcome message=outcome/>
+            <div id="test-call-outcome" tabindex="-1"><Outcome message=outcome/></div>
         </section>
     }
     .into_any()
