@@ -204,9 +204,6 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
     }
 }
 
-/// A decoding error's text without the input it quotes (serde writes e.g. `invalid type: string
-/// "whsec_…", expected a boolean`, or ``unknown variant `whsec_…` ``), which could be a secret
-/// the caller typed into the wrong field.
 /// serde's name for what it expected, as a person writing JSON would say it.
 fn in_plain_words(expected: &str) -> String {
     match expected {
@@ -220,6 +217,9 @@ fn in_plain_words(expected: &str) -> String {
     }
 }
 
+/// A decoding error's text without the input it quotes (serde writes e.g. `invalid type: string
+/// "whsec_…", expected a boolean`, or ``unknown variant `whsec_…` ``), which could be a secret
+/// the caller typed into the wrong field.
 pub fn without_quoted_input(message: &str) -> String {
     if let Some(start) = message.find("unknown variant `") {
         let rest = &message[start + "unknown variant `".len()..];
@@ -227,7 +227,7 @@ pub fn without_quoted_input(message: &str) -> String {
         let after = after.split(" at line").next().unwrap_or(after);
         return format!("{}unknown value, {after}", &message[..start]);
     }
-    match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.find("expected ")) {
+    match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.rfind("expected ")) {
         (Some(start), Some(expected)) if expected > start => {
             let rest = &message[expected + "expected ".len()..];
             let end = rest.find(" at line").unwrap_or(rest.len());

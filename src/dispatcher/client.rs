@@ -61,7 +61,7 @@ impl WebhookClient {
         }
         // With a CA file, a failure here is a certificate that does not parse: name the file.
         let http = builder.build().map_err(|e| match &ca_name {
-            Some(name) => ClientError::CaPem(name.clone(), "a certificate in it does not parse".to_owned()),
+            Some(name) => ClientError::CaPem(name.clone(), format!("a certificate in it does not parse ({e})")),
             None => ClientError::Build(e),
         })?;
         Ok(Self { http, guard, limit: EndpointLimit::new(max_per_webhook) })

@@ -3,21 +3,11 @@
 //! IP-literal URLs through `forbidden_literal`.
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// Off limits: the rule is the domain's, so a URL that can only point there is refused when it
 /// is saved too (`WebhookUrl`); here it is applied to the address actually connected to.
-pub use app::server::domain::is_forbidden;
-
-/// An IP-literal host that is forbidden (these never go through the resolver).
-pub fn forbidden_literal(url: &reqwest::Url) -> Option<IpAddr> {
-    let ip = match url.host()? {
-        url::Host::Ipv4(v4) => IpAddr::V4(v4),
-        url::Host::Ipv6(v6) => IpAddr::V6(v6),
-        url::Host::Domain(_) => return None,
-    };
-    is_forbidden(ip).then_some(ip)
-}
+pub use app::server::domain::{forbidden_literal, is_forbidden};
 
 /// Raised when every address of a name is forbidden; `send` reports it as `blocked`.
 #[derive(Debug, thiserror::Error)]

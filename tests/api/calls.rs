@@ -77,7 +77,8 @@ async fn a_page_of_calls_reads_an_index_instead_of_sorting_every_call() {
         .unwrap();
     let plan: Vec<&str> = plan.iter().map(|row| row.3.as_str()).collect();
     assert!(plan.iter().any(|step| step.contains("USING INDEX calls_agent")), "{plan:?}");
-    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "the page sorts: {plan:?}");
+    // (A small B-tree counting one call's distinct webhooks is fine; sorting the agent's calls is not.)
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE FOR ORDER BY")), "the page sorts: {plan:?}");
 }
 
 #[tokio::test]

@@ -90,7 +90,7 @@ impl TestApp {
     }
 
     /// A client whose connections come from another loopback address (`127.0.0.2`, …): another
-    /// person's machine, as the server sees it.
+    /// person's machine, as the server sees it. (Linux: the whole of 127/8 is loopback.)
     pub fn client_from(&self, address: std::net::Ipv4Addr) -> Api {
         let http = Client::builder().cookie_store(true).local_address(std::net::IpAddr::V4(address)).build().unwrap();
         Api { base: self.base.clone(), http, bearer: None }

@@ -40,6 +40,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     reset_on_success(create.value(), form);
     // The key just created is shown once; revoking it takes it off the screen too.
     let revoked = RwSignal::new(None::<String>);
+    let revoking = StoredValue::new(None::<String>);
     // Shown selected: one Ctrl+C (⌘C) copies it.
     Effect::new(move || {
         if matches!(create.value().get(), Some(Ok(_))) {
@@ -53,10 +54,15 @@ pub fn ApiKeysPage() -> impl IntoView {
             });
         }
     });
-    Effect::new(move || {
-        if revoke.value().get().is_some() {
+    Effect::new(move || match revoke.value().get() {
+        Some(result) => {
+            // Only a key that is really revoked leaves the screen.
+            if result.is_ok() {
+                revoked.set(revoking.get_value());
+            }
             crate::components::focus_soon("#keys-outcome".to_owned());
         }
+        None => {}
     });
     let revoke_outcome = Signal::derive(move || {
         revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
@@ -116,7 +122,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                                                 <button class="danger" aria-label=label disabled=move || revoke.pending().get()
                                                     on:click=move |_| {
                                                         if window().confirm_with_message(&question).unwrap_or(false) {
-                                                            revoked.set(Some(id.clone()));
+                                                            revoking.set_value(Some(id.clone()));
                                                             revoke.dispatch(RevokeApiKey { id: id.clone() });
                                                         }
                                                     }>

@@ -239,7 +239,9 @@ fn CallBody(
         "sending" => "Sending to webhooks…".to_owned(),
         "sent" => {
             let sent = deliveries.deliveries.iter().filter(|d| d.kind == "event").collect::<Vec<_>>();
-            let delivered = sent.iter().filter(|d| d.outcome == "ok").count();
+            // A webhook took it by the event or by a redelivery since.
+            let took = |webhook: &str| deliveries.deliveries.iter().any(|d| d.webhook_id == webhook && d.outcome == "ok");
+            let delivered = sent.iter().filter(|d| took(&d.webhook_id)).count();
             let to = match sent.len() {
                 1 => "1 webhook".to_owned(),
                 n => format!("{n} webhooks"),

@@ -313,7 +313,8 @@ pub fn WebhookForm(
 /// Enough to tell "another host" in the form; the server parses the URL for real.
 fn host_of(url: &str) -> String {
     let rest = url.trim().split_once("://").map_or("", |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // `\` ends the host too, as it does for the server's URL parser with https.
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or(host) } else { host.split(':').next().unwrap_or(host) };
     host.trim_end_matches('.').to_ascii_lowercase()
@@ -329,5 +330,6 @@ mod tests {
         assert_eq!(host_of("https://user@crm.example.com./h"), "crm.example.com");
         assert_eq!(host_of("https://[2001:db8::1]:443/h"), "[2001:db8::1]");
         assert_eq!(host_of("not a url"), "");
+        assert_eq!(host_of("https://evil.example\\@crm.example.com/"), "evil.example");
     }
 }

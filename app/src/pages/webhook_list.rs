@@ -122,7 +122,10 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
                 t.retain(|(w, _)| *w != id);
                 t.push((id.clone(), result));
             });
-            section.refresh.update(|n| *n += 1); // lists the test among the recent deliveries
+            // The list is shown again (with the test among the recent deliveries): the focus
+            // comes back to this row's Send test.
+            section.focus_after.set_value(Some(format!("#send-test-{id}")));
+            section.refresh.update(|n| *n += 1);
         })
     };
     view! {
@@ -216,7 +219,7 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
                 </p>
                 <p class="hint">"Changes take effect immediately for web (test) calls, but phone calls use the deployed version."</p>
                 {(!changed).then(|| view! {
-                    <p class="hint">{if deployed { "Nothing to deploy: the draft is the deployed version." } else { "Nothing to deploy yet: add a webhook first." }}</p>
+                    <p class="hint" id="deploy-hint">{if deployed { "Nothing to deploy: the draft is the deployed version." } else { "Nothing to deploy yet: add a webhook first." }}</p>
                 })}
                 {(!changes.is_empty()).then(|| view! {
                     <div class="changes">
@@ -228,6 +231,7 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
                 })}
             </div>
             <button type="button" class="primary" disabled=move || !changed || deploy.pending().get()
+                aria-describedby=(!changed).then_some("deploy-hint")
                 on:click=move |_| { deploy.dispatch(DeployAgent { agent_id: section.agent_id.get_value() }); }>
                 {move || if deploy.pending().get() { "Deploying…" } else { "Deploy" }}
             </button>

@@ -97,9 +97,10 @@ pub fn SendTest(
         }
     });
     let result = Signal::derive(move || send.value().get().or_else(|| last.get()));
+    let button_id = format!("send-test-{webhook_id}");
     view! {
         <div class="send-test">
-            <button type="button" class="secondary" disabled=move || send.pending().get()
+            <button type="button" class="secondary" id=button_id disabled=move || send.pending().get()
                 on:click=move |_| { send.dispatch(SendTestEvent { agent_id: agent_id.clone(), webhook_id: webhook_id.clone() }); }>
                 {move || if send.pending().get() { "Sending test…" } else { "Send test" }}
                 <span class="visually-hidden">{format!(" to {name}")}</span>

@@ -114,7 +114,7 @@ pub struct CallSummaryView {
     pub event: String,
     /// Webhooks the call's event was sent to (redeliveries not counted).
     pub sent: u32,
-    /// Of those, how many answered 2xx.
+    /// Of those, how many took it (answered 2xx), by its event or by a later redelivery.
     pub delivered: u32,
 }
 

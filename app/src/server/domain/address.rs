@@ -48,3 +48,12 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
 
+/// An IP-literal host that is forbidden (such hosts never go through a resolver).
+pub fn forbidden_literal(url: &url::Url) -> Option<IpAddr> {
+    let ip = match url.host()? {
+        url::Host::Ipv4(v4) => IpAddr::V4(v4),
+        url::Host::Ipv6(v6) => IpAddr::V6(v6),
+        url::Host::Domain(_) => return None,
+    };
+    is_forbidden(ip).then_some(ip)
+}

@@ -10,7 +10,7 @@ mod label;
 mod webhook;
 
 pub use account::{Email, Password};
-pub use address::is_forbidden;
+pub use address::{forbidden_literal, is_forbidden};
 pub use header::{CustomHeader, HeaderName, HeaderValue, RESERVED_HEADERS};
 pub use label::{AgentName, ApiKeyName, WebhookName};
 pub use webhook::{STANDARD_NEEDS_SECRET, SigningSecret, WebhookSpec, WebhookUrl};

@@ -55,14 +55,11 @@ impl WebhookUrl {
 
 /// The URL's host, when it is an address (or `localhost`, which always is one) off limits.
 fn unreachable_host(url: &Url) -> Option<String> {
-    match url.host()? {
-        url::Host::Ipv4(ip) => super::is_forbidden(ip.into()).then(|| ip.to_string()),
-        url::Host::Ipv6(ip) => super::is_forbidden(ip.into()).then(|| format!("[{ip}]")),
-        url::Host::Domain(name) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            (name == "localhost" || name.ends_with(".localhost")).then_some(name)
-        }
+    if let Some(ip) = super::forbidden_literal(url) {
+        return Some(if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() });
     }
+    let name = url.domain()?.trim_end_matches('.').to_ascii_lowercase();
+    (name == "localhost" || name.ends_with(".localhost")).then_some(name)
 }
 
 /// "A secret string for HMAC-SHA256 signature verification": 1–256 characters, no control

@@ -32,7 +32,7 @@ pub async fn revoke(store: &Store, owner: &OwnerId, id: &str) -> Result<(), AppE
     if store.delete_api_key(owner, id).await? { Ok(()) } else { Err(AppError::NotFound) }
 }
 
-/// The owner of a presented key, or `Unauthenticated`.
+/// The owner of a presented key, or `InvalidApiKey` (revoked, mistyped, not one of ours).
 pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError> {
     if !key.starts_with(PREFIX) {
         return Err(AppError::InvalidApiKey);

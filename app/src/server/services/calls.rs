@@ -130,7 +130,8 @@ pub async fn agent_deliveries(
     // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
     // the log), so only something that cannot be a webhook id is refused.
     let webhook_id = webhook_id.filter(|w| !w.is_empty());
-    if webhook_id.is_some_and(|w| uuid::Uuid::parse_str(w).is_err()) {
+    // Ids are hyphenated lower-case UUIDs; other spellings of one could never match.
+    if webhook_id.is_some_and(|w| uuid::Uuid::try_parse(w).map_or(true, |id| id.hyphenated().to_string() != w)) {
         return Err(FieldErrors::single("webhook_id", "is not a webhook id: take it from the webhook list, or leave it out for every webhook"));
     }
     state.store.deliveries_of_agent(&agent, webhook_id, 50).await

@@ -53,13 +53,28 @@ impl SignInThrottle {
         fn check<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), u64> {
             limiter.check_key(key).map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
         }
-        let account = account.trim().to_lowercase();
-        let client = client.unwrap_or_default().to_owned();
+        // Keys are bounded (a body may be 2 MB; no e-mail is longer than 254 characters), and an
+        // IPv6 client counts as its /64: one machine usually holds a whole /64.
+        let account: String = account.trim().chars().take(254).collect::<String>().to_lowercase();
+        let client = client.map(client_key).unwrap_or_default();
         if !client.is_empty() {
             check(&self.clients, &client)?;
         }
         check(&self.account_clients, &(account.clone(), client))?;
         check(&self.accounts, &account)
+    }
+}
+
+/// The key a client address is counted under: an IPv4 address as it is, an IPv6 address by its
+/// first 64 bits.
+fn client_key(client: &str) -> String {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        _ => client.chars().take(64).collect(),
     }
 }
 
@@ -114,6 +129,21 @@ mod tests {
         }
         assert!(throttle.attempt("owner@example.com", Some("203.0.113.7")).is_err());
         assert_eq!(throttle.attempt("owner@example.com", Some("198.51.100.1")), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_slash_64_and_long_names_as_their_first_254_characters() {
+        let throttle = SignInThrottle::default();
+        for i in 0..PER_ACCOUNT_AND_CLIENT {
+            assert_eq!(throttle.attempt("owner@example.com", Some(&format!("2001:db8:1:2::{i:x}"))), Ok(()));
+        }
+        assert!(throttle.attempt("owner@example.com", Some("2001:db8:1:2:ffff::1")).is_err(), "same /64");
+        assert_eq!(throttle.attempt("owner@example.com", Some("2001:db8:1:3::1")), Ok(()), "another /64");
+        let long = "a".repeat(300);
+        for _ in 0..PER_ACCOUNT_AND_CLIENT {
+            let _ = throttle.attempt(&format!("{long}x"), Some("203.0.113.9"));
+        }
+        assert!(throttle.attempt(&format!("{long}y"), Some("203.0.113.9")).is_err(), "keyed by its first 254 characters");
     }
 
     #[test]

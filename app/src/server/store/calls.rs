@@ -52,7 +52,7 @@ pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = 
 /// `$3` the page size). Whether the body is there, not the body: the list shows no more.
 pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state,
             (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event'),
-            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event' AND d.outcome = 'ok')
+            (SELECT COUNT(DISTINCT d.webhook_id) FROM deliveries d WHERE d.call_id = c.id AND d.outcome = 'ok')
      FROM calls c JOIN call_events e ON e.call_id = c.id
      WHERE c.agent_id = $1 AND ($2 IS NULL OR (c.received_at, c.rowid) <
            (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
@@ -171,7 +171,7 @@ impl Store {
 
     /// Whether `call_id` is one of `agent`'s calls.
     pub async fn is_call_of_agent(&self, agent: &OwnedAgent, call_id: &str) -> Result<bool, AppError> {
-        if call_id.contains('\0') {
+        if super::known_id(call_id).is_err() {
             return Ok(false);
         }
         let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE id = $1 AND agent_id = $2")
