@@ -27,10 +27,25 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    // After a navigation in the browser (not the first load, whose focus the browser places),
+    // the focus starts at the new page's content, as it would after a page load.
+    let content = NodeRef::<leptos::html::Main>::new();
+    Effect::new(move || {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static SHOWN_ONCE: AtomicBool = AtomicBool::new(false);
+        // This page's own element (the page it replaces may still be in the document).
+        if let Some(main) = content.get()
+            && SHOWN_ONCE.swap(true, Ordering::Relaxed)
+        {
+            request_animation_frame(move || {
+                let _ = main.focus();
+            });
+        }
+    });
     let sign_out = ServerAction::<SignOut>::new();
     let menu = NodeRef::<leptos::html::Details>::new();
     // Client-side navigation keeps the page, so close the menu once a choice is made.
-    let close_menu = move |_| {
+    let close_menu = move |_: ()| {
         if let Some(menu) = menu.get() {
             let _ = menu.remove_attribute("open");
         }
@@ -47,9 +62,15 @@ pub fn Frame(children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await.ok().flatten() {
                         Some(u) => view! {
-                            <details class="account-menu" node_ref=menu>
+                            <details class="account-menu" node_ref=menu on:keydown=move |e| {
+                                // Escape closes the open menu, with the focus back on its summary.
+                                if e.key() == "Escape" && menu.get_untracked().is_some_and(|m| m.has_attribute("open")) {
+                                    close_menu(());
+                                    focus_soon(".account-menu summary".to_owned());
+                                }
+                            }>
                                 <summary>"Account" <span class="muted email">{u.email}</span></summary>
-                                <div class="menu" on:click=close_menu>
+                                <div class="menu" on:click=move |_| close_menu(())>
                                     <A href="/account/api-keys">"API keys"</A>
                                     <ActionForm action=sign_out>
                                         <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
@@ -65,7 +86,7 @@ pub fn Frame(children: Children) -> impl IntoView {
                 })}
             </Suspense>
         </header>
-        <main class="page" id="content" tabindex="-1">{children()}</main>
+        <main class="page" id="content" tabindex="-1" node_ref=content>{children()}</main>
     }
 }
 

@@ -169,16 +169,24 @@ test('every page is reached and used with the keyboard alone', async ({ page }, 
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/settings$/);
   await hydrated(page);
+  // The new page's content has the focus, as after a page load: the next Tab goes on from there.
+  await expect(page.locator('#content')).toBeFocused();
   await tabTo(page, page.getByRole('button', { name: /^Webhooks/ }));
   await page.keyboard.press('Enter');
   await tabTo(page, page.getByRole('button', { name: 'Save processing' }), 80);
   await shot(page, testInfo, 'keyboard-settings');
 
-  // The account menu opens with Enter and leads to the API keys page.
+  // The account menu opens with Enter (Escape closes it, back on its summary) and leads to the
+  // API keys page.
   const menu = page.locator('.account-menu summary');
   await tabTo(page, menu, 120);
   await page.keyboard.press('Enter');
   const keys = page.getByRole('link', { name: 'API keys' });
+  await expect(keys).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(keys).toBeHidden();
+  await expect(menu).toBeFocused();
+  await page.keyboard.press('Enter');
   await tabTo(page, keys, 5);
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/account\/api-keys$/);
