@@ -97,26 +97,7 @@ fn form_keys(bytes: &[u8]) -> Vec<String> {
 
 /// Whether every name and value of an `application/x-www-form-urlencoded` text decodes to UTF-8.
 fn form_is_utf8(bytes: &[u8]) -> bool {
-    bytes.split(|&b| b == b'&' || b == b'=').all(|part| std::str::from_utf8(&percent_decoded(part)).is_ok())
-}
-
-fn percent_decoded(part: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(part.len());
-    let mut i = 0;
-    while i < part.len() {
-        match (part[i], part.get(i + 1).copied().and_then(hex), part.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(high), Some(low)) => {
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    out
+    bytes.split(|&b| b == b'&' || b == b'=').all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
 }
 
 fn is_identifier(key: &str) -> bool {
