@@ -1,4 +1,5 @@
-//! Pieces every page uses: the frame with the account menu, field errors, and status messages.
+//! Pieces every page uses: the frame with the account menu, field errors, status messages, and
+//! the mark that the page's islands are hydrated.
 
 use crate::error::AppError;
 use crate::pages::auth::SignOut;
@@ -23,33 +24,10 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 }
 
 /// The frame of every signed-in page: a header with the product name, navigation and the
-/// account menu, then the page.
+/// account menu, then the page. Rendered on the server only; the account menu is an island.
 #[component]
 pub fn Frame(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
-    // After a navigation in the browser (not the first load, whose focus the browser places),
-    // the focus starts at the new page's content, as it would after a page load.
-    let content = NodeRef::<leptos::html::Main>::new();
-    Effect::new(move || {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        static SHOWN_ONCE: AtomicBool = AtomicBool::new(false);
-        // This page's own element (the page it replaces may still be in the document).
-        if let Some(main) = content.get()
-            && SHOWN_ONCE.swap(true, Ordering::Relaxed)
-        {
-            request_animation_frame(move || {
-                let _ = main.focus();
-            });
-        }
-    });
-    let sign_out = ServerAction::<SignOut>::new();
-    let menu = NodeRef::<leptos::html::Details>::new();
-    // Client-side navigation keeps the page, so close the menu once a choice is made.
-    let close_menu = move |_: ()| {
-        if let Some(menu) = menu.get() {
-            let _ = menu.remove_attribute("open");
-        }
-    };
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="topbar">
@@ -61,32 +39,78 @@ pub fn Frame(children: Children) -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await.ok().flatten() {
-                        Some(u) => view! {
-                            <details class="account-menu" node_ref=menu on:keydown=move |e| {
-                                // Escape closes the open menu, with the focus back on its summary.
-                                if e.key() == "Escape" && menu.get_untracked().is_some_and(|m| m.has_attribute("open")) {
-                                    close_menu(());
-                                    focus_soon(".account-menu summary".to_owned());
-                                }
-                            }>
-                                <summary>"Account" <span class="muted email">{u.email}</span></summary>
-                                <div class="menu" on:click=move |_| close_menu(())>
-                                    <A href="/account/api-keys">"API keys"</A>
-                                    <ActionForm action=sign_out>
-                                        <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
-                                            {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
-                                        </button>
-                                    </ActionForm>
-                                </div>
-                            </details>
-                        }.into_any(),
+                        Some(u) => view! { <AccountMenu email=u.email/> }.into_any(),
                         // Only the public API reference is seen signed out.
                         None => view! { <a href="/signin">"Sign in"</a> }.into_any(),
                     }
                 })}
             </Suspense>
         </header>
-        <main class="page" id="content" tabindex="-1" node_ref=content>{children()}</main>
+        <main class="page" id="content" tabindex="-1">{children()}</main>
+    }
+}
+
+/// The account menu: API keys, and signing out (a plain form post until the island hydrates).
+#[island]
+fn AccountMenu(email: String) -> impl IntoView {
+    island_hydrated();
+    let sign_out = ServerAction::<SignOut>::new();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    let close_menu = move || {
+        if let Some(menu) = menu.get() {
+            let _ = menu.remove_attribute("open");
+        }
+    };
+    view! {
+        <details class="account-menu" node_ref=menu on:keydown=move |e| {
+            // Escape closes the open menu, with the focus back on its summary.
+            if e.key() == "Escape" && menu.get_untracked().is_some_and(|m| m.has_attribute("open")) {
+                close_menu();
+                focus_soon(".account-menu summary".to_owned());
+            }
+        }>
+            <summary>"Account" <span class="muted email">{email}</span></summary>
+            <div class="menu">
+                <a href="/account/api-keys">"API keys"</a>
+                <ActionForm action=sign_out>
+                    <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
+                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
+
+/// Called first in every island. Once the browser has hydrated every island of the page, marks
+/// `<body data-hydrated="true">`: the page answers clicks (end-to-end tests wait for the mark).
+/// Effects run only in the browser, after the island's view is in place.
+pub fn island_hydrated() {
+    Effect::new(|| {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        // Islands not hydrated yet; counted from the document by the first island to finish.
+        static LEFT: AtomicU32 = AtomicU32::new(u32::MAX);
+        let _ = LEFT.compare_exchange(u32::MAX, island_count(), Ordering::Relaxed, Ordering::Relaxed);
+        if LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
+            mark_hydrated();
+        }
+    });
+}
+
+/// For the browser's entry point: a page without islands is hydrated as soon as it loads.
+pub fn mark_hydrated_if_no_islands() {
+    if island_count() == 0 {
+        mark_hydrated();
+    }
+}
+
+fn island_count() -> u32 {
+    document().query_selector_all("leptos-island").map_or(0, |islands| islands.length())
+}
+
+fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
     }
 }
 

@@ -6,7 +6,6 @@ pub mod codec;
 pub mod components;
 pub mod error;
 pub mod pages;
-pub mod routes;
 pub mod views;
 
 #[cfg(feature = "ssr")]
@@ -16,13 +15,12 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    Lazy,
     components::{Redirect, Route, Router, Routes},
     path,
 };
-use pages::NotFoundPage;
-use routes::{
-    AgentOverviewRoute, AgentSettingsRoute, AgentsRoute, ApiKeysRoute, ApiReferenceRoute, CallRoute, SignInRoute, SignUpRoute,
+use pages::{
+    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, ApiReferencePage, CallPageView, NotFoundPage, SignInPage,
+    SignUpPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -39,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // The bundle's file names carry a content hash when the build made them (see
                 // the server's `/pkg` route: such files are cached for a year).
                 <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -96,29 +94,29 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// The dashboard's pages. Every page is rendered on the server; in the browser only its islands
+/// (the `#[island]` components: forms, tools, anything that answers a click) are hydrated, each
+/// from a wasm chunk of its own, so a page downloads the code of what it lets you do, not the
+/// whole dashboard. Links between pages are plain page loads.
+///
+/// Every route waits for all its data before it answers (`SsrMode::Async`): an island must be
+/// in the document, whole, when the browser looks for islands to hydrate.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // True while the router loads the next page (its code is fetched on first use, its data
-    // after): a bar at the top, and a status line for screen readers, say it is under way.
-    let (routing, set_routing) = signal(false);
-
     view! {
         <Title formatter=page_title/>
-        <Router set_is_routing=set_routing>
-            <div class="route-progress" class:active=move || routing.get() role="status">
-                {move || routing.get().then(|| view! { <span class="visually-hidden">"Loading the page…"</span> })}
-            </div>
+        <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::InOrder/>
-                <Route path=path!("/signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::InOrder/>
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/agents"/> }/>
-                <Route path=path!("/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::InOrder/>
-                <Route path=path!("/agents/:agent_id") view={Lazy::<AgentOverviewRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/agents/:agent_id/settings") view={Lazy::<AgentSettingsRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/agents/:agent_id/calls/:call_id") view={Lazy::<CallRoute>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/account/api-keys") view={Lazy::<ApiKeysRoute>::new()}/>
-                <Route path=path!("/docs/api") view={Lazy::<ApiReferenceRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id") view=AgentOverviewPage ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/settings") view=AgentSettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/calls/:call_id") view=CallPageView ssr=SsrMode::Async/>
+                <Route path=path!("/account/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/docs/api") view=ApiReferencePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { createAgent, hydrated, PASSWORD, shot, signIn, signOut, signUp, uniqueEmail } from './helpers';
+import { createAgent, follow, hydrated, PASSWORD, shot, signIn, signOut, signUp, uniqueEmail } from './helpers';
 
 test('an owner signs up, creates an agent, opens its Settings, and finds it again after signing back in', async ({ page }, testInfo) => {
   const email = uniqueEmail('owner');
@@ -11,11 +11,11 @@ test('an owner signs up, creates an agent, opens its Settings, and finds it agai
   await createAgent(page, 'Front desk');
   await shot(page, testInfo, 'agents-list');
 
-  await page.getByRole('link', { name: 'Front desk' }).click();
+  await follow(page, page.getByRole('link', { name: 'Front desk' }));
   await expect(page.getByRole('heading', { name: 'Front desk' })).toBeVisible();
   await shot(page, testInfo, 'agent-overview');
 
-  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await follow(page, page.getByRole('link', { name: 'Settings', exact: true }));
   await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/settings$/);
   await expect(page.getByRole('button', { name: /Webhooks/ })).toBeVisible();
   await shot(page, testInfo, 'agent-settings');
@@ -31,7 +31,7 @@ test('another signed-in user gets 404 for the first user’s agent URL', async (
   const owner = await browser.newPage();
   await signUp(owner, uniqueEmail('alice'));
   await createAgent(owner, 'Alice private agent');
-  await owner.getByRole('link', { name: 'Alice private agent' }).click();
+  await follow(owner, owner.getByRole('link', { name: 'Alice private agent' }));
   await expect(owner.getByRole('heading', { name: 'Alice private agent' })).toBeVisible();
   const agentUrl = owner.url();
 
@@ -79,7 +79,7 @@ test('sign-up explains a short password beside the field', async ({ page }) => {
 test('API keys are created, shown once, and revoked from the account menu', async ({ page }, testInfo) => {
   await signUp(page, uniqueEmail('keys'));
   await page.locator('.account-menu summary').click();
-  await page.getByRole('link', { name: 'API keys' }).click();
+  await follow(page, page.getByRole('link', { name: 'API keys' }));
   await expect(page.getByRole('heading', { name: 'API keys', exact: true })).toBeVisible();
   await page.getByLabel('Key name').fill('Telephony');
   await page.getByRole('button', { name: 'Create key' }).click();

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { hydrated, openSettings, shot, startReceiver } from './helpers';
+import { follow, hydrated, openSettings, shot, startReceiver } from './helpers';
 
 test('a test call from the dashboard reaches the webhook and its delivery shows 200', async ({ page }, testInfo) => {
   const receiver = await startReceiver();
@@ -26,7 +26,7 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     await expect(processing.getByText('Saved to the draft.')).toBeVisible();
     await shot(page, testInfo, 'processing');
 
-    await page.getByRole('link', { name: 'Overview' }).click();
+    await follow(page, page.getByRole('link', { name: 'Overview' }));
     const call = page.getByRole('form', { name: 'Test call' });
     await call.getByLabel('Turn 2 text').fill('I would like to book a cleaning on Tuesday.');
     await call.getByRole('button', { name: 'Add turn' }).click();

@@ -1,4 +1,4 @@
-import { expect, Page, TestInfo } from '@playwright/test';
+import { expect, Locator, Page, TestInfo } from '@playwright/test';
 import { createServer, IncomingMessage } from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -13,6 +13,13 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
 }
 
+/** Follows a link to another page (a page load: only islands hydrate, there is no client-side
+ *  router) and waits for the new page to hydrate. */
+export async function follow(page: Page, link: Locator) {
+  await Promise.all([page.waitForEvent('load'), link.click()]);
+  await hydrated(page);
+}
+
 export async function signUp(page: Page, email: string, opts = { js: true }) {
   await page.goto('/signup');
   if (opts.js) await hydrated(page);
@@ -21,6 +28,7 @@ export async function signUp(page: Page, email: string, opts = { js: true }) {
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/agents$/);
   await expect(page.getByRole('heading', { name: 'Agents', exact: true })).toBeVisible();
+  if (opts.js) await hydrated(page);
 }
 
 export async function signIn(page: Page, email: string, password = PASSWORD, opts = { js: true }) {
@@ -47,8 +55,8 @@ export async function createAgent(page: Page, name: string) {
 export async function openSettings(page: Page, agent: string, who = 'hooks') {
   await signUp(page, uniqueEmail(who));
   await createAgent(page, agent);
-  await page.getByRole('link', { name: agent }).click();
-  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await follow(page, page.getByRole('link', { name: agent }));
+  await follow(page, page.getByRole('link', { name: 'Settings', exact: true }));
   const toggle = page.getByRole('button', { name: /^Webhooks/ });
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-expanded', 'true');

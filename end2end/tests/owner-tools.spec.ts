@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { openSettings, Received, shot, startReceiver } from './helpers';
+import { follow, hydrated, openSettings, Received, shot, startReceiver } from './helpers';
 
 /** Verifies a request as a receiver would: with the published Standard Webhooks library (it
  * throws on a bad signature or a stale timestamp), and the doc's x-voicy-signature by hand. */
@@ -58,11 +58,12 @@ test('a generated secret signs the Standard Webhooks way; test sends, health and
     expect(sample.metadata).toEqual({ test: true });
 
     // A test call, then its delivery redelivered from the call's page.
-    await page.getByRole('link', { name: 'Overview' }).click();
+    await follow(page, page.getByRole('link', { name: 'Overview' }));
     const call = page.getByRole('form', { name: 'Test call' });
     await call.getByLabel('Turn 2 text').fill('Please book me in for Tuesday.');
     await call.getByRole('button', { name: 'End call' }).click();
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
+    await hydrated(page);
     await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
     await page.getByRole('button', { name: /^Redeliver the delivery to Receiver/ }).click();
     await expect(page.getByText(/Redelivered to “Receiver”\. Delivered: 200/)).toBeVisible();

@@ -1,23 +1,14 @@
-//! The browser side: hydrates the server-rendered dashboard.
+//! The browser side: hydrates the islands of the server-rendered page.
 
-/// Hydrates the page, fetching the code of the page shown first (each page's code is a chunk
-/// of its own, see `app/src/routes.rs`), then marks `<body data-hydrated="true">`: the page now
-/// answers clicks (the end-to-end tests wait for the mark before they click). From then on, a
-/// link to another page fetches that page's code when pointed at or focused.
+/// Called by the page's script once the main module is loaded, before it hydrates the page's
+/// islands one by one (each from its own chunk, see `app/src/lib.rs`). The last island to
+/// hydrate marks `<body data-hydrated="true">` (`app::components::island_hydrated`): the page
+/// now answers clicks, and the end-to-end tests wait for the mark before they click. A page
+/// without islands has nothing to wait for.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    use leptos::prelude::document;
     console_error_panic_hook::set_once();
-    _ = any_spawner::Executor::init_wasm_bindgen();
-    leptos::task::spawn_local(async {
-        let Some(body) = document().body() else { return };
-        if !app::routes::page_code_ready().await {
-            return;
-        }
-        let app = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
-        let _ = body.set_attribute("data-hydrated", "true");
-        app.forget();
-        app::routes::fetch_page_code_on_intent();
-    });
+    leptos::mount::hydrate_islands();
+    app::components::mark_hydrated_if_no_islands();
 }

@@ -109,13 +109,18 @@ fn Overview(agent_id: String) -> impl IntoView {
 #[component]
 pub fn AgentSettingsPage() -> impl IntoView {
     view! {
-        <AgentFrame tab=Tab::Settings body=|agent_id| {
-            provide_context(crate::pages::processing::DraftChanged(RwSignal::new(0)));
-            view! {
-                <WebhooksSection agent_id=agent_id.clone()/>
-                <crate::pages::processing::ProcessingSection agent_id/>
-            }.into_any()
-        }/>
+        <AgentFrame tab=Tab::Settings body=|agent_id| view! { <SettingsSections agent_id/> }.into_any()/>
+    }
+}
+
+/// The Settings tab's two sections, one island: they share the note that the draft changed.
+#[island(lazy)]
+fn SettingsSections(agent_id: String) -> impl IntoView {
+    crate::components::island_hydrated();
+    provide_context(crate::pages::processing::DraftChanged(RwSignal::new(0)));
+    view! {
+        <WebhooksSection agent_id=agent_id.clone()/>
+        <crate::pages::processing::ProcessingSection agent_id/>
     }
 }
 

@@ -25,6 +25,19 @@ pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
+    view! {
+        <Title text="Agents"/>
+        <Frame>
+            <h1>"Agents"</h1>
+            <AgentsBoard/>
+        </Frame>
+    }
+}
+
+/// The agents and the form that creates one: the list is read again after each creation.
+#[island(lazy)]
+fn AgentsBoard() -> impl IntoView {
+    crate::components::island_hydrated();
     let create = ServerAction::<CreateAgent>::new();
     let agents = Resource::new(move || create.version().get(), |_| list_agents());
     let error = action_error(create.value());
@@ -32,48 +45,44 @@ pub fn AgentsPage() -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create.value(), form);
     view! {
-        <Title text="Agents"/>
-        <Frame>
-            <h1>"Agents"</h1>
-            <section class="card" aria-labelledby="agents-title">
-                <h2 id="agents-title" class="visually-hidden">"Your agents"</h2>
-                <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
-                    {move || Suspend::new(async move {
-                        match agents.await {
-                            Ok(list) if list.is_empty() => view! {
-                                <p class="empty">"No agents yet. Create your first agent below."</p>
-                            }.into_any(),
-                            Ok(list) => view! {
-                                <ul class="agent-list">
-                                    {list.into_iter().map(|agent| view! {
-                                        <li>
-                                            <a href=format!("/agents/{}", agent.id)>{agent.name}</a>
-                                            <span class="muted">"Created " {short_time(&agent.created_at)}</span>
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                            Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </section>
-            <section class="card" aria-labelledby="new-agent-title">
-                <h2 id="new-agent-title">"New agent"</h2>
-                <ActionForm action=create node_ref=form attr:class="inline-form">
-                    <div class="field grow">
-                        <label for="agent-name">"Agent name"</label>
-                        <input id="agent-name" name="name" maxlength="100" required aria-describedby="agent-name-error"
-                            placeholder="e.g. Front desk"/>
-                        <FieldError id="agent-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name")))/>
-                    </div>
-                    <button type="submit" class="primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating…" } else { "Create agent" }}
-                    </button>
-                </ActionForm>
-                {move || error.get().filter(|e| e.fields().is_none()).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
-                {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! { <p class="notice ok" role="status">"Agent created."</p> })}
-            </section>
-        </Frame>
+        <section class="card" aria-labelledby="agents-title">
+            <h2 id="agents-title" class="visually-hidden">"Your agents"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
+                {move || Suspend::new(async move {
+                    match agents.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">"No agents yet. Create your first agent below."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="agent-list">
+                                {list.into_iter().map(|agent| view! {
+                                    <li>
+                                        <a href=format!("/agents/{}", agent.id)>{agent.name}</a>
+                                        <span class="muted">"Created " {short_time(&agent.created_at)}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+        <section class="card" aria-labelledby="new-agent-title">
+            <h2 id="new-agent-title">"New agent"</h2>
+            <ActionForm action=create node_ref=form attr:class="inline-form">
+                <div class="field grow">
+                    <label for="agent-name">"Agent name"</label>
+                    <input id="agent-name" name="name" maxlength="100" required aria-describedby="agent-name-error"
+                        placeholder="e.g. Front desk"/>
+                    <FieldError id="agent-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name")))/>
+                </div>
+                <button type="submit" class="primary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Creating…" } else { "Create agent" }}
+                </button>
+            </ActionForm>
+            {move || error.get().filter(|e| e.fields().is_none()).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
+            {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! { <p class="notice ok" role="status">"Agent created."</p> })}
+        </section>
     }
 }

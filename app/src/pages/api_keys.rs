@@ -32,6 +32,21 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
+    view! {
+        <Title text="API keys"/>
+        <Frame>
+            <h1>"API keys"</h1>
+            <p class="muted">"Use a key as " <code>"Authorization: Bearer <key>"</code> " with the REST API under "
+                <code>"/api/v1"</code>"."</p>
+            <ApiKeysBoard/>
+        </Frame>
+    }
+}
+
+/// Creating and revoking keys, and the list, read again after each.
+#[island(lazy)]
+fn ApiKeysBoard() -> impl IntoView {
+    crate::components::island_hydrated();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
@@ -68,76 +83,70 @@ pub fn ApiKeysPage() -> impl IntoView {
         revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
     });
     view! {
-        <Title text="API keys"/>
-        <Frame>
-            <h1>"API keys"</h1>
-            <p class="muted">"Use a key as " <code>"Authorization: Bearer <key>"</code> " with the REST API under "
-                <code>"/api/v1"</code>"."</p>
-            <section class="card" aria-labelledby="new-key-title">
-                <h2 id="new-key-title">"New API key"</h2>
-                <ActionForm action=create node_ref=form attr:class="inline-form">
-                    <div class="field grow">
-                        <label for="key-name">"Key name"</label>
-                        <input id="key-name" name="name" maxlength="100" required placeholder="e.g. Telephony"
-                            aria-describedby="key-name-error"/>
-                        <FieldError id="key-name-error" message=Signal::derive(move || create_error.get().and_then(|e| e.field("name")))/>
+        <section class="card" aria-labelledby="new-key-title">
+            <h2 id="new-key-title">"New API key"</h2>
+            <ActionForm action=create node_ref=form attr:class="inline-form">
+                <div class="field grow">
+                    <label for="key-name">"Key name"</label>
+                    <input id="key-name" name="name" maxlength="100" required placeholder="e.g. Telephony"
+                        aria-describedby="key-name-error"/>
+                    <FieldError id="key-name-error" message=Signal::derive(move || create_error.get().and_then(|e| e.field("name")))/>
+                </div>
+                <button type="submit" class="primary" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create key" }}
+                </button>
+            </ActionForm>
+            {move || match create.value().get() {
+                Some(Ok(created)) if revoked.get().as_ref() != Some(&created.id) => view! {
+                    <div class="notice ok" role="status">
+                        <p>"Key “" {created.name} "” created. It is selected below: copy it now (Ctrl+C or ⌘C), it will not be shown again."</p>
+                        <label for="new-key">"Your new key"</label>
+                        <input id="new-key" class="mono" readonly value=created.key/>
                     </div>
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        {move || if create.pending().get() { "Creating…" } else { "Create key" }}
-                    </button>
-                </ActionForm>
-                {move || match create.value().get() {
-                    Some(Ok(created)) if revoked.get().as_ref() != Some(&created.id) => view! {
-                        <div class="notice ok" role="status">
-                            <p>"Key “" {created.name} "” created. It is selected below: copy it now (Ctrl+C or ⌘C), it will not be shown again."</p>
-                            <label for="new-key">"Your new key"</label>
-                            <input id="new-key" class="mono" readonly value=created.key/>
-                        </div>
-                    }.into_any(),
-                    Some(Err(e)) if e.fields().is_none() => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
-                    _ => ().into_any(),
-                }}
-            </section>
-            <section class="card" aria-labelledby="keys-title">
-                <h2 id="keys-title">"Your keys"</h2>
-                <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
-                <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-                    {move || Suspend::new(async move {
-                        match keys.await {
-                            Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
-                            Ok(list) => view! {
-                                <ul class="rows">
-                                    {list.into_iter().map(|key| {
-                                        let id = key.id.clone();
-                                        let label = format!("Revoke {}", key.name);
-                                        let question = format!("Revoke “{}”? Programs that use it stop working at once.", key.name);
-                                        view! {
-                                            <li class="row">
-                                                <div class="grow">
-                                                    <strong>{key.name}</strong>
-                                                    <span class="muted">" · created " {short_time(&key.created_at)} " · "
-                                                        {key.last_used_at.map(|t| format!("last used {}", short_time(&t))).unwrap_or_else(|| "never used".into())}
-                                                    </span>
-                                                </div>
-                                                <button class="danger" aria-label=label disabled=move || revoke.pending().get()
-                                                    on:click=move |_| {
-                                                        if window().confirm_with_message(&question).unwrap_or(false) {
-                                                            revoking.set_value(Some(id.clone()));
-                                                            revoke.dispatch(RevokeApiKey { id: id.clone() });
-                                                        }
-                                                    }>
-                                                    "Revoke"
-                                                </button>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                            Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </section>
-        </Frame>
+                }.into_any(),
+                Some(Err(e)) if e.fields().is_none() => view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </section>
+        <section class="card" aria-labelledby="keys-title">
+            <h2 id="keys-title">"Your keys"</h2>
+            <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="rows">
+                                {list.into_iter().map(|key| {
+                                    let id = key.id.clone();
+                                    let label = format!("Revoke {}", key.name);
+                                    let question = format!("Revoke “{}”? Programs that use it stop working at once.", key.name);
+                                    view! {
+                                        <li class="row">
+                                            <div class="grow">
+                                                <strong>{key.name}</strong>
+                                                <span class="muted">" · created " {short_time(&key.created_at)} " · "
+                                                    {key.last_used_at.map(|t| format!("last used {}", short_time(&t))).unwrap_or_else(|| "never used".into())}
+                                                </span>
+                                            </div>
+                                            <button class="danger" aria-label=label disabled=move || revoke.pending().get()
+                                                on:click=move |_| {
+                                                    if window().confirm_with_message(&question).unwrap_or(false) {
+                                                        revoking.set_value(Some(id.clone()));
+                                                        revoke.dispatch(RevokeApiKey { id: id.clone() });
+                                                    }
+                                                }>
+                                                "Revoke"
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

@@ -36,71 +36,92 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// The page both are: a card with the product's name, the page's heading, its form (an island),
+/// and a line leading to the other page.
 #[component]
-pub fn SignInPage() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
-    let error = action_error(action.value());
-    let pending = action.pending();
+fn AuthCard(title: &'static str, children: Children, other: impl IntoView) -> impl IntoView {
     view! {
-        <Title text="Sign in"/>
+        <Title text=title/>
         <main class="auth-page">
-            <section class="card auth-card" aria-labelledby="signin-title">
+            <section class="card auth-card" aria-labelledby="auth-title">
                 <p class="brand">"Voicy"</p>
-                <h1 id="signin-title">"Sign in"</h1>
-                <ActionForm action=action>
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" type="email" name="email" autocomplete="email" required/>
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password"</label>
-                        <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                    </div>
-                    {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
-                    <button type="submit" class="primary wide" disabled=move || pending.get()>
-                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
-                <p class="muted">"New to Voicy? " <a href="/signup">"Create an account"</a></p>
+                <h1 id="auth-title">{title}</h1>
+                {children()}
+                <p class="muted">{other}</p>
             </section>
         </main>
     }
 }
 
 #[component]
+pub fn SignInPage() -> impl IntoView {
+    view! {
+        <AuthCard title="Sign in" other=view! { "New to Voicy? " <a href="/signup">"Create an account"</a> }>
+            <SignInForm/>
+        </AuthCard>
+    }
+}
+
+#[island]
+fn SignInForm() -> impl IntoView {
+    crate::components::island_hydrated();
+    let action = ServerAction::<SignIn>::new();
+    let error = action_error(action.value());
+    let pending = action.pending();
+    view! {
+        <ActionForm action=action>
+            <div class="field">
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="email" required/>
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" type="password" name="password" autocomplete="current-password" required/>
+            </div>
+            {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
+            <button type="submit" class="primary wide" disabled=move || pending.get()>
+                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </ActionForm>
+    }
+}
+
+#[component]
 pub fn SignUpPage() -> impl IntoView {
+    view! {
+        <AuthCard title="Create an account" other=view! { "Already have an account? " <a href="/signin">"Sign in"</a> }>
+            <SignUpForm/>
+        </AuthCard>
+    }
+}
+
+#[island]
+fn SignUpForm() -> impl IntoView {
+    crate::components::island_hydrated();
     let action = ServerAction::<SignUp>::new();
     let error = action_error(action.value());
     let pending = action.pending();
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
     let general = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
-        <Title text="Create an account"/>
-        <main class="auth-page">
-            <section class="card auth-card" aria-labelledby="signup-title">
-                <p class="brand">"Voicy"</p>
-                <h1 id="signup-title">"Create an account"</h1>
-                <ActionForm action=action>
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" type="email" name="email" autocomplete="email" required
-                            aria-describedby="email-error"/>
-                        <crate::components::FieldError id="email-error" message=field("email")/>
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password"</label>
-                        <input id="password" type="password" name="password" autocomplete="new-password"
-                            required minlength="10" aria-describedby="password-hint password-error"/>
-                        <p class="hint" id="password-hint">"At least 10 characters."</p>
-                        <crate::components::FieldError id="password-error" message=field("password")/>
-                    </div>
-                    {move || general().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
-                    <button type="submit" class="primary wide" disabled=move || pending.get()>
-                        {move || if pending.get() { "Creating account…" } else { "Create account" }}
-                    </button>
-                </ActionForm>
-                <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
-            </section>
-        </main>
+        <ActionForm action=action>
+            <div class="field">
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="email" required
+                    aria-describedby="email-error"/>
+                <crate::components::FieldError id="email-error" message=field("email")/>
+            </div>
+            <div class="field">
+                <label for="password">"Password"</label>
+                <input id="password" type="password" name="password" autocomplete="new-password"
+                    required minlength="10" aria-describedby="password-hint password-error"/>
+                <p class="hint" id="password-hint">"At least 10 characters."</p>
+                <crate::components::FieldError id="password-error" message=field("password")/>
+            </div>
+            {move || general().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+            <button type="submit" class="primary wide" disabled=move || pending.get()>
+                {move || if pending.get() { "Creating account…" } else { "Create account" }}
+            </button>
+        </ActionForm>
     }
 }

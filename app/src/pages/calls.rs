@@ -8,7 +8,7 @@ use crate::views::{CallDetail, CallPage, Turn};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 #[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
 pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
@@ -54,9 +54,11 @@ struct TurnRow {
     text: RwSignal<String>,
 }
 
-/// Starts a web (test) call: it runs with the draft config, so webhooks fire at once.
-#[component]
+/// Starts a web (test) call: it runs with the draft config, so webhooks fire at once. The new
+/// call's page is then loaded.
+#[island(lazy)]
 pub fn TestCallPanel(agent_id: String) -> impl IntoView {
+    crate::components::island_hydrated();
     let next = StoredValue::new(0usize);
     let row = move |role: &str, text: &str| {
         let key = next.get_value();
@@ -67,9 +69,10 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let agent = StoredValue::new(agent_id);
     let call = Action::new(move |turns: &Vec<Turn>| start_test_call(agent.get_value(), turns.clone()));
-    let navigate = use_navigate();
     Effect::new(move || match call.value().get() {
-        Some(Ok(id)) => navigate(&format!("/agents/{}/calls/{id}", agent.get_value()), Default::default()),
+        Some(Ok(id)) => {
+            let _ = window().location().set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
+        }
         Some(Err(e)) => {
             outcome.set(Some(Err(match e {
                 AppError::Validation(_) => "Every turn needs some text. Fill in or remove the empty turns.".to_owned(),
@@ -168,8 +171,35 @@ pub fn CallList(agent_id: String) -> impl IntoView {
 #[component]
 pub fn CallPageView() -> impl IntoView {
     let params = use_params_map();
-    let call_id = Memo::new(move |_| params.read().get("call_id").unwrap_or_default());
-    let agent_id = Memo::new(move |_| params.read().get("agent_id").unwrap_or_default());
+    let call_id = params.read_untracked().get("call_id").unwrap_or_default();
+    let agent_id = params.read_untracked().get("agent_id").unwrap_or_default();
+    let agent = Resource::new({
+        let agent_id = agent_id.clone();
+        move || agent_id.clone()
+    }, crate::pages::agent::get_agent);
+    view! {
+        <Title text="Call"/>
+        <Frame>
+            <nav class="crumbs" aria-label="Breadcrumb">
+                <a href="/agents">"Agents"</a> " / "
+                <a href=format!("/agents/{agent_id}")>
+                    <Suspense fallback=|| "Agent">
+                        {move || Suspend::new(async move { agent.await.map(|a| a.name).unwrap_or_else(|_| "Agent".to_owned()) })}
+                    </Suspense>
+                </a>
+                " / Call"
+            </nav>
+            <h1>"Call"</h1>
+            <CallPanel call_id/>
+        </Frame>
+    }
+}
+
+/// A call, its deliveries with their Redeliver buttons, and its transcript; read again after a
+/// redelivery, and every 700 ms until the call's event is settled.
+#[island(lazy)]
+fn CallPanel(call_id: String) -> impl IntoView {
+    crate::components::island_hydrated();
     let refresh = RwSignal::new(0u32);
     // How the last redelivery ended: kept here, above the part that reloads.
     let outcome = RwSignal::new(None::<Result<String, String>>);
@@ -181,8 +211,7 @@ pub fn CallPageView() -> impl IntoView {
         }));
         refresh.update(|n| *n += 1);
     });
-    let agent = Resource::new(move || agent_id.get(), crate::pages::agent::get_agent);
-    let detail = Resource::new(move || (call_id.get(), refresh.get()), |(id, _)| get_call_detail(id));
+    let detail = Resource::new(move || (call_id.clone(), refresh.get()), |(id, _)| get_call_detail(id));
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get() {
@@ -192,34 +221,21 @@ pub fn CallPageView() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Call"/>
-        <Frame>
-            <nav class="crumbs" aria-label="Breadcrumb">
-                <a href="/agents">"Agents"</a> " / "
-                <a href=move || format!("/agents/{}", agent_id.get())>
-                    <Transition fallback=|| "Agent">
-                        {move || Suspend::new(async move { agent.await.map(|a| a.name).unwrap_or_else(|_| "Agent".to_owned()) })}
-                    </Transition>
-                </a>
-                " / Call"
-            </nav>
-            <h1>"Call"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Ok(d) => view! { <CallBody detail=d outcome on_redelivery/> }.into_any(),
-                        Err(AppError::NotFound) => {
-                            #[cfg(feature = "ssr")]
-                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                                response.set_status(axum::http::StatusCode::NOT_FOUND);
-                            }
-                            view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any()
+        <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <CallBody detail=d outcome on_redelivery/> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                            response.set_status(axum::http::StatusCode::NOT_FOUND);
                         }
-                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                        view! { <p>"This call does not exist, or it belongs to another account."</p> }.into_any()
                     }
-                })}
-            </Transition>
-        </Frame>
+                    Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

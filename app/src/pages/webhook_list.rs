@@ -9,9 +9,17 @@ use crate::pages::deliveries::DeliveryList;
 use crate::pages::webhook_form::{Editing, WebhookForm};
 use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
 use crate::pages::webhooks::{DeleteWebhook, DeployAgent, RestoreVersion, Section};
-use crate::routes::ChunkMissing;
 use crate::views::{DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView};
 use leptos::prelude::*;
+
+/// The section's chunk could not be fetched.
+pub struct ChunkMissing;
+
+impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self
+    }
+}
 
 /// The opened section's content, built by the code of its chunk.
 #[cfg(not(feature = "ssr"))]

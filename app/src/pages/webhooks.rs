@@ -4,9 +4,8 @@
 
 use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
-use crate::pages::webhook_list::webhook_list;
+use crate::pages::webhook_list::{ChunkMissing, webhook_list};
 use crate::pages::webhook_tools::SendOutcome;
-use crate::routes::ChunkMissing;
 use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
