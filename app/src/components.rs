@@ -50,33 +50,32 @@ pub fn Frame(children: Children) -> impl IntoView {
     }
 }
 
-/// The account menu: API keys, and signing out (a plain form post until the island hydrates).
+/// The account menu: API keys, and signing out. Signing out is a plain form post (the server
+/// function answers it with a redirect to the sign-in page), so the menu carries no server-function
+/// client code into the main module, which every page loads; the island adds Escape and the
+/// button's pending state.
 #[island]
 fn AccountMenu(email: String) -> impl IntoView {
     island_hydrated();
-    let sign_out = ServerAction::<SignOut>::new();
+    let signing_out = RwSignal::new(false);
     let menu = NodeRef::<leptos::html::Details>::new();
-    let close_menu = move || {
-        if let Some(menu) = menu.get() {
-            let _ = menu.remove_attribute("open");
-        }
-    };
+    let sign_out = <SignOut as leptos::server_fn::ServerFn>::PATH;
     view! {
         <details class="account-menu" node_ref=menu on:keydown=move |e| {
             // Escape closes the open menu, with the focus back on its summary.
-            if e.key() == "Escape" && menu.get_untracked().is_some_and(|m| m.has_attribute("open")) {
-                close_menu();
+            if e.key() == "Escape" && let Some(menu) = menu.get_untracked() && menu.has_attribute("open") {
+                let _ = menu.remove_attribute("open");
                 focus_soon(".account-menu summary".to_owned());
             }
         }>
             <summary>"Account" <span class="muted email">{email}</span></summary>
             <div class="menu">
                 <a href="/account/api-keys">"API keys"</a>
-                <ActionForm action=sign_out>
-                    <button type="submit" class="link-button" disabled=move || sign_out.pending().get()>
-                        {move || if sign_out.pending().get() { "Signing out…" } else { "Sign out" }}
+                <form method="post" action=sign_out on:submit=move |_| signing_out.set(true)>
+                    <button type="submit" class="link-button" disabled=move || signing_out.get()>
+                        {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
                     </button>
-                </ActionForm>
+                </form>
             </div>
         </details>
     }

@@ -2,8 +2,8 @@ import { expect, test } from '@playwright/test';
 import { createAgent, follow, hydrated, shot, signUp, uniqueEmail } from './helpers';
 
 // Pages are rendered on the server; the browser hydrates only their islands (the parts that
-// answer clicks), the larger ones each from a wasm chunk of its own (the account menu and the
-// sign-in and sign-up forms are in the main module). A page downloads its own islands' code.
+// answer clicks), each from a wasm chunk of its own (but the account menu, on every page, which
+// is in the main module). A page downloads its own islands' code.
 test('each page downloads the code of its own islands, not of the other pages', async ({ page }) => {
   await signUp(page, uniqueEmail('islands'));
   await createAgent(page, 'Island desk');

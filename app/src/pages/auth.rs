@@ -62,7 +62,7 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn SignInForm() -> impl IntoView {
     crate::components::island_hydrated();
     let action = ServerAction::<SignIn>::new();
@@ -95,7 +95,7 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn SignUpForm() -> impl IntoView {
     crate::components::island_hydrated();
     let action = ServerAction::<SignUp>::new();

@@ -4,6 +4,7 @@
 //! finger or the keyboard comes to its toggle), not with the page: a first visit to Settings
 //! downloads only what it shows.
 
+use crate::codec::Deferred;
 use crate::components::{Outcome, short_time};
 use crate::pages::deliveries::DeliveryList;
 use crate::pages::webhook_form::{Editing, WebhookForm};
@@ -24,14 +25,25 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
 /// The opened section's content, built by the code of its chunk.
 #[cfg(not(feature = "ssr"))]
 #[leptos::wasm_split::wasm_split(webhook_list, wasm_split_path = ::leptos::wasm_split, fallible, preload(fetch_webhook_list_code))]
-pub(crate) fn webhook_list(settings: WebhookSettings, section: Section) -> Result<AnyView, ChunkMissing> {
-    Ok(view! { <WebhookList settings section/> }.into_any())
+pub(crate) fn webhook_list(settings: Deferred<WebhookSettings>, section: Section) -> Result<AnyView, ChunkMissing> {
+    Ok(opened(settings, section))
 }
 
 /// The server never renders the section open (it starts closed), but the page compiles there too.
 #[cfg(feature = "ssr")]
-pub(crate) async fn webhook_list(settings: WebhookSettings, section: Section) -> Result<AnyView, ChunkMissing> {
-    Ok(view! { <WebhookList settings section/> }.into_any())
+pub(crate) async fn webhook_list(settings: Deferred<WebhookSettings>, section: Section) -> Result<AnyView, ChunkMissing> {
+    Ok(opened(settings, section))
+}
+
+/// The list, from the settings the section was sent (decoded here, in this chunk: see `Deferred`).
+fn opened(settings: Deferred<WebhookSettings>, section: Section) -> AnyView {
+    match settings.open() {
+        Ok(settings) => view! { <WebhookList settings section/> }.into_any(),
+        Err(_) => view! {
+            <p class="notice error" role="alert">"The webhooks could not be read. Reload the page to try again."</p>
+        }
+        .into_any(),
+    }
 }
 
 #[component]

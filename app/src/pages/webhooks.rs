@@ -6,16 +6,20 @@ use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
 use crate::pages::webhook_list::{ChunkMissing, webhook_list};
 use crate::pages::webhook_tools::SendOutcome;
-use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookSettings, WebhookView};
+use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookView, WebhooksSection};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
-pub async fn get_webhook_settings(agent_id: String) -> Result<WebhookSettings, AppError> {
+pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSection, AppError> {
     crate::server::page_reads::page_read!("get_webhook_settings", agent_id; {
         use crate::server::{request_owner, services::webhooks};
         let (state, owner) = request_owner().await?;
-        webhooks::settings(&state, &owner, &agent_id).await
+        let settings = webhooks::settings(&state, &owner, &agent_id).await?;
+        Ok(WebhooksSection {
+            count: settings.config.draft.webhooks.len(),
+            settings: crate::codec::Deferred::new(&settings).map_err(AppError::internal)?,
+        })
     })
 }
 
@@ -141,7 +145,7 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
     );
     // What was last shown stays when a reload of it fails (a connection lost for a moment):
     // the failure is said above it, with a way to try again.
-    let last_shown = RwSignal::new(None::<WebhookSettings>);
+    let last_shown = RwSignal::new(None::<WebhooksSection>);
     let try_again = move |_| section.refresh.update(|n| *n += 1);
     view! {
         <section class="card webhooks" id="webhooks" aria-labelledby="webhooks-heading">
@@ -178,8 +182,8 @@ struct Toggle {
 }
 
 #[component]
-fn SectionBody(settings: WebhookSettings, section: Section, toggle: Toggle) -> impl IntoView {
-    let count = settings.config.draft.webhooks.len();
+fn SectionBody(settings: WebhooksSection, section: Section, toggle: Toggle) -> impl IntoView {
+    let WebhooksSection { count, settings } = settings;
     let full = count >= WEBHOOK_LIMIT;
     let Toggle { expanded, opened } = toggle;
     let content = move || {

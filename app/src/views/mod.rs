@@ -107,6 +107,15 @@ pub struct ConfigView {
     pub has_undeployed_changes: bool,
 }
 
+/// What the Settings page's Webhooks section is sent: the number of draft webhooks, which its
+/// toggle shows while it is closed, and everything else, read only once the section is opened
+/// (by the list's own wasm chunk, `pages/webhook_list.rs`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct WebhooksSection {
+    pub count: usize,
+    pub settings: crate::codec::Deferred<WebhookSettings>,
+}
+
 /// Everything the Webhooks section of the Settings tab shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
