@@ -9,8 +9,13 @@ use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_mai
 fn call() -> CallRecord {
     let transcript = (0..40)
         .map(|i| Turn {
-            role: if i % 2 == 0 { "agent".into() } else { "user".into() },
-            text: "I'd like to move my appointment to Tuesday morning, around ten if you have it. ".into(),
+            role: if i % 2 == 0 {
+                "agent".into()
+            } else {
+                "user".into()
+            },
+            text: "I'd like to move my appointment to Tuesday morning, around ten if you have it. "
+                .into(),
             start_ms: Some(i * 2500),
         })
         .collect();
@@ -31,7 +36,10 @@ fn call() -> CallRecord {
             metadata: Some(serde_json::json!({ "crm_id": "42" })),
         },
         body: None,
-        event: EventView { state: "pending".into(), note: None },
+        event: EventView {
+            state: "pending".into(),
+            note: None,
+        },
         received_at: "2026-11-27T09:01:40.100Z".into(),
         attempts: 1,
     }
@@ -39,16 +47,26 @@ fn call() -> CallRecord {
 
 fn benches(c: &mut Criterion) {
     let call = call();
-    let processed = Processed { summary: Some("40 turns.".into()), ..Processed::default() };
+    let processed = Processed {
+        summary: Some("40 turns.".into()),
+        ..Processed::default()
+    };
     let body = serde_json::to_string(&call_view(&call, Some(processed.clone()))).unwrap();
 
     let mut group = c.benchmark_group("payload");
     group.throughput(Throughput::Bytes(body.len() as u64));
     group.bench_function("serialize_call_view", |b| {
-        b.iter(|| serde_json::to_string(&call_view(black_box(&call), Some(processed.clone()))).unwrap())
+        b.iter(|| {
+            serde_json::to_string(&call_view(black_box(&call), Some(processed.clone()))).unwrap()
+        })
     });
     group.bench_function("hmac_sha256_signature", |b| {
-        b.iter(|| voicy::dispatcher::request::signature(black_box(b"whsec_0123456789abcdef"), black_box(body.as_bytes())))
+        b.iter(|| {
+            voicy::dispatcher::request::signature(
+                black_box(b"whsec_0123456789abcdef"),
+                black_box(body.as_bytes()),
+            )
+        })
     });
     group.finish();
 }

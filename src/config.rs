@@ -26,7 +26,9 @@ impl Role {
             None | Some("serve") => Ok(Self::Serve),
             Some("web") => Ok(Self::Web),
             Some("worker") => Ok(Self::Worker),
-            Some(other) => Err(format!("unknown command {other:?}: expected serve (the default), web or worker")),
+            Some(other) => Err(format!(
+                "unknown command {other:?}: expected serve (the default), web or worker"
+            )),
         }
     }
 
@@ -119,26 +121,42 @@ pub struct Settings {
 const KEY_REASON_MISSING: &str = "required: base64 of 32 random bytes (`head -c 32 /dev/urandom | base64`), or \
     VOICY_SECRET_KEY_FILE naming a file that holds it; it encrypts webhook secrets and header values \
     at rest (`make run` creates data/secret.key)";
-const KEY_REASON_INVALID: &str = "expected base64 of exactly 32 bytes, several separated by commas (the first encrypts)";
+const KEY_REASON_INVALID: &str =
+    "expected base64 of exactly 32 bytes, several separated by commas (the first encrypts)";
 
 /// The keyring from `VOICY_SECRET_KEY`, else from the file `VOICY_SECRET_KEY_FILE` names.
 fn secret_keys(lookup: &impl Fn(&str) -> Option<String>) -> Result<Keyring, ConfigError> {
-    let redacted = |var| ConfigError { var, value: "[redacted]".into(), reason: KEY_REASON_INVALID };
+    let redacted = |var| ConfigError {
+        var,
+        value: "[redacted]".into(),
+        reason: KEY_REASON_INVALID,
+    };
     let set = |var| lookup(var).is_some_and(|v| !v.trim().is_empty());
     if set("VOICY_SECRET_KEY") && set("VOICY_SECRET_KEY_FILE") {
         // Which one wins would be a guess, and the wrong key cannot open what the other sealed.
-        return Err(ConfigError { var: "VOICY_SECRET_KEY_FILE", value: "[set]".into(), reason: "VOICY_SECRET_KEY is set too: set one of the two" });
+        return Err(ConfigError {
+            var: "VOICY_SECRET_KEY_FILE",
+            value: "[set]".into(),
+            reason: "VOICY_SECRET_KEY is set too: set one of the two",
+        });
     }
     if let Some(keys) = lookup("VOICY_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
         return Keyring::parse(&keys).map_err(|_| redacted("VOICY_SECRET_KEY"));
     }
     match lookup("VOICY_SECRET_KEY_FILE").filter(|p| !p.trim().is_empty()) {
         Some(path) => {
-            let keys = std::fs::read_to_string(path.trim())
-                .map_err(|_| ConfigError { var: "VOICY_SECRET_KEY_FILE", value: path.clone(), reason: "cannot read the file" })?;
+            let keys = std::fs::read_to_string(path.trim()).map_err(|_| ConfigError {
+                var: "VOICY_SECRET_KEY_FILE",
+                value: path.clone(),
+                reason: "cannot read the file",
+            })?;
             Keyring::parse(&keys).map_err(|_| redacted("VOICY_SECRET_KEY_FILE"))
         }
-        None => Err(ConfigError { var: "VOICY_SECRET_KEY", value: String::new(), reason: KEY_REASON_MISSING }),
+        None => Err(ConfigError {
+            var: "VOICY_SECRET_KEY",
+            value: String::new(),
+            reason: KEY_REASON_MISSING,
+        }),
     }
 }
 
@@ -167,22 +185,40 @@ impl Settings {
 
     /// Reads settings through `lookup`, so tests can supply their own variables.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
+        let get =
+            |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
         let database_url = get("VOICY_DATABASE_URL", "sqlite://data/voicy.db");
         if app::server::store::Backend::of_url(&database_url).is_none() {
             let value = DatabaseUrl(database_url).redacted();
-            return Err(ConfigError { var: "VOICY_DATABASE_URL", value, reason: "expected sqlite://path or postgres://user@host/database" });
+            return Err(ConfigError {
+                var: "VOICY_DATABASE_URL",
+                value,
+                reason: "expected sqlite://path or postgres://user@host/database",
+            });
         }
         let addr = get("VOICY_LISTEN_ADDR", "127.0.0.1:3000");
-        let listen_addr = addr
-            .parse()
-            .map_err(|_| ConfigError { var: "VOICY_LISTEN_ADDR", value: addr.clone(), reason: "expected host:port, e.g. 127.0.0.1:3000" })?;
+        let listen_addr = addr.parse().map_err(|_| ConfigError {
+            var: "VOICY_LISTEN_ADDR",
+            value: addr.clone(),
+            reason: "expected host:port, e.g. 127.0.0.1:3000",
+        })?;
         Ok(Self {
             database_url: DatabaseUrl(database_url),
             role: Role::Serve,
-            lease: Duration::from_secs(number(&lookup, "VOICY_LEASE_SECONDS", 20, 1..=30, "expected whole seconds from 1 to 30")?),
-            max_calls_in_flight: number(&lookup, "VOICY_MAX_CALLS_IN_FLIGHT", 1024, 1..=100_000, "expected a number from 1 to 100000")?
-                as usize,
+            lease: Duration::from_secs(number(
+                &lookup,
+                "VOICY_LEASE_SECONDS",
+                20,
+                1..=30,
+                "expected whole seconds from 1 to 30",
+            )?),
+            max_calls_in_flight: number(
+                &lookup,
+                "VOICY_MAX_CALLS_IN_FLIGHT",
+                1024,
+                1..=100_000,
+                "expected a number from 1 to 100000",
+            )? as usize,
             max_requests_per_webhook: number(
                 &lookup,
                 "VOICY_MAX_REQUESTS_PER_WEBHOOK",
@@ -190,10 +226,23 @@ impl Settings {
                 1..=100_000,
                 "expected a number from 1 to 100000",
             )? as usize,
-            page_cache_bytes: number(&lookup, "VOICY_PAGE_CACHE_MB", 32, 0..=4096, "expected megabytes from 0 to 4096")? as usize * 1024 * 1024,
+            page_cache_bytes: number(
+                &lookup,
+                "VOICY_PAGE_CACHE_MB",
+                32,
+                0..=4096,
+                "expected megabytes from 0 to 4096",
+            )? as usize
+                * 1024
+                * 1024,
             connections: crate::serve::Limits {
-                max_connections: number(&lookup, "VOICY_MAX_CONNECTIONS", 4096, 1..=1_000_000, "expected a number from 1 to 1000000")?
-                    as usize,
+                max_connections: number(
+                    &lookup,
+                    "VOICY_MAX_CONNECTIONS",
+                    4096,
+                    1..=1_000_000,
+                    "expected a number from 1 to 1000000",
+                )? as usize,
                 header_read_timeout: Duration::from_secs(number(
                     &lookup,
                     "VOICY_HEADER_READ_TIMEOUT_SECONDS",
@@ -204,22 +253,43 @@ impl Settings {
             },
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
-            allow_insecure_webhooks: flag("VOICY_ALLOW_INSECURE_WEBHOOKS", lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"))?,
+            allow_insecure_webhooks: flag(
+                "VOICY_ALLOW_INSECURE_WEBHOOKS",
+                lookup("VOICY_ALLOW_INSECURE_WEBHOOKS"),
+            )?,
             site_root: get("VOICY_SITE_ROOT", "target/site"),
-            webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE").filter(|p| !p.trim().is_empty()).map(Into::into),
+            webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE")
+                .filter(|p| !p.trim().is_empty())
+                .map(Into::into),
             smtp_url: match lookup("VOICY_SMTP_URL").filter(|u| !u.trim().is_empty()) {
-                Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(SmtpUrl(url)),
+                Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                    Some(SmtpUrl(url))
+                }
                 Some(_) => {
                     // The value may hold a password: it is not echoed.
-                    return Err(ConfigError { var: "VOICY_SMTP_URL", value: "[redacted]".into(), reason: "expected smtp:// or smtps://" });
+                    return Err(ConfigError {
+                        var: "VOICY_SMTP_URL",
+                        value: "[redacted]".into(),
+                        reason: "expected smtp:// or smtps://",
+                    });
                 }
                 None => None,
             },
             public_url: match lookup("VOICY_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                    Some(crate::csrf::origin_of(url.trim()).ok_or(ConfigError { var: "VOICY_PUBLIC_URL", value: url.clone(), reason: "expected http(s)://host[:port]" })?)
+                    Some(crate::csrf::origin_of(url.trim()).ok_or(ConfigError {
+                        var: "VOICY_PUBLIC_URL",
+                        value: url.clone(),
+                        reason: "expected http(s)://host[:port]",
+                    })?)
                 }
-                Some(url) => return Err(ConfigError { var: "VOICY_PUBLIC_URL", value: url, reason: "expected http(s)://host[:port]" }),
+                Some(url) => {
+                    return Err(ConfigError {
+                        var: "VOICY_PUBLIC_URL",
+                        value: url,
+                        reason: "expected http(s)://host[:port]",
+                    });
+                }
                 None => None,
             },
             mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),
@@ -248,7 +318,11 @@ fn flag(var: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::trim) {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
-        Some(other) => Err(ConfigError { var, value: other.to_owned(), reason: "expected true or false" }),
+        Some(other) => Err(ConfigError {
+            var,
+            value: other.to_owned(),
+            reason: "expected true or false",
+        }),
     }
 }
 
@@ -258,23 +332,38 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let mut vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        vars.entry("VOICY_SECRET_KEY".into()).or_insert_with(|| TEST_SECRET_KEY.into());
+        let mut vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        vars.entry("VOICY_SECRET_KEY".into())
+            .or_insert_with(|| TEST_SECRET_KEY.into());
         Settings::from_lookup(|k| vars.get(k).cloned())
     }
 
     #[test]
     fn the_secret_key_is_required_and_never_shown() {
         let err = Settings::from_lookup(|_| None).unwrap_err().to_string();
-        assert!(err.contains("VOICY_SECRET_KEY") && err.contains("head -c 32"), "{err}");
-        let err = settings(&[("VOICY_SECRET_KEY", "aHVudGVyMg==")]).unwrap_err().to_string();
-        assert!(err.contains("VOICY_SECRET_KEY") && !err.contains("aHVudGVyMg"), "{err}");
+        assert!(
+            err.contains("VOICY_SECRET_KEY") && err.contains("head -c 32"),
+            "{err}"
+        );
+        let err = settings(&[("VOICY_SECRET_KEY", "aHVudGVyMg==")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("VOICY_SECRET_KEY") && !err.contains("aHVudGVyMg"),
+            "{err}"
+        );
         let s = settings(&[]).unwrap();
         assert!(!format!("{s:?}").contains(TEST_SECRET_KEY));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("secret.key");
         std::fs::write(&file, format!("{}\n", Keyring::generate_key())).unwrap();
-        let from_file = Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY_FILE").then(|| file.display().to_string())).unwrap();
+        let from_file = Settings::from_lookup(|k| {
+            (k == "VOICY_SECRET_KEY_FILE").then(|| file.display().to_string())
+        })
+        .unwrap();
         assert_ne!(from_file.secret_keys, s.secret_keys);
         // Both at once: refused rather than one picked.
         let path = file.display().to_string();
@@ -284,7 +373,12 @@ mod tests {
             _ => None,
         });
         let err = both.unwrap_err().to_string();
-        assert!(err.contains("VOICY_SECRET_KEY_FILE") && err.contains("one of the two") && !err.contains(TEST_SECRET_KEY), "{err}");
+        assert!(
+            err.contains("VOICY_SECRET_KEY_FILE")
+                && err.contains("one of the two")
+                && !err.contains(TEST_SECRET_KEY),
+            "{err}"
+        );
     }
 
     #[test]
@@ -300,29 +394,53 @@ mod tests {
     #[test]
     fn kept_pages_have_a_budget_in_megabytes_and_zero_turns_them_off() {
         assert_eq!(settings(&[]).unwrap().page_cache_bytes, 32 * 1024 * 1024);
-        assert_eq!(settings(&[("VOICY_PAGE_CACHE_MB", "0")]).unwrap().page_cache_bytes, 0);
-        let err = settings(&[("VOICY_PAGE_CACHE_MB", "lots")]).unwrap_err().to_string();
-        assert!(err.contains("VOICY_PAGE_CACHE_MB") && err.contains("megabytes"), "{err}");
+        assert_eq!(
+            settings(&[("VOICY_PAGE_CACHE_MB", "0")])
+                .unwrap()
+                .page_cache_bytes,
+            0
+        );
+        let err = settings(&[("VOICY_PAGE_CACHE_MB", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("VOICY_PAGE_CACHE_MB") && err.contains("megabytes"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_value_names_its_variable() {
-        let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("VOICY_SECURE_COOKIES"), "{err}");
-        let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("VOICY_LISTEN_ADDR"), "{err}");
-        let err = settings(&[("VOICY_DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("VOICY_DATABASE_URL"), "{err}");
-        let err = settings(&[("VOICY_LEASE_SECONDS", "90")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_LEASE_SECONDS", "90")])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("VOICY_LEASE_SECONDS"), "{err}");
     }
 
     #[test]
     fn postgres_urls_are_accepted_and_their_password_never_shown() {
-        let s = settings(&[("VOICY_DATABASE_URL", "postgres://voicy:hunter2@db.internal/voicy")]).unwrap();
+        let s = settings(&[(
+            "VOICY_DATABASE_URL",
+            "postgres://voicy:hunter2@db.internal/voicy",
+        )])
+        .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!s.database_url.redacted().contains("hunter2"));
-        let err = settings(&[("VOICY_DATABASE_URL", "pg://voicy:hunter2@db/voicy")]).unwrap_err().to_string();
+        let err = settings(&[("VOICY_DATABASE_URL", "pg://voicy:hunter2@db/voicy")])
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("hunter2"), "{err}");
     }
 }

@@ -26,7 +26,10 @@ impl SiteOrigin {
             return Some(public.clone());
         }
         let host = headers.get(header::HOST)?.to_str().ok()?;
-        Some(format!("{}://{host}", if self.https { "https" } else { "http" }))
+        Some(format!(
+            "{}://{host}",
+            if self.https { "https" } else { "http" }
+        ))
     }
 }
 
@@ -39,15 +42,28 @@ pub fn origin_of(url: &str) -> Option<String> {
     }
 }
 
-pub async fn refuse_cross_site(State(site): State<SiteOrigin>, request: Request, next: Next) -> Response {
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let bearer = request.headers().get(header::AUTHORIZATION).and_then(|h| h.to_str().ok()).is_some_and(|h| h.starts_with("Bearer "));
+pub async fn refuse_cross_site(
+    State(site): State<SiteOrigin>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| h.starts_with("Bearer "));
     if changes_state && !bearer {
         let headers = request.headers();
         let sender = match headers.get(header::ORIGIN) {
             // "null": a sandboxed or privacy-sensitive context; never our own pages.
             Some(origin) => Some(origin.to_str().ok().and_then(origin_of).unwrap_or_default()),
-            None => headers.get(header::REFERER).map(|r| r.to_str().ok().and_then(origin_of).unwrap_or_default()),
+            None => headers
+                .get(header::REFERER)
+                .map(|r| r.to_str().ok().and_then(origin_of).unwrap_or_default()),
         };
         if let Some(sender) = sender {
             let own = site.of(headers).and_then(|o| origin_of(&o));

@@ -2,7 +2,11 @@
 //! sign-in before any page work.
 //! The REST API and server functions check on their own (with a 401 rather than a redirect).
 
-use axum::{extract::Request, middleware::Next, response::{IntoResponse, Redirect, Response}};
+use axum::{
+    extract::Request,
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
 use tower_sessions::Session;
 
 fn is_public(path: &str) -> bool {
@@ -22,7 +26,8 @@ fn is_auth_page(path: &str) -> bool {
 /// when its data changes, so the expiry would stay where sign-in put it; noting the day of the
 /// last page view changes the data once a day, which moves the expiry forward: one write a day
 /// per session, not one per request.
-pub const INACTIVITY: tower_sessions::cookie::time::Duration = tower_sessions::cookie::time::Duration::days(14);
+pub const INACTIVITY: tower_sessions::cookie::time::Duration =
+    tower_sessions::cookie::time::Duration::days(14);
 const SEEN_DAY: &str = "seen_day";
 
 async fn keep_alive(session: &Session) {

@@ -2,15 +2,19 @@
 
 pub mod api;
 pub mod config;
-pub mod dispatcher;
 mod csrf;
+pub mod dispatcher;
 mod guard;
 pub mod page_cache;
 mod rpc;
 pub mod serve;
 mod sessions;
 
-use app::server::{AppState, WebhookPolicy, services::accounts, store::{Backend, Store}};
+use app::server::{
+    AppState, WebhookPolicy,
+    services::accounts,
+    store::{Backend, Store},
+};
 use app::{App, shell};
 use axum::{Router, routing::get};
 use config::{Role, Settings};
@@ -40,10 +44,14 @@ pub enum StartError {
 
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VOICY_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = EnvFilter::try_from_env("VOICY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     // Colours only for a terminal: a log file or a journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 /// jemalloc for every allocation of the process (see Cargo.toml); set here, in the library, so
@@ -64,23 +72,33 @@ pub struct Instance {
 /// that started loading data at that moment never finished. Listing them once, before any
 /// instance of this process serves, means no page is ever rendered during it (several instances
 /// in one process, as in the tests, wait for the one listing).
-static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+    LazyLock::new(|| generate_route_list(App));
 
 /// Opens and migrates the database and builds the instance its role asks for: the whole
 /// router (dashboard, server functions, REST API, health check) unless it is a worker, and the
 /// dispatcher unless it is `web`.
 pub async fn build(settings: &Settings) -> Result<Instance, StartError> {
     let steps = match &settings.smtp_url {
-        Some(url) => dispatcher::steps::Steps::with_notifier(Box::new(dispatcher::mail::SmtpNotifier::new(&url.0, &settings.mail_from)?)),
+        Some(url) => dispatcher::steps::Steps::with_notifier(Box::new(
+            dispatcher::mail::SmtpNotifier::new(&url.0, &settings.mail_from)?,
+        )),
         None => dispatcher::steps::Steps::default(),
     };
     build_with_steps(settings, steps).await
 }
 
 /// `build` with given post-call processing steps (tests use failing ones).
-pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Steps) -> Result<Instance, StartError> {
+pub async fn build_with_steps(
+    settings: &Settings,
+    steps: dispatcher::steps::Steps,
+) -> Result<Instance, StartError> {
     let url = settings.database_url.expose();
-    if let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)).and_then(|p| std::path::Path::new(p).parent()) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
         if !path.as_os_str().is_empty() {
             std::fs::create_dir_all(path)?;
         }
@@ -89,7 +107,11 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     store.migrate().await?;
     let resealed = store.reseal().await?;
     if resealed > 0 {
-        tracing::info!(rows = resealed, key_id = settings.secret_keys.current_id(), "webhook secrets and header values sealed under the current key");
+        tracing::info!(
+            rows = resealed,
+            key_id = settings.secret_keys.current_id(),
+            "webhook secrets and header values sealed under the current key"
+        );
     }
     accounts::prepare();
 
@@ -100,16 +122,24 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
     )?;
     let events = dispatcher::Dispatcher::new();
     let running = settings.role.dispatches().then(|| {
-        events.start(store.clone(), client.clone(), steps, dispatcher::Options {
-            instance: dispatcher::instance_name(),
-            lease: settings.lease,
-            max_calls_in_flight: settings.max_calls_in_flight,
-            postgres_url: (store.backend() == Backend::Postgres).then(|| settings.database_url.clone()),
-        })
+        events.start(
+            store.clone(),
+            client.clone(),
+            steps,
+            dispatcher::Options {
+                instance: dispatcher::instance_name(),
+                lease: settings.lease,
+                max_calls_in_flight: settings.max_calls_in_flight,
+                postgres_url: (store.backend() == Backend::Postgres)
+                    .then(|| settings.database_url.clone()),
+            },
+        )
     });
     let state = AppState {
         store: store.clone(),
-        policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
+        policy: WebhookPolicy {
+            allow_insecure: settings.allow_insecure_webhooks,
+        },
         events,
         sender: std::sync::Arc::new(client),
         api_document: api::openapi_json(),
@@ -117,8 +147,14 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         sign_ins: Default::default(),
     };
     if !settings.role.serves_dashboard() {
-        let router = Router::new().route("/healthz", get(api::healthz)).with_state(state.clone());
-        return Ok(Instance { router, state, dispatcher: running });
+        let router = Router::new()
+            .route("/healthz", get(api::healthz))
+            .with_state(state.clone());
+        return Ok(Instance {
+            router,
+            state,
+            dispatcher: running,
+        });
     }
     let sessions = sessions::DbSessions::new(store);
     sessions.spawn_cleanup();
@@ -130,7 +166,10 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .with_expiry(Expiry::OnInactivity(guard::INACTIVITY));
 
     // cargo-leptos writes the bundle's content hashes next to the server binary it builds.
-    let hashed = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt"))).is_some_and(|f| f.exists());
+    let hashed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt")))
+        .is_some_and(|f| f.exists());
     let leptos_options = LeptosOptions::builder()
         .output_name("voicy")
         .site_root(settings.site_root.as_str())
@@ -152,7 +191,11 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
         .route("/healthz", get(api::healthz))
         .nest("/api/v1", api::router())
         .with_state::<LeptosOptions>(state.clone());
-    let pages = std::sync::Arc::new(page_cache::PageCache::new(state.clone(), &routes, settings.page_cache_bytes));
+    let pages = std::sync::Arc::new(page_cache::PageCache::new(
+        state.clone(),
+        &routes,
+        settings.page_cache_bytes,
+    ));
     let router = Router::new()
         .merge(api)
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -185,17 +228,33 @@ pub async fn build_with_steps(settings: &Settings, steps: dispatcher::steps::Ste
                 // status-based failure log here would repeat them.
                 .on_failure(()),
         );
-    Ok(Instance { router, state, dispatcher: running })
+    Ok(Instance {
+        router,
+        state,
+        dispatcher: running,
+    })
 }
 
 /// The wasm bundle, its script and the stylesheet: the `.br`/`.gz` files a release build writes
 /// beside them (`--precompress`) are sent to browsers that accept them. With hashed names a
 /// file never changes, so browsers keep it a year; without, they check each time.
-fn bundle(site_root: &str, hashed: bool) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, axum::http::HeaderValue> {
+fn bundle(
+    site_root: &str,
+    hashed: bool,
+) -> tower_http::set_header::SetResponseHeader<
+    tower_http::services::ServeDir,
+    axum::http::HeaderValue,
+> {
     use axum::http::{HeaderValue, header::CACHE_CONTROL};
     use tower::Layer;
-    let cache = HeaderValue::from_static(if hashed { "public, max-age=31536000, immutable" } else { "no-cache" });
-    let files = tower_http::services::ServeDir::new(std::path::Path::new(site_root).join("pkg")).precompressed_br().precompressed_gzip();
+    let cache = HeaderValue::from_static(if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    let files = tower_http::services::ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
     tower_http::set_header::SetResponseHeaderLayer::overriding(CACHE_CONTROL, cache).layer(files)
 }
 
@@ -216,14 +275,25 @@ async fn security_headers(
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     // Pages set their own, stricter policy with a script nonce (`app::shell`).
-    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
-        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
-    ));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+        ));
     if https {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     response
 }
@@ -237,7 +307,11 @@ pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), Sta
 }
 
 /// Serves a built instance until SIGTERM or Ctrl-C, then finishes what is under way.
-async fn serve_instance(settings: &Settings, listener: TcpListener, instance: Instance) -> Result<(), StartError> {
+async fn serve_instance(
+    settings: &Settings,
+    listener: TcpListener,
+    instance: Instance,
+) -> Result<(), StartError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -247,7 +321,12 @@ async fn serve_instance(settings: &Settings, listener: TcpListener, instance: In
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
-    let http = serve::serve(listener, instance.router, settings.connections, until_stopped(stopped.clone()));
+    let http = serve::serve(
+        listener,
+        instance.router,
+        settings.connections,
+        until_stopped(stopped.clone()),
+    );
     let dispatch = async {
         if let Some(dispatcher) = instance.dispatcher {
             until_stopped(stopped).await;
@@ -263,9 +342,15 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     let listener = TcpListener::bind(settings.listen_addr).await?;
     let addr: SocketAddr = listener.local_addr()?;
     if settings.allow_insecure_webhooks {
-        tracing::warn!("VOICY_ALLOW_INSECURE_WEBHOOKS=true: http:// webhook URLs are accepted (local development only)");
+        tracing::warn!(
+            "VOICY_ALLOW_INSECURE_WEBHOOKS=true: http:// webhook URLs are accepted (local development only)"
+        );
     }
-    if settings.role.serves_dashboard() && !std::path::Path::new(&settings.site_root).join("pkg").is_dir() {
+    if settings.role.serves_dashboard()
+        && !std::path::Path::new(&settings.site_root)
+            .join("pkg")
+            .is_dir()
+    {
         tracing::warn!(
             "VOICY_SITE_ROOT={:?} has no pkg/ directory: pages will show without their styles and scripts \
              (build the bundle with `make run`, or point VOICY_SITE_ROOT at the built site)",

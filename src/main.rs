@@ -6,10 +6,20 @@ use voicy::config::{Role, Settings};
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(extra) = args.get(1) {
-        fail(2, &format!("unexpected argument {extra:?}: the only argument is the command (serve, web, worker or openapi)"));
+        fail(
+            2,
+            &format!(
+                "unexpected argument {extra:?}: the only argument is the command (serve, web, worker or openapi)"
+            ),
+        );
     }
     if args.first().map(String::as_str) == Some("openapi") {
-        println!("{}", voicy::api::openapi().to_pretty_json().expect("the document serializes"));
+        println!(
+            "{}",
+            voicy::api::openapi()
+                .to_pretty_json()
+                .expect("the document serializes")
+        );
         return;
     }
     voicy::init_tracing();

@@ -20,20 +20,31 @@ const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
-    let Some(names) = app::server::rpc::argument_names().get(request.uri().path()).copied() else {
+    let Some(names) = app::server::rpc::argument_names()
+        .get(request.uri().path())
+        .copied()
+    else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
     let bytes = match tokio::time::timeout(BODY_DEADLINE, to_bytes(body, MAX_BODY)).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(err)) if is_too_large(&err) => return error(AppError::TooLarge),
-        Ok(Err(_)) | Err(_) => return error(AppError::Malformed("The request body did not arrive in full.".into())),
+        Ok(Err(_)) | Err(_) => {
+            return error(AppError::Malformed(
+                "The request body did not arrive in full.".into(),
+            ));
+        }
     };
     // Whatever the Content-Type says: the decoders of form-encoded functions read a form from any
     // body, so the check reads the arguments the same way they will be read.
     let form = |bytes: &[u8]| {
         // The form decoder puts U+FFFD in place of bytes that are not UTF-8, and that would be stored.
-        if form_is_utf8(bytes) { Ok(form_keys(bytes)) } else { Err(AppError::Malformed("The form is not UTF-8 text.".into())) }
+        if form_is_utf8(bytes) {
+            Ok(form_keys(bytes))
+        } else {
+            Err(AppError::Malformed("The form is not UTF-8 text.".into()))
+        }
     };
     let keys = if parts.method == Method::GET {
         form(parts.uri.query().unwrap_or_default().as_bytes())
@@ -52,16 +63,24 @@ pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
         // A name that is not an identifier may be anything the caller sent (a secret pasted as
         // a body of the wrong kind): it is not echoed.
         if is_identifier(key) {
-            unknown.add(key.clone(), "This field is not an argument of this action; remove it or check its spelling.");
+            unknown.add(
+                key.clone(),
+                "This field is not an argument of this action; remove it or check its spelling.",
+            );
         } else {
-            unknown.add("body", "The body is not a form or JSON object of this action's arguments.");
+            unknown.add(
+                "body",
+                "The body is not a form or JSON object of this action's arguments.",
+            );
         }
     }
     if !unknown.is_empty() {
         return error(AppError::Validation(unknown));
     }
     let plain_form = accepts_html(&parts.headers);
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     if plain_form || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
@@ -75,9 +94,12 @@ async fn with_status_of_its_error(response: Response) -> Response {
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(seconds) = err.retry_after() {
-            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -92,12 +114,16 @@ fn error(err: AppError) -> Response {
 
 /// Top-level names of a URL-encoded form or query; `input[name]` counts as `input`.
 fn form_keys(bytes: &[u8]) -> Vec<String> {
-    url::form_urlencoded::parse(bytes).map(|(k, _)| k.split('[').next().unwrap_or_default().to_owned()).collect()
+    url::form_urlencoded::parse(bytes)
+        .map(|(k, _)| k.split('[').next().unwrap_or_default().to_owned())
+        .collect()
 }
 
 /// Whether every name and value of an `application/x-www-form-urlencoded` text decodes to UTF-8.
 fn form_is_utf8(bytes: &[u8]) -> bool {
-    bytes.split(|&b| b == b'&' || b == b'=').all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
+    bytes
+        .split(|&b| b == b'&' || b == b'=')
+        .all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
 }
 
 fn is_identifier(key: &str) -> bool {
@@ -116,5 +142,8 @@ fn is_too_large(err: &axum::Error) -> bool {
 }
 
 fn accepts_html(headers: &axum::http::HeaderMap) -> bool {
-    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }

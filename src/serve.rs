@@ -28,8 +28,16 @@ pub struct Limits {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits for requests under way.
-pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()>) {
-    let Limits { max_connections, header_read_timeout } = limits;
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let Limits {
+        max_connections,
+        header_read_timeout,
+    } = limits;
     let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -39,7 +47,10 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
             Ok(slot) => slot,
             Err(_) => {
                 if !warned_full {
-                    tracing::warn!(max_connections, "connection limit reached: new connections wait (VOICY_MAX_CONNECTIONS)");
+                    tracing::warn!(
+                        max_connections,
+                        "connection limit reached: new connections wait (VOICY_MAX_CONNECTIONS)"
+                    );
                     warned_full = true;
                 }
                 tokio::select! {
@@ -79,7 +90,10 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
     }
     drop(listener);
     // Requests under way finish; a connection that still has not after this is dropped.
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
     }
 }
@@ -98,14 +112,20 @@ struct WriteDeadline {
 
 impl WriteDeadline {
     fn new(stream: tokio::net::TcpStream) -> Self {
-        Self { stream, deadline: None }
+        Self {
+            stream,
+            deadline: None,
+        }
     }
 
     /// Wraps one write-side poll: arms the deadline while it is pending, disarms it on progress.
     fn guard<T>(
         &mut self,
         cx: &mut std::task::Context<'_>,
-        poll: impl FnOnce(std::pin::Pin<&mut tokio::net::TcpStream>, &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<T>>,
+        poll: impl FnOnce(
+            std::pin::Pin<&mut tokio::net::TcpStream>,
+            &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<T>>,
     ) -> std::task::Poll<std::io::Result<T>> {
         use std::task::Poll;
         match poll(std::pin::Pin::new(&mut self.stream), cx) {
@@ -114,9 +134,14 @@ impl WriteDeadline {
                 Poll::Ready(result)
             }
             Poll::Pending => {
-                let deadline = self.deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
+                let deadline = self
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
                 match deadline.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "the client stopped reading"))),
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client stopped reading",
+                    ))),
                     Poll::Pending => Poll::Pending,
                 }
             }
@@ -135,15 +160,25 @@ impl tokio::io::AsyncRead for WriteDeadline {
 }
 
 impl tokio::io::AsyncWrite for WriteDeadline {
-    fn poll_write(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
         self.guard(cx, |stream, cx| stream.poll_write(cx, buf))
     }
 
-    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         self.guard(cx, |stream, cx| stream.poll_flush(cx))
     }
 
-    fn poll_shutdown(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         self.guard(cx, |stream, cx| stream.poll_shutdown(cx))
     }
 }

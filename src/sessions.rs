@@ -26,10 +26,15 @@ impl DbSessions {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 every.tick().await;
-                match store.delete_expired_sessions(OffsetDateTime::now_utc().unix_timestamp()).await {
+                match store
+                    .delete_expired_sessions(OffsetDateTime::now_utc().unix_timestamp())
+                    .await
+                {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "deleted expired sessions"),
-                    Err(e) => tracing::warn!(error = %e, "could not delete expired sessions; will try again"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not delete expired sessions; will try again")
+                    }
                 }
             }
         });
@@ -49,7 +54,16 @@ impl SessionStore for DbSessions {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
             let data = encode(record)?;
-            if self.store.create_session(&record.id.to_string(), &data, record.expiry_date.unix_timestamp()).await.map_err(backend)? {
+            if self
+                .store
+                .create_session(
+                    &record.id.to_string(),
+                    &data,
+                    record.expiry_date.unix_timestamp(),
+                )
+                .await
+                .map_err(backend)?
+            {
                 return Ok(());
             }
             record.id = Id::default(); // taken: pick another
@@ -57,15 +71,30 @@ impl SessionStore for DbSessions {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        self.store.save_session(&record.id.to_string(), &encode(record)?, record.expiry_date.unix_timestamp()).await.map_err(backend)
+        self.store
+            .save_session(
+                &record.id.to_string(),
+                &encode(record)?,
+                record.expiry_date.unix_timestamp(),
+            )
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let data = self.store.load_session(&id.to_string(), OffsetDateTime::now_utc().unix_timestamp()).await.map_err(backend)?;
-        data.map(|data| serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))).transpose()
+        let data = self
+            .store
+            .load_session(&id.to_string(), OffsetDateTime::now_utc().unix_timestamp())
+            .await
+            .map_err(backend)?;
+        data.map(|data| serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string())))
+            .transpose()
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.store.delete_session(&id.to_string()).await.map_err(backend)
+        self.store
+            .delete_session(&id.to_string())
+            .await
+            .map_err(backend)
     }
 }

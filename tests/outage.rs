@@ -21,7 +21,11 @@ use std::time::{Duration, Instant};
 
 fn pg_ctl(action: &str) {
     let command = std::env::var("VOICY_TEST_PG_CTL").expect("set by scripts/with-postgres");
-    let status = std::process::Command::new("sh").arg("-c").arg(format!("{command} {action}")).status().unwrap();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{command} {action}"))
+        .status()
+        .unwrap();
     assert!(status.success(), "pg_ctl {action}");
 }
 
@@ -31,13 +35,26 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
         eprintln!("skipped: needs the throwaway PostgreSQL of `make test` (scripts/with-postgres)");
         return;
     }
-    let app = TestApp::spawn_with_steps(TestDb::fresh().await, |s| s.allow_insecure_webhooks = true, Default::default()).await;
+    let app = TestApp::spawn_with_steps(
+        TestDb::fresh().await,
+        |s| s.allow_insecure_webhooks = true,
+        Default::default(),
+    )
+    .await;
     let receiver = Receiver::http(Behavior::default()).await;
     let owner = app.user().await;
     let agent = owner.create_agent("Outage").await;
-    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
+        .await;
     // The telephony layer authenticates with an API key.
-    let key = owner.post("/api/v1/api-keys", json!({ "name": "telephony" })).await.json()["key"].as_str().unwrap().to_owned();
+    let key = owner
+        .post("/api/v1/api-keys", json!({ "name": "telephony" }))
+        .await
+        .json()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let telephony = app.client().with_bearer(&key);
 
     let load = tokio::spawn(async move {
@@ -49,7 +66,9 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
                     "ended_at": "2026-11-27T09:01:00Z", "transcript": [{ "role": "user", "text": "Hello" }] }))
                 .await;
             match res.status {
-                StatusCode::ACCEPTED => accepted.push(res.json()["id"].as_str().unwrap().to_owned()),
+                StatusCode::ACCEPTED => {
+                    accepted.push(res.json()["id"].as_str().unwrap().to_owned())
+                }
                 StatusCode::SERVICE_UNAVAILABLE => {
                     assert_eq!(res.error_code(), "unavailable", "{}", res.body);
                     assert!(res.headers.contains_key("retry-after"));
@@ -67,7 +86,11 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
     pg_ctl("start");
     let (accepted, unavailable) = load.await.unwrap();
     assert!(unavailable > 0, "the outage was seen");
-    assert!(accepted.len() > 50, "calls were taken before and after: {}", accepted.len());
+    assert!(
+        accepted.len() > 50,
+        "calls were taken before and after: {}",
+        accepted.len()
+    );
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let hits = loop {
@@ -80,9 +103,21 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for hit in &hits {
         let body: Value = serde_json::from_slice(&hit.body).unwrap();
-        *counts.entry(body["id"].as_str().unwrap().to_owned()).or_default() += 1;
+        *counts
+            .entry(body["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
-    assert!(accepted.iter().all(|id| counts.get(id) == Some(&1)), "every accepted call sent exactly once");
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(stored as usize, accepted.len(), "a call answered 503 was not stored");
+    assert!(
+        accepted.iter().all(|id| counts.get(id) == Some(&1)),
+        "every accepted call sent exactly once"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored as usize,
+        accepted.len(),
+        "a call answered 503 was not stored"
+    );
 }

@@ -36,7 +36,9 @@ impl<T: DeserializeOwned> Decodes<T> for JsonText {
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
         // Our server only ever writes UTF-8 here; anything else is a broken response.
-        let text = std::str::from_utf8(&bytes).map_err(|_| <serde_json::Error as serde::de::Error>::custom("the response is not UTF-8"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            <serde_json::Error as serde::de::Error>::custom("the response is not UTF-8")
+        })?;
         serde_json::from_str(text)
     }
 }
@@ -54,7 +56,10 @@ pub struct Deferred<T> {
 
 impl<T: Serialize> Deferred<T> {
     pub fn new(value: &T) -> Result<Self, serde_json::Error> {
-        Ok(Self { json: serde_json::value::to_raw_value(value)?, of: PhantomData })
+        Ok(Self {
+            json: serde_json::value::to_raw_value(value)?,
+            of: PhantomData,
+        })
     }
 }
 
@@ -66,7 +71,10 @@ impl<T: DeserializeOwned> Deferred<T> {
 
 impl<T> Clone for Deferred<T> {
     fn clone(&self) -> Self {
-        Self { json: self.json.clone(), of: PhantomData }
+        Self {
+            json: self.json.clone(),
+            of: PhantomData,
+        }
     }
 }
 
@@ -78,7 +86,10 @@ impl<T> Serialize for Deferred<T> {
 
 impl<'de, T> Deserialize<'de> for Deferred<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Self { json: Box::<RawValue>::deserialize(deserializer)?, of: PhantomData })
+        Ok(Self {
+            json: Box::<RawValue>::deserialize(deserializer)?,
+            of: PhantomData,
+        })
     }
 }
 
@@ -101,11 +112,23 @@ mod tests {
 
     #[test]
     fn a_deferred_value_is_sent_as_its_own_json_and_opened_later() {
-        let inner = Inner { name: "CRM \"main\" ✓".into(), headers: vec![("X-Key".into(), "a\\b".into())] };
-        let outer = Outer { count: 1, inner: Deferred::new(&inner).unwrap() };
+        let inner = Inner {
+            name: "CRM \"main\" ✓".into(),
+            headers: vec![("X-Key".into(), "a\\b".into())],
+        };
+        let outer = Outer {
+            count: 1,
+            inner: Deferred::new(&inner).unwrap(),
+        };
         let json = serde_json::to_string(&outer).unwrap();
         // The same JSON as the value itself, not a string holding it.
-        assert_eq!(json, format!(r#"{{"count":1,"inner":{}}}"#, serde_json::to_string(&inner).unwrap()));
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"count":1,"inner":{}}}"#,
+                serde_json::to_string(&inner).unwrap()
+            )
+        );
         let read: Outer = serde_json::from_str(&json).unwrap();
         assert_eq!(read.count, 1);
         assert_eq!(read.inner.open().unwrap(), inner);

@@ -3,10 +3,10 @@
 
 use crate::error::AppError;
 use crate::pages::auth::SignOut;
+use crate::views::UserView;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_router::components::A;
-use crate::views::UserView;
 
 /// The signed-in user, for the header. `None` when nobody is signed in.
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
@@ -89,7 +89,12 @@ pub fn island_hydrated() {
         use std::sync::atomic::{AtomicU32, Ordering};
         // Islands not hydrated yet; counted from the document by the first island to finish.
         static LEFT: AtomicU32 = AtomicU32::new(u32::MAX);
-        let _ = LEFT.compare_exchange(u32::MAX, island_count(), Ordering::Relaxed, Ordering::Relaxed);
+        let _ = LEFT.compare_exchange(
+            u32::MAX,
+            island_count(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
         if LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
             mark_hydrated();
         }
@@ -104,7 +109,9 @@ pub fn mark_hydrated_if_no_islands() {
 }
 
 fn island_count() -> u32 {
-    document().query_selector_all("leptos-island").map_or(0, |islands| islands.length())
+    document()
+        .query_selector_all("leptos-island")
+        .map_or(0, |islands| islands.length())
 }
 
 fn mark_hydrated() {
@@ -115,7 +122,10 @@ fn mark_hydrated() {
 
 /// The message for one field, shown under its input and tied to it by `aria-describedby`.
 #[component]
-pub fn FieldError(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn FieldError(
+    #[prop(into)] id: String,
+    #[prop(into)] message: Signal<Option<String>>,
+) -> impl IntoView {
     view! {
         <Show when=move || message.get().is_some()>
             <p class="field-error" id=id.clone() role="alert">{move || message.get()}</p>

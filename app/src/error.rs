@@ -38,7 +38,11 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was recorded, else the 422 error carrying every field's message.
     pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() { Ok(()) } else { Err(AppError::Validation(self)) }
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -55,16 +59,22 @@ pub enum AppError {
     #[error("The request body is not valid: {0}")]
     Malformed(String),
     /// The body is larger than the API takes. HTTP 413.
-    #[error("The request body is too large (at most 2 MB). Send a shorter transcript or fewer fields.")]
+    #[error(
+        "The request body is too large (at most 2 MB). Send a shorter transcript or fewer fields."
+    )]
     TooLarge,
     /// No session and no API key. HTTP 401.
     #[error("Sign in to continue.")]
     Unauthenticated,
     /// An `Authorization: Bearer` key that is not one of ours, or was revoked. HTTP 401.
-    #[error("This API key is not valid: it was revoked, or it is mistyped. Create a new one under Account → API keys.")]
+    #[error(
+        "This API key is not valid: it was revoked, or it is mistyped. Create a new one under Account → API keys."
+    )]
     InvalidApiKey,
     /// A method the address does not take (the `Allow` header lists those it does). HTTP 405.
-    #[error("This address does not take that method. The API reference at /docs/api lists what each address takes.")]
+    #[error(
+        "This address does not take that method. The API reference at /docs/api lists what each address takes."
+    )]
     MethodNotAllowed,
     /// Wrong email or wrong password: deliberately the same message for both. HTTP 401.
     #[error("That email and password do not match an account. Check both and try again.")]
@@ -74,7 +84,9 @@ pub enum AppError {
     #[error("Too many sign-in attempts. Wait {0} seconds, then try again.")]
     TooManyAttempts(u64),
     /// A state-changing request sent from another site with this site's cookie. HTTP 403.
-    #[error("This request came from another site and was refused. Use Voicy's own pages, or an API key.")]
+    #[error(
+        "This request came from another site and was refused. Use Voicy's own pages, or an API key."
+    )]
     CrossSite,
     /// The thing does not exist, or belongs to another owner; the two are indistinguishable. 404.
     #[error("Not found. It may have been deleted, or the link is wrong.")]
@@ -97,7 +109,9 @@ pub enum AppError {
     Validation(FieldErrors),
     /// The database cannot be reached right now (restarting, failing over). HTTP 503 with
     /// `Retry-After`; the request changed nothing.
-    #[error("The service is briefly unavailable and nothing was saved. Try again in a few seconds.")]
+    #[error(
+        "The service is briefly unavailable and nothing was saved. Try again in a few seconds."
+    )]
     Unavailable,
     /// A fault on our side. HTTP 500; the detail is logged once where it happened, never sent.
     #[error("Something went wrong on our side. Try again in a moment.")]
@@ -108,7 +122,11 @@ pub enum AppError {
 }
 
 fn summary(fields: &FieldErrors) -> String {
-    fields.iter().map(|(_, message)| message).collect::<Vec<_>>().join(" ")
+    fields
+        .iter()
+        .map(|(_, message)| message)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl AppError {
@@ -197,9 +215,14 @@ impl From<sqlx::Error> for AppError {
 #[cfg(feature = "ssr")]
 fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
         // PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now (starting or stopping).
-        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03")),
+        sqlx::Error::Database(e) => {
+            matches!(e.code().as_deref(), Some("57P01" | "57P02" | "57P03"))
+        }
         _ => false,
     }
 }
@@ -227,11 +250,20 @@ pub fn without_quoted_input(message: &str) -> String {
         let after = after.split(" at line").next().unwrap_or(after);
         return format!("{}unknown value, {after}", &message[..start]);
     }
-    match (message.find("invalid type:").or_else(|| message.find("invalid value:")), message.rfind("expected ")) {
+    match (
+        message
+            .find("invalid type:")
+            .or_else(|| message.find("invalid value:")),
+        message.rfind("expected "),
+    ) {
         (Some(start), Some(expected)) if expected > start => {
             let rest = &message[expected + "expected ".len()..];
             let end = rest.find(" at line").unwrap_or(rest.len());
-            format!("{}wrong type or value: expected {}", &message[..start], in_plain_words(&rest[..end]))
+            format!(
+                "{}wrong type or value: expected {}",
+                &message[..start],
+                in_plain_words(&rest[..end])
+            )
         }
         _ => message.to_owned(),
     }
@@ -260,10 +292,22 @@ mod tests {
     #[test]
     fn what_was_sent_is_not_quoted_and_what_was_expected_is_in_plain_words() {
         let cases = [
-            ("transcript[0].start_ms: invalid value: integer `-5`, expected u64 at line 1 column 9", "transcript[0].start_ms: wrong type or value: expected a whole number, 0 or more"),
-            ("headers: invalid type: string \"sk_live_1\", expected a sequence at line 1 column 30", "headers: wrong type or value: expected a list ([…])"),
-            ("input: invalid type: integer `5`, expected struct NewWebhook", "input: wrong type or value: expected an object ({…})"),
-            ("name: invalid type: integer `5`, expected a string", "name: wrong type or value: expected a string"),
+            (
+                "transcript[0].start_ms: invalid value: integer `-5`, expected u64 at line 1 column 9",
+                "transcript[0].start_ms: wrong type or value: expected a whole number, 0 or more",
+            ),
+            (
+                "headers: invalid type: string \"sk_live_1\", expected a sequence at line 1 column 30",
+                "headers: wrong type or value: expected a list ([…])",
+            ),
+            (
+                "input: invalid type: integer `5`, expected struct NewWebhook",
+                "input: wrong type or value: expected an object ({…})",
+            ),
+            (
+                "name: invalid type: integer `5`, expected a string",
+                "name: wrong type or value: expected a string",
+            ),
         ];
         for (serde, ours) in cases {
             assert_eq!(without_quoted_input(serde), ours);

@@ -35,7 +35,10 @@ pub async fn database(backend: &str) -> (String, tempfile::TempDir) {
     let server = std::env::var("BENCH_POSTGRES").unwrap();
     let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let mut url = url::Url::parse(&server).unwrap();
     url.set_path(&name);
     (url.to_string(), dir)
@@ -43,7 +46,10 @@ pub async fn database(backend: &str) -> (String, tempfile::TempDir) {
 
 async fn cluster(backend: &str, instances: usize) -> Cluster {
     let (url, dir) = database(backend).await;
-    let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|k| {
+        (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())
+    })
+    .unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     let (mut bases, mut built) = (Vec::new(), Vec::new());
@@ -52,18 +58,46 @@ async fn cluster(backend: &str, instances: usize) -> Cluster {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         bases.push(format!("http://{}", listener.local_addr().unwrap()));
         let router = instance.router.clone();
-        tokio::spawn(voicy::serve::serve(listener, router, settings.connections, std::future::pending()));
+        tokio::spawn(voicy::serve::serve(
+            listener,
+            router,
+            settings.connections,
+            std::future::pending(),
+        ));
         built.push(instance);
     }
-    let owner = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let owner = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let signup = json!({ "email": "bench@example.com", "password": "benchmark password" });
-    assert_eq!(owner.post(format!("{}/api/v1/auth/signup", bases[0])).json(&signup).send().await.unwrap().status(), 201);
-    let key: Value = owner.post(format!("{}/api/v1/api-keys", bases[0])).json(&json!({ "name": "telephony" })).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        owner
+            .post(format!("{}/api/v1/auth/signup", bases[0]))
+            .json(&signup)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    let key: Value = owner
+        .post(format!("{}/api/v1/api-keys", bases[0]))
+        .json(&json!({ "name": "telephony" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     Cluster {
         url: settings.database_url.expose().to_owned(),
         bases,
         key: key["key"].as_str().unwrap().to_owned(),
-        http: reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap(),
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .unwrap(),
         _instances: built,
         _dir: dir,
     }
@@ -71,14 +105,24 @@ async fn cluster(backend: &str, instances: usize) -> Cluster {
 
 impl Cluster {
     async fn post(&self, path: &str, body: &Value) -> Value {
-        let res = self.http.post(format!("{}{path}", self.bases[0])).bearer_auth(&self.key).json(body).send().await.unwrap();
+        let res = self
+            .http
+            .post(format!("{}{path}", self.bases[0]))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         assert!(res.status().is_success(), "{path}: {}", res.status());
         res.json().await.unwrap_or(Value::Null)
     }
 
     /// A deployed agent whose `n` webhooks go to the receiver, each signed, with one header.
     async fn agent(&self, receiver: &str, n: usize) -> String {
-        let agent = self.post("/api/v1/agents", &json!({ "name": "E2E" })).await["id"].as_str().unwrap().to_owned();
+        let agent = self.post("/api/v1/agents", &json!({ "name": "E2E" })).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for i in 0..n {
             self.post(&format!("/api/v1/agents/{agent}/webhooks"), &json!({
                 "name": format!("Hook {i}"), "url": format!("{receiver}/{i}"), "secret": "whsec_benchmark_secret_0123456789",
@@ -86,7 +130,8 @@ impl Cluster {
             }))
             .await;
         }
-        self.post(&format!("/api/v1/agents/{agent}/deploy"), &json!({})).await;
+        self.post(&format!("/api/v1/agents/{agent}/deploy"), &json!({}))
+            .await;
         agent
     }
 
@@ -94,7 +139,14 @@ impl Cluster {
     async fn call(&self, i: usize, body: &Value) -> (String, Instant) {
         let sent = Instant::now();
         let url = format!("{}/api/v1/calls", self.bases[i % self.bases.len()]);
-        let res = self.http.post(url).bearer_auth(&self.key).json(body).send().await.unwrap();
+        let res = self
+            .http
+            .post(url)
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 202);
         let id: Value = res.json().await.unwrap();
         (id["id"].as_str().unwrap().to_owned(), sent)
@@ -111,15 +163,29 @@ async fn wait_for(arrivals: &Arrivals, n: usize, limit: Duration) {
     while arrivals.len() < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    assert!(arrivals.len() >= n, "{} of {n} deliveries arrived", arrivals.len());
+    assert!(
+        arrivals.len() >= n,
+        "{} of {n} deliveries arrived",
+        arrivals.len()
+    );
 }
 
 fn end_to_end(sent: &HashMap<String, Instant>, arrivals: Vec<(Instant, String, u32)>) -> Latency {
-    latency(arrivals.into_iter().filter_map(|(at, id, _)| sent.get(&id).map(|s| at.saturating_duration_since(*s))).collect())
+    latency(
+        arrivals
+            .into_iter()
+            .filter_map(|(at, id, _)| sent.get(&id).map(|s| at.saturating_duration_since(*s)))
+            .collect(),
+    )
 }
 
 /// Deliveries/s and end-to-end latency of `CALLS` calls at `CLIENTS` concurrent clients.
-async fn burst(cluster: &std::sync::Arc<Cluster>, agent: &str, arrivals: &Arrivals, webhooks: usize) -> (f64, Latency) {
+async fn burst(
+    cluster: &std::sync::Arc<Cluster>,
+    agent: &str,
+    arrivals: &Arrivals,
+    webhooks: usize,
+) -> (f64, Latency) {
     arrivals.take();
     let start = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
@@ -143,7 +209,12 @@ async fn burst(cluster: &std::sync::Arc<Cluster>, agent: &str, arrivals: &Arriva
     (rate, end_to_end(&sent, arrivals.take()))
 }
 
-async fn one_at_a_time(cluster: &Cluster, agent: &str, arrivals: &Arrivals, webhooks: usize) -> Latency {
+async fn one_at_a_time(
+    cluster: &Cluster,
+    agent: &str,
+    arrivals: &Arrivals,
+    webhooks: usize,
+) -> Latency {
     arrivals.take();
     let body = call_body(agent);
     let mut sent = HashMap::new();
@@ -158,15 +229,27 @@ async fn one_at_a_time(cluster: &Cluster, agent: &str, arrivals: &Arrivals, webh
 /// The raw limit: the same bytes, plain reqwest, same concurrency, no API or store.
 async fn baseline(receiver: &str, arrivals: &Arrivals, webhooks: usize) -> (f64, Latency) {
     let body = bytes::Bytes::from(serde_json::to_vec(&call_body("baseline")).unwrap());
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
     arrivals.take();
     let start = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS * webhooks)
         .map(|w| {
-            let (http, body, url) = (http.clone(), body.clone(), format!("{receiver}/{}", w % webhooks));
+            let (http, body, url) = (
+                http.clone(),
+                body.clone(),
+                format!("{receiver}/{}", w % webhooks),
+            );
             tokio::spawn(async move {
                 for _ in 0..CALLS / CLIENTS {
-                    http.post(&url).header("Content-Type", "application/json").body(body.clone()).send().await.unwrap();
+                    http.post(&url)
+                        .header("Content-Type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -179,7 +262,11 @@ async fn baseline(receiver: &str, arrivals: &Arrivals, webhooks: usize) -> (f64,
     let mut one = Vec::new();
     for _ in 0..ONE_AT_A_TIME {
         let sent = Instant::now();
-        http.post(format!("{receiver}/0")).body(body.clone()).send().await.unwrap();
+        http.post(format!("{receiver}/0"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         one.push(arrivals.take()[0].0 - sent);
     }
     (rate, latency(one))
@@ -207,11 +294,17 @@ pub async fn e2e_phase() {
         setups.push(("PostgreSQL", "postgres", 1));
         setups.push(("PostgreSQL", "postgres", 2));
     }
-    println!("| setup | webhooks | deliveries/s (5,000 calls, 32 clients) | e2e p50 / p99 under load | e2e p50 / p99 one at a time |");
+    println!(
+        "| setup | webhooks | deliveries/s (5,000 calls, 32 clients) | e2e p50 / p99 under load | e2e p50 / p99 one at a time |"
+    );
     println!("|---|---|---|---|---|");
     for webhooks in [1, 5] {
         let (rate, one) = baseline(&receiver, &arrivals, webhooks).await;
-        println!("| baseline: raw reqwest | {webhooks} | {rate:.0} | — | {:.2} / {:.2} ms |", ms(one.p50), ms(one.p99));
+        println!(
+            "| baseline: raw reqwest | {webhooks} | {rate:.0} | — | {:.2} / {:.2} ms |",
+            ms(one.p50),
+            ms(one.p99)
+        );
     }
     let mut written = Vec::new();
     for (name, backend, instances) in setups {
@@ -219,24 +312,35 @@ pub async fn e2e_phase() {
             let cluster = std::sync::Arc::new(cluster(backend, instances).await);
             let agent = cluster.agent(&receiver, webhooks).await;
             let one = one_at_a_time(&cluster, &agent, &arrivals, webhooks).await;
-            let before = if backend == "postgres" { Some(pg_counters(&cluster.url).await) } else { None };
+            let before = if backend == "postgres" {
+                Some(pg_counters(&cluster.url).await)
+            } else {
+                None
+            };
             let (rate, loaded) = burst(&cluster, &agent, &arrivals, webhooks).await;
             if let Some((wal, commits, rows)) = before {
                 let (wal2, commits2, rows2) = pg_counters(&cluster.url).await;
                 let n = CALLS as f64;
                 written.push(format!(
                     "| {instances} instance(s), {webhooks} webhook(s) | {:.1} KB | {:.1} | {:.1} |",
-                    (wal2 - wal) / n / 1024.0, (commits2 - commits) / n, (rows2 - rows) / n
+                    (wal2 - wal) / n / 1024.0,
+                    (commits2 - commits) / n,
+                    (rows2 - rows) / n
                 ));
             }
             println!(
                 "| {name}, {instances} instance(s) | {webhooks} | {rate:.0} | {:.1} / {:.1} ms | {:.2} / {:.2} ms |",
-                ms(loaded.p50), ms(loaded.p99), ms(one.p50), ms(one.p99)
+                ms(loaded.p50),
+                ms(loaded.p99),
+                ms(one.p50),
+                ms(one.p99)
             );
         }
     }
     if !written.is_empty() {
-        println!("\n| PostgreSQL, per call (burst phase) | WAL written | commits | rows written |\n|---|---|---|---|");
+        println!(
+            "\n| PostgreSQL, per call (burst phase) | WAL written | commits | rows written |\n|---|---|---|---|"
+        );
         for line in written {
             println!("{line}");
         }

@@ -5,8 +5,8 @@
 //! the same body and headers, nothing else. The black hole runs in a third process, so its
 //! sockets are counted in neither.
 
-use crate::{Env, call, env, ms};
 use crate::probe::Probe;
+use crate::{Env, call, env, ms};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 
@@ -17,13 +17,24 @@ const WEBHOOKS: usize = 5;
 /// kB, from a line of /proc/self/status (`VmRSS`, `VmHWM`).
 fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_default();
-    line.trim_start_matches(field).trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().unwrap_or(0)
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .unwrap_or_default();
+    line.trim_start_matches(field)
+        .trim_start_matches(':')
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 /// The largest anonymous (heap, stacks) and file-backed (the binary, SQLite's mapped pages)
 /// resident sizes seen, sampled every 50 ms until `stop`.
-fn sample_rss(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> tokio::task::JoinHandle<(u64, u64)> {
+fn sample_rss(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<(u64, u64)> {
     tokio::spawn(async move {
         let (mut anon, mut file, mut threads) = (0, 0, 0);
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -38,9 +49,21 @@ fn sample_rss(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> tokio::tas
 }
 
 /// Starts `--phase <phase>` of this benchmark in a child process; the first line it prints.
-async fn child(phase: &str, arg: Option<&str>) -> (tokio::process::Child, tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>, String) {
+async fn child(
+    phase: &str,
+    arg: Option<&str>,
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    String,
+) {
     let mut command = tokio::process::Command::new(std::env::current_exe().unwrap());
-    command.arg("--phase").arg(phase).args(arg).stdout(std::process::Stdio::piped()).kill_on_drop(true);
+    command
+        .arg("--phase")
+        .arg(phase)
+        .args(arg)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
     let mut child = command.spawn().unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next_line().await.unwrap().unwrap_or_default();
@@ -54,7 +77,11 @@ pub async fn black_hole_child() -> (tokio::process::Child, String) {
 
 /// Ours with the default per-webhook limit, ours without it, and the baseline, each in its own process.
 pub async fn all() {
-    for (phase, arg) in [("rss-ours", None), ("rss-ours", Some("100000")), ("rss-baseline", None)] {
+    for (phase, arg) in [
+        ("rss-ours", None),
+        ("rss-ours", Some("100000")),
+        ("rss-baseline", None),
+    ] {
         let (mut process, mut out, first) = child(phase, arg).await;
         println!("{first}");
         while let Some(line) = out.next_line().await.unwrap() {
@@ -76,8 +103,17 @@ pub async fn ours(per_webhook: Option<usize>) {
         }
     })
     .await;
-    println!("| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |", per_webhook.map_or("default:".to_owned(), |m| m.to_string()));
-    let agent = env.agent(&(0..WEBHOOKS).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
+    println!(
+        "| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |",
+        per_webhook.map_or("default:".to_owned(), |m| m.to_string())
+    );
+    let agent = env
+        .agent(
+            &(0..WEBHOOKS)
+                .map(|i| format!("{hole}/{i}"))
+                .collect::<Vec<_>>(),
+        )
+        .await;
     let settings_url = format!("{}/agents/{agent}/settings", env.base);
     let idle = (status_kb("RssAnon"), status_kb("RssFile"));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -89,14 +125,23 @@ pub async fn ours(per_webhook: Option<usize>) {
             let (client, base, body) = (env.client.clone(), env.base.clone(), call(&agent));
             tokio::spawn(async move {
                 for _ in (i..calls).step_by(32) {
-                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
+                    client
+                        .post(format!("{base}/api/v1/calls"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
                 }
             })
         })
         .collect();
     let (mut peak, mut worst) = (0i64, Duration::ZERO);
     while start.elapsed() < Duration::from_secs(9) {
-        let hanging: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'").fetch_one(&env.pool).await.unwrap();
+        let hanging: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'")
+                .fetch_one(&env.pool)
+                .await
+                .unwrap();
         peak = peak.max(hanging);
         let t = Instant::now();
         let res = env.client.get(&settings_url).send().await.unwrap();
@@ -110,13 +155,36 @@ pub async fn ours(per_webhook: Option<usize>) {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (anon, file) = sampler.await.unwrap();
-    let not_sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'in_flight_limit'").fetch_one(&env.pool).await.unwrap();
-    println!("| ours: peak deliveries hanging at once | {peak} (not sent, over the limit: {not_sent}) |");
-    println!("| ours: peak RSS (server process, bench client included) | {} MiB |", status_kb("VmHWM") / 1024);
-    println!("| ours: anonymous RSS idle → peak | {} → {} MiB |", idle.0 / 1024, anon / 1024);
-    println!("| ours: file-backed RSS idle → peak | {} → {} MiB |", idle.1 / 1024, file / 1024);
-    println!("| ours: anonymous per hanging delivery | {:.1} KB |", (anon - idle.0) as f64 * 1.024 / peak.max(1) as f64);
-    println!("| ours: slowest Settings page answer while they hang | {:.1} ms |", ms(worst));
+    let not_sent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE outcome = 'in_flight_limit'")
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    println!(
+        "| ours: peak deliveries hanging at once | {peak} (not sent, over the limit: {not_sent}) |"
+    );
+    println!(
+        "| ours: peak RSS (server process, bench client included) | {} MiB |",
+        status_kb("VmHWM") / 1024
+    );
+    println!(
+        "| ours: anonymous RSS idle → peak | {} → {} MiB |",
+        idle.0 / 1024,
+        anon / 1024
+    );
+    println!(
+        "| ours: file-backed RSS idle → peak | {} → {} MiB |",
+        idle.1 / 1024,
+        file / 1024
+    );
+    println!(
+        "| ours: anonymous per hanging delivery | {:.1} KB |",
+        (anon - idle.0) as f64 * 1.024 / peak.max(1) as f64
+    );
+    println!(
+        "| ours: slowest Settings page answer while they hang | {:.1} ms |",
+        ms(worst)
+    );
 }
 
 /// The baseline: the same requests from a plain reqwest client, nothing else in the process.
@@ -130,7 +198,9 @@ pub async fn baseline() {
         .tcp_nodelay(true)
         .build()
         .unwrap();
-    let body = bytes::Bytes::from(serde_json::to_vec(&call("00000000-0000-0000-0000-000000000000")).unwrap());
+    let body = bytes::Bytes::from(
+        serde_json::to_vec(&call("00000000-0000-0000-0000-000000000000")).unwrap(),
+    );
     let idle = (status_kb("RssAnon"), status_kb("RssFile"));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = sample_rss(stop.clone());
@@ -145,7 +215,9 @@ pub async fn baseline() {
                 .header("authorization", "Bearer 0123456789abcdef0123456789abcdef")
                 .header("x-api-key", "key_0123456789")
                 .header("x-tenant", "acme");
-            tokio::spawn(async move { request.send().await.map(|_| ()).map_err(|e| e.is_timeout()) })
+            tokio::spawn(
+                async move { request.send().await.map(|_| ()).map_err(|e| e.is_timeout()) },
+            )
         })
         .collect();
     let mut timeouts = 0;
@@ -156,7 +228,18 @@ pub async fn baseline() {
     let (anon, file) = sampler.await.unwrap();
     println!("| baseline: plain reqwest, {HANGING} requests hanging (timed out: {timeouts}) |  |");
     println!("| baseline: peak RSS | {} MiB |", status_kb("VmHWM") / 1024);
-    println!("| baseline: anonymous RSS idle → peak | {} → {} MiB |", idle.0 / 1024, anon / 1024);
-    println!("| baseline: file-backed RSS idle → peak | {} → {} MiB |", idle.1 / 1024, file / 1024);
-    println!("| baseline: anonymous per hanging request | {:.1} KB |", (anon - idle.0) as f64 * 1.024 / HANGING as f64);
+    println!(
+        "| baseline: anonymous RSS idle → peak | {} → {} MiB |",
+        idle.0 / 1024,
+        anon / 1024
+    );
+    println!(
+        "| baseline: file-backed RSS idle → peak | {} → {} MiB |",
+        idle.1 / 1024,
+        file / 1024
+    );
+    println!(
+        "| baseline: anonymous per hanging request | {:.1} KB |",
+        (anon - idle.0) as f64 * 1.024 / HANGING as f64
+    );
 }

@@ -18,7 +18,10 @@ use tokio::net::TcpListener;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn runs() -> usize {
-    std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3)
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
 }
 const CALLS: usize = 600;
 const SUBMITTERS: usize = 16;
@@ -36,17 +39,37 @@ struct Env {
 
 /// The server on SQLite, or on PostgreSQL when `BENCH_POSTGRES` names a server.
 async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings)) -> Env {
-    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "postgres" } else { "sqlite" };
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     let (url, dir) = e2e::database(backend).await;
-    let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|k| {
+        (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())
+    })
+    .unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     configure(&mut settings);
-    let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
+    let voicy::Instance {
+        router,
+        state,
+        dispatcher,
+    } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(voicy::serve::serve(listener, router, settings.connections, std::future::pending()));
-    let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(256).build().unwrap();
+    tokio::spawn(voicy::serve::serve(
+        listener,
+        router,
+        settings.connections,
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
     let res = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&json!({ "email": "bench@example.com", "password": "benchmark password" }))
@@ -55,19 +78,39 @@ async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings))
         .unwrap();
     assert_eq!(res.status(), 201);
     let (receiver, arrivals) = receiver::fast().await;
-    Env { base, client, receiver, arrivals, probe, pool: state.store.pool().clone(), _dispatcher: dispatcher, _dir: dir }
+    Env {
+        base,
+        client,
+        receiver,
+        arrivals,
+        probe,
+        pool: state.store.pool().clone(),
+        _dispatcher: dispatcher,
+        _dir: dir,
+    }
 }
 
 impl Env {
     async fn post(&self, path: &str, body: Value) -> Value {
-        let res = self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert!(res.status().is_success(), "{path}: {}", res.status());
         res.json().await.unwrap_or(Value::Null)
     }
 
     /// A deployed agent whose webhooks go to `urls`, each with a secret and 3 custom headers.
     async fn agent(&self, urls: &[String]) -> String {
-        let agent = self.post("/api/v1/agents", json!({ "name": "Bench" })).await["id"].as_str().unwrap().to_owned();
+        let agent = self
+            .post("/api/v1/agents", json!({ "name": "Bench" }))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         for (i, url) in urls.iter().enumerate() {
             self.post(&format!("/api/v1/agents/{agent}/webhooks"), json!({
                 "name": format!("Hook {i}"), "url": url, "secret": "whsec_benchmark_secret_0123456789",
@@ -76,7 +119,8 @@ impl Env {
             }))
             .await;
         }
-        self.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+        self.post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
+            .await;
         agent
     }
 
@@ -85,7 +129,10 @@ impl Env {
     }
 
     async fn submit(&self, agent: &str) -> String {
-        self.post("/api/v1/calls", call(agent)).await["id"].as_str().unwrap().to_owned()
+        self.post("/api/v1/calls", call(agent)).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 }
 
@@ -120,7 +167,12 @@ async fn pipeline_throughput(env: &Env, agent: &str, expected_per_call: usize) -
             let (client, base, body) = (env.client.clone(), env.base.clone(), call(agent));
             tokio::spawn(async move {
                 for _ in 0..CALLS / SUBMITTERS {
-                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
+                    client
+                        .post(format!("{base}/api/v1/calls"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -143,7 +195,11 @@ async fn baseline_throughput(env: &Env, body: &bytes::Bytes, webhooks: usize) ->
     let start = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|w| {
-            let (http, body, url) = (http.clone(), body.clone(), format!("{}/{}", env.receiver, w % webhooks));
+            let (http, body, url) = (
+                http.clone(),
+                body.clone(),
+                format!("{}/{}", env.receiver, w % webhooks),
+            );
             tokio::spawn(async move {
                 for _ in 0..total / concurrency {
                     http.post(&url)
@@ -172,8 +228,28 @@ async fn fanout_latency(env: &Env, agent: &str, answering: usize, samples: usize
     env.arrivals.take();
     for _ in 0..samples {
         let id = env.submit(agent).await;
-        wait_until(|| env.arrivals.0.lock().unwrap().iter().filter(|(_, c, _)| *c == id).count() >= answering, Duration::from_secs(10)).await;
-        let done = env.probe.0.lock().unwrap().get(&id).copied().expect("probe saw the call");
+        wait_until(
+            || {
+                env.arrivals
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(_, c, _)| *c == id)
+                    .count()
+                    >= answering
+            },
+            Duration::from_secs(10),
+        )
+        .await;
+        let done = env
+            .probe
+            .0
+            .lock()
+            .unwrap()
+            .get(&id)
+            .copied()
+            .expect("probe saw the call");
         for (at, call, _) in env.arrivals.take() {
             if call == id {
                 all.push(at.saturating_duration_since(done));
@@ -190,7 +266,12 @@ async fn baseline_latency(env: &Env, body: &bytes::Bytes, samples: usize) -> Lat
     env.arrivals.take();
     for _ in 0..samples {
         let sent = Instant::now();
-        http.post(&url).header("Content-Type", "application/json").body(body.clone()).send().await.unwrap();
+        http.post(&url)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
         let (at, _, _) = env.arrivals.take()[0];
         all.push(at - sent);
     }
@@ -198,12 +279,16 @@ async fn baseline_latency(env: &Env, body: &bytes::Bytes, samples: usize) -> Lat
 }
 
 fn row(name: &str, ours: f64, baseline: f64, unit: &str) {
-    println!("| {name} | {ours:.2} {unit} | {baseline:.2} {unit} | {:.2} |", ours / baseline);
+    println!(
+        "| {name} | {ours:.2} {unit} | {baseline:.2} {unit} | {:.2} |",
+        ours / baseline
+    );
 }
 
 async fn main_phases() {
     let probe = Probe::default();
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(probe.clone())).unwrap();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(probe.clone()))
+        .unwrap();
     let env = env(probe, |_| {}).await;
     let five = env.agent(&env.fast_urls(5)).await;
     let one = env.agent(&env.fast_urls(1)).await;
@@ -216,7 +301,15 @@ async fn main_phases() {
     // The exact bytes the pipeline sends, for the baselines.
     let sample = env.submit(&five).await;
     wait_until(|| false, Duration::from_millis(300)).await;
-    let body: bytes::Bytes = env.client.get(format!("{}/api/v1/calls/{sample}", env.base)).send().await.unwrap().bytes().await.unwrap();
+    let body: bytes::Bytes = env
+        .client
+        .get(format!("{}/api/v1/calls/{sample}", env.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
 
     let (mut ours, mut base, mut under_load) = (Vec::new(), Vec::new(), Vec::new());
     let (mut l1, mut l5, mut lb, mut liso) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -231,23 +324,58 @@ async fn main_phases() {
         // Other calls' throughput while 4 of 5 endpoints of another agent hang.
         for _ in 0..CALLS / 2 {
             let (client, base_url, body) = (env.client.clone(), env.base.clone(), call(&isolated));
-            tokio::spawn(async move { client.post(format!("{base_url}/api/v1/calls")).json(&body).send().await });
+            tokio::spawn(async move {
+                client
+                    .post(format!("{base_url}/api/v1/calls"))
+                    .json(&body)
+                    .send()
+                    .await
+            });
         }
         under_load.push(pipeline_throughput(&env, &five, 5).await);
         tokio::time::sleep(Duration::from_secs(6)).await; // let the hanging requests time out
         env.arrivals.take();
     }
-    let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| median(v.iter().map(|l| ms(f(l))).collect());
-    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "PostgreSQL" } else { "SQLite" };
+    let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| {
+        median(v.iter().map(|l| ms(f(l))).collect())
+    };
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     println!("\n## Results on {backend} (median of {} runs)\n", runs());
     println!("| measure | Voicy | baseline | ratio |\n|---|---|---|---|");
-    row("throughput, deliveries/s (5 webhooks/call)", median(ours.clone()), median(base), "/s");
-    for (label, v) in [("1 webhook", &l1), ("5 webhooks", &l5), ("4 of 5 dead (live one)", &liso)] {
-        for (stat, f) in [("p50", (|l: &Latency| l.p50) as fn(&Latency) -> Duration), ("p99", |l| l.p99), ("max", |l| l.max)] {
-            row(&format!("fan-out latency {label} {stat}, ms"), pick(v, f), pick(&lb, f), "ms");
+    row(
+        "throughput, deliveries/s (5 webhooks/call)",
+        median(ours.clone()),
+        median(base),
+        "/s",
+    );
+    for (label, v) in [
+        ("1 webhook", &l1),
+        ("5 webhooks", &l5),
+        ("4 of 5 dead (live one)", &liso),
+    ] {
+        for (stat, f) in [
+            ("p50", (|l: &Latency| l.p50) as fn(&Latency) -> Duration),
+            ("p99", |l| l.p99),
+            ("max", |l| l.max),
+        ] {
+            row(
+                &format!("fan-out latency {label} {stat}, ms"),
+                pick(v, f),
+                pick(&lb, f),
+                "ms",
+            );
         }
     }
-    row("throughput of other calls while 4/5 endpoints hang, deliveries/s", median(under_load), median(ours), "/s");
+    row(
+        "throughput of other calls while 4/5 endpoints hang, deliveries/s",
+        median(under_load),
+        median(ours),
+        "/s",
+    );
 }
 
 /// Only the pipeline throughput, for profiling (`perf record … --phase throughput`).
@@ -255,7 +383,10 @@ async fn throughput_phase() {
     let env = env(Probe::default(), |_| {}).await;
     let five = env.agent(&env.fast_urls(5)).await;
     for _ in 0..runs() {
-        println!("pipeline throughput: {:.0} deliveries/s", pipeline_throughput(&env, &five, 5).await);
+        println!(
+            "pipeline throughput: {:.0} deliveries/s",
+            pipeline_throughput(&env, &five, 5).await
+        );
     }
 }
 
@@ -265,12 +396,29 @@ async fn throughput_phase() {
 async fn dashboard_phase() {
     let env = env(Probe::default(), |_| {}).await;
     let agent = env.agent(&env.fast_urls(5)).await;
-    let quiet = env.post("/api/v1/agents", json!({ "name": "No webhooks" })).await["id"].as_str().unwrap().to_owned();
+    let quiet = env
+        .post("/api/v1/agents", json!({ "name": "No webhooks" }))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (label, url, post) in [
-        ("Settings page (SSR), requests/s", format!("{}/agents/{agent}/settings", env.base), false),
-        ("POST /api/v1/calls accepted/s", format!("{}/api/v1/calls", env.base), true),
+        (
+            "Settings page (SSR), requests/s",
+            format!("{}/agents/{agent}/settings", env.base),
+            false,
+        ),
+        (
+            "POST /api/v1/calls accepted/s",
+            format!("{}/api/v1/calls", env.base),
+            true,
+        ),
         // Baseline: a light server-rendered page (the agent list: 3 reads) on the same stack.
-        ("baseline: Agents page (SSR), requests/s", format!("{}/agents", env.base), false),
+        (
+            "baseline: Agents page (SSR), requests/s",
+            format!("{}/agents", env.base),
+            false,
+        ),
     ] {
         let (rate, p99) = at_64_clients(&env.client, &url, post.then(|| call(&quiet))).await;
         println!("| {label} | {rate:.0} /s, p99 {p99:.1} ms |");
@@ -284,8 +432,15 @@ async fn dashboard_phase() {
 async fn settings_rendered_phase() {
     let unkept = crate::env(Probe::default(), |s| s.page_cache_bytes = 0).await;
     let agent = unkept.agent(&unkept.fast_urls(5)).await;
-    let (rate, p99) = at_64_clients(&unkept.client, &format!("{}/agents/{agent}/settings", unkept.base), None).await;
-    println!("| Settings page rendered every time (VOICY_PAGE_CACHE_MB=0), requests/s | {rate:.0} /s, p99 {p99:.1} ms |");
+    let (rate, p99) = at_64_clients(
+        &unkept.client,
+        &format!("{}/agents/{agent}/settings", unkept.base),
+        None,
+    )
+    .await;
+    println!(
+        "| Settings page rendered every time (VOICY_PAGE_CACHE_MB=0), requests/s | {rate:.0} /s, p99 {p99:.1} ms |"
+    );
 }
 
 /// Median rate and p99 (ms) of `runs()` runs of 3 s, 64 clients, GET `url` or POST `body`.
@@ -301,7 +456,11 @@ async fn at_64_clients(client: &reqwest::Client, url: &str, body: Option<Value>)
                     let mut times = Vec::new();
                     while start.elapsed() < Duration::from_secs(3) {
                         let t = Instant::now();
-                        let res = match &body { Some(body) => client.post(&url).json(body).send().await, None => client.get(&url).send().await }.unwrap();
+                        let res = match &body {
+                            Some(body) => client.post(&url).json(body).send().await,
+                            None => client.get(&url).send().await,
+                        }
+                        .unwrap();
                         assert!(res.status().is_success());
                         let _ = res.bytes().await;
                         times.push(t.elapsed());
@@ -323,7 +482,11 @@ async fn at_64_clients(client: &reqwest::Client, url: &str, body: Option<Value>)
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let phase = args.iter().position(|a| a == "--phase").and_then(|i| args.get(i + 1)).map(String::as_str);
+    let phase = args
+        .iter()
+        .position(|a| a == "--phase")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
     match phase {
         Some("blackhole") => {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,7 +1,14 @@
 //! Captures the dispatcher's "processing done" event: the instant each call's requests start.
 
-use std::{collections::HashMap, sync::{Arc, Mutex}, time::Instant};
-use tracing::{Event, Subscriber, field::{Field, Visit}};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+use tracing::{
+    Event, Subscriber,
+    field::{Field, Visit},
+};
 use tracing_subscriber::{Layer, layer::Context};
 
 #[derive(Clone, Default)]

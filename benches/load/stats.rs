@@ -18,7 +18,11 @@ pub struct Latency {
 
 pub fn latency(mut samples: Vec<Duration>) -> Latency {
     samples.sort();
-    Latency { p50: percentile(&samples, 50.0), p99: percentile(&samples, 99.0), max: samples.last().copied().unwrap_or_default() }
+    Latency {
+        p50: percentile(&samples, 50.0),
+        p99: percentile(&samples, 99.0),
+        max: samples.last().copied().unwrap_or_default(),
+    }
 }
 
 pub fn median(mut values: Vec<f64>) -> f64 {

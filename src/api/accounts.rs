@@ -1,7 +1,14 @@
 //! Sign-up, login, logout and API keys.
 
-use super::{ApiError, ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
-use app::server::{AppState, auth, services::{accounts, api_keys}};
+use super::{
+    ApiError, ErrorBody,
+    error::ApiResult,
+    extract::{ApiJson, Owner, Path},
+};
+use app::server::{
+    AppState, auth,
+    services::{accounts, api_keys},
+};
 use app::views::{ApiKeyView, CreatedApiKey, UserView};
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -46,7 +53,11 @@ struct ApiKeyList {
 #[utoipa::path(post, path = "/auth/signup", tag = "accounts", security(()), request_body = Credentials,
     responses((status = 201, body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
         (status = 422, description = "Invalid e-mail or password", body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn signup(State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>) -> ApiResult<(StatusCode, Json<UserView>)> {
+async fn signup(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
     auth::start_session(&session, &user).await?;
     Ok((StatusCode::CREATED, Json(user)))
@@ -63,7 +74,14 @@ async fn login(
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<UserView>> {
     let client = client.map(|c| c.0.0.ip().to_string());
-    let user = accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &body.email, &body.password).await?;
+    let user = accounts::sign_in(
+        &state.store,
+        &state.sign_ins,
+        client.as_deref(),
+        &body.email,
+        &body.password,
+    )
+    .await?;
     auth::start_session(&session, &user).await?;
     Ok(Json(user))
 }
@@ -79,21 +97,37 @@ async fn logout(session: Session) -> ApiResult<StatusCode> {
 /// Creates an API key. Its secret is in this answer only.
 #[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = NameBody,
     responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create_key(State(state): State<AppState>, Owner(owner): Owner, ApiJson(body): ApiJson<NameBody>) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((StatusCode::CREATED, Json(api_keys::create(&state.store, &owner, &body.name).await?)))
+async fn create_key(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    ApiJson(body): ApiJson<NameBody>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(api_keys::create(&state.store, &owner, &body.name).await?),
+    ))
 }
 
 /// The owner's API keys (never their secrets).
 #[utoipa::path(get, path = "/api-keys", tag = "accounts",
     responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
-async fn list_keys(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<ApiKeyList>> {
-    Ok(Json(ApiKeyList { api_keys: api_keys::list(&state.store, &owner).await? }))
+async fn list_keys(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+) -> ApiResult<Json<ApiKeyList>> {
+    Ok(Json(ApiKeyList {
+        api_keys: api_keys::list(&state.store, &owner).await?,
+    }))
 }
 
 /// Revokes an API key: it stops working at once.
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "accounts", params(("id" = String, Path, description = "The key's id")),
     responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn revoke_key(State(state): State<AppState>, Owner(owner): Owner, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn revoke_key(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&state.store, &owner, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,10 @@
 //! Agents of the calling owner.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
+use super::{
+    ErrorBody,
+    error::ApiResult,
+    extract::{ApiJson, Owner, Path},
+};
 use app::server::{AppState, services::agents};
 use app::views::AgentView;
 use axum::{Json, extract::State, http::StatusCode};
@@ -8,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -27,19 +33,32 @@ struct AgentList {
 /// The owner's agents.
 #[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = AgentList), (status = "default", body = ErrorBody)))]
 async fn list(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<AgentList>> {
-    Ok(Json(AgentList { agents: agents::list(&state.store, &owner).await? }))
+    Ok(Json(AgentList {
+        agents: agents::list(&state.store, &owner).await?,
+    }))
 }
 
 /// Creates an agent.
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent,
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(body): ApiJson<NewAgent>) -> ApiResult<(StatusCode, Json<AgentView>)> {
-    Ok((StatusCode::CREATED, Json(agents::create(&state.store, &owner, &body.name).await?)))
+async fn create(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    ApiJson(body): ApiJson<NewAgent>,
+) -> ApiResult<(StatusCode, Json<AgentView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(agents::create(&state.store, &owner, &body.name).await?),
+    ))
 }
 
 /// One agent (404 when it is missing or another owner's).
 #[utoipa::path(get, path = "/agents/{agent_id}", tag = "agents", params(("agent_id" = String, Path)),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<AgentView>> {
+async fn show(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<AgentView>> {
     Ok(Json(agents::get(&state.store, &owner, &agent_id).await?))
 }

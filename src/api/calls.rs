@@ -1,6 +1,10 @@
 //! Calls (from the telephony layer), the Get Call API, deliveries, and processing settings.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path, Query}};
+use super::{
+    ErrorBody,
+    error::ApiResult,
+    extract::{ApiJson, Owner, Path, Query},
+};
 use app::server::{AppState, services::calls};
 use app::views::{CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings};
 use axum::{
@@ -39,7 +43,11 @@ struct DeliveryList {
 #[utoipa::path(post, path = "/calls", tag = "calls", request_body = NewCall,
     responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
         (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(call): ApiJson<NewCall>) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
+async fn create(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    ApiJson(call): ApiJson<NewCall>,
+) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
     let id = calls::create(&state, &owner, call).await?;
     Ok((StatusCode::ACCEPTED, Json(CreatedCall { id })))
 }
@@ -47,7 +55,11 @@ async fn create(State(state): State<AppState>, Owner(owner): Owner, ApiJson(call
 /// The Get Call API: once processed, the stored bytes themselves, which equal the event's body exactly.
 #[utoipa::path(get, path = "/calls/{call_id}", tag = "calls", params(("call_id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(State(state): State<AppState>, Owner(owner): Owner, Path(call_id): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn show(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(call_id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     let body = calls::get_json(&state, &owner, &call_id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body))
 }
@@ -55,7 +67,11 @@ async fn show(State(state): State<AppState>, Owner(owner): Owner, Path(call_id):
 /// Where the call's event stands and its deliveries (tests excluded; redeliveries included).
 #[utoipa::path(get, path = "/calls/{call_id}/deliveries", tag = "deliveries", params(("call_id" = String, Path)),
     responses((status = 200, body = CallDeliveries), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn call_deliveries(State(state): State<AppState>, Owner(owner): Owner, Path(call_id): Path<String>) -> ApiResult<Json<CallDeliveries>> {
+async fn call_deliveries(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(call_id): Path<String>,
+) -> ApiResult<Json<CallDeliveries>> {
     Ok(Json(calls::deliveries(&state, &owner, &call_id).await?))
 }
 
@@ -76,7 +92,9 @@ async fn list(
     Path(agent_id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<CallPage>> {
-    Ok(Json(calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?))
+    Ok(Json(
+        calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -95,13 +113,20 @@ async fn agent_deliveries(
     Path(agent_id): Path<String>,
     Query(query): Query<DeliveriesQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
-    Ok(Json(DeliveryList { deliveries: calls::agent_deliveries(&state, &owner, &agent_id, query.webhook_id.as_deref()).await? }))
+    Ok(Json(DeliveryList {
+        deliveries: calls::agent_deliveries(&state, &owner, &agent_id, query.webhook_id.as_deref())
+            .await?,
+    }))
 }
 
 /// The draft's post-call processing settings.
 #[utoipa::path(get, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)),
     responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn processing(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ProcessingSettings>> {
+async fn processing(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<ProcessingSettings>> {
     Ok(Json(calls::processing(&state, &owner, &agent_id).await?))
 }
 
@@ -114,5 +139,7 @@ async fn set_processing(
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<ProcessingSettings>,
 ) -> ApiResult<Json<ProcessingSettings>> {
-    Ok(Json(calls::set_processing(&state, &owner, &agent_id, &input).await?))
+    Ok(Json(
+        calls::set_processing(&state, &owner, &agent_id, &input).await?,
+    ))
 }

@@ -1,15 +1,25 @@
 //! The owner's manual sends: a test event to one webhook, a redelivery of a past delivery; and
 //! each webhook's health.
 
-use super::{ErrorBody, error::ApiResult, extract::{Owner, Path}};
-use app::server::{AppState, services::{deliveries, health}};
+use super::{
+    ErrorBody,
+    error::ApiResult,
+    extract::{Owner, Path},
+};
+use app::server::{
+    AppState,
+    services::{deliveries, health},
+};
 use app::views::{DeliveryView, WebhookHealth};
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(send_test)).routes(routes!(webhook_health)).routes(routes!(redeliver))
+    OpenApiRouter::new()
+        .routes(routes!(send_test))
+        .routes(routes!(webhook_health))
+        .routes(routes!(redeliver))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,7 +42,10 @@ async fn send_test(
     Owner(owner): Owner,
     Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((StatusCode::CREATED, Json(deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await?),
+    ))
 }
 
 /// Redelivers a past delivery.
@@ -45,8 +58,15 @@ async fn send_test(
         (status = 409, description = "A test send, a call not processed yet, or a webhook deleted since", body = ErrorBody),
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
-async fn redeliver(State(state): State<AppState>, Owner(owner): Owner, Path(delivery_id): Path<String>) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))
+async fn redeliver(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(delivery_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(deliveries::redeliver(&state, &owner, &delivery_id).await?),
+    ))
 }
 
 /// Each webhook's health.
@@ -55,6 +75,12 @@ async fn redeliver(State(state): State<AppState>, Owner(owner): Owner, Path(deli
 /// last failure.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
     responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn webhook_health(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<HealthList>> {
-    Ok(Json(HealthList { webhooks: health::of_agent(&state, &owner, &agent_id).await? }))
+async fn webhook_health(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<HealthList>> {
+    Ok(Json(HealthList {
+        webhooks: health::of_agent(&state, &owner, &agent_id).await?,
+    }))
 }

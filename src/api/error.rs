@@ -38,17 +38,25 @@ pub struct ErrorDetail {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.0.code().to_owned(),
                 message: self.0.to_string(),
-                fields: self.0.fields().map(|f| f.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()),
+                fields: self.0.fields().map(|f| {
+                    f.iter()
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .collect()
+                }),
             },
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.0.retry_after() {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
         }
         response
     }

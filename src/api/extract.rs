@@ -25,10 +25,16 @@ impl FromRequestParts<AppState> for Owner {
                 .ok()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(AppError::InvalidApiKey)?;
-            return Ok(Self(api_keys::authenticate(&state.store, key.trim()).await?));
+            return Ok(Self(
+                api_keys::authenticate(&state.store, key.trim()).await?,
+            ));
         }
-        let session = Session::from_request_parts(parts, state).await.map_err(|(_, m)| AppError::internal(m))?;
-        let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, m)| AppError::internal(m))?;
+        let owner = auth::session_owner(&session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         Ok(Self(owner))
     }
 }
@@ -41,24 +47,38 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
-            return Err(AppError::Malformed("Expected request with `Content-Type: application/json`".to_owned()).into());
+            return Err(AppError::Malformed(
+                "Expected request with `Content-Type: application/json`".to_owned(),
+            )
+            .into());
         }
-        let body = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status() {
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
-            _ => AppError::Malformed(e.body_text()),
-        })?;
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+                _ => AppError::Malformed(e.body_text()),
+            })?;
         // serde reads a struct from an array too, field by field in order: `["name"]` would
         // create an agent. Every body the API takes is an object with its fields named.
         if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(app::error::FieldErrors::single("body", "must be a JSON object with its fields named ({\"name\": …}), not an array").into());
+            return Err(app::error::FieldErrors::single(
+                "body",
+                "must be a JSON object with its fields named ({\"name\": …}), not an array",
+            )
+            .into());
         }
         match axum::Json::<T>::from_bytes(&body) {
             Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(AppError::Validation(fields_for(&app::error::without_quoted_input(&e.body_text()))).into())
+            Err(JsonRejection::JsonDataError(e)) => Err(AppError::Validation(fields_for(
+                &app::error::without_quoted_input(&e.body_text()),
+            ))
+            .into()),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::TooLarge.into())
             }
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::TooLarge.into()),
-            Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
+            Err(e) => {
+                Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into())
+            }
         }
     }
 }
@@ -73,7 +93,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
-            Err(axum::extract::rejection::PathRejection::FailedToDeserializePathParams(_)) => Err(AppError::NotFound.into()),
+            Err(axum::extract::rejection::PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(AppError::NotFound.into())
+            }
             Err(e) => Err(AppError::internal(e.body_text()).into()),
         }
     }
@@ -88,16 +110,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(e) => Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into()),
+            Err(e) => {
+                Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into())
+            }
         }
     }
 }
 
 /// Whether the request says its body is JSON (`application/json`, or a `+json` type).
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9",
@@ -106,7 +141,11 @@ fn fields_for(message: &str) -> app::error::FieldErrors {
     let detail = message.split_once(": ").map_or(message, |(_, rest)| rest);
     let (path, reason) = detail.split_once(": ").unwrap_or((".", detail));
     let mut fields = app::error::FieldErrors::new();
-    if let Some(name) = reason.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name) {
+    if let Some(name) = reason
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name)
+    {
         // Rejected, not ignored: a misspelt setting must not be silently dropped.
         // The path usually ends with the unknown field already (`headers[0].valu`).
         let field = if path == "." {
@@ -116,9 +155,16 @@ fn fields_for(message: &str) -> app::error::FieldErrors {
         } else {
             format!("{path}.{name}")
         };
-        let expected = reason.split_once(", expected ").map(|(_, e)| e.split(" at line").next().unwrap_or(e));
-        let hint = expected.map(|e| format!(" (expected {e})")).unwrap_or_default();
-        fields.add(field, format!("This field is not part of the API; remove it or check its spelling{hint}."));
+        let expected = reason
+            .split_once(", expected ")
+            .map(|(_, e)| e.split(" at line").next().unwrap_or(e));
+        let hint = expected
+            .map(|e| format!(" (expected {e})"))
+            .unwrap_or_default();
+        fields.add(
+            field,
+            format!("This field is not part of the API; remove it or check its spelling{hint}."),
+        );
         return fields;
     }
     fields.add(if path == "." { "body" } else { path }, reason);

@@ -50,9 +50,17 @@ impl utoipa::Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key: Account → API keys.")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: Account → API keys."))
+                    .build(),
+            ),
         );
-        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("voicy_session"))));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("voicy_session"))),
+        );
     }
 }
 
@@ -91,7 +99,10 @@ async fn serve_openapi() -> Json<Arc<serde_json::Value>> {
 /// The document as JSON, built once.
 pub fn openapi_json() -> Arc<serde_json::Value> {
     static JSON: OnceLock<Arc<serde_json::Value>> = OnceLock::new();
-    JSON.get_or_init(|| Arc::new(serde_json::to_value(openapi()).expect("an OpenAPI document always serializes"))).clone()
+    JSON.get_or_init(|| {
+        Arc::new(serde_json::to_value(openapi()).expect("an OpenAPI document always serializes"))
+    })
+    .clone()
 }
 
 /// `GET /healthz`: 200 when the database answers.
@@ -118,7 +129,10 @@ mod tests {
         };
         assert_eq!(required("NewWebhook"), ["name", "url"]);
         assert_eq!(required("HeaderInput"), ["name"]);
-        assert_eq!(required("NewCall"), ["agent_id", "type", "started_at", "ended_at"]);
+        assert_eq!(
+            required("NewCall"),
+            ["agent_id", "type", "started_at", "ended_at"]
+        );
         assert_eq!(required("Turn"), ["role", "text"]);
         assert_eq!(required("Credentials"), ["email", "password"]);
         assert_eq!(required("NewAgent"), ["name"]);
@@ -134,10 +148,16 @@ mod tests {
             ("webhooks", include_str!("webhooks.rs")),
             ("calls", include_str!("calls.rs")),
             ("deliveries", include_str!("deliveries.rs")),
-            ("mod", include_str!("mod.rs").split("#[cfg(test)]").next().unwrap()),
+            (
+                "mod",
+                include_str!("mod.rs").split("#[cfg(test)]").next().unwrap(),
+            ),
         ] {
             for forbidden in [".route(", "routing::", ".nest("] {
-                assert!(!source.contains(forbidden), "src/api/{name}.rs registers a route past the OpenAPI router ({forbidden})");
+                assert!(
+                    !source.contains(forbidden),
+                    "src/api/{name}.rs registers a route past the OpenAPI router ({forbidden})"
+                );
             }
         }
     }
@@ -151,8 +171,14 @@ mod tests {
         for (path, item) in paths {
             for (method, op) in item.as_object().unwrap() {
                 let responses = op["responses"].as_object().unwrap();
-                assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path} has no success response");
-                assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has no tag");
+                assert!(
+                    responses.keys().any(|s| s.starts_with('2')),
+                    "{method} {path} has no success response"
+                );
+                assert!(
+                    op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                    "{method} {path} has no tag"
+                );
             }
         }
     }

@@ -1,8 +1,15 @@
 //! An agent's webhooks (its draft), deploy, the draft/deployed config, versions and restore.
 
-use super::{ErrorBody, error::ApiResult, extract::{ApiJson, Owner, Path}};
+use super::{
+    ErrorBody,
+    error::ApiResult,
+    extract::{ApiJson, Owner, Path},
+};
 use app::server::{AppState, services, services::webhooks};
-use app::views::{ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch, WebhookView};
+use app::views::{
+    ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch,
+    WebhookView,
+};
 use axum::{Json, extract::State, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -20,7 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The draft's webhooks (at most 5). Secrets and header values are never returned.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = WebhookList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn list(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
+async fn list(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<WebhookList>> {
     Ok(Json(webhooks::list(&state, &owner, &agent_id).await?))
 }
 
@@ -35,7 +46,10 @@ async fn create(
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::add(&state, &owner, &agent_id, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(webhooks::add(&state, &owner, &agent_id, &input).await?),
+    ))
 }
 
 /// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
@@ -48,7 +62,9 @@ async fn update(
     Path((agent_id, webhook_id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<WebhookView>> {
-    Ok(Json(webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?))
+    Ok(Json(
+        webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?,
+    ))
 }
 
 /// Deletes a webhook from the draft.
@@ -67,29 +83,50 @@ async fn remove(
 /// Publishes the draft as the next immutable version; phone calls use it from now on.
 #[utoipa::path(post, path = "/agents/{agent_id}/deploy", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 201, body = DeploymentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn deploy(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::deploy(&state, &owner, &agent_id).await?)))
+async fn deploy(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(webhooks::deploy(&state, &owner, &agent_id).await?),
+    ))
 }
 
 /// The draft, the latest deployed version, and whether they differ.
 #[utoipa::path(get, path = "/agents/{agent_id}/config", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn config(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigView>> {
+async fn config(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<ConfigView>> {
     Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
 }
 
 /// What Deploy would change, in words (secrets and header values only described, never shown).
 #[utoipa::path(get, path = "/agents/{agent_id}/config/diff", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigDiffView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn diff(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<ConfigDiffView>> {
+async fn diff(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<ConfigDiffView>> {
     Ok(Json(webhooks::diff(&state, &owner, &agent_id).await?))
 }
 
 /// The latest deployed versions: who deployed them, when, and what each changed.
 #[utoipa::path(get, path = "/agents/{agent_id}/versions", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = VersionList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn versions(State(state): State<AppState>, Owner(owner): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<VersionList>> {
-    Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
+async fn versions(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path(agent_id): Path<String>,
+) -> ApiResult<Json<VersionList>> {
+    Ok(Json(
+        services::versions::list(&state, &owner, &agent_id).await?,
+    ))
 }
 
 /// Restores a deployed version to the draft.
@@ -99,7 +136,11 @@ async fn versions(State(state): State<AppState>, Owner(owner): Owner, Path(agent
 #[utoipa::path(post, path = "/agents/{agent_id}/versions/{version}/restore", tag = "webhooks",
     params(("agent_id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn restore(State(state): State<AppState>, Owner(owner): Owner, Path((agent_id, version)): Path<(String, i64)>) -> ApiResult<Json<ConfigView>> {
+async fn restore(
+    State(state): State<AppState>,
+    Owner(owner): Owner,
+    Path((agent_id, version)): Path<(String, i64)>,
+) -> ApiResult<Json<ConfigView>> {
     services::versions::restore(&state, &owner, &agent_id, version).await?;
     Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
 }

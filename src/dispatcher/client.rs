@@ -8,9 +8,14 @@ use super::redact::{self, READ_BYTES};
 use super::request;
 use app::server::services::deliveries::{Sent, WebhookSender};
 use app::server::store::{DeliveryResult, WebhookRow};
-use std::{future::Future, pin::Pin};
 use bytes::Bytes;
-use std::{error::Error, path::Path, sync::Arc, time::{Duration, Instant}};
+use std::{
+    error::Error,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use std::{future::Future, pin::Pin};
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -35,7 +40,11 @@ pub enum ClientError {
 impl WebhookClient {
     /// `guard`: refuse private and reserved addresses (and plain http). `max_per_webhook`:
     /// requests under way to one webhook at most (see `endpoint_limit`).
-    pub fn new(guard: bool, ca_file: Option<&Path>, max_per_webhook: usize) -> Result<Self, ClientError> {
+    pub fn new(
+        guard: bool,
+        ca_file: Option<&Path>,
+        max_per_webhook: usize,
+    ) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
@@ -45,15 +54,21 @@ impl WebhookClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true);
         if guard {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver)).https_only(true);
+            builder = builder
+                .dns_resolver(Arc::new(GuardedResolver))
+                .https_only(true);
         }
         let ca_name = ca_file.map(|path| path.display().to_string());
         if let (Some(path), Some(name)) = (ca_file, &ca_name) {
             let pem = std::fs::read(path).map_err(|e| ClientError::CaFile(name.clone(), e))?;
             // A file without a certificate block would otherwise be taken as trusting nothing more.
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::CaPem(name.clone(), e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ClientError::CaPem(name.clone(), e.to_string()))?;
             if certs.is_empty() {
-                return Err(ClientError::CaPem(name.clone(), "it holds no -----BEGIN CERTIFICATE----- block".to_owned()));
+                return Err(ClientError::CaPem(
+                    name.clone(),
+                    "it holds no -----BEGIN CERTIFICATE----- block".to_owned(),
+                ));
             }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
@@ -61,16 +76,28 @@ impl WebhookClient {
         }
         // With a CA file, a failure here is a certificate that does not parse: name the file.
         let http = builder.build().map_err(|e| match &ca_name {
-            Some(name) => ClientError::CaPem(name.clone(), format!("a certificate in it does not parse ({e})")),
+            Some(name) => ClientError::CaPem(
+                name.clone(),
+                format!("a certificate in it does not parse ({e})"),
+            ),
             None => ClientError::Build(e),
         })?;
-        Ok(Self { http, guard, limit: EndpointLimit::new(max_per_webhook) })
+        Ok(Self {
+            http,
+            guard,
+            limit: EndpointLimit::new(max_per_webhook),
+        })
     }
 
     /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and
     /// header values (they may be echoed back), as the deliveries log keeps them.
     /// Over `VOICY_MAX_REQUESTS_PER_WEBHOOK` requests under way to `webhook`, nothing is sent.
-    pub async fn deliver(&self, webhook: &WebhookRow, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
+    pub async fn deliver(
+        &self,
+        webhook: &WebhookRow,
+        headers: &[(String, String)],
+        body: Bytes,
+    ) -> DeliveryResult {
         let Some(_slot) = self.limit.try_take(&webhook.id) else {
             let earlier = match self.limit.max() {
                 1 => "1 earlier request to this webhook was".to_owned(),
@@ -88,14 +115,24 @@ impl WebhookClient {
             };
         };
         let mut result = self.send(&webhook.url, headers, body).await;
-        result.response_body = result.response_body.map(|text| redact::redact(webhook, &text));
+        result.response_body = result
+            .response_body
+            .map(|text| redact::redact(webhook, &text));
         result.error = result.error.map(|text| redact::redact(webhook, &text));
         result
     }
 
-    pub async fn send(&self, url: &str, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
+    pub async fn send(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: Bytes,
+    ) -> DeliveryResult {
         let started = Instant::now();
-        let ended = |outcome: &'static str, status: Option<u16>, response: Option<String>, error: Option<String>| DeliveryResult {
+        let ended = |outcome: &'static str,
+                     status: Option<u16>,
+                     response: Option<String>,
+                     error: Option<String>| DeliveryResult {
             duration_ms: started.elapsed().as_millis() as i64,
             outcome,
             status_code: status,
@@ -103,11 +140,21 @@ impl WebhookClient {
             error,
         };
         let Ok(parsed) = reqwest::Url::parse(url) else {
-            return ended("connect", None, None, Some("The URL cannot be parsed.".into()));
+            return ended(
+                "connect",
+                None,
+                None,
+                Some("The URL cannot be parsed.".into()),
+            );
         };
         if self.guard {
             if let Some(ip) = guard::forbidden_literal(&parsed) {
-                return ended("blocked", None, None, Some(format!("{ip} is a private or reserved address.")));
+                return ended(
+                    "blocked",
+                    None,
+                    None,
+                    Some(format!("{ip} is a private or reserved address.")),
+                );
             }
         }
         let mut request = self.http.post(parsed).body(body);
@@ -122,7 +169,8 @@ impl WebhookClient {
                 // Read a little past what the log keeps (see `redact`); the rest is not read.
                 while kept.len() < READ_BYTES {
                     match response.chunk().await {
-                        Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(READ_BYTES - kept.len())]),
+                        Ok(Some(chunk)) => kept
+                            .extend_from_slice(&chunk[..chunk.len().min(READ_BYTES - kept.len())]),
                         Ok(None) => break,
                         Err(e) => {
                             timed_out = e.is_timeout();
@@ -136,7 +184,12 @@ impl WebhookClient {
                     (false, true) => "ok",
                     (false, false) => "http_status",
                 };
-                ended(outcome, Some(status.as_u16()), Some(text), timed_out.then(|| "The answer did not complete within 5 seconds.".to_owned()))
+                ended(
+                    outcome,
+                    Some(status.as_u16()),
+                    Some(text),
+                    timed_out.then(|| "The answer did not complete within 5 seconds.".to_owned()),
+                )
             }
             Err(e) => {
                 let (outcome, message) = classify(&e);
@@ -148,12 +201,20 @@ impl WebhookClient {
 
 /// The owner's test events and redeliveries go out like the dispatcher's requests.
 impl WebhookSender for WebhookClient {
-    fn send<'a>(&'a self, webhook: &'a WebhookRow, body: String, event_id: &'a str) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>> {
+    fn send<'a>(
+        &'a self,
+        webhook: &'a WebhookRow,
+        body: String,
+        event_id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>> {
         Box::pin(async move {
             let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
             let request_headers = request::masked(webhook, &headers);
             let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
-            Sent { request_headers, result }
+            Sent {
+                request_headers,
+                result,
+            }
         })
     }
 }
@@ -181,7 +242,10 @@ fn classify(error: &reqwest::Error) -> (&'static str, String) {
         return ("timeout", "No complete answer within 5 seconds.".to_owned());
     }
     if has(&["dns", "lookup", "resolve"]) {
-        return ("dns", "The host name could not be resolved. Check the host name in the URL.".to_owned());
+        return (
+            "dns",
+            "The host name could not be resolved. Check the host name in the URL.".to_owned(),
+        );
     }
     if has(&["certificate", "tls", "handshake", "ssl"]) {
         let why = if has(&["unknownissuer", "unknown issuer"]) {
@@ -196,10 +260,18 @@ fn classify(error: &reqwest::Error) -> (&'static str, String) {
         return ("tls", format!("The secure connection failed: {why}."));
     }
     let message = match io_kind {
-        Some(std::io::ErrorKind::ConnectionRefused) => "The connection was refused: nothing accepts connections at that host and port.",
-        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => "The receiver reset the connection.",
-        Some(std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable) => "The receiver's host cannot be reached.",
-        _ if has(&["connection closed before message completed", "incomplete"]) => "The receiver closed the connection without answering.",
+        Some(std::io::ErrorKind::ConnectionRefused) => {
+            "The connection was refused: nothing accepts connections at that host and port."
+        }
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted) => {
+            "The receiver reset the connection."
+        }
+        Some(std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable) => {
+            "The receiver's host cannot be reached."
+        }
+        _ if has(&["connection closed before message completed", "incomplete"]) => {
+            "The receiver closed the connection without answering."
+        }
         _ if has(&["invalid http", "parse"]) => "The receiver's answer is not valid HTTP.",
         _ => "Could not connect to the receiver.",
     };

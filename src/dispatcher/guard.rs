@@ -22,8 +22,12 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .into_iter()
+                .filter(|a| !is_forbidden(a.ip()))
+                .collect();
             if allowed.is_empty() {
                 return Err(Box::new(Blocked(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -39,18 +43,48 @@ mod tests {
     #[test]
     fn private_and_special_addresses_are_forbidden() {
         for ip in [
-            "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-            "100.64.0.1", "100.127.255.254", "224.0.0.1", "0.0.0.0", "255.255.255.255", "240.0.0.1",
-            "::1", "::", "fd00:ec2::254", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1",
-            "2002:7f00:1::1", "2001:0:4136:e378::1", "fec0::1", "100::1",
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.254",
+            "224.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "fd00:ec2::254",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "100::1",
         ] {
-            assert!(is_forbidden(ip.parse().unwrap()), "{ip} should be forbidden");
+            assert!(
+                is_forbidden(ip.parse().unwrap()),
+                "{ip} should be forbidden"
+            );
         }
     }
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2606:4700:4700::1111",
+        ] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip} should be allowed");
         }
     }

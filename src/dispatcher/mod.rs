@@ -15,8 +15,8 @@ mod in_flight;
 pub mod mail;
 mod queue;
 mod recorder;
-pub mod request;
 pub mod redact;
+pub mod request;
 pub mod steps;
 mod worker;
 
@@ -61,7 +61,13 @@ impl Dispatcher {
     }
 
     /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
-    pub fn start(&self, store: Store, client: WebhookClient, steps: steps::Steps, options: Options) -> Running {
+    pub fn start(
+        &self,
+        store: Store,
+        client: WebhookClient,
+        steps: steps::Steps,
+        options: Options,
+    ) -> Running {
         queue::start(self.wake.clone(), store, client, steps, options)
     }
 }

@@ -32,7 +32,13 @@ pub struct Running {
     queue: Arc<Queue>,
 }
 
-pub fn start(wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options) -> Running {
+pub fn start(
+    wake: Arc<Notify>,
+    store: Store,
+    client: WebhookClient,
+    steps: Steps,
+    options: Options,
+) -> Running {
     let recorder = recorder::start(store.clone());
     let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder));
     let queue = Arc::new(Queue {
@@ -44,7 +50,10 @@ pub fn start(wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Step
         options,
     });
     let (stop, stopped) = watch::channel(false);
-    let mut tasks = vec![tokio::spawn(claim_loop(queue.clone(), stopped.clone())), tokio::spawn(renew_loop(queue.clone()))];
+    let mut tasks = vec![
+        tokio::spawn(claim_loop(queue.clone(), stopped.clone())),
+        tokio::spawn(renew_loop(queue.clone())),
+    ];
     if let Some(url) = queue.options.postgres_url.clone() {
         tasks.push(tokio::spawn(listen_loop(url, queue.wake.clone(), stopped)));
     }
@@ -61,8 +70,13 @@ impl Running {
         let queue = self.queue;
         let all = u32::try_from(queue.options.max_calls_in_flight).unwrap_or(u32::MAX);
         match tokio::time::timeout(DRAIN_FOR, queue.slots.acquire_many(all)).await {
-            Ok(_) => tracing::info!("dispatcher stopped: every call under way finished and was recorded"),
-            Err(_) => tracing::warn!(left = queue.in_flight.ids().len(), "dispatcher stopped with calls still under way; their leases will lapse and another instance takes them over"),
+            Ok(_) => {
+                tracing::info!("dispatcher stopped: every call under way finished and was recorded")
+            }
+            Err(_) => tracing::warn!(
+                left = queue.in_flight.ids().len(),
+                "dispatcher stopped with calls still under way; their leases will lapse and another instance takes them over"
+            ),
         }
         for task in self.tasks {
             task.abort();
@@ -102,15 +116,27 @@ impl Queue {
             if free == 0 {
                 return; // a call that finishes wakes the loop
             }
-            let Ok((token, calls)) = self.store.claim_calls(&self.options.instance, self.options.lease, free as i64).await else {
+            let Ok((token, calls)) = self
+                .store
+                .claim_calls(&self.options.instance, self.options.lease, free as i64)
+                .await
+            else {
                 return; // logged by the store; the next sweep tries again
             };
             let claimed = calls.len();
             for call in calls {
                 // Only this loop takes slots, and it saw `free` of them, unless a shutdown took
                 // them meanwhile: then the rest stay claimed, and the shutdown releases them.
-                let Ok(slot) = self.slots.clone().try_acquire_owned() else { return };
-                let in_flight = InFlight::new(self.in_flight.clone(), self.wake.clone(), call.id.clone(), token.clone(), slot);
+                let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+                    return;
+                };
+                let in_flight = InFlight::new(
+                    self.in_flight.clone(),
+                    self.wake.clone(),
+                    call.id.clone(),
+                    token.clone(),
+                    slot,
+                );
                 let worker = self.worker.clone();
                 tokio::spawn(async move { worker.run(call, in_flight).await });
             }
@@ -130,13 +156,20 @@ async fn renew_loop(queue: Arc<Queue>) {
         every.tick().await;
         let ids = queue.in_flight.ids();
         if !ids.is_empty() {
-            let _ = queue.store.renew_leases(&queue.options.instance, queue.options.lease, &ids).await;
+            let _ = queue
+                .store
+                .renew_leases(&queue.options.instance, queue.options.lease, &ids)
+                .await;
         }
     }
 }
 
 /// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger on each stored call).
-async fn listen_loop(url: crate::config::DatabaseUrl, wake: Arc<Notify>, stop: watch::Receiver<bool>) {
+async fn listen_loop(
+    url: crate::config::DatabaseUrl,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) {
     use sqlx::postgres::PgListener;
     while !*stop.borrow() {
         match PgListener::connect(url.expose()).await {
@@ -150,7 +183,9 @@ async fn listen_loop(url: crate::config::DatabaseUrl, wake: Arc<Notify>, stop: w
                         }
                     }
                 },
-                Err(e) => tracing::warn!(error = %e, "cannot listen for call notifications; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for call notifications; retrying")
+                }
             },
             Err(e) => tracing::warn!(error = %e, "cannot connect for call notifications; retrying"),
         }

@@ -24,7 +24,11 @@ const CAPACITY: usize = 4096;
 /// Writes a batch: while the database is away, waits for it; when the database refuses the
 /// batch itself a few times (some value it cannot keep), writes each result alone so that one
 /// bad row cannot hold back the others, and records that row without the receiver's text.
-async fn write(store: &Store, results: Vec<(String, DeliveryResult)>, finished: &[(String, String)]) {
+async fn write(
+    store: &Store,
+    results: Vec<(String, DeliveryResult)>,
+    finished: &[(String, String)],
+) {
     let mut wait = Duration::from_millis(100);
     let mut refused = 0;
     // Each failure is logged where it happens (the store).
@@ -42,7 +46,11 @@ async fn write(store: &Store, results: Vec<(String, DeliveryResult)>, finished: 
     }
     let _ = store.record_deliveries(&[], finished).await;
     for (id, mut result) in results {
-        if store.record_deliveries(&[(id.clone(), result.clone())], &[]).await.is_err() {
+        if store
+            .record_deliveries(&[(id.clone(), result.clone())], &[])
+            .await
+            .is_err()
+        {
             result.response_body = None;
             result.error = Some("The receiver's answer could not be stored.".to_owned());
             let _ = store.record_deliveries(&[(id, result)], &[]).await;
@@ -62,7 +70,10 @@ pub fn start(store: Store) -> mpsc::Sender<Record> {
                     Record::EventDone(call) => done.push(call),
                 }
             }
-            let finished: Vec<(String, String)> = done.iter().map(|c| (c.call_id().to_owned(), c.token().to_owned())).collect();
+            let finished: Vec<(String, String)> = done
+                .iter()
+                .map(|c| (c.call_id().to_owned(), c.token().to_owned()))
+                .collect();
             write(&store, results, &finished).await;
             drop(done);
         }

@@ -18,24 +18,51 @@ pub const READ_BYTES: usize = KEPT_BYTES + 3 * 4096 + 2048;
 const MIN_PIECE: usize = 3;
 
 /// `encodeURIComponent` leaves these as they are.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
 
 /// `text` (at most `READ_BYTES` of an answer, or an error message) with every form of the
 /// webhook's secret and header values masked, cut to `KEPT_BYTES`.
 pub fn redact(webhook: &WebhookRow, text: &str) -> String {
     // A Standard Webhooks secret is also used without its `whsec_` prefix (the libraries strip it).
-    let bare = webhook.secret.as_ref().filter(|s| s.standard_key().is_some()).and_then(|s| s.expose().strip_prefix("whsec_"));
-    let values = webhook.headers.iter().map(|h| h.value.expose()).chain(webhook.secret.as_ref().map(|s| s.expose())).chain(bare);
-    let mut forms: Vec<String> = values.filter(|v| !v.is_empty()).flat_map(encodings).collect();
+    let bare = webhook
+        .secret
+        .as_ref()
+        .filter(|s| s.standard_key().is_some())
+        .and_then(|s| s.expose().strip_prefix("whsec_"));
+    let values = webhook
+        .headers
+        .iter()
+        .map(|h| h.value.expose())
+        .chain(webhook.secret.as_ref().map(|s| s.expose()))
+        .chain(bare);
+    let mut forms: Vec<String> = values
+        .filter(|v| !v.is_empty())
+        .flat_map(encodings)
+        .collect();
     // Longest first, so a value is masked whole before a shorter one inside it.
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     forms.dedup();
-    let masked = forms.iter().fold(text.to_owned(), |text, form| text.replace(form.as_str(), MASK));
+    let masked = forms.iter().fold(text.to_owned(), |text, form| {
+        text.replace(form.as_str(), MASK)
+    });
     if masked.len() <= KEPT_BYTES {
         return masked;
     }
     let mut cut = masked[..floor_char_boundary(&masked, KEPT_BYTES)].to_owned();
-    if let Some(piece) = forms.iter().filter_map(|form| trailing_piece(&cut, form)).max() {
+    if let Some(piece) = forms
+        .iter()
+        .filter_map(|form| trailing_piece(&cut, form))
+        .max()
+    {
         cut.truncate(cut.len() - piece);
         cut.push_str(MASK);
     }
@@ -106,11 +133,19 @@ fn json_ascii(json: &str) -> String {
 }
 
 fn html_escape(value: &str) -> String {
-    value.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn floor_char_boundary(text: &str, at: usize) -> usize {
-    (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
+    (0..=at.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -155,7 +190,13 @@ mod tests {
             r#"{"auth":"Bearer tok\/en \u00fc"}"#,
         ] {
             let out = redact(&hook, echo);
-            assert!(out.contains(MASK) && !out.contains("whsec_a") && !out.contains("tok/en") && !out.contains("tok\\/en"), "{echo} → {out}");
+            assert!(
+                out.contains(MASK)
+                    && !out.contains("whsec_a")
+                    && !out.contains("tok/en")
+                    && !out.contains("tok\\/en"),
+                "{echo} → {out}"
+            );
         }
     }
 
@@ -172,7 +213,11 @@ mod tests {
         let text = format!("{}{}", "x".repeat(KEPT_BYTES - 5), &secret[..10]);
         let text = format!("{text}{}", "y".repeat(READ_BYTES));
         let out = redact(&hook, &text[..KEPT_BYTES + 3]);
-        assert!(out.ends_with(MASK) && !out.contains("whs"), "{}", &out[out.len() - 20..]);
+        assert!(
+            out.ends_with(MASK) && !out.contains("whs"),
+            "{}",
+            &out[out.len() - 20..]
+        );
     }
 
     #[test]

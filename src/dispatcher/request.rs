@@ -24,7 +24,10 @@ pub fn standard_signature(key: &[u8], event_id: &str, timestamp: i64, body: &[u8
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(format!("{event_id}.{timestamp}.").as_bytes());
     mac.update(body);
-    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
 }
 
 /// What identifies one sending of an event: its id (the call's, so the same across
@@ -37,23 +40,35 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn now(id: &'a str) -> Self {
-        Self { id, timestamp: chrono::Utc::now().timestamp() }
+        Self {
+            id,
+            timestamp: chrono::Utc::now().timestamp(),
+        }
     }
 }
 
 /// The headers to send, in order, with their real values.
 pub fn headers(webhook: &WebhookRow, body: &[u8], event: Event<'_>) -> Vec<(String, String)> {
-    let mut headers: Vec<(String, String)> =
-        webhook.headers.iter().map(|h| (h.name.as_str().to_owned(), h.value.expose().to_owned())).collect();
+    let mut headers: Vec<(String, String)> = webhook
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str().to_owned(), h.value.expose().to_owned()))
+        .collect();
     headers.push(("Content-Type".into(), "application/json".into()));
     headers.push(("x-voicy-event".into(), EVENT.into()));
     if let Some(secret) = &webhook.secret {
-        headers.push(("x-voicy-signature".into(), signature(secret.expose().as_bytes(), body)));
+        headers.push((
+            "x-voicy-signature".into(),
+            signature(secret.expose().as_bytes(), body),
+        ));
         // Validation keeps the option to secrets that have such a key.
         if let Some(key) = secret.standard_key().filter(|_| webhook.standard_webhooks) {
             headers.push(("webhook-id".into(), event.id.to_owned()));
             headers.push(("webhook-timestamp".into(), event.timestamp.to_string()));
-            headers.push(("webhook-signature".into(), standard_signature(&key, event.id, event.timestamp, body)));
+            headers.push((
+                "webhook-signature".into(),
+                standard_signature(&key, event.id, event.timestamp, body),
+            ));
         }
     }
     headers
@@ -66,7 +81,11 @@ pub fn masked(webhook: &WebhookRow, headers: &[(String, String)]) -> Vec<SentHea
         .enumerate()
         .map(|(i, (name, value))| SentHeader {
             name: name.clone(),
-            value: if i < webhook.headers.len() { MASK.to_owned() } else { value.clone() },
+            value: if i < webhook.headers.len() {
+                MASK.to_owned()
+            } else {
+                value.clone()
+            },
         })
         .collect()
 }
@@ -88,9 +107,16 @@ mod tests {
     fn standard_signature_matches_the_specs_example() {
         // The example of the Standard Webhooks reference implementations' tests.
         use base64::Engine;
-        let key = base64::engine::general_purpose::STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let key = base64::engine::general_purpose::STANDARD
+            .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            .unwrap();
         assert_eq!(
-            standard_signature(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#),
+            standard_signature(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }

@@ -4,8 +4,8 @@
 //! notifications are sent by the worker, which records each before sending it.
 
 use app::server::domain::call::{Regex, compile_pattern, turns_text};
-use app::views::{NewCall, NotificationView, ProcessingSettings};
 use app::server::services::calls::Processed;
+use app::views::{NewCall, NotificationView, ProcessingSettings};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -15,18 +15,31 @@ pub trait Summarizer: Send + Sync {
 }
 
 pub trait VariableExtractor: Send + Sync {
-    fn extract(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<BTreeMap<String, Option<String>>, String>;
+    fn extract(
+        &self,
+        call: &NewCall,
+        settings: &ProcessingSettings,
+    ) -> Result<BTreeMap<String, Option<String>>, String>;
 }
 
 pub trait Notifier: Send + Sync {
-    fn notify<'a>(&'a self, call: &'a NewCall, summary: Option<&'a str>, to: &'a [String]) -> BoxFuture<'a, Vec<NotificationView>>;
+    fn notify<'a>(
+        &'a self,
+        call: &'a NewCall,
+        summary: Option<&'a str>,
+        to: &'a [String],
+    ) -> BoxFuture<'a, Vec<NotificationView>>;
 }
 
 /// A deterministic summary: who spoke how much, how the caller opened and how the agent closed.
 pub struct TranscriptSummarizer;
 
 fn clip(text: &str, max: usize) -> String {
-    if text.chars().count() <= max { text.to_owned() } else { format!("{}…", text.chars().take(max).collect::<String>()) }
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
 }
 
 impl Summarizer for TranscriptSummarizer {
@@ -46,7 +59,10 @@ impl Summarizer for TranscriptSummarizer {
             summary.push_str(&format!(" The caller said: “{}”", clip(&first.text, 200)));
         }
         if let Some(last) = turns.iter().rev().find(|t| t.role == "agent") {
-            summary.push_str(&format!(" The agent closed with: “{}”", clip(&last.text, 200)));
+            summary.push_str(&format!(
+                " The agent closed with: “{}”",
+                clip(&last.text, 200)
+            ));
         }
         Ok(summary)
     }
@@ -80,12 +96,23 @@ impl PatternExtractor {
 }
 
 impl VariableExtractor for PatternExtractor {
-    fn extract(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<BTreeMap<String, Option<String>>, String> {
+    fn extract(
+        &self,
+        call: &NewCall,
+        settings: &ProcessingSettings,
+    ) -> Result<BTreeMap<String, Option<String>>, String> {
         let text = turns_text(&call.transcript);
         let mut values = BTreeMap::new();
         for variable in &settings.variables {
-            let pattern = self.pattern(&variable.pattern).map_err(|e| format!("{}: {e}", variable.name))?;
-            let value = pattern.captures(&text).map(|c| c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()).to_owned());
+            let pattern = self
+                .pattern(&variable.pattern)
+                .map_err(|e| format!("{}: {e}", variable.name))?;
+            let value = pattern.captures(&text).map(|c| {
+                c.get(1)
+                    .or_else(|| c.get(0))
+                    .map_or("", |m| m.as_str())
+                    .to_owned()
+            });
             values.insert(variable.name.clone(), value);
         }
         Ok(values)
@@ -97,12 +124,20 @@ impl VariableExtractor for PatternExtractor {
 pub struct UnconfiguredMail;
 
 impl Notifier for UnconfiguredMail {
-    fn notify<'a>(&'a self, _call: &'a NewCall, _summary: Option<&'a str>, to: &'a [String]) -> BoxFuture<'a, Vec<NotificationView>> {
-        let skipped = to.iter()
+    fn notify<'a>(
+        &'a self,
+        _call: &'a NewCall,
+        _summary: Option<&'a str>,
+        to: &'a [String],
+    ) -> BoxFuture<'a, Vec<NotificationView>> {
+        let skipped = to
+            .iter()
             .map(|address| NotificationView {
                 to: address.clone(),
                 status: "skipped".to_owned(),
-                detail: Some("Email delivery is not configured on this server (VOICY_SMTP_URL).".to_owned()),
+                detail: Some(
+                    "Email delivery is not configured on this server (VOICY_SMTP_URL).".to_owned(),
+                ),
             })
             .collect();
         async move { skipped }.boxed()
@@ -123,14 +158,28 @@ impl Default for Steps {
 
 impl Steps {
     pub fn with_notifier(notifier: Box<dyn Notifier>) -> Self {
-        Self { summarizer: Box::new(TranscriptSummarizer), extractor: Box::new(PatternExtractor::default()), notifier }
+        Self {
+            summarizer: Box::new(TranscriptSummarizer),
+            extractor: Box::new(PatternExtractor::default()),
+            notifier,
+        }
     }
 
     /// The summary and the variables; an error names the step that failed.
     pub fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<Processed, String> {
-        let summary = self.summarizer.summarize(call).map_err(|e| format!("summary: {e}"))?;
-        let variables = self.extractor.extract(call, settings).map_err(|e| format!("variables: {e}"))?;
-        Ok(Processed { summary: Some(summary), variables, ..Processed::default() })
+        let summary = self
+            .summarizer
+            .summarize(call)
+            .map_err(|e| format!("summary: {e}"))?;
+        let variables = self
+            .extractor
+            .extract(call, settings)
+            .map_err(|e| format!("variables: {e}"))?;
+        Ok(Processed {
+            summary: Some(summary),
+            variables,
+            ..Processed::default()
+        })
     }
 }
 
@@ -140,11 +189,18 @@ mod tests {
     use app::views::{Turn, VariableSpec};
 
     fn call() -> NewCall {
-        let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into(), start_ms: None };
+        let turn = |role: &str, text: &str| Turn {
+            role: role.into(),
+            text: text.into(),
+            start_ms: None,
+        };
         NewCall {
             transcript: vec![
                 turn("agent", "Hello, Acme dental."),
-                turn("user", "I'd like to book a cleaning, my number is 555-0100."),
+                turn(
+                    "user",
+                    "I'd like to book a cleaning, my number is 555-0100.",
+                ),
                 turn("agent", "Booked for Tuesday."),
             ],
             ..Default::default()
@@ -156,7 +212,12 @@ mod tests {
         let summary = TranscriptSummarizer.summarize(&call()).unwrap();
         assert_eq!(summary, TranscriptSummarizer.summarize(&call()).unwrap());
         assert!(summary.starts_with("3 turns (2 by the agent, 1 by the caller)."));
-        let one = TranscriptSummarizer.summarize(&NewCall { transcript: call().transcript[..1].to_vec(), ..call() }).unwrap();
+        let one = TranscriptSummarizer
+            .summarize(&NewCall {
+                transcript: call().transcript[..1].to_vec(),
+                ..call()
+            })
+            .unwrap();
         assert!(one.starts_with("1 turn ("), "{one}");
         assert!(summary.contains("Booked for Tuesday."));
     }
@@ -165,12 +226,22 @@ mod tests {
     fn variables_take_the_first_group_or_null() {
         let settings = ProcessingSettings {
             variables: vec![
-                VariableSpec { name: "phone".into(), description: String::new(), pattern: r"number is ([0-9-]+)".into() },
-                VariableSpec { name: "email".into(), description: String::new(), pattern: r"\S+@\S+".into() },
+                VariableSpec {
+                    name: "phone".into(),
+                    description: String::new(),
+                    pattern: r"number is ([0-9-]+)".into(),
+                },
+                VariableSpec {
+                    name: "email".into(),
+                    description: String::new(),
+                    pattern: r"\S+@\S+".into(),
+                },
             ],
             notification_emails: vec![],
         };
-        let values = PatternExtractor::default().extract(&call(), &settings).unwrap();
+        let values = PatternExtractor::default()
+            .extract(&call(), &settings)
+            .unwrap();
         assert_eq!(values["phone"].as_deref(), Some("555-0100"));
         assert_eq!(values["email"], None);
     }
@@ -183,8 +254,13 @@ mod tests {
                 Err("model unavailable".into())
             }
         }
-        let steps = Steps { summarizer: Box::new(Broken), ..Steps::default() };
-        let err = steps.run(&call(), &ProcessingSettings::default()).unwrap_err();
+        let steps = Steps {
+            summarizer: Box::new(Broken),
+            ..Steps::default()
+        };
+        let err = steps
+            .run(&call(), &ProcessingSettings::default())
+            .unwrap_err();
         assert_eq!(err, "summary: model unavailable");
     }
 }

@@ -13,11 +13,13 @@
 mod nonce;
 mod shelf;
 
-use app::server::page_reads::{PageReads, Read};
 use app::server::AppState;
+use app::server::page_reads::{PageReads, Read};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header::CONTENT_SECURITY_POLICY, request};
+use axum::http::{
+    HeaderMap, HeaderValue, Method, StatusCode, header::CONTENT_SECURITY_POLICY, request,
+};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::prelude::{Owner, provide_context};
@@ -53,17 +55,30 @@ impl PageCache {
             .filter(|route| matches!(route.mode(), leptos_router::SsrMode::Async))
             .map(|route| segments(route.path()).map(str::to_owned).collect())
             .collect();
-        Self { state, routes, shelf: (budget > 0).then(|| Mutex::new(Shelf::new(budget))) }
+        Self {
+            state,
+            routes,
+            shelf: (budget > 0).then(|| Mutex::new(Shelf::new(budget))),
+        }
     }
 
     /// Only plain addresses are kept: a query string can change what a page shows (Leptos puts a
     /// failed form's error there), and one address per page bounds what an owner can fill.
     fn keeps(&self, uri: &axum::http::Uri) -> bool {
-        self.shelf.is_some() && uri.query().is_none() && self.routes.iter().any(|route| matches_route(route, uri.path()))
+        self.shelf.is_some()
+            && uri.query().is_none()
+            && self
+                .routes
+                .iter()
+                .any(|route| matches_route(route, uri.path()))
     }
 
     fn shelf(&self) -> std::sync::MutexGuard<'_, Shelf> {
-        self.shelf.as_ref().expect("only called when keeping").lock().expect("never poisoned: nothing panics while it is held")
+        self.shelf
+            .as_ref()
+            .expect("only called when keeping")
+            .lock()
+            .expect("never poisoned: nothing panics while it is held")
     }
 
     /// Runs the reads of a kept page again, as the owner of this request, one after the other:
@@ -83,15 +98,24 @@ impl PageCache {
 }
 
 /// The middleware: sends a kept page whose reads are unchanged, or renders and keeps it.
-pub async fn serve_or_keep(State(cache): State<std::sync::Arc<PageCache>>, request: Request, next: Next) -> Response {
+pub async fn serve_or_keep(
+    State(cache): State<std::sync::Arc<PageCache>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::GET || !cache.keeps(request.uri()) {
         return next.run(request).await;
     }
     let owner = match request.extensions().get::<tower_sessions::Session>() {
-        Some(session) => app::server::auth::session_owner(session).await.ok().flatten(),
+        Some(session) => app::server::auth::session_owner(session)
+            .await
+            .ok()
+            .flatten(),
         None => None,
     };
-    let Some(owner) = owner else { return next.run(request).await };
+    let Some(owner) = owner else {
+        return next.run(request).await;
+    };
     let key: Key = (owner.as_str().to_owned(), request.uri().path().to_owned());
     let (mut parts, body) = request.into_parts();
 
@@ -99,10 +123,20 @@ pub async fn serve_or_keep(State(cache): State<std::sync::Arc<PageCache>>, reque
     let mut fresh = HashMap::new();
     if let Some(page) = kept {
         let outputs = cache.reread(&page.reads, &parts).await;
-        if page.reads.iter().zip(&outputs).all(|(read, output)| output.as_deref() == Some(read.output.as_slice())) {
+        if page
+            .reads
+            .iter()
+            .zip(&outputs)
+            .all(|(read, output)| output.as_deref() == Some(read.output.as_slice()))
+        {
             return page.response();
         }
-        fresh = page.reads.iter().zip(outputs).filter_map(|(read, output)| Some((read.key.clone(), output?))).collect();
+        fresh = page
+            .reads
+            .iter()
+            .zip(outputs)
+            .filter_map(|(read, output)| Some((read.key.clone(), output?)))
+            .collect();
     }
 
     let reads = PageReads::with_fresh(fresh);
@@ -123,14 +157,29 @@ async fn keep(cache: &PageCache, key: Key, reads: &PageReads, response: Response
         Err(err) => {
             // Logged once, by `internal`; the visitor gets a page-sized sentence.
             let _ = app::error::AppError::internal(format!("a rendered page broke off: {err}"));
-            return (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be sent. Reload it to try again.").into_response();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be sent. Reload it to try again.",
+            )
+                .into_response();
         }
     };
     // Read after the whole body: every read of the render has been recorded by then.
-    let policy = parts.headers.get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    match (reads.complete(), nonce::nonce_of(policy).filter(|n| n.len() >= 16)) {
+    let policy = parts
+        .headers
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match (
+        reads.complete(),
+        nonce::nonce_of(policy).filter(|n| n.len() >= 16),
+    ) {
         (Some(reads), Some(nonce)) if !reads.is_empty() => {
-            let size = bytes.len() + reads.iter().map(|r| r.output.len() + r.key.len()).sum::<usize>();
+            let size = bytes.len()
+                + reads
+                    .iter()
+                    .map(|r| r.output.len() + r.key.len())
+                    .sum::<usize>();
             let page = Page {
                 headers: parts.headers.clone(),
                 policy: policy.split(nonce).map(str::to_owned).collect(),
@@ -152,7 +201,9 @@ impl Page {
         *response.headers_mut() = self.headers.clone();
         let policy = HeaderValue::from_str(&self.policy.join(&nonce))
             .expect("the policy was a header value, and a nonce is URL-safe base64");
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
         response
     }
 }
@@ -183,7 +234,10 @@ mod tests {
     fn addresses_match_their_route_only() {
         let settings = route("/agents/:agent_id/settings");
         assert!(matches_route(&settings, "/agents/a1/settings"));
-        assert!(matches_route(&route("/agents/{agent_id}/settings"), "/agents/a1/settings"));
+        assert!(matches_route(
+            &route("/agents/{agent_id}/settings"),
+            "/agents/a1/settings"
+        ));
         assert!(!matches_route(&settings, "/agents/a1"));
         assert!(!matches_route(&settings, "/agents/a1/settings/more"));
         assert!(!matches_route(&settings, "/agents/a1/calls"));

@@ -41,10 +41,14 @@ mod tests {
         let policy = "default-src 'self'; script-src 'nonce-AbC_123-xyz' 'strict-dynamic'";
         assert_eq!(nonce_of(policy), Some("AbC_123-xyz"));
         assert_eq!(nonce_of("default-src 'self'"), None);
-        let body = Bytes::from_static(b"<script nonce=\"N1\">a</script><script nonce=\"N1\">b</script>");
+        let body =
+            Bytes::from_static(b"<script nonce=\"N1\">a</script><script nonce=\"N1\">b</script>");
         let pieces = split_bytes(&body, b"N1");
         assert_eq!(pieces.len(), 3);
-        assert_eq!(pieces.join(&b"N2"[..]), b"<script nonce=\"N2\">a</script><script nonce=\"N2\">b</script>".to_vec());
+        assert_eq!(
+            pieces.join(&b"N2"[..]),
+            b"<script nonce=\"N2\">a</script><script nonce=\"N2\">b</script>".to_vec()
+        );
         assert_eq!(fresh_nonce().len(), 22);
         assert_ne!(fresh_nonce(), fresh_nonce());
     }

@@ -25,7 +25,14 @@ pub struct Shelf {
 
 impl Shelf {
     pub fn new(budget: usize) -> Self {
-        Self { budget, pages: HashMap::new(), by_use: BTreeMap::new(), bytes: 0, per_owner: HashMap::new(), serial: 0 }
+        Self {
+            budget,
+            pages: HashMap::new(),
+            by_use: BTreeMap::new(),
+            bytes: 0,
+            per_owner: HashMap::new(),
+            serial: 0,
+        }
     }
 
     /// The page kept for `key`, now the most recently used.
@@ -50,13 +57,28 @@ impl Shelf {
         *self.per_owner.entry(key.0.clone()).or_default() += size;
         self.by_use.insert(serial, key.clone());
         let owner = key.0.clone();
-        self.pages.insert(key, (Arc::new(Page { size, ..page }), serial));
-        while self.per_owner.get(&owner).is_some_and(|&b| b > self.budget / OWNER_SHARE) {
-            let oldest = self.by_use.values().find(|k| k.0 == owner).cloned().expect("the owner has pages");
+        self.pages
+            .insert(key, (Arc::new(Page { size, ..page }), serial));
+        while self
+            .per_owner
+            .get(&owner)
+            .is_some_and(|&b| b > self.budget / OWNER_SHARE)
+        {
+            let oldest = self
+                .by_use
+                .values()
+                .find(|k| k.0 == owner)
+                .cloned()
+                .expect("the owner has pages");
             self.remove(&oldest);
         }
         while self.bytes > self.budget {
-            let oldest = self.by_use.values().next().cloned().expect("bytes are held by pages");
+            let oldest = self
+                .by_use
+                .values()
+                .next()
+                .cloned()
+                .expect("bytes are held by pages");
             self.remove(&oldest);
         }
     }
@@ -91,7 +113,13 @@ mod tests {
     use super::*;
 
     fn page(size: usize) -> Page {
-        Page { headers: Default::default(), policy: Vec::new(), body: Vec::new(), reads: Vec::new(), size }
+        Page {
+            headers: Default::default(),
+            policy: Vec::new(),
+            body: Vec::new(),
+            reads: Vec::new(),
+            size,
+        }
     }
 
     fn key(owner: &str, path: &str) -> Key {
@@ -119,7 +147,10 @@ mod tests {
         assert!(shelf.get(&key(&owner(0), "/p")).is_some()); // now the most recently used
         shelf.put(key(&owner(16), "/p"), page(3900)); // over the budget: one page must go
         assert!(shelf.get(&key(&owner(0), "/p")).is_some());
-        assert!(shelf.get(&key(&owner(1), "/p")).is_none(), "the least recently used");
+        assert!(
+            shelf.get(&key(&owner(1), "/p")).is_none(),
+            "the least recently used"
+        );
         assert!(shelf.get(&key(&owner(16), "/p")).is_some());
         let (pages, order, bytes) = shelf.held();
         assert_eq!((pages, order), (16, 16));

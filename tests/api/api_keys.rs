@@ -6,7 +6,9 @@ use serde_json::json;
 async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
-    let created = owner.post("/api/v1/api-keys", json!({ "name": "Telephony" })).await;
+    let created = owner
+        .post("/api/v1/api-keys", json!({ "name": "Telephony" }))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let created = created.json();
     let key = created["key"].as_str().unwrap().to_owned();
@@ -14,7 +16,11 @@ async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked()
     assert!(key.starts_with("vk_") && key.len() == 67, "{key}");
 
     // Only a hash is stored.
-    let stored: String = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = $1").bind(&id).fetch_one(&app.pool).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT key_hash FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert!(!stored.contains(&key[3..]));
 
     let by_key = owner.with_bearer(&key);
@@ -27,11 +33,22 @@ async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked()
     assert_eq!(keys.json()["api_keys"][0]["name"], "Telephony");
     assert!(keys.json()["api_keys"][0]["last_used_at"].is_string());
 
-    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        owner.delete(&format!("/api/v1/api-keys/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
     let res = by_key.get("/api/v1/agents").await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(res.error_code(), "invalid_api_key", "a revoked key is told apart from no key: {}", res.body);
-    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.error_code(),
+        "invalid_api_key",
+        "a revoked key is told apart from no key: {}",
+        res.body
+    );
+    assert_eq!(
+        owner.delete(&format!("/api/v1/api-keys/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -42,7 +59,14 @@ async fn an_unknown_or_malformed_key_is_401() {
         let res = api.with_bearer(key).get("/api/v1/agents").await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{key:?}");
         assert_eq!(res.error_code(), "invalid_api_key", "{key:?}: {}", res.body);
-        assert!(res.json()["error"]["message"].as_str().unwrap().contains("API keys"), "{}", res.body);
+        assert!(
+            res.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("API keys"),
+            "{}",
+            res.body
+        );
     }
 }
 
@@ -50,7 +74,22 @@ async fn an_unknown_or_malformed_key_is_401() {
 async fn another_owner_cannot_revoke_my_key() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.user().await, app.user().await);
-    let id = alice.post("/api/v1/api-keys", json!({ "name": "CI" })).await.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(bob.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(alice.get("/api/v1/api-keys").await.json()["api_keys"].as_array().unwrap().len(), 1);
+    let id = alice
+        .post("/api/v1/api-keys", json!({ "name": "CI" }))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        bob.delete(&format!("/api/v1/api-keys/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        alice.get("/api/v1/api-keys").await.json()["api_keys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

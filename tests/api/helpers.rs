@@ -25,12 +25,20 @@ pub struct TestDb {
 impl TestDb {
     pub async fn fresh() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = match std::env::var("VOICY_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) {
+        let url = match std::env::var("VOICY_TEST_POSTGRES")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(server) => {
                 use sqlx::Connection;
                 let name = format!("voicy_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = sqlx::PgConnection::connect(&server).await.expect("the test PostgreSQL server answers");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create a test database");
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("the test PostgreSQL server answers");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create a test database");
                 let mut url = url::Url::parse(&server).expect("VOICY_TEST_POSTGRES is a URL");
                 url.set_path(&name);
                 url.to_string()
@@ -64,12 +72,23 @@ impl TestApp {
     }
 
     /// With given post-call processing steps instead of those the settings make.
-    pub async fn spawn_with_steps(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings), steps: voicy::dispatcher::steps::Steps) -> Self {
+    pub async fn spawn_with_steps(
+        db: Arc<TestDb>,
+        configure: impl FnOnce(&mut Settings),
+        steps: voicy::dispatcher::steps::Steps,
+    ) -> Self {
         Self::spawn_built(db, configure, Some(steps)).await
     }
 
-    async fn spawn_built(db: Arc<TestDb>, configure: impl FnOnce(&mut Settings), steps: Option<voicy::dispatcher::steps::Steps>) -> Self {
-        let mut settings = Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())).expect("default settings");
+    async fn spawn_built(
+        db: Arc<TestDb>,
+        configure: impl FnOnce(&mut Settings),
+        steps: Option<voicy::dispatcher::steps::Steps>,
+    ) -> Self {
+        let mut settings = Settings::from_lookup(|k| {
+            (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())
+        })
+        .expect("default settings");
         settings.database_url = DatabaseUrl::new(db.url.clone());
         settings.listen_addr = "127.0.0.1:0".parse().unwrap();
         configure(&mut settings);
@@ -78,29 +97,58 @@ impl TestApp {
             None => voicy::build(&settings).await,
         }
         .expect("app builds");
-        let listener = tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
+        let listener = tokio::net::TcpListener::bind(settings.listen_addr)
+            .await
+            .expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(voicy::serve::serve(listener, instance.router, settings.connections, std::future::pending()));
-        Self { base, pool: instance.state.store.pool().clone(), db, _dispatcher: instance.dispatcher }
+        tokio::spawn(voicy::serve::serve(
+            listener,
+            instance.router,
+            settings.connections,
+            std::future::pending(),
+        ));
+        Self {
+            base,
+            pool: instance.state.store.pool().clone(),
+            db,
+            _dispatcher: instance.dispatcher,
+        }
     }
 
     /// A client with its own cookie jar: one browser, one person.
     pub fn client(&self) -> Api {
-        Api { base: self.base.clone(), http: Client::builder().cookie_store(true).build().unwrap(), bearer: None }
+        Api {
+            base: self.base.clone(),
+            http: Client::builder().cookie_store(true).build().unwrap(),
+            bearer: None,
+        }
     }
 
     /// A client whose connections come from another loopback address (`127.0.0.2`, …): another
     /// person's machine, as the server sees it. (Linux: the whole of 127/8 is loopback.)
     pub fn client_from(&self, address: std::net::Ipv4Addr) -> Api {
-        let http = Client::builder().cookie_store(true).local_address(std::net::IpAddr::V4(address)).build().unwrap();
-        Api { base: self.base.clone(), http, bearer: None }
+        let http = Client::builder()
+            .cookie_store(true)
+            .local_address(std::net::IpAddr::V4(address))
+            .build()
+            .unwrap();
+        Api {
+            base: self.base.clone(),
+            http,
+            bearer: None,
+        }
     }
 
     /// A new account, signed in on its own client.
     pub async fn user(&self) -> Api {
         let api = self.client();
         let email = format!("user-{}@example.com", uuid::Uuid::new_v4());
-        let res = api.post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" })).await;
+        let res = api
+            .post(
+                "/api/v1/auth/signup",
+                json!({ "email": email, "password": "correct horse battery" }),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
         api
     }
@@ -124,28 +172,45 @@ impl Res {
     }
 
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
 impl Api {
     /// A client of `base` with the given HTTP client (and its cookie jar).
     pub fn with_client(base: &str, http: Client) -> Api {
-        Api { base: base.to_owned(), http, bearer: None }
+        Api {
+            base: base.to_owned(),
+            http,
+            bearer: None,
+        }
     }
 
     /// The same person (same cookie jar) talking to another server, e.g. after a restart.
     pub fn against(&self, app: &TestApp) -> Api {
-        Api { base: app.base.clone(), http: self.http.clone(), bearer: self.bearer.clone() }
+        Api {
+            base: app.base.clone(),
+            http: self.http.clone(),
+            bearer: self.bearer.clone(),
+        }
     }
 
     /// The same person, authenticating with an API key instead of the cookie.
     pub fn with_bearer(&self, key: &str) -> Api {
-        Api { base: self.base.clone(), http: Client::new(), bearer: Some(key.to_owned()) }
+        Api {
+            base: self.base.clone(),
+            http: Client::new(),
+            bearer: Some(key.to_owned()),
+        }
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<RawBody>) -> Res {
-        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(key) = &self.bearer {
             req = req.bearer_auth(key);
         }
@@ -158,30 +223,62 @@ impl Api {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.text().await.unwrap();
-        assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        assert!(
+            !body.contains(SECRET_MARK),
+            "a response leaked a secret or header value: {path}: {body}"
+        );
         crate::conformance::check(&method, path, status, &body);
-        Res { status, body, headers }
+        Res {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// A JSON request with extra headers (e.g. `Origin`).
-    pub async fn send_with(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Res {
         let mut all = vec![("content-type", "application/json")];
         all.extend_from_slice(headers);
         self.send_raw(method, path, &all, body).await
     }
 
     /// A request with exactly these headers and body (e.g. a form post as a browser sends it).
-    pub async fn send_raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Res {
-        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Res {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let res = req.body(body.to_owned()).send().await.expect("request reaches the server");
+        let res = req
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request reaches the server");
         let (status, headers) = (res.status(), res.headers().clone());
         let body = res.text().await.unwrap();
-        assert!(!body.contains(SECRET_MARK), "a response leaked a secret or header value: {path}: {body}");
+        assert!(
+            !body.contains(SECRET_MARK),
+            "a response leaked a secret or header value: {path}: {body}"
+        );
         crate::conformance::check(&method, path, status, &body);
-        Res { status, body, headers }
+        Res {
+            status,
+            body,
+            headers,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Res {
@@ -189,11 +286,13 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Res {
-        self.send(Method::POST, path, Some(RawBody::Json(body))).await
+        self.send(Method::POST, path, Some(RawBody::Json(body)))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Res {
-        self.send(Method::PATCH, path, Some(RawBody::Json(body))).await
+        self.send(Method::PATCH, path, Some(RawBody::Json(body)))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Res {
@@ -228,9 +327,17 @@ impl Api {
     pub async fn settled(&self, call: &str) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
-            let res = self.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
-            let state = res["event"]["state"].as_str().unwrap_or_default().to_owned();
-            if matches!(state.as_str(), "sent" | "skipped" | "failed") || std::time::Instant::now() > deadline {
+            let res = self
+                .get(&format!("/api/v1/calls/{call}/deliveries"))
+                .await
+                .json();
+            let state = res["event"]["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if matches!(state.as_str(), "sent" | "skipped" | "failed")
+                || std::time::Instant::now() > deadline
+            {
                 return res;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -238,7 +345,8 @@ impl Api {
     }
 
     pub async fn add_webhook(&self, agent: &str, body: Value) -> Res {
-        self.post(&format!("/api/v1/agents/{agent}/webhooks"), body).await
+        self.post(&format!("/api/v1/agents/{agent}/webhooks"), body)
+            .await
     }
 }
 
@@ -250,12 +358,20 @@ pub enum RawBody {
 /// `(secret, headers JSON)` of a draft webhook as stored, opened with the test key. The sealed
 /// text itself must not show the values.
 pub async fn stored(pool: &AnyPool, webhook_id: &str) -> (Option<String>, Value) {
-    let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM webhooks WHERE id = $1").bind(webhook_id).fetch_one(pool).await.unwrap();
+    let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM webhooks WHERE id = $1")
+        .bind(webhook_id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
     open_stored(webhook_id, row)
 }
 
 /// The same for a deployed version's copy of a webhook.
-pub async fn stored_deployed(pool: &AnyPool, webhook_id: &str, version: i64) -> (Option<String>, Value) {
+pub async fn stored_deployed(
+    pool: &AnyPool,
+    webhook_id: &str,
+    version: i64,
+) -> (Option<String>, Value) {
     let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM deployed_webhooks WHERE webhook_id = $1 AND version = $2")
         .bind(webhook_id)
         .bind(version)
@@ -265,15 +381,28 @@ pub async fn stored_deployed(pool: &AnyPool, webhook_id: &str, version: i64) -> 
     open_stored(webhook_id, row)
 }
 
-fn open_stored(webhook_id: &str, (url, secret, headers, key_id): (String, Option<String>, String, String)) -> (Option<String>, Value) {
+fn open_stored(
+    webhook_id: &str,
+    (url, secret, headers, key_id): (String, Option<String>, String, String),
+) -> (Option<String>, Value) {
     use app::server::store::{header_context, secret_context};
-    assert!(!headers.contains(SECRET_MARK) && !secret.as_deref().unwrap_or_default().contains(SECRET_MARK), "stored in plaintext");
+    assert!(
+        !headers.contains(SECRET_MARK)
+            && !secret.as_deref().unwrap_or_default().contains(SECRET_MARK),
+        "stored in plaintext"
+    );
     let keys = test_keys();
-    let open = |context: String, sealed: &str| keys.open(&key_id, &context, sealed).expect("opens with the test key");
+    let open = |context: String, sealed: &str| {
+        keys.open(&key_id, &context, sealed)
+            .expect("opens with the test key")
+    };
     let secret = secret.map(|s| open(secret_context(webhook_id, &url), &s));
     let mut headers: Value = serde_json::from_str(&headers).unwrap();
     for (i, header) in headers.as_array_mut().unwrap().iter_mut().enumerate() {
-        let value = open(header_context(webhook_id, &url, i, header["name"].as_str().unwrap()), header["value"].as_str().unwrap());
+        let value = open(
+            header_context(webhook_id, &url, i, header["name"].as_str().unwrap()),
+            header["value"].as_str().unwrap(),
+        );
         header["value"] = Value::String(value);
     }
     (secret, headers)

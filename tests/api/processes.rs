@@ -24,7 +24,11 @@ impl Server {
     }
 
     async fn start_role(db: &TestDb, role: &str, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_voicy"));
         command
             .arg(role)
@@ -54,7 +58,11 @@ impl Server {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 
@@ -65,7 +73,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return (status, start.elapsed());
             }
-            assert!(start.elapsed() < limit, "the server did not exit within {limit:?}");
+            assert!(
+                start.elapsed() < limit,
+                "the server did not exit within {limit:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -84,7 +95,11 @@ fn api(base: &str, http: &reqwest::Client) -> Api {
 
 async fn pool(db: &TestDb) -> AnyPool {
     sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(&db.url).await.expect("the test database opens")
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(2)
+        .connect(&db.url)
+        .await
+        .expect("the test database opens")
 }
 
 async fn count(pool: &AnyPool, sql: &str) -> i64 {
@@ -99,7 +114,10 @@ async fn until_count(pool: &AnyPool, sql: &str, n: i64, limit: Duration) {
         if now == n {
             return;
         }
-        assert!(Instant::now() < deadline, "{sql}: {now}, expected {n} within {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{sql}: {now}, expected {n} within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -108,16 +126,26 @@ fn call_ids(hits: &[crate::receiver::Hit]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for hit in hits {
         let body: Value = serde_json::from_slice(&hit.body).unwrap();
-        *counts.entry(body["id"].as_str().unwrap().to_owned()).or_default() += 1;
+        *counts
+            .entry(body["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     counts
 }
 
 async fn signed_up(base: &str) -> (reqwest::Client, Api) {
-    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let owner = api(base, &http);
     let email = format!("ops-{}@example.com", uuid::Uuid::new_v4());
-    let res = owner.post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" })).await;
+    let res = owner
+        .post(
+            "/api/v1/auth/signup",
+            json!({ "email": email, "password": "correct horse battery" }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     (http, owner)
 }
@@ -126,29 +154,61 @@ async fn signed_up(base: &str) -> (reqwest::Client, Api) {
 async fn two_instances_share_the_queue_and_send_every_call_exactly_once() {
     let db = TestDb::fresh().await;
     let (first, second) = (Server::start(&db, &[]).await, Server::start(&db, &[]).await);
-    let (crm, billing) = (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
+    let (crm, billing) = (
+        Receiver::http(Behavior::default()).await,
+        Receiver::http(Behavior::default()).await,
+    );
     let (http, owner) = signed_up(&first.base).await;
     let agent = owner.create_agent("Shared queue").await;
     for (name, receiver) in [("CRM", &crm), ("Billing", &billing)] {
-        assert_eq!(owner.add_webhook(&agent, json!({ "name": name, "url": receiver.url })).await.status, StatusCode::CREATED);
+        assert_eq!(
+            owner
+                .add_webhook(&agent, json!({ "name": name, "url": receiver.url }))
+                .await
+                .status,
+            StatusCode::CREATED
+        );
     }
     // 500 calls, alternately to each instance (the session lives in the shared database), 32 at a time.
     let (to_first, to_second) = (api(&first.base, &http), api(&second.base, &http));
     let mut posted = Vec::new();
     for chunk in (0..500).collect::<Vec<_>>().chunks(32) {
-        let calls = chunk.iter().map(|i| if i % 2 == 0 { to_first.post_call(&agent, "web") } else { to_second.post_call(&agent, "web") });
+        let calls = chunk.iter().map(|i| {
+            if i % 2 == 0 {
+                to_first.post_call(&agent, "web")
+            } else {
+                to_second.post_call(&agent, "web")
+            }
+        });
         posted.extend(futures::future::join_all(calls).await);
     }
     let pool = pool(&db).await;
-    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'", 500, Duration::from_secs(60)).await;
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM call_events WHERE state = 'sent'",
+        500,
+        Duration::from_secs(60),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for receiver in [&crm, &billing] {
         let counts = call_ids(&receiver.hits().await);
         assert_eq!(counts.len(), 500, "every call reached every webhook");
-        assert!(counts.values().all(|&n| n == 1), "each call exactly once per webhook");
+        assert!(
+            counts.values().all(|&n| n == 1),
+            "each call exactly once per webhook"
+        );
         assert!(posted.iter().all(|id| counts.contains_key(id)));
     }
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome <> 'ok'").await, 0, "no interrupted delivery");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM deliveries WHERE outcome <> 'ok'"
+        )
+        .await,
+        0,
+        "no interrupted delivery"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,43 +217,103 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
     // The first instance's mail server never answers: its calls with a notification stay in
     // processing. Its slow receiver keeps the others sending. Then it dies.
     let hanging_smtp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let hanging_url = format!("smtp://127.0.0.1:{}", hanging_smtp.local_addr().unwrap().port());
+    let hanging_url = format!(
+        "smtp://127.0.0.1:{}",
+        hanging_smtp.local_addr().unwrap().port()
+    );
     let smtp = SmtpServer::start().await;
     let lease = [("VOICY_LEASE_SECONDS", "2")];
     let mut first = Server::start(&db, &[lease[0], ("VOICY_SMTP_URL", &hanging_url)]).await;
-    let (fast, slow) = (Receiver::http(Behavior::default()).await, Receiver::http(Behavior { delay: Duration::from_secs(4), ..Behavior::default() }).await);
+    let (fast, slow) = (
+        Receiver::http(Behavior::default()).await,
+        Receiver::http(Behavior {
+            delay: Duration::from_secs(4),
+            ..Behavior::default()
+        })
+        .await,
+    );
     let (_http, owner) = signed_up(&first.base).await;
     let mailing = owner.create_agent("Mailing").await;
-    owner.add_webhook(&mailing, json!({ "name": "Fast", "url": fast.url })).await;
-    let res = owner.send(reqwest::Method::PUT, &format!("/api/v1/agents/{mailing}/processing"),
-        Some(crate::helpers::RawBody::Json(json!({ "variables": [], "notification_emails": ["ops@example.com"] })))).await;
+    owner
+        .add_webhook(&mailing, json!({ "name": "Fast", "url": fast.url }))
+        .await;
+    let res = owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/agents/{mailing}/processing"),
+            Some(crate::helpers::RawBody::Json(
+                json!({ "variables": [], "notification_emails": ["ops@example.com"] }),
+            )),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let slowpoke = owner.create_agent("Slow receiver").await;
-    owner.add_webhook(&slowpoke, json!({ "name": "Slow", "url": slow.url })).await;
+    owner
+        .add_webhook(&slowpoke, json!({ "name": "Slow", "url": slow.url }))
+        .await;
     for _ in 0..5 {
         owner.post_call(&mailing, "web").await;
         owner.post_call(&slowpoke, "web").await;
     }
     let pool = pool(&db).await;
-    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'processing'", 5, Duration::from_secs(10)).await;
-    until_count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'", 5, Duration::from_secs(10)).await;
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM call_events WHERE state = 'processing'",
+        5,
+        Duration::from_secs(10),
+    )
+    .await;
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'",
+        5,
+        Duration::from_secs(10),
+    )
+    .await;
 
     let _second = Server::start(&db, &[lease[0], ("VOICY_SMTP_URL", &smtp.url)]).await;
     first.signal("KILL");
     first.exit_within(Duration::from_secs(5)).await;
     let killed_at = Instant::now();
-    until_count(&pool, "SELECT COUNT(*) FROM call_events WHERE state IN ('pending', 'processing', 'sending')", 0, Duration::from_secs(10)).await;
-    assert!(killed_at.elapsed() < Duration::from_secs(2 + 1 + 3), "settled within the lease and a sweep: {:?}", killed_at.elapsed());
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM call_events WHERE state IN ('pending', 'processing', 'sending')",
+        0,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(2 + 1 + 3),
+        "settled within the lease and a sweep: {:?}",
+        killed_at.elapsed()
+    );
 
     // Claimed but not sending: processed by the other instance and sent once; their e-mails were
     // recorded as under way before the crash, so they are not sent again.
     let sent = call_ids(&fast.wait_for(5).await);
     assert_eq!(sent.len(), 5);
     assert!(sent.values().all(|&n| n == 1));
-    assert!(smtp.mails.lock().await.is_empty(), "no notification e-mail sent twice");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM notifications WHERE status = 'failed'").await, 5);
+    assert!(
+        smtp.mails.lock().await.is_empty(),
+        "no notification e-mail sent twice"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM notifications WHERE status = 'failed'"
+        )
+        .await,
+        5
+    );
     // Sending when it died: interrupted, never re-sent.
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'interrupted'").await, 5);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM deliveries WHERE outcome = 'interrupted'"
+        )
+        .await,
+        5
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(slow.hits().await.len() <= 5, "no request re-sent");
 }
@@ -202,22 +322,49 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
 async fn sigterm_during_dispatch_lets_requests_finish_and_writes_every_result() {
     let db = TestDb::fresh().await;
     let mut server = Server::start(&db, &[]).await;
-    let receiver = Receiver::http(Behavior { delay: Duration::from_secs(2), ..Behavior::default() }).await;
+    let receiver = Receiver::http(Behavior {
+        delay: Duration::from_secs(2),
+        ..Behavior::default()
+    })
+    .await;
     let (_http, owner) = signed_up(&server.base).await;
     let agent = owner.create_agent("Rolling restart").await;
-    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
+        .await;
     for _ in 0..20 {
         owner.post_call(&agent, "web").await;
     }
     let pool = pool(&db).await;
-    until_count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'", 20, Duration::from_secs(10)).await;
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM deliveries WHERE outcome = 'sending'",
+        20,
+        Duration::from_secs(10),
+    )
+    .await;
 
     server.signal("TERM");
     let (status, took) = server.exit_within(Duration::from_secs(8)).await;
     assert!(status.success(), "exits 0: {status}");
     assert!(took < Duration::from_secs(6), "exits within ~6 s: {took:?}");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok'").await, 20, "every result written");
-    assert_eq!(count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'").await, 20);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok'"
+        )
+        .await,
+        20,
+        "every result written"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM call_events WHERE state = 'sent'"
+        )
+        .await,
+        20
+    );
     assert_eq!(receiver.hits().await.len(), 20);
 }
 
@@ -228,17 +375,34 @@ async fn a_web_instance_stores_calls_and_a_worker_sends_them() {
     let receiver = Receiver::http(Behavior::default()).await;
     let (_http, owner) = signed_up(&web.base).await;
     let agent = owner.create_agent("Split roles").await;
-    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
+        .await;
     drop(web);
 
     let mut command_web = Server::start_role(&db, "web", &[]).await;
-    let call = api(&command_web.base, &_http).post_call(&agent, "web").await;
+    let call = api(&command_web.base, &_http)
+        .post_call(&agent, "web")
+        .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(receiver.hits().await.is_empty(), "web does not dispatch");
     let worker = Server::start_role(&db, "worker", &[]).await;
-    assert_eq!(reqwest::get(format!("{}/api/v1/agents", worker.base)).await.unwrap().status(), StatusCode::NOT_FOUND, "a worker serves no API");
+    assert_eq!(
+        reqwest::get(format!("{}/api/v1/agents", worker.base))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a worker serves no API"
+    );
     let hits = receiver.wait_for(1).await;
     assert_eq!(call_ids(&hits).get(&call), Some(&1));
     command_web.signal("TERM");
-    assert!(command_web.exit_within(Duration::from_secs(6)).await.0.success());
+    assert!(
+        command_web
+            .exit_within(Duration::from_secs(6))
+            .await
+            .0
+            .success()
+    );
 }

@@ -20,17 +20,30 @@ impl Summarizer for BrokenSummarizer {
 #[tokio::test]
 async fn a_failing_step_is_retried_then_failed_with_its_reason_and_nothing_is_sent() {
     let receiver = Receiver::http(Behavior::default()).await;
-    let steps = Steps { summarizer: Box::new(BrokenSummarizer), ..Steps::default() };
-    let app = TestApp::spawn_with_steps(TestDb::fresh().await, |s| s.allow_insecure_webhooks = true, steps).await;
+    let steps = Steps {
+        summarizer: Box::new(BrokenSummarizer),
+        ..Steps::default()
+    };
+    let app = TestApp::spawn_with_steps(
+        TestDb::fresh().await,
+        |s| s.allow_insecure_webhooks = true,
+        steps,
+    )
+    .await;
     let owner = app.user().await;
     let agent = owner.create_agent("Broken model").await;
-    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
+        .await;
     let call = owner.post_call(&agent, "web").await;
 
     let settled = owner.settled(&call).await;
     assert_eq!(settled["event"]["state"], "failed", "{settled}");
     let note = settled["event"]["note"].as_str().unwrap();
-    assert!(note.contains("attempt 3 of 3") && note.contains("summary: the model is unavailable"), "{note}");
+    assert!(
+        note.contains("attempt 3 of 3") && note.contains("summary: the model is unavailable"),
+        "{note}"
+    );
     let view = owner.get(&format!("/api/v1/calls/{call}")).await;
     assert_eq!(view.status, StatusCode::OK);
     assert_eq!(view.json()["status"], "failed");
@@ -47,7 +60,9 @@ async fn a_call_left_processing_by_a_stopped_instance_is_processed_by_another_wi
     .await;
     let owner = web.user().await;
     let agent = owner.create_agent("Taken over").await;
-    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    owner
+        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
+        .await;
     let call = owner.post_call(&agent, "web").await;
     // What an instance that died mid-processing leaves: claimed, its lease already expired.
     sqlx::query("UPDATE call_events SET state = 'processing', lease_owner = 'gone', lease_expires_at = 1, attempts = 1 WHERE call_id = $1")

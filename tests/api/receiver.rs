@@ -1,7 +1,11 @@
 //! Real webhook receivers on loopback: a small HTTP/1.1 server over plain TCP or TLS that keeps
 //! each request's raw header lines (in wire order), body and arrival time, and answers as told.
 
-use std::{path::PathBuf, sync::Arc, time::{Duration, Instant}};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::TcpListener,
@@ -19,7 +23,12 @@ pub struct Behavior {
 
 impl Default for Behavior {
     fn default() -> Self {
-        Self { status: 200, delay: Duration::ZERO, location: None, body: "ok".into() }
+        Self {
+            status: 200,
+            delay: Duration::ZERO,
+            location: None,
+            body: "ok".into(),
+        }
     }
 }
 
@@ -32,7 +41,10 @@ pub struct Hit {
 
 impl Hit {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -58,18 +70,27 @@ impl TestTls {
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca = ca_params.self_signed(&ca_key).unwrap();
         let leaf_key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&leaf_key, &ca, &ca_key).unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone()], key)
-            .unwrap();
-        Self { ca_file, acceptor: TlsAcceptor::from(Arc::new(config)), _dir: dir }
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone()], key)
+        .unwrap();
+        Self {
+            ca_file,
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            _dir: dir,
+        }
     }
 }
 
@@ -89,11 +110,17 @@ impl Receiver {
             Some(_) => format!("https://localhost:{port}/hook"),
             None => format!("http://127.0.0.1:{port}/hook"),
         };
-        let receiver = Self { url, hits: Arc::default(), notify: Arc::default() };
+        let receiver = Self {
+            url,
+            hits: Arc::default(),
+            notify: Arc::default(),
+        };
         let r = receiver.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { return };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
                 let (r, behavior, tls) = (r.clone(), behavior.clone(), tls.clone());
                 tokio::spawn(async move {
                     match tls {
@@ -126,9 +153,16 @@ impl Receiver {
         let headers: Vec<(String, String)> = head
             .lines()
             .skip(1)
-            .filter_map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())))
+            .filter_map(|l| {
+                l.split_once(':')
+                    .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            })
             .collect();
-        let length: usize = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
         let mut body = buf[head_end + 4..].to_vec();
         while body.len() < length {
             match stream.read(&mut chunk).await {
@@ -136,10 +170,18 @@ impl Receiver {
                 Ok(n) => body.extend_from_slice(&chunk[..n]),
             }
         }
-        self.hits.lock().await.push(Hit { headers, body, at: Instant::now() });
+        self.hits.lock().await.push(Hit {
+            headers,
+            body,
+            at: Instant::now(),
+        });
         self.notify.notify_waiters();
         tokio::time::sleep(behavior.delay).await;
-        let location = behavior.location.as_ref().map(|l| format!("location: {l}\r\n")).unwrap_or_default();
+        let location = behavior
+            .location
+            .as_ref()
+            .map(|l| format!("location: {l}\r\n"))
+            .unwrap_or_default();
         let response = format!(
             "HTTP/1.1 {} X\r\ncontent-length: {}\r\n{location}connection: close\r\n\r\n{}",
             behavior.status,

@@ -28,40 +28,69 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
     let agent = owner.create_agent("Sealed").await;
     let key = secret("sealed-key");
     let res = owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url, "secret": key,
-            "headers": [{ "name": "Authorization", "value": secret("sealed-token") }] }))
+        .add_webhook(
+            &agent,
+            json!({ "name": "CRM", "url": receiver.url, "secret": key,
+            "headers": [{ "name": "Authorization", "value": secret("sealed-token") }] }),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    owner
+        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
+        .await;
 
     let rows = sealed_rows(&app.pool).await;
     assert_eq!(rows.len(), 2);
     for (_, secret, headers, key_id) in &rows {
-        assert!(!secret.as_deref().unwrap().contains(SECRET_MARK) && !headers.contains(SECRET_MARK), "plaintext at rest");
+        assert!(
+            !secret.as_deref().unwrap().contains(SECRET_MARK) && !headers.contains(SECRET_MARK),
+            "plaintext at rest"
+        );
         assert_eq!(key_id.as_deref(), Some(test_keys().current_id()));
     }
-    assert_eq!(rows[0].1, rows[1].1, "the deployed version holds a copy of the sealed secret");
+    assert_eq!(
+        rows[0].1, rows[1].1,
+        "the deployed version holds a copy of the sealed secret"
+    );
 
     // Someone who can write to the database but has no key cannot redirect the values: a row whose
     // URL was changed no longer opens (the draft's list answers 500, nothing is sent there).
     // (Checked on the draft; the deployed copy is immutable anyway.)
-    let tampered: (String,) = sqlx::query_as("SELECT id FROM webhooks").fetch_one(&app.pool).await.unwrap();
-    let keys = test_keys();
-    let (url, sealed_secret): (String, String) = sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
-        .bind(&tampered.0)
+    let tampered: (String,) = sqlx::query_as("SELECT id FROM webhooks")
         .fetch_one(&app.pool)
         .await
         .unwrap();
+    let keys = test_keys();
+    let (url, sealed_secret): (String, String) =
+        sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
+            .bind(&tampered.0)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     let context = app::server::store::secret_context(&tampered.0, &url);
-    assert_eq!(keys.open(keys.current_id(), &context, &sealed_secret).unwrap(), key);
-    let elsewhere = app::server::store::secret_context(&tampered.0, "https://attacker.example/collect");
-    assert!(keys.open(keys.current_id(), &elsewhere, &sealed_secret).is_err());
+    assert_eq!(
+        keys.open(keys.current_id(), &context, &sealed_secret)
+            .unwrap(),
+        key
+    );
+    let elsewhere =
+        app::server::store::secret_context(&tampered.0, "https://attacker.example/collect");
+    assert!(
+        keys.open(keys.current_id(), &elsewhere, &sealed_secret)
+            .is_err()
+    );
 
     // The phone call runs with the deployed version: opened, signed, sent.
     owner.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
-    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
-    assert_eq!(hit.header("authorization"), Some(secret("sealed-token").as_str()));
+    assert_eq!(
+        hit.header("x-voicy-signature"),
+        Some(hmac_hex(&key, &hit.body).as_str())
+    );
+    assert_eq!(
+        hit.header("authorization"),
+        Some(secret("sealed-token").as_str())
+    );
 }
 
 #[tokio::test]
@@ -77,13 +106,21 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let owner = first.user().await;
     let agent = owner.create_agent("Rotated").await;
     let key = secret("rotated-key");
-    let hook = |name: &str, value: String| {
-        json!({ "name": name, "url": receiver.url, "secret": key, "headers": [{ "name": "X-Token", "value": value }] })
-    };
-    owner.add_webhook(&agent, hook("Deployed", secret("deployed-token"))).await;
-    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let hook = |name: &str, value: String| json!({ "name": name, "url": receiver.url, "secret": key, "headers": [{ "name": "X-Token", "value": value }] });
+    owner
+        .add_webhook(&agent, hook("Deployed", secret("deployed-token")))
+        .await;
+    owner
+        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
+        .await;
     // A row as an older version wrote it: plaintext, no key id.
-    let legacy = owner.add_webhook(&agent, hook("Legacy", secret("replaced"))).await.json()["id"].as_str().unwrap().to_owned();
+    let legacy = owner
+        .add_webhook(&agent, hook("Legacy", secret("replaced")))
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let plain_headers = json!([{ "name": "x-token", "value": secret("legacy-token") }]).to_string();
     sqlx::query("UPDATE webhooks SET secret = $1, headers = $2, key_id = NULL WHERE id = $3")
         .bind(secret("legacy-secret"))
@@ -103,11 +140,25 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let rows = sealed_rows(&second.pool).await;
     assert_eq!(rows.len(), 3);
     for (id, secret_text, headers, key_id) in &rows {
-        assert_eq!(key_id.as_deref(), Some(rotated.current_id()), "{id} sealed under the new key");
+        assert_eq!(
+            key_id.as_deref(),
+            Some(rotated.current_id()),
+            "{id} sealed under the new key"
+        );
         assert!(!headers.contains(SECRET_MARK), "{id}");
         let context = app::server::store::secret_context(id, &receiver.url);
-        let opened = rotated.open(rotated.current_id(), &context, secret_text.as_deref().unwrap()).unwrap();
-        let expected = if *id == legacy { secret("legacy-secret") } else { key.clone() };
+        let opened = rotated
+            .open(
+                rotated.current_id(),
+                &context,
+                secret_text.as_deref().unwrap(),
+            )
+            .unwrap();
+        let expected = if *id == legacy {
+            secret("legacy-secret")
+        } else {
+            key.clone()
+        };
         assert_eq!(opened, expected);
     }
 
@@ -115,12 +166,28 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let caller = owner.against(&second);
     caller.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
-    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
-    assert_eq!(hit.header("x-token"), Some(secret("deployed-token").as_str()));
+    assert_eq!(
+        hit.header("x-voicy-signature"),
+        Some(hmac_hex(&key, &hit.body).as_str())
+    );
+    assert_eq!(
+        hit.header("x-token"),
+        Some(secret("deployed-token").as_str())
+    );
 
     // Without the key the values were sealed with, the server does not start.
-    let mut settings = voicy::config::Settings::from_lookup(|k| (k == "VOICY_SECRET_KEY").then(|| Keyring::generate_key())).unwrap();
+    let mut settings = voicy::config::Settings::from_lookup(|k| {
+        (k == "VOICY_SECRET_KEY").then(|| Keyring::generate_key())
+    })
+    .unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(db.url.clone());
-    let err = voicy::build(&settings).await.err().expect("refuses to start").to_string();
-    assert!(err.contains(rotated.current_id()) && err.contains("VOICY_SECRET_KEY"), "{err}");
+    let err = voicy::build(&settings)
+        .await
+        .err()
+        .expect("refuses to start")
+        .to_string();
+    assert!(
+        err.contains(rotated.current_id()) && err.contains("VOICY_SECRET_KEY"),
+        "{err}"
+    );
 }

@@ -1,7 +1,11 @@
 //! A minimal SMTP server on loopback that accepts every message and keeps it.
 
 use std::sync::Arc;
-use tokio::{io::{AsyncBufReadExt, AsyncWriteExt, BufReader}, net::TcpListener, sync::Mutex};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::TcpListener,
+    sync::Mutex,
+};
 
 #[derive(Clone, Debug)]
 pub struct Mail {
@@ -33,7 +37,10 @@ impl SmtpServer {
                         if in_data {
                             if line == "." {
                                 in_data = false;
-                                store.lock().await.push(Mail { to: std::mem::take(&mut to), data: std::mem::take(&mut data) });
+                                store.lock().await.push(Mail {
+                                    to: std::mem::take(&mut to),
+                                    data: std::mem::take(&mut data),
+                                });
                                 let _ = write.write_all(b"250 queued\r\n").await;
                             } else {
                                 data.push_str(&line);

@@ -123,4 +123,3 @@ fn SettingsSections(agent_id: String) -> impl IntoView {
         <crate::pages::processing::ProcessingSection agent_id/>
     }
 }
-

@@ -49,7 +49,10 @@ fn ApiKeysBoard() -> impl IntoView {
     crate::components::island_hydrated();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_keys(),
+    );
     let create_error = action_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(create.value(), form);
@@ -61,7 +64,9 @@ fn ApiKeysBoard() -> impl IntoView {
         if matches!(create.value().get(), Some(Ok(_))) {
             request_animation_frame(|| {
                 use leptos::wasm_bindgen::JsCast;
-                let input = document().get_element_by_id("new-key").and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
+                let input = document()
+                    .get_element_by_id("new-key")
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
                 if let Some(input) = input {
                     let _ = input.focus();
                     input.select();
@@ -80,7 +85,10 @@ fn ApiKeysBoard() -> impl IntoView {
         None => {}
     });
     let revoke_outcome = Signal::derive(move || {
-        revoke.value().get().map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
+        revoke.value().get().map(|r| {
+            r.map(|()| "API key revoked.".to_owned())
+                .map_err(|e| e.to_string())
+        })
     });
     view! {
         <section class="card" aria-labelledby="new-key-title">

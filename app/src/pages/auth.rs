@@ -10,8 +10,18 @@ use leptos_meta::Title;
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::{auth, request_state, services::accounts};
     let (state, session) = request_state().await?;
-    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|c| c.0.ip().to_string());
-    let user = accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &email, &password).await?;
+    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0.ip().to_string());
+    let user = accounts::sign_in(
+        &state.store,
+        &state.sign_ins,
+        client.as_deref(),
+        &email,
+        &password,
+    )
+    .await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())
@@ -101,8 +111,14 @@ fn SignUpForm() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = action_error(action.value());
     let pending = action.pending();
-    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
-    let general = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
+    let field =
+        move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    let general = move || {
+        error
+            .get()
+            .filter(|e| e.fields().is_none())
+            .map(|e| e.to_string())
+    };
     view! {
         <ActionForm action=action>
             <div class="field">

@@ -16,7 +16,8 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
     let (state, owner) = request_owner().await?;
     let ended = chrono::Utc::now();
     let started = ended - chrono::Duration::seconds(5 * transcript.len().max(1) as i64);
-    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let call = crate::views::NewCall {
         agent_id,
         kind: "web".into(),
@@ -63,23 +64,38 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
     let row = move |role: &str, text: &str| {
         let key = next.get_value();
         next.set_value(key + 1);
-        TurnRow { key, role: RwSignal::new(role.to_owned()), text: RwSignal::new(text.to_owned()) }
+        TurnRow {
+            key,
+            role: RwSignal::new(role.to_owned()),
+            text: RwSignal::new(text.to_owned()),
+        }
     };
-    let rows = RwSignal::new(vec![row("agent", "Hello, thanks for calling. How can I help?"), row("user", "")]);
+    let rows = RwSignal::new(vec![
+        row("agent", "Hello, thanks for calling. How can I help?"),
+        row("user", ""),
+    ]);
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let agent = StoredValue::new(agent_id);
-    let call = Action::new(move |turns: &Vec<Turn>| start_test_call(agent.get_value(), turns.clone()));
+    let call =
+        Action::new(move |turns: &Vec<Turn>| start_test_call(agent.get_value(), turns.clone()));
     Effect::new(move || match call.value().get() {
         Some(Ok(id)) => {
-            let _ = window().location().set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
+            let _ = window()
+                .location()
+                .set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
         }
         Some(Err(e)) => {
             outcome.set(Some(Err(match e {
-                AppError::Validation(_) => "Every turn needs some text. Fill in or remove the empty turns.".to_owned(),
+                AppError::Validation(_) => {
+                    "Every turn needs some text. Fill in or remove the empty turns.".to_owned()
+                }
                 other => other.to_string(),
             })));
             // To the first turn without text, where the fix is typed (or the message, if none is).
-            let empty = rows.with_untracked(|rs| rs.iter().position(|r| r.text.with_untracked(|t| t.trim().is_empty())));
+            let empty = rows.with_untracked(|rs| {
+                rs.iter()
+                    .position(|r| r.text.with_untracked(|t| t.trim().is_empty()))
+            });
             crate::components::focus_soon(match empty {
                 Some(i) => format!(".test-call .turn-row:nth-of-type({}) input", i + 1),
                 None => "#test-call-outcome".to_owned(),
@@ -87,11 +103,24 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
         }
         None => {}
     });
-    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, TurnRow)>>();
+    let indexed = move || {
+        rows.get()
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<(usize, TurnRow)>>()
+    };
     let end_call = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         outcome.set(None);
-        let turns = rows.get_untracked().iter().map(|r| Turn { role: r.role.get_untracked(), text: r.text.get_untracked(), start_ms: None }).collect();
+        let turns = rows
+            .get_untracked()
+            .iter()
+            .map(|r| Turn {
+                role: r.role.get_untracked(),
+                text: r.text.get_untracked(),
+                start_ms: None,
+            })
+            .collect();
         call.dispatch(turns);
     };
     view! {
@@ -173,10 +202,13 @@ pub fn CallPageView() -> impl IntoView {
     let params = use_params_map();
     let call_id = params.read_untracked().get("call_id").unwrap_or_default();
     let agent_id = params.read_untracked().get("agent_id").unwrap_or_default();
-    let agent = Resource::new({
-        let agent_id = agent_id.clone();
-        move || agent_id.clone()
-    }, crate::pages::agent::get_agent);
+    let agent = Resource::new(
+        {
+            let agent_id = agent_id.clone();
+            move || agent_id.clone()
+        },
+        crate::pages::agent::get_agent,
+    );
     view! {
         <Title text="Call"/>
         <Frame>
@@ -205,18 +237,35 @@ fn CallPanel(call_id: String) -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let on_redelivery = Callback::new(move |result: crate::pages::webhook_tools::SendOutcome| {
         outcome.set(Some(match result {
-            Ok(d) if d.outcome == "ok" => Ok(format!("Redelivered to “{}”. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
-            Ok(d) => Err(format!("The redelivery to “{}” failed. {}", d.webhook_name, crate::pages::webhook_tools::delivery_result(&d))),
+            Ok(d) if d.outcome == "ok" => Ok(format!(
+                "Redelivered to “{}”. {}",
+                d.webhook_name,
+                crate::pages::webhook_tools::delivery_result(&d)
+            )),
+            Ok(d) => Err(format!(
+                "The redelivery to “{}” failed. {}",
+                d.webhook_name,
+                crate::pages::webhook_tools::delivery_result(&d)
+            )),
             Err(e) => Err(e.to_string()),
         }));
         refresh.update(|n| *n += 1);
     });
-    let detail = Resource::new(move || (call_id.clone(), refresh.get()), |(id, _)| get_call_detail(id));
+    let detail = Resource::new(
+        move || (call_id.clone(), refresh.get()),
+        |(id, _)| get_call_detail(id),
+    );
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get() {
-            if !matches!(d.deliveries.event.state.as_str(), "sent" | "skipped" | "failed") {
-                set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(700));
+            if !matches!(
+                d.deliveries.event.state.as_str(),
+                "sent" | "skipped" | "failed"
+            ) {
+                set_timeout(
+                    move || refresh.update(|n| *n += 1),
+                    std::time::Duration::from_millis(700),
+                );
             }
         }
     });
@@ -254,15 +303,28 @@ fn CallBody(
         },
         "sending" => "Sending to webhooks…".to_owned(),
         "sent" => {
-            let sent = deliveries.deliveries.iter().filter(|d| d.kind == "event").collect::<Vec<_>>();
+            let sent = deliveries
+                .deliveries
+                .iter()
+                .filter(|d| d.kind == "event")
+                .collect::<Vec<_>>();
             // A webhook took it by the event or by a redelivery since.
-            let took = |webhook: &str| deliveries.deliveries.iter().any(|d| d.webhook_id == webhook && d.outcome == "ok");
+            let took = |webhook: &str| {
+                deliveries
+                    .deliveries
+                    .iter()
+                    .any(|d| d.webhook_id == webhook && d.outcome == "ok")
+            };
             let delivered = sent.iter().filter(|d| took(&d.webhook_id)).count();
             let to = match sent.len() {
                 1 => "1 webhook".to_owned(),
                 n => format!("{n} webhooks"),
             };
-            format!("Sent to {to}: {delivered} of {} delivered. {}", sent.len(), note.unwrap_or_default())
+            format!(
+                "Sent to {to}: {delivered} of {} delivered. {}",
+                sent.len(),
+                note.unwrap_or_default()
+            )
         }
         "failed" => format!("No webhook was sent. {}", note.unwrap_or_default()),
         _ => note.unwrap_or_else(|| "No webhook was sent.".into()),

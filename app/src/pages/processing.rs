@@ -17,7 +17,10 @@ pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppE
 }
 
 #[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
-pub async fn save_processing(agent_id: String, settings: ProcessingSettings) -> Result<ProcessingSettings, AppError> {
+pub async fn save_processing(
+    agent_id: String,
+    settings: ProcessingSettings,
+) -> Result<ProcessingSettings, AppError> {
     use crate::server::{request_owner, services::calls};
     let (state, owner) = request_owner().await?;
     calls::set_processing(&state, &owner, &agent_id, &settings).await
@@ -62,18 +65,34 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
     let new_row = move |v: VariableSpec| {
         let key = next.get_value();
         next.set_value(key + 1);
-        VariableRow { key, name: RwSignal::new(v.name), description: RwSignal::new(v.description), pattern: RwSignal::new(v.pattern) }
+        VariableRow {
+            key,
+            name: RwSignal::new(v.name),
+            description: RwSignal::new(v.description),
+            pattern: RwSignal::new(v.pattern),
+        }
     };
-    let rows = RwSignal::new(initial.variables.into_iter().map(new_row).collect::<Vec<_>>());
+    let rows = RwSignal::new(
+        initial
+            .variables
+            .into_iter()
+            .map(new_row)
+            .collect::<Vec<_>>(),
+    );
     let emails = RwSignal::new(initial.notification_emails.join("\n"));
     let agent = StoredValue::new(agent_id);
-    let save = Action::new(move |s: &ProcessingSettings| save_processing(agent.get_value(), s.clone()));
+    let save =
+        Action::new(move |s: &ProcessingSettings| save_processing(agent.get_value(), s.clone()));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
     let field = move |f: String| Signal::derive(move || error.get().and_then(|e| e.field(&f)));
     let draft_changed = use_context::<DraftChanged>();
     let outcome = Signal::derive(move || match save.value().get() {
-        Some(Ok(_)) => Some(Ok("Saved to the draft. Deploy to use it on phone calls.".to_owned())),
-        Some(Err(AppError::Validation(_))) => Some(Err("Nothing was saved: fix the fields marked above.".to_owned())),
+        Some(Ok(_)) => Some(Ok(
+            "Saved to the draft. Deploy to use it on phone calls.".to_owned()
+        )),
+        Some(Err(AppError::Validation(_))) => Some(Err(
+            "Nothing was saved: fix the fields marked above.".to_owned(),
+        )),
         Some(Err(e)) => Some(Err(e.to_string())),
         None => None,
     });
@@ -82,16 +101,34 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             changed.0.update(|n| *n += 1);
         }
     });
-    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
+    let indexed = move || {
+        rows.get()
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<(usize, VariableRow)>>()
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let variables = rows
             .get_untracked()
             .iter()
-            .map(|r| VariableSpec { name: r.name.get_untracked(), description: r.description.get_untracked(), pattern: r.pattern.get_untracked() })
+            .map(|r| VariableSpec {
+                name: r.name.get_untracked(),
+                description: r.description.get_untracked(),
+                pattern: r.pattern.get_untracked(),
+            })
             .collect();
-        let notification_emails = emails.get_untracked().lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-        save.dispatch(ProcessingSettings { variables, notification_emails });
+        let notification_emails = emails
+            .get_untracked()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        save.dispatch(ProcessingSettings {
+            variables,
+            notification_emails,
+        });
     };
     view! {
         <form on:submit=submit aria-label="Post-call processing" novalidate>

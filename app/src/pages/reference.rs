@@ -38,11 +38,21 @@ pub fn ApiReferencePage() -> impl IntoView {
 
 /// Doc-comment text as the page shows it: hard-wrapped lines joined, `code` spans as code.
 fn prose(text: &str) -> impl IntoView + use<> {
-    let joined = text.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join(" ");
+    let joined = text
+        .split("\n\n")
+        .map(|p| p.replace('\n', " "))
+        .collect::<Vec<_>>()
+        .join(" ");
     joined
         .split('`')
         .enumerate()
-        .map(|(i, piece)| if i % 2 == 1 { view! { <code>{piece.to_owned()}</code> }.into_any() } else { piece.to_owned().into_any() })
+        .map(|(i, piece)| {
+            if i % 2 == 1 {
+                view! { <code>{piece.to_owned()}</code> }.into_any()
+            } else {
+                piece.to_owned().into_any()
+            }
+        })
         .collect_view()
 }
 
@@ -65,7 +75,15 @@ fn status_name(status: &str) -> &'static str {
 }
 
 fn anchor(text: &str) -> String {
-    text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 #[component]

@@ -43,9 +43,16 @@ pub fn WebhookForm(
         Editing::Existing(w) => Some(w.clone()),
         Editing::New => None,
     };
-    let prefix = existing.as_ref().map_or_else(|| "new".to_owned(), |w| w.id.clone());
+    let prefix = existing
+        .as_ref()
+        .map_or_else(|| "new".to_owned(), |w| w.id.clone());
     let has_secret = existing.as_ref().is_some_and(|w| w.has_secret);
-    let name = RwSignal::new(existing.as_ref().map(|w| w.name.clone()).unwrap_or_default());
+    let name = RwSignal::new(
+        existing
+            .as_ref()
+            .map(|w| w.name.clone())
+            .unwrap_or_default(),
+    );
     let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let clear_secret = RwSignal::new(false);
@@ -74,19 +81,36 @@ pub fn WebhookForm(
     let new_row = move |name: String, stored: bool| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        HeaderRow { key, name: RwSignal::new(name), value: RwSignal::new(String::new()), stored }
+        HeaderRow {
+            key,
+            name: RwSignal::new(name),
+            value: RwSignal::new(String::new()),
+            stored,
+        }
     };
     let rows = RwSignal::new(
-        existing.as_ref().map(|w| w.headers.iter().map(|h| new_row(h.name.clone(), true)).collect()).unwrap_or_else(Vec::new),
+        existing
+            .as_ref()
+            .map(|w| {
+                w.headers
+                    .iter()
+                    .map(|h| new_row(h.name.clone(), true))
+                    .collect()
+            })
+            .unwrap_or_else(Vec::new),
     );
 
     if let Some(dirty) = dirty {
         let (initial_name, initial_url) = (name.get_untracked(), url.get_untracked());
-        let initial_headers: Vec<String> = rows.with_untracked(|rs| rs.iter().map(|r| r.name.get_untracked()).collect());
+        let initial_headers: Vec<String> =
+            rows.with_untracked(|rs| rs.iter().map(|r| r.name.get_untracked()).collect());
         Effect::new(move || {
             let headers_changed = rows.with(|rs| {
                 rs.len() != initial_headers.len()
-                    || rs.iter().zip(&initial_headers).any(|(r, initial)| r.name.get() != *initial || !r.value.get().is_empty())
+                    || rs
+                        .iter()
+                        .zip(&initial_headers)
+                        .any(|(r, initial)| r.name.get() != *initial || !r.value.get().is_empty())
             });
             let changed = name.get() != initial_name
                 || url.get() != initial_url
@@ -111,19 +135,29 @@ pub fn WebhookForm(
         async move {
             match request {
                 Request::Add(agent_id, input) => add_webhook(agent_id, input).await,
-                Request::Update(agent_id, webhook_id, patch) => update_webhook(agent_id, webhook_id, patch).await,
+                Request::Update(agent_id, webhook_id, patch) => {
+                    update_webhook(agent_id, webhook_id, patch).await
+                }
             }
         }
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let field = move |f: String| Signal::derive(move || error.get().and_then(|e: AppError| e.field(&f)));
+    let field =
+        move |f: String| Signal::derive(move || error.get().and_then(|e: AppError| e.field(&f)));
     // For `aria-invalid`: whether the last save named this field.
-    let invalid = move |f: String| error.with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some()).then_some("true");
+    let invalid = move |f: String| {
+        error
+            .with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some())
+            .then_some("true")
+    };
     let is_new = existing.is_none();
     Effect::new(move || {
         if let Some(Ok(saved)) = save.value().get() {
             let verb = if is_new { "added" } else { "saved" };
-            on_done.run(format!("Webhook “{}” {verb}. Deploy to use it on phone calls; test calls use it now.", saved.name));
+            on_done.run(format!(
+                "Webhook “{}” {verb}. Deploy to use it on phone calls; test calls use it now.",
+                saved.name
+            ));
         }
     });
 
@@ -133,26 +167,36 @@ pub fn WebhookForm(
         let headers: Vec<HeaderInput> = rows
             .get_untracked()
             .iter()
-            .map(|r| HeaderInput { name: r.name.get_untracked(), value: Some(r.value.get_untracked()) })
+            .map(|r| HeaderInput {
+                name: r.name.get_untracked(),
+                value: Some(r.value.get_untracked()),
+            })
             .collect();
         let secret_value = secret.get_untracked();
         let request = match &webhook_id {
-            None => Request::Add(agent_id.clone(), NewWebhook {
-                name: name.get_untracked(),
-                url: url.get_untracked(),
-                secret: Some(secret_value),
-                headers,
-                standard_webhooks: standard.get_untracked(),
-            }),
-            Some(id) => Request::Update(agent_id.clone(), id.clone(), WebhookPatch {
-                name: Some(name.get_untracked()),
-                url: Some(url.get_untracked()),
-                // Removing the secret wins over a value typed before ticking the box.
-                secret: (!clear_secret.get_untracked()).then_some(secret_value),
-                clear_secret: clear_secret.get_untracked(),
-                headers: Some(headers),
-                standard_webhooks: Some(standard.get_untracked()),
-            }),
+            None => Request::Add(
+                agent_id.clone(),
+                NewWebhook {
+                    name: name.get_untracked(),
+                    url: url.get_untracked(),
+                    secret: Some(secret_value),
+                    headers,
+                    standard_webhooks: standard.get_untracked(),
+                },
+            ),
+            Some(id) => Request::Update(
+                agent_id.clone(),
+                id.clone(),
+                WebhookPatch {
+                    name: Some(name.get_untracked()),
+                    url: Some(url.get_untracked()),
+                    // Removing the secret wins over a value typed before ticking the box.
+                    secret: (!clear_secret.get_untracked()).then_some(secret_value),
+                    clear_secret: clear_secret.get_untracked(),
+                    headers: Some(headers),
+                    standard_webhooks: Some(standard.get_untracked()),
+                },
+            ),
         };
         save.dispatch(request);
     };
@@ -161,10 +205,15 @@ pub fn WebhookForm(
     // lets blank keep them on any edit, URL included; the owner may not think of it).
     let stored_host = existing.as_ref().map(|w| host_of(&w.url));
     let kept_values_move = Signal::derive(move || {
-        let Some(stored_host) = &stored_host else { return None };
+        let Some(stored_host) = &stored_host else {
+            return None;
+        };
         let new_host = url.with(|u| host_of(u));
         let keeps_secret = has_secret && secret.with(String::is_empty) && !clear_secret.get();
-        let keeps_headers = rows.with(|rs| rs.iter().any(|r| r.stored && r.value.with(String::is_empty)));
+        let keeps_headers = rows.with(|rs| {
+            rs.iter()
+                .any(|r| r.stored && r.value.with(String::is_empty))
+        });
         (!new_host.is_empty() && new_host != *stored_host && (keeps_secret || keeps_headers)).then(|| {
             let what = match (keeps_secret, keeps_headers) {
                 (true, true) => "stored signing secret and header values",
@@ -174,16 +223,29 @@ pub fn WebhookForm(
             format!("The {what} will be sent to {new_host}, a different host. Type new ones, or remove them, if it should not have them.")
         })
     });
-    let indexed_rows = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
+    let indexed_rows = move || {
+        rows.get()
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<(usize, HeaderRow)>>()
+    };
     let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
-    let (name_id, url_id, secret_id, standard_id) = (id("name"), id("url"), id("secret"), id("standard"));
+    let (name_id, url_id, secret_id, standard_id) =
+        (id("name"), id("url"), id("secret"), id("standard"));
     let form_id = StoredValue::new(id("form"));
     // Escape is easy to press by accident: changes are not thrown away without asking.
     let discard_ok = move || {
         !dirty.is_some_and(|d| d.get_untracked())
-            || window().confirm_with_message("Discard the changes in this form?").unwrap_or(false)
+            || window()
+                .confirm_with_message("Discard the changes in this form?")
+                .unwrap_or(false)
     };
-    let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
+    let general_error = move || {
+        error
+            .get()
+            .filter(|e| e.fields().is_none())
+            .map(|e| e.to_string())
+    };
     view! {
         <form class="webhook-form" id=id("form") on:submit=submit novalidate
             on:keydown=move |e| if e.key() == "Escape" && discard_ok() { e.prevent_default(); on_cancel.run(()) }
@@ -315,8 +377,14 @@ fn host_of(url: &str) -> String {
     let rest = url.trim().split_once("://").map_or("", |(_, rest)| rest);
     // `\` ends the host too, as it does for the server's URL parser with https.
     let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    let host = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or(host) } else { host.split(':').next().unwrap_or(host) };
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let host = if host.starts_with('[') {
+        host.split_inclusive(']').next().unwrap_or(host)
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
     host.trim_end_matches('.').to_ascii_lowercase()
 }
 
@@ -326,10 +394,19 @@ mod tests {
 
     #[test]
     fn the_host_is_read_as_the_server_would_compare_it() {
-        assert_eq!(host_of("https://CRM.example.com:8443/hooks?x=1"), "crm.example.com");
-        assert_eq!(host_of("https://user@crm.example.com./h"), "crm.example.com");
+        assert_eq!(
+            host_of("https://CRM.example.com:8443/hooks?x=1"),
+            "crm.example.com"
+        );
+        assert_eq!(
+            host_of("https://user@crm.example.com./h"),
+            "crm.example.com"
+        );
         assert_eq!(host_of("https://[2001:db8::1]:443/h"), "[2001:db8::1]");
         assert_eq!(host_of("not a url"), "");
-        assert_eq!(host_of("https://evil.example\\@crm.example.com/"), "evil.example");
+        assert_eq!(
+            host_of("https://evil.example\\@crm.example.com/"),
+            "evil.example"
+        );
     }
 }

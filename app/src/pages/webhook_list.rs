@@ -10,7 +10,9 @@ use crate::pages::deliveries::DeliveryList;
 use crate::pages::webhook_form::{Editing, WebhookForm};
 use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
 use crate::pages::webhooks::{DeleteWebhook, DeployAgent, RestoreVersion, Section};
-use crate::views::{DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView};
+use crate::views::{
+    DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView,
+};
 use leptos::prelude::*;
 
 /// The section's chunk could not be fetched.
@@ -25,13 +27,19 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
 /// The opened section's content, built by the code of its chunk.
 #[cfg(not(feature = "ssr"))]
 #[leptos::wasm_split::wasm_split(webhook_list, wasm_split_path = ::leptos::wasm_split, fallible, preload(fetch_webhook_list_code))]
-pub(crate) fn webhook_list(settings: Deferred<WebhookSettings>, section: Section) -> Result<AnyView, ChunkMissing> {
+pub(crate) fn webhook_list(
+    settings: Deferred<WebhookSettings>,
+    section: Section,
+) -> Result<AnyView, ChunkMissing> {
     Ok(opened(settings, section))
 }
 
 /// The server never renders the section open (it starts closed), but the page compiles there too.
 #[cfg(feature = "ssr")]
-pub(crate) async fn webhook_list(settings: Deferred<WebhookSettings>, section: Section) -> Result<AnyView, ChunkMissing> {
+pub(crate) async fn webhook_list(
+    settings: Deferred<WebhookSettings>,
+    section: Section,
+) -> Result<AnyView, ChunkMissing> {
     Ok(opened(settings, section))
 }
 
@@ -109,7 +117,12 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
 }
 
 #[component]
-fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<WebhookHealth>, section: Section) -> impl IntoView {
+fn WebhookRow(
+    webhook: WebhookView,
+    recent: Vec<DeliveryView>,
+    health: Option<WebhookHealth>,
+    section: Section,
+) -> impl IntoView {
     let id = webhook.id.clone();
     let is_editing = {
         let id = id.clone();
@@ -121,7 +134,9 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
     Effect::new({
         let name = name.clone();
         move || match delete.value().get() {
-            Some(Ok(())) => section.done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
+            Some(Ok(())) => section.done(format!(
+                "Webhook “{name}” deleted. Deploy to stop phone calls from using it."
+            )),
             Some(Err(e)) => section.failed(e.to_string()),
             None => {}
         }
@@ -133,7 +148,11 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
     };
     let last_test = {
         let id = id.clone();
-        Signal::derive(move || section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone())))
+        Signal::derive(move || {
+            section
+                .tests
+                .with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone()))
+        })
     };
     let on_test = {
         let id = id.clone();
@@ -144,7 +163,9 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
             });
             // The list is shown again (with the test among the recent deliveries): the focus
             // comes back to this row's Send test.
-            section.focus_after.set_value(Some(format!("#send-test-{id}")));
+            section
+                .focus_after
+                .set_value(Some(format!("#send-test-{id}")));
             section.refresh.update(|n| *n += 1);
         })
     };
@@ -219,7 +240,10 @@ fn WebhookRow(webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<We
 fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
     let deploy = ServerAction::<DeployAgent>::new();
     Effect::new(move || match deploy.value().get() {
-        Some(Ok(d)) => section.done(format!("Deployed version {}. Phone calls now use it.", d.version)),
+        Some(Ok(d)) => section.done(format!(
+            "Deployed version {}. Phone calls now use it.",
+            d.version
+        )),
         Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
@@ -227,7 +251,11 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
     let deployed = settings.config.deployed.is_some();
     let changes = settings.changes.clone();
     let status = match &settings.config.deployed {
-        Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
+        Some(d) => format!(
+            "Deployed: version {} · {}",
+            d.version,
+            short_time(&d.deployed_at)
+        ),
         None => "Not deployed yet".to_owned(),
     };
     view! {
@@ -285,7 +313,11 @@ fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
         Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
-    let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();
+    let by = version
+        .deployed_by
+        .clone()
+        .map(|by| format!(" · by {by}"))
+        .unwrap_or_default();
     let summary = if version.changes.is_empty() {
         view! { <p class="hint">"No changes from the version before."</p> }.into_any()
     } else {

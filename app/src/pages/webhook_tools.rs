@@ -8,7 +8,10 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 
 #[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
-pub async fn send_test_event(agent_id: String, webhook_id: String) -> Result<DeliveryView, AppError> {
+pub async fn send_test_event(
+    agent_id: String,
+    webhook_id: String,
+) -> Result<DeliveryView, AppError> {
     use crate::server::{request_owner, services::deliveries};
     let (state, owner) = request_owner().await?;
     deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await
@@ -25,7 +28,9 @@ pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
 #[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
 pub async fn generate_secret() -> Result<String, AppError> {
     crate::server::request_owner().await?;
-    Ok(crate::server::domain::SigningSecret::generate().expose().to_owned())
+    Ok(crate::server::domain::SigningSecret::generate()
+        .expose()
+        .to_owned())
 }
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
@@ -39,11 +44,20 @@ pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, 
 
 /// How a delivery ended, in one line: "Delivered: 200 in 84 ms" or what went wrong.
 pub fn delivery_result(d: &DeliveryView) -> String {
-    let took = d.duration_ms.map(|ms| format!(" in {ms} ms")).unwrap_or_default();
+    let took = d
+        .duration_ms
+        .map(|ms| format!(" in {ms} ms"))
+        .unwrap_or_default();
     match (d.outcome.as_str(), d.status_code) {
         ("ok", Some(code)) => format!("Delivered: {code}{took}."),
-        ("http_status", Some(code)) => format!("The receiver answered {code}{took}: not a success (2xx)."),
-        (_, _) => format!("Not delivered ({}){took}. {}", d.outcome.replace('_', " "), d.error.clone().unwrap_or_default()),
+        ("http_status", Some(code)) => {
+            format!("The receiver answered {code}{took}: not a success (2xx).")
+        }
+        (_, _) => format!(
+            "Not delivered ({}){took}. {}",
+            d.outcome.replace('_', " "),
+            d.error.clone().unwrap_or_default()
+        ),
     }
 }
 
@@ -52,7 +66,11 @@ fn answer_start(d: &DeliveryView) -> Option<String> {
     let body = d.response_body.as_deref()?.trim();
     (!body.is_empty()).then(|| {
         let start: String = body.chars().take(200).collect();
-        if start.len() < body.len() { format!("{start}…") } else { start }
+        if start.len() < body.len() {
+            format!("{start}…")
+        } else {
+            start
+        }
     })
 }
 
@@ -62,7 +80,11 @@ pub fn SendResult(result: Signal<Option<Result<DeliveryView, AppError>>>) -> imp
     move || {
         result.get().map(|r| match r {
             Ok(d) => {
-                let class = if d.outcome == "ok" { "notice ok" } else { "notice error" };
+                let class = if d.outcome == "ok" {
+                    "notice ok"
+                } else {
+                    "notice error"
+                };
                 view! {
                     <div class=class role="status">
                         <p>{delivery_result(&d)}</p>
@@ -112,7 +134,12 @@ pub fn SendTest(
 
 /// "Redeliver" on a past delivery of a call.
 #[component]
-pub fn RedeliverButton(delivery_id: String, webhook_name: String, started_at: String, on_result: Callback<SendOutcome>) -> impl IntoView {
+pub fn RedeliverButton(
+    delivery_id: String,
+    webhook_name: String,
+    started_at: String,
+    on_result: Callback<SendOutcome>,
+) -> impl IntoView {
     let send = ServerAction::<Redeliver>::new();
     Effect::new(move || {
         if let Some(result) = send.value().get() {
@@ -160,7 +187,11 @@ pub fn HealthLine(health: WebhookHealth, #[prop(optional)] show_name: bool) -> i
             Some(code) => code.to_string(),
             None => f.outcome.replace('_', " "),
         };
-        format!("Last failure: {what}, {}{}", short_time(&f.at), f.error.map(|e| format!(" — {e}")).unwrap_or_default())
+        format!(
+            "Last failure: {what}, {}{}",
+            short_time(&f.at),
+            f.error.map(|e| format!(" — {e}")).unwrap_or_default()
+        )
     });
     view! {
         <div class="health" role="group" aria-label=format!("Health of {}", health.webhook_name)>

@@ -6,7 +6,9 @@ use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
 use crate::pages::webhook_list::{ChunkMissing, webhook_list};
 use crate::pages::webhook_tools::SendOutcome;
-use crate::views::{DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookView, WebhooksSection};
+use crate::views::{
+    DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookView, WebhooksSection,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 
@@ -31,7 +33,11 @@ pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookV
 }
 
 #[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
-pub async fn update_webhook(agent_id: String, webhook_id: String, patch: WebhookPatch) -> Result<WebhookView, AppError> {
+pub async fn update_webhook(
+    agent_id: String,
+    webhook_id: String,
+    patch: WebhookPatch,
+) -> Result<WebhookView, AppError> {
     use crate::server::{request_owner, services::webhooks};
     let (state, owner) = request_owner().await?;
     webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await
@@ -80,7 +86,9 @@ impl Section {
     pub fn open(&self, editing: Editing) {
         if self.dirty.get_untracked() {
             let discard = window()
-                .confirm_with_message("The webhook form that is open has unsaved changes. Discard them?")
+                .confirm_with_message(
+                    "The webhook form that is open has unsaved changes. Discard them?",
+                )
                 .unwrap_or(false);
             if !discard {
                 return;
@@ -114,7 +122,8 @@ impl Section {
         self.dirty.set(false);
         self.editing.set(None);
         self.outcome.set(Some(Ok(message)));
-        self.focus_after.set_value(Some("#webhooks-outcome".to_owned()));
+        self.focus_after
+            .set_value(Some("#webhooks-outcome".to_owned()));
         self.refresh.update(|n| *n += 1);
     }
 }
@@ -130,17 +139,30 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         tests: RwSignal::new(Vec::new()),
         focus_after: StoredValue::new(None),
     };
-    let toggle = Toggle { expanded: RwSignal::new(false), opened: RwSignal::new(false) };
+    let toggle = Toggle {
+        expanded: RwSignal::new(false),
+        opened: RwSignal::new(false),
+    };
     // A link to …/settings#webhooks opens the section (effects run in the browser only).
     Effect::new(move || {
-        if window().location().hash().is_ok_and(|hash| hash == "#webhooks") {
+        if window()
+            .location()
+            .hash()
+            .is_ok_and(|hash| hash == "#webhooks")
+        {
             toggle.expanded.set(true);
             toggle.opened.set(true);
         }
     });
     let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
     let settings = Resource::new(
-        move || (section.agent_id.get_value(), section.refresh.get(), draft_changed.map(|d| d.0.get())),
+        move || {
+            (
+                section.agent_id.get_value(),
+                section.refresh.get(),
+                draft_changed.map(|d| d.0.get()),
+            )
+        },
         |(agent_id, _, _)| get_webhook_settings(agent_id),
     );
     // What was last shown stays when a reload of it fails (a connection lost for a moment):

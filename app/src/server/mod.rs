@@ -2,10 +2,10 @@
 //! dashboard's server functions and the REST API share, and authentication.
 
 pub mod auth;
-pub mod page_reads;
 pub mod domain;
-pub mod services;
+pub mod page_reads;
 pub mod rpc;
+pub mod services;
 pub mod store;
 pub mod vault;
 
@@ -49,18 +49,28 @@ pub struct RequestMemo {
 
 impl RequestMemo {
     /// The agent `agent_id` of `owner`, read once in this request.
-    pub async fn owned_agent(store: &Store, owner: &auth::OwnerId, agent_id: &str) -> Result<store::OwnedAgent, AppError> {
+    pub async fn owned_agent(
+        store: &Store,
+        owner: &auth::OwnerId,
+        agent_id: &str,
+    ) -> Result<store::OwnedAgent, AppError> {
         let memo = leptos::prelude::use_context::<RequestMemo>();
         let key = |agent: &str| (owner.as_str().to_owned(), agent.to_owned());
         if let Some(memo) = &memo {
-            let agents = memo.agents.lock().expect("never poisoned: no panics while held");
+            let agents = memo
+                .agents
+                .lock()
+                .expect("never poisoned: no panics while held");
             if let Some((_, agent)) = agents.iter().find(|(k, _)| *k == key(agent_id)) {
                 return Ok(agent.clone());
             }
         }
         let agent = store.agent_for_owner(owner, agent_id).await?;
         if let Some(memo) = memo {
-            memo.agents.lock().expect("never poisoned").push((key(agent_id), agent.clone()));
+            memo.agents
+                .lock()
+                .expect("never poisoned")
+                .push((key(agent_id), agent.clone()));
         }
         Ok(agent)
     }
@@ -77,15 +87,19 @@ pub fn provide_request_context(state: &AppState) {
 /// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
 pub async fn request_owner() -> Result<(AppState, auth::OwnerId), AppError> {
     let (state, session) = request_state().await?;
-    let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
+    let owner = auth::session_owner(&session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     Ok((state, owner))
 }
 
 /// For server functions that work without a signed-in owner (sign-in, sign-up).
 pub async fn request_state() -> Result<(AppState, tower_sessions::Session), AppError> {
     page_reads::reaching_for_state();
-    let state = leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| AppError::internal("AppState is missing from the server-function context"))?;
-    let session: tower_sessions::Session = leptos_axum::extract().await.map_err(AppError::internal)?;
+    let state = leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        AppError::internal("AppState is missing from the server-function context")
+    })?;
+    let session: tower_sessions::Session =
+        leptos_axum::extract().await.map_err(AppError::internal)?;
     Ok((state, session))
 }

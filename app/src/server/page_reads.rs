@@ -19,7 +19,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 /// Runs a read again: its output as JSON, or `None` when it failed.
-pub type Replay = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
+pub type Replay =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Option<Vec<u8>>> + Send>> + Send + Sync>;
 
 /// One read of a page: which (the server function and its arguments), how to run it again, and
 /// the JSON it returned.
@@ -51,7 +52,12 @@ struct Recorded {
 impl PageReads {
     /// A recorder whose reads start from outputs read a moment ago in this request.
     pub fn with_fresh(fresh: HashMap<String, Vec<u8>>) -> Self {
-        Self { inner: Arc::new(Mutex::new(Recorded { fresh, ..Recorded::default() })) }
+        Self {
+            inner: Arc::new(Mutex::new(Recorded {
+                fresh,
+                ..Recorded::default()
+            })),
+        }
     }
 
     /// The reads of a render that can be kept: none failed.
@@ -61,13 +67,19 @@ impl PageReads {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
-        self.inner.lock().expect("never poisoned: nothing panics while it is held")
+        self.inner
+            .lock()
+            .expect("never poisoned: nothing panics while it is held")
     }
 
     fn record(&self, key: String, replay: Replay, output: Vec<u8>) {
         let mut recorded = self.lock();
         if !recorded.reads.iter().any(|r| r.key == key) {
-            recorded.reads.push(Read { key, replay, output });
+            recorded.reads.push(Read {
+                key,
+                replay,
+                output,
+            });
         }
     }
 
@@ -101,18 +113,33 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<T, AppError>> + Send + 'static,
 {
-    let Some(reads) = PageReads::current() else { return fetch().await };
+    let Some(reads) = PageReads::current() else {
+        return fetch().await;
+    };
     // Read already in this request (by the cache's check, or by this render: Leptos may build a
     // page's sections more than once while rendering it): the same answer, without the database.
     let known = {
         let recorded = reads.lock();
-        recorded.fresh.get(&key).cloned().or_else(|| recorded.reads.iter().find(|r| r.key == key).map(|r| r.output.clone()))
+        recorded.fresh.get(&key).cloned().or_else(|| {
+            recorded
+                .reads
+                .iter()
+                .find(|r| r.key == key)
+                .map(|r| r.output.clone())
+        })
     };
-    let (result, output) = match known.and_then(|bytes| serde_json::from_slice(&bytes).ok().map(|value| (value, bytes))) {
+    let (result, output) = match known.and_then(|bytes| {
+        serde_json::from_slice(&bytes)
+            .ok()
+            .map(|value| (value, bytes))
+    }) {
         Some((value, bytes)) => (Ok(value), Some(bytes)),
         None => {
             let result = RECORDING.scope((), fetch()).await;
-            let output = result.as_ref().ok().and_then(|value| serde_json::to_vec(value).ok());
+            let output = result
+                .as_ref()
+                .ok()
+                .and_then(|value| serde_json::to_vec(value).ok());
             (result, output)
         }
     };
@@ -131,7 +158,12 @@ where
 {
     Arc::new(move || {
         let pending = fetch();
-        Box::pin(async move { pending.await.ok().and_then(|value| serde_json::to_vec(&value).ok()) })
+        Box::pin(async move {
+            pending
+                .await
+                .ok()
+                .and_then(|value| serde_json::to_vec(&value).ok())
+        })
     })
 }
 
@@ -171,7 +203,12 @@ mod tests {
         let inside = PageReads::default();
         let owner = rendering(&inside);
         let value = owner
-            .with(|| ScopedFuture::new(read("k".into(), || async { reaching_for_state(); Ok::<_, AppError>(7u8) })))
+            .with(|| {
+                ScopedFuture::new(read("k".into(), || async {
+                    reaching_for_state();
+                    Ok::<_, AppError>(7u8)
+                }))
+            })
             .await;
         assert_eq!(value.ok(), Some(7));
         assert_eq!(inside.complete().map(|reads| reads.len()), Some(1));
@@ -197,19 +234,34 @@ mod tests {
             }
         }
         let mut files = Vec::new();
-        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
         let mut names = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             let lines: Vec<&str> = text.lines().collect();
             for (at, line) in lines.iter().enumerate() {
-                if !(line.trim_start().starts_with("#[leptos::server(") && line.contains("input = GetUrl")) {
+                if !(line.trim_start().starts_with("#[leptos::server(")
+                    && line.contains("input = GetUrl"))
+                {
                     continue;
                 }
                 let where_ = format!("{}:{}", file.display(), at + 1);
-                let name = lines[at + 1].trim_start().strip_prefix("pub async fn ").and_then(|rest| rest.split('(').next()).expect(&where_);
-                assert!(lines[at + 2].contains(&format!("page_read!(\"{name}\"")), "{where_}: {name} does not start with page_read!(\"{name}\"");
-                assert!(!names.contains(&name.to_owned()), "{where_}: a second page read named {name}");
+                let name = lines[at + 1]
+                    .trim_start()
+                    .strip_prefix("pub async fn ")
+                    .and_then(|rest| rest.split('(').next())
+                    .expect(&where_);
+                assert!(
+                    lines[at + 2].contains(&format!("page_read!(\"{name}\"")),
+                    "{where_}: {name} does not start with page_read!(\"{name}\""
+                );
+                assert!(
+                    !names.contains(&name.to_owned()),
+                    "{where_}: a second page read named {name}"
+                );
                 names.push(name.to_owned());
             }
         }

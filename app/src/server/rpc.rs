@@ -40,7 +40,12 @@ impl<'de> Deserializer<'de> for FieldNames<'_> {
         Err(Stop)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, fields: &'static [&'static str], _: V) -> Result<V::Value, Stop> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Stop> {
         *self.0 = Some(fields);
         Err(Stop)
     }
@@ -56,9 +61,13 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
     static NAMES: OnceLock<HashMap<&'static str, &'static [&'static str]>> = OnceLock::new();
     NAMES.get_or_init(|| {
         use crate::components::CurrentUser;
-        use crate::pages::{agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*, webhook_tools::*, webhooks::*};
+        use crate::pages::{
+            agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
+            webhook_tools::*, webhooks::*,
+        };
         use leptos::server_fn::ServerFn;
-        fn entry<T: ServerFn + for<'de> Deserialize<'de>>() -> (&'static str, &'static [&'static str]) {
+        fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
+        -> (&'static str, &'static [&'static str]) {
             (T::PATH, struct_fields::<T>())
         }
         HashMap::from([
@@ -100,9 +109,18 @@ mod tests {
     fn every_registered_server_function_has_its_argument_names() {
         let names = argument_names();
         for (path, _) in leptos::server_fn::axum::server_fn_paths() {
-            assert!(names.contains_key(path), "{path} is not in rpc::argument_names");
+            assert!(
+                names.contains_key(path),
+                "{path} is not in rpc::argument_names"
+            );
         }
-        assert_eq!(names[<crate::pages::webhooks::UpdateWebhook as leptos::server_fn::ServerFn>::PATH], ["agent_id", "webhook_id", "patch"]);
-        assert!(names[<crate::pages::agents::ListAgents as leptos::server_fn::ServerFn>::PATH].is_empty());
+        assert_eq!(
+            names[<crate::pages::webhooks::UpdateWebhook as leptos::server_fn::ServerFn>::PATH],
+            ["agent_id", "webhook_id", "patch"]
+        );
+        assert!(
+            names[<crate::pages::agents::ListAgents as leptos::server_fn::ServerFn>::PATH]
+                .is_empty()
+        );
     }
 }

@@ -45,7 +45,10 @@ pub struct CreatedApiKey {
 
 impl fmt::Debug for CreatedApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreatedApiKey").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("CreatedApiKey")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -184,7 +187,10 @@ pub struct HeaderInput {
 
 impl fmt::Debug for HeaderInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HeaderInput").field("name", &self.name).field("value", &redacted(&self.value)).finish()
+        f.debug_struct("HeaderInput")
+            .field("name", &self.name)
+            .field("value", &redacted(&self.value))
+            .finish()
     }
 }
 

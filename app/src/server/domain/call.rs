@@ -49,8 +49,12 @@ fn timestamp(raw: &str) -> Result<DateTime<Utc>, String> {
 
 fn optional_short(value: &Option<String>, what: &str, max: usize) -> Result<(), String> {
     match value {
-        Some(v) if v.chars().count() > max => Err(format!("Use at most {max} characters for the {what}.")),
-        Some(v) if v.chars().any(char::is_control) => Err(format!("The {what} cannot contain control characters.")),
+        Some(v) if v.chars().count() > max => {
+            Err(format!("Use at most {max} characters for the {what}."))
+        }
+        Some(v) if v.chars().any(char::is_control) => {
+            Err(format!("The {what} cannot contain control characters."))
+        }
         _ => Ok(()),
     }
 }
@@ -73,38 +77,68 @@ impl CallInput {
                 errors.add("ended_at", "The call cannot end before it started.");
             }
         }
-        errors.take("from_number", optional_short(&raw.from_number, "from number", 32));
+        errors.take(
+            "from_number",
+            optional_short(&raw.from_number, "from number", 32),
+        );
         errors.take("to_number", optional_short(&raw.to_number, "to number", 32));
-        errors.take("end_reason", optional_short(&raw.end_reason, "end reason", 200));
+        errors.take(
+            "end_reason",
+            optional_short(&raw.end_reason, "end reason", 200),
+        );
         if raw.transcript.len() > MAX_TURNS {
-            errors.add("transcript", format!("A transcript may have at most {MAX_TURNS} turns."));
+            errors.add(
+                "transcript",
+                format!("A transcript may have at most {MAX_TURNS} turns."),
+            );
             raw.transcript.clear(); // not looked at turn by turn: the count alone is the answer
         }
         let text_bytes: usize = raw.transcript.iter().map(|t| t.text.len()).sum();
         if text_bytes > MAX_TRANSCRIPT_BYTES {
-            errors.add("transcript", format!("A transcript may have at most {} KB of text.", MAX_TRANSCRIPT_BYTES / 1024));
+            errors.add(
+                "transcript",
+                format!(
+                    "A transcript may have at most {} KB of text.",
+                    MAX_TRANSCRIPT_BYTES / 1024
+                ),
+            );
             raw.transcript.clear();
         }
         for (i, turn) in raw.transcript.iter_mut().enumerate() {
             if turn.role != "agent" && turn.role != "user" {
-                errors.add(format!("transcript[{i}].role"), "Use \"agent\" or \"user\".");
+                errors.add(
+                    format!("transcript[{i}].role"),
+                    "Use \"agent\" or \"user\".",
+                );
             }
             turn.text = turn.text.trim().to_owned();
             if turn.text.is_empty() {
                 errors.add(format!("transcript[{i}].text"), "Enter what was said.");
             } else if turn.text.chars().count() > MAX_TURN_CHARS {
-                errors.add(format!("transcript[{i}].text"), format!("Use at most {MAX_TURN_CHARS} characters per turn."));
+                errors.add(
+                    format!("transcript[{i}].text"),
+                    format!("Use at most {MAX_TURN_CHARS} characters per turn."),
+                );
             }
         }
         match &raw.metadata {
             Some(serde_json::Value::Object(_)) | None => {}
             Some(_) => errors.add("metadata", "Metadata must be a JSON object."),
         }
-        if raw.metadata.as_ref().is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES) {
+        if raw
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES)
+        {
             errors.add("metadata", "Metadata may be at most 16 KB.");
         }
         errors.into_result()?;
-        Ok(Self { kind: kind.expect("checked"), started_at: started_at.expect("checked"), ended_at: ended_at.expect("checked"), raw })
+        Ok(Self {
+            kind: kind.expect("checked"),
+            started_at: started_at.expect("checked"),
+            ended_at: ended_at.expect("checked"),
+            raw,
+        })
     }
 }
 
@@ -128,10 +162,16 @@ pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, String> {
 pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings, AppError> {
     // Over-long lists are rejected before any entry is looked at (names are compared pairwise).
     if input.variables.len() > MAX_VARIABLES {
-        return Err(FieldErrors::single("variables", format!("Use at most {MAX_VARIABLES} variables.")));
+        return Err(FieldErrors::single(
+            "variables",
+            format!("Use at most {MAX_VARIABLES} variables."),
+        ));
     }
     if input.notification_emails.len() > MAX_EMAILS {
-        return Err(FieldErrors::single("notification_emails", format!("Use at most {MAX_EMAILS} addresses.")));
+        return Err(FieldErrors::single(
+            "notification_emails",
+            format!("Use at most {MAX_EMAILS} addresses."),
+        ));
     }
     let mut errors = FieldErrors::new();
     let mut variables: Vec<VariableSpec> = Vec::new();
@@ -142,15 +182,31 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         if !valid_name {
-            errors.add(format!("variables[{i}].name"), "Use 1–64 letters, digits and underscores, not starting with a digit.");
+            errors.add(
+                format!("variables[{i}].name"),
+                "Use 1–64 letters, digits and underscores, not starting with a digit.",
+            );
         } else if variables.iter().any(|o| o.name == name) {
-            errors.add(format!("variables[{i}].name"), "Each variable name may appear once.");
+            errors.add(
+                format!("variables[{i}].name"),
+                "Each variable name may appear once.",
+            );
         }
         if v.description.chars().count() > 500 {
-            errors.add(format!("variables[{i}].description"), "Use at most 500 characters.");
+            errors.add(
+                format!("variables[{i}].description"),
+                "Use at most 500 characters.",
+            );
         }
-        errors.take(format!("variables[{i}].pattern"), compile_pattern(&v.pattern));
-        variables.push(VariableSpec { name: name.to_owned(), description: v.description.trim().to_owned(), pattern: v.pattern.clone() });
+        errors.take(
+            format!("variables[{i}].pattern"),
+            compile_pattern(&v.pattern),
+        );
+        variables.push(VariableSpec {
+            name: name.to_owned(),
+            description: v.description.trim().to_owned(),
+            pattern: v.pattern.clone(),
+        });
     }
     let mut emails = Vec::new();
     for (i, e) in input.notification_emails.iter().enumerate() {
@@ -159,11 +215,18 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
         }
     }
     errors.into_result()?;
-    Ok(ProcessingSettings { variables, notification_emails: emails })
+    Ok(ProcessingSettings {
+        variables,
+        notification_emails: emails,
+    })
 }
 
 pub fn turns_text(turns: &[Turn]) -> String {
-    turns.iter().map(|t| format!("{}: {}", t.role, t.text)).collect::<Vec<_>>().join("\n")
+    turns
+        .iter()
+        .map(|t| format!("{}: {}", t.role, t.text))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -176,7 +239,11 @@ mod tests {
             kind: "phone".into(),
             started_at: "2026-11-27T09:00:00Z".into(),
             ended_at: "2026-11-27T09:02:05Z".into(),
-            transcript: vec![Turn { role: "user".into(), text: " hi ".into(), start_ms: None }],
+            transcript: vec![Turn {
+                role: "user".into(),
+                text: " hi ".into(),
+                start_ms: None,
+            }],
             ..Default::default()
         }
     }
@@ -194,10 +261,20 @@ mod tests {
         let mut bad = call();
         bad.kind = "fax".into();
         bad.ended_at = "yesterday".into();
-        bad.transcript.push(Turn { role: "robot".into(), text: "".into(), start_ms: None });
+        bad.transcript.push(Turn {
+            role: "robot".into(),
+            text: "".into(),
+            start_ms: None,
+        });
         bad.metadata = Some(serde_json::json!([1]));
         let fields = CallInput::parse(bad).unwrap_err();
-        for f in ["type", "ended_at", "transcript[1].role", "transcript[1].text", "metadata"] {
+        for f in [
+            "type",
+            "ended_at",
+            "transcript[1].role",
+            "transcript[1].text",
+            "metadata",
+        ] {
             assert!(fields.field(f).is_some(), "{f}");
         }
     }
@@ -206,17 +283,30 @@ mod tests {
     fn a_call_cannot_end_before_it_starts() {
         let mut bad = call();
         bad.ended_at = "2026-11-27T08:00:00Z".into();
-        assert!(CallInput::parse(bad).unwrap_err().field("ended_at").is_some());
+        assert!(
+            CallInput::parse(bad)
+                .unwrap_err()
+                .field("ended_at")
+                .is_some()
+        );
     }
 
     #[test]
     fn processing_settings_reject_bad_patterns_and_emails() {
         let input = ProcessingSettings {
-            variables: vec![VariableSpec { name: "1x".into(), description: String::new(), pattern: "(".into() }],
+            variables: vec![VariableSpec {
+                name: "1x".into(),
+                description: String::new(),
+                pattern: "(".into(),
+            }],
             notification_emails: vec!["nope".into()],
         };
         let err = parse_processing(&input).unwrap_err();
-        for f in ["variables[0].name", "variables[0].pattern", "notification_emails[0]"] {
+        for f in [
+            "variables[0].name",
+            "variables[0].pattern",
+            "notification_emails[0]",
+        ] {
             assert!(err.field(f).is_some(), "{f}");
         }
     }

@@ -5,8 +5,14 @@
 use std::fmt;
 
 /// Names a custom header may not take, compared ignoring case.
-pub const RESERVED_HEADERS: [&str; 6] =
-    ["Content-Type", "x-voicy-event", "x-voicy-signature", "Host", "Content-Length", "Transfer-Encoding"];
+pub const RESERVED_HEADERS: [&str; 6] = [
+    "Content-Type",
+    "x-voicy-event",
+    "x-voicy-signature",
+    "Host",
+    "Content-Length",
+    "Transfer-Encoding",
+];
 
 const MAX_NAME_LEN: usize = 256;
 const MAX_VALUE_BYTES: usize = 4096;
@@ -28,7 +34,9 @@ impl HeaderName {
             return Err("Enter a header name.".into());
         }
         if name.len() > MAX_NAME_LEN {
-            return Err(format!("Use at most {MAX_NAME_LEN} characters for a header name."));
+            return Err(format!(
+                "Use at most {MAX_NAME_LEN} characters for a header name."
+            ));
         }
         if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
             return Err(format!(
@@ -36,8 +44,13 @@ impl HeaderName {
                 describe(bad)
             ));
         }
-        if let Some(reserved) = RESERVED_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(name)) {
-            return Err(format!("{reserved} is set by Voicy and cannot be overridden."));
+        if let Some(reserved) = RESERVED_HEADERS
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(name))
+        {
+            return Err(format!(
+                "{reserved} is set by Voicy and cannot be overridden."
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -78,7 +91,9 @@ impl HeaderValue {
             return Err("Enter a value for this header.".into());
         }
         if value.len() > MAX_VALUE_BYTES {
-            return Err(format!("Use at most {MAX_VALUE_BYTES} bytes for a header value."));
+            return Err(format!(
+                "Use at most {MAX_VALUE_BYTES} bytes for a header value."
+            ));
         }
         Ok(Self(value.to_owned()))
     }
@@ -101,7 +116,12 @@ mod tests {
 
     #[test]
     fn ordinary_names_are_tokens() {
-        for ok in ["Authorization", "X-Api-Key", "x_vendor.key", "A!#$%&'*+-.^_`|~9"] {
+        for ok in [
+            "Authorization",
+            "X-Api-Key",
+            "x_vendor.key",
+            "A!#$%&'*+-.^_`|~9",
+        ] {
             assert_eq!(HeaderName::parse(ok).unwrap().as_str(), ok);
         }
     }
@@ -109,7 +129,12 @@ mod tests {
     #[test]
     fn every_reserved_name_is_rejected_in_any_case() {
         for reserved in RESERVED_HEADERS {
-            for variant in [reserved.to_owned(), reserved.to_uppercase(), reserved.to_lowercase(), alternate_case(reserved)] {
+            for variant in [
+                reserved.to_owned(),
+                reserved.to_uppercase(),
+                reserved.to_lowercase(),
+                alternate_case(reserved),
+            ] {
                 let err = HeaderName::parse(&variant).unwrap_err();
                 assert!(err.contains("cannot be overridden"), "{variant}: {err}");
             }
@@ -119,7 +144,13 @@ mod tests {
     fn alternate_case(s: &str) -> String {
         s.chars()
             .enumerate()
-            .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .map(|(i, c)| {
+                if i % 2 == 0 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect()
     }
 
@@ -127,7 +158,10 @@ mod tests {
     fn a_name_with_any_separator_is_rejected() {
         // RFC 7230 delimiters: DQUOTE and "(),/:;<=>?@[\]{}", plus space and tab.
         for sep in "\"(),/:;<=>?@[\\]{} \t".chars() {
-            assert!(HeaderName::parse(&format!("X{sep}Key")).is_err(), "separator {sep:?} accepted");
+            assert!(
+                HeaderName::parse(&format!("X{sep}Key")).is_err(),
+                "separator {sep:?} accepted"
+            );
         }
     }
 
@@ -145,7 +179,9 @@ mod tests {
 
     #[test]
     fn values_cannot_contain_line_breaks_or_control_characters() {
-        for bad in ["a\rb", "a\nb", "a\r\nb", "a\u{0}b", "a\tb", "a\u{7f}b", "a\u{1b}b"] {
+        for bad in [
+            "a\rb", "a\nb", "a\r\nb", "a\u{0}b", "a\tb", "a\u{7f}b", "a\u{1b}b",
+        ] {
             assert!(HeaderValue::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -198,6 +234,9 @@ pub struct CustomHeader {
 impl CustomHeader {
     /// A header read back from our own store, which only ever holds parsed headers.
     pub(crate) fn from_trusted(name: String, value: String) -> Self {
-        Self { name: HeaderName(name), value: HeaderValue(value) }
+        Self {
+            name: HeaderName(name),
+            value: HeaderValue(value),
+        }
     }
 }

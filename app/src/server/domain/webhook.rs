@@ -6,7 +6,6 @@ use url::Url;
 const MAX_URL_LEN: usize = 2048;
 const MAX_SECRET_CHARS: usize = 256;
 
-
 /// "The HTTPS endpoint that will receive POST requests": absolute, `https`, with a host.
 /// Plain `http` only where the operator allows insecure webhooks (local development, tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +20,10 @@ impl WebhookUrl {
         if raw.len() > MAX_URL_LEN {
             return Err(format!("Use at most {MAX_URL_LEN} characters for the URL."));
         }
-        let url = Url::parse(raw)
-            .map_err(|_| "Enter a full URL that starts with https://, e.g. https://example.com/hooks/voicy.".to_owned())?;
+        let url = Url::parse(raw).map_err(|_| {
+            "Enter a full URL that starts with https://, e.g. https://example.com/hooks/voicy."
+                .to_owned()
+        })?;
         match url.scheme() {
             "https" => {}
             "http" if allow_insecure => {}
@@ -32,7 +33,9 @@ impl WebhookUrl {
         // WHATWG parsing forgives `https:example.com` and `https:///host`; we ask for the
         // plain form so that what is stored is what the owner meant.
         let after_scheme = raw.split_once("://").map(|(_, rest)| rest);
-        if url.host_str().is_none_or(str::is_empty) || after_scheme.is_none_or(|rest| rest.starts_with('/')) {
+        if url.host_str().is_none_or(str::is_empty)
+            || after_scheme.is_none_or(|rest| rest.starts_with('/'))
+        {
             return Err("The URL needs a host name, e.g. https://example.com/hooks.".into());
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -56,7 +59,11 @@ impl WebhookUrl {
 /// The URL's host, when it is an address (or `localhost`, which always is one) off limits.
 fn unreachable_host(url: &Url) -> Option<String> {
     if let Some(ip) = super::forbidden_literal(url) {
-        return Some(if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() });
+        return Some(if ip.is_ipv6() {
+            format!("[{ip}]")
+        } else {
+            ip.to_string()
+        });
     }
     let name = url.domain()?.trim_end_matches('.').to_ascii_lowercase();
     (name == "localhost" || name.ends_with(".localhost")).then_some(name)
@@ -73,10 +80,14 @@ impl SigningSecret {
             return Err("Enter a secret, or leave the field blank.".into());
         }
         if raw.chars().count() > MAX_SECRET_CHARS {
-            return Err(format!("Use at most {MAX_SECRET_CHARS} characters for the signing secret."));
+            return Err(format!(
+                "Use at most {MAX_SECRET_CHARS} characters for the signing secret."
+            ));
         }
         if raw.chars().any(char::is_control) {
-            return Err("The signing secret cannot contain line breaks or control characters.".into());
+            return Err(
+                "The signing secret cannot contain line breaks or control characters.".into(),
+            );
         }
         Ok(Self(raw.to_owned()))
     }
@@ -95,7 +106,10 @@ impl SigningSecret {
     pub fn generate() -> Self {
         use base64::Engine;
         let bytes: [u8; 32] = rand::random();
-        Self(format!("{STANDARD_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+        Self(format!(
+            "{STANDARD_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        ))
     }
 
     /// The key of Standard Webhooks signatures: the bytes after `whsec_`, base64-decoded
@@ -103,7 +117,9 @@ impl SigningSecret {
     pub fn standard_key(&self) -> Option<Vec<u8>> {
         use base64::Engine;
         let encoded = self.0.strip_prefix(STANDARD_PREFIX)?;
-        let key = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+        let key = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
         (24..=64).contains(&key.len()).then_some(key)
     }
 }
@@ -138,7 +154,16 @@ mod tests {
 
     #[test]
     fn relative_hostless_and_other_scheme_urls_are_rejected() {
-        for bad in ["", "/hooks", "example.com/hooks", "https://", "ftp://example.com/", "https:///path", "https:example.com", "mailto:a@b.c"] {
+        for bad in [
+            "",
+            "/hooks",
+            "example.com/hooks",
+            "https://",
+            "ftp://example.com/",
+            "https:///path",
+            "https:example.com",
+            "mailto:a@b.c",
+        ] {
             assert!(WebhookUrl::parse(bad, true).is_err(), "{bad:?} accepted");
         }
     }
@@ -146,14 +171,28 @@ mod tests {
     #[test]
     fn hosts_that_can_only_be_private_are_rejected_unless_insecure_webhooks_are_allowed() {
         for url in [
-            "https://127.0.0.1:8443/h", "https://10.0.0.7/h", "https://169.254.169.254/latest", "https://[::1]/h",
-            "https://[::ffff:127.0.0.1]/h", "https://localhost/h", "https://LocalHost./h", "https://api.localhost/h", "https://2130706433/h",
+            "https://127.0.0.1:8443/h",
+            "https://10.0.0.7/h",
+            "https://169.254.169.254/latest",
+            "https://[::1]/h",
+            "https://[::ffff:127.0.0.1]/h",
+            "https://localhost/h",
+            "https://LocalHost./h",
+            "https://api.localhost/h",
+            "https://2130706433/h",
         ] {
             let err = WebhookUrl::parse(url, false).unwrap_err();
             assert!(err.contains("private or reserved"), "{url}: {err}");
-            assert!(WebhookUrl::parse(url, true).is_ok(), "{url} is fine for local development");
+            assert!(
+                WebhookUrl::parse(url, true).is_ok(),
+                "{url} is fine for local development"
+            );
         }
-        for url in ["https://1.1.1.1/h", "https://example.com/h", "https://localhost.example.com/h"] {
+        for url in [
+            "https://1.1.1.1/h",
+            "https://example.com/h",
+            "https://localhost.example.com/h",
+        ] {
             assert!(WebhookUrl::parse(url, false).is_ok(), "{url}");
         }
     }
@@ -186,9 +225,20 @@ mod tests {
         assert_eq!(secret.standard_key().map(|k| k.len()), Some(32));
         assert_ne!(secret.expose(), SigningSecret::generate().expose());
         // The Standard Webhooks spec's own example secret.
-        assert!(SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap().standard_key().is_some());
+        assert!(
+            SigningSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                .unwrap()
+                .standard_key()
+                .is_some()
+        );
         for not_standard in ["hunter2", "whsec_", "whsec_!!!", "whsec_c2hvcnQ="] {
-            assert!(SigningSecret::parse(not_standard).unwrap().standard_key().is_none(), "{not_standard}");
+            assert!(
+                SigningSecret::parse(not_standard)
+                    .unwrap()
+                    .standard_key()
+                    .is_none(),
+                "{not_standard}"
+            );
         }
     }
 

@@ -5,8 +5,10 @@ use crate::server::domain::{Email, Password};
 use crate::server::services::throttle::SignInThrottle;
 use crate::server::store::Store;
 use crate::views::UserView;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use std::sync::{Arc, LazyLock};
 
 /// A hash of a password nobody knows, verified against when the email has no account, so a
@@ -15,16 +17,24 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash(&uuid::Uuid::new_v4(
 
 fn hash(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashing with default params").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default params")
+        .to_string()
 }
 
 fn verify(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(phc).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Hashes running at once: one per core. Each takes ~19 MiB and a core for a moment; unbounded,
 /// a few hundred concurrent sign-ins grew the blocking pool to hundreds of threads and GiBs.
-static HASHING: LazyLock<Arc<tokio::sync::Semaphore>> = LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(hashing_threads())));
+static HASHING: LazyLock<Arc<tokio::sync::Semaphore>> =
+    LazyLock::new(|| Arc::new(tokio::sync::Semaphore::new(hashing_threads())));
 /// How long a sign-in waits for a hashing slot before it is told to come back (503).
 const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -71,7 +81,9 @@ fn give_back_memory() {
     }
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
     blocking_within(&HASHING, HASHING_WAIT, work).await
 }
 
@@ -92,7 +104,9 @@ async fn blocking_within<T: Send + 'static>(
         drop(slot);
     });
     // A slot is held, and the channel has room for as many jobs as there are slots.
-    HASHERS.try_send(job).map_err(|_| AppError::internal("the hashing queue is full although a slot is held"))?;
+    HASHERS
+        .try_send(job)
+        .map_err(|_| AppError::internal("the hashing queue is full although a slot is held"))?;
     result.await.map_err(AppError::internal)
 }
 
@@ -105,13 +119,24 @@ pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserV
     let (email, password) = (email.expect("checked"), password.expect("checked"));
     let phc = blocking(move || hash(password.expose())).await?;
     let id = store.insert_user(&email, &phc).await?;
-    Ok(UserView { id, email: email.as_str().to_owned() })
+    Ok(UserView {
+        id,
+        email: email.as_str().to_owned(),
+    })
 }
 
 /// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
 /// `TooManyAttempts` before any work when the account or the client address is over its quota.
-pub async fn sign_in(store: &Store, throttle: &SignInThrottle, client: Option<&str>, email: &str, password: &str) -> Result<UserView, AppError> {
-    throttle.attempt(email, client).map_err(AppError::TooManyAttempts)?;
+pub async fn sign_in(
+    store: &Store,
+    throttle: &SignInThrottle,
+    client: Option<&str>,
+    email: &str,
+    password: &str,
+) -> Result<UserView, AppError> {
+    throttle
+        .attempt(email, client)
+        .map_err(AppError::TooManyAttempts)?;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(email) => store.credentials(email).await?,
@@ -124,7 +149,10 @@ pub async fn sign_in(store: &Store, throttle: &SignInThrottle, client: Option<&s
     };
     let matches = blocking(move || verify(&password, &phc)).await?;
     match (user_id, email) {
-        (Some(id), Some(email)) if matches => Ok(UserView { id, email: email.as_str().to_owned() }),
+        (Some(id), Some(email)) if matches => Ok(UserView {
+            id,
+            email: email.as_str().to_owned(),
+        }),
         _ => Err(AppError::InvalidCredentials),
     }
 }
@@ -145,6 +173,9 @@ mod tests {
         let result = blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await;
         assert_eq!(result, Err(AppError::Unavailable));
         drop(_busy);
-        assert_eq!(blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await, Ok(1));
+        assert_eq!(
+            blocking_within(&slots, std::time::Duration::from_millis(100), || 1).await,
+            Ok(1)
+        );
     }
 }

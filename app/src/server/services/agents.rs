@@ -14,5 +14,9 @@ pub async fn list(store: &Store, owner: &OwnerId) -> Result<Vec<AgentView>, AppE
 }
 
 pub async fn get(store: &Store, owner: &OwnerId, agent_id: &str) -> Result<AgentView, AppError> {
-    Ok(crate::server::RequestMemo::owned_agent(store, owner, agent_id).await?.view())
+    Ok(
+        crate::server::RequestMemo::owned_agent(store, owner, agent_id)
+            .await?
+            .view(),
+    )
 }

@@ -20,8 +20,14 @@ pub async fn create(store: &Store, owner: &OwnerId, name: &str) -> Result<Create
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key = format!("{PREFIX}{}", hex::encode(bytes));
-    let view = store.insert_api_key(owner, name.as_str(), &key_hash(&key)).await?;
-    Ok(CreatedApiKey { id: view.id, name: view.name, key })
+    let view = store
+        .insert_api_key(owner, name.as_str(), &key_hash(&key))
+        .await?;
+    Ok(CreatedApiKey {
+        id: view.id,
+        name: view.name,
+        key,
+    })
 }
 
 pub async fn list(store: &Store, owner: &OwnerId) -> Result<Vec<ApiKeyView>, AppError> {
@@ -29,7 +35,11 @@ pub async fn list(store: &Store, owner: &OwnerId) -> Result<Vec<ApiKeyView>, App
 }
 
 pub async fn revoke(store: &Store, owner: &OwnerId, id: &str) -> Result<(), AppError> {
-    if store.delete_api_key(owner, id).await? { Ok(()) } else { Err(AppError::NotFound) }
+    if store.delete_api_key(owner, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 /// The owner of a presented key, or `InvalidApiKey` (revoked, mistyped, not one of ours).
@@ -37,6 +47,9 @@ pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError>
     if !key.starts_with(PREFIX) {
         return Err(AppError::InvalidApiKey);
     }
-    let owner = store.use_api_key(&key_hash(key)).await?.ok_or(AppError::InvalidApiKey)?;
+    let owner = store
+        .use_api_key(&key_hash(key))
+        .await?
+        .ok_or(AppError::InvalidApiKey)?;
     Ok(OwnerId::authenticated(owner))
 }

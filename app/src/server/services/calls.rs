@@ -7,7 +7,8 @@ use crate::server::auth::OwnerId;
 use crate::server::domain::call::{CallInput, CallKind, parse_processing};
 use crate::server::store::CallRecord;
 use crate::views::{
-    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, NotificationView, ProcessingNote, ProcessingSettings,
+    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, NotificationView, ProcessingNote,
+    ProcessingSettings,
 };
 use std::collections::BTreeMap;
 
@@ -62,19 +63,27 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 
 /// Stores a finished call (before answering) and hands it to the dispatcher.
 pub async fn create(state: &AppState, owner: &OwnerId, input: NewCall) -> Result<String, AppError> {
-    let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, &input.agent_id).await?;
+    let agent =
+        crate::server::RequestMemo::owned_agent(&state.store, owner, &input.agent_id).await?;
     let call = CallInput::parse(input)?;
     let version = match call.kind {
         CallKind::Phone => state.store.latest_version(&agent).await?,
         CallKind::Web => None,
     };
-    let id = state.store.insert_call(owner, &agent, call.kind.as_str(), version, &call.raw).await?;
+    let id = state
+        .store
+        .insert_call(owner, &agent, call.kind.as_str(), version, &call.raw)
+        .await?;
     state.events.call_stored(&id);
     Ok(id)
 }
 
 /// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.
-pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<String, AppError> {
+pub async fn get_json(
+    state: &AppState,
+    owner: &OwnerId,
+    call_id: &str,
+) -> Result<String, AppError> {
     let call = state.store.call_for_owner(owner, call_id).await?;
     match call.body {
         Some(body) => Ok(body),
@@ -85,7 +94,12 @@ pub async fn get_json(state: &AppState, owner: &OwnerId, call_id: &str) -> Resul
 /// A page of the agent's calls, newest first: the newest, or those older than `before` (the
 /// `next_before` of the page before; an empty value is no cursor). A cursor that is not one of
 /// this agent's calls is refused by name rather than answered with an empty page.
-pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Option<&str>) -> Result<CallPage, AppError> {
+pub async fn list(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    before: Option<&str>,
+) -> Result<CallPage, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     let before = before.filter(|b| !b.is_empty());
     if let Some(before) = before
@@ -96,28 +110,47 @@ pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str, before: Opt
             "is not a call of this agent: pass the next_before of the page before, or leave it out for the newest calls",
         ));
     }
-    let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
-    let next_before = (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
+    let calls = state
+        .store
+        .calls_of_agent(&agent, before, PAGE_SIZE)
+        .await?;
+    let next_before = (calls.len() as i64 == PAGE_SIZE)
+        .then(|| calls.last().map(|c| c.id.clone()))
+        .flatten();
     Ok(CallPage { calls, next_before })
 }
 
 /// The call and its deliveries, for the call's page.
-pub async fn detail(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<crate::views::CallDetail, AppError> {
+pub async fn detail(
+    state: &AppState,
+    owner: &OwnerId,
+    call_id: &str,
+) -> Result<crate::views::CallDetail, AppError> {
     let call = state.store.call_for_owner(owner, call_id).await?;
     let view = match &call.body {
         Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
         None => call_view(&call, None),
     };
-    Ok(crate::views::CallDetail { call: view, deliveries: deliveries_of(state, call).await? })
+    Ok(crate::views::CallDetail {
+        call: view,
+        deliveries: deliveries_of(state, call).await?,
+    })
 }
 
-pub async fn deliveries(state: &AppState, owner: &OwnerId, call_id: &str) -> Result<CallDeliveries, AppError> {
+pub async fn deliveries(
+    state: &AppState,
+    owner: &OwnerId,
+    call_id: &str,
+) -> Result<CallDeliveries, AppError> {
     deliveries_of(state, state.store.call_for_owner(owner, call_id).await?).await
 }
 
 async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
     let deliveries = state.store.deliveries_of_call(&call).await?;
-    Ok(CallDeliveries { event: call.event, deliveries })
+    Ok(CallDeliveries {
+        event: call.event,
+        deliveries,
+    })
 }
 
 pub async fn agent_deliveries(
@@ -131,13 +164,25 @@ pub async fn agent_deliveries(
     // the log), so only something that cannot be a webhook id is refused.
     let webhook_id = webhook_id.filter(|w| !w.is_empty());
     // Ids are hyphenated lower-case UUIDs; other spellings of one could never match.
-    if webhook_id.is_some_and(|w| uuid::Uuid::try_parse(w).map_or(true, |id| id.hyphenated().to_string() != w)) {
-        return Err(FieldErrors::single("webhook_id", "is not a webhook id: take it from the webhook list, or leave it out for every webhook"));
+    if webhook_id.is_some_and(|w| {
+        uuid::Uuid::try_parse(w).map_or(true, |id| id.hyphenated().to_string() != w)
+    }) {
+        return Err(FieldErrors::single(
+            "webhook_id",
+            "is not a webhook id: take it from the webhook list, or leave it out for every webhook",
+        ));
     }
-    state.store.deliveries_of_agent(&agent, webhook_id, 50).await
+    state
+        .store
+        .deliveries_of_agent(&agent, webhook_id, 50)
+        .await
 }
 
-pub async fn processing(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<ProcessingSettings, AppError> {
+pub async fn processing(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+) -> Result<ProcessingSettings, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
     agent.draft_processing_as_read()
 }

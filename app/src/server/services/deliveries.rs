@@ -6,7 +6,9 @@
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::auth::OwnerId;
-use crate::server::store::{DeliveryResult, ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now};
+use crate::server::store::{
+    DeliveryResult, ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now,
+};
 use crate::views::{CallView, DeliveryView, ProcessingNote, SentHeader, Turn};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,15 +25,34 @@ pub struct Sent {
 /// Sends one `call_ended` request to one webhook (the dispatcher's client, its SSRF guard and
 /// timeout): `body` as it is, `event_id` as the event's id (Standard Webhooks' `webhook-id`).
 pub trait WebhookSender: Send + Sync + std::fmt::Debug {
-    fn send<'a>(&'a self, webhook: &'a WebhookRow, body: String, event_id: &'a str) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>>;
+    fn send<'a>(
+        &'a self,
+        webhook: &'a WebhookRow,
+        body: String,
+        event_id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Sent> + Send + 'a>>;
 }
 
 /// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
 /// with its stored secret and header values.
-pub async fn send_test(state: &AppState, owner: &OwnerId, agent_id: &str, webhook_id: &str) -> Result<DeliveryView, AppError> {
+pub async fn send_test(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    webhook_id: &str,
+) -> Result<DeliveryView, AppError> {
     let agent = crate::server::RequestMemo::owned_agent(&state.store, owner, agent_id).await?;
-    let webhook = state.store.draft_webhooks(&agent).await?.into_iter().find(|w| w.id == webhook_id).ok_or(AppError::NotFound)?;
-    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
+    let webhook = state
+        .store
+        .draft_webhooks(&agent)
+        .await?
+        .into_iter()
+        .find(|w| w.id == webhook_id)
+        .ok_or(AppError::NotFound)?;
+    state
+        .manual_sends
+        .send(owner.as_str())
+        .map_err(AppError::TooManySends)?;
     let sample = sample_call(&agent);
     let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
     send_and_record(state, agent, webhook, body, sample.id, None).await
@@ -39,19 +60,33 @@ pub async fn send_test(state: &AppState, owner: &OwnerId, agent_id: &str, webhoo
 
 /// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
 /// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
-pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> Result<DeliveryView, AppError> {
+pub async fn redeliver(
+    state: &AppState,
+    owner: &OwnerId,
+    delivery_id: &str,
+) -> Result<DeliveryView, AppError> {
     let (agent, original) = state.store.delivery_for_owner(owner, delivery_id).await?;
     let Some(call_id) = original.call_id.clone() else {
-        return Err(AppError::Conflict("A test delivery cannot be redelivered. Send a new test from the webhook's row.".into()));
+        return Err(AppError::Conflict(
+            "A test delivery cannot be redelivered. Send a new test from the webhook's row.".into(),
+        ));
     };
     if original.outcome == "sending" {
-        return Err(AppError::Conflict("This delivery is still under way. Redeliver it once it has ended.".into()));
+        return Err(AppError::Conflict(
+            "This delivery is still under way. Redeliver it once it has ended.".into(),
+        ));
     }
     let call = state.store.call_for_owner(owner, &call_id).await?;
     let Some(body) = call.body.clone() else {
         return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
     };
-    if !state.store.draft_webhooks(&agent).await?.iter().any(|w| w.id == original.webhook_id) {
+    if !state
+        .store
+        .draft_webhooks(&agent)
+        .await?
+        .iter()
+        .any(|w| w.id == original.webhook_id)
+    {
         return Err(AppError::Conflict(format!(
             "The webhook “{}” has been deleted from this agent since, so it cannot be redelivered to.",
             original.webhook_name
@@ -66,7 +101,10 @@ pub async fn redeliver(state: &AppState, owner: &OwnerId, delivery_id: &str) -> 
             original.webhook_name, original.webhook_url
         ))
     })?;
-    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
+    state
+        .manual_sends
+        .send(owner.as_str())
+        .map_err(AppError::TooManySends)?;
     send_and_record(state, agent, webhook, body, call.id, Some(original)).await
 }
 
@@ -98,13 +136,33 @@ async fn send_and_record(
 fn sample_call(agent: &OwnedAgent) -> CallView {
     let ended = chrono::Utc::now();
     let started = ended - chrono::Duration::seconds(94);
-    let turn = |role: &str, text: &str, start_ms: u64| Turn { role: role.into(), text: text.into(), start_ms: Some(start_ms) };
+    let turn = |role: &str, text: &str, start_ms: u64| Turn {
+        role: role.into(),
+        text: text.into(),
+        start_ms: Some(start_ms),
+    };
     let transcript = vec![
-        turn("agent", "Hello, thanks for calling Voicy Dental. How can I help you today?", 0),
-        turn("user", "Hi, I'd like to book a cleaning next Tuesday morning.", 4200),
-        turn("agent", "Tuesday at 9:30 is free. May I have your name and a phone number?", 9800),
+        turn(
+            "agent",
+            "Hello, thanks for calling Voicy Dental. How can I help you today?",
+            0,
+        ),
+        turn(
+            "user",
+            "Hi, I'd like to book a cleaning next Tuesday morning.",
+            4200,
+        ),
+        turn(
+            "agent",
+            "Tuesday at 9:30 is free. May I have your name and a phone number?",
+            9800,
+        ),
         turn("user", "Sam Lee, 555-0142.", 15100),
-        turn("agent", "You're booked for Tuesday at 9:30, Sam. Anything else?", 19700),
+        turn(
+            "agent",
+            "You're booked for Tuesday at 9:30, Sam. Anything else?",
+            19700,
+        ),
         turn("user", "No, that's all. Thanks!", 25400),
     ];
     CallView {
@@ -120,10 +178,15 @@ fn sample_call(agent: &OwnedAgent) -> CallView {
         duration_seconds: 94,
         end_reason: Some("user_hangup".into()),
         transcript,
-        summary: Some("The caller booked a cleaning for Tuesday at 9:30 under the name Sam Lee.".into()),
+        summary: Some(
+            "The caller booked a cleaning for Tuesday at 9:30 under the name Sam Lee.".into(),
+        ),
         variables: BTreeMap::from([("customer_name".to_owned(), Some("Sam Lee".to_owned()))]),
         notifications: Vec::new(),
-        processing_notes: vec![ProcessingNote { step: "test".into(), message: "A test event sent from the dashboard; no call took place.".into() }],
+        processing_notes: vec![ProcessingNote {
+            step: "test".into(),
+            message: "A test event sent from the dashboard; no call took place.".into(),
+        }],
         metadata: Some(serde_json::json!({ "test": true })),
     }
 }

@@ -20,18 +20,28 @@ fn kind(schema: &Value) -> String {
     }
     let one = |t: &str| match t {
         "array" => format!("[{}]", kind(&schema["items"])),
-        "object" if schema["additionalProperties"].is_object() => format!("map of {}", kind(&schema["additionalProperties"])),
+        "object" if schema["additionalProperties"].is_object() => {
+            format!("map of {}", kind(&schema["additionalProperties"]))
+        }
         other => other.to_owned(),
     };
     match &schema["type"] {
         Value::String(t) => one(t),
-        Value::Array(types) => types.iter().filter_map(Value::as_str).map(one).collect::<Vec<_>>().join(" | "),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .map(one)
+            .collect::<Vec<_>>()
+            .join(" | "),
         _ => "any".to_owned(),
     }
 }
 
 fn fields(schema: &Value) -> Vec<ApiField> {
-    let required: Vec<&str> = schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     schema["properties"]
         .as_object()
         .map(|properties| {
@@ -49,7 +59,9 @@ fn fields(schema: &Value) -> Vec<ApiField> {
 }
 
 fn body_schema(holder: &Value) -> Option<String> {
-    holder.pointer("/content/application~1json/schema").map(kind)
+    holder
+        .pointer("/content/application~1json/schema")
+        .map(kind)
 }
 
 fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
@@ -59,7 +71,10 @@ fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
         summary: text(&op["summary"]),
         description: text(&op["description"]),
         // An empty requirement (`{}`) in the list means none is needed.
-        authenticated: !op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))),
+        authenticated: !op["security"].as_array().is_some_and(|s| {
+            s.iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        }),
         parameters: op["parameters"]
             .as_array()
             .map(|ps| {
@@ -78,7 +93,11 @@ fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
             .as_object()
             .map(|rs| {
                 rs.iter()
-                    .map(|(status, r)| ApiResponse { status: status.clone(), description: text(&r["description"]), schema: body_schema(r) })
+                    .map(|(status, r)| ApiResponse {
+                        status: status.clone(),
+                        description: text(&r["description"]),
+                        schema: body_schema(r),
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -89,30 +108,56 @@ fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
 pub fn reference(document: &Value) -> ApiReference {
     let mut tags: Vec<ApiTag> = document["tags"]
         .as_array()
-        .map(|tags| tags.iter().map(|t| ApiTag { name: text(&t["name"]), description: text(&t["description"]), operations: Vec::new() }).collect())
+        .map(|tags| {
+            tags.iter()
+                .map(|t| ApiTag {
+                    name: text(&t["name"]),
+                    description: text(&t["description"]),
+                    operations: Vec::new(),
+                })
+                .collect()
+        })
         .unwrap_or_default();
     for (path, item) in document["paths"].as_object().into_iter().flatten() {
         for method in ["get", "post", "put", "patch", "delete"] {
             let Some(op) = item.get(method) else { continue };
             let tag = op["tags"][0].as_str().unwrap_or("other");
             if !tags.iter().any(|t| t.name == tag) {
-                tags.push(ApiTag { name: tag.to_owned(), description: String::new(), operations: Vec::new() });
+                tags.push(ApiTag {
+                    name: tag.to_owned(),
+                    description: String::new(),
+                    operations: Vec::new(),
+                });
             }
-            tags.iter_mut().find(|t| t.name == tag).expect("just added").operations.push(operation(method, path, op));
+            tags.iter_mut()
+                .find(|t| t.name == tag)
+                .expect("just added")
+                .operations
+                .push(operation(method, path, op));
         }
     }
     tags.retain(|t| !t.operations.is_empty());
     let schemas = document["components"]["schemas"]
         .as_object()
         .map(|schemas| {
-            schemas.iter().map(|(name, s)| ApiSchema { name: name.clone(), description: text(&s["description"]), fields: fields(s) }).collect()
+            schemas
+                .iter()
+                .map(|(name, s)| ApiSchema {
+                    name: name.clone(),
+                    description: text(&s["description"]),
+                    fields: fields(s),
+                })
+                .collect()
         })
         .unwrap_or_default();
     ApiReference {
         title: text(&document["info"]["title"]),
         version: text(&document["info"]["version"]),
         description: text(&document["info"]["description"]),
-        base: document["servers"][0]["url"].as_str().unwrap_or("/").to_owned(),
+        base: document["servers"][0]["url"]
+            .as_str()
+            .unwrap_or("/")
+            .to_owned(),
         tags,
         schemas,
     }
@@ -125,9 +170,21 @@ mod tests {
 
     #[test]
     fn types_read_as_people_write_them() {
-        assert_eq!(kind(&json!({ "type": ["integer", "null"] })), "integer | null");
-        assert_eq!(kind(&json!({ "type": "array", "items": { "$ref": "#/components/schemas/Turn" } })), "[Turn]");
-        assert_eq!(kind(&json!({ "type": "object", "additionalProperties": { "type": "string" } })), "map of string");
-        assert_eq!(kind(&json!({ "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/X" }] })), "null | X");
+        assert_eq!(
+            kind(&json!({ "type": ["integer", "null"] })),
+            "integer | null"
+        );
+        assert_eq!(
+            kind(&json!({ "type": "array", "items": { "$ref": "#/components/schemas/Turn" } })),
+            "[Turn]"
+        );
+        assert_eq!(
+            kind(&json!({ "type": "object", "additionalProperties": { "type": "string" } })),
+            "map of string"
+        );
+        assert_eq!(
+            kind(&json!({ "oneOf": [{ "type": "null" }, { "$ref": "#/components/schemas/X" }] })),
+            "null | X"
+        );
     }
 }

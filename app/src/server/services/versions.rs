@@ -11,11 +11,17 @@ use crate::views::{ProcessingSettings, VersionList, VersionView};
 /// Versions the history shows.
 pub(super) const HISTORY: i64 = 20;
 
-pub async fn list(state: &AppState, owner: &OwnerId, agent_id: &str) -> Result<VersionList, AppError> {
+pub async fn list(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+) -> Result<VersionList, AppError> {
     let agent = agent(state, owner, agent_id).await?;
     // One more than shown: the oldest shown is compared with the one before it.
     let configs = state.store.version_configs(&agent, HISTORY + 1).await?;
-    Ok(VersionList { versions: history_of(&configs) })
+    Ok(VersionList {
+        versions: history_of(&configs),
+    })
 }
 
 /// `configs` (the latest `HISTORY + 1` versions, newest first) as the history shows them: the
@@ -35,7 +41,12 @@ pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
                 version: config.row.version,
                 deployed_at: config.row.deployed_at.clone(),
                 deployed_by: config.row.deployed_by.clone(),
-                changes: config_changes(&config.config.webhooks, before_webhooks, &config.config.processing, before_processing),
+                changes: config_changes(
+                    &config.config.webhooks,
+                    before_webhooks,
+                    &config.config.processing,
+                    before_processing,
+                ),
             }
         })
         .collect()
@@ -43,7 +54,12 @@ pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
 
 /// Copies version `version` into the draft (secrets and header values included, on the server).
 /// The owner then reviews what Deploy would change and deploys.
-pub async fn restore(state: &AppState, owner: &OwnerId, agent_id: &str, version: i64) -> Result<(), AppError> {
+pub async fn restore(
+    state: &AppState,
+    owner: &OwnerId,
+    agent_id: &str,
+    version: i64,
+) -> Result<(), AppError> {
     let agent = agent(state, owner, agent_id).await?;
     state.store.restore_version(&agent, version).await?;
     tracing::info!(agent_id, version, "version restored to the draft");

@@ -36,7 +36,11 @@ impl OwnedAgent {
     }
 
     pub fn view(&self) -> AgentView {
-        AgentView { id: self.id.clone(), name: self.name.clone(), created_at: self.created_at.clone() }
+        AgentView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            created_at: self.created_at.clone(),
+        }
     }
 
     /// The draft's post-call settings as they were when the agent was read (in this request):
@@ -47,8 +51,16 @@ impl OwnedAgent {
 }
 
 impl Store {
-    pub async fn insert_agent(&self, owner: &OwnerId, name: &AgentName) -> Result<AgentView, AppError> {
-        let view = AgentView { id: new_id(), name: name.as_str().to_owned(), created_at: now() };
+    pub async fn insert_agent(
+        &self,
+        owner: &OwnerId,
+        name: &AgentName,
+    ) -> Result<AgentView, AppError> {
+        let view = AgentView {
+            id: new_id(),
+            name: name.as_str().to_owned(),
+            created_at: now(),
+        };
         sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&view.id)
             .bind(owner.as_str())
@@ -65,12 +77,23 @@ impl Store {
                 .bind(owner.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(|(id, name, created_at)| AgentView { id, name, created_at }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at)| AgentView {
+                id,
+                name,
+                created_at,
+            })
+            .collect())
     }
 
     /// The agent, if it exists and belongs to `owner`; `NotFound` otherwise (the same answer for
     /// both, so nobody learns which ids exist).
-    pub async fn agent_for_owner(&self, owner: &OwnerId, agent_id: &str) -> Result<OwnedAgent, AppError> {
+    pub async fn agent_for_owner(
+        &self,
+        owner: &OwnerId,
+        agent_id: &str,
+    ) -> Result<OwnedAgent, AppError> {
         let agent_id = super::known_id(agent_id)?;
         let row: Option<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT id, name, created_at, processing, draft_revision,
@@ -81,7 +104,15 @@ impl Store {
         .bind(owner.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        let (id, name, created_at, processing, draft_revision, latest_version) = row.ok_or(AppError::NotFound)?;
-        Ok(OwnedAgent { id, name, created_at, processing, draft_revision, latest_version })
+        let (id, name, created_at, processing, draft_revision, latest_version) =
+            row.ok_or(AppError::NotFound)?;
+        Ok(OwnedAgent {
+            id,
+            name,
+            created_at,
+            processing,
+            draft_revision,
+            latest_version,
+        })
     }
 }

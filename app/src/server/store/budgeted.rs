@@ -19,7 +19,10 @@ struct Entries<K, V> {
 impl<K, V> std::fmt::Debug for Budgeted<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let entries = self.0.lock().expect("never poisoned: no panics while held");
-        f.debug_struct("Budgeted").field("entries", &entries.map.len()).field("bytes", &entries.bytes).finish()
+        f.debug_struct("Budgeted")
+            .field("entries", &entries.map.len())
+            .field("bytes", &entries.bytes)
+            .finish()
     }
 }
 
@@ -31,11 +34,20 @@ impl<K, V> Clone for Budgeted<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Budgeted<K, V> {
     pub(super) fn new(budget: usize) -> Self {
-        Self(Arc::new(Mutex::new(Entries { map: HashMap::new(), bytes: 0, budget })))
+        Self(Arc::new(Mutex::new(Entries {
+            map: HashMap::new(),
+            bytes: 0,
+            budget,
+        })))
     }
 
     pub(super) fn get(&self, key: &K) -> Option<V> {
-        self.0.lock().expect("never poisoned: no panics while held").map.get(key).map(|(value, _)| value.clone())
+        self.0
+            .lock()
+            .expect("never poisoned: no panics while held")
+            .map
+            .get(key)
+            .map(|(value, _)| value.clone())
     }
 
     /// Keeps `value` (about `size` bytes) under `key`, in place of what was there.
@@ -70,12 +82,28 @@ mod tests {
         map.insert("a", 1, 40);
         map.insert("a", 2, 40);
         map.insert("b", 3, 40);
-        assert_eq!((map.get(&"a"), map.get(&"b")), (Some(2), Some(3)), "80 of 100: both kept");
+        assert_eq!(
+            (map.get(&"a"), map.get(&"b")),
+            (Some(2), Some(3)),
+            "80 of 100: both kept"
+        );
         map.insert("c", 4, 40);
-        assert_eq!((map.get(&"a"), map.get(&"b"), map.get(&"c")), (None, None, Some(4)), "over: started over");
+        assert_eq!(
+            (map.get(&"a"), map.get(&"b"), map.get(&"c")),
+            (None, None, Some(4)),
+            "over: started over"
+        );
         map.remove(&"c");
         map.insert("d", 5, 100);
-        assert_eq!(map.get(&"d"), Some(5), "a removed entry's size no longer counts");
-        assert_eq!(format!("{map:?}"), "Budgeted { entries: 1, bytes: 100 }", "counts, never values");
+        assert_eq!(
+            map.get(&"d"),
+            Some(5),
+            "a removed entry's size no longer counts"
+        );
+        assert_eq!(
+            format!("{map:?}"),
+            "Budgeted { entries: 1, bytes: 100 }",
+            "counts, never values"
+        );
     }
 }

@@ -33,7 +33,10 @@ pub(super) struct KeptByRevision {
 
 impl Default for KeptByRevision {
     fn default() -> Self {
-        Self { drafts: Budgeted::new(BUDGET), histories: Budgeted::new(BUDGET) }
+        Self {
+            drafts: Budgeted::new(BUDGET),
+            histories: Budgeted::new(BUDGET),
+        }
     }
 }
 
@@ -56,7 +59,14 @@ pub(super) struct ListedVersion {
 }
 
 fn listed_bytes(rows: &[ListedVersion]) -> usize {
-    rows.iter().map(|r| r.deployed_at.len() + r.deployed_by.as_ref().map_or(0, String::len) + r.processing.len() + 64).sum()
+    rows.iter()
+        .map(|r| {
+            r.deployed_at.len()
+                + r.deployed_by.as_ref().map_or(0, String::len)
+                + r.processing.len()
+                + 64
+        })
+        .sum()
 }
 
 impl Store {
@@ -80,16 +90,29 @@ impl Store {
         .await?;
         // An empty draft is not kept: without a row, the statement names no revision (and there
         // is nothing to open).
-        let Some(revision) = rows.first().map(|row| row.draft_revision) else { return Ok(Vec::new()) };
-        let webhooks = sealed::open_all(&self.keys, rows.into_iter().map(|row| row.webhook).collect())?;
+        let Some(revision) = rows.first().map(|row| row.draft_revision) else {
+            return Ok(Vec::new());
+        };
+        let webhooks = sealed::open_all(
+            &self.keys,
+            rows.into_iter().map(|row| row.webhook).collect(),
+        )?;
         let size = webhooks.iter().map(webhook_bytes).sum::<usize>() + key.len() + 64;
-        self.by_revision.drafts.insert(key, (revision, Arc::new(webhooks.clone())), size);
+        self.by_revision
+            .drafts
+            .insert(key, (revision, Arc::new(webhooks.clone())), size);
         Ok(webhooks)
     }
 
     /// The latest `limit` deployed versions, newest first, at least as new as the read of `agent`.
-    pub(super) async fn listed_versions(&self, agent: &OwnedAgent, limit: i64) -> Result<Arc<Vec<ListedVersion>>, AppError> {
-        let Some(latest) = agent.latest_version() else { return Ok(Arc::default()) };
+    pub(super) async fn listed_versions(
+        &self,
+        agent: &OwnedAgent,
+        limit: i64,
+    ) -> Result<Arc<Vec<ListedVersion>>, AppError> {
+        let Some(latest) = agent.latest_version() else {
+            return Ok(Arc::default());
+        };
         let key = (agent.id().to_owned(), limit);
         if let Some((kept, versions)) = self.by_revision.histories.get(&key)
             && kept == latest
@@ -108,7 +131,9 @@ impl Store {
         // The newest row names the revision: a deploy after the agent was read is in it.
         if let Some(newest) = versions.first() {
             let size = listed_bytes(&versions) + key.0.len() + 64;
-            self.by_revision.histories.insert(key, (newest.version, versions.clone()), size);
+            self.by_revision
+                .histories
+                .insert(key, (newest.version, versions.clone()), size);
         }
         Ok(versions)
     }

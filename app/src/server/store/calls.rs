@@ -4,11 +4,11 @@
 
 use super::deployed::CallConfig;
 use super::{OwnedAgent, Store, new_id, now, placeholders, webhooks::touch_draft};
-use std::sync::Arc;
-use sqlx::AnyPool;
 use crate::error::AppError;
 use crate::server::auth::OwnerId;
 use crate::views::{CallSummaryView, EventView, NewCall, ProcessingSettings};
+use sqlx::AnyPool;
+use std::sync::Arc;
 
 /// A stored call, as the dispatcher and the Get Call API read it.
 #[derive(Debug, Clone)]
@@ -26,7 +26,18 @@ pub struct CallRecord {
     pub attempts: i64,
 }
 
-pub(super) type CallTuple = (String, String, Option<i64>, String, String, Option<String>, String, Option<String>, String, i64);
+pub(super) type CallTuple = (
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
 
 pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
     let (id, agent_id, agent_version, kind, input, body, state, note, received_at, attempts) = row;
@@ -44,8 +55,7 @@ pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
 }
 
 /// A call with its event: select `CALL_COLUMNS` from `CALL_TABLES`.
-pub(super) const CALL_COLUMNS: &str =
-    "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
+pub(super) const CALL_COLUMNS: &str = "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
 pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = c.id";
 
 /// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,
@@ -70,13 +80,28 @@ pub(super) struct NewCallRow {
 }
 
 /// Writes a batch of calls in one statement; a trigger queues the event of each.
-pub(super) async fn insert_calls(writer: AnyPool, rows: Vec<NewCallRow>) -> Result<Vec<()>, AppError> {
+pub(super) async fn insert_calls(
+    writer: AnyPool,
+    rows: Vec<NewCallRow>,
+) -> Result<Vec<()>, AppError> {
     let count = rows.len();
-    let values = (0..count).map(|i| format!("({})", placeholders(i * 7 + 1, 7))).collect::<Vec<_>>().join(", ");
-    let sql = format!("INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}");
+    let values = (0..count)
+        .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}"
+    );
     let mut insert = sqlx::query(&sql);
     for row in rows {
-        insert = insert.bind(row.id).bind(row.owner_id).bind(row.agent_id).bind(row.version).bind(row.kind).bind(row.input).bind(row.received_at);
+        insert = insert
+            .bind(row.id)
+            .bind(row.owner_id)
+            .bind(row.agent_id)
+            .bind(row.version)
+            .bind(row.kind)
+            .bind(row.input)
+            .bind(row.received_at);
     }
     insert.execute(&writer).await?;
     Ok(vec![(); count])
@@ -88,23 +113,39 @@ pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppE
 
 impl Store {
     async fn draft_processing_of(&self, agent_id: &str) -> Result<ProcessingSettings, AppError> {
-        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1").bind(agent_id).fetch_one(&self.pool).await?;
-        processing_settings(&json)
-    }
-
-    pub(super) async fn processing_of_version(&self, agent_id: &str, version: i64) -> Result<ProcessingSettings, AppError> {
-        let json: String = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
+        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1")
             .bind(agent_id)
-            .bind(version)
             .fetch_one(&self.pool)
             .await?;
         processing_settings(&json)
     }
 
-    pub async fn set_draft_processing(&self, agent: &OwnedAgent, settings: &ProcessingSettings) -> Result<(), AppError> {
+    pub(super) async fn processing_of_version(
+        &self,
+        agent_id: &str,
+        version: i64,
+    ) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar(
+            "SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2",
+        )
+        .bind(agent_id)
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await?;
+        processing_settings(&json)
+    }
+
+    pub async fn set_draft_processing(
+        &self,
+        agent: &OwnedAgent,
+        settings: &ProcessingSettings,
+    ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        let stored: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1").bind(agent.id()).fetch_one(&mut *tx).await?;
+        let stored: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1")
+            .bind(agent.id())
+            .fetch_one(&mut *tx)
+            .await?;
         if processing_settings(&stored)? == *settings {
             return Ok(()); // a save that changes nothing: dropping `tx` undoes the draft's bump
         }
@@ -118,7 +159,14 @@ impl Store {
     }
 
     /// Stores a call (with group commit: concurrent intake shares one write).
-    pub async fn insert_call(&self, owner: &OwnerId, agent: &OwnedAgent, kind: &str, version: Option<i64>, input: &NewCall) -> Result<String, AppError> {
+    pub async fn insert_call(
+        &self,
+        owner: &OwnerId,
+        agent: &OwnedAgent,
+        kind: &str,
+        version: Option<i64>,
+        input: &NewCall,
+    ) -> Result<String, AppError> {
         let row = NewCallRow {
             id: new_id(),
             owner_id: owner.as_str().to_owned(),
@@ -133,52 +181,73 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn call_for_owner(&self, owner: &OwnerId, call_id: &str) -> Result<CallRecord, AppError> {
+    pub async fn call_for_owner(
+        &self,
+        owner: &OwnerId,
+        call_id: &str,
+    ) -> Result<CallRecord, AppError> {
         let call_id = super::known_id(call_id)?;
-        let row: Option<CallTuple> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"))
-            .bind(call_id)
-            .bind(owner.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<CallTuple> = sqlx::query_as(&format!(
+            "SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"
+        ))
+        .bind(call_id)
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         call_record(row.ok_or(AppError::NotFound)?)
     }
 
     /// Calls of an agent, newest first; after the call `before` (an id) when given. Walks the
     /// index on `(agent_id, received_at)` backwards (SQLite's ends with the rowid, PostgreSQL's
     /// names it), so a page costs the same however many calls the agent has.
-    pub async fn calls_of_agent(&self, agent: &OwnedAgent, before: Option<&str>, limit: i64) -> Result<Vec<CallSummaryView>, AppError> {
+    pub async fn calls_of_agent(
+        &self,
+        agent: &OwnedAgent,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CallSummaryView>, AppError> {
         let before = before.map(super::known_id).transpose()?;
-        let rows: Vec<(String, String, Option<i64>, String, i64, String, i64, i64)> = sqlx::query_as(CALLS_PAGE)
-        .bind(agent.id())
-        .bind(before)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, Option<i64>, String, i64, String, i64, i64)> =
+            sqlx::query_as(CALLS_PAGE)
+                .bind(agent.id())
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, kind, agent_version, received_at, has_body, event, sent, delivered)| CallSummaryView {
-                id,
-                kind,
-                status: crate::views::call_status(has_body == 1, &event).to_owned(),
-                agent_version,
-                received_at,
-                event,
-                sent: sent as u32,
-                delivered: delivered as u32,
-            })
+            .map(
+                |(id, kind, agent_version, received_at, has_body, event, sent, delivered)| {
+                    CallSummaryView {
+                        id,
+                        kind,
+                        status: crate::views::call_status(has_body == 1, &event).to_owned(),
+                        agent_version,
+                        received_at,
+                        event,
+                        sent: sent as u32,
+                        delivered: delivered as u32,
+                    }
+                },
+            )
             .collect())
     }
 
     /// Whether `call_id` is one of `agent`'s calls.
-    pub async fn is_call_of_agent(&self, agent: &OwnedAgent, call_id: &str) -> Result<bool, AppError> {
+    pub async fn is_call_of_agent(
+        &self,
+        agent: &OwnedAgent,
+        call_id: &str,
+    ) -> Result<bool, AppError> {
         if super::known_id(call_id).is_err() {
             return Ok(false);
         }
-        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE id = $1 AND agent_id = $2")
-            .bind(call_id)
-            .bind(agent.id())
-            .fetch_one(&self.pool)
-            .await?;
+        let found: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE id = $1 AND agent_id = $2")
+                .bind(call_id)
+                .bind(agent.id())
+                .fetch_one(&self.pool)
+                .await?;
         Ok(found > 0)
     }
 

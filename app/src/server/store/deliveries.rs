@@ -98,7 +98,10 @@ pub struct DeliverySample {
 
 impl Store {
     /// A call's deliveries: by webhook, each webhook's in the order they were made.
-    pub async fn deliveries_of_call(&self, call: &CallRecord) -> Result<Vec<DeliveryView>, AppError> {
+    pub async fn deliveries_of_call(
+        &self,
+        call: &CallRecord,
+    ) -> Result<Vec<DeliveryView>, AppError> {
         let rows: Vec<DeliveryRow> =
             sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = $1 ORDER BY webhook_name, rowid"))
                 .bind(&call.id)
@@ -108,7 +111,12 @@ impl Store {
     }
 
     /// An agent's most recent deliveries, newest first, optionally of one webhook.
-    pub async fn deliveries_of_agent(&self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64) -> Result<Vec<DeliveryView>, AppError> {
+    pub async fn deliveries_of_agent(
+        &self,
+        agent: &OwnedAgent,
+        webhook_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryView>, AppError> {
         let webhook_id = webhook_id.map(super::known_id).transpose()?;
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE agent_id = $1 AND ($2 IS NULL OR webhook_id = $2)
@@ -123,24 +131,41 @@ impl Store {
     }
 
     /// One delivery of one of the owner's agents, or `NotFound`.
-    pub async fn delivery_for_owner(&self, owner: &OwnerId, delivery_id: &str) -> Result<(OwnedAgent, DeliveryView), AppError> {
+    pub async fn delivery_for_owner(
+        &self,
+        owner: &OwnerId,
+        delivery_id: &str,
+    ) -> Result<(OwnedAgent, DeliveryView), AppError> {
         let delivery_id = super::known_id(delivery_id)?;
-        let agent_id: Option<String> = sqlx::query_scalar("SELECT agent_id FROM deliveries WHERE id = $1").bind(delivery_id).fetch_optional(&self.pool).await?;
+        let agent_id: Option<String> =
+            sqlx::query_scalar("SELECT agent_id FROM deliveries WHERE id = $1")
+                .bind(delivery_id)
+                .fetch_optional(&self.pool)
+                .await?;
         // Proves the owner's agent first: a delivery of someone else's is as unknown as a missing one.
-        let agent = self.agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?).await?;
-        let row: DeliveryRow = sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1 AND agent_id = $2"))
-            .bind(delivery_id)
-            .bind(agent.id())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let agent = self
+            .agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?)
+            .await?;
+        let row: DeliveryRow = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1 AND agent_id = $2"
+        ))
+        .bind(delivery_id)
+        .bind(agent.id())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
         Ok((agent, row.into()))
     }
 
     /// For each of `webhook_ids`, its latest `limit` finished deliveries, newest first: one
     /// statement, each webhook's part a walk back along the index on `(agent_id, webhook_id,
     /// started_at)`, however long the log is.
-    pub async fn delivery_samples(&self, agent: &OwnedAgent, webhook_ids: &[String], limit: i64) -> Result<Vec<(String, Vec<DeliverySample>)>, AppError> {
+    pub async fn delivery_samples(
+        &self,
+        agent: &OwnedAgent,
+        webhook_ids: &[String],
+        limit: i64,
+    ) -> Result<Vec<(String, Vec<DeliverySample>)>, AppError> {
         let rows: Vec<SampleRow> = latest_per_webhook(
             self,
             agent,
@@ -150,7 +175,9 @@ impl Store {
             "AND outcome <> 'sending'",
         )
         .await?;
-        Ok(group(webhook_ids, rows, |r| (r.webhook_id.clone(), r.seq, r.sample)))
+        Ok(group(webhook_ids, rows, |r| {
+            (r.webhook_id.clone(), r.seq, r.sample)
+        }))
     }
 
     /// For each of `webhook_ids`, its latest `recent` deliveries (any outcome) and, as
@@ -163,28 +190,57 @@ impl Store {
         webhook_ids: &[String],
         recent: i64,
         samples: i64,
-    ) -> Result<(Vec<(String, Vec<DeliveryView>)>, Vec<(String, Vec<DeliverySample>)>), AppError> {
+    ) -> Result<
+        (
+            Vec<(String, Vec<DeliveryView>)>,
+            Vec<(String, Vec<DeliverySample>)>,
+        ),
+        AppError,
+    > {
         if webhook_ids.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let light = DELIVERY_COLUMNS.replace("response_body", "NULL AS response_body").replace("request_headers", "'' AS request_headers");
-        let (recent_columns, sample_columns) = (format!("'recent' AS part, {DELIVERY_COLUMNS}"), format!("'sample' AS part, {light}"));
+        let light = DELIVERY_COLUMNS
+            .replace("response_body", "NULL AS response_body")
+            .replace("request_headers", "'' AS request_headers");
+        let (recent_columns, sample_columns) = (
+            format!("'recent' AS part, {DELIVERY_COLUMNS}"),
+            format!("'sample' AS part, {light}"),
+        );
         let sql = (0..webhook_ids.len())
             .flat_map(|i| {
                 [
                     latest_part(&format!("recent{i}"), &recent_columns, i + 4, "", "$2"),
-                    latest_part(&format!("sample{i}"), &sample_columns, i + 4, "AND outcome <> 'sending'", "$3"),
+                    latest_part(
+                        &format!("sample{i}"),
+                        &sample_columns,
+                        i + 4,
+                        "AND outcome <> 'sending'",
+                        "$3",
+                    ),
                 ]
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        let mut query = sqlx::query_as::<_, PartRow>(&sql).bind(agent.id()).bind(recent).bind(samples);
+        let mut query = sqlx::query_as::<_, PartRow>(&sql)
+            .bind(agent.id())
+            .bind(recent)
+            .bind(samples);
         for id in webhook_ids {
             query = query.bind(id);
         }
-        let (recent_rows, sample_rows): (Vec<PartRow>, Vec<PartRow>) =
-            query.fetch_all(&self.pool).await?.into_iter().partition(|r| r.part == "recent");
-        let recent = group(webhook_ids, recent_rows, |r| (r.row.row.webhook_id.clone(), r.row.seq, DeliveryView::from(r.row.row)));
+        let (recent_rows, sample_rows): (Vec<PartRow>, Vec<PartRow>) = query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .partition(|r| r.part == "recent");
+        let recent = group(webhook_ids, recent_rows, |r| {
+            (
+                r.row.row.webhook_id.clone(),
+                r.row.seq,
+                DeliveryView::from(r.row.row),
+            )
+        });
         let samples = group(webhook_ids, sample_rows, |r| {
             let row = r.row.row;
             let sample = DeliverySample {
@@ -209,9 +265,15 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         let (kind, call_id, version, of) = match kind {
             ManualKind::Test => ("test", None, None, None),
-            ManualKind::Redelivery(original) => ("redelivery", original.call_id.clone(), original.config_version, Some(original.id.clone())),
+            ManualKind::Redelivery(original) => (
+                "redelivery",
+                original.call_id.clone(),
+                original.config_version,
+                Some(original.id.clone()),
+            ),
         };
-        let headers = serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
+        let headers =
+            serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
         let storable = |text: Option<String>| text.map(|t| t.replace('\0', "\u{FFFD}"));
         let result = delivery.result;
         sqlx::query(
@@ -237,10 +299,12 @@ impl Store {
         .bind(of)
         .execute(&self.writer)
         .await?;
-        let row: DeliveryRow = sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"))
-            .bind(&id)
-            .fetch_one(&self.writer)
-            .await?;
+        let row: DeliveryRow = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
+        ))
+        .bind(&id)
+        .fetch_one(&self.writer)
+        .await?;
         Ok(row.into())
     }
 }
@@ -285,7 +349,9 @@ where
     if webhook_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let parts: Vec<String> = (0..webhook_ids.len()).map(|i| latest_part(&format!("part{i}"), columns, i + 3, filter, "$2")).collect();
+    let parts: Vec<String> = (0..webhook_ids.len())
+        .map(|i| latest_part(&format!("part{i}"), columns, i + 3, filter, "$2"))
+        .collect();
     let sql = parts.join(" UNION ALL ");
     let mut query = sqlx::query_as::<_, T>(&sql).bind(agent.id()).bind(limit);
     for id in webhook_ids {
@@ -306,11 +372,18 @@ fn latest_part(alias: &str, columns: &str, webhook: usize, filter: &str, limit: 
 
 /// Rows by webhook, in the order of `webhook_ids`, each webhook's newest first (`seq`, the
 /// rowid, orders rows that share a start time).
-fn group<R, T>(webhook_ids: &[String], rows: Vec<R>, split: impl Fn(R) -> (String, i64, T)) -> Vec<(String, Vec<T>)>
+fn group<R, T>(
+    webhook_ids: &[String],
+    rows: Vec<R>,
+    split: impl Fn(R) -> (String, i64, T),
+) -> Vec<(String, Vec<T>)>
 where
     T: HasStart,
 {
-    let mut grouped: Vec<(String, Vec<(i64, T)>)> = webhook_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+    let mut grouped: Vec<(String, Vec<(i64, T)>)> = webhook_ids
+        .iter()
+        .map(|id| (id.clone(), Vec::new()))
+        .collect();
     for row in rows {
         let (webhook_id, seq, item) = split(row);
         if let Some((_, items)) = grouped.iter_mut().find(|(id, _)| *id == webhook_id) {
@@ -320,7 +393,9 @@ where
     grouped
         .into_iter()
         .map(|(id, mut items)| {
-            items.sort_by(|(a_seq, a), (b_seq, b)| b.started().cmp(a.started()).then(b_seq.cmp(a_seq)));
+            items.sort_by(|(a_seq, a), (b_seq, b)| {
+                b.started().cmp(a.started()).then(b_seq.cmp(a_seq))
+            });
             (id, items.into_iter().map(|(_, item)| item).collect())
         })
         .collect()

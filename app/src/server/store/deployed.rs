@@ -2,10 +2,10 @@
 //! (triggers forbid it; a re-seal changes only how values are sealed), so the dispatcher, the
 //! Settings page and the history read and decrypt each once instead of on every call or view.
 
+use super::budgeted::Budgeted;
 use super::{Store, WebhookRow};
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
-use super::budgeted::Budgeted;
 use std::sync::Arc;
 
 /// The webhooks (opened) and post-call settings a call runs with.
@@ -33,16 +33,35 @@ impl Default for DeployedCache {
 /// About how much memory `webhook` holds: its text, plus a little per item.
 pub(super) fn webhook_bytes(w: &WebhookRow) -> usize {
     let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
-    let headers: usize = w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
-    w.id.len() + w.name.len() + w.url.len() + w.created_at.len() + w.updated_at.len() + secret + headers + 256
+    let headers: usize = w
+        .headers
+        .iter()
+        .map(|h| h.name.as_str().len() + h.value.expose().len() + 64)
+        .sum();
+    w.id.len()
+        + w.name.len()
+        + w.url.len()
+        + w.created_at.len()
+        + w.updated_at.len()
+        + secret
+        + headers
+        + 256
 }
 
 /// About how much memory `config` holds.
 fn approx_bytes(config: &CallConfig) -> usize {
     let webhooks: usize = config.webhooks.iter().map(webhook_bytes).sum();
     let processing = &config.processing;
-    let variables: usize = processing.variables.iter().map(|v| v.name.len() + v.description.len() + v.pattern.len() + 96).sum();
-    let emails: usize = processing.notification_emails.iter().map(|e| e.len() + 24).sum();
+    let variables: usize = processing
+        .variables
+        .iter()
+        .map(|v| v.name.len() + v.description.len() + v.pattern.len() + 96)
+        .sum();
+    let emails: usize = processing
+        .notification_emails
+        .iter()
+        .map(|e| e.len() + 24)
+        .sum();
     webhooks + variables + emails + 128
 }
 
@@ -59,13 +78,20 @@ impl DeployedCache {
 
 impl Store {
     /// The config of version `version` of agent `agent_id`, read and opened once per process.
-    pub(super) async fn deployed_config(&self, agent_id: &str, version: i64) -> Result<Arc<CallConfig>, AppError> {
+    pub(super) async fn deployed_config(
+        &self,
+        agent_id: &str,
+        version: i64,
+    ) -> Result<Arc<CallConfig>, AppError> {
         if let Some(config) = self.deployed.get(agent_id, version) {
             return Ok(config);
         }
         let webhooks = self.webhooks_of_version(agent_id, version).await?;
         let processing = self.processing_of_version(agent_id, version).await?;
-        let config = Arc::new(CallConfig { webhooks, processing });
+        let config = Arc::new(CallConfig {
+            webhooks,
+            processing,
+        });
         self.deployed.insert(agent_id, version, config.clone());
         Ok(config)
     }

@@ -21,7 +21,9 @@ pub(super) struct GroupCommit<T, R> {
 
 impl<T, R> Clone for GroupCommit<T, R> {
     fn clone(&self) -> Self {
-        Self { queue: self.queue.clone() }
+        Self {
+            queue: self.queue.clone(),
+        }
     }
 }
 
@@ -64,7 +66,12 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
     /// Queues `item` for the next batch and waits until it is written.
     pub(super) async fn write(&self, item: T) -> Result<R, AppError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((item, reply)).await.map_err(|_| AppError::internal("the group-commit task has stopped"))?;
-        answer.await.map_err(|_| AppError::internal("the group-commit task dropped a request"))?
+        self.queue
+            .send((item, reply))
+            .await
+            .map_err(|_| AppError::internal("the group-commit task has stopped"))?;
+        answer
+            .await
+            .map_err(|_| AppError::internal("the group-commit task dropped a request"))?
     }
 }

@@ -26,9 +26,9 @@ mod webhooks;
 pub use agents::OwnedAgent;
 pub use calls::{CALLS_PAGE, CallRecord};
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
+pub use deployed::CallConfig;
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
-pub use deployed::CallConfig;
 pub use versions::{VersionConfig, VersionRow};
 pub use webhooks::{DeploymentRow, WebhookRow};
 
@@ -83,48 +83,75 @@ pub struct Store {
 impl Store {
     /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`); `keys`
     /// seal and open webhook secrets and header values.
-    pub async fn connect(url: &str, keys: crate::server::vault::Keyring) -> Result<Self, sqlx::Error> {
+    pub async fn connect(
+        url: &str,
+        keys: crate::server::vault::Keyring,
+    ) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
-        let backend = Backend::of_url(url).ok_or_else(|| sqlx::Error::Configuration("expected a sqlite:// or postgres:// URL".into()))?;
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration("expected a sqlite:// or postgres:// URL".into())
+        })?;
         match backend {
             Backend::Sqlite => {
                 // `mode=rwc` creates the file; the pragmas are set on every new connection.
-                let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
                 let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
                 let pool_options = || {
                     // No ping before each acquire: an embedded database's connection cannot be
                     // dropped by a network or a server restart, and each ping was one more
                     // round trip to its worker thread per statement.
-                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false).after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                // mmap_size 0: no memory-mapped reads. Mapping the file once
-                                // gained a tenth in throughput; now it gains nothing measurable
-                                // (BENCHMARKS.md, same run) while every page it touched stayed in
-                                // the process's resident size: 145 MiB of a 532 MiB peak.
-                                // secure_delete: deleted content (an old ciphertext, a
-                                // plaintext from before values were sealed) is overwritten.
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(10))
+                        .test_before_acquire(false)
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                conn.execute(
+                                    // mmap_size 0: no memory-mapped reads. Mapping the file once
+                                    // gained a tenth in throughput; now it gains nothing measurable
+                                    // (BENCHMARKS.md, same run) while every page it touched stayed in
+                                    // the process's resident size: 145 MiB of a 532 MiB peak.
+                                    // secure_delete: deleted content (an old ciphertext, a
+                                    // plaintext from before values were sealed) is overwritten.
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                                  PRAGMA mmap_size = 0; PRAGMA secure_delete = ON;",
-                            )
-                            .await
-                            .map(|_| ())
+                                )
+                                .await
+                                .map(|_| ())
+                            })
                         })
-                    })
                 };
-                let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
-                let pool = pool_options().max_connections(8).connect_with(options).await?;
+                let writer = pool_options()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                let pool = pool_options()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
                 Ok(Self::with_pools(pool, writer, backend, keys))
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
                 // The pool reports a server it cannot reach only as a timeout; one connection
                 // first says why (refused, unknown host, wrong password, no such database).
-                match tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect_with(&options)).await {
+                match tokio::time::timeout(
+                    Duration::from_secs(5),
+                    sqlx::AnyConnection::connect_with(&options),
+                )
+                .await
+                {
                     Ok(Ok(connection)) => drop(connection.close().await),
                     Ok(Err(e)) => return Err(e),
-                    Err(_) => return Err(sqlx::Error::Configuration("the server did not answer within 5 seconds".into())),
+                    Err(_) => {
+                        return Err(sqlx::Error::Configuration(
+                            "the server did not answer within 5 seconds".into(),
+                        ));
+                    }
                 }
                 // A short acquire timeout: when the database is away, requests answer 503 within
                 // seconds instead of hanging.
@@ -138,10 +165,24 @@ impl Store {
         }
     }
 
-    fn with_pools(pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::server::vault::Keyring) -> Self {
+    fn with_pools(
+        pool: AnyPool,
+        writer: AnyPool,
+        backend: Backend,
+        keys: crate::server::vault::Keyring,
+    ) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
-        Self { pool, writer, backend, intake, starts, keys, deployed: deployed::DeployedCache::default(), by_revision: Default::default() }
+        Self {
+            pool,
+            writer,
+            backend,
+            intake,
+            starts,
+            keys,
+            deployed: deployed::DeployedCache::default(),
+            by_revision: Default::default(),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -150,8 +191,16 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.writer).await,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.writer).await,
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.writer)
+                    .await
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.writer)
+                    .await
+            }
         }
     }
 
@@ -161,14 +210,21 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.writer).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
     }
 }
 
 /// An id from a request, as a query may take it: PostgreSQL text cannot hold NUL, and such an id
 /// would fail the query (a 500) where it simply names nothing (our ids never contain one).
 pub(crate) fn known_id(id: &str) -> Result<&str, AppError> {
-    if id.contains('\0') { Err(AppError::NotFound) } else { Ok(id) }
+    if id.contains('\0') {
+        Err(AppError::NotFound)
+    } else {
+        Ok(id)
+    }
 }
 
 /// Timestamps are RFC 3339 UTC with milliseconds, so they sort as text.
@@ -181,10 +237,14 @@ pub(crate) fn new_id() -> String {
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error().is_some_and(|e| e.is_unique_violation())
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
 
 /// `$first, $first+1, …` for `count` values: the placeholders of an `IN (…)` list.
 fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

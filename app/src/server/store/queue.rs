@@ -9,17 +9,20 @@
 //!   (the doc promises no retries, so a delivery is at most once).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallTuple, call_record};
-use super::{Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, placeholders};
-use sqlx::AnyPool;
-use std::collections::HashSet;
+use super::{
+    Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, placeholders,
+};
 use crate::error::AppError;
 use crate::views::NotificationView;
+use sqlx::AnyPool;
+use std::collections::HashSet;
 use std::time::Duration;
 
-const INTERRUPTED_DELIVERY: &str =
-    "The server sending this request stopped while it was under way; it is not sent again (webhooks are never retried).";
-const INTERRUPTED_EVENT: &str = "The server sending this event stopped while its requests were under way.";
-const INTERRUPTED_MAIL: &str = "The server sending this e-mail stopped while it was under way; it is not sent again.";
+const INTERRUPTED_DELIVERY: &str = "The server sending this request stopped while it was under way; it is not sent again (webhooks are never retried).";
+const INTERRUPTED_EVENT: &str =
+    "The server sending this event stopped while its requests were under way.";
+const INTERRUPTED_MAIL: &str =
+    "The server sending this e-mail stopped while it was under way; it is not sent again.";
 const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
 
 /// What a sweep took over from instances whose leases expired.
@@ -51,7 +54,10 @@ pub(super) struct DeliveryRow {
 
 /// Starts a batch of events in one transaction: one statement moves every call still held by
 /// its instance to `sending` with its body, one inserts the deliveries of those that moved.
-pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Result<Vec<bool>, AppError> {
+pub(super) async fn start_events(
+    writer: AnyPool,
+    events: Vec<EventStart>,
+) -> Result<Vec<bool>, AppError> {
     let mut tx = writer.begin().await?;
     // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
     // batch twice, once with the claim that lost it, which must not move.
@@ -78,8 +84,14 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
     // The bodies of the calls that moved, in one statement.
     let bodies: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
     if !bodies.is_empty() {
-        let cases = (0..bodies.len()).map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2)).collect::<Vec<_>>().join(" ");
-        let sql = format!("UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})", placeholders(bodies.len() * 2 + 1, bodies.len()));
+        let cases = (0..bodies.len())
+            .map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sql = format!(
+            "UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})",
+            placeholders(bodies.len() * 2 + 1, bodies.len())
+        );
         let mut update = sqlx::query(&sql);
         for event in &bodies {
             update = update.bind(&event.call_id).bind(&event.body);
@@ -90,12 +102,18 @@ pub(super) async fn start_events(writer: AnyPool, events: Vec<EventStart>) -> Re
         update.execute(&mut *tx).await?;
     }
     let started_at = now();
-    let rows: Vec<(&EventStart, &DeliveryRow)> =
-        events.iter().filter(|e| has_moved(e)).flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
+    let rows: Vec<(&EventStart, &DeliveryRow)> = events
+        .iter()
+        .filter(|e| has_moved(e))
+        .flat_map(|e| e.deliveries.iter().map(move |d| (e, d)))
+        .collect();
     // 10 values a row; 3,000 at the most per statement, far below both backends' limits.
     for chunk in rows.chunks(300) {
         const COLUMNS: usize = 10;
-        let values = (0..chunk.len()).map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS))).collect::<Vec<_>>().join(", ");
+        let values = (0..chunk.len())
+            .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
              started_at, outcome, request_headers) VALUES {values}"
@@ -145,7 +163,12 @@ impl Store {
     /// Claims up to `limit` pending calls for `instance`, oldest first, under a new claim token
     /// that every later transition of these calls checks. On PostgreSQL, rows that another
     /// instance is claiming are skipped rather than waited for.
-    pub async fn claim_calls(&self, instance: &str, lease: Duration, limit: i64) -> Result<(String, Vec<CallRecord>), AppError> {
+    pub async fn claim_calls(
+        &self,
+        instance: &str,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<(String, Vec<CallRecord>), AppError> {
         let token = new_id();
         let skip_locked = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -170,18 +193,31 @@ impl Store {
             return Ok((token, Vec::new()));
         }
         // Committed: the read pool sees them, and reads do not queue behind the writer.
-        let sql = format!("SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id IN ({}) ORDER BY e.rowid", placeholders(1, claimed.len()));
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id IN ({}) ORDER BY e.rowid",
+            placeholders(1, claimed.len())
+        );
         let mut select = sqlx::query_as(&sql);
         for id in &claimed {
             select = select.bind(id);
         }
         let rows: Vec<CallTuple> = select.fetch_all(&self.pool).await?;
-        Ok((token, rows.into_iter().map(call_record).collect::<Result<_, _>>()?))
+        Ok((
+            token,
+            rows.into_iter()
+                .map(call_record)
+                .collect::<Result<_, _>>()?,
+        ))
     }
 
     /// Extends the leases `instance` holds on `call_ids` (the calls it is still working on: a
     /// call whose task ended without writing its outcome is left to lapse and be taken over).
-    pub async fn renew_leases(&self, instance: &str, lease: Duration, call_ids: &[String]) -> Result<u64, AppError> {
+    pub async fn renew_leases(
+        &self,
+        instance: &str,
+        lease: Duration,
+        call_ids: &[String],
+    ) -> Result<u64, AppError> {
         let mut renewed = 0;
         let clock = self.clock();
         for chunk in call_ids.chunks(500) {
@@ -247,8 +283,15 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        let takeover = Takeover { requeued, interrupted: settled.len() as u64 };
-        tracing::warn!(requeued, interrupted = takeover.interrupted, "took over calls whose server stopped holding them");
+        let takeover = Takeover {
+            requeued,
+            interrupted: settled.len() as u64,
+        };
+        tracing::warn!(
+            requeued,
+            interrupted = takeover.interrupted,
+            "took over calls whose server stopped holding them"
+        );
         Ok(takeover)
     }
 
@@ -269,7 +312,13 @@ impl Store {
     /// one `sending` delivery per request about to start (with group commit: the events that
     /// start together share one transaction). `false` (and nothing written) when the claim `token` no
     /// longer holds the call: then it must send nothing.
-    pub async fn begin_event(&self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery]) -> Result<bool, AppError> {
+    pub async fn begin_event(
+        &self,
+        call: &CallRecord,
+        token: &str,
+        body: &str,
+        pending: &[PendingDelivery],
+    ) -> Result<bool, AppError> {
         let deliveries = pending
             .iter()
             .map(|p| {
@@ -278,7 +327,8 @@ impl Store {
                     webhook_id: p.webhook.id.clone(),
                     webhook_name: p.webhook.name.clone(),
                     webhook_url: p.webhook.url.clone(),
-                    request_headers: serde_json::to_string(&p.request_headers).map_err(AppError::internal)?,
+                    request_headers: serde_json::to_string(&p.request_headers)
+                        .map_err(AppError::internal)?,
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
@@ -295,7 +345,13 @@ impl Store {
     }
 
     /// Saves the processed call whose event will not be sent, and why.
-    pub async fn skip_event(&self, call: &CallRecord, token: &str, body: &str, note: &str) -> Result<(), AppError> {
+    pub async fn skip_event(
+        &self,
+        call: &CallRecord,
+        token: &str,
+        body: &str,
+        note: &str,
+    ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         let moved = sqlx::query(
             "UPDATE call_events SET state = 'skipped', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
@@ -307,7 +363,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 1 {
-            sqlx::query("UPDATE calls SET body = $1 WHERE id = $2").bind(body).bind(&call.id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE calls SET body = $1 WHERE id = $2")
+                .bind(body)
+                .bind(&call.id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -343,10 +403,17 @@ impl Store {
     /// transaction of two statements (group commit: one write instead of one per request under
     /// load). Only the claim that holds an event finishes it, and a request already settled by a
     /// takeover keeps its outcome. Events first: a takeover locks them in the same order.
-    pub async fn record_deliveries(&self, results: &[(String, DeliveryResult)], finished: &[(String, String)]) -> Result<(), AppError> {
+    pub async fn record_deliveries(
+        &self,
+        results: &[(String, DeliveryResult)],
+        finished: &[(String, String)],
+    ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         for chunk in finished.chunks(500) {
-            let rows = (0..chunk.len()).map(|i| format!("({})", placeholders(i * 2 + 1, 2))).collect::<Vec<_>>().join(", ");
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
+                .collect::<Vec<_>>()
+                .join(", ");
             let sql = format!(
                 "UPDATE call_events SET state = 'sent', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  FROM (VALUES {rows}) AS v
@@ -360,7 +427,10 @@ impl Store {
         }
         // 6 values a row: 100 rows stay far below both backends' limits on bound values.
         for chunk in results.chunks(100) {
-            let rows = (0..chunk.len()).map(|i| format!("({})", placeholders(i * 6 + 1, 6))).collect::<Vec<_>>().join(", ");
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 6 + 1, 6)))
+                .collect::<Vec<_>>()
+                .join(", ");
             let sql = format!(
                 "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
                                        response_body = v.column5, error = v.column6
@@ -386,7 +456,11 @@ impl Store {
     /// Reserves notification e-mails before they are sent, at most once per call and address:
     /// returns the outcomes already recorded by an earlier attempt (one interrupted mid-send
     /// becomes `failed`, not sent again) and the addresses this attempt must send to now.
-    pub async fn reserve_notifications(&self, call_id: &str, addresses: &[String]) -> Result<(Vec<NotificationView>, Vec<String>), AppError> {
+    pub async fn reserve_notifications(
+        &self,
+        call_id: &str,
+        addresses: &[String],
+    ) -> Result<(Vec<NotificationView>, Vec<String>), AppError> {
         if addresses.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
@@ -418,11 +492,18 @@ impl Store {
             }
         }
         tx.commit().await?;
-        let earlier = earlier.into_iter().map(|(to, status, detail)| NotificationView { to, status, detail }).collect();
+        let earlier = earlier
+            .into_iter()
+            .map(|(to, status, detail)| NotificationView { to, status, detail })
+            .collect();
         Ok((earlier, fresh))
     }
 
-    pub async fn record_notifications(&self, call_id: &str, outcomes: &[NotificationView]) -> Result<(), AppError> {
+    pub async fn record_notifications(
+        &self,
+        call_id: &str,
+        outcomes: &[NotificationView],
+    ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         for outcome in outcomes {
             sqlx::query("UPDATE notifications SET status = $1, detail = $2 WHERE call_id = $3 AND address = $4")

@@ -52,13 +52,22 @@ pub fn header_context(webhook_id: &str, url: &str, position: usize, name: &str) 
     format!("{webhook_id}\n{url}\nheader\n{position}\n{name}")
 }
 
-pub(super) fn seal(keys: &Keyring, webhook_id: &str, url: &str, secret: Option<&SigningSecret>, headers: &[CustomHeader]) -> SealedValues {
+pub(super) fn seal(
+    keys: &Keyring,
+    webhook_id: &str,
+    url: &str,
+    secret: Option<&SigningSecret>,
+    headers: &[CustomHeader],
+) -> SealedValues {
     let stored: Vec<StoredHeader> = headers
         .iter()
         .enumerate()
         .map(|(i, h)| StoredHeader {
             name: h.name.as_str().to_owned(),
-            value: keys.seal(&header_context(webhook_id, url, i, h.name.as_str()), h.value.expose()),
+            value: keys.seal(
+                &header_context(webhook_id, url, i, h.name.as_str()),
+                h.value.expose(),
+            ),
         })
         .collect();
     SealedValues {
@@ -74,7 +83,10 @@ pub enum OpenRowError {
     #[error("webhook {0}: the stored headers are not valid JSON")]
     Headers(String),
     #[error("webhook {webhook}: {source}")]
-    Key { webhook: String, source: crate::server::vault::OpenError },
+    Key {
+        webhook: String,
+        source: crate::server::vault::OpenError,
+    },
 }
 
 /// The secret and headers of webhook `id` (sent to `url`) as stored, opened.
@@ -87,12 +99,20 @@ fn open_values(
     headers: &str,
 ) -> Result<(Option<SigningSecret>, Vec<CustomHeader>), OpenRowError> {
     // The serde error could quote a header value: a fixed message instead.
-    let headers: Vec<StoredHeader> = serde_json::from_str(headers).map_err(|_| OpenRowError::Headers(id.to_owned()))?;
+    let headers: Vec<StoredHeader> =
+        serde_json::from_str(headers).map_err(|_| OpenRowError::Headers(id.to_owned()))?;
     let open_value = |context: String, value: String| match key_id {
         None => Ok(value),
-        Some(key_id) => keys.open(key_id, &context, &value).map_err(|source| OpenRowError::Key { webhook: id.to_owned(), source }),
+        Some(key_id) => keys
+            .open(key_id, &context, &value)
+            .map_err(|source| OpenRowError::Key {
+                webhook: id.to_owned(),
+                source,
+            }),
     };
-    let secret = secret.map(|s| open_value(secret_context(id, url), s)).transpose()?;
+    let secret = secret
+        .map(|s| open_value(secret_context(id, url), s))
+        .transpose()?;
     let headers = headers
         .into_iter()
         .enumerate()
@@ -105,7 +125,14 @@ fn open_values(
 }
 
 pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
-    let (secret, headers) = open_values(keys, &raw.id, &raw.url, raw.key_id.as_deref(), raw.secret, &raw.headers)?;
+    let (secret, headers) = open_values(
+        keys,
+        &raw.id,
+        &raw.url,
+        raw.key_id.as_deref(),
+        raw.secret,
+        &raw.headers,
+    )?;
     Ok(WebhookRow {
         id: raw.id,
         name: raw.name,
@@ -119,7 +146,9 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRo
 }
 
 pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
-    rows.into_iter().map(|raw| open(keys, raw).map_err(AppError::internal)).collect()
+    rows.into_iter()
+        .map(|raw| open(keys, raw).map_err(AppError::internal))
+        .collect()
 }
 
 /// Start-up: stored values could not all be sealed under the current key.
@@ -201,7 +230,9 @@ impl Store {
             // (PostgreSQL): rewrite the files without them.
             let statements: &[&str] = match self.backend {
                 super::Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
-                super::Backend::Postgres => &["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"],
+                super::Backend::Postgres => {
+                    &["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"]
+                }
             };
             for statement in statements {
                 sqlx::query(statement).execute(&self.writer).await?;

@@ -6,7 +6,12 @@ use super::Store;
 
 impl Store {
     /// Stores a new session; `false` when the id is taken (the caller picks another).
-    pub async fn create_session(&self, id: &str, data: &str, expires_at: i64) -> Result<bool, sqlx::Error> {
+    pub async fn create_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
             .bind(id)
             .bind(data)
@@ -16,7 +21,12 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64) -> Result<(), sqlx::Error> {
+    pub async fn save_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
@@ -39,10 +49,18 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(&self.writer).await.map(|_| ())
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
     }
 
     pub async fn delete_expired_sessions(&self, now: i64) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&self.writer).await?.rows_affected())
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.writer)
+            .await?
+            .rows_affected())
     }
 }

@@ -1,7 +1,7 @@
 //! An agent's deployed versions as a history, and restoring one into the draft.
 
-use super::sealed::{self, RawWebhook};
 use super::deployed::CallConfig;
+use super::sealed::{self, RawWebhook};
 use super::{OwnedAgent, Store, WebhookRow, calls::processing_settings, webhooks::touch_draft};
 use crate::error::AppError;
 use std::collections::HashMap;
@@ -35,11 +35,25 @@ impl Store {
     /// The latest `limit` deployed versions with their configs, newest first, as of the read of
     /// `agent`: no read while the list is unchanged (`by_revision`), and one for the webhooks of
     /// versions this process has not opened before (however many there are).
-    pub async fn version_configs(&self, agent: &OwnedAgent, limit: i64) -> Result<Vec<VersionConfig>, AppError> {
+    pub async fn version_configs(
+        &self,
+        agent: &OwnedAgent,
+        limit: i64,
+    ) -> Result<Vec<VersionConfig>, AppError> {
         let versions = self.listed_versions(agent, limit).await?;
-        let mut found: HashMap<i64, Arc<CallConfig>> =
-            versions.iter().filter_map(|v| self.deployed.get(agent.id(), v.version).map(|config| (v.version, config))).collect();
-        let missing = versions.iter().map(|v| v.version).filter(|v| !found.contains_key(v)).min();
+        let mut found: HashMap<i64, Arc<CallConfig>> = versions
+            .iter()
+            .filter_map(|v| {
+                self.deployed
+                    .get(agent.id(), v.version)
+                    .map(|config| (v.version, config))
+            })
+            .collect();
+        let missing = versions
+            .iter()
+            .map(|v| v.version)
+            .filter(|v| !found.contains_key(v))
+            .min();
         if let Some(oldest) = missing {
             let rows: Vec<VersionedWebhook> = sqlx::query_as(
                 "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
@@ -51,13 +65,20 @@ impl Store {
             .await?;
             let mut opened: HashMap<i64, Vec<WebhookRow>> = HashMap::new();
             for row in rows {
-                opened.entry(row.version).or_default().push(sealed::open(&self.keys, row.webhook).map_err(AppError::internal)?);
+                opened
+                    .entry(row.version)
+                    .or_default()
+                    .push(sealed::open(&self.keys, row.webhook).map_err(AppError::internal)?);
             }
             // A version without webhooks has no rows: it is cached (empty) all the same.
             for listed in versions.iter().filter(|v| v.version >= oldest) {
                 let webhooks = opened.remove(&listed.version).unwrap_or_default();
-                let config = Arc::new(CallConfig { webhooks, processing: processing_settings(&listed.processing)? });
-                self.deployed.insert(agent.id(), listed.version, config.clone());
+                let config = Arc::new(CallConfig {
+                    webhooks,
+                    processing: processing_settings(&listed.processing)?,
+                });
+                self.deployed
+                    .insert(agent.id(), listed.version, config.clone());
                 found.insert(listed.version, config);
             }
         }
@@ -65,7 +86,11 @@ impl Store {
             .iter()
             // Every version is in `found` by now: kept from before, or just opened.
             .map(|listed| VersionConfig {
-                row: VersionRow { version: listed.version, deployed_at: listed.deployed_at.clone(), deployed_by: listed.deployed_by.clone() },
+                row: VersionRow {
+                    version: listed.version,
+                    deployed_at: listed.deployed_at.clone(),
+                    deployed_by: listed.deployed_by.clone(),
+                },
                 config: found.remove(&listed.version).unwrap_or_default(),
             })
             .collect())
@@ -77,15 +102,20 @@ impl Store {
     pub async fn restore_version(&self, agent: &OwnedAgent, version: i64) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
-        let processing: Option<String> = sqlx::query_scalar("SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2")
-            .bind(agent.id())
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let processing: Option<String> = sqlx::query_scalar(
+            "SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2",
+        )
+        .bind(agent.id())
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(processing) = processing else {
             return Err(AppError::NotFound); // dropping `tx` rolls the revision bump back
         };
-        sqlx::query("DELETE FROM webhooks WHERE agent_id = $1").bind(agent.id()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM webhooks WHERE agent_id = $1")
+            .bind(agent.id())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
              SELECT webhook_id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
@@ -95,7 +125,11 @@ impl Store {
         .bind(version)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE agents SET processing = $1 WHERE id = $2").bind(processing).bind(agent.id()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE agents SET processing = $1 WHERE id = $2")
+            .bind(processing)
+            .bind(agent.id())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
