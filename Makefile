@@ -21,9 +21,11 @@ run: tools target/site/.built-release target/release/.built-server
 	env -u VOICY_SECRET_KEY VOICY_DATABASE_URL=sqlite://data/voicy.db VOICY_SECRET_KEY_FILE=data/secret.key VOICY_ALLOW_INSECURE_WEBHOOKS=true \
 		VOICY_SITE_ROOT=target/site ./target/release/voicy serve
 
-# What the client bundle is built from (the app crate is shared with the server).
-CLIENT_SOURCES := $(shell find app frontend style public -type f 2>/dev/null) Cargo.toml Cargo.lock
-SERVER_SOURCES := $(shell find src migrations -type f 2>/dev/null)
+# What the wasm bundle is compiled from: the app crate (shared with the server), the model crate,
+# the frontend, the style and the assets. The core (crates/core), the binary (src/) and the
+# migrations are the server's alone: a change there rebuilds the server and nothing else.
+CLIENT_SOURCES := $(shell find app frontend crates/model style public -type f 2>/dev/null) Cargo.toml Cargo.lock
+SERVER_SOURCES := $(shell find src crates/core migrations -type f 2>/dev/null)
 
 target/site/.built-release: $(CLIENT_SOURCES)
 	@echo "==> building the release server and wasm bundle"

@@ -1,9 +1,9 @@
 //! Micro-benchmarks of the two per-delivery CPU costs: signing and payload serialization.
 
-use app::server::services::calls::{Processed, call_view};
-use app::server::store::CallRecord;
-use app::views::{EventView, NewCall, Turn};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use voicy_core::services::calls::{Processed, call_view};
+use voicy_core::store::CallRecord;
+use voicy_model::views::{EventView, NewCall, Turn};
 
 /// A call with a realistic ~4 KB transcript.
 fn call() -> CallRecord {
@@ -62,7 +62,7 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("hmac_sha256_signature", |b| {
         b.iter(|| {
-            voicy::dispatcher::request::signature(
+            voicy_core::dispatcher::request::signature(
                 black_box(b"whsec_0123456789abcdef"),
                 black_box(body.as_bytes()),
             )

@@ -2,9 +2,10 @@
 //! value stops the server with one line naming the variable. Values that can hold a password
 //! (database and SMTP URLs) never show it in `Debug` or in the log.
 
-use app::server::vault::Keyring;
 use std::net::SocketAddr;
 use std::time::Duration;
+pub use voicy_core::store::DatabaseUrl;
+use voicy_core::vault::Keyring;
 
 /// A fixed key for tests and benchmarks (`VOICY_SECRET_KEY`); never for a real deployment.
 pub const TEST_SECRET_KEY: &str = "dGVzdHMgb25seTogbm90IGEgcmVhbCBrZXkgIDAwMDA=";
@@ -38,37 +39,6 @@ impl Role {
 
     pub fn serves_dashboard(self) -> bool {
         self != Self::Worker
-    }
-}
-
-/// `VOICY_DATABASE_URL`: `sqlite://path` or `postgres://user:password@host/db`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// The URL without its password, for the log.
-    pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("redacted"));
-                url.to_string()
-            }
-            _ => self.0.clone(),
-        }
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatabaseUrl({})", self.redacted())
     }
 }
 
@@ -188,8 +158,8 @@ impl Settings {
         let get =
             |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
         let database_url = get("VOICY_DATABASE_URL", "sqlite://data/voicy.db");
-        if app::server::store::Backend::of_url(&database_url).is_none() {
-            let value = DatabaseUrl(database_url).redacted();
+        if voicy_core::store::Backend::of_url(&database_url).is_none() {
+            let value = DatabaseUrl::new(database_url).redacted();
             return Err(ConfigError {
                 var: "VOICY_DATABASE_URL",
                 value,
@@ -203,7 +173,7 @@ impl Settings {
             reason: "expected host:port, e.g. 127.0.0.1:3000",
         })?;
         Ok(Self {
-            database_url: DatabaseUrl(database_url),
+            database_url: DatabaseUrl::new(database_url),
             role: Role::Serve,
             lease: Duration::from_secs(number(
                 &lookup,

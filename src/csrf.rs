@@ -5,13 +5,13 @@
 //! exempt (no ambient credential), and so are requests with neither header: browsers always send
 //! `Origin` on cross-site POSTs, so only non-browser clients send neither.
 
-use app::error::AppError;
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, Method, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use voicy_model::error::AppError;
 
 /// The site's own origin: `VOICY_PUBLIC_URL` behind a proxy, else what the request was sent to.
 #[derive(Clone, Debug)]

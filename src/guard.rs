@@ -44,7 +44,7 @@ pub async fn require_sign_in(session: Session, request: Request, next: Next) -> 
     if is_public(path) || request.method() != axum::http::Method::GET {
         return next.run(request).await;
     }
-    let signed_in = match app::server::auth::session_owner(&session).await {
+    let signed_in = match voicy_core::auth::session_owner(&session).await {
         Ok(owner) => owner.is_some(),
         Err(e) => return crate::api::ApiError(e).into_response(),
     };

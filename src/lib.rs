@@ -3,18 +3,12 @@
 pub mod api;
 pub mod config;
 mod csrf;
-pub mod dispatcher;
 mod guard;
 pub mod page_cache;
 mod rpc;
 pub mod serve;
 mod sessions;
 
-use app::server::{
-    AppState, WebhookPolicy,
-    services::accounts,
-    store::{Backend, Store},
-};
 use app::{App, shell};
 use axum::{Router, routing::get};
 use config::{Role, Settings};
@@ -25,6 +19,11 @@ use std::sync::LazyLock;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
+use voicy_core::{
+    AppState, WebhookPolicy, dispatcher,
+    services::accounts,
+    store::{Backend, Store},
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -33,7 +32,7 @@ pub enum StartError {
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
-    Reseal(#[from] app::server::store::ResealError),
+    Reseal(#[from] voicy_core::store::ResealError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
     #[error("{0}")]
@@ -141,7 +140,7 @@ pub async fn build_with_steps(
             allow_insecure: settings.allow_insecure_webhooks,
         },
         events,
-        sender: std::sync::Arc::new(client),
+        sender: client,
         api_document: api::openapi_json(),
         manual_sends: Default::default(),
         sign_ins: Default::default(),

@@ -4,12 +4,12 @@
 //! instead of the 500 Leptos gives every error. A plain HTML form post (no JavaScript) is left
 //! to Leptos, which answers it with a redirect back to the form.
 
-use app::error::{AppError, FieldErrors};
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use voicy_model::error::{AppError, FieldErrors};
 
 /// The largest server-function body, as for the REST API.
 const MAX_BODY: usize = 2 * 1024 * 1024;

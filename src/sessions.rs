@@ -2,12 +2,12 @@
 //! SQLite and PostgreSQL alike (the sqlx session stores are per backend, and on SQLite theirs
 //! would be a second writer beside the store's one). Expired sessions are deleted every hour.
 
-use app::server::store::Store;
 use async_trait::async_trait;
 use std::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result};
 use tower_sessions::{SessionStore, cookie::time::OffsetDateTime};
+use voicy_core::store::Store;
 
 #[derive(Clone, Debug)]
 pub struct DbSessions {

@@ -1,18 +1,19 @@
 //! Pieces every page uses: the frame with the account menu, field errors, status messages, and
 //! the mark that the page's islands are hydrated.
 
-use crate::error::AppError;
 use crate::pages::auth::SignOut;
-use crate::views::UserView;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_router::components::A;
+use voicy_model::error::AppError;
+use voicy_model::views::UserView;
 
 /// The signed-in user, for the header. `None` when nobody is signed in.
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     crate::server::page_reads::page_read!("current_user"; {
-        use crate::server::{auth, request_state};
+        use crate::server::request_state;
+        use voicy_core::auth;
         let (state, session) = request_state().await?;
         let Some(owner) = auth::session_owner(&session).await? else { return Ok(None) };
         let email = match auth::session_email(&session).await? {

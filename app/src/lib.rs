@@ -1,12 +1,9 @@
 #![recursion_limit = "256"]
-//! The Voicy dashboard: Leptos components and the server functions beside them. With `ssr` it
-//! also holds the server-side domain, store and services (`server`) that the REST API shares.
+//! The Voicy dashboard: Leptos pages and components and the server functions beside them, each
+//! a thin call into the core's services (`voicy_core`, with `ssr` only).
 
-pub mod codec;
 pub mod components;
-pub mod error;
 pub mod pages;
-pub mod views;
 
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -33,7 +33,7 @@ struct Env {
     arrivals: Arrivals,
     probe: Probe,
     pool: sqlx::AnyPool,
-    _dispatcher: Option<voicy::dispatcher::Running>,
+    _dispatcher: Option<voicy_core::dispatcher::Running>,
     _dir: tempfile::TempDir,
 }
 

@@ -5,15 +5,15 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path},
 };
-use app::server::{
-    AppState, auth,
-    services::{accounts, api_keys},
-};
-use app::views::{ApiKeyView, CreatedApiKey, UserView};
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::{
+    AppState, auth,
+    services::{accounts, api_keys},
+};
+use voicy_model::views::{ApiKeyView, CreatedApiKey, UserView};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

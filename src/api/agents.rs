@@ -5,11 +5,11 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path},
 };
-use app::server::{AppState, services::agents};
-use app::views::AgentView;
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::{AppState, services::agents};
+use voicy_model::views::AgentView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,8 +5,6 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path, Query},
 };
-use app::server::{AppState, services::calls};
-use app::views::{CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings};
 use axum::{
     Json,
     extract::State,
@@ -15,6 +13,10 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::{AppState, services::calls};
+use voicy_model::views::{
+    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -6,14 +6,14 @@ use super::{
     error::ApiResult,
     extract::{Owner, Path},
 };
-use app::server::{
-    AppState,
-    services::{deliveries, health},
-};
-use app::views::{DeliveryView, WebhookHealth};
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::{
+    AppState,
+    services::{deliveries, health},
+};
+use voicy_model::views::{DeliveryView, WebhookHealth};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,7 +1,6 @@
 //! `AppError` as a REST response: `{"error":{"code","message","fields"?}}` with its status.
 //! Internal errors were logged where they happened; the response says nothing about them.
 
-use app::error::AppError;
 use axum::{
     Json,
     http::StatusCode,
@@ -9,6 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
+use voicy_model::error::AppError;
 
 #[derive(Debug)]
 pub struct ApiError(pub AppError);

@@ -2,18 +2,19 @@
 //! rejections use our error shape (axum's own answer in plain text).
 
 use super::ApiError;
-use app::error::AppError;
-use app::server::{AppState, auth, auth::OwnerId, services::api_keys};
 use axum::{
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
     http::{header::AUTHORIZATION, request::Parts},
 };
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
+use voicy_core::{AppState, Caller, auth, services::api_keys};
+use voicy_model::error::AppError;
 
 /// The authenticated owner: from `Authorization: Bearer <key>` if present, else the session
-/// cookie. Rejects with 401 before the handler does any work.
-pub struct Owner(pub OwnerId);
+/// cookie. Rejects with 401 before the handler does any work. A REST request shares nothing
+/// with another, so its caller starts with an empty memo.
+pub struct Owner(pub Caller);
 
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
@@ -25,9 +26,8 @@ impl FromRequestParts<AppState> for Owner {
                 .ok()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(AppError::InvalidApiKey)?;
-            return Ok(Self(
-                api_keys::authenticate(&state.store, key.trim()).await?,
-            ));
+            let owner = api_keys::authenticate(&state.store, key.trim()).await?;
+            return Ok(Self(Caller::new(owner)));
         }
         let session = Session::from_request_parts(parts, state)
             .await
@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for Owner {
         let owner = auth::session_owner(&session)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        Ok(Self(owner))
+        Ok(Self(Caller::new(owner)))
     }
 }
 
@@ -61,7 +61,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         // serde reads a struct from an array too, field by field in order: `["name"]` would
         // create an agent. Every body the API takes is an object with its fields named.
         if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(app::error::FieldErrors::single(
+            return Err(voicy_model::error::FieldErrors::single(
                 "body",
                 "must be a JSON object with its fields named ({\"name\": …}), not an array",
             )
@@ -70,15 +70,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_bytes(&body) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(JsonRejection::JsonDataError(e)) => Err(AppError::Validation(fields_for(
-                &app::error::without_quoted_input(&e.body_text()),
+                &voicy_model::error::without_quoted_input(&e.body_text()),
             ))
             .into()),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::TooLarge.into())
             }
-            Err(e) => {
-                Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into())
-            }
+            Err(e) => Err(
+                AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
+                    .into(),
+            ),
         }
     }
 }
@@ -110,9 +111,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(e) => {
-                Err(AppError::Malformed(app::error::without_quoted_input(&e.body_text())).into())
-            }
+            Err(e) => Err(
+                AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
+                    .into(),
+            ),
         }
     }
 }
@@ -137,10 +139,10 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
 
 /// serde says e.g. "…: name: invalid type: integer `5`, expected a string at line 1 column 9",
 /// or, for a field the API does not know, "…: headers[0]: unknown field `valu`, expected …".
-fn fields_for(message: &str) -> app::error::FieldErrors {
+fn fields_for(message: &str) -> voicy_model::error::FieldErrors {
     let detail = message.split_once(": ").map_or(message, |(_, rest)| rest);
     let (path, reason) = detail.split_once(": ").unwrap_or((".", detail));
-    let mut fields = app::error::FieldErrors::new();
+    let mut fields = voicy_model::error::FieldErrors::new();
     if let Some(name) = reason
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once('`'))

@@ -15,11 +15,11 @@ mod webhooks;
 
 pub use error::{ApiError, ErrorBody};
 
-use app::server::AppState;
 use axum::{Json, Router, extract::State, http::StatusCode};
 use std::sync::{Arc, OnceLock};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -85,8 +85,10 @@ pub fn router() -> Router<AppState> {
     routes()
         .split_for_parts()
         .0
-        .fallback(|| async { ApiError(app::error::AppError::NotFound) })
-        .method_not_allowed_fallback(|| async { ApiError(app::error::AppError::MethodNotAllowed) })
+        .fallback(|| async { ApiError(voicy_model::error::AppError::NotFound) })
+        .method_not_allowed_fallback(|| async {
+            ApiError(voicy_model::error::AppError::MethodNotAllowed)
+        })
 }
 
 /// This document, as JSON. No authentication: it describes the API, it holds no data.

@@ -5,13 +5,13 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path},
 };
-use app::server::{AppState, services, services::webhooks};
-use app::views::{
+use axum::{Json, extract::State, http::StatusCode};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::{AppState, services, services::webhooks};
+use voicy_model::views::{
     ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch,
     WebhookView,
 };
-use axum::{Json, extract::State, http::StatusCode};
-use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -13,7 +13,6 @@
 mod nonce;
 mod shelf;
 
-use app::server::AppState;
 use app::server::page_reads::{PageReads, Read};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -27,6 +26,7 @@ use leptos::reactive::computed::ScopedFuture;
 use shelf::{Key, Shelf};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use voicy_core::AppState;
 
 /// The pages kept, by owner and address, within a memory budget.
 pub struct PageCache {
@@ -107,7 +107,7 @@ pub async fn serve_or_keep(
         return next.run(request).await;
     }
     let owner = match request.extensions().get::<tower_sessions::Session>() {
-        Some(session) => app::server::auth::session_owner(session)
+        Some(session) => voicy_core::auth::session_owner(session)
             .await
             .ok()
             .flatten(),
@@ -156,7 +156,8 @@ async fn keep(cache: &PageCache, key: Key, reads: &PageReads, response: Response
         Ok(bytes) => bytes,
         Err(err) => {
             // Logged once, by `internal`; the visitor gets a page-sized sentence.
-            let _ = app::error::AppError::internal(format!("a rendered page broke off: {err}"));
+            let _ =
+                voicy_model::error::AppError::internal(format!("a rendered page broke off: {err}"));
             return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The page could not be sent. Reload it to try again.",

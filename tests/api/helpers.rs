@@ -54,7 +54,7 @@ pub struct TestApp {
     pub pool: AnyPool,
     pub db: Arc<TestDb>,
     /// Kept so the dispatcher runs as long as the app.
-    _dispatcher: Option<voicy::dispatcher::Running>,
+    _dispatcher: Option<voicy_core::dispatcher::Running>,
 }
 
 impl TestApp {
@@ -75,7 +75,7 @@ impl TestApp {
     pub async fn spawn_with_steps(
         db: Arc<TestDb>,
         configure: impl FnOnce(&mut Settings),
-        steps: voicy::dispatcher::steps::Steps,
+        steps: voicy_core::dispatcher::steps::Steps,
     ) -> Self {
         Self::spawn_built(db, configure, Some(steps)).await
     }
@@ -83,7 +83,7 @@ impl TestApp {
     async fn spawn_built(
         db: Arc<TestDb>,
         configure: impl FnOnce(&mut Settings),
-        steps: Option<voicy::dispatcher::steps::Steps>,
+        steps: Option<voicy_core::dispatcher::steps::Steps>,
     ) -> Self {
         let mut settings = Settings::from_lookup(|k| {
             (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())
@@ -385,7 +385,7 @@ fn open_stored(
     webhook_id: &str,
     (url, secret, headers, key_id): (String, Option<String>, String, String),
 ) -> (Option<String>, Value) {
-    use app::server::store::{header_context, secret_context};
+    use voicy_core::store::{header_context, secret_context};
     assert!(
         !headers.contains(SECRET_MARK)
             && !secret.as_deref().unwrap_or_default().contains(SECRET_MARK),
@@ -408,8 +408,8 @@ fn open_stored(
     (secret, headers)
 }
 
-pub fn test_keys() -> app::server::vault::Keyring {
-    app::server::vault::Keyring::parse(voicy::config::TEST_SECRET_KEY).unwrap()
+pub fn test_keys() -> voicy_core::vault::Keyring {
+    voicy_core::vault::Keyring::parse(voicy::config::TEST_SECRET_KEY).unwrap()
 }
 
 pub fn is_uuid(s: &str) -> bool {

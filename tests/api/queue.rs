@@ -7,12 +7,12 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 use voicy::config::Role;
-use voicy::dispatcher::steps::{Steps, Summarizer};
+use voicy_core::dispatcher::steps::{Steps, Summarizer};
 
 struct BrokenSummarizer;
 
 impl Summarizer for BrokenSummarizer {
-    fn summarize(&self, _: &app::views::NewCall) -> Result<String, String> {
+    fn summarize(&self, _: &voicy_model::views::NewCall) -> Result<String, String> {
         Err("the model is unavailable".into())
     }
 }

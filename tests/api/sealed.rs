@@ -3,11 +3,11 @@
 use crate::dispatch::hmac_hex;
 use crate::helpers::{SECRET_MARK, TestApp, TestDb, secret, test_keys};
 use crate::receiver::{Behavior, Receiver};
-use app::server::vault::Keyring;
 use reqwest::StatusCode;
 use serde_json::json;
 use sqlx::AnyPool;
 use voicy::config::{Role, TEST_SECRET_KEY};
+use voicy_core::vault::Keyring;
 
 /// `(webhook id, secret, headers, key id)` of every stored webhook row, draft and deployed.
 async fn sealed_rows(pool: &AnyPool) -> Vec<(String, Option<String>, String, Option<String>)> {
@@ -67,14 +67,14 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
             .fetch_one(&app.pool)
             .await
             .unwrap();
-    let context = app::server::store::secret_context(&tampered.0, &url);
+    let context = voicy_core::store::secret_context(&tampered.0, &url);
     assert_eq!(
         keys.open(keys.current_id(), &context, &sealed_secret)
             .unwrap(),
         key
     );
     let elsewhere =
-        app::server::store::secret_context(&tampered.0, "https://attacker.example/collect");
+        voicy_core::store::secret_context(&tampered.0, "https://attacker.example/collect");
     assert!(
         keys.open(keys.current_id(), &elsewhere, &sealed_secret)
             .is_err()
@@ -146,7 +146,7 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
             "{id} sealed under the new key"
         );
         assert!(!headers.contains(SECRET_MARK), "{id}");
-        let context = app::server::store::secret_context(id, &receiver.url);
+        let context = voicy_core::store::secret_context(id, &receiver.url);
         let opened = rotated
             .open(
                 rotated.current_id(),

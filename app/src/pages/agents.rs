@@ -1,24 +1,26 @@
 //! The "Agents" page: the owner's agents and a form to create one.
 
 use crate::components::{FieldError, Frame, action_error, reset_on_success, short_time};
-use crate::error::AppError;
-use crate::views::AgentView;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
+use voicy_model::error::AppError;
+use voicy_model::views::AgentView;
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     crate::server::page_reads::page_read!("list_agents"; {
-        use crate::server::{request_owner, services::agents};
+        use crate::server::request_owner;
+        use voicy_core::services::agents;
         let (state, owner) = request_owner().await?;
         agents::list(&state.store, &owner).await
     })
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
-    use crate::server::{request_owner, services::agents};
+    use crate::server::request_owner;
+    use voicy_core::services::agents;
     let (state, owner) = request_owner().await?;
     agents::create(&state.store, &owner, &name).await
 }

@@ -1,31 +1,34 @@
 //! API keys under the account menu: create (the key is shown once), list, revoke.
 
 use crate::components::{FieldError, Frame, Outcome, action_error, reset_on_success, short_time};
-use crate::error::AppError;
-use crate::views::{ApiKeyView, CreatedApiKey};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
+use voicy_model::error::AppError;
+use voicy_model::views::{ApiKeyView, CreatedApiKey};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     crate::server::page_reads::page_read!("list_api_keys"; {
-        use crate::server::{request_owner, services::api_keys};
+        use crate::server::request_owner;
+        use voicy_core::services::api_keys;
         let (state, owner) = request_owner().await?;
         api_keys::list(&state.store, &owner).await
     })
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
-    use crate::server::{request_owner, services::api_keys};
+    use crate::server::request_owner;
+    use voicy_core::services::api_keys;
     let (state, owner) = request_owner().await?;
     api_keys::create(&state.store, &owner, &name).await
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
-    use crate::server::{request_owner, services::api_keys};
+    use crate::server::request_owner;
+    use voicy_core::services::api_keys;
     let (state, owner) = request_owner().await?;
     api_keys::revoke(&state.store, &owner, &id).await
 }

@@ -2,13 +2,14 @@
 //! after it; a failed attempt comes back with the message beside the form.
 
 use crate::components::action_error;
-use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use voicy_model::error::AppError;
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{auth, request_state, services::accounts};
+    use crate::server::request_state;
+    use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
     let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .await
@@ -27,9 +28,10 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{auth, request_state, services::accounts};
+    use crate::server::request_state;
+    use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
     let user = accounts::sign_up(&state.store, &email, &password).await?;
     auth::start_session(&session, &user).await?;
@@ -37,9 +39,10 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::{auth, request_state};
+    use crate::server::request_state;
+    use voicy_core::auth;
     let (_, session) = request_state().await?;
     auth::end_session(&session).await?;
     leptos_axum::redirect("/signin");

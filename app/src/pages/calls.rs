@@ -2,23 +2,24 @@
 //! page with its deliveries.
 
 use crate::components::{Frame, Outcome, short_time};
-use crate::error::AppError;
 use crate::pages::deliveries::DeliveryList;
-use crate::views::{CallDetail, CallPage, Turn};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use voicy_model::error::AppError;
+use voicy_model::views::{CallDetail, CallPage, Turn};
 
-#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
-    use crate::server::{request_owner, services::calls};
+    use crate::server::request_owner;
+    use voicy_core::services::calls;
     let (state, owner) = request_owner().await?;
     let ended = chrono::Utc::now();
     let started = ended - chrono::Duration::seconds(5 * transcript.len().max(1) as i64);
     let stamp =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let call = crate::views::NewCall {
+    let call = voicy_model::views::NewCall {
         agent_id,
         kind: "web".into(),
         started_at: stamp(started),
@@ -30,19 +31,21 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
     calls::create(&state, &owner, call).await
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
     crate::server::page_reads::page_read!("list_calls", agent_id; {
-        use crate::server::{request_owner, services::calls};
+        use crate::server::request_owner;
+        use voicy_core::services::calls;
         let (state, owner) = request_owner().await?;
         calls::list(&state, &owner, &agent_id, None).await
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     crate::server::page_reads::page_read!("get_call_detail", call_id; {
-        use crate::server::{request_owner, services::calls};
+        use crate::server::request_owner;
+        use voicy_core::services::calls;
         let (state, owner) = request_owner().await?;
         calls::detail(&state, &owner, &call_id).await
     })

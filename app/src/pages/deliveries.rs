@@ -3,8 +3,8 @@
 
 use crate::components::short_time;
 use crate::pages::webhook_tools::{RedeliverButton, SendOutcome};
-use crate::views::DeliveryView;
 use leptos::prelude::*;
+use voicy_model::views::DeliveryView;
 
 fn tone(outcome: &str) -> &'static str {
     match outcome {

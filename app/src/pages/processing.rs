@@ -2,26 +2,28 @@
 //! addresses notified, both part of the draft config (deployed with Deploy, like webhooks).
 
 use crate::components::{FieldError, Outcome};
-use crate::error::AppError;
-use crate::views::{ProcessingSettings, VariableSpec};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
+use voicy_model::error::AppError;
+use voicy_model::views::{ProcessingSettings, VariableSpec};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppError> {
     crate::server::page_reads::page_read!("get_processing", agent_id; {
-        use crate::server::{request_owner, services::calls};
+        use crate::server::request_owner;
+        use voicy_core::services::calls;
         let (state, owner) = request_owner().await?;
         calls::processing(&state, &owner, &agent_id).await
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn save_processing(
     agent_id: String,
     settings: ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {
-    use crate::server::{request_owner, services::calls};
+    use crate::server::request_owner;
+    use voicy_core::services::calls;
     let (state, owner) = request_owner().await?;
     calls::set_processing(&state, &owner, &agent_id, &settings).await
 }

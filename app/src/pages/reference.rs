@@ -3,18 +3,18 @@
 //! server with no script or stylesheet from elsewhere (no CDN).
 
 use crate::components::Frame;
-use crate::error::AppError;
-use crate::views::{ApiField, ApiOperation, ApiReference};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
+use voicy_model::error::AppError;
+use voicy_model::views::{ApiField, ApiOperation, ApiReference};
 
 /// Public, like the document itself: it describes the API and holds no data.
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_api_reference() -> Result<ApiReference, AppError> {
     crate::server::page_reads::page_read!("get_api_reference"; {
         let (state, _) = crate::server::request_state().await?;
-        Ok(crate::server::services::reference::reference(&state.api_document))
+        Ok(voicy_core::services::reference::reference(&state.api_document))
     })
 }
 

@@ -4,9 +4,9 @@
 use super::webhook_tools::GenerateSecret;
 use super::webhooks::{add_webhook, update_webhook};
 use crate::components::FieldError;
-use crate::error::AppError;
-use crate::views::{HEADER_LIMIT, HeaderInput, NewWebhook, WebhookPatch, WebhookView};
 use leptos::prelude::*;
+use voicy_model::error::AppError;
+use voicy_model::views::{HEADER_LIMIT, HeaderInput, NewWebhook, WebhookPatch, WebhookView};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Editing {

@@ -4,16 +4,16 @@
 //! finger or the keyboard comes to its toggle), not with the page: a first visit to Settings
 //! downloads only what it shows.
 
-use crate::codec::Deferred;
 use crate::components::{Outcome, short_time};
 use crate::pages::deliveries::DeliveryList;
 use crate::pages::webhook_form::{Editing, WebhookForm};
 use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
 use crate::pages::webhooks::{DeleteWebhook, DeployAgent, RestoreVersion, Section};
-use crate::views::{
+use leptos::prelude::*;
+use voicy_model::codec::Deferred;
+use voicy_model::views::{
     DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView,
 };
-use leptos::prelude::*;
 
 /// The section's chunk could not be fetched.
 pub struct ChunkMissing;

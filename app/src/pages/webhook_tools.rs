@@ -2,41 +2,44 @@
 //! Standard Webhooks secret, and the endpoint's health at a glance.
 
 use crate::components::short_time;
-use crate::error::AppError;
-use crate::views::{DeliveryView, WebhookHealth};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
+use voicy_model::error::AppError;
+use voicy_model::views::{DeliveryView, WebhookHealth};
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn send_test_event(
     agent_id: String,
     webhook_id: String,
 ) -> Result<DeliveryView, AppError> {
-    use crate::server::{request_owner, services::deliveries};
+    use crate::server::request_owner;
+    use voicy_core::services::deliveries;
     let (state, owner) = request_owner().await?;
     deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
-    use crate::server::{request_owner, services::deliveries};
+    use crate::server::request_owner;
+    use voicy_core::services::deliveries;
     let (state, owner) = request_owner().await?;
     deliveries::redeliver(&state, &owner, &delivery_id).await
 }
 
 /// A new `whsec_` secret. Nothing is stored until the form is saved; signed-in owners only.
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn generate_secret() -> Result<String, AppError> {
     crate::server::request_owner().await?;
-    Ok(crate::server::domain::SigningSecret::generate()
+    Ok(voicy_core::domain::SigningSecret::generate()
         .expose()
         .to_owned())
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, AppError> {
     crate::server::page_reads::page_read!("get_webhook_health", agent_id; {
-        use crate::server::{request_owner, services::health};
+        use crate::server::request_owner;
+        use voicy_core::services::health;
         let (state, owner) = request_owner().await?;
         health::of_agent(&state, &owner, &agent_id).await
     })

@@ -2,64 +2,70 @@
 //! and the section itself: a toggle with the "N/5" badge, which opens what `webhook_list` shows
 //! (the list with add, pencil and trash, the draft/deployed status with its Deploy button).
 
-use crate::error::AppError;
 use crate::pages::webhook_form::Editing;
 use crate::pages::webhook_list::{ChunkMissing, webhook_list};
 use crate::pages::webhook_tools::SendOutcome;
-use crate::views::{
-    DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookView, WebhooksSection,
-};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
+use voicy_model::error::AppError;
+use voicy_model::views::{
+    DeploymentView, NewWebhook, WEBHOOK_LIMIT, WebhookPatch, WebhookView, WebhooksSection,
+};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSection, AppError> {
     crate::server::page_reads::page_read!("get_webhook_settings", agent_id; {
-        use crate::server::{request_owner, services::webhooks};
+        use crate::server::request_owner;
+        use voicy_core::services::webhooks;
         let (state, owner) = request_owner().await?;
         let settings = webhooks::settings(&state, &owner, &agent_id).await?;
         Ok(WebhooksSection {
             count: settings.config.draft.webhooks.len(),
-            settings: crate::codec::Deferred::new(&settings).map_err(AppError::internal)?,
+            settings: voicy_model::codec::Deferred::new(&settings).map_err(AppError::internal)?,
         })
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookView, AppError> {
-    use crate::server::{request_owner, services::webhooks};
+    use crate::server::request_owner;
+    use voicy_core::services::webhooks;
     let (state, owner) = request_owner().await?;
     webhooks::add(&state, &owner, &agent_id, &input).await
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn update_webhook(
     agent_id: String,
     webhook_id: String,
     patch: WebhookPatch,
 ) -> Result<WebhookView, AppError> {
-    use crate::server::{request_owner, services::webhooks};
+    use crate::server::request_owner;
+    use voicy_core::services::webhooks;
     let (state, owner) = request_owner().await?;
     webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), AppError> {
-    use crate::server::{request_owner, services::webhooks};
+    use crate::server::request_owner;
+    use voicy_core::services::webhooks;
     let (state, owner) = request_owner().await?;
     webhooks::delete(&state, &owner, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
-    use crate::server::{request_owner, services::webhooks};
+    use crate::server::request_owner;
+    use voicy_core::services::webhooks;
     let (state, owner) = request_owner().await?;
     webhooks::deploy(&state, &owner, &agent_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = crate::codec::Json)]
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn restore_version(agent_id: String, version: i64) -> Result<(), AppError> {
-    use crate::server::{request_owner, services::versions};
+    use crate::server::request_owner;
+    use voicy_core::services::versions;
     let (state, owner) = request_owner().await?;
     versions::restore(&state, &owner, &agent_id, version).await
 }

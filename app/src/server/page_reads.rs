@@ -11,12 +11,12 @@
 //! (`every_page_read_is_recorded_under_its_own_name`) keeps it so, and server code that reaches
 //! for the request's state outside a read keeps the page from being kept ([`reaching_for_state`]).
 
-use crate::error::AppError;
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use voicy_model::error::AppError;
 
 /// Runs a read again: its output as JSON, or `None` when it failed.
 pub type Replay =

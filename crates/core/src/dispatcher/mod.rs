@@ -1,0 +1,77 @@
+//! The `call_ended` dispatcher. The database is its queue (`crate::store::queue`): every
+//! instance claims pending calls in batches under a lease, processes each (summary, variables,
+//! notifications), serializes its Get Call JSON once and POSTs it to every webhook of its
+//! config at once. Each call runs in its own task and each request in its own future, so a slow
+//! or dead endpoint delays nothing else.
+//!
+//! Wake-ups: the instance that stored a call is told in-process (no added latency), the others
+//! by PostgreSQL `LISTEN/NOTIFY`, and every instance sweeps every second, claiming anything left
+//! pending and taking over expired leases: nothing waits for a restart.
+
+mod client;
+mod endpoint_limit;
+pub mod guard;
+mod in_flight;
+pub mod mail;
+mod queue;
+mod recorder;
+pub mod redact;
+pub mod request;
+pub mod steps;
+mod worker;
+
+pub use client::{ClientError, Sent, WebhookClient};
+pub use queue::Running;
+
+use crate::store::Store;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Notify;
+
+/// How the dispatcher of one instance runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This instance's name on its leases: unique per process.
+    pub instance: String,
+    pub lease: Duration,
+    pub max_calls_in_flight: usize,
+    /// For `LISTEN/NOTIFY` when the database is PostgreSQL (it may hold a password: `Debug`
+    /// never shows it).
+    pub postgres_url: Option<crate::store::DatabaseUrl>,
+}
+
+/// Processing attempts of a call before its event is `failed`.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// What the HTTP intake tells of a stored call: it only wakes the claim loop, never waits.
+#[derive(Debug, Default)]
+pub struct Dispatcher {
+    wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// Told of every stored call: wakes the claim loop, never waits.
+    pub fn call_stored(&self, _call_id: &str) {
+        self.wake.notify_one();
+    }
+
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
+    pub fn start(
+        &self,
+        store: Store,
+        client: WebhookClient,
+        steps: steps::Steps,
+        options: Options,
+    ) -> Running {
+        queue::start(self.wake.clone(), store, client, steps, options)
+    }
+}
+
+/// A name for this process's leases: readable in the database, unique across restarts.
+pub fn instance_name() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("pid{}-{}", std::process::id(), &id[..12])
+}

@@ -1,0 +1,194 @@
+//! The claim loop of one instance, its lease renewal, its PostgreSQL listener, and its clean
+//! shutdown.
+
+use super::in_flight::{InFlight, InFlightSet};
+use super::worker::Worker;
+use super::{MAX_ATTEMPTS, Options, WebhookClient, recorder, steps::Steps};
+use crate::store::Store;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::JoinHandle;
+
+/// Claims per statement: large enough to absorb a burst in few round trips.
+const CLAIM_BATCH: usize = 64;
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// How long a shutdown waits for calls under way (their requests have at most 5 s) and for
+/// their results to be written.
+const DRAIN_FOR: Duration = Duration::from_secs(15);
+
+struct Queue {
+    store: Store,
+    worker: Arc<Worker>,
+    wake: Arc<Notify>,
+    slots: Arc<Semaphore>,
+    in_flight: Arc<InFlightSet>,
+    options: Options,
+}
+
+/// The dispatcher running on this instance.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    queue: Arc<Queue>,
+}
+
+pub fn start(
+    wake: Arc<Notify>,
+    store: Store,
+    client: WebhookClient,
+    steps: Steps,
+    options: Options,
+) -> Running {
+    let recorder = recorder::start(store.clone());
+    let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder));
+    let queue = Arc::new(Queue {
+        store,
+        worker,
+        wake,
+        slots: Arc::new(Semaphore::new(options.max_calls_in_flight)),
+        in_flight: Arc::default(),
+        options,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = vec![
+        tokio::spawn(claim_loop(queue.clone(), stopped.clone())),
+        tokio::spawn(renew_loop(queue.clone())),
+    ];
+    if let Some(url) = queue.options.postgres_url.clone() {
+        tasks.push(tokio::spawn(listen_loop(url, queue.wake.clone(), stopped)));
+    }
+    tracing::info!(instance = %queue.options.instance, lease_s = queue.options.lease.as_secs(),
+        max_calls_in_flight = queue.options.max_calls_in_flight, "dispatcher started");
+    Running { stop, tasks, queue }
+}
+
+impl Running {
+    /// Stops claiming, lets the calls under way finish and their results be written, then
+    /// returns what was claimed but not started to the queue.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let queue = self.queue;
+        let all = u32::try_from(queue.options.max_calls_in_flight).unwrap_or(u32::MAX);
+        match tokio::time::timeout(DRAIN_FOR, queue.slots.acquire_many(all)).await {
+            Ok(_) => {
+                tracing::info!("dispatcher stopped: every call under way finished and was recorded")
+            }
+            Err(_) => tracing::warn!(
+                left = queue.in_flight.ids().len(),
+                "dispatcher stopped with calls still under way; their leases will lapse and another instance takes them over"
+            ),
+        }
+        for task in self.tasks {
+            task.abort();
+        }
+        if let Ok(released) = queue.store.release_claims(&queue.options.instance).await {
+            if released > 0 {
+                tracing::info!(released, "returned unstarted calls to the queue");
+            }
+        }
+    }
+}
+
+async fn claim_loop(queue: Arc<Queue>, mut stop: watch::Receiver<bool>) {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = queue.wake.notified() => {}
+            _ = sweep.tick() => {
+                // Failures are logged by the store; the next sweep tries again.
+                let _ = queue.store.take_over_expired(MAX_ATTEMPTS).await;
+            }
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        queue.claim_while_free().await;
+    }
+}
+
+impl Queue {
+    /// Claims batches while this instance has free slots and the queue has calls.
+    async fn claim_while_free(&self) {
+        loop {
+            let free = self.slots.available_permits().min(CLAIM_BATCH);
+            if free == 0 {
+                return; // a call that finishes wakes the loop
+            }
+            let Ok((token, calls)) = self
+                .store
+                .claim_calls(&self.options.instance, self.options.lease, free as i64)
+                .await
+            else {
+                return; // logged by the store; the next sweep tries again
+            };
+            let claimed = calls.len();
+            for call in calls {
+                // Only this loop takes slots, and it saw `free` of them, unless a shutdown took
+                // them meanwhile: then the rest stay claimed, and the shutdown releases them.
+                let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+                    return;
+                };
+                let in_flight = InFlight::new(
+                    self.in_flight.clone(),
+                    self.wake.clone(),
+                    call.id.clone(),
+                    token.clone(),
+                    slot,
+                );
+                let worker = self.worker.clone();
+                tokio::spawn(async move { worker.run(call, in_flight).await });
+            }
+            if claimed < free {
+                return;
+            }
+        }
+    }
+}
+
+/// Renews the leases of the calls under way, three times per lease; also during a shutdown's
+/// drain, until the shutdown aborts it.
+async fn renew_loop(queue: Arc<Queue>) {
+    let mut every = tokio::time::interval(queue.options.lease / 3);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let ids = queue.in_flight.ids();
+        if !ids.is_empty() {
+            let _ = queue
+                .store
+                .renew_leases(&queue.options.instance, queue.options.lease, &ids)
+                .await;
+        }
+    }
+}
+
+/// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger on each stored call).
+async fn listen_loop(
+    url: crate::store::DatabaseUrl,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) {
+    use sqlx::postgres::PgListener;
+    while !*stop.borrow() {
+        match PgListener::connect(url.expose()).await {
+            Ok(mut listener) => match listener.listen("voicy_calls").await {
+                Ok(()) => loop {
+                    match listener.recv().await {
+                        Ok(_) => wake.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "lost the database's call notifications; reconnecting (the sweep covers the gap)");
+                            break;
+                        }
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for call notifications; retrying")
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot connect for call notifications; retrying"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

@@ -1,0 +1,234 @@
+//! One claimed call, from processing to the last request: what a worker task does.
+
+use super::in_flight::InFlight;
+use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
+use crate::error::AppError;
+use crate::services::calls::call_view;
+use crate::store::{CallConfig, CallRecord, PendingDelivery, Store};
+use crate::views::{NotificationView, ProcessingNote};
+use bytes::Bytes;
+use futures::future::join_all;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const NOT_DEPLOYED: &str = "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
+const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
+
+pub struct Worker {
+    store: Store,
+    client: WebhookClient,
+    steps: Arc<Steps>,
+    recorder: mpsc::Sender<Record>,
+}
+
+enum Dispatched {
+    Requests,
+    Nothing,
+}
+
+/// Why a processing attempt failed, as the owner reads it on the call.
+enum Failure {
+    /// The database could not be reached: not the call's fault, so it costs no attempt; the
+    /// worker tries again, holding the lease, until `UNAVAILABLE_FOR` has passed.
+    Unavailable,
+    Step(String),
+}
+
+/// How long a worker keeps trying while the database cannot be reached before it counts an attempt.
+const UNAVAILABLE_FOR: Duration = Duration::from_secs(60);
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        // The detail of an internal error was logged where it happened; the owner gets its kind.
+        match err {
+            AppError::Unavailable => Self::Unavailable,
+            _ => Self::Step("An internal error occurred.".to_owned()),
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        client: WebhookClient,
+        steps: Steps,
+        recorder: mpsc::Sender<Record>,
+    ) -> Self {
+        Self {
+            store,
+            client,
+            steps: Arc::new(steps),
+            recorder,
+        }
+    }
+
+    pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
+        let span = tracing::info_span!("call_ended", call_id = %call.id, agent_id = %call.agent_id);
+        let token = in_flight.token().to_owned();
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(250);
+        let outcome = loop {
+            match tracing::Instrument::instrument(
+                self.process_and_send(&call, &token),
+                span.clone(),
+            )
+            .await
+            {
+                Err(Failure::Unavailable) if started.elapsed() < UNAVAILABLE_FOR => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                outcome => break outcome,
+            }
+        };
+        match outcome {
+            // The recorder writes the event's end after its results, then frees the slot.
+            Ok(Dispatched::Requests) => {
+                let _ = self.recorder.send(Record::EventDone(in_flight)).await;
+            }
+            Ok(Dispatched::Nothing) => {}
+            Err(failure) => {
+                let reason = match failure {
+                    Failure::Unavailable => "The database could not be reached.".to_owned(),
+                    Failure::Step(reason) => reason,
+                };
+                let backoff = Duration::from_millis(500 << call.attempts.clamp(1, 6));
+                let note = format!(
+                    "Processing failed (attempt {} of {MAX_ATTEMPTS}): {reason}",
+                    call.attempts
+                );
+                match self
+                    .store
+                    .fail_attempt(&call, &token, &note, MAX_ATTEMPTS, backoff)
+                    .await
+                {
+                    Ok(Some(state)) => {
+                        tracing::warn!(parent: &span, %state, %reason, attempt = call.attempts, "processing failed")
+                    }
+                    // Lease lost, or the store is away: the lease lapses and a sweep takes over.
+                    Ok(None) | Err(_) => {}
+                }
+            }
+        }
+    }
+
+    async fn process_and_send(
+        &self,
+        call: &CallRecord,
+        token: &str,
+    ) -> Result<Dispatched, Failure> {
+        let not_deployed = call.kind == "phone" && call.agent_version.is_none();
+        // Deployed versions are read once per process (`Store::call_config`), not once per call.
+        let config = if not_deployed {
+            Arc::new(CallConfig::default())
+        } else {
+            self.store.call_config(call).await?
+        };
+        let (webhooks, settings) = (&config.webhooks, &config.processing);
+        // Summary and owner patterns over up to 512 KB of transcript: CPU work, kept off the
+        // threads that serve requests and send webhooks.
+        let (steps, input, run_config) = (self.steps.clone(), call.input.clone(), config.clone());
+        let mut processed =
+            tokio::task::spawn_blocking(move || steps.run(&input, &run_config.processing))
+                .await
+                .map_err(|e| {
+                    Failure::Step(
+                        AppError::internal(format!("processing stopped: {e}")).to_string(),
+                    )
+                })?
+                .map_err(Failure::Step)?;
+        processed.notifications = self
+            .notify(
+                call,
+                processed.summary.as_deref(),
+                &settings.notification_emails,
+            )
+            .await?;
+        if not_deployed {
+            processed.notes.push(ProcessingNote {
+                step: "webhooks".into(),
+                message: NOT_DEPLOYED.into(),
+            });
+        }
+        // Serialized once: these bytes are both what the Get Call API answers and what is sent.
+        let body =
+            serde_json::to_string(&call_view(call, Some(processed))).map_err(AppError::internal)?;
+        if not_deployed || webhooks.is_empty() {
+            let note = if not_deployed {
+                NOT_DEPLOYED
+            } else {
+                NO_WEBHOOKS
+            };
+            self.store.skip_event(call, token, &body, note).await?;
+            return Ok(Dispatched::Nothing);
+        }
+        // The real header values stay beside the records, which are what the store keeps.
+        let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
+            .iter()
+            .cloned()
+            .map(|webhook| {
+                let headers =
+                    request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
+                let request_headers = request::masked(&webhook, &headers);
+                (
+                    PendingDelivery {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        webhook,
+                        request_headers,
+                    },
+                    headers,
+                )
+            })
+            .unzip();
+        if !self.store.begin_event(call, token, &body, &records).await? {
+            tracing::warn!(
+                "this claim lost the call's lease (another claim took it over); sending nothing"
+            );
+            return Ok(Dispatched::Nothing);
+        }
+        // The moment processing is done and the requests start (benchmarks measure from here).
+        tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
+
+        let body = Bytes::from(body);
+        join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
+            let body = body.clone();
+            async move {
+                let result = self.client.deliver(&delivery.webhook, headers, body).await;
+                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
+                    duration_ms = result.duration_ms, "webhook delivery");
+                let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;
+            }
+        }))
+        .await;
+        Ok(Dispatched::Requests)
+    }
+
+    /// Notification e-mails, at most once per call and address: reserved in the store before
+    /// they are sent, so a call processed again after a crash does not mail anyone twice.
+    async fn notify(
+        &self,
+        call: &CallRecord,
+        summary: Option<&str>,
+        to: &[String],
+    ) -> Result<Vec<NotificationView>, Failure> {
+        let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
+        let sent = self
+            .steps
+            .notifier
+            .notify(&call.input, summary, &fresh)
+            .await;
+        self.store.record_notifications(&call.id, &sent).await?;
+        // In the order the settings list them.
+        Ok(to
+            .iter()
+            .filter_map(|address| {
+                earlier
+                    .iter()
+                    .chain(&sent)
+                    .find(|n| &n.to == address)
+                    .cloned()
+            })
+            .collect())
+    }
+}

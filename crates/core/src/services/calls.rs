@@ -1,0 +1,190 @@
+//! Calls: receive a finished call, the Get Call API, the calls list, deliveries, and the
+//! agent's post-call processing settings.
+
+use crate::AppState;
+use crate::Caller;
+use crate::domain::call::{CallInput, CallKind, parse_processing};
+use crate::error::{AppError, FieldErrors};
+use crate::store::CallRecord;
+use crate::views::{
+    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, NotificationView, ProcessingNote,
+    ProcessingSettings,
+};
+use std::collections::BTreeMap;
+
+const PAGE_SIZE: i64 = 20;
+
+/// What post-call processing produced.
+#[derive(Debug, Clone, Default)]
+pub struct Processed {
+    pub summary: Option<String>,
+    pub variables: BTreeMap<String, Option<String>>,
+    pub notifications: Vec<NotificationView>,
+    pub notes: Vec<ProcessingNote>,
+}
+
+/// The Get Call JSON of a call: `completed` with what processing produced, or `processing`.
+pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
+    let input = &call.input;
+    let duration = match (
+        chrono::DateTime::parse_from_rfc3339(&input.started_at),
+        chrono::DateTime::parse_from_rfc3339(&input.ended_at),
+    ) {
+        (Ok(start), Ok(end)) => (end - start).num_seconds(),
+        _ => 0,
+    };
+    let status = crate::views::call_status(processed.is_some(), &call.event.state);
+    let processed = processed.unwrap_or_default();
+    CallView {
+        id: call.id.clone(),
+        agent_id: call.agent_id.clone(),
+        agent_version: call.agent_version,
+        kind: call.kind.clone(),
+        status: status.to_owned(),
+        from_number: input.from_number.clone(),
+        to_number: input.to_number.clone(),
+        started_at: input.started_at.clone(),
+        ended_at: input.ended_at.clone(),
+        duration_seconds: duration,
+        end_reason: input.end_reason.clone(),
+        transcript: input.transcript.clone(),
+        summary: processed.summary,
+        variables: processed.variables,
+        notifications: processed.notifications,
+        processing_notes: processed.notes,
+        metadata: input.metadata.clone(),
+    }
+}
+
+/// Stores a finished call (before answering) and hands it to the dispatcher.
+pub async fn create(state: &AppState, owner: &Caller, input: NewCall) -> Result<String, AppError> {
+    let agent = owner.agent(&state.store, &input.agent_id).await?;
+    let call = CallInput::parse(input)?;
+    let version = match call.kind {
+        CallKind::Phone => state.store.latest_version(&agent).await?,
+        CallKind::Web => None,
+    };
+    let id = state
+        .store
+        .insert_call(owner, &agent, call.kind.as_str(), version, &call.raw)
+        .await?;
+    state.events.call_stored(&id);
+    Ok(id)
+}
+
+/// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.
+pub async fn get_json(state: &AppState, owner: &Caller, call_id: &str) -> Result<String, AppError> {
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    match call.body {
+        Some(body) => Ok(body),
+        None => serde_json::to_string(&call_view(&call, None)).map_err(AppError::internal),
+    }
+}
+
+/// A page of the agent's calls, newest first: the newest, or those older than `before` (the
+/// `next_before` of the page before; an empty value is no cursor). A cursor that is not one of
+/// this agent's calls is refused by name rather than answered with an empty page.
+pub async fn list(
+    state: &AppState,
+    owner: &Caller,
+    agent_id: &str,
+    before: Option<&str>,
+) -> Result<CallPage, AppError> {
+    let agent = owner.agent(&state.store, agent_id).await?;
+    let before = before.filter(|b| !b.is_empty());
+    if let Some(before) = before
+        && !state.store.is_call_of_agent(&agent, before).await?
+    {
+        return Err(FieldErrors::single(
+            "before",
+            "is not a call of this agent: pass the next_before of the page before, or leave it out for the newest calls",
+        ));
+    }
+    let calls = state
+        .store
+        .calls_of_agent(&agent, before, PAGE_SIZE)
+        .await?;
+    let next_before = (calls.len() as i64 == PAGE_SIZE)
+        .then(|| calls.last().map(|c| c.id.clone()))
+        .flatten();
+    Ok(CallPage { calls, next_before })
+}
+
+/// The call and its deliveries, for the call's page.
+pub async fn detail(
+    state: &AppState,
+    owner: &Caller,
+    call_id: &str,
+) -> Result<crate::views::CallDetail, AppError> {
+    let call = state.store.call_for_owner(owner, call_id).await?;
+    let view = match &call.body {
+        Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
+        None => call_view(&call, None),
+    };
+    Ok(crate::views::CallDetail {
+        call: view,
+        deliveries: deliveries_of(state, call).await?,
+    })
+}
+
+pub async fn deliveries(
+    state: &AppState,
+    owner: &Caller,
+    call_id: &str,
+) -> Result<CallDeliveries, AppError> {
+    deliveries_of(state, state.store.call_for_owner(owner, call_id).await?).await
+}
+
+async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
+    let deliveries = state.store.deliveries_of_call(&call).await?;
+    Ok(CallDeliveries {
+        event: call.event,
+        deliveries,
+    })
+}
+
+pub async fn agent_deliveries(
+    state: &AppState,
+    owner: &Caller,
+    agent_id: &str,
+    webhook_id: Option<&str>,
+) -> Result<Vec<DeliveryView>, AppError> {
+    let agent = owner.agent(&state.store, agent_id).await?;
+    // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
+    // the log), so only something that cannot be a webhook id is refused.
+    let webhook_id = webhook_id.filter(|w| !w.is_empty());
+    // Ids are hyphenated lower-case UUIDs; other spellings of one could never match.
+    if webhook_id.is_some_and(|w| {
+        uuid::Uuid::try_parse(w).map_or(true, |id| id.hyphenated().to_string() != w)
+    }) {
+        return Err(FieldErrors::single(
+            "webhook_id",
+            "is not a webhook id: take it from the webhook list, or leave it out for every webhook",
+        ));
+    }
+    state
+        .store
+        .deliveries_of_agent(&agent, webhook_id, 50)
+        .await
+}
+
+pub async fn processing(
+    state: &AppState,
+    owner: &Caller,
+    agent_id: &str,
+) -> Result<ProcessingSettings, AppError> {
+    let agent = owner.agent(&state.store, agent_id).await?;
+    agent.draft_processing_as_read()
+}
+
+pub async fn set_processing(
+    state: &AppState,
+    owner: &Caller,
+    agent_id: &str,
+    input: &ProcessingSettings,
+) -> Result<ProcessingSettings, AppError> {
+    let agent = owner.agent(&state.store, agent_id).await?;
+    let settings = parse_processing(input)?;
+    state.store.set_draft_processing(&agent, &settings).await?;
+    Ok(settings)
+}

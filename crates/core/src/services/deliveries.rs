@@ -1,0 +1,169 @@
+//! What the owner sends by hand: a test event to one draft webhook, and the redelivery of one
+//! past delivery. Both go out at once (the owner waits for the answer, at most the doc's 5
+//! seconds), through the dispatcher's client, and are recorded in the deliveries log marked as
+//! what they are. A redelivery is the owner's action, not a retry: the dispatcher never retries.
+
+use crate::AppState;
+use crate::Caller;
+use crate::error::AppError;
+use crate::store::{ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now};
+use crate::views::{CallView, DeliveryView, ProcessingNote, Turn};
+use std::collections::BTreeMap;
+
+/// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
+/// with its stored secret and header values.
+pub async fn send_test(
+    state: &AppState,
+    owner: &Caller,
+    agent_id: &str,
+    webhook_id: &str,
+) -> Result<DeliveryView, AppError> {
+    let agent = owner.agent(&state.store, agent_id).await?;
+    let webhook = state
+        .store
+        .draft_webhooks(&agent)
+        .await?
+        .into_iter()
+        .find(|w| w.id == webhook_id)
+        .ok_or(AppError::NotFound)?;
+    state
+        .manual_sends
+        .send(owner.as_str())
+        .map_err(AppError::TooManySends)?;
+    let sample = sample_call(&agent);
+    let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
+    send_and_record(state, agent, webhook, body, sample.id, None).await
+}
+
+/// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
+/// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
+pub async fn redeliver(
+    state: &AppState,
+    owner: &Caller,
+    delivery_id: &str,
+) -> Result<DeliveryView, AppError> {
+    let (agent, original) = state.store.delivery_for_owner(owner, delivery_id).await?;
+    let Some(call_id) = original.call_id.clone() else {
+        return Err(AppError::Conflict(
+            "A test delivery cannot be redelivered. Send a new test from the webhook's row.".into(),
+        ));
+    };
+    if original.outcome == "sending" {
+        return Err(AppError::Conflict(
+            "This delivery is still under way. Redeliver it once it has ended.".into(),
+        ));
+    }
+    let call = state.store.call_for_owner(owner, &call_id).await?;
+    let Some(body) = call.body.clone() else {
+        return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
+    };
+    if !state
+        .store
+        .draft_webhooks(&agent)
+        .await?
+        .iter()
+        .any(|w| w.id == original.webhook_id)
+    {
+        return Err(AppError::Conflict(format!(
+            "The webhook “{}” has been deleted from this agent since, so it cannot be redelivered to.",
+            original.webhook_name
+        )));
+    }
+    // As it was in the config the call used: its deployed version, immutable; for a web call
+    // the draft, which may have moved on: then only if it still points where the call went.
+    let config = state.store.call_config(&call).await?;
+    let webhook = config.webhooks.iter().find(|w| w.id == original.webhook_id && w.url == original.webhook_url).cloned().ok_or_else(|| {
+        AppError::Conflict(format!(
+            "The webhook “{}” no longer sends to {}, where this call went, so it cannot be redelivered. Make a new test call instead.",
+            original.webhook_name, original.webhook_url
+        ))
+    })?;
+    state
+        .manual_sends
+        .send(owner.as_str())
+        .map_err(AppError::TooManySends)?;
+    send_and_record(state, agent, webhook, body, call.id, Some(original)).await
+}
+
+/// Sends and records in a task of its own: a client that hangs up (the request's future is
+/// dropped) does not stop a request already on its way from being logged.
+async fn send_and_record(
+    state: &AppState,
+    agent: OwnedAgent,
+    webhook: WebhookRow,
+    body: String,
+    event_id: String,
+    original: Option<DeliveryView>,
+) -> Result<DeliveryView, AppError> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let started_at = now();
+        let sent = state.sender.send_manual(&webhook, body, &event_id).await;
+        tracing::info!(agent_id = agent.id(), webhook_id = %webhook.id, redelivery_of = ?original.as_ref().map(|o| &o.id),
+            outcome = sent.result.outcome, "manual delivery");
+        let kind = original.as_ref().map_or(ManualKind::Test, ManualKind::Redelivery);
+        let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
+        state.store.record_manual_delivery(&agent, kind, delivery).await
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("a manual delivery stopped: {e}")))?
+}
+
+/// A realistic finished call of `agent`, marked as a test in its metadata.
+fn sample_call(agent: &OwnedAgent) -> CallView {
+    let ended = chrono::Utc::now();
+    let started = ended - chrono::Duration::seconds(94);
+    let turn = |role: &str, text: &str, start_ms: u64| Turn {
+        role: role.into(),
+        text: text.into(),
+        start_ms: Some(start_ms),
+    };
+    let transcript = vec![
+        turn(
+            "agent",
+            "Hello, thanks for calling Voicy Dental. How can I help you today?",
+            0,
+        ),
+        turn(
+            "user",
+            "Hi, I'd like to book a cleaning next Tuesday morning.",
+            4200,
+        ),
+        turn(
+            "agent",
+            "Tuesday at 9:30 is free. May I have your name and a phone number?",
+            9800,
+        ),
+        turn("user", "Sam Lee, 555-0142.", 15100),
+        turn(
+            "agent",
+            "You're booked for Tuesday at 9:30, Sam. Anything else?",
+            19700,
+        ),
+        turn("user", "No, that's all. Thanks!", 25400),
+    ];
+    CallView {
+        id: format!("test_{}", uuid::Uuid::new_v4().simple()),
+        agent_id: agent.id().to_owned(),
+        agent_version: None,
+        kind: "web".into(),
+        status: "completed".into(),
+        from_number: Some("+15555550142".into()),
+        to_number: Some("+15555550100".into()),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ended_at: ended.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_seconds: 94,
+        end_reason: Some("user_hangup".into()),
+        transcript,
+        summary: Some(
+            "The caller booked a cleaning for Tuesday at 9:30 under the name Sam Lee.".into(),
+        ),
+        variables: BTreeMap::from([("customer_name".to_owned(), Some("Sam Lee".to_owned()))]),
+        notifications: Vec::new(),
+        processing_notes: vec![ProcessingNote {
+            step: "test".into(),
+            message: "A test event sent from the dashboard; no call took place.".into(),
+        }],
+        metadata: Some(serde_json::json!({ "test": true })),
+    }
+}

@@ -1,0 +1,265 @@
+//! Calls, their post-call processing settings, and the deliveries of their `call_ended` event.
+//! The dispatcher's methods take a call id: it runs outside any request, on calls that the
+//! owner-scoped `insert_call` stored.
+
+use super::deployed::CallConfig;
+use super::{OwnedAgent, Store, new_id, now, placeholders, webhooks::touch_draft};
+use crate::auth::OwnerId;
+use crate::error::AppError;
+use crate::views::{CallSummaryView, EventView, NewCall, ProcessingSettings};
+use sqlx::AnyPool;
+use std::sync::Arc;
+
+/// A stored call, as the dispatcher and the Get Call API read it.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub id: String,
+    pub agent_id: String,
+    pub agent_version: Option<i64>,
+    pub kind: String,
+    pub input: NewCall,
+    /// The Get Call JSON once processing is done.
+    pub body: Option<String>,
+    pub event: EventView,
+    pub received_at: String,
+    /// Processing attempts so far, this one included when the call is claimed.
+    pub attempts: i64,
+}
+
+pub(super) type CallTuple = (
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
+
+pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
+    let (id, agent_id, agent_version, kind, input, body, state, note, received_at, attempts) = row;
+    Ok(CallRecord {
+        id,
+        agent_id,
+        agent_version,
+        kind,
+        input: serde_json::from_str(&input).map_err(AppError::internal)?,
+        body,
+        event: EventView { state, note },
+        received_at,
+        attempts,
+    })
+}
+
+/// A call with its event: select `CALL_COLUMNS` from `CALL_TABLES`.
+pub(super) const CALL_COLUMNS: &str = "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
+pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = c.id";
+
+/// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,
+/// `$3` the page size). Whether the body is there, not the body: the list shows no more.
+pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state,
+            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event'),
+            (SELECT COUNT(DISTINCT d.webhook_id) FROM deliveries d WHERE d.call_id = c.id AND d.outcome = 'ok')
+     FROM calls c JOIN call_events e ON e.call_id = c.id
+     WHERE c.agent_id = $1 AND ($2 IS NULL OR (c.received_at, c.rowid) <
+           (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
+     ORDER BY c.received_at DESC, c.rowid DESC LIMIT $3";
+
+/// A call about to be stored.
+pub(super) struct NewCallRow {
+    id: String,
+    owner_id: String,
+    agent_id: String,
+    version: Option<i64>,
+    kind: String,
+    input: String,
+    received_at: String,
+}
+
+/// Writes a batch of calls in one statement; a trigger queues the event of each.
+pub(super) async fn insert_calls(
+    writer: AnyPool,
+    rows: Vec<NewCallRow>,
+) -> Result<Vec<()>, AppError> {
+    let count = rows.len();
+    let values = (0..count)
+        .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}"
+    );
+    let mut insert = sqlx::query(&sql);
+    for row in rows {
+        insert = insert
+            .bind(row.id)
+            .bind(row.owner_id)
+            .bind(row.agent_id)
+            .bind(row.version)
+            .bind(row.kind)
+            .bind(row.input)
+            .bind(row.received_at);
+    }
+    insert.execute(&writer).await?;
+    Ok(vec![(); count])
+}
+
+pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
+    serde_json::from_str(json).map_err(AppError::internal)
+}
+
+impl Store {
+    async fn draft_processing_of(&self, agent_id: &str) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1")
+            .bind(agent_id)
+            .fetch_one(&self.pool)
+            .await?;
+        processing_settings(&json)
+    }
+
+    pub(super) async fn processing_of_version(
+        &self,
+        agent_id: &str,
+        version: i64,
+    ) -> Result<ProcessingSettings, AppError> {
+        let json: String = sqlx::query_scalar(
+            "SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2",
+        )
+        .bind(agent_id)
+        .bind(version)
+        .fetch_one(&self.pool)
+        .await?;
+        processing_settings(&json)
+    }
+
+    pub async fn set_draft_processing(
+        &self,
+        agent: &OwnedAgent,
+        settings: &ProcessingSettings,
+    ) -> Result<(), AppError> {
+        let mut tx = self.writer.begin().await?;
+        touch_draft(&mut tx, agent).await?;
+        let stored: String = sqlx::query_scalar("SELECT processing FROM agents WHERE id = $1")
+            .bind(agent.id())
+            .fetch_one(&mut *tx)
+            .await?;
+        if processing_settings(&stored)? == *settings {
+            return Ok(()); // a save that changes nothing: dropping `tx` undoes the draft's bump
+        }
+        sqlx::query("UPDATE agents SET processing = $1 WHERE id = $2")
+            .bind(serde_json::to_string(settings).map_err(AppError::internal)?)
+            .bind(agent.id())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a call (with group commit: concurrent intake shares one write).
+    pub async fn insert_call(
+        &self,
+        owner: &OwnerId,
+        agent: &OwnedAgent,
+        kind: &str,
+        version: Option<i64>,
+        input: &NewCall,
+    ) -> Result<String, AppError> {
+        let row = NewCallRow {
+            id: new_id(),
+            owner_id: owner.as_str().to_owned(),
+            agent_id: agent.id().to_owned(),
+            version,
+            kind: kind.to_owned(),
+            input: serde_json::to_string(input).map_err(AppError::internal)?,
+            received_at: now(),
+        };
+        let id = row.id.clone();
+        self.intake.write(row).await?;
+        Ok(id)
+    }
+
+    pub async fn call_for_owner(
+        &self,
+        owner: &OwnerId,
+        call_id: &str,
+    ) -> Result<CallRecord, AppError> {
+        let call_id = super::known_id(call_id)?;
+        let row: Option<CallTuple> = sqlx::query_as(&format!(
+            "SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"
+        ))
+        .bind(call_id)
+        .bind(owner.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        call_record(row.ok_or(AppError::NotFound)?)
+    }
+
+    /// Calls of an agent, newest first; after the call `before` (an id) when given. Walks the
+    /// index on `(agent_id, received_at)` backwards (SQLite's ends with the rowid, PostgreSQL's
+    /// names it), so a page costs the same however many calls the agent has.
+    pub async fn calls_of_agent(
+        &self,
+        agent: &OwnedAgent,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CallSummaryView>, AppError> {
+        let before = before.map(super::known_id).transpose()?;
+        let rows: Vec<(String, String, Option<i64>, String, i64, String, i64, i64)> =
+            sqlx::query_as(CALLS_PAGE)
+                .bind(agent.id())
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, kind, agent_version, received_at, has_body, event, sent, delivered)| {
+                    CallSummaryView {
+                        id,
+                        kind,
+                        status: crate::views::call_status(has_body == 1, &event).to_owned(),
+                        agent_version,
+                        received_at,
+                        event,
+                        sent: sent as u32,
+                        delivered: delivered as u32,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// Whether `call_id` is one of `agent`'s calls.
+    pub async fn is_call_of_agent(
+        &self,
+        agent: &OwnedAgent,
+        call_id: &str,
+    ) -> Result<bool, AppError> {
+        if super::known_id(call_id).is_err() {
+            return Ok(false);
+        }
+        let found: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM calls WHERE id = $1 AND agent_id = $2")
+                .bind(call_id)
+                .bind(agent.id())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(found > 0)
+    }
+
+    /// The webhooks and processing settings a call runs with: its deployed version (read once
+    /// per process), or the draft as it is now.
+    pub async fn call_config(&self, call: &CallRecord) -> Result<Arc<CallConfig>, AppError> {
+        match call.agent_version {
+            Some(version) => self.deployed_config(&call.agent_id, version).await,
+            None => Ok(Arc::new(CallConfig {
+                webhooks: self.draft_webhooks_of(&call.agent_id).await?,
+                processing: self.draft_processing_of(&call.agent_id).await?,
+            })),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! All SQL lives here, behind `Store`: services and pages never see a query. Every read of an
+//! owner's data takes the owner (or an `OwnedAgent`, which only an owner-scoped query makes), so
+//! no caller can forget the scope.
+//!
+//! One set of queries serves SQLite (the embedded default) and PostgreSQL (for several
+//! instances): sqlx's `Any` driver picks the backend from the URL at start-up, the queries use
+//! `$N` placeholders (which both accept) and portable SQL, and the two schemas in `migrations/`
+//! have the same tables and columns (PostgreSQL's carry an identity `rowid` where SQLite has its
+//! implicit one). The few statements that must differ ask `Backend`.
+
+mod agents;
+mod api_keys;
+mod budgeted;
+mod by_revision;
+mod calls;
+mod database_url;
+mod deliveries;
+mod deployed;
+mod group_commit;
+mod queue;
+mod sealed;
+mod sessions;
+mod users;
+mod versions;
+mod webhooks;
+
+pub use agents::OwnedAgent;
+pub use calls::{CALLS_PAGE, CallRecord};
+pub use database_url::DatabaseUrl;
+pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
+pub use deployed::CallConfig;
+pub use queue::Takeover;
+pub use sealed::{ResealError, header_context, secret_context};
+pub use versions::{VersionConfig, VersionRow};
+pub use webhooks::{DeploymentRow, WebhookRow};
+
+use crate::error::AppError;
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{ConnectOptions, Connection, Executor};
+use std::{str::FromStr, time::Duration};
+
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `VOICY_DATABASE_URL` names, if it is one we run on.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// For reads. On SQLite, WAL lets them run beside the writer.
+    pool: AnyPool,
+    /// For writes. On SQLite one connection: SQLite has one writer at a time anyway, and queueing
+    /// for this connection is cheap where several writers would spin in the busy handler. On
+    /// PostgreSQL the same pool as reads.
+    writer: AnyPool,
+    backend: Backend,
+    /// Stored calls, written with group commit.
+    intake: group_commit::GroupCommit<calls::NewCallRow, ()>,
+    /// Events moving to `sending` with their deliveries, written with group commit.
+    starts: group_commit::GroupCommit<queue::EventStart, bool>,
+    /// Seals and opens webhook secrets and header values.
+    keys: crate::vault::Keyring,
+    /// The opened webhooks of deployed versions, which never change once deployed.
+    deployed: deployed::DeployedCache,
+    /// Agents' draft webhooks (opened) and version lists, by the revision their row names.
+    by_revision: by_revision::KeptByRevision,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`); `keys`
+    /// seal and open webhook secrets and header values.
+    pub async fn connect(url: &str, keys: crate::vault::Keyring) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            sqlx::Error::Configuration("expected a sqlite:// or postgres:// URL".into())
+        })?;
+        match backend {
+            Backend::Sqlite => {
+                // `mode=rwc` creates the file; the pragmas are set on every new connection.
+                let url = if url.contains('?') {
+                    url.to_owned()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+                let pool_options = || {
+                    // No ping before each acquire: an embedded database's connection cannot be
+                    // dropped by a network or a server restart, and each ping was one more
+                    // round trip to its worker thread per statement.
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(10))
+                        .test_before_acquire(false)
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                conn.execute(
+                                    // mmap_size 0: no memory-mapped reads. Mapping the file once
+                                    // gained a tenth in throughput; now it gains nothing measurable
+                                    // (BENCHMARKS.md, same run) while every page it touched stayed in
+                                    // the process's resident size: 145 MiB of a 532 MiB peak.
+                                    // secure_delete: deleted content (an old ciphertext, a
+                                    // plaintext from before values were sealed) is overwritten.
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                 PRAGMA mmap_size = 0; PRAGMA secure_delete = ON;",
+                                )
+                                .await
+                                .map(|_| ())
+                            })
+                        })
+                };
+                let writer = pool_options()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                let pool = pool_options()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::with_pools(pool, writer, backend, keys))
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+                // The pool reports a server it cannot reach only as a timeout; one connection
+                // first says why (refused, unknown host, wrong password, no such database).
+                match tokio::time::timeout(
+                    Duration::from_secs(5),
+                    sqlx::AnyConnection::connect_with(&options),
+                )
+                .await
+                {
+                    Ok(Ok(connection)) => drop(connection.close().await),
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => {
+                        return Err(sqlx::Error::Configuration(
+                            "the server did not answer within 5 seconds".into(),
+                        ));
+                    }
+                }
+                // A short acquire timeout: when the database is away, requests answer 503 within
+                // seconds instead of hanging.
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(3))
+                    .connect_with(options)
+                    .await?;
+                Ok(Self::with_pools(pool.clone(), pool, backend, keys))
+            }
+        }
+    }
+
+    fn with_pools(
+        pool: AnyPool,
+        writer: AnyPool,
+        backend: Backend,
+        keys: crate::vault::Keyring,
+    ) -> Self {
+        let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
+        let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
+        Self {
+            pool,
+            writer,
+            backend,
+            intake,
+            starts,
+            keys,
+            deployed: deployed::DeployedCache::default(),
+            by_revision: Default::default(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("../../migrations/sqlite")
+                    .run(&self.writer)
+                    .await
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(&self.writer)
+                    .await
+            }
+        }
+    }
+
+    /// The read pool, for tests and benchmarks that look at rows directly.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// An id from a request, as a query may take it: PostgreSQL text cannot hold NUL, and such an id
+/// would fail the query (a 500) where it simply names nothing (our ids never contain one).
+pub(crate) fn known_id(id: &str) -> Result<&str, AppError> {
+    if id.contains('\0') {
+        Err(AppError::NotFound)
+    } else {
+        Ok(id)
+    }
+}
+
+/// Timestamps are RFC 3339 UTC with milliseconds, so they sort as text.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+/// `$first, $first+1, …` for `count` values: the placeholders of an `IN (…)` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
