@@ -97,10 +97,9 @@ pub async fn build_with_steps(
         .strip_prefix("sqlite://")
         .map(|p| p.split('?').next().unwrap_or(p))
         .and_then(|p| std::path::Path::new(p).parent())
+        && !path.as_os_str().is_empty()
     {
-        if !path.as_os_str().is_empty() {
-            std::fs::create_dir_all(path)?;
-        }
+        std::fs::create_dir_all(path)?;
     }
     let store = Store::connect(url, settings.secret_keys.clone()).await?;
     store.migrate().await?;

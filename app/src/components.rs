@@ -176,10 +176,10 @@ where
     S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 {
     Effect::new(move || {
-        if matches!(value.get(), Some(Ok(_))) {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(form) = form.get()
+        {
+            form.reset();
         }
     });
 }

@@ -46,10 +46,10 @@ impl Server {
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await {
-                if res.status() == StatusCode::OK {
-                    break;
-                }
+            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
+                && res.status() == StatusCode::OK
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "the {role} did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -177,7 +177,7 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
 
     // Without the key the values were sealed with, the server does not start.
     let mut settings = voicy::config::Settings::from_lookup(|k| {
-        (k == "VOICY_SECRET_KEY").then(|| Keyring::generate_key())
+        (k == "VOICY_SECRET_KEY").then(Keyring::generate_key)
     })
     .unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(db.url.clone());

@@ -77,15 +77,14 @@ fn ApiKeysBoard() -> impl IntoView {
             });
         }
     });
-    Effect::new(move || match revoke.value().get() {
-        Some(result) => {
+    Effect::new(move || {
+        if let Some(result) = revoke.value().get() {
             // Only a key that is really revoked leaves the screen.
             if result.is_ok() {
                 revoked.set(revoking.get_value());
             }
             crate::components::focus_soon("#keys-outcome".to_owned());
         }
-        None => {}
     });
     let revoke_outcome = Signal::derive(move || {
         revoke.value().get().map(|r| {

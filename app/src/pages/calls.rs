@@ -260,16 +260,16 @@ fn CallPanel(call_id: String) -> impl IntoView {
     );
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
-        if let Some(Ok(d)) = detail.get() {
-            if !matches!(
+        if let Some(Ok(d)) = detail.get()
+            && !matches!(
                 d.deliveries.event.state.as_str(),
                 "sent" | "skipped" | "failed"
-            ) {
-                set_timeout(
-                    move || refresh.update(|n| *n += 1),
-                    std::time::Duration::from_millis(700),
-                );
-            }
+            )
+        {
+            set_timeout(
+                move || refresh.update(|n| *n += 1),
+                std::time::Duration::from_millis(700),
+            );
         }
     });
     view! {

@@ -146,15 +146,15 @@ impl WebhookClient {
                 Some("The URL cannot be parsed.".into()),
             );
         };
-        if self.guard {
-            if let Some(ip) = guard::forbidden_literal(&parsed) {
-                return ended(
-                    "blocked",
-                    None,
-                    None,
-                    Some(format!("{ip} is a private or reserved address.")),
-                );
-            }
+        if self.guard
+            && let Some(ip) = guard::forbidden_literal(&parsed)
+        {
+            return ended(
+                "blocked",
+                None,
+                None,
+                Some(format!("{ip} is a private or reserved address.")),
+            );
         }
         let mut request = self.http.post(parsed).body(body);
         for (name, value) in headers {

@@ -81,10 +81,10 @@ impl Running {
         for task in self.tasks {
             task.abort();
         }
-        if let Ok(released) = queue.store.release_claims(&queue.options.instance).await {
-            if released > 0 {
-                tracing::info!(released, "returned unstarted calls to the queue");
-            }
+        if let Ok(released) = queue.store.release_claims(&queue.options.instance).await
+            && released > 0
+        {
+            tracing::info!(released, "returned unstarted calls to the queue");
         }
     }
 }

@@ -72,10 +72,10 @@ impl CallInput {
         };
         let started_at = errors.take("started_at", timestamp(&raw.started_at));
         let ended_at = errors.take("ended_at", timestamp(&raw.ended_at));
-        if let (Some(start), Some(end)) = (started_at, ended_at) {
-            if end < start {
-                errors.add("ended_at", "The call cannot end before it started.");
-            }
+        if let (Some(start), Some(end)) = (started_at, ended_at)
+            && end < start
+        {
+            errors.add("ended_at", "The call cannot end before it started.");
         }
         errors.take(
             "from_number",

@@ -135,7 +135,7 @@ pub(super) async fn start_events(
         insert.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(events.iter().map(|e| has_moved(e)).collect())
+    Ok(events.iter().map(has_moved).collect())
 }
 
 impl Store {
