@@ -3,6 +3,7 @@
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use voicy_core::services::calls::{Processed, call_view};
 use voicy_core::store::CallRecord;
+use voicy_model::states::{CallKind, EventState};
 use voicy_model::views::{EventView, NewCall, Turn};
 
 /// A call with a realistic ~4 KB transcript.
@@ -23,7 +24,7 @@ fn call() -> CallRecord {
         id: "0b7e2c1e-5d0a-4bb5-9b1e-4f7a3c9d2e11".into(),
         agent_id: "6a1f0f0e-2f3c-4f8e-9a57-7d2b6c1e9a10".into(),
         agent_version: Some(3),
-        kind: "phone".into(),
+        kind: CallKind::Phone,
         input: NewCall {
             agent_id: String::new(),
             kind: "phone".into(),
@@ -37,7 +38,7 @@ fn call() -> CallRecord {
         },
         body: None,
         event: EventView {
-            state: "pending".into(),
+            state: EventState::Pending,
             note: None,
         },
         received_at: "2026-11-27T09:01:40.100Z".into(),

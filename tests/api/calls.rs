@@ -106,7 +106,7 @@ async fn a_page_of_calls_reads_an_index_instead_of_sorting_every_call() {
     }
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
         "EXPLAIN QUERY PLAN {}",
-        voicy_core::store::CALLS_PAGE
+        *voicy_core::store::CALLS_PAGE
     ))
     .bind("agent")
     .bind(None::<String>)

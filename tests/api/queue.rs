@@ -77,3 +77,81 @@ async fn a_call_left_processing_by_a_stopped_instance_is_processed_by_another_wi
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(receiver.hits().await.len(), 1, "sent once");
 }
+
+/// The enums and each migration tree's CHECK constraints list the same values: every value the
+/// code can write is taken, and anything else is refused by the database itself.
+#[tokio::test]
+async fn the_database_takes_every_state_the_code_writes_and_nothing_else() {
+    use voicy_model::states::{DeliveryOutcome, EventState, NotificationStatus};
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("States").await;
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO notifications (call_id, address, status) VALUES ($1, 'a@example.com', 'sent')",
+    )
+    .bind(&call)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let tables = [
+        (
+            "call_events",
+            "state",
+            "call_id = $2",
+            EventState::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "notifications",
+            "status",
+            "call_id = $2",
+            NotificationStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
+    ];
+    for (table, column, filter, values) in tables {
+        for value in values.iter().chain(["bogus"].iter()) {
+            let sql = format!("UPDATE {table} SET {column} = $1 WHERE {filter}");
+            let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.unwrap();
+            let result = sqlx::query(&sql)
+                .bind(*value)
+                .bind(&call)
+                .execute(&mut *savepoint)
+                .await;
+            assert_eq!(
+                result.is_ok(),
+                *value != "bogus",
+                "{table}.{column} = {value}: {result:?}"
+            );
+            savepoint.rollback().await.unwrap();
+        }
+    }
+    // A delivery row of the call's (test sends have none, so one is written here).
+    for outcome in DeliveryOutcome::ALL
+        .iter()
+        .map(|o| o.as_str())
+        .chain(["bogus"])
+    {
+        let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.unwrap();
+        let result = sqlx::query(
+            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, started_at, outcome)
+             VALUES ($1, $2, $3, 'w', 'n', 'https://example.com', '2026-01-01T00:00:00Z', $4)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&call)
+        .bind(&agent)
+        .bind(outcome)
+        .execute(&mut *savepoint)
+        .await;
+        assert_eq!(
+            result.is_ok(),
+            outcome != "bogus",
+            "deliveries.outcome = {outcome}: {result:?}"
+        );
+        savepoint.rollback().await.unwrap();
+    }
+}

@@ -8,6 +8,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use voicy_model::error::AppError;
+use voicy_model::states::{CallKind, DeliveryKind, DeliveryOutcome, EventState};
 use voicy_model::views::{CallDetail, CallPage, Turn};
 
 #[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
@@ -21,7 +22,7 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let call = voicy_model::views::NewCall {
         agent_id,
-        kind: "web".into(),
+        kind: CallKind::Web.as_str().into(),
         started_at: stamp(started),
         ended_at: stamp(ended),
         end_reason: Some("test_call_ended".into()),
@@ -178,13 +179,13 @@ pub fn CallList(agent_id: String) -> impl IntoView {
                                 {page.calls.into_iter().map(|c| view! {
                                     <li class="row">
                                         <a href=format!("/agents/{}/calls/{}", agent.get_value(), c.id)>
-                                            {if c.kind == "web" { "Test call" } else { "Phone call" }} " · " {short_time(&c.received_at)}
+                                            {if c.kind == CallKind::Web { "Test call" } else { "Phone call" }} " · " {short_time(&c.received_at)}
                                         </a>
                                         <span class="muted">
                                             {c.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}
-                                            " · " {match (c.event.as_str(), c.sent) {
-                                                ("sent", 0) => "no webhook".to_owned(),
-                                                ("sent", n) => format!("{} of {n} delivered", c.delivered),
+                                            " · " {match (c.event, c.sent) {
+                                                (EventState::Sent, 0) => "no webhook".to_owned(),
+                                                (EventState::Sent, n) => format!("{} of {n} delivered", c.delivered),
                                                 (state, _) => format!("webhooks {state}"),
                                             }}
                                         </span>
@@ -240,7 +241,7 @@ fn CallPanel(call_id: String) -> impl IntoView {
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let on_redelivery = Callback::new(move |result: crate::pages::webhook_tools::SendOutcome| {
         outcome.set(Some(match result {
-            Ok(d) if d.outcome == "ok" => Ok(format!(
+            Ok(d) if d.outcome == DeliveryOutcome::Ok => Ok(format!(
                 "Redelivered to “{}”. {}",
                 d.webhook_name,
                 crate::pages::webhook_tools::delivery_result(&d)
@@ -261,10 +262,7 @@ fn CallPanel(call_id: String) -> impl IntoView {
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get()
-            && !matches!(
-                d.deliveries.event.state.as_str(),
-                "sent" | "skipped" | "failed"
-            )
+            && !d.deliveries.event.state.is_settled()
         {
             set_timeout(
                 move || refresh.update(|n| *n += 1),
@@ -299,24 +297,24 @@ fn CallBody(
 ) -> impl IntoView {
     let CallDetail { call, deliveries } = detail;
     let note = deliveries.event.note.clone();
-    let event = match deliveries.event.state.as_str() {
-        "pending" | "processing" => match note {
+    let event = match deliveries.event.state {
+        EventState::Pending | EventState::Processing => match note {
             Some(note) => format!("Processing the call again shortly. {note}"),
             None => "Processing the call…".to_owned(),
         },
-        "sending" => "Sending to webhooks…".to_owned(),
-        "sent" => {
+        EventState::Sending => "Sending to webhooks…".to_owned(),
+        EventState::Sent => {
             let sent = deliveries
                 .deliveries
                 .iter()
-                .filter(|d| d.kind == "event")
+                .filter(|d| d.kind == DeliveryKind::Event)
                 .collect::<Vec<_>>();
             // A webhook took it by the event or by a redelivery since.
             let took = |webhook: &str| {
                 deliveries
                     .deliveries
                     .iter()
-                    .any(|d| d.webhook_id == webhook && d.outcome == "ok")
+                    .any(|d| d.webhook_id == webhook && d.outcome == DeliveryOutcome::Ok)
             };
             let delivered = sent.iter().filter(|d| took(&d.webhook_id)).count();
             let to = match sent.len() {
@@ -329,13 +327,13 @@ fn CallBody(
                 note.unwrap_or_default()
             )
         }
-        "failed" => format!("No webhook was sent. {}", note.unwrap_or_default()),
-        _ => note.unwrap_or_else(|| "No webhook was sent.".into()),
+        EventState::Failed => format!("No webhook was sent. {}", note.unwrap_or_default()),
+        EventState::Skipped => note.unwrap_or_else(|| "No webhook was sent.".into()),
     };
     view! {
         <section class="card">
             <dl class="facts">
-                <dt>"Type"</dt><dd>{if call.kind == "web" { "Test (web) call — draft config" } else { "Phone call" }}</dd>
+                <dt>"Type"</dt><dd>{if call.kind == CallKind::Web { "Test (web) call — draft config" } else { "Phone call" }}</dd>
                 <dt>"Config"</dt><dd>{call.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}</dd>
                 <dt>"Status"</dt><dd>{call.status.clone()}</dd>
                 <dt>"Duration"</dt><dd>{format!("{} s", call.duration_seconds)}</dd>

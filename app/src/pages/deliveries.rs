@@ -4,23 +4,24 @@
 use crate::components::short_time;
 use crate::pages::webhook_tools::{RedeliverButton, SendOutcome};
 use leptos::prelude::*;
+use voicy_model::states::{DeliveryKind, DeliveryOutcome};
 use voicy_model::views::DeliveryView;
 
-fn tone(outcome: &str) -> &'static str {
+fn tone(outcome: DeliveryOutcome) -> &'static str {
     match outcome {
-        "ok" => "ok",
-        "sending" => "pending",
-        "interrupted" => "muted",
+        DeliveryOutcome::Ok => "ok",
+        DeliveryOutcome::Sending => "pending",
+        DeliveryOutcome::Interrupted => "muted",
         _ => "bad",
     }
 }
 
 fn label(d: &DeliveryView) -> String {
-    match (d.outcome.as_str(), d.status_code) {
-        ("ok" | "http_status", Some(code)) => code.to_string(),
-        ("sending", _) => "sending…".to_owned(),
-        ("in_flight_limit", _) => "not sent (limit)".to_owned(),
-        (outcome, _) => outcome.replace('_', " "),
+    match (d.outcome, d.status_code) {
+        (DeliveryOutcome::Ok | DeliveryOutcome::HttpStatus, Some(code)) => code.to_string(),
+        (DeliveryOutcome::Sending, _) => "sending…".to_owned(),
+        (DeliveryOutcome::InFlightLimit, _) => "not sent (limit)".to_owned(),
+        (outcome, _) => outcome.as_str().replace('_', " "),
     }
 }
 
@@ -45,18 +46,18 @@ pub fn DeliveryList(
                     d.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into()),
                     short_time(&d.started_at),
                 );
-                let kind = match d.kind.as_str() {
-                    "test" => Some("test"),
-                    "redelivery" => Some("redelivery"),
-                    _ => None,
+                let kind = match d.kind {
+                    DeliveryKind::Test | DeliveryKind::Redelivery => Some(d.kind.as_str()),
+                    DeliveryKind::Event => None,
                 };
-                let can_redeliver = redeliver.filter(|_| d.kind != "test" && d.outcome != "sending");
+                let can_redeliver = redeliver
+                    .filter(|_| d.kind != DeliveryKind::Test && d.outcome != DeliveryOutcome::Sending);
                 view! {
                     <li class="delivery">
                         <div class="delivery-line">
                         <details>
                             <summary>
-                                <span class=format!("dot {}", tone(&d.outcome)) aria-hidden="true"></span>
+                                <span class=format!("dot {}", tone(d.outcome)) aria-hidden="true"></span>
                                 <span>{summary}</span>
                                 {kind.map(|k| view! { <span class="pill delivery-kind">{k}</span> })}
                             </summary>

@@ -5,6 +5,7 @@ use crate::components::short_time;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use voicy_model::error::AppError;
+use voicy_model::states::DeliveryOutcome;
 use voicy_model::views::{DeliveryView, WebhookHealth};
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
@@ -51,14 +52,14 @@ pub fn delivery_result(d: &DeliveryView) -> String {
         .duration_ms
         .map(|ms| format!(" in {ms} ms"))
         .unwrap_or_default();
-    match (d.outcome.as_str(), d.status_code) {
-        ("ok", Some(code)) => format!("Delivered: {code}{took}."),
-        ("http_status", Some(code)) => {
+    match (d.outcome, d.status_code) {
+        (DeliveryOutcome::Ok, Some(code)) => format!("Delivered: {code}{took}."),
+        (DeliveryOutcome::HttpStatus, Some(code)) => {
             format!("The receiver answered {code}{took}: not a success (2xx).")
         }
         (_, _) => format!(
             "Not delivered ({}){took}. {}",
-            d.outcome.replace('_', " "),
+            d.outcome.as_str().replace('_', " "),
             d.error.clone().unwrap_or_default()
         ),
     }
@@ -83,7 +84,7 @@ pub fn SendResult(result: Signal<Option<Result<DeliveryView, AppError>>>) -> imp
     move || {
         result.get().map(|r| match r {
             Ok(d) => {
-                let class = if d.outcome == "ok" {
+                let class = if d.outcome == DeliveryOutcome::Ok {
                     "notice ok"
                 } else {
                     "notice error"
@@ -188,7 +189,7 @@ pub fn HealthLine(health: WebhookHealth, #[prop(optional)] show_name: bool) -> i
     let last_failure = health.last_failure.map(|f| {
         let what = match f.status_code {
             Some(code) => code.to_string(),
-            None => f.outcome.replace('_', " "),
+            None => f.outcome.as_str().replace('_', " "),
         };
         format!(
             "Last failure: {what}, {}{}",

@@ -9,7 +9,7 @@ pub mod services;
 pub mod store;
 pub mod vault;
 
-pub use voicy_model::{error, views};
+pub use voicy_model::{error, states, views};
 
 use auth::OwnerId;
 use error::AppError;

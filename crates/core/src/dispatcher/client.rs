@@ -6,6 +6,7 @@ use super::endpoint_limit::EndpointLimit;
 use super::guard::{self, GuardedResolver};
 use super::redact::{self, READ_BYTES};
 use super::request;
+use crate::states::DeliveryOutcome;
 use crate::store::{DeliveryResult, WebhookRow};
 use crate::views::SentHeader;
 use bytes::Bytes;
@@ -104,7 +105,7 @@ impl WebhookClient {
             };
             return DeliveryResult {
                 duration_ms: 0,
-                outcome: "in_flight_limit",
+                outcome: DeliveryOutcome::InFlightLimit,
                 status_code: None,
                 response_body: None,
                 error: Some(format!(
@@ -128,7 +129,7 @@ impl WebhookClient {
         body: Bytes,
     ) -> DeliveryResult {
         let started = Instant::now();
-        let ended = |outcome: &'static str,
+        let ended = |outcome: DeliveryOutcome,
                      status: Option<u16>,
                      response: Option<String>,
                      error: Option<String>| DeliveryResult {
@@ -140,7 +141,7 @@ impl WebhookClient {
         };
         let Ok(parsed) = reqwest::Url::parse(url) else {
             return ended(
-                "connect",
+                DeliveryOutcome::Connect,
                 None,
                 None,
                 Some("The URL cannot be parsed.".into()),
@@ -150,7 +151,7 @@ impl WebhookClient {
             && let Some(ip) = guard::forbidden_literal(&parsed)
         {
             return ended(
-                "blocked",
+                DeliveryOutcome::Blocked,
                 None,
                 None,
                 Some(format!("{ip} is a private or reserved address.")),
@@ -179,9 +180,9 @@ impl WebhookClient {
                 }
                 let text = String::from_utf8_lossy(&kept).into_owned();
                 let outcome = match (timed_out, status.is_success()) {
-                    (true, _) => "timeout",
-                    (false, true) => "ok",
-                    (false, false) => "http_status",
+                    (true, _) => DeliveryOutcome::Timeout,
+                    (false, true) => DeliveryOutcome::Ok,
+                    (false, false) => DeliveryOutcome::HttpStatus,
                 };
                 ended(
                     outcome,
@@ -223,13 +224,13 @@ impl WebhookClient {
 /// The deliveries-log outcome of a failed request, and a message for the owner: what happened and
 /// what to check, without the client's internal chain of errors (it names resolvers, addresses
 /// and internal types, which say nothing to an owner and too much to an attacker).
-fn classify(error: &reqwest::Error) -> (&'static str, String) {
+fn classify(error: &reqwest::Error) -> (DeliveryOutcome, String) {
     let mut chain = Vec::new();
     let mut io_kind = None;
     let mut source: Option<&dyn Error> = Some(error);
     while let Some(e) = source {
         if let Some(blocked) = e.downcast_ref::<guard::Blocked>() {
-            return ("blocked", blocked.to_string());
+            return (DeliveryOutcome::Blocked, blocked.to_string());
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             io_kind = Some(io.kind());
@@ -240,11 +241,14 @@ fn classify(error: &reqwest::Error) -> (&'static str, String) {
     let text = chain.join(": ");
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if error.is_timeout() {
-        return ("timeout", "No complete answer within 5 seconds.".to_owned());
+        return (
+            DeliveryOutcome::Timeout,
+            "No complete answer within 5 seconds.".to_owned(),
+        );
     }
     if has(&["dns", "lookup", "resolve"]) {
         return (
-            "dns",
+            DeliveryOutcome::Dns,
             "The host name could not be resolved. Check the host name in the URL.".to_owned(),
         );
     }
@@ -258,7 +262,10 @@ fn classify(error: &reqwest::Error) -> (&'static str, String) {
         } else {
             "its certificate or TLS setup was not accepted"
         };
-        return ("tls", format!("The secure connection failed: {why}."));
+        return (
+            DeliveryOutcome::Tls,
+            format!("The secure connection failed: {why}."),
+        );
     }
     let message = match io_kind {
         Some(std::io::ErrorKind::ConnectionRefused) => {
@@ -276,5 +283,5 @@ fn classify(error: &reqwest::Error) -> (&'static str, String) {
         _ if has(&["invalid http", "parse"]) => "The receiver's answer is not valid HTTP.",
         _ => "Could not connect to the receiver.",
     };
-    ("connect", message.to_owned())
+    (DeliveryOutcome::Connect, message.to_owned())
 }

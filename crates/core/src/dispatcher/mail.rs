@@ -2,6 +2,7 @@
 //! outcome recorded on the call.
 
 use super::steps::Notifier;
+use crate::states::NotificationStatus;
 use crate::views::{NewCall, NotificationView};
 use futures::future::{BoxFuture, FutureExt};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, message::Mailbox};
@@ -82,14 +83,14 @@ impl Notifier for SmtpNotifier {
                 results.push(match sent {
                     Ok(()) => NotificationView {
                         to: address.clone(),
-                        status: "sent".into(),
+                        status: NotificationStatus::Sent,
                         detail: None,
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "notification e-mail failed");
                         NotificationView {
                             to: address.clone(),
-                            status: "failed".into(),
+                            status: NotificationStatus::Failed,
                             detail: Some(e),
                         }
                     }

@@ -5,6 +5,7 @@
 
 use crate::domain::call::{Regex, compile_pattern, turns_text};
 use crate::services::calls::Processed;
+use crate::states::NotificationStatus;
 use crate::views::{NewCall, NotificationView, ProcessingSettings};
 use futures::future::{BoxFuture, FutureExt};
 use std::collections::{BTreeMap, HashMap};
@@ -134,7 +135,7 @@ impl Notifier for UnconfiguredMail {
             .iter()
             .map(|address| NotificationView {
                 to: address.clone(),
-                status: "skipped".to_owned(),
+                status: NotificationStatus::Skipped,
                 detail: Some(
                     "Email delivery is not configured on this server (VOICY_SMTP_URL).".to_owned(),
                 ),

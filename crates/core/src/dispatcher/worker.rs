@@ -4,6 +4,7 @@ use super::in_flight::InFlight;
 use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
 use crate::error::AppError;
 use crate::services::calls::call_view;
+use crate::states::CallKind;
 use crate::store::{CallConfig, CallRecord, PendingDelivery, Store};
 use crate::views::{NotificationView, ProcessingNote};
 use bytes::Bytes;
@@ -118,7 +119,7 @@ impl Worker {
         call: &CallRecord,
         token: &str,
     ) -> Result<Dispatched, Failure> {
-        let not_deployed = call.kind == "phone" && call.agent_version.is_none();
+        let not_deployed = call.kind == CallKind::Phone && call.agent_version.is_none();
         // Deployed versions are read once per process (`Store::call_config`), not once per call.
         let config = if not_deployed {
             Arc::new(CallConfig::default())
@@ -195,7 +196,7 @@ impl Worker {
             let body = body.clone();
             async move {
                 let result = self.client.deliver(&delivery.webhook, headers, body).await;
-                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome, status = ?result.status_code,
+                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome.as_str(), status = ?result.status_code,
                     duration_ms = result.duration_ms, "webhook delivery");
                 let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;
             }

@@ -15,22 +15,7 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 const MAX_VARIABLES: usize = 20;
 const MAX_EMAILS: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CallKind {
-    /// A real phone call: runs with the deployed version current when it arrives.
-    Phone,
-    /// A web (test) call: runs with the draft as it is when the call is processed.
-    Web,
-}
-
-impl CallKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Phone => "phone",
-            Self::Web => "web",
-        }
-    }
-}
+pub use crate::states::CallKind;
 
 /// A valid finished call.
 #[derive(Debug, Clone)]
@@ -62,14 +47,10 @@ fn optional_short(value: &Option<String>, what: &str, max: usize) -> Result<(), 
 impl CallInput {
     pub fn parse(mut raw: NewCall) -> Result<Self, AppError> {
         let mut errors = FieldErrors::new();
-        let kind = match raw.kind.as_str() {
-            "phone" => Some(CallKind::Phone),
-            "web" => Some(CallKind::Web),
-            _ => {
-                errors.add("type", "Use \"phone\" or \"web\".");
-                None
-            }
-        };
+        let kind = CallKind::parse(&raw.kind);
+        if kind.is_none() {
+            errors.add("type", "Use \"phone\" or \"web\".");
+        }
         let started_at = errors.take("started_at", timestamp(&raw.started_at));
         let ended_at = errors.take("ended_at", timestamp(&raw.ended_at));
         if let (Some(start), Some(end)) = (started_at, ended_at)

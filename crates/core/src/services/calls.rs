@@ -33,13 +33,13 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
         (Ok(start), Ok(end)) => (end - start).num_seconds(),
         _ => 0,
     };
-    let status = crate::views::call_status(processed.is_some(), &call.event.state);
+    let status = crate::views::call_status(processed.is_some(), call.event.state);
     let processed = processed.unwrap_or_default();
     CallView {
         id: call.id.clone(),
         agent_id: call.agent_id.clone(),
         agent_version: call.agent_version,
-        kind: call.kind.clone(),
+        kind: call.kind,
         status: status.to_owned(),
         from_number: input.from_number.clone(),
         to_number: input.to_number.clone(),
@@ -66,7 +66,7 @@ pub async fn create(state: &AppState, owner: &Caller, input: NewCall) -> Result<
     };
     let id = state
         .store
-        .insert_call(owner, &agent, call.kind.as_str(), version, &call.raw)
+        .insert_call(owner, &agent, call.kind, version, &call.raw)
         .await?;
     state.events.call_stored(&id);
     Ok(id)

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::Caller;
 use crate::error::AppError;
+use crate::states::{CallKind, DeliveryOutcome};
 use crate::store::{ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now};
 use crate::views::{CallView, DeliveryView, ProcessingNote, Turn};
 use std::collections::BTreeMap;
@@ -48,7 +49,7 @@ pub async fn redeliver(
             "A test delivery cannot be redelivered. Send a new test from the webhook's row.".into(),
         ));
     };
-    if original.outcome == "sending" {
+    if original.outcome == DeliveryOutcome::Sending {
         return Err(AppError::Conflict(
             "This delivery is still under way. Redeliver it once it has ended.".into(),
         ));
@@ -100,7 +101,7 @@ async fn send_and_record(
         let started_at = now();
         let sent = state.sender.send_manual(&webhook, body, &event_id).await;
         tracing::info!(agent_id = agent.id(), webhook_id = %webhook.id, redelivery_of = ?original.as_ref().map(|o| &o.id),
-            outcome = sent.result.outcome, "manual delivery");
+            outcome = sent.result.outcome.as_str(), "manual delivery");
         let kind = original.as_ref().map_or(ManualKind::Test, ManualKind::Redelivery);
         let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
         state.store.record_manual_delivery(&agent, kind, delivery).await
@@ -146,7 +147,7 @@ fn sample_call(agent: &OwnedAgent) -> CallView {
         id: format!("test_{}", uuid::Uuid::new_v4().simple()),
         agent_id: agent.id().to_owned(),
         agent_version: None,
-        kind: "web".into(),
+        kind: CallKind::Web,
         status: "completed".into(),
         from_number: Some("+15555550142".into()),
         to_number: Some("+15555550100".into()),

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::Caller;
 use crate::error::AppError;
+use crate::states::DeliveryOutcome;
 use crate::store::{DeliverySample, OwnedAgent};
 use crate::views::{HEALTH_WINDOW, LastFailure, WebhookHealth};
 
@@ -57,13 +58,13 @@ pub fn summarize(
     webhook_name: String,
     samples: &[DeliverySample],
 ) -> WebhookHealth {
-    let ok = |s: &DeliverySample| s.outcome == "ok";
+    let ok = |s: &DeliverySample| s.outcome == DeliveryOutcome::Ok;
     let succeeded = samples.iter().filter(|s| ok(s)).count();
     // Latency is the endpoint's: deliveries never sent to it (refused by the SSRF guard, or over
     // the limit of requests under way) took no time there and would flatter a dead endpoint.
     let mut latencies: Vec<i64> = samples
         .iter()
-        .filter(|s| !NOT_SENT.contains(&s.outcome.as_str()))
+        .filter(|s| s.outcome.was_sent())
         .filter_map(|s| s.duration_ms)
         .collect();
     latencies.sort_unstable();
@@ -85,15 +86,12 @@ pub fn summarize(
         p95_ms: percentile(&latencies, 95),
         last_failure: samples.iter().find(|s| !ok(s)).map(|s| LastFailure {
             at: s.started_at.clone(),
-            outcome: s.outcome.clone(),
+            outcome: s.outcome,
             status_code: s.status_code.and_then(|c| u16::try_from(c).ok()),
             error: s.error.clone(),
         }),
     }
 }
-
-/// Outcomes of deliveries that never reached the endpoint.
-const NOT_SENT: [&str; 2] = ["blocked", "in_flight_limit"];
 
 /// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
@@ -112,7 +110,7 @@ mod tests {
         DeliverySample {
             started_at: format!("t{ms}"),
             duration_ms: Some(ms),
-            outcome: outcome.into(),
+            outcome: DeliveryOutcome::parse(outcome).expect("an outcome"),
             status_code: None,
             error: None,
         }
@@ -142,7 +140,7 @@ mod tests {
         );
         assert_eq!(
             degraded.last_failure.map(|f| f.outcome),
-            Some("timeout".into())
+            Some(DeliveryOutcome::Timeout)
         );
         assert_eq!(
             health(&[sample("http_status", 1), sample("ok", 2)]).status,

@@ -6,9 +6,10 @@ use super::deployed::CallConfig;
 use super::{OwnedAgent, Store, new_id, now, placeholders, webhooks::touch_draft};
 use crate::auth::OwnerId;
 use crate::error::AppError;
+use crate::states::{CallKind, DeliveryKind, DeliveryOutcome, EventState};
 use crate::views::{CallSummaryView, EventView, NewCall, ProcessingSettings};
 use sqlx::AnyPool;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A stored call, as the dispatcher and the Get Call API read it.
 #[derive(Debug, Clone)]
@@ -16,7 +17,7 @@ pub struct CallRecord {
     pub id: String,
     pub agent_id: String,
     pub agent_version: Option<i64>,
-    pub kind: String,
+    pub kind: CallKind,
     pub input: NewCall,
     /// The Get Call JSON once processing is done.
     pub body: Option<String>,
@@ -26,32 +27,41 @@ pub struct CallRecord {
     pub attempts: i64,
 }
 
-pub(super) type CallTuple = (
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    i64,
-);
+/// A call with its event, as `CALL_COLUMNS` reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct CallRow {
+    id: String,
+    agent_id: String,
+    agent_version: Option<i64>,
+    #[sqlx(rename = "type")]
+    kind: CallKind,
+    input: String,
+    body: Option<String>,
+    state: EventState,
+    note: Option<String>,
+    received_at: String,
+    attempts: i64,
+}
 
-pub(super) fn call_record(row: CallTuple) -> Result<CallRecord, AppError> {
-    let (id, agent_id, agent_version, kind, input, body, state, note, received_at, attempts) = row;
-    Ok(CallRecord {
-        id,
-        agent_id,
-        agent_version,
-        kind,
-        input: serde_json::from_str(&input).map_err(AppError::internal)?,
-        body,
-        event: EventView { state, note },
-        received_at,
-        attempts,
-    })
+impl TryFrom<CallRow> for CallRecord {
+    type Error = AppError;
+
+    fn try_from(row: CallRow) -> Result<Self, AppError> {
+        Ok(CallRecord {
+            id: row.id,
+            agent_id: row.agent_id,
+            agent_version: row.agent_version,
+            kind: row.kind,
+            input: serde_json::from_str(&row.input).map_err(AppError::internal)?,
+            body: row.body,
+            event: EventView {
+                state: row.state,
+                note: row.note,
+            },
+            received_at: row.received_at,
+            attempts: row.attempts,
+        })
+    }
 }
 
 /// A call with its event: select `CALL_COLUMNS` from `CALL_TABLES`.
@@ -60,13 +70,34 @@ pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = 
 
 /// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,
 /// `$3` the page size). Whether the body is there, not the body: the list shows no more.
-pub const CALLS_PAGE: &str = "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END, e.state,
-            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = 'event'),
-            (SELECT COUNT(DISTINCT d.webhook_id) FROM deliveries d WHERE d.call_id = c.id AND d.outcome = 'ok')
+pub static CALLS_PAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.id, c.type, c.agent_version, c.received_at, CASE WHEN c.body IS NULL THEN 0 ELSE 1 END AS has_body,
+            e.state,
+            (SELECT COUNT(*) FROM deliveries d WHERE d.call_id = c.id AND d.kind = {event}) AS sent,
+            (SELECT COUNT(DISTINCT d.webhook_id) FROM deliveries d WHERE d.call_id = c.id AND d.outcome = {ok}) AS delivered
      FROM calls c JOIN call_events e ON e.call_id = c.id
      WHERE c.agent_id = $1 AND ($2 IS NULL OR (c.received_at, c.rowid) <
            (SELECT received_at, rowid FROM calls WHERE id = $2 AND agent_id = $1))
-     ORDER BY c.received_at DESC, c.rowid DESC LIMIT $3";
+     ORDER BY c.received_at DESC, c.rowid DESC LIMIT $3",
+        event = DeliveryKind::Event.sql(),
+        ok = DeliveryOutcome::Ok.sql(),
+    )
+});
+
+/// A row of `CALLS_PAGE`.
+#[derive(sqlx::FromRow)]
+struct CallSummaryRow {
+    id: String,
+    #[sqlx(rename = "type")]
+    kind: CallKind,
+    agent_version: Option<i64>,
+    received_at: String,
+    has_body: i64,
+    state: EventState,
+    sent: i64,
+    delivered: i64,
+}
 
 /// A call about to be stored.
 pub(super) struct NewCallRow {
@@ -74,7 +105,7 @@ pub(super) struct NewCallRow {
     owner_id: String,
     agent_id: String,
     version: Option<i64>,
-    kind: String,
+    kind: CallKind,
     input: String,
     received_at: String,
 }
@@ -163,7 +194,7 @@ impl Store {
         &self,
         owner: &OwnerId,
         agent: &OwnedAgent,
-        kind: &str,
+        kind: CallKind,
         version: Option<i64>,
         input: &NewCall,
     ) -> Result<String, AppError> {
@@ -172,7 +203,7 @@ impl Store {
             owner_id: owner.as_str().to_owned(),
             agent_id: agent.id().to_owned(),
             version,
-            kind: kind.to_owned(),
+            kind,
             input: serde_json::to_string(input).map_err(AppError::internal)?,
             received_at: now(),
         };
@@ -187,14 +218,14 @@ impl Store {
         call_id: &str,
     ) -> Result<CallRecord, AppError> {
         let call_id = super::known_id(call_id)?;
-        let row: Option<CallTuple> = sqlx::query_as(&format!(
+        let row: Option<CallRow> = sqlx::query_as(&format!(
             "SELECT {CALL_COLUMNS} FROM {CALL_TABLES} WHERE c.id = $1 AND c.owner_id = $2"
         ))
         .bind(call_id)
         .bind(owner.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        call_record(row.ok_or(AppError::NotFound)?)
+        row.ok_or(AppError::NotFound)?.try_into()
     }
 
     /// Calls of an agent, newest first; after the call `before` (an id) when given. Walks the
@@ -207,29 +238,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<CallSummaryView>, AppError> {
         let before = before.map(super::known_id).transpose()?;
-        let rows: Vec<(String, String, Option<i64>, String, i64, String, i64, i64)> =
-            sqlx::query_as(CALLS_PAGE)
-                .bind(agent.id())
-                .bind(before)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<CallSummaryRow> = sqlx::query_as(&CALLS_PAGE)
+            .bind(agent.id())
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, kind, agent_version, received_at, has_body, event, sent, delivered)| {
-                    CallSummaryView {
-                        id,
-                        kind,
-                        status: crate::views::call_status(has_body == 1, &event).to_owned(),
-                        agent_version,
-                        received_at,
-                        event,
-                        sent: sent as u32,
-                        delivered: delivered as u32,
-                    }
-                },
-            )
+            .map(|row| CallSummaryView {
+                id: row.id,
+                kind: row.kind,
+                status: crate::views::call_status(row.has_body == 1, row.state).to_owned(),
+                agent_version: row.agent_version,
+                received_at: row.received_at,
+                event: row.state,
+                sent: row.sent as u32,
+                delivered: row.delivered as u32,
+            })
             .collect())
     }
 

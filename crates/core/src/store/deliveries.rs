@@ -6,6 +6,7 @@
 use super::{CallRecord, OwnedAgent, Store, WebhookRow};
 use crate::auth::OwnerId;
 use crate::error::AppError;
+use crate::states::{DeliveryKind, DeliveryOutcome};
 use crate::views::{DeliveryView, SentHeader};
 
 /// A request about to be made: recorded as `sending` before it starts.
@@ -20,7 +21,7 @@ pub struct PendingDelivery {
 #[derive(Debug, Clone)]
 pub struct DeliveryResult {
     pub duration_ms: i64,
-    pub outcome: &'static str,
+    pub outcome: DeliveryOutcome,
     pub status_code: Option<u16>,
     pub response_body: Option<String>,
     pub error: Option<String>,
@@ -55,12 +56,12 @@ struct DeliveryRow {
     config_version: Option<i64>,
     started_at: String,
     duration_ms: Option<i64>,
-    outcome: String,
+    outcome: DeliveryOutcome,
     status_code: Option<i64>,
     response_body: Option<String>,
     error: Option<String>,
     request_headers: String,
-    kind: String,
+    kind: DeliveryKind,
     redelivery_of: Option<String>,
 }
 
@@ -91,7 +92,7 @@ impl From<DeliveryRow> for DeliveryView {
 pub struct DeliverySample {
     pub started_at: String,
     pub duration_ms: Option<i64>,
-    pub outcome: String,
+    pub outcome: DeliveryOutcome,
     pub status_code: Option<i64>,
     pub error: Option<String>,
 }
@@ -172,7 +173,7 @@ impl Store {
             webhook_ids,
             limit,
             "webhook_id, started_at, duration_ms, outcome, status_code, error",
-            "AND outcome <> 'sending'",
+            &format!("AND outcome <> {}", DeliveryOutcome::Sending.sql()),
         )
         .await?;
         Ok(group(webhook_ids, rows, |r| {
@@ -215,7 +216,7 @@ impl Store {
                         &format!("sample{i}"),
                         &sample_columns,
                         i + 4,
-                        "AND outcome <> 'sending'",
+                        &format!("AND outcome <> {}", DeliveryOutcome::Sending.sql()),
                         "$3",
                     ),
                 ]
@@ -264,9 +265,9 @@ impl Store {
     ) -> Result<DeliveryView, AppError> {
         let id = uuid::Uuid::new_v4().to_string();
         let (kind, call_id, version, of) = match kind {
-            ManualKind::Test => ("test", None, None, None),
+            ManualKind::Test => (DeliveryKind::Test, None, None, None),
             ManualKind::Redelivery(original) => (
-                "redelivery",
+                DeliveryKind::Redelivery,
                 original.call_id.clone(),
                 original.config_version,
                 Some(original.id.clone()),

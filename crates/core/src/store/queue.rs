@@ -8,15 +8,29 @@
 //! - `sending` may have reached receivers: its requests are settled `interrupted`, never re-sent
 //!   (the doc promises no retries, so a delivery is at most once).
 
-use super::calls::{CALL_COLUMNS, CALL_TABLES, CallTuple, call_record};
+use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
 use super::{
     Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, placeholders,
 };
 use crate::error::AppError;
+use crate::states::{DeliveryOutcome, EventState, NotificationStatus};
 use crate::views::NotificationView;
 use sqlx::AnyPool;
 use std::collections::HashSet;
 use std::time::Duration;
+
+// The states as SQL literals, written into the statements below: the queue's partial indexes
+// (`WHERE state IN (…)`) serve only statements that name the values, not bound parameters.
+const PENDING: &str = EventState::Pending.sql();
+const PROCESSING: &str = EventState::Processing.sql();
+const SENDING: &str = EventState::Sending.sql();
+const SENT: &str = EventState::Sent.sql();
+const SKIPPED: &str = EventState::Skipped.sql();
+const FAILED: &str = EventState::Failed.sql();
+const UNDER_WAY: &str = DeliveryOutcome::Sending.sql();
+const INTERRUPTED: &str = DeliveryOutcome::Interrupted.sql();
+const MAIL_SENDING: &str = NotificationStatus::Sending.sql();
+const MAIL_FAILED: &str = NotificationStatus::Failed.sql();
 
 const INTERRUPTED_DELIVERY: &str = "The server sending this request stopped while it was under way; it is not sent again (webhooks are never retried).";
 const INTERRUPTED_EVENT: &str =
@@ -68,8 +82,8 @@ pub(super) async fn start_events(
     for token in tokens {
         let group: Vec<&EventStart> = events.iter().filter(|e| e.token == token).collect();
         let sql = format!(
-            "UPDATE call_events SET state = 'sending', note = NULL
-             WHERE state = 'processing' AND lease_token = $1 AND call_id IN ({})
+            "UPDATE call_events SET state = {SENDING}, note = NULL
+             WHERE state = {PROCESSING} AND lease_token = $1 AND call_id IN ({})
              RETURNING call_id",
             placeholders(2, group.len())
         );
@@ -129,7 +143,7 @@ pub(super) async fn start_events(
                 .bind(&d.webhook_url)
                 .bind(event.agent_version)
                 .bind(&started_at)
-                .bind("sending")
+                .bind(DeliveryOutcome::Sending)
                 .bind(&d.request_headers);
         }
         insert.execute(&mut *tx).await?;
@@ -176,11 +190,11 @@ impl Store {
         };
         let clock = self.clock();
         let claimed: Vec<String> = sqlx::query_scalar(&format!(
-            "UPDATE call_events SET state = 'processing', lease_owner = $1, lease_token = $4, lease_expires_at = {clock} + $2,
+            "UPDATE call_events SET state = {PROCESSING}, lease_owner = $1, lease_token = $4, lease_expires_at = {clock} + $2,
                                     attempts = attempts + 1
-             WHERE call_id IN (SELECT call_id FROM call_events WHERE state = 'pending' AND not_before <= {clock}
+             WHERE call_id IN (SELECT call_id FROM call_events WHERE state = {PENDING} AND not_before <= {clock}
                                ORDER BY rowid LIMIT $3 {skip_locked})
-               AND state = 'pending'
+               AND state = {PENDING}
              RETURNING call_id"
         ))
         .bind(instance)
@@ -201,11 +215,11 @@ impl Store {
         for id in &claimed {
             select = select.bind(id);
         }
-        let rows: Vec<CallTuple> = select.fetch_all(&self.pool).await?;
+        let rows: Vec<CallRow> = select.fetch_all(&self.pool).await?;
         Ok((
             token,
             rows.into_iter()
-                .map(call_record)
+                .map(CallRecord::try_from)
                 .collect::<Result<_, _>>()?,
         ))
     }
@@ -223,7 +237,7 @@ impl Store {
         for chunk in call_ids.chunks(500) {
             let sql = format!(
                 "UPDATE call_events SET lease_expires_at = {clock} + $1
-                 WHERE lease_owner = $2 AND state IN ('processing', 'sending') AND call_id IN ({})",
+                 WHERE lease_owner = $2 AND state IN ({PROCESSING}, {SENDING}) AND call_id IN ({})",
                 placeholders(3, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(ms(lease)).bind(instance);
@@ -243,7 +257,7 @@ impl Store {
         // A read first, on the read pool: the sweep runs every second on every instance, and on
         // SQLite a write would queue behind the intake for nothing.
         let expired: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT call_id FROM call_events WHERE state IN ('processing', 'sending') AND COALESCE(lease_expires_at, 0) < {clock} LIMIT 1"
+            "SELECT call_id FROM call_events WHERE state IN ({PROCESSING}, {SENDING}) AND COALESCE(lease_expires_at, 0) < {clock} LIMIT 1"
         ))
         .fetch_optional(&self.pool)
         .await?;
@@ -252,10 +266,10 @@ impl Store {
         }
         let mut tx = self.writer.begin().await?;
         let requeued = sqlx::query(&format!(
-            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN {FAILED} ELSE {PENDING} END,
                               note = CASE WHEN attempts >= $1 THEN $2 ELSE note END,
                               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE state = 'processing' AND COALESCE(lease_expires_at, 0) < {clock}"
+             WHERE state = {PROCESSING} AND COALESCE(lease_expires_at, 0) < {clock}"
         ))
         .bind(max_attempts)
         .bind(CRASHED_TOO_OFTEN)
@@ -265,15 +279,15 @@ impl Store {
         // Settling the event first locks its row: an owner renewing its lease at this moment
         // waits, then finds the event settled and sends nothing more.
         let settled: Vec<String> = sqlx::query_scalar(&format!(
-            "UPDATE call_events SET state = 'sent', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE state = 'sending' AND COALESCE(lease_expires_at, 0) < {clock} RETURNING call_id"
+            "UPDATE call_events SET state = {SENT}, note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE state = {SENDING} AND COALESCE(lease_expires_at, 0) < {clock} RETURNING call_id"
         ))
         .bind(INTERRUPTED_EVENT)
         .fetch_all(&mut *tx)
         .await?;
         for chunk in settled.chunks(500) {
             let sql = format!(
-                "UPDATE deliveries SET outcome = 'interrupted', error = $1 WHERE outcome = 'sending' AND call_id IN ({})",
+                "UPDATE deliveries SET outcome = {INTERRUPTED}, error = $1 WHERE outcome = {UNDER_WAY} AND call_id IN ({})",
                 placeholders(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(INTERRUPTED_DELIVERY);
@@ -299,8 +313,10 @@ impl Store {
     /// queue for any instance, without counting the attempt.
     pub async fn release_claims(&self, instance: &str) -> Result<u64, AppError> {
         let done = sqlx::query(
-            "UPDATE call_events SET state = 'pending', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempts = attempts - 1
-             WHERE lease_owner = $1 AND state = 'processing'",
+            &format!(
+                "UPDATE call_events SET state = {PENDING}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, attempts = attempts - 1
+             WHERE lease_owner = $1 AND state = {PROCESSING}"
+            ),
         )
         .bind(instance)
         .execute(&self.writer)
@@ -354,8 +370,10 @@ impl Store {
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         let moved = sqlx::query(
-            "UPDATE call_events SET state = 'skipped', note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE call_id = $2 AND state = 'processing' AND lease_token = $3",
+            &format!(
+                "UPDATE call_events SET state = {SKIPPED}, note = $1, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+             WHERE call_id = $2 AND state = {PROCESSING} AND lease_token = $3"
+            ),
         )
         .bind(note)
         .bind(&call.id)
@@ -384,9 +402,9 @@ impl Store {
         backoff: Duration,
     ) -> Result<Option<String>, AppError> {
         Ok(sqlx::query_scalar(&format!(
-            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'pending' END,
+            "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN {FAILED} ELSE {PENDING} END,
                               note = $2, not_before = {} + $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-             WHERE call_id = $4 AND state = 'processing' AND lease_token = $5
+             WHERE call_id = $4 AND state = {PROCESSING} AND lease_token = $5
              RETURNING state",
             self.clock()
         ))
@@ -415,9 +433,9 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ");
             let sql = format!(
-                "UPDATE call_events SET state = 'sent', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+                "UPDATE call_events SET state = {SENT}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
                  FROM (VALUES {rows}) AS v
-                 WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = 'sending'"
+                 WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = {SENDING}"
             );
             let mut update = sqlx::query(&sql);
             for (call_id, token) in chunk {
@@ -435,7 +453,7 @@ impl Store {
                 "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
                                        response_body = v.column5, error = v.column6
                  FROM (VALUES {rows}) AS v
-                 WHERE deliveries.id = v.column1 AND deliveries.outcome = 'sending'"
+                 WHERE deliveries.id = v.column1 AND deliveries.outcome = {UNDER_WAY}"
             );
             let mut update = sqlx::query(&sql);
             for (delivery_id, result) in chunk {
@@ -465,12 +483,12 @@ impl Store {
             return Ok((Vec::new(), Vec::new()));
         }
         let mut tx = self.writer.begin().await?;
-        sqlx::query("UPDATE notifications SET status = 'failed', detail = $1 WHERE call_id = $2 AND status = 'sending'")
+        sqlx::query(&format!("UPDATE notifications SET status = {MAIL_FAILED}, detail = $1 WHERE call_id = $2 AND status = {MAIL_SENDING}"))
             .bind(INTERRUPTED_MAIL)
             .bind(call_id)
             .execute(&mut *tx)
             .await?;
-        let earlier: Vec<(String, String, Option<String>)> =
+        let earlier: Vec<(String, NotificationStatus, Option<String>)> =
             sqlx::query_as("SELECT address, status, detail FROM notifications WHERE call_id = $1")
                 .bind(call_id)
                 .fetch_all(&mut *tx)
@@ -481,7 +499,7 @@ impl Store {
                 continue;
             }
             let inserted = sqlx::query(
-                "INSERT INTO notifications (call_id, address, status) VALUES ($1, $2, 'sending') ON CONFLICT DO NOTHING",
+                &format!("INSERT INTO notifications (call_id, address, status) VALUES ($1, $2, {MAIL_SENDING}) ON CONFLICT DO NOTHING"),
             )
             .bind(call_id)
             .bind(address)

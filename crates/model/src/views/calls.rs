@@ -1,5 +1,6 @@
 //! Calls, their processing settings, and webhook deliveries as they leave the server.
 
+use crate::states::{CallKind, DeliveryKind, DeliveryOutcome, EventState, NotificationStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -53,7 +54,8 @@ pub struct NewCall {
 pub struct NotificationView {
     pub to: String,
     /// `sent`, `skipped` or `failed`.
-    pub status: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub status: NotificationStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -74,7 +76,8 @@ pub struct CallView {
     pub agent_id: String,
     pub agent_version: Option<i64>,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub kind: CallKind,
     pub status: String,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
@@ -93,10 +96,10 @@ pub struct CallView {
 
 /// A call's `status` in the Get Call JSON and the calls list: `completed` once processing has
 /// produced its body, `failed` when its event failed before that, else `processing`.
-pub fn call_status(processed: bool, event_state: &str) -> &'static str {
+pub fn call_status(processed: bool, event_state: EventState) -> &'static str {
     match (processed, event_state) {
         (true, _) => "completed",
-        (false, "failed") => "failed",
+        (false, EventState::Failed) => "failed",
         (false, _) => "processing",
     }
 }
@@ -107,11 +110,13 @@ pub fn call_status(processed: bool, event_state: &str) -> &'static str {
 pub struct CallSummaryView {
     pub id: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub kind: CallKind,
     pub status: String,
     pub agent_version: Option<i64>,
     pub received_at: String,
-    pub event: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub event: EventState,
     /// Webhooks the call's event was sent to (redeliveries not counted).
     pub sent: u32,
     /// Of those, how many took it (answered 2xx), by its event or by a later redelivery.
@@ -141,7 +146,8 @@ pub struct DeliveryView {
     /// None for a test send (its body is a sample call).
     pub call_id: Option<String>,
     /// `event` (the call's `call_ended` event), `test` or `redelivery`.
-    pub kind: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub kind: DeliveryKind,
     /// For a redelivery: the delivery it sent again.
     pub redelivery_of: Option<String>,
     pub webhook_id: String,
@@ -155,7 +161,8 @@ pub struct DeliveryView {
     /// address), `interrupted` (the instance stopped while it was under way), or
     /// `in_flight_limit` (not sent: too many requests to this webhook were already waiting for an
     /// answer; see `VOICY_MAX_REQUESTS_PER_WEBHOOK`). `error` says more for all but `ok`.
-    pub outcome: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub outcome: DeliveryOutcome,
     pub status_code: Option<u16>,
     pub response_body: Option<String>,
     pub error: Option<String>,
@@ -166,7 +173,8 @@ pub struct DeliveryView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct EventView {
-    pub state: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub state: EventState,
     pub note: Option<String>,
 }
 
@@ -234,7 +242,8 @@ pub struct WebhookHealth {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LastFailure {
     pub at: String,
-    pub outcome: String,
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub outcome: DeliveryOutcome,
     pub status_code: Option<u16>,
     pub error: Option<String>,
 }

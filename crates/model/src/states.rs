@@ -1,0 +1,200 @@
+//! The states and kinds that the database stores as TEXT and the API sends as strings, as enums.
+//! This is the one place where each is turned into text and back: in JSON (serde), in the
+//! database (sqlx, `server` only) and in SQL text (`sql()`, for statements whose partial indexes
+//! need the value written out). Each migration tree checks the same values (`CHECK … IN`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An enum whose variants are stored and sent as fixed lower-case strings.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order they are listed.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The text that is stored and sent.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+
+            /// The value as an SQL string literal (`'pending'`), for statements built in code.
+            pub const fn sql(self) -> &'static str {
+                match self {
+                    $(Self::$variant => concat!("'", $text, "'"),)+
+                }
+            }
+
+            /// The value whose text this is, if any.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        #[cfg(feature = "server")]
+        impl sqlx::Type<sqlx::Any> for $name {
+            fn type_info() -> sqlx::any::AnyTypeInfo {
+                <str as sqlx::Type<sqlx::Any>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+                <str as sqlx::Type<sqlx::Any>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "server")]
+        impl<'q> sqlx::Encode<'q, sqlx::Any> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Any>>::encode(self.as_str(), buf)
+            }
+        }
+
+        #[cfg(feature = "server")]
+        impl<'r> sqlx::Decode<'r, sqlx::Any> for $name {
+            fn decode(
+                value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+                Self::parse(&text).ok_or_else(|| {
+                    format!(concat!("not a ", stringify!($name), ": {:?}"), text).into()
+                })
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Where a call's `call_ended` event is:
+    /// `pending → processing → sending → sent | skipped | failed`.
+    EventState {
+        /// Stored, waiting to be claimed (or claimed again after a lapsed lease).
+        Pending = "pending",
+        /// Claimed by an instance: post-call processing is running.
+        Processing = "processing",
+        /// Processing is done and its requests are under way.
+        Sending = "sending",
+        /// Each webhook was tried once (each delivery says how it went).
+        Sent = "sent",
+        /// Nothing to send (e.g. a phone call to an agent never deployed).
+        Skipped = "skipped",
+        /// Processing failed too many times; nothing was sent.
+        Failed = "failed",
+    }
+}
+
+impl EventState {
+    /// Whether the event will not move again.
+    pub fn is_settled(self) -> bool {
+        matches!(self, Self::Sent | Self::Skipped | Self::Failed)
+    }
+}
+
+text_enum! {
+    /// How one request to one webhook ended, as the deliveries log shows it.
+    DeliveryOutcome {
+        /// Under way: no answer yet.
+        Sending = "sending",
+        /// A 2xx answer.
+        Ok = "ok",
+        /// Any other status.
+        HttpStatus = "http_status",
+        /// No complete answer within 5 seconds.
+        Timeout = "timeout",
+        /// The connection failed.
+        Connect = "connect",
+        /// The host name did not resolve.
+        Dns = "dns",
+        /// The secure connection failed.
+        Tls = "tls",
+        /// Refused before sending: the address is private, loopback or reserved.
+        Blocked = "blocked",
+        /// Not sent: too many requests to this webhook were already under way.
+        InFlightLimit = "in_flight_limit",
+        /// The instance sending it stopped while it was under way.
+        Interrupted = "interrupted",
+    }
+}
+
+impl DeliveryOutcome {
+    /// Outcomes of requests that never left this server: they say nothing of the endpoint.
+    pub fn was_sent(self) -> bool {
+        !matches!(self, Self::Blocked | Self::InFlightLimit)
+    }
+}
+
+text_enum! {
+    /// Why a request was made.
+    DeliveryKind {
+        /// A call's `call_ended` event.
+        Event = "event",
+        /// The owner's test send with a sample call.
+        Test = "test",
+        /// The owner's redelivery of a past delivery.
+        Redelivery = "redelivery",
+    }
+}
+
+text_enum! {
+    /// Which config a call runs with.
+    CallKind {
+        /// A real phone call: runs with the deployed version current when it arrives.
+        Phone = "phone",
+        /// A web (test) call: runs with the draft as it is when the call is processed.
+        Web = "web",
+    }
+}
+
+text_enum! {
+    /// How one post-call e-mail notification went.
+    NotificationStatus {
+        /// Under way.
+        Sending = "sending",
+        /// Accepted by the mail server.
+        Sent = "sent",
+        /// Not sent: no mail server is configured.
+        Skipped = "skipped",
+        /// The mail server refused it or could not be reached.
+        Failed = "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_value_reads_back_from_its_text_in_json_and_in_sql() {
+        for state in EventState::ALL {
+            let json = serde_json::to_string(state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.as_str()));
+            assert_eq!(serde_json::from_str::<EventState>(&json).unwrap(), *state);
+            assert_eq!(EventState::parse(state.as_str()), Some(*state));
+            assert_eq!(state.sql(), format!("'{state}'"));
+        }
+        for outcome in DeliveryOutcome::ALL {
+            assert_eq!(DeliveryOutcome::parse(outcome.as_str()), Some(*outcome));
+        }
+        assert_eq!(CallKind::parse("phone"), Some(CallKind::Phone));
+        assert_eq!(DeliveryKind::parse("retry"), None);
+    }
+}
