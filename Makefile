@@ -7,7 +7,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 CARGO_LEPTOS_VERSION := 0.3.11
 WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: run test tools browser unit-tests postgres-tests e2e bench
+.PHONY: run test tools browser lint unit-tests postgres-tests e2e bench
 
 ## Serve the dashboard at http://127.0.0.1:3000 with data in data/voicy.db. Builds only what
 ## changed since the last `make run`: the wasm bundle (wasm-bindgen, wasm-opt) when the client's
@@ -46,11 +46,22 @@ target/release/.built-server: $(SERVER_SOURCES) | target/site/.built-release
 	cargo build --release --package=voicy --bin=voicy --no-default-features
 	@touch $@
 
-## Every test: Rust unit and integration tests on SQLite, the integration suite again on a
-## throwaway PostgreSQL cluster, then Playwright against the real server.
-test: tools browser unit-tests postgres-tests e2e
+## Every test: the format and lint gates, Rust unit and integration tests on SQLite, the
+## integration suite again on a throwaway PostgreSQL cluster, then Playwright against the real
+## server.
+test: tools browser lint unit-tests postgres-tests e2e
+
+## rustfmt's default layout and clippy's default lints, warnings as errors, on every
+## crate and target (tests and benchmarks included).
+lint:
+	@echo "==> cargo fmt --check"
+	cargo fmt --all -- --check
+	@echo "==> cargo clippy (warnings are errors)"
+	cargo clippy --workspace --all-targets -- -D warnings
 
 tools:
+	@for c in rustfmt clippy; do if ! rustup component list --installed | grep -q "^$$c"; then \
+		echo "==> adding the $$c component"; rustup component add $$c; fi; done
 	@if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then \
 		echo "==> adding the wasm32-unknown-unknown target"; rustup target add wasm32-unknown-unknown; fi
 	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \

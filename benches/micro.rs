@@ -10,11 +10,7 @@ use voicy_model::views::{EventView, NewCall, Turn};
 fn call() -> CallRecord {
     let transcript = (0..40)
         .map(|i| Turn {
-            role: if i % 2 == 0 {
-                "agent".into()
-            } else {
-                "user".into()
-            },
+            role: if i % 2 == 0 { "agent".into() } else { "user".into() },
             text: "I'd like to move my appointment to Tuesday morning, around ten if you have it. "
                 .into(),
             start_ms: Some(i * 2500),
@@ -37,10 +33,7 @@ fn call() -> CallRecord {
             metadata: Some(serde_json::json!({ "crm_id": "42" })),
         },
         body: None,
-        event: EventView {
-            state: EventState::Pending,
-            note: None,
-        },
+        event: EventView { state: EventState::Pending, note: None },
         received_at: "2026-11-27T09:01:40.100Z".into(),
         attempts: 1,
     }
@@ -48,10 +41,7 @@ fn call() -> CallRecord {
 
 fn benches(c: &mut Criterion) {
     let call = call();
-    let processed = Processed {
-        summary: Some("40 turns.".into()),
-        ..Processed::default()
-    };
+    let processed = Processed { summary: Some("40 turns.".into()), ..Processed::default() };
     let body = serde_json::to_string(&call_view(&call, Some(processed.clone()))).unwrap();
 
     let mut group = c.benchmark_group("payload");

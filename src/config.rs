@@ -96,11 +96,8 @@ const KEY_REASON_INVALID: &str =
 
 /// The keyring from `VOICY_SECRET_KEY`, else from the file `VOICY_SECRET_KEY_FILE` names.
 fn secret_keys(lookup: &impl Fn(&str) -> Option<String>) -> Result<Keyring, ConfigError> {
-    let redacted = |var| ConfigError {
-        var,
-        value: "[redacted]".into(),
-        reason: KEY_REASON_INVALID,
-    };
+    let redacted =
+        |var| ConfigError { var, value: "[redacted]".into(), reason: KEY_REASON_INVALID };
     let set = |var| lookup(var).is_some_and(|v| !v.trim().is_empty());
     if set("VOICY_SECRET_KEY") && set("VOICY_SECRET_KEY_FILE") {
         // Which one wins would be a guess, and the wrong key cannot open what the other sealed.
@@ -288,11 +285,9 @@ fn flag(var: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
     match value.as_deref().map(str::trim) {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
-        Some(other) => Err(ConfigError {
-            var,
-            value: other.to_owned(),
-            reason: "expected true or false",
-        }),
+        Some(other) => {
+            Err(ConfigError { var, value: other.to_owned(), reason: "expected true or false" })
+        }
     }
 }
 
@@ -302,29 +297,18 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let mut vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        vars.entry("VOICY_SECRET_KEY".into())
-            .or_insert_with(|| TEST_SECRET_KEY.into());
+        let mut vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        vars.entry("VOICY_SECRET_KEY".into()).or_insert_with(|| TEST_SECRET_KEY.into());
         Settings::from_lookup(|k| vars.get(k).cloned())
     }
 
     #[test]
     fn the_secret_key_is_required_and_never_shown() {
         let err = Settings::from_lookup(|_| None).unwrap_err().to_string();
-        assert!(
-            err.contains("VOICY_SECRET_KEY") && err.contains("head -c 32"),
-            "{err}"
-        );
-        let err = settings(&[("VOICY_SECRET_KEY", "aHVudGVyMg==")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("VOICY_SECRET_KEY") && !err.contains("aHVudGVyMg"),
-            "{err}"
-        );
+        assert!(err.contains("VOICY_SECRET_KEY") && err.contains("head -c 32"), "{err}");
+        let err = settings(&[("VOICY_SECRET_KEY", "aHVudGVyMg==")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_SECRET_KEY") && !err.contains("aHVudGVyMg"), "{err}");
         let s = settings(&[]).unwrap();
         assert!(!format!("{s:?}").contains(TEST_SECRET_KEY));
         let dir = tempfile::tempdir().unwrap();
@@ -364,48 +348,27 @@ mod tests {
     #[test]
     fn kept_pages_have_a_budget_in_megabytes_and_zero_turns_them_off() {
         assert_eq!(settings(&[]).unwrap().page_cache_bytes, 32 * 1024 * 1024);
-        assert_eq!(
-            settings(&[("VOICY_PAGE_CACHE_MB", "0")])
-                .unwrap()
-                .page_cache_bytes,
-            0
-        );
-        let err = settings(&[("VOICY_PAGE_CACHE_MB", "lots")])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("VOICY_PAGE_CACHE_MB") && err.contains("megabytes"),
-            "{err}"
-        );
+        assert_eq!(settings(&[("VOICY_PAGE_CACHE_MB", "0")]).unwrap().page_cache_bytes, 0);
+        let err = settings(&[("VOICY_PAGE_CACHE_MB", "lots")]).unwrap_err().to_string();
+        assert!(err.contains("VOICY_PAGE_CACHE_MB") && err.contains("megabytes"), "{err}");
     }
 
     #[test]
     fn a_bad_value_names_its_variable() {
-        let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")])
-            .unwrap_err()
-            .to_string();
+        let err = settings(&[("VOICY_SECURE_COOKIES", "yes please")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_SECURE_COOKIES"), "{err}");
-        let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")])
-            .unwrap_err()
-            .to_string();
+        let err = settings(&[("VOICY_LISTEN_ADDR", "localhost")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_LISTEN_ADDR"), "{err}");
-        let err = settings(&[("VOICY_DATABASE_URL", "mysql://x")])
-            .unwrap_err()
-            .to_string();
+        let err = settings(&[("VOICY_DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_DATABASE_URL"), "{err}");
-        let err = settings(&[("VOICY_LEASE_SECONDS", "90")])
-            .unwrap_err()
-            .to_string();
+        let err = settings(&[("VOICY_LEASE_SECONDS", "90")]).unwrap_err().to_string();
         assert!(err.contains("VOICY_LEASE_SECONDS"), "{err}");
     }
 
     #[test]
     fn postgres_urls_are_accepted_and_their_password_never_shown() {
-        let s = settings(&[(
-            "VOICY_DATABASE_URL",
-            "postgres://voicy:hunter2@db.internal/voicy",
-        )])
-        .unwrap();
+        let s = settings(&[("VOICY_DATABASE_URL", "postgres://voicy:hunter2@db.internal/voicy")])
+            .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(!s.database_url.redacted().contains("hunter2"));
         let err = settings(&[("VOICY_DATABASE_URL", "pg://voicy:hunter2@db/voicy")])

@@ -26,10 +26,7 @@ impl SiteOrigin {
             return Some(public.clone());
         }
         let host = headers.get(header::HOST)?.to_str().ok()?;
-        Some(format!(
-            "{}://{host}",
-            if self.https { "https" } else { "http" }
-        ))
+        Some(format!("{}://{host}", if self.https { "https" } else { "http" }))
     }
 }
 
@@ -47,10 +44,7 @@ pub async fn refuse_cross_site(
     request: Request,
     next: Next,
 ) -> Response {
-    let changes_state = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)

@@ -47,10 +47,7 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     // Colours only for a terminal: a log file or a journal gets plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).try_init();
 }
 
 /// jemalloc for every allocation of the process (see Cargo.toml); set here, in the library, so
@@ -135,9 +132,7 @@ pub async fn build_with_steps(
     });
     let state = AppState {
         store: store.clone(),
-        policy: WebhookPolicy {
-            allow_insecure: settings.allow_insecure_webhooks,
-        },
+        policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
         sender: client,
         api_document: api::openapi_json(),
@@ -145,14 +140,8 @@ pub async fn build_with_steps(
         sign_ins: Default::default(),
     };
     if !settings.role.serves_dashboard() {
-        let router = Router::new()
-            .route("/healthz", get(api::healthz))
-            .with_state(state.clone());
-        return Ok(Instance {
-            router,
-            state,
-            dispatcher: running,
-        });
+        let router = Router::new().route("/healthz", get(api::healthz)).with_state(state.clone());
+        return Ok(Instance { router, state, dispatcher: running });
     }
     let sessions = sessions::DbSessions::new(store);
     sessions.spawn_cleanup();
@@ -226,11 +215,7 @@ pub async fn build_with_steps(
                 // status-based failure log here would repeat them.
                 .on_failure(()),
         );
-    Ok(Instance {
-        router,
-        state,
-        dispatcher: running,
-    })
+    Ok(Instance { router, state, dispatcher: running })
 }
 
 /// The wasm bundle, its script and the stylesheet: the `.br`/`.gz` files a release build writes
@@ -273,20 +258,15 @@ async fn security_headers(
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     // Pages set their own, stricter policy with a script nonce (`app::shell`).
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
-        ));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+    ));
     if https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -345,9 +325,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         );
     }
     if settings.role.serves_dashboard()
-        && !std::path::Path::new(&settings.site_root)
-            .join("pkg")
-            .is_dir()
+        && !std::path::Path::new(&settings.site_root).join("pkg").is_dir()
     {
         tracing::warn!(
             "VOICY_SITE_ROOT={:?} has no pkg/ directory: pages will show without their styles and scripts \

@@ -14,12 +14,7 @@ async fn main() {
         );
     }
     if args.first().map(String::as_str) == Some("openapi") {
-        println!(
-            "{}",
-            voicy::api::openapi()
-                .to_pretty_json()
-                .expect("the document serializes")
-        );
+        println!("{}", voicy::api::openapi().to_pretty_json().expect("the document serializes"));
         return;
     }
     voicy::init_tracing();

@@ -20,10 +20,7 @@ const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
-    let Some(names) = app::server::rpc::argument_names()
-        .get(request.uri().path())
-        .copied()
-    else {
+    let Some(names) = app::server::rpc::argument_names().get(request.uri().path()).copied() else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
@@ -31,9 +28,7 @@ pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(err)) if is_too_large(&err) => return error(AppError::TooLarge),
         Ok(Err(_)) | Err(_) => {
-            return error(AppError::Malformed(
-                "The request body did not arrive in full.".into(),
-            ));
+            return error(AppError::Malformed("The request body did not arrive in full.".into()));
         }
     };
     // Whatever the Content-Type says: the decoders of form-encoded functions read a form from any
@@ -68,19 +63,15 @@ pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
                 "This field is not an argument of this action; remove it or check its spelling.",
             );
         } else {
-            unknown.add(
-                "body",
-                "The body is not a form or JSON object of this action's arguments.",
-            );
+            unknown
+                .add("body", "The body is not a form or JSON object of this action's arguments.");
         }
     }
     if !unknown.is_empty() {
         return error(AppError::Validation(unknown));
     }
     let plain_form = accepts_html(&parts.headers);
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     if plain_form || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
@@ -97,9 +88,7 @@ async fn with_status_of_its_error(response: Response) -> Response {
         parts.status =
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(seconds) = err.retry_after() {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            parts.headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -34,10 +34,7 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let Limits {
-        max_connections,
-        header_read_timeout,
-    } = limits;
+    let Limits { max_connections, header_read_timeout } = limits;
     let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -90,10 +87,7 @@ pub async fn serve(
     }
     drop(listener);
     // Requests under way finish; a connection that still has not after this is dropped.
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; closing them");
     }
 }
@@ -112,10 +106,7 @@ struct WriteDeadline {
 
 impl WriteDeadline {
     fn new(stream: tokio::net::TcpStream) -> Self {
-        Self {
-            stream,
-            deadline: None,
-        }
+        Self { stream, deadline: None }
     }
 
     /// Wraps one write-side poll: arms the deadline while it is pending, disarms it on progress.

@@ -56,11 +56,7 @@ impl SessionStore for DbSessions {
             let data = encode(record)?;
             if self
                 .store
-                .create_session(
-                    &record.id.to_string(),
-                    &data,
-                    record.expiry_date.unix_timestamp(),
-                )
+                .create_session(&record.id.to_string(), &data, record.expiry_date.unix_timestamp())
                 .await
                 .map_err(backend)?
             {
@@ -92,9 +88,6 @@ impl SessionStore for DbSessions {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
-        self.store
-            .delete_session(&id.to_string())
-            .await
-            .map_err(backend)
+        self.store.delete_session(&id.to_string()).await.map_err(backend)
     }
 }

@@ -44,14 +44,9 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
     let receiver = Receiver::http(Behavior::default()).await;
     let owner = app.user().await;
     let agent = owner.create_agent("Outage").await;
-    owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
-        .await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     // The telephony layer authenticates with an API key.
-    let key = owner
-        .post("/api/v1/api-keys", json!({ "name": "telephony" }))
-        .await
-        .json()["key"]
+    let key = owner.post("/api/v1/api-keys", json!({ "name": "telephony" })).await.json()["key"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -86,11 +81,7 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
     pg_ctl("start");
     let (accepted, unavailable) = load.await.unwrap();
     assert!(unavailable > 0, "the outage was seen");
-    assert!(
-        accepted.len() > 50,
-        "calls were taken before and after: {}",
-        accepted.len()
-    );
+    assert!(accepted.len() > 50, "calls were taken before and after: {}", accepted.len());
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let hits = loop {
@@ -103,21 +94,13 @@ async fn postgres_stopped_under_load_gives_clear_503s_and_loses_nothing() {
     let mut counts: HashMap<String, usize> = HashMap::new();
     for hit in &hits {
         let body: Value = serde_json::from_slice(&hit.body).unwrap();
-        *counts
-            .entry(body["id"].as_str().unwrap().to_owned())
-            .or_default() += 1;
+        *counts.entry(body["id"].as_str().unwrap().to_owned()).or_default() += 1;
     }
     assert!(
         accepted.iter().all(|id| counts.get(id) == Some(&1)),
         "every accepted call sent exactly once"
     );
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        stored as usize,
-        accepted.len(),
-        "a call answered 503 was not stored"
-    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored as usize, accepted.len(), "a call answered 503 was not stored");
 }

@@ -90,12 +90,8 @@ pub fn island_hydrated() {
         use std::sync::atomic::{AtomicU32, Ordering};
         // Islands not hydrated yet; counted from the document by the first island to finish.
         static LEFT: AtomicU32 = AtomicU32::new(u32::MAX);
-        let _ = LEFT.compare_exchange(
-            u32::MAX,
-            island_count(),
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        );
+        let _ =
+            LEFT.compare_exchange(u32::MAX, island_count(), Ordering::Relaxed, Ordering::Relaxed);
         if LEFT.fetch_sub(1, Ordering::Relaxed) <= 1 {
             mark_hydrated();
         }
@@ -110,9 +106,7 @@ pub fn mark_hydrated_if_no_islands() {
 }
 
 fn island_count() -> u32 {
-    document()
-        .query_selector_all("leptos-island")
-        .map_or(0, |islands| islands.length())
+    document().query_selector_all("leptos-island").map_or(0, |islands| islands.length())
 }
 
 fn mark_hydrated() {

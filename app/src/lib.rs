@@ -50,10 +50,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Responses without a nonce keep the base policy that `security_headers` sends.
 #[cfg(feature = "ssr")]
 fn restrict_scripts_to_this_page() {
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
         return;
     };
     let policy = format!(
@@ -71,11 +70,7 @@ fn restrict_scripts_to_this_page() {
 /// server-rendered `<head>` without escaping it, while in the browser `document.title` takes
 /// plain text, so only the server's copy is escaped and the tab still reads the real name.
 fn page_title(page: String) -> String {
-    let title = if page.is_empty() {
-        "Voicy".to_owned()
-    } else {
-        format!("{page} · Voicy")
-    };
+    let title = if page.is_empty() { "Voicy".to_owned() } else { format!("{page} · Voicy") };
     #[cfg(feature = "ssr")]
     let title = escape_html(&title);
     title

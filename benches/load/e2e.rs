@@ -35,10 +35,7 @@ pub async fn database(backend: &str) -> (String, tempfile::TempDir) {
     let server = std::env::var("BENCH_POSTGRES").unwrap();
     let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
     let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
     let mut url = url::Url::parse(&server).unwrap();
     url.set_path(&name);
     (url.to_string(), dir)
@@ -66,10 +63,7 @@ async fn cluster(backend: &str, instances: usize) -> Cluster {
         ));
         built.push(instance);
     }
-    let owner = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let owner = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let signup = json!({ "email": "bench@example.com", "password": "benchmark password" });
     assert_eq!(
         owner
@@ -94,10 +88,7 @@ async fn cluster(backend: &str, instances: usize) -> Cluster {
         url: settings.database_url.expose().to_owned(),
         bases,
         key: key["key"].as_str().unwrap().to_owned(),
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()
-            .unwrap(),
+        http: reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap(),
         _instances: built,
         _dir: dir,
     }
@@ -130,8 +121,7 @@ impl Cluster {
             }))
             .await;
         }
-        self.post(&format!("/api/v1/agents/{agent}/deploy"), &json!({}))
-            .await;
+        self.post(&format!("/api/v1/agents/{agent}/deploy"), &json!({})).await;
         agent
     }
 
@@ -139,14 +129,7 @@ impl Cluster {
     async fn call(&self, i: usize, body: &Value) -> (String, Instant) {
         let sent = Instant::now();
         let url = format!("{}/api/v1/calls", self.bases[i % self.bases.len()]);
-        let res = self
-            .http
-            .post(url)
-            .bearer_auth(&self.key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+        let res = self.http.post(url).bearer_auth(&self.key).json(body).send().await.unwrap();
         assert_eq!(res.status(), 202);
         let id: Value = res.json().await.unwrap();
         (id["id"].as_str().unwrap().to_owned(), sent)
@@ -163,11 +146,7 @@ async fn wait_for(arrivals: &Arrivals, n: usize, limit: Duration) {
     while arrivals.len() < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    assert!(
-        arrivals.len() >= n,
-        "{} of {n} deliveries arrived",
-        arrivals.len()
-    );
+    assert!(arrivals.len() >= n, "{} of {n} deliveries arrived", arrivals.len());
 }
 
 fn end_to_end(sent: &HashMap<String, Instant>, arrivals: Vec<(Instant, String, u32)>) -> Latency {
@@ -229,19 +208,13 @@ async fn one_at_a_time(
 /// The raw limit: the same bytes, plain reqwest, same concurrency, no API or store.
 async fn baseline(receiver: &str, arrivals: &Arrivals, webhooks: usize) -> (f64, Latency) {
     let body = bytes::Bytes::from(serde_json::to_vec(&call_body("baseline")).unwrap());
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
     arrivals.take();
     let start = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS * webhooks)
         .map(|w| {
-            let (http, body, url) = (
-                http.clone(),
-                body.clone(),
-                format!("{receiver}/{}", w % webhooks),
-            );
+            let (http, body, url) =
+                (http.clone(), body.clone(), format!("{receiver}/{}", w % webhooks));
             tokio::spawn(async move {
                 for _ in 0..CALLS / CLIENTS {
                     http.post(&url)
@@ -262,11 +235,7 @@ async fn baseline(receiver: &str, arrivals: &Arrivals, webhooks: usize) -> (f64,
     let mut one = Vec::new();
     for _ in 0..ONE_AT_A_TIME {
         let sent = Instant::now();
-        http.post(format!("{receiver}/0"))
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+        http.post(format!("{receiver}/0")).body(body.clone()).send().await.unwrap();
         one.push(arrivals.take()[0].0 - sent);
     }
     (rate, latency(one))
@@ -312,11 +281,8 @@ pub async fn e2e_phase() {
             let cluster = std::sync::Arc::new(cluster(backend, instances).await);
             let agent = cluster.agent(&receiver, webhooks).await;
             let one = one_at_a_time(&cluster, &agent, &arrivals, webhooks).await;
-            let before = if backend == "postgres" {
-                Some(pg_counters(&cluster.url).await)
-            } else {
-                None
-            };
+            let before =
+                if backend == "postgres" { Some(pg_counters(&cluster.url).await) } else { None };
             let (rate, loaded) = burst(&cluster, &agent, &arrivals, webhooks).await;
             if let Some((wal, commits, rows)) = before {
                 let (wal2, commits2, rows2) = pg_counters(&cluster.url).await;

@@ -17,10 +17,7 @@ const WEBHOOKS: usize = 5;
 /// kB, from a line of /proc/self/status (`VmRSS`, `VmHWM`).
 fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_default();
     line.trim_start_matches(field)
         .trim_start_matches(':')
         .trim()
@@ -77,11 +74,7 @@ pub async fn black_hole_child() -> (tokio::process::Child, String) {
 
 /// Ours with the default per-webhook limit, ours without it, and the baseline, each in its own process.
 pub async fn all() {
-    for (phase, arg) in [
-        ("rss-ours", None),
-        ("rss-ours", Some("100000")),
-        ("rss-baseline", None),
-    ] {
+    for (phase, arg) in [("rss-ours", None), ("rss-ours", Some("100000")), ("rss-baseline", None)] {
         let (mut process, mut out, first) = child(phase, arg).await;
         println!("{first}");
         while let Some(line) = out.next_line().await.unwrap() {
@@ -107,13 +100,7 @@ pub async fn ours(per_webhook: Option<usize>) {
         "| ours, {} requests per webhook at most: {HANGING} deliveries to 5 dead webhooks in 9 s |  |",
         per_webhook.map_or("default:".to_owned(), |m| m.to_string())
     );
-    let agent = env
-        .agent(
-            &(0..WEBHOOKS)
-                .map(|i| format!("{hole}/{i}"))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let agent = env.agent(&(0..WEBHOOKS).map(|i| format!("{hole}/{i}")).collect::<Vec<_>>()).await;
     let settings_url = format!("{}/agents/{agent}/settings", env.base);
     let idle = (status_kb("RssAnon"), status_kb("RssFile"));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -125,12 +112,7 @@ pub async fn ours(per_webhook: Option<usize>) {
             let (client, base, body) = (env.client.clone(), env.base.clone(), call(&agent));
             tokio::spawn(async move {
                 for _ in (i..calls).step_by(32) {
-                    client
-                        .post(format!("{base}/api/v1/calls"))
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
+                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
                 }
             })
         })
@@ -167,24 +149,13 @@ pub async fn ours(per_webhook: Option<usize>) {
         "| ours: peak RSS (server process, bench client included) | {} MiB |",
         status_kb("VmHWM") / 1024
     );
-    println!(
-        "| ours: anonymous RSS idle → peak | {} → {} MiB |",
-        idle.0 / 1024,
-        anon / 1024
-    );
-    println!(
-        "| ours: file-backed RSS idle → peak | {} → {} MiB |",
-        idle.1 / 1024,
-        file / 1024
-    );
+    println!("| ours: anonymous RSS idle → peak | {} → {} MiB |", idle.0 / 1024, anon / 1024);
+    println!("| ours: file-backed RSS idle → peak | {} → {} MiB |", idle.1 / 1024, file / 1024);
     println!(
         "| ours: anonymous per hanging delivery | {:.1} KB |",
         (anon - idle.0) as f64 * 1.024 / peak.max(1) as f64
     );
-    println!(
-        "| ours: slowest Settings page answer while they hang | {:.1} ms |",
-        ms(worst)
-    );
+    println!("| ours: slowest Settings page answer while they hang | {:.1} ms |", ms(worst));
 }
 
 /// The baseline: the same requests from a plain reqwest client, nothing else in the process.
@@ -228,16 +199,8 @@ pub async fn baseline() {
     let (anon, file) = sampler.await.unwrap();
     println!("| baseline: plain reqwest, {HANGING} requests hanging (timed out: {timeouts}) |  |");
     println!("| baseline: peak RSS | {} MiB |", status_kb("VmHWM") / 1024);
-    println!(
-        "| baseline: anonymous RSS idle → peak | {} → {} MiB |",
-        idle.0 / 1024,
-        anon / 1024
-    );
-    println!(
-        "| baseline: file-backed RSS idle → peak | {} → {} MiB |",
-        idle.1 / 1024,
-        file / 1024
-    );
+    println!("| baseline: anonymous RSS idle → peak | {} → {} MiB |", idle.0 / 1024, anon / 1024);
+    println!("| baseline: file-backed RSS idle → peak | {} → {} MiB |", idle.1 / 1024, file / 1024);
     println!(
         "| baseline: anonymous per hanging request | {:.1} KB |",
         (anon - idle.0) as f64 * 1.024 / HANGING as f64

@@ -18,10 +18,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::layer::SubscriberExt;
 
 fn runs() -> usize {
-    std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3)
+    std::env::var("BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3)
 }
 const CALLS: usize = 600;
 const SUBMITTERS: usize = 16;
@@ -39,11 +36,7 @@ struct Env {
 
 /// The server on SQLite, or on PostgreSQL when `BENCH_POSTGRES` names a server.
 async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings)) -> Env {
-    let backend = if std::env::var("BENCH_POSTGRES").is_ok() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "postgres" } else { "sqlite" };
     let (url, dir) = e2e::database(backend).await;
     let mut settings = voicy::config::Settings::from_lookup(|k| {
         (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())
@@ -52,11 +45,7 @@ async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings))
     settings.database_url = voicy::config::DatabaseUrl::new(url);
     settings.allow_insecure_webhooks = true;
     configure(&mut settings);
-    let voicy::Instance {
-        router,
-        state,
-        dispatcher,
-    } = voicy::build(&settings).await.unwrap();
+    let voicy::Instance { router, state, dispatcher } = voicy::build(&settings).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(voicy::serve::serve(
@@ -65,11 +54,8 @@ async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings))
         settings.connections,
         std::future::pending(),
     ));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(256).build().unwrap();
     let res = client
         .post(format!("{base}/api/v1/auth/signup"))
         .json(&json!({ "email": "bench@example.com", "password": "benchmark password" }))
@@ -92,22 +78,15 @@ async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings))
 
 impl Env {
     async fn post(&self, path: &str, body: Value) -> Value {
-        let res = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let res =
+            self.client.post(format!("{}{path}", self.base)).json(&body).send().await.unwrap();
         assert!(res.status().is_success(), "{path}: {}", res.status());
         res.json().await.unwrap_or(Value::Null)
     }
 
     /// A deployed agent whose webhooks go to `urls`, each with a secret and 3 custom headers.
     async fn agent(&self, urls: &[String]) -> String {
-        let agent = self
-            .post("/api/v1/agents", json!({ "name": "Bench" }))
-            .await["id"]
+        let agent = self.post("/api/v1/agents", json!({ "name": "Bench" })).await["id"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -119,8 +98,7 @@ impl Env {
             }))
             .await;
         }
-        self.post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-            .await;
+        self.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
         agent
     }
 
@@ -129,10 +107,7 @@ impl Env {
     }
 
     async fn submit(&self, agent: &str) -> String {
-        self.post("/api/v1/calls", call(agent)).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.post("/api/v1/calls", call(agent)).await["id"].as_str().unwrap().to_owned()
     }
 }
 
@@ -167,12 +142,7 @@ async fn pipeline_throughput(env: &Env, agent: &str, expected_per_call: usize) -
             let (client, base, body) = (env.client.clone(), env.base.clone(), call(agent));
             tokio::spawn(async move {
                 for _ in 0..CALLS / SUBMITTERS {
-                    client
-                        .post(format!("{base}/api/v1/calls"))
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
+                    client.post(format!("{base}/api/v1/calls")).json(&body).send().await.unwrap();
                 }
             })
         })
@@ -195,11 +165,8 @@ async fn baseline_throughput(env: &Env, body: &bytes::Bytes, webhooks: usize) ->
     let start = Instant::now();
     let tasks: Vec<_> = (0..concurrency)
         .map(|w| {
-            let (http, body, url) = (
-                http.clone(),
-                body.clone(),
-                format!("{}/{}", env.receiver, w % webhooks),
-            );
+            let (http, body, url) =
+                (http.clone(), body.clone(), format!("{}/{}", env.receiver, w % webhooks));
             tokio::spawn(async move {
                 for _ in 0..total / concurrency {
                     http.post(&url)
@@ -230,26 +197,13 @@ async fn fanout_latency(env: &Env, agent: &str, answering: usize, samples: usize
         let id = env.submit(agent).await;
         wait_until(
             || {
-                env.arrivals
-                    .0
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .filter(|(_, c, _)| *c == id)
-                    .count()
+                env.arrivals.0.lock().unwrap().iter().filter(|(_, c, _)| *c == id).count()
                     >= answering
             },
             Duration::from_secs(10),
         )
         .await;
-        let done = env
-            .probe
-            .0
-            .lock()
-            .unwrap()
-            .get(&id)
-            .copied()
-            .expect("probe saw the call");
+        let done = env.probe.0.lock().unwrap().get(&id).copied().expect("probe saw the call");
         for (at, call, _) in env.arrivals.take() {
             if call == id {
                 all.push(at.saturating_duration_since(done));
@@ -279,10 +233,7 @@ async fn baseline_latency(env: &Env, body: &bytes::Bytes, samples: usize) -> Lat
 }
 
 fn row(name: &str, ours: f64, baseline: f64, unit: &str) {
-    println!(
-        "| {name} | {ours:.2} {unit} | {baseline:.2} {unit} | {:.2} |",
-        ours / baseline
-    );
+    println!("| {name} | {ours:.2} {unit} | {baseline:.2} {unit} | {:.2} |", ours / baseline);
 }
 
 async fn main_phases() {
@@ -325,11 +276,7 @@ async fn main_phases() {
         for _ in 0..CALLS / 2 {
             let (client, base_url, body) = (env.client.clone(), env.base.clone(), call(&isolated));
             tokio::spawn(async move {
-                client
-                    .post(format!("{base_url}/api/v1/calls"))
-                    .json(&body)
-                    .send()
-                    .await
+                client.post(format!("{base_url}/api/v1/calls")).json(&body).send().await
             });
         }
         under_load.push(pipeline_throughput(&env, &five, 5).await);
@@ -339,35 +286,17 @@ async fn main_phases() {
     let pick = |v: &Vec<Latency>, f: fn(&Latency) -> Duration| {
         median(v.iter().map(|l| ms(f(l))).collect())
     };
-    let backend = if std::env::var("BENCH_POSTGRES").is_ok() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = if std::env::var("BENCH_POSTGRES").is_ok() { "PostgreSQL" } else { "SQLite" };
     println!("\n## Results on {backend} (median of {} runs)\n", runs());
     println!("| measure | Voicy | baseline | ratio |\n|---|---|---|---|");
-    row(
-        "throughput, deliveries/s (5 webhooks/call)",
-        median(ours.clone()),
-        median(base),
-        "/s",
-    );
-    for (label, v) in [
-        ("1 webhook", &l1),
-        ("5 webhooks", &l5),
-        ("4 of 5 dead (live one)", &liso),
-    ] {
+    row("throughput, deliveries/s (5 webhooks/call)", median(ours.clone()), median(base), "/s");
+    for (label, v) in [("1 webhook", &l1), ("5 webhooks", &l5), ("4 of 5 dead (live one)", &liso)] {
         for (stat, f) in [
             ("p50", (|l: &Latency| l.p50) as fn(&Latency) -> Duration),
             ("p99", |l| l.p99),
             ("max", |l| l.max),
         ] {
-            row(
-                &format!("fan-out latency {label} {stat}, ms"),
-                pick(v, f),
-                pick(&lb, f),
-                "ms",
-            );
+            row(&format!("fan-out latency {label} {stat}, ms"), pick(v, f), pick(&lb, f), "ms");
         }
     }
     row(
@@ -396,29 +325,15 @@ async fn throughput_phase() {
 async fn dashboard_phase() {
     let env = env(Probe::default(), |_| {}).await;
     let agent = env.agent(&env.fast_urls(5)).await;
-    let quiet = env
-        .post("/api/v1/agents", json!({ "name": "No webhooks" }))
-        .await["id"]
+    let quiet = env.post("/api/v1/agents", json!({ "name": "No webhooks" })).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     for (label, url, post) in [
-        (
-            "Settings page (SSR), requests/s",
-            format!("{}/agents/{agent}/settings", env.base),
-            false,
-        ),
-        (
-            "POST /api/v1/calls accepted/s",
-            format!("{}/api/v1/calls", env.base),
-            true,
-        ),
+        ("Settings page (SSR), requests/s", format!("{}/agents/{agent}/settings", env.base), false),
+        ("POST /api/v1/calls accepted/s", format!("{}/api/v1/calls", env.base), true),
         // Baseline: a light server-rendered page (the agent list: 3 reads) on the same stack.
-        (
-            "baseline: Agents page (SSR), requests/s",
-            format!("{}/agents", env.base),
-            false,
-        ),
+        ("baseline: Agents page (SSR), requests/s", format!("{}/agents", env.base), false),
     ] {
         let (rate, p99) = at_64_clients(&env.client, &url, post.then(|| call(&quiet))).await;
         println!("| {label} | {rate:.0} /s, p99 {p99:.1} ms |");
@@ -432,12 +347,9 @@ async fn dashboard_phase() {
 async fn settings_rendered_phase() {
     let unkept = crate::env(Probe::default(), |s| s.page_cache_bytes = 0).await;
     let agent = unkept.agent(&unkept.fast_urls(5)).await;
-    let (rate, p99) = at_64_clients(
-        &unkept.client,
-        &format!("{}/agents/{agent}/settings", unkept.base),
-        None,
-    )
-    .await;
+    let (rate, p99) =
+        at_64_clients(&unkept.client, &format!("{}/agents/{agent}/settings", unkept.base), None)
+            .await;
     println!(
         "| Settings page rendered every time (VOICY_PAGE_CACHE_MB=0), requests/s | {rate:.0} /s, p99 {p99:.1} ms |"
     );
@@ -482,11 +394,8 @@ async fn at_64_clients(client: &reqwest::Client, url: &str, body: Option<Value>)
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let phase = args
-        .iter()
-        .position(|a| a == "--phase")
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str);
+    let phase =
+        args.iter().position(|a| a == "--phase").and_then(|i| args.get(i + 1)).map(String::as_str);
     match phase {
         Some("blackhole") => {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

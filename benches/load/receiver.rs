@@ -28,9 +28,7 @@ impl Arrivals {
 
 /// The call id is the first field of the Get Call JSON: `{"id":"…"`.
 fn call_id(body: &[u8]) -> String {
-    body.get(7..43)
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default()
+    body.get(7..43).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
 }
 
 async fn receive(
@@ -46,9 +44,7 @@ async fn receive(
 /// Starts the fast receiver; webhook `n` is at `{base}/{n}`.
 pub async fn fast() -> (String, Arrivals) {
     let arrivals = Arrivals::default();
-    let app = Router::new()
-        .route("/{n}", post(receive))
-        .with_state(arrivals.clone());
+    let app = Router::new().route("/{n}", post(receive)).with_state(arrivals.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -96,11 +96,7 @@ pub async fn capped() {
         .output()
         .await
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     println!(
         "| after: {ATTEMPTS} sign-ins at once to the server | peak RSS {} (idle before: {before}) | {} |",
         peak_rss(),
@@ -131,15 +127,9 @@ pub async fn burst(base: &str) {
     for t in tasks {
         *statuses.entry(t.await.unwrap()).or_insert(0) += 1;
     }
-    let answers: Vec<String> = statuses
-        .iter()
-        .map(|(status, n)| format!("{n} × {status}"))
-        .collect();
-    println!(
-        "answered in {:.1} s: {}",
-        start.elapsed().as_secs_f64(),
-        answers.join(", ")
-    );
+    let answers: Vec<String> =
+        statuses.iter().map(|(status, n)| format!("{n} × {status}")).collect();
+    println!("answered in {:.1} s: {}", start.elapsed().as_secs_f64(), answers.join(", "));
 }
 
 /// Runs both, each in a child process of its own.
@@ -151,11 +141,7 @@ pub async fn both() {
             .output()
             .await
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{phase}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{phase}: {}", String::from_utf8_lossy(&out.stderr));
         print!("{}", String::from_utf8_lossy(&out.stdout));
     }
 }

@@ -102,10 +102,7 @@ async fn create_key(
     Owner(owner): Owner,
     ApiJson(body): ApiJson<NameBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(api_keys::create(&state.store, &owner, &body.name).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(api_keys::create(&state.store, &owner, &body.name).await?)))
 }
 
 /// The owner's API keys (never their secrets).
@@ -115,9 +112,7 @@ async fn list_keys(
     State(state): State<AppState>,
     Owner(owner): Owner,
 ) -> ApiResult<Json<ApiKeyList>> {
-    Ok(Json(ApiKeyList {
-        api_keys: api_keys::list(&state.store, &owner).await?,
-    }))
+    Ok(Json(ApiKeyList { api_keys: api_keys::list(&state.store, &owner).await? }))
 }
 
 /// Revokes an API key: it stops working at once.

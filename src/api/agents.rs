@@ -12,9 +12,7 @@ use voicy_core::{AppState, services::agents};
 use voicy_model::views::AgentView;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(show))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -33,9 +31,7 @@ struct AgentList {
 /// The owner's agents.
 #[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = AgentList), (status = "default", body = ErrorBody)))]
 async fn list(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<AgentList>> {
-    Ok(Json(AgentList {
-        agents: agents::list(&state.store, &owner).await?,
-    }))
+    Ok(Json(AgentList { agents: agents::list(&state.store, &owner).await? }))
 }
 
 /// Creates an agent.
@@ -46,10 +42,7 @@ async fn create(
     Owner(owner): Owner,
     ApiJson(body): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(agents::create(&state.store, &owner, &body.name).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(agents::create(&state.store, &owner, &body.name).await?)))
 }
 
 /// One agent (404 when it is missing or another owner's).

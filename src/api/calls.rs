@@ -94,9 +94,7 @@ async fn list(
     Path(agent_id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<CallPage>> {
-    Ok(Json(
-        calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?,
-    ))
+    Ok(Json(calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -141,7 +139,5 @@ async fn set_processing(
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<ProcessingSettings>,
 ) -> ApiResult<Json<ProcessingSettings>> {
-    Ok(Json(
-        calls::set_processing(&state, &owner, &agent_id, &input).await?,
-    ))
+    Ok(Json(calls::set_processing(&state, &owner, &agent_id, &input).await?))
 }

@@ -63,10 +63,7 @@ async fn redeliver(
     Owner(owner): Owner,
     Path(delivery_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(deliveries::redeliver(&state, &owner, &delivery_id).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))
 }
 
 /// Each webhook's health.
@@ -80,7 +77,5 @@ async fn webhook_health(
     Owner(owner): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<HealthList>> {
-    Ok(Json(HealthList {
-        webhooks: health::of_agent(&state, &owner, &agent_id).await?,
-    }))
+    Ok(Json(HealthList { webhooks: health::of_agent(&state, &owner, &agent_id).await? }))
 }

@@ -44,19 +44,17 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.0.code().to_owned(),
                 message: self.0.to_string(),
-                fields: self.0.fields().map(|f| {
-                    f.iter()
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .collect()
-                }),
+                fields: self
+                    .0
+                    .fields()
+                    .map(|f| f.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()),
             },
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.0.retry_after() {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(seconds),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
         response
     }

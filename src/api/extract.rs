@@ -32,9 +32,7 @@ impl FromRequestParts<AppState> for Owner {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, m)| AppError::internal(m))?;
-        let owner = auth::session_owner(&session)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
+        let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
         Ok(Self(Caller::new(owner)))
     }
 }
@@ -52,9 +50,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             )
             .into());
         }
-        let body = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| match e.status() {
+        let body =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status() {
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
                 _ => AppError::Malformed(e.body_text()),
             })?;
@@ -76,10 +73,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(AppError::TooLarge.into())
             }
-            Err(e) => Err(
-                AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
-                    .into(),
-            ),
+            Err(e) => {
+                Err(AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
+                    .into())
+            }
         }
     }
 }
@@ -111,28 +108,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(e) => Err(
-                AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
-                    .into(),
-            ),
+            Err(e) => {
+                Err(AppError::Malformed(voicy_model::error::without_quoted_input(&e.body_text()))
+                    .into())
+            }
         }
     }
 }
 
 /// Whether the request says its body is JSON (`application/json`, or a `+json` type).
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Some(value) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
     else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -157,12 +147,9 @@ fn fields_for(message: &str) -> voicy_model::error::FieldErrors {
         } else {
             format!("{path}.{name}")
         };
-        let expected = reason
-            .split_once(", expected ")
-            .map(|(_, e)| e.split(" at line").next().unwrap_or(e));
-        let hint = expected
-            .map(|e| format!(" (expected {e})"))
-            .unwrap_or_default();
+        let expected =
+            reason.split_once(", expected ").map(|(_, e)| e.split(" at line").next().unwrap_or(e));
+        let hint = expected.map(|e| format!(" (expected {e})")).unwrap_or_default();
         fields.add(
             field,
             format!("This field is not part of the API; remove it or check its spelling{hint}."),

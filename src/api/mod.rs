@@ -131,10 +131,7 @@ mod tests {
         };
         assert_eq!(required("NewWebhook"), ["name", "url"]);
         assert_eq!(required("HeaderInput"), ["name"]);
-        assert_eq!(
-            required("NewCall"),
-            ["agent_id", "type", "started_at", "ended_at"]
-        );
+        assert_eq!(required("NewCall"), ["agent_id", "type", "started_at", "ended_at"]);
         assert_eq!(required("Turn"), ["role", "text"]);
         assert_eq!(required("Credentials"), ["email", "password"]);
         assert_eq!(required("NewAgent"), ["name"]);
@@ -150,10 +147,7 @@ mod tests {
             ("webhooks", include_str!("webhooks.rs")),
             ("calls", include_str!("calls.rs")),
             ("deliveries", include_str!("deliveries.rs")),
-            (
-                "mod",
-                include_str!("mod.rs").split("#[cfg(test)]").next().unwrap(),
-            ),
+            ("mod", include_str!("mod.rs").split("#[cfg(test)]").next().unwrap()),
         ] {
             for forbidden in [".route(", "routing::", ".nest("] {
                 assert!(

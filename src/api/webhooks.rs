@@ -46,10 +46,7 @@ async fn create(
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(webhooks::add(&state, &owner, &agent_id, &input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(webhooks::add(&state, &owner, &agent_id, &input).await?)))
 }
 
 /// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
@@ -62,9 +59,7 @@ async fn update(
     Path((agent_id, webhook_id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<WebhookView>> {
-    Ok(Json(
-        webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?,
-    ))
+    Ok(Json(webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?))
 }
 
 /// Deletes a webhook from the draft.
@@ -88,10 +83,7 @@ async fn deploy(
     Owner(owner): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(webhooks::deploy(&state, &owner, &agent_id).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(webhooks::deploy(&state, &owner, &agent_id).await?)))
 }
 
 /// The draft, the latest deployed version, and whether they differ.
@@ -124,9 +116,7 @@ async fn versions(
     Owner(owner): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
-    Ok(Json(
-        services::versions::list(&state, &owner, &agent_id).await?,
-    ))
+    Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
 }
 
 /// Restores a deployed version to the draft.

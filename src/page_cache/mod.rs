@@ -55,11 +55,7 @@ impl PageCache {
             .filter(|route| matches!(route.mode(), leptos_router::SsrMode::Async))
             .map(|route| segments(route.path()).map(str::to_owned).collect())
             .collect();
-        Self {
-            state,
-            routes,
-            shelf: (budget > 0).then(|| Mutex::new(Shelf::new(budget))),
-        }
+        Self { state, routes, shelf: (budget > 0).then(|| Mutex::new(Shelf::new(budget))) }
     }
 
     /// Only plain addresses are kept: a query string can change what a page shows (Leptos puts a
@@ -67,10 +63,7 @@ impl PageCache {
     fn keeps(&self, uri: &axum::http::Uri) -> bool {
         self.shelf.is_some()
             && uri.query().is_none()
-            && self
-                .routes
-                .iter()
-                .any(|route| matches_route(route, uri.path()))
+            && self.routes.iter().any(|route| matches_route(route, uri.path()))
     }
 
     fn shelf(&self) -> std::sync::MutexGuard<'_, Shelf> {
@@ -107,10 +100,7 @@ pub async fn serve_or_keep(
         return next.run(request).await;
     }
     let owner = match request.extensions().get::<tower_sessions::Session>() {
-        Some(session) => voicy_core::auth::session_owner(session)
-            .await
-            .ok()
-            .flatten(),
+        Some(session) => voicy_core::auth::session_owner(session).await.ok().flatten(),
         None => None,
     };
     let Some(owner) = owner else {
@@ -171,16 +161,10 @@ async fn keep(cache: &PageCache, key: Key, reads: &PageReads, response: Response
         .get(CONTENT_SECURITY_POLICY)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    match (
-        reads.complete(),
-        nonce::nonce_of(policy).filter(|n| n.len() >= 16),
-    ) {
+    match (reads.complete(), nonce::nonce_of(policy).filter(|n| n.len() >= 16)) {
         (Some(reads), Some(nonce)) if !reads.is_empty() => {
-            let size = bytes.len()
-                + reads
-                    .iter()
-                    .map(|r| r.output.len() + r.key.len())
-                    .sum::<usize>();
+            let size =
+                bytes.len() + reads.iter().map(|r| r.output.len() + r.key.len()).sum::<usize>();
             let page = Page {
                 headers: parts.headers.clone(),
                 policy: policy.split(nonce).map(str::to_owned).collect(),
@@ -202,9 +186,7 @@ impl Page {
         *response.headers_mut() = self.headers.clone();
         let policy = HeaderValue::from_str(&self.policy.join(&nonce))
             .expect("the policy was a header value, and a nonce is URL-safe base64");
-        response
-            .headers_mut()
-            .insert(CONTENT_SECURITY_POLICY, policy);
+        response.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
         response
     }
 }
@@ -235,10 +217,7 @@ mod tests {
     fn addresses_match_their_route_only() {
         let settings = route("/agents/:agent_id/settings");
         assert!(matches_route(&settings, "/agents/a1/settings"));
-        assert!(matches_route(
-            &route("/agents/{agent_id}/settings"),
-            "/agents/a1/settings"
-        ));
+        assert!(matches_route(&route("/agents/{agent_id}/settings"), "/agents/a1/settings"));
         assert!(!matches_route(&settings, "/agents/a1"));
         assert!(!matches_route(&settings, "/agents/a1/settings/more"));
         assert!(!matches_route(&settings, "/agents/a1/calls"));

@@ -57,28 +57,14 @@ impl Shelf {
         *self.per_owner.entry(key.0.clone()).or_default() += size;
         self.by_use.insert(serial, key.clone());
         let owner = key.0.clone();
-        self.pages
-            .insert(key, (Arc::new(Page { size, ..page }), serial));
-        while self
-            .per_owner
-            .get(&owner)
-            .is_some_and(|&b| b > self.budget / OWNER_SHARE)
-        {
-            let oldest = self
-                .by_use
-                .values()
-                .find(|k| k.0 == owner)
-                .cloned()
-                .expect("the owner has pages");
+        self.pages.insert(key, (Arc::new(Page { size, ..page }), serial));
+        while self.per_owner.get(&owner).is_some_and(|&b| b > self.budget / OWNER_SHARE) {
+            let oldest =
+                self.by_use.values().find(|k| k.0 == owner).cloned().expect("the owner has pages");
             self.remove(&oldest);
         }
         while self.bytes > self.budget {
-            let oldest = self
-                .by_use
-                .values()
-                .next()
-                .cloned()
-                .expect("bytes are held by pages");
+            let oldest = self.by_use.values().next().cloned().expect("bytes are held by pages");
             self.remove(&oldest);
         }
     }
@@ -147,10 +133,7 @@ mod tests {
         assert!(shelf.get(&key(&owner(0), "/p")).is_some()); // now the most recently used
         shelf.put(key(&owner(16), "/p"), page(3900)); // over the budget: one page must go
         assert!(shelf.get(&key(&owner(0), "/p")).is_some());
-        assert!(
-            shelf.get(&key(&owner(1), "/p")).is_none(),
-            "the least recently used"
-        );
+        assert!(shelf.get(&key(&owner(1), "/p")).is_none(), "the least recently used");
         assert!(shelf.get(&key(&owner(16), "/p")).is_some());
         let (pages, order, bytes) = shelf.held();
         assert_eq!((pages, order), (16, 16));

@@ -36,10 +36,7 @@ async fn an_agent_name_must_have_1_to_100_characters() {
     let res = owner.post("/api/v1/agents", json!({})).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        owner
-            .post("/api/v1/agents", json!({ "name": "x".repeat(100) }))
-            .await
-            .status,
+        owner.post("/api/v1/agents", json!({ "name": "x".repeat(100) })).await.status,
         StatusCode::CREATED
     );
 }
@@ -48,9 +45,7 @@ async fn an_agent_name_must_have_1_to_100_characters() {
 async fn an_unknown_agent_is_404() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
-    let res = owner
-        .get(&format!("/api/v1/agents/{}", uuid::Uuid::new_v4()))
-        .await;
+    let res = owner.get(&format!("/api/v1/agents/{}", uuid::Uuid::new_v4())).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(res.error_code(), "not_found");
 }

@@ -6,9 +6,7 @@ use serde_json::json;
 async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
-    let created = owner
-        .post("/api/v1/api-keys", json!({ "name": "Telephony" }))
-        .await;
+    let created = owner.post("/api/v1/api-keys", json!({ "name": "Telephony" })).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let created = created.json();
     let key = created["key"].as_str().unwrap().to_owned();
@@ -45,10 +43,7 @@ async fn an_api_key_is_shown_once_authenticates_and_stops_working_when_revoked()
         "a revoked key is told apart from no key: {}",
         res.body
     );
-    assert_eq!(
-        owner.delete(&format!("/api/v1/api-keys/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(owner.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -60,10 +55,7 @@ async fn an_unknown_or_malformed_key_is_401() {
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{key:?}");
         assert_eq!(res.error_code(), "invalid_api_key", "{key:?}: {}", res.body);
         assert!(
-            res.json()["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("API keys"),
+            res.json()["error"]["message"].as_str().unwrap().contains("API keys"),
             "{}",
             res.body
         );
@@ -74,22 +66,10 @@ async fn an_unknown_or_malformed_key_is_401() {
 async fn another_owner_cannot_revoke_my_key() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.user().await, app.user().await);
-    let id = alice
-        .post("/api/v1/api-keys", json!({ "name": "CI" }))
-        .await
-        .json()["id"]
+    let id = alice.post("/api/v1/api-keys", json!({ "name": "CI" })).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(
-        bob.delete(&format!("/api/v1/api-keys/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        alice.get("/api/v1/api-keys").await.json()["api_keys"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(bob.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(alice.get("/api/v1/api-keys").await.json()["api_keys"].as_array().unwrap().len(), 1);
 }

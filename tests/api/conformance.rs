@@ -71,10 +71,8 @@ pub fn check(method: &Method, url_path: &str, status: StatusCode, body: &str) {
     let root = json!({ "$schema": "https://json-schema.org/draft/2020-12/schema", "components": document()["components"], "allOf": [schema] });
     let errors: Vec<String> = {
         // A panicking test elsewhere must not poison the cache for the others.
-        let mut validators = VALIDATORS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut validators =
+            VALIDATORS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         match validators.entry(key.clone()) {
             std::collections::hash_map::Entry::Occupied(v) => v.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {

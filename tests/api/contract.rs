@@ -51,14 +51,8 @@ fn a_response_unlike_the_document_is_caught() {
         .is_err()
     };
     let agent = r#"{"id":"a","name":"Support","created_at":"2026-11-27T09:00:00Z"}"#;
-    assert!(
-        !caught(Method::GET, "/api/v1/agents/a", 200, agent),
-        "a valid agent was refused"
-    );
-    assert!(
-        caught(Method::GET, "/api/v1/agents/a", 200, r#"{"id":5}"#),
-        "a wrong agent passed"
-    );
+    assert!(!caught(Method::GET, "/api/v1/agents/a", 200, agent), "a valid agent was refused");
+    assert!(caught(Method::GET, "/api/v1/agents/a", 200, r#"{"id":5}"#), "a wrong agent passed");
     assert!(
         caught(Method::GET, "/api/v1/agents/a", 404, r#"{"message":"no"}"#),
         "a wrong error body passed"
@@ -88,11 +82,7 @@ async fn the_dashboard_reference_page_lists_every_documented_operation_and_schem
             );
         }
     }
-    for schema in document()["components"]["schemas"]
-        .as_object()
-        .unwrap()
-        .keys()
-    {
+    for schema in document()["components"]["schemas"].as_object().unwrap().keys() {
         assert!(
             page.body.contains(&format!("id=\"schema-{schema}\"")),
             "the reference page lacks the schema {schema}"

@@ -20,10 +20,7 @@ async fn another_owner_gets_404_on_every_agent_route_and_changes_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
-    let key = bob
-        .post("/api/v1/api-keys", json!({ "name": "bob" }))
-        .await
-        .json()["key"]
+    let key = bob.post("/api/v1/api-keys", json!({ "name": "bob" })).await.json()["key"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -33,11 +30,7 @@ async fn another_owner_gets_404_on_every_agent_route_and_changes_nothing() {
     for target in [agent.as_str(), missing.as_str()] {
         let routes: Vec<(Method, String, Option<serde_json::Value>)> = vec![
             (Method::GET, format!("/api/v1/agents/{target}"), None),
-            (
-                Method::GET,
-                format!("/api/v1/agents/{target}/webhooks"),
-                None,
-            ),
+            (Method::GET, format!("/api/v1/agents/{target}/webhooks"), None),
             (
                 Method::POST,
                 format!("/api/v1/agents/{target}/webhooks"),
@@ -48,40 +41,20 @@ async fn another_owner_gets_404_on_every_agent_route_and_changes_nothing() {
                 format!("/api/v1/agents/{target}/webhooks/{hook}"),
                 Some(json!({ "name": "stolen" })),
             ),
-            (
-                Method::DELETE,
-                format!("/api/v1/agents/{target}/webhooks/{hook}"),
-                None,
-            ),
-            (
-                Method::POST,
-                format!("/api/v1/agents/{target}/deploy"),
-                Some(json!({})),
-            ),
+            (Method::DELETE, format!("/api/v1/agents/{target}/webhooks/{hook}"), None),
+            (Method::POST, format!("/api/v1/agents/{target}/deploy"), Some(json!({}))),
             (Method::GET, format!("/api/v1/agents/{target}/config"), None),
         ];
         for (method, path, body) in routes {
             for client in [&bob, &bob_by_key] {
                 let res = client
-                    .send(
-                        method.clone(),
-                        &path,
-                        body.clone().map(crate::helpers::RawBody::Json),
-                    )
+                    .send(method.clone(), &path, body.clone().map(crate::helpers::RawBody::Json))
                     .await;
-                assert_eq!(
-                    res.status,
-                    StatusCode::NOT_FOUND,
-                    "{method} {path}: {}",
-                    res.body
-                );
+                assert_eq!(res.status, StatusCode::NOT_FOUND, "{method} {path}: {}", res.body);
                 assert_eq!(res.error_code(), "not_found");
             }
         }
-        for page in [
-            format!("/agents/{target}"),
-            format!("/agents/{target}/settings"),
-        ] {
+        for page in [format!("/agents/{target}"), format!("/agents/{target}/settings")] {
             let res = bob.get(&page).await;
             assert_eq!(res.status, StatusCode::NOT_FOUND, "{page}");
             assert!(
@@ -91,22 +64,11 @@ async fn another_owner_gets_404_on_every_agent_route_and_changes_nothing() {
         }
     }
 
-    let list = alice
-        .get(&format!("/api/v1/agents/{agent}/webhooks"))
-        .await
-        .json();
+    let list = alice.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json();
     assert_eq!(list["webhooks"][0]["name"], "CRM");
-    let config = alice
-        .get(&format!("/api/v1/agents/{agent}/config"))
-        .await
-        .json();
+    let config = alice.get(&format!("/api/v1/agents/{agent}/config")).await.json();
     assert!(config["deployed"].is_null(), "bob's deploy did nothing");
-    assert!(
-        bob.get("/api/v1/agents").await.json()["agents"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(bob.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -122,10 +84,7 @@ async fn a_call_page_of_another_owner_or_of_no_call_is_not_found() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(!res.body.contains("Alice"), "{}", res.body);
     assert_eq!(
-        alice
-            .get(&format!("/agents/{agent}/calls/no-such-call"))
-            .await
-            .status,
+        alice.get(&format!("/agents/{agent}/calls/no-such-call")).await.status,
         StatusCode::NOT_FOUND
     );
 }

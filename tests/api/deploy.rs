@@ -9,12 +9,7 @@ async fn deploy_publishes_numbered_versions_and_config_shows_draft_and_deployed(
     let agent = owner.create_agent("Support").await;
     let config = |agent: String| {
         let owner = &owner;
-        async move {
-            owner
-                .get(&format!("/api/v1/agents/{agent}/config"))
-                .await
-                .json()
-        }
+        async move { owner.get(&format!("/api/v1/agents/{agent}/config")).await.json() }
     };
     let fresh = config(agent.clone()).await;
     assert_eq!(
@@ -31,9 +26,7 @@ async fn deploy_publishes_numbered_versions_and_config_shows_draft_and_deployed(
         .json();
     assert_eq!(config(agent.clone()).await["has_undeployed_changes"], true);
 
-    let res = owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    let res = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.json()["version"], 1);
     assert!(res.json()["deployed_at"].is_string());
@@ -44,16 +37,10 @@ async fn deploy_publishes_numbered_versions_and_config_shows_draft_and_deployed(
 
     let id = hook["id"].as_str().unwrap();
     owner
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
-            json!({ "name": "CRM v2" }),
-        )
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM v2" }))
         .await;
     assert_eq!(config(agent.clone()).await["has_undeployed_changes"], true);
-    let second = owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await
-        .json();
+    let second = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await.json();
     assert_eq!(second["version"], 2);
 }
 
@@ -73,9 +60,7 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
         .await
         .json();
     let id = hook["id"].as_str().unwrap().to_owned();
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
 
     owner
         .patch(
@@ -87,16 +72,10 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
         )
         .await;
     owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "Second", "url": "https://second.example.com" }),
-        )
+        .add_webhook(&agent, json!({ "name": "Second", "url": "https://second.example.com" }))
         .await;
 
-    let config = owner
-        .get(&format!("/api/v1/agents/{agent}/config"))
-        .await
-        .json();
+    let config = owner.get(&format!("/api/v1/agents/{agent}/config")).await.json();
     assert_eq!(config["deployed"]["webhooks"].as_array().unwrap().len(), 1);
     assert_eq!(config["deployed"]["webhooks"][0], hook);
     assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 2);
@@ -106,13 +85,8 @@ async fn later_edits_to_the_draft_never_change_a_deployed_version() {
     assert_eq!(headers_v1[0]["value"], secret("deployed-token"));
 
     // Deleting from the draft leaves the deployed version whole too.
-    owner
-        .delete(&format!("/api/v1/agents/{agent}/webhooks/{id}"))
-        .await;
-    let config = owner
-        .get(&format!("/api/v1/agents/{agent}/config"))
-        .await
-        .json();
+    owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
+    let config = owner.get(&format!("/api/v1/agents/{agent}/config")).await.json();
     assert_eq!(config["deployed"]["webhooks"][0], hook);
 
     // And the database itself refuses to change a deployed version.
@@ -150,14 +124,9 @@ async fn a_save_that_changes_nothing_leaves_the_draft_as_deployed() {
             Some(crate::helpers::RawBody::Json(processing.clone())),
         )
         .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     let changed = || async {
-        owner
-            .get(&format!("/api/v1/agents/{agent}/config"))
-            .await
-            .json()["has_undeployed_changes"]
+        owner.get(&format!("/api/v1/agents/{agent}/config")).await.json()["has_undeployed_changes"]
             .clone()
     };
     assert_eq!(changed().await, false);
@@ -179,19 +148,10 @@ async fn a_save_that_changes_nothing_leaves_the_draft_as_deployed() {
             Some(crate::helpers::RawBody::Json(processing)),
         )
         .await;
-    assert_eq!(
-        changed().await,
-        false,
-        "nothing changed, so nothing is waiting to be deployed"
-    );
+    assert_eq!(changed().await, false, "nothing changed, so nothing is waiting to be deployed");
 
     // A real change still counts.
-    owner
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
-            json!({ "name": "CRM 2" }),
-        )
-        .await;
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2" })).await;
     assert_eq!(changed().await, true);
 }
 
@@ -200,16 +160,8 @@ async fn the_diff_says_what_deploy_would_change_without_any_value() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
     let agent = owner.create_agent("Diffed").await;
-    let diff = || async {
-        owner
-            .get(&format!("/api/v1/agents/{agent}/config/diff"))
-            .await
-            .json()
-    };
-    assert_eq!(
-        diff().await,
-        json!({ "deployed_version": null, "changes": [] })
-    );
+    let diff = || async { owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json() };
+    assert_eq!(diff().await, json!({ "deployed_version": null, "changes": [] }));
 
     let hook = owner
         .add_webhook(
@@ -222,13 +174,8 @@ async fn the_diff_says_what_deploy_would_change_without_any_value() {
     let first = diff().await;
     assert_eq!(first["changes"][0]["kind"], "webhook_added");
     assert_eq!(first["changes"][0]["webhook_id"], hook["id"]);
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
-    assert_eq!(
-        diff().await,
-        json!({ "deployed_version": 1, "changes": [] })
-    );
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(diff().await, json!({ "deployed_version": 1, "changes": [] }));
 
     let id = hook["id"].as_str().unwrap();
     owner
@@ -239,31 +186,15 @@ async fn the_diff_says_what_deploy_would_change_without_any_value() {
         )
         .await;
     let after = diff().await;
-    let kinds: Vec<&str> = after["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        kinds,
-        ["webhook_renamed", "secret_changed", "header_value_changed"],
-        "{after}"
-    );
-    assert!(
-        after["changes"][0]["description"]
-            .as_str()
-            .unwrap()
-            .contains("“CRM” to “CRM 2”")
-    );
+    let kinds: Vec<&str> =
+        after["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["webhook_renamed", "secret_changed", "header_value_changed"], "{after}");
+    assert!(after["changes"][0]["description"].as_str().unwrap().contains("“CRM” to “CRM 2”"));
 
     // Another owner's agent: 404, as everywhere.
     let stranger = app.user().await;
     assert_eq!(
-        stranger
-            .get(&format!("/api/v1/agents/{agent}/config/diff"))
-            .await
-            .status,
+        stranger.get(&format!("/api/v1/agents/{agent}/config/diff")).await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -283,35 +214,16 @@ async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft(
         )
         .await
         .json();
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     let id = first["id"].as_str().unwrap();
-    owner
-        .delete(&format!("/api/v1/agents/{agent}/webhooks/{id}"))
-        .await;
-    owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "Other", "url": "https://other.example.com" }),
-        )
-        .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
+    owner.add_webhook(&agent, json!({ "name": "Other", "url": "https://other.example.com" })).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
 
-    let versions = owner
-        .get(&format!("/api/v1/agents/{agent}/versions"))
-        .await
-        .json()["versions"]
-        .clone();
+    let versions =
+        owner.get(&format!("/api/v1/agents/{agent}/versions")).await.json()["versions"].clone();
     assert_eq!(versions[0]["version"], 2);
-    assert!(
-        versions[0]["deployed_by"]
-            .as_str()
-            .unwrap()
-            .ends_with("@example.com")
-    );
+    assert!(versions[0]["deployed_by"].as_str().unwrap().ends_with("@example.com"));
     let kinds = |v: &serde_json::Value| {
         v["changes"]
             .as_array()
@@ -324,25 +236,15 @@ async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft(
     assert_eq!(kinds(&versions[1]), ["webhook_added"]);
 
     // Restore version 1: the draft is version 1 again, stored values included; deploy and send.
-    let res = owner
-        .post(
-            &format!("/api/v1/agents/{agent}/versions/1/restore"),
-            json!({}),
-        )
-        .await;
+    let res = owner.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let config = res.json();
     assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 1);
     assert_eq!(config["draft"]["webhooks"][0]["id"], first["id"]);
     assert_eq!(config["has_undeployed_changes"], true);
-    let diff = owner
-        .get(&format!("/api/v1/agents/{agent}/config/diff"))
-        .await
-        .json();
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
     assert_eq!(diff["changes"].as_array().unwrap().len(), 2, "{diff}");
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     owner.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
     assert_eq!(
@@ -353,31 +255,19 @@ async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft(
 
     // A version that does not exist, or another owner's: 404, and the draft is untouched.
     assert_eq!(
-        owner
-            .post(
-                &format!("/api/v1/agents/{agent}/versions/9/restore"),
-                json!({})
-            )
-            .await
-            .status,
+        owner.post(&format!("/api/v1/agents/{agent}/versions/9/restore"), json!({})).await.status,
         StatusCode::NOT_FOUND
     );
     let stranger = app.user().await;
     assert_eq!(
         stranger
-            .post(
-                &format!("/api/v1/agents/{agent}/versions/1/restore"),
-                json!({})
-            )
+            .post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({}))
             .await
             .status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        owner
-            .get(&format!("/api/v1/agents/{agent}/config"))
-            .await
-            .json()["has_undeployed_changes"],
+        owner.get(&format!("/api/v1/agents/{agent}/config")).await.json()["has_undeployed_changes"],
         false
     );
 }
@@ -390,81 +280,45 @@ async fn the_history_is_the_same_whether_versions_were_read_before_or_not() {
     let credentials = json!({ "email": "kept@example.com", "password": "correct horse battery" });
     let owner = app.client();
     assert_eq!(
-        owner
-            .post("/api/v1/auth/signup", credentials.clone())
-            .await
-            .status,
+        owner.post("/api/v1/auth/signup", credentials.clone()).await.status,
         StatusCode::CREATED
     );
     let agent = owner.create_agent("Kept").await;
     let hook = owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "CRM", "url": "https://crm.example.com/a" }),
-        )
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com/a" }))
         .await
         .json();
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     assert_eq!(version_kinds(&owner, &agent).await, [["webhook_added"]]);
     let id = hook["id"].as_str().unwrap();
-    owner
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
-            json!({ "name": "CRM 2" }),
-        )
-        .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "name": "CRM 2" })).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     owner
         .patch(
             &format!("/api/v1/agents/{agent}/webhooks/{id}"),
             json!({ "url": "https://crm.example.com/b" }),
         )
         .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
-    let expected = [
-        vec!["url_changed"],
-        vec!["webhook_renamed"],
-        vec!["webhook_added"],
-    ];
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let expected = [vec!["url_changed"], vec!["webhook_renamed"], vec!["webhook_added"]];
     assert_eq!(version_kinds(&owner, &agent).await, expected);
-    let diff = owner
-        .get(&format!("/api/v1/agents/{agent}/config/diff"))
-        .await
-        .json();
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
     assert_eq!(
-        (
-            diff["deployed_version"].as_i64(),
-            diff["changes"].as_array().unwrap().len()
-        ),
+        (diff["deployed_version"].as_i64(), diff["changes"].as_array().unwrap().len()),
         (Some(3), 0),
         "{diff}"
     );
 
     let fresh = TestApp::spawn_in(app.db.clone(), |_| {}).await;
     let same_owner = fresh.client();
-    assert_eq!(
-        same_owner
-            .post("/api/v1/auth/login", credentials)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(same_owner.post("/api/v1/auth/login", credentials).await.status, StatusCode::OK);
     assert_eq!(version_kinds(&same_owner, &agent).await, expected);
 }
 
 /// The kinds of change of each version in the agent's history, newest first.
 async fn version_kinds(api: &crate::helpers::Api, agent: &str) -> Vec<Vec<String>> {
-    let versions = api
-        .get(&format!("/api/v1/agents/{agent}/versions"))
-        .await
-        .json()["versions"]
-        .clone();
+    let versions =
+        api.get(&format!("/api/v1/agents/{agent}/versions")).await.json()["versions"].clone();
     let kinds = |v: &serde_json::Value| {
         v["changes"]
             .as_array()
@@ -487,10 +341,7 @@ async fn the_draft_and_history_read_through_one_instance_follow_every_change_mad
     let elsewhere = owner.against(&two);
     let agent = owner.create_agent("Shared").await;
     let draft_names = || async {
-        let list = owner
-            .get(&format!("/api/v1/agents/{agent}/webhooks"))
-            .await
-            .json();
+        let list = owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json();
         list["webhooks"]
             .as_array()
             .unwrap()
@@ -499,10 +350,7 @@ async fn the_draft_and_history_read_through_one_instance_follow_every_change_mad
             .collect::<Vec<_>>()
     };
     let diff_kinds = || async {
-        let diff = owner
-            .get(&format!("/api/v1/agents/{agent}/config/diff"))
-            .await
-            .json();
+        let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
         let kinds = diff["changes"]
             .as_array()
             .unwrap()
@@ -523,21 +371,12 @@ async fn the_draft_and_history_read_through_one_instance_follow_every_change_mad
     assert_eq!(draft_names().await, ["CRM"]);
     assert_eq!(diff_kinds().await, (None, vec!["webhook_added".to_owned()]));
 
-    elsewhere
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
-    assert_eq!(
-        diff_kinds().await,
-        (Some(1), vec![]),
-        "a deploy through the other instance"
-    );
+    elsewhere.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert_eq!(diff_kinds().await, (Some(1), vec![]), "a deploy through the other instance");
     assert_eq!(version_kinds(&owner, &agent).await, [["webhook_added"]]);
 
     let patched = elsewhere
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
-            json!({ "secret": secret("two") }),
-        )
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "secret": secret("two") }))
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(
@@ -546,56 +385,30 @@ async fn the_draft_and_history_read_through_one_instance_follow_every_change_mad
         "a new secret, compared opened"
     );
     elsewhere
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
-            json!({ "secret": secret("one") }),
-        )
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{id}"), json!({ "secret": secret("one") }))
         .await;
     assert_eq!(diff_kinds().await, (Some(1), vec![]), "the secret put back");
 
     elsewhere
-        .add_webhook(
-            &agent,
-            json!({ "name": "Billing", "url": "https://billing.example.com" }),
-        )
+        .add_webhook(&agent, json!({ "name": "Billing", "url": "https://billing.example.com" }))
         .await;
     assert_eq!(draft_names().await, ["CRM", "Billing"]);
     assert_eq!(
-        elsewhere
-            .delete(&format!("/api/v1/agents/{agent}/webhooks/{id}"))
-            .await
-            .status,
+        elsewhere.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await.status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(draft_names().await, ["Billing"]);
-    elsewhere
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
-    let expected = [
-        vec!["webhook_removed", "webhook_added"],
-        vec!["webhook_added"],
-    ];
+    elsewhere.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let expected = [vec!["webhook_removed", "webhook_added"], vec!["webhook_added"]];
     assert_eq!(
         version_kinds(&owner, &agent).await,
         expected,
         "the second deploy, through the other instance"
     );
 
-    let restored = elsewhere
-        .post(
-            &format!("/api/v1/agents/{agent}/versions/1/restore"),
-            json!({}),
-        )
-        .await;
+    let restored =
+        elsewhere.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await;
     assert!(restored.status.is_success(), "{}", restored.body);
-    assert_eq!(
-        draft_names().await,
-        ["CRM"],
-        "a version restored through the other instance"
-    );
-    assert_eq!(
-        diff_kinds().await.1.len(),
-        2,
-        "against version 2: CRM back, Billing gone"
-    );
+    assert_eq!(draft_names().await, ["CRM"], "a version restored through the other instance");
+    assert_eq!(diff_kinds().await.1.len(), 2, "against version 2: CRM back, Billing gone");
 }

@@ -58,18 +58,10 @@ async fn the_body_is_the_get_call_response_byte_for_byte_and_the_signature_verif
     assert_eq!(view["status"], "completed");
     assert_eq!(view["id"], call.as_str());
     assert_eq!(view["duration_seconds"], 90);
-    assert!(
-        view["summary"]
-            .as_str()
-            .unwrap()
-            .contains("booked for Tuesday")
-    );
+    assert!(view["summary"].as_str().unwrap().contains("booked for Tuesday"));
     assert_eq!(view["metadata"], json!({ "crm_id": "42" }));
 
-    assert_eq!(
-        hit.header("x-voicy-signature"),
-        Some(hmac_hex(&key, &hit.body).as_str())
-    );
+    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
     assert_eq!(hit.header("x-voicy-event"), Some("call_ended"));
     assert_eq!(hit.header("content-type"), Some("application/json"));
     assert_eq!(hit.header("authorization"), Some(secret("token").as_str()));
@@ -108,10 +100,7 @@ async fn custom_headers_come_first_in_their_order_then_the_system_headers() {
     let hit = receiver.wait_for(1).await.remove(0);
     let names: Vec<String> = hit.headers.iter().map(|(n, _)| n.to_lowercase()).collect();
     let position = |n: &str| {
-        names
-            .iter()
-            .position(|x| x == n)
-            .unwrap_or_else(|| panic!("{n} missing from {names:?}"))
+        names.iter().position(|x| x == n).unwrap_or_else(|| panic!("{n} missing from {names:?}"))
     };
     let order = [
         "x-zeta",
@@ -122,24 +111,15 @@ async fn custom_headers_come_first_in_their_order_then_the_system_headers() {
         "x-voicy-signature",
     ]
     .map(position);
-    assert!(
-        order.windows(2).all(|w| w[0] < w[1]),
-        "wire order {names:?}"
-    );
-    assert_eq!(
-        order[0], 0,
-        "a custom header is the first header on the wire: {names:?}"
-    );
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "wire order {names:?}");
+    assert_eq!(order[0], 0, "a custom header is the first header on the wire: {names:?}");
 }
 
 #[tokio::test]
 async fn a_receiver_slower_than_5_seconds_times_out_once_and_is_not_retried() {
     let app = dev_app().await;
-    let slow = Receiver::http(Behavior {
-        delay: Duration::from_secs(6),
-        ..Behavior::default()
-    })
-    .await;
+    let slow =
+        Receiver::http(Behavior { delay: Duration::from_secs(6), ..Behavior::default() }).await;
     let (owner, agent) = agent_with(&app, &[hook("Slow", &slow.url)]).await;
     let call = owner.post_call(&agent, "web").await;
     let settled = owner.settled(&call).await;
@@ -154,12 +134,8 @@ async fn a_receiver_slower_than_5_seconds_times_out_once_and_is_not_retried() {
 #[tokio::test]
 async fn a_500_is_recorded_and_not_retried_and_a_302_is_not_followed() {
     let app = dev_app().await;
-    let failing = Receiver::http(Behavior {
-        status: 500,
-        body: "boom".into(),
-        ..Behavior::default()
-    })
-    .await;
+    let failing =
+        Receiver::http(Behavior { status: 500, body: "boom".into(), ..Behavior::default() }).await;
     let target = Receiver::http(Behavior::default()).await;
     let redirect = Receiver::http(Behavior {
         status: 302,
@@ -167,14 +143,8 @@ async fn a_500_is_recorded_and_not_retried_and_a_302_is_not_followed() {
         ..Behavior::default()
     })
     .await;
-    let (owner, agent) = agent_with(
-        &app,
-        &[
-            hook("Failing", &failing.url),
-            hook("Redirect", &redirect.url),
-        ],
-    )
-    .await;
+    let (owner, agent) =
+        agent_with(&app, &[hook("Failing", &failing.url), hook("Redirect", &redirect.url)]).await;
     let call = owner.post_call(&agent, "web").await;
     let settled = owner.settled(&call).await;
     let by_name = |name: &str| {
@@ -203,28 +173,18 @@ async fn all_five_webhooks_fire_at_once() {
     let mut receivers = Vec::new();
     for _ in 0..5 {
         receivers.push(
-            Receiver::http(Behavior {
-                delay: Duration::from_secs(1),
-                ..Behavior::default()
-            })
-            .await,
+            Receiver::http(Behavior { delay: Duration::from_secs(1), ..Behavior::default() }).await,
         );
     }
-    let hooks: Vec<Value> = receivers
-        .iter()
-        .enumerate()
-        .map(|(i, r)| hook(&format!("Hook {i}"), &r.url))
-        .collect();
+    let hooks: Vec<Value> =
+        receivers.iter().enumerate().map(|(i, r)| hook(&format!("Hook {i}"), &r.url)).collect();
     let (owner, agent) = agent_with(&app, &hooks).await;
     let call = owner.post_call(&agent, "web").await;
     let mut arrivals = Vec::new();
     for r in &receivers {
         arrivals.push(r.wait_for(1).await[0].at);
     }
-    let (first, last) = (
-        arrivals.iter().min().unwrap(),
-        arrivals.iter().max().unwrap(),
-    );
+    let (first, last) = (arrivals.iter().min().unwrap(), arrivals.iter().max().unwrap());
     // Sequential sending would spread arrivals over 4 s (each receiver answers after 1 s).
     assert!(
         *last - *first < Duration::from_millis(900),
@@ -232,42 +192,26 @@ async fn all_five_webhooks_fire_at_once() {
         *last - *first
     );
     let settled = owner.settled(&call).await;
-    assert!(
-        settled["deliveries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|d| d["outcome"] == "ok")
-    );
+    assert!(settled["deliveries"].as_array().unwrap().iter().all(|d| d["outcome"] == "ok"));
 }
 
 #[tokio::test]
 async fn phone_calls_use_the_deployed_webhooks_and_web_calls_the_draft() {
     let app = dev_app().await;
-    let (deployed, draft) = (
-        Receiver::http(Behavior::default()).await,
-        Receiver::http(Behavior::default()).await,
-    );
+    let (deployed, draft) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
     let key = secret("old-key");
-    let (owner, agent) = agent_with(
-        &app,
-        &[json!({ "name": "CRM", "url": deployed.url, "secret": key })],
-    )
-    .await;
+    let (owner, agent) =
+        agent_with(&app, &[json!({ "name": "CRM", "url": deployed.url, "secret": key })]).await;
     assert_eq!(
-        owner
-            .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-            .await
-            .status,
+        owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await.status,
         StatusCode::CREATED
     );
-    let id = owner
-        .get(&format!("/api/v1/agents/{agent}/webhooks"))
-        .await
-        .json()["webhooks"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id =
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json()["webhooks"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     // A draft edit with a blank secret: the URL changes, the secret is kept.
     owner
         .patch(
@@ -283,19 +227,10 @@ async fn phone_calls_use_the_deployed_webhooks_and_web_calls_the_draft() {
 
     let (d, w) = (deployed.hits().await, draft.hits().await);
     assert_eq!((d.len(), w.len()), (1, 1));
-    assert_eq!(
-        serde_json::from_slice::<Value>(&d[0].body).unwrap()["agent_version"],
-        1
-    );
-    assert_eq!(
-        serde_json::from_slice::<Value>(&w[0].body).unwrap()["agent_version"],
-        Value::Null
-    );
+    assert_eq!(serde_json::from_slice::<Value>(&d[0].body).unwrap()["agent_version"], 1);
+    assert_eq!(serde_json::from_slice::<Value>(&w[0].body).unwrap()["agent_version"], Value::Null);
     // The draft edit left the secret blank: the web call is still signed with the old secret.
-    assert_eq!(
-        w[0].header("x-voicy-signature"),
-        Some(hmac_hex(&key, &w[0].body).as_str())
-    );
+    assert_eq!(w[0].header("x-voicy-signature"), Some(hmac_hex(&key, &w[0].body).as_str()));
 }
 
 #[tokio::test]
@@ -306,12 +241,7 @@ async fn a_phone_call_without_a_deployed_version_sends_nothing_and_says_so() {
     let call = owner.post_call(&agent, "phone").await;
     let settled = owner.settled(&call).await;
     assert_eq!(settled["event"]["state"], "skipped");
-    assert!(
-        settled["event"]["note"]
-            .as_str()
-            .unwrap()
-            .contains("deployed")
-    );
+    assert!(settled["event"]["note"].as_str().unwrap().contains("deployed"));
     let view = owner.get(&format!("/api/v1/calls/{call}")).await.json();
     assert_eq!(view["processing_notes"][0]["step"], "webhooks");
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -321,15 +251,7 @@ async fn a_phone_call_without_a_deployed_version_sends_nothing_and_says_so() {
 #[tokio::test]
 async fn with_the_guard_on_loopback_addresses_and_names_are_blocked() {
     let receiver = Receiver::http(Behavior::default()).await;
-    let port = receiver
-        .url
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let port = receiver.url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
     let hooks = [
         hook("Literal", &format!("https://127.0.0.1:{port}/hook")),
         hook("Name", &format!("https://localhost:{port}/hook")),
@@ -341,17 +263,9 @@ async fn with_the_guard_on_loopback_addresses_and_names_are_blocked() {
     let agent = owner.create_agent("Guarded").await;
     for hook in &hooks {
         let res = owner.add_webhook(&agent, hook.clone()).await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{hook}: {}",
-            res.body
-        );
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{hook}: {}", res.body);
         assert!(
-            res.json()["error"]["fields"]["url"]
-                .as_str()
-                .unwrap()
-                .contains("private or reserved"),
+            res.json()["error"]["fields"]["url"].as_str().unwrap().contains("private or reserved"),
             "{}",
             res.body
         );
@@ -391,18 +305,12 @@ async fn https_receivers_are_verified_against_the_configured_ca() {
     let call = owner.post_call(&agent, "web").await;
     assert_eq!(owner.settled(&call).await["deliveries"][0]["outcome"], "ok");
     let hit = receiver.wait_for(1).await.remove(0);
-    assert_eq!(
-        hit.header("x-voicy-signature"),
-        Some(hmac_hex(&secret("tls"), &hit.body).as_str())
-    );
+    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&secret("tls"), &hit.body).as_str()));
 
     let untrusted = dev_app().await;
     let (owner, agent) = agent_with(&untrusted, &[hook("TLS", &receiver.url)]).await;
     let call = owner.post_call(&agent, "web").await;
-    assert_eq!(
-        owner.settled(&call).await["deliveries"][0]["outcome"],
-        "tls"
-    );
+    assert_eq!(owner.settled(&call).await["deliveries"][0]["outcome"], "tls");
 }
 
 #[tokio::test]
@@ -428,11 +336,7 @@ async fn a_call_stored_before_a_restart_is_sent_once_after_it() {
 
     let _again = TestApp::spawn_in(stopped.db.clone(), |s| s.allow_insecure_webhooks = true).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        receiver.hits().await.len(),
-        1,
-        "sent exactly once across restarts"
-    );
+    assert_eq!(receiver.hits().await.len(), 1, "sent exactly once across restarts");
 }
 
 #[tokio::test]
@@ -482,43 +386,23 @@ async fn calls_are_validated_and_scoped_to_their_owner() {
     let res = owner.post("/api/v1/calls", json!({ "agent_id": agent, "type": "fax", "started_at": "x", "transcript": [{ "role": "bot" }] })).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = res.json()["error"]["fields"].clone();
-    for f in [
-        "type",
-        "started_at",
-        "ended_at",
-        "transcript[0].role",
-        "transcript[0].text",
-    ] {
+    for f in ["type", "started_at", "ended_at", "transcript[0].role", "transcript[0].text"] {
         assert!(fields[f].is_string(), "{f}: {fields}");
     }
     let call = owner.post_call(&agent, "web").await;
     let other = app.user().await;
+    assert_eq!(other.get(&format!("/api/v1/calls/{call}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        other.get(&format!("/api/v1/calls/{call}")).await.status,
+        other.get(&format!("/api/v1/calls/{call}/deliveries")).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        other
-            .get(&format!("/api/v1/calls/{call}/deliveries"))
-            .await
-            .status,
+        other.get(&format!("/api/v1/agents/{agent}/calls")).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        other
-            .get(&format!("/api/v1/agents/{agent}/calls"))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
-    let res = other
-        .post("/api/v1/calls", json!({ "agent_id": agent, "type": "web" }))
-        .await;
+    let res = other.post("/api/v1/calls", json!({ "agent_id": agent, "type": "web" })).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let list = owner
-        .get(&format!("/api/v1/agents/{agent}/calls"))
-        .await
-        .json();
+    let list = owner.get(&format!("/api/v1/agents/{agent}/calls")).await.json();
     assert_eq!(list["calls"][0]["id"], call.as_str());
 }
 
@@ -593,10 +477,7 @@ async fn a_receiver_that_echoes_a_header_value_does_not_put_it_in_the_deliveries
     let call = owner.post_call(&agent, "web").await;
     // `settled` reads the deliveries through the API, whose bodies are all scanned for secrets.
     let settled = owner.settled(&call).await;
-    assert_eq!(
-        settled["deliveries"][0]["response_body"],
-        "you sent Authorization: ••••••"
-    );
+    assert_eq!(settled["deliveries"][0]["response_body"], "you sent Authorization: ••••••");
 }
 
 #[tokio::test]
@@ -605,12 +486,8 @@ async fn an_echoed_value_is_masked_in_its_json_form_and_where_the_log_cuts_the_a
     let value = secret("tok/en ü");
     // PHP-style JSON (escaped slash, \u escapes) starting 8 bytes before the 2 KB the log keeps.
     let echo = format!("{}{}", "x".repeat(2040), r#"s3cr3t-tok\/en \u00fc"#);
-    let receiver = Receiver::http(Behavior {
-        status: 400,
-        body: echo,
-        ..Behavior::default()
-    })
-    .await;
+    let receiver =
+        Receiver::http(Behavior { status: 400, body: echo, ..Behavior::default() }).await;
     let (owner, agent) = agent_with(
         &app,
         &[json!({ "name": "Echo", "url": receiver.url,
@@ -621,11 +498,7 @@ async fn an_echoed_value_is_masked_in_its_json_form_and_where_the_log_cuts_the_a
     let settled = owner.settled(&call).await;
     let kept = settled["deliveries"][0]["response_body"].as_str().unwrap();
     assert!(kept.starts_with(&"x".repeat(2040)), "{kept}");
-    assert!(
-        !kept.contains("s3cr") && !kept.contains("tok"),
-        "{}",
-        &kept[2000..]
-    );
+    assert!(!kept.contains("s3cr") && !kept.contains("tok"), "{}", &kept[2000..]);
 }
 
 #[tokio::test]
@@ -654,11 +527,8 @@ async fn over_the_per_webhook_limit_a_delivery_is_not_sent_and_says_so_at_once()
     })
     .await;
     // Answers after 4 s: the second call's request is due while the first one's still waits.
-    let slow = Receiver::http(Behavior {
-        delay: Duration::from_secs(4),
-        ..Behavior::default()
-    })
-    .await;
+    let slow =
+        Receiver::http(Behavior { delay: Duration::from_secs(4), ..Behavior::default() }).await;
     let (owner, agent) = agent_with(&app, &[hook("Slow", &slow.url)]).await;
     let first = owner.post_call(&agent, "web").await;
     slow.wait_for(1).await;
@@ -667,10 +537,7 @@ async fn over_the_per_webhook_limit_a_delivery_is_not_sent_and_says_so_at_once()
     for call in &calls {
         let delivery = owner.settled(call).await["deliveries"][0].clone();
         if delivery["outcome"] == "in_flight_limit" {
-            assert!(
-                delivery["duration_ms"].as_i64().unwrap() < 1_000,
-                "it waited: {delivery}"
-            );
+            assert!(delivery["duration_ms"].as_i64().unwrap() < 1_000, "it waited: {delivery}");
             assert!(
                 delivery["error"]
                     .as_str()
@@ -684,11 +551,7 @@ async fn over_the_per_webhook_limit_a_delivery_is_not_sent_and_says_so_at_once()
     }
     outcomes.sort();
     assert_eq!(outcomes, ["in_flight_limit", "ok"]);
-    assert_eq!(
-        slow.hits().await.len(),
-        1,
-        "the second request was not sent"
-    );
+    assert_eq!(slow.hits().await.len(), 1, "the second request was not sent");
 
     // Once the endpoint's requests have ended, its slots are free again.
     let call = owner.post_call(&agent, "web").await;

@@ -57,9 +57,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         Just(json!(u64::MAX)),
         text().prop_map(Value::from),
     ];
@@ -67,10 +65,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
             prop::collection::vec(
-                (
-                    prop_oneof![prop::sample::select(FIELDS).prop_map(str::to_owned), text()],
-                    inner
-                ),
+                (prop_oneof![prop::sample::select(FIELDS).prop_map(str::to_owned), text()], inner),
                 0..8
             )
             .prop_map(|pairs| Value::Object(pairs.into_iter().collect::<Map<_, _>>())),
@@ -101,25 +96,16 @@ async fn check(
     strategy: impl Strategy<Value = Value>,
     cases: u32,
 ) {
-    let mut runner = TestRunner::new(Config {
-        cases,
-        ..Config::default()
-    });
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
     let mut refused = 0;
     for _ in 0..cases {
         let body = strategy.new_tree(&mut runner).expect("a value").current();
-        let res = api
-            .send(method.clone(), path, Some(RawBody::Json(body.clone())))
-            .await;
+        let res = api.send(method.clone(), path, Some(RawBody::Json(body.clone()))).await;
         let status = res.status.as_u16();
         if status >= 400 {
             refused += 1;
         }
-        assert!(
-            status < 500,
-            "{method} {path} answered {status} to {body}: {}",
-            res.body
-        );
+        assert!(status < 500, "{method} {path} answered {status} to {body}: {}", res.body);
         if status >= 400 {
             let error = &res.json()["error"];
             assert!(
@@ -139,10 +125,7 @@ async fn check(
             }
         }
     }
-    assert!(
-        refused > 0,
-        "{path}: nothing was refused; the generator does not reach the parser"
-    );
+    assert!(refused > 0, "{path}: nothing was refused; the generator does not reach the parser");
 }
 
 #[tokio::test]
@@ -151,10 +134,7 @@ async fn arbitrary_json_never_breaks_a_parser() {
     let owner = app.user().await;
     let agent = owner.create_agent("Fuzzed").await;
     let hook = owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "CRM", "url": "https://crm.example.com" }),
-        )
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com" }))
         .await
         .json();
     let hook = hook["id"].as_str().unwrap().to_owned();
@@ -202,22 +182,8 @@ async fn arbitrary_json_never_breaks_a_parser() {
         reqwest::StatusCode::ACCEPTED
     );
     check(&owner, Method::POST, "/api/v1/calls", any_body(call), 150).await;
-    check(
-        &owner,
-        Method::POST,
-        "/api/v1/agents",
-        any_body(json!({ "name": "Agent" })),
-        60,
-    )
-    .await;
-    check(
-        &owner,
-        Method::POST,
-        "/api/v1/api-keys",
-        any_body(json!({ "name": "CI" })),
-        60,
-    )
-    .await;
+    check(&owner, Method::POST, "/api/v1/agents", any_body(json!({ "name": "Agent" })), 60).await;
+    check(&owner, Method::POST, "/api/v1/api-keys", any_body(json!({ "name": "CI" })), 60).await;
 }
 
 #[tokio::test]
@@ -225,22 +191,8 @@ async fn arbitrary_sign_in_and_sign_up_bodies_are_answered_with_a_4xx_at_worst()
     let app = TestApp::spawn().await;
     let account = json!({ "email": "fuzz@example.com", "password": "correct horse battery" });
     // Each attempt may hash a password: fewer cases, and the throttle's 429 is a fine answer.
-    check(
-        &app.client(),
-        Method::POST,
-        "/api/v1/auth/signup",
-        any_body(account.clone()),
-        30,
-    )
-    .await;
-    check(
-        &app.client(),
-        Method::POST,
-        "/api/v1/auth/login",
-        any_body(account),
-        30,
-    )
-    .await;
+    check(&app.client(), Method::POST, "/api/v1/auth/signup", any_body(account.clone()), 30).await;
+    check(&app.client(), Method::POST, "/api/v1/auth/login", any_body(account), 30).await;
 }
 
 #[tokio::test]
@@ -264,11 +216,7 @@ async fn arbitrary_api_keys_are_refused_with_401() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            res.status(),
-            reqwest::StatusCode::UNAUTHORIZED,
-            "{header:?}"
-        );
+        assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED, "{header:?}");
     }
 }
 
@@ -283,57 +231,23 @@ async fn an_id_with_a_nul_byte_names_nothing() {
         (Method::GET, "/api/v1/agents/a%00b".to_owned()),
         (Method::GET, "/api/v1/calls/a%00b".to_owned()),
         (Method::GET, "/api/v1/calls/a%00b/deliveries".to_owned()),
-        (
-            Method::PATCH,
-            format!("/api/v1/agents/{agent}/webhooks/a%00b"),
-        ),
-        (
-            Method::DELETE,
-            format!("/api/v1/agents/{agent}/webhooks/a%00b"),
-        ),
-        (
-            Method::POST,
-            format!("/api/v1/agents/{agent}/webhooks/a%00b/test"),
-        ),
+        (Method::PATCH, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
+        (Method::DELETE, format!("/api/v1/agents/{agent}/webhooks/a%00b")),
+        (Method::POST, format!("/api/v1/agents/{agent}/webhooks/a%00b/test")),
         (Method::DELETE, "/api/v1/api-keys/a%00b".to_owned()),
-        (
-            Method::POST,
-            "/api/v1/deliveries/a%00b/redeliver".to_owned(),
-        ),
+        (Method::POST, "/api/v1/deliveries/a%00b/redeliver".to_owned()),
     ] {
-        let res = owner
-            .send(method.clone(), &path, Some(RawBody::Json(json!({}))))
-            .await;
-        assert_eq!(
-            res.status,
-            StatusCode::NOT_FOUND,
-            "{method} {path}: {}",
-            res.body
-        );
+        let res = owner.send(method.clone(), &path, Some(RawBody::Json(json!({})))).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{method} {path}: {}", res.body);
     }
     // In a filter or a cursor, such an id is refused by name.
     for (path, field) in [
-        (
-            format!("/api/v1/agents/{agent}/deliveries?webhook_id=a%00b"),
-            "webhook_id",
-        ),
-        (
-            format!("/api/v1/agents/{agent}/calls?before=a%00b"),
-            "before",
-        ),
+        (format!("/api/v1/agents/{agent}/deliveries?webhook_id=a%00b"), "webhook_id"),
+        (format!("/api/v1/agents/{agent}/calls?before=a%00b"), "before"),
     ] {
         let res = owner.get(&path).await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{path}: {}",
-            res.body
-        );
-        assert!(
-            res.json()["error"]["fields"][field].is_string(),
-            "{path}: {}",
-            res.body
-        );
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", res.body);
+        assert!(res.json()["error"]["fields"][field].is_string(), "{path}: {}", res.body);
     }
     let call = json!({ "agent_id": "a\u{0}b", "type": "web", "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:00Z",
         "transcript": [{ "role": "user", "text": "hi" }] });
@@ -356,33 +270,16 @@ async fn a_body_given_as_an_array_instead_of_an_object_is_refused_and_nothing_is
         ("/api/v1/agents".to_owned(), json!([1])),
     ] {
         let res = owner.post(&path, body).await;
-        assert_eq!(
-            res.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{path}: {}",
-            res.body
-        );
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", res.body);
         assert!(
-            res.json()["error"]["fields"]["body"]
-                .as_str()
-                .unwrap()
-                .contains("JSON object"),
+            res.json()["error"]["fields"]["body"].as_str().unwrap().contains("JSON object"),
             "{}",
             res.body
         );
     }
-    assert_eq!(
-        owner.get("/api/v1/agents").await.json()["agents"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(owner.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().len(), 1);
     assert!(
-        owner
-            .get(&format!("/api/v1/agents/{agent}/webhooks"))
-            .await
-            .json()["webhooks"]
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json()["webhooks"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -394,43 +291,22 @@ async fn a_wrong_method_or_an_unreadable_parameter_gets_the_api_error_shape() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
     let agent = owner.create_agent("Shapes").await;
-    let res = owner
-        .send(
-            Method::PUT,
-            "/api/v1/agents",
-            Some(RawBody::Json(json!({}))),
-        )
-        .await;
+    let res = owner.send(Method::PUT, "/api/v1/agents", Some(RawBody::Json(json!({})))).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{}", res.body);
     assert_eq!(res.error_code(), "method_not_allowed");
-    assert!(
-        res.headers["allow"].to_str().unwrap().contains("POST"),
-        "{:?}",
-        res.headers
-    );
-    let res = owner
-        .send(Method::DELETE, &format!("/api/v1/agents/{agent}"), None)
-        .await;
+    assert!(res.headers["allow"].to_str().unwrap().contains("POST"), "{:?}", res.headers);
+    let res = owner.send(Method::DELETE, &format!("/api/v1/agents/{agent}"), None).await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED, "{}", res.body);
     assert_eq!(res.error_code(), "method_not_allowed");
-    for path in [
-        format!("/api/v1/agents/{agent}/versions/abc/restore"),
-        "/api/v1/agents/%ff%fe".to_owned(),
-    ] {
-        let method = if path.ends_with("restore") {
-            Method::POST
-        } else {
-            Method::GET
-        };
-        let res = owner
-            .send(method, &path, Some(RawBody::Json(json!({}))))
-            .await;
+    for path in
+        [format!("/api/v1/agents/{agent}/versions/abc/restore"), "/api/v1/agents/%ff%fe".to_owned()]
+    {
+        let method = if path.ends_with("restore") { Method::POST } else { Method::GET };
+        let res = owner.send(method, &path, Some(RawBody::Json(json!({})))).await;
         assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.body);
         assert_eq!(res.error_code(), "not_found", "{path}: {}", res.body);
     }
-    let res = owner
-        .get(&format!("/api/v1/agents/{agent}/calls?before=%ff"))
-        .await;
+    let res = owner.get(&format!("/api/v1/agents/{agent}/calls?before=%ff")).await;
     assert!(
         [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&res.status),
         "{}",

@@ -25,10 +25,7 @@ pub struct TestDb {
 impl TestDb {
     pub async fn fresh() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = match std::env::var("VOICY_TEST_POSTGRES")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
+        let url = match std::env::var("VOICY_TEST_POSTGRES").ok().filter(|u| !u.is_empty()) {
             Some(server) => {
                 use sqlx::Connection;
                 let name = format!("voicy_{}", uuid::Uuid::new_v4().simple());
@@ -97,9 +94,8 @@ impl TestApp {
             None => voicy::build(&settings).await,
         }
         .expect("app builds");
-        let listener = tokio::net::TcpListener::bind(settings.listen_addr)
-            .await
-            .expect("bind port 0");
+        let listener =
+            tokio::net::TcpListener::bind(settings.listen_addr).await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(voicy::serve::serve(
             listener,
@@ -132,11 +128,7 @@ impl TestApp {
             .local_address(std::net::IpAddr::V4(address))
             .build()
             .unwrap();
-        Api {
-            base: self.base.clone(),
-            http,
-            bearer: None,
-        }
+        Api { base: self.base.clone(), http, bearer: None }
     }
 
     /// A new account, signed in on its own client.
@@ -172,45 +164,28 @@ impl Res {
     }
 
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
     }
 }
 
 impl Api {
     /// A client of `base` with the given HTTP client (and its cookie jar).
     pub fn with_client(base: &str, http: Client) -> Api {
-        Api {
-            base: base.to_owned(),
-            http,
-            bearer: None,
-        }
+        Api { base: base.to_owned(), http, bearer: None }
     }
 
     /// The same person (same cookie jar) talking to another server, e.g. after a restart.
     pub fn against(&self, app: &TestApp) -> Api {
-        Api {
-            base: app.base.clone(),
-            http: self.http.clone(),
-            bearer: self.bearer.clone(),
-        }
+        Api { base: app.base.clone(), http: self.http.clone(), bearer: self.bearer.clone() }
     }
 
     /// The same person, authenticating with an API key instead of the cookie.
     pub fn with_bearer(&self, key: &str) -> Api {
-        Api {
-            base: self.base.clone(),
-            http: Client::new(),
-            bearer: Some(key.to_owned()),
-        }
+        Api { base: self.base.clone(), http: Client::new(), bearer: Some(key.to_owned()) }
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<RawBody>) -> Res {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(key) = &self.bearer {
             req = req.bearer_auth(key);
         }
@@ -228,11 +203,7 @@ impl Api {
             "a response leaked a secret or header value: {path}: {body}"
         );
         crate::conformance::check(&method, path, status, &body);
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     /// A JSON request with extra headers (e.g. `Origin`).
@@ -256,17 +227,11 @@ impl Api {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Res {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let res = req
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("request reaches the server");
+        let res = req.body(body.to_owned()).send().await.expect("request reaches the server");
         let (status, headers) = (res.status(), res.headers().clone());
         let body = res.text().await.unwrap();
         assert!(
@@ -274,11 +239,7 @@ impl Api {
             "a response leaked a secret or header value: {path}: {body}"
         );
         crate::conformance::check(&method, path, status, &body);
-        Res {
-            status,
-            body,
-            headers,
-        }
+        Res { status, body, headers }
     }
 
     pub async fn get(&self, path: &str) -> Res {
@@ -286,13 +247,11 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Res {
-        self.send(Method::POST, path, Some(RawBody::Json(body)))
-            .await
+        self.send(Method::POST, path, Some(RawBody::Json(body))).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Res {
-        self.send(Method::PATCH, path, Some(RawBody::Json(body)))
-            .await
+        self.send(Method::PATCH, path, Some(RawBody::Json(body))).await
     }
 
     pub async fn delete(&self, path: &str) -> Res {
@@ -327,14 +286,8 @@ impl Api {
     pub async fn settled(&self, call: &str) -> Value {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
-            let res = self
-                .get(&format!("/api/v1/calls/{call}/deliveries"))
-                .await
-                .json();
-            let state = res["event"]["state"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let res = self.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+            let state = res["event"]["state"].as_str().unwrap_or_default().to_owned();
             if matches!(state.as_str(), "sent" | "skipped" | "failed")
                 || std::time::Instant::now() > deadline
             {
@@ -345,8 +298,7 @@ impl Api {
     }
 
     pub async fn add_webhook(&self, agent: &str, body: Value) -> Res {
-        self.post(&format!("/api/v1/agents/{agent}/webhooks"), body)
-            .await
+        self.post(&format!("/api/v1/agents/{agent}/webhooks"), body).await
     }
 }
 
@@ -393,8 +345,7 @@ fn open_stored(
     );
     let keys = test_keys();
     let open = |context: String, sealed: &str| {
-        keys.open(&key_id, &context, sealed)
-            .expect("opens with the test key")
+        keys.open(&key_id, &context, sealed).expect("opens with the test key")
     };
     let secret = secret.map(|s| open(secret_context(webhook_id, &url), &s));
     let mut headers: Value = serde_json::from_str(&headers).unwrap();

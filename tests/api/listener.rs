@@ -8,13 +8,8 @@ use tokio::net::TcpStream;
 
 /// A client that starts a request and never finishes its headers.
 async fn slowloris(base: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(base.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
-        .await
-        .unwrap();
+    let mut stream = TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.unwrap();
     stream
 }
 
@@ -38,9 +33,6 @@ async fn clients_that_never_finish_their_headers_are_cut_off_and_cannot_lock_oth
             .await
             .expect("closed by the server");
         let answer = String::from_utf8_lossy(&answer);
-        assert!(
-            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
-            "{answer}"
-        );
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
     }
 }

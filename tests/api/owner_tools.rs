@@ -29,36 +29,21 @@ async fn one_webhook(
 ) -> (Api, String, String) {
     let owner = app.user().await;
     let agent = owner.create_agent(agent_name).await;
-    let hook = add(
-        &owner,
-        &agent,
-        json!({ "name": "CRM", "url": receiver.url }),
-    )
-    .await;
+    let hook = add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
     (owner, agent, hook)
 }
 
 /// A Standard Webhooks secret (`whsec_` + base64 of 32 bytes) and its key.
 fn standard_secret() -> (String, Vec<u8>) {
-    let key: Vec<u8> = (0u8..32)
-        .map(|i| i.wrapping_mul(37).wrapping_add(11))
-        .collect();
-    (
-        format!(
-            "whsec_{}",
-            base64::engine::general_purpose::STANDARD.encode(&key)
-        ),
-        key,
-    )
+    let key: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)).collect();
+    (format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(&key)), key)
 }
 
 #[tokio::test]
 async fn a_test_send_goes_to_that_webhook_only_with_its_stored_values_and_is_logged_as_a_test() {
     let app = dev_app().await;
-    let (target, other) = (
-        Receiver::http(Behavior::default()).await,
-        Receiver::http(Behavior::default()).await,
-    );
+    let (target, other) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
     let owner = app.user().await;
     let agent = owner.create_agent("Tools").await;
     let key = secret("test-send");
@@ -71,20 +56,11 @@ async fn a_test_send_goes_to_that_webhook_only_with_its_stored_values_and_is_log
     .await;
     add(&owner, &agent, json!({ "name": "Other", "url": other.url })).await;
 
-    let res = owner
-        .post(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}/test"),
-            json!({}),
-        )
-        .await;
+    let res = owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let delivery = res.json();
     assert_eq!(
-        (
-            delivery["kind"].as_str(),
-            delivery["outcome"].as_str(),
-            delivery["status_code"].as_u64()
-        ),
+        (delivery["kind"].as_str(), delivery["outcome"].as_str(), delivery["status_code"].as_u64()),
         (Some("test"), Some("ok"), Some(200))
     );
     assert_eq!(delivery["call_id"], Value::Null);
@@ -101,19 +77,12 @@ async fn a_test_send_goes_to_that_webhook_only_with_its_stored_values_and_is_log
     assert_eq!(body["agent_id"], agent.as_str());
     assert_eq!(body["status"], "completed");
     assert!(!body["transcript"].as_array().unwrap().is_empty());
-    assert_eq!(
-        hit.header("x-voicy-signature"),
-        Some(hmac_hex(&key, &hit.body).as_str())
-    );
+    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
     assert_eq!(hit.header("authorization"), Some(secret("bearer").as_str()));
     assert_eq!(hit.header("x-voicy-event"), Some("call_ended"));
 
-    let log = owner
-        .get(&format!(
-            "/api/v1/agents/{agent}/deliveries?webhook_id={hook}"
-        ))
-        .await
-        .json();
+    let log =
+        owner.get(&format!("/api/v1/agents/{agent}/deliveries?webhook_id={hook}")).await.json();
     assert_eq!(log["deliveries"][0]["id"], delivery["id"]);
     assert_eq!(log["deliveries"][0]["kind"], "test");
     assert_eq!(
@@ -125,25 +94,13 @@ async fn a_test_send_goes_to_that_webhook_only_with_its_stored_values_and_is_log
 #[tokio::test]
 async fn a_failing_test_send_says_how_it_failed() {
     let app = dev_app().await;
-    let receiver = Receiver::http(Behavior {
-        status: 500,
-        body: "boom".into(),
-        ..Default::default()
-    })
-    .await;
+    let receiver =
+        Receiver::http(Behavior { status: 500, body: "boom".into(), ..Default::default() }).await;
     let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
-    let delivery = owner
-        .post(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}/test"),
-            json!({}),
-        )
-        .await
-        .json();
+    let delivery =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await.json();
     assert_eq!(
-        (
-            delivery["outcome"].as_str(),
-            delivery["status_code"].as_u64()
-        ),
+        (delivery["outcome"].as_str(), delivery["status_code"].as_u64()),
         (Some("http_status"), Some(500))
     );
     assert_eq!(delivery["response_body"], "boom");
@@ -155,38 +112,17 @@ async fn test_sends_and_redeliveries_of_someone_elses_webhook_are_not_found() {
     let receiver = Receiver::http(Behavior::default()).await;
     let (owner, agent, hook) = one_webhook(&app, "Mine", &receiver).await;
     let call = owner.post_call(&agent, "web").await;
-    let delivery = owner.settled(&call).await["deliveries"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let delivery = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
 
     let stranger = app.user().await;
-    let res = stranger
-        .post(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}/test"),
-            json!({}),
-        )
-        .await;
+    let res =
+        stranger.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let res = stranger
-        .post(
-            &format!("/api/v1/deliveries/{delivery}/redeliver"),
-            json!({}),
-        )
-        .await;
+    let res = stranger.post(&format!("/api/v1/deliveries/{delivery}/redeliver"), json!({})).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
-    let res = owner
-        .post(
-            &format!("/api/v1/agents/{agent}/webhooks/nope/test"),
-            json!({}),
-        )
-        .await;
+    let res = owner.post(&format!("/api/v1/agents/{agent}/webhooks/nope/test"), json!({})).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        receiver.hits().await.len(),
-        1,
-        "only the call's own delivery was sent"
-    );
+    assert_eq!(receiver.hits().await.len(), 1, "only the call's own delivery was sent");
 }
 
 #[tokio::test]
@@ -197,15 +133,10 @@ async fn a_redelivery_sends_the_same_bytes_with_the_config_the_call_used_as_a_ne
     let owner = app.user().await;
     let agent = owner.create_agent("Tools").await;
     let deployed_key = secret("deployed-key");
-    let hook = add(
-        &owner,
-        &agent,
-        json!({ "name": "CRM", "url": receiver.url, "secret": deployed_key }),
-    )
-    .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    let hook =
+        add(&owner, &agent, json!({ "name": "CRM", "url": receiver.url, "secret": deployed_key }))
+            .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     let call = owner.post_call(&agent, "phone").await;
     let original = owner.settled(&call).await["deliveries"][0].clone();
     let first = receiver.wait_for(1).await.remove(0);
@@ -219,10 +150,7 @@ async fn a_redelivery_sends_the_same_bytes_with_the_config_the_call_used_as_a_ne
 
     let res = owner
         .post(
-            &format!(
-                "/api/v1/deliveries/{}/redeliver",
-                original["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/deliveries/{}/redeliver", original["id"].as_str().unwrap()),
             json!({}),
         )
         .await;
@@ -237,25 +165,15 @@ async fn a_redelivery_sends_the_same_bytes_with_the_config_the_call_used_as_a_ne
 
     let hits = receiver.hits().await;
     assert_eq!(hits.len(), 2);
-    assert_eq!(
-        hits[1].body, first.body,
-        "a redelivery sends the same body bytes"
-    );
+    assert_eq!(hits[1].body, first.body, "a redelivery sends the same body bytes");
     assert_eq!(
         hits[1].header("x-voicy-signature"),
         Some(hmac_hex(&deployed_key, &hits[1].body).as_str())
     );
 
-    let log = owner
-        .get(&format!("/api/v1/calls/{call}/deliveries"))
-        .await
-        .json();
-    let kinds: Vec<&str> = log["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["kind"].as_str().unwrap())
-        .collect();
+    let log = owner.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+    let kinds: Vec<&str> =
+        log["deliveries"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["event", "redelivery"]);
     assert_eq!(log["event"]["state"], "sent");
 }
@@ -265,73 +183,28 @@ async fn a_deleted_webhook_and_a_test_send_cannot_be_redelivered() {
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior::default()).await;
     let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
-    let test = owner
-        .post(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}/test"),
-            json!({}),
-        )
-        .await
-        .json();
+    let test =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await.json();
     let res = owner
-        .post(
-            &format!(
-                "/api/v1/deliveries/{}/redeliver",
-                test["id"].as_str().unwrap()
-            ),
-            json!({}),
-        )
+        .post(&format!("/api/v1/deliveries/{}/redeliver", test["id"].as_str().unwrap()), json!({}))
         .await;
-    assert_eq!(
-        (res.status, res.error_code()),
-        (StatusCode::CONFLICT, "conflict".to_owned())
-    );
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("test"),
-        "{}",
-        res.body
-    );
+    assert_eq!((res.status, res.error_code()), (StatusCode::CONFLICT, "conflict".to_owned()));
+    assert!(res.json()["error"]["message"].as_str().unwrap().contains("test"), "{}", res.body);
 
     let call = owner.post_call(&agent, "web").await;
-    let delivery = owner.settled(&call).await["deliveries"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    owner
-        .delete(&format!("/api/v1/agents/{agent}/webhooks/{hook}"))
-        .await;
-    let res = owner
-        .post(
-            &format!("/api/v1/deliveries/{delivery}/redeliver"),
-            json!({}),
-        )
-        .await;
+    let delivery = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
+    owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{hook}")).await;
+    let res = owner.post(&format!("/api/v1/deliveries/{delivery}/redeliver"), json!({})).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
-    assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("deleted"),
-        "{}",
-        res.body
-    );
-    assert_eq!(
-        receiver.hits().await.len(),
-        2,
-        "the test and the call's delivery, nothing more"
-    );
+    assert!(res.json()["error"]["message"].as_str().unwrap().contains("deleted"), "{}", res.body);
+    assert_eq!(receiver.hits().await.len(), 2, "the test and the call's delivery, nothing more");
 }
 
 fn standard_signature(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body);
-    format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    )
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 #[tokio::test]
@@ -354,16 +227,8 @@ async fn standard_webhooks_headers_follow_the_system_headers_and_keep_their_id_a
     assert!(!res.body.contains(&whsec));
 
     let call = owner.post_call(&agent, "web").await;
-    let original = owner.settled(&call).await["deliveries"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    owner
-        .post(
-            &format!("/api/v1/deliveries/{original}/redeliver"),
-            json!({}),
-        )
-        .await;
+    let original = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
+    owner.post(&format!("/api/v1/deliveries/{original}/redeliver"), json!({})).await;
     let hits = receiver.wait_for(2).await;
     for hit in &hits {
         let names: Vec<String> = hit
@@ -408,10 +273,7 @@ async fn standard_webhooks_headers_follow_the_system_headers_and_keep_their_id_a
             Some(standard_signature(&key, &call, timestamp, &hit.body).as_str())
         );
         // The doc's signature is unchanged: keyed with the secret string as typed.
-        assert_eq!(
-            hit.header("x-voicy-signature"),
-            Some(hmac_hex(&whsec, &hit.body).as_str())
-        );
+        assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&whsec, &hit.body).as_str()));
     }
 }
 
@@ -428,10 +290,7 @@ async fn standard_webhooks_needs_a_whsec_secret_and_its_own_header_names() {
         let res = owner.add_webhook(&agent, body).await;
         assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
         assert!(
-            res.json()["error"]["fields"]["standard_webhooks"]
-                .as_str()
-                .unwrap()
-                .contains("whsec_"),
+            res.json()["error"]["fields"]["standard_webhooks"].as_str().unwrap().contains("whsec_"),
             "{}",
             res.body
         );
@@ -445,11 +304,7 @@ async fn standard_webhooks_needs_a_whsec_secret_and_its_own_header_names() {
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json()["error"]["fields"]["headers[0].name"].is_string(),
-        "{}",
-        res.body
-    );
+    assert!(res.json()["error"]["fields"]["headers[0].name"].is_string(), "{}", res.body);
 
     // Turned on later by PATCH, it checks the stored secret; turned on with the right one, the
     // diff says so.
@@ -459,28 +314,15 @@ async fn standard_webhooks_needs_a_whsec_secret_and_its_own_header_names() {
         json!({ "name": "B", "url": "https://b.example.com", "secret": secret("plain") }),
     )
     .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     let path = format!("/api/v1/agents/{agent}/webhooks/{hook}");
-    let res = owner
-        .patch(&path, json!({ "standard_webhooks": true }))
-        .await;
+    let res = owner.patch(&path, json!({ "standard_webhooks": true })).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    let res = owner
-        .patch(&path, json!({ "standard_webhooks": true, "secret": whsec }))
-        .await;
+    let res = owner.patch(&path, json!({ "standard_webhooks": true, "secret": whsec })).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let diff = owner
-        .get(&format!("/api/v1/agents/{agent}/config/diff"))
-        .await
-        .json();
-    let kinds: Vec<&str> = diff["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
+    let kinds: Vec<&str> =
+        diff["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["secret_changed", "standard_webhooks_on"]);
 }
 
@@ -488,33 +330,16 @@ async fn standard_webhooks_needs_a_whsec_secret_and_its_own_header_names() {
 async fn health_sums_up_the_latest_deliveries_of_each_webhook() {
     let app = dev_app().await;
     let good = Receiver::http(Behavior::default()).await;
-    let bad = Receiver::http(Behavior {
-        status: 503,
-        ..Default::default()
-    })
-    .await;
+    let bad = Receiver::http(Behavior { status: 503, ..Default::default() }).await;
     let owner = app.user().await;
     let agent = owner.create_agent("Tools").await;
     let good_hook = add(&owner, &agent, json!({ "name": "Good", "url": good.url })).await;
     let bad_hook = add(&owner, &agent, json!({ "name": "Bad", "url": bad.url })).await;
-    add(
-        &owner,
-        &agent,
-        json!({ "name": "Idle", "url": "https://idle.example.com" }),
-    )
-    .await;
+    add(&owner, &agent, json!({ "name": "Idle", "url": "https://idle.example.com" })).await;
     for hook in [&good_hook, &good_hook, &bad_hook] {
-        owner
-            .post(
-                &format!("/api/v1/agents/{agent}/webhooks/{hook}/test"),
-                json!({}),
-            )
-            .await;
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/test"), json!({})).await;
     }
-    let health = owner
-        .get(&format!("/api/v1/agents/{agent}/webhooks/health"))
-        .await
-        .json();
+    let health = owner.get(&format!("/api/v1/agents/{agent}/webhooks/health")).await.json();
     let by_name = |name: &str| {
         health["webhooks"]
             .as_array()
@@ -537,26 +362,17 @@ async fn health_sums_up_the_latest_deliveries_of_each_webhook() {
     assert_eq!(good_health["last_failure"], Value::Null);
     let bad_health = by_name("Bad");
     assert_eq!(
-        (
-            bad_health["status"].as_str(),
-            bad_health["success_rate"].as_u64()
-        ),
+        (bad_health["status"].as_str(), bad_health["success_rate"].as_u64()),
         (Some("failing"), Some(0))
     );
     assert_eq!(bad_health["last_failure"]["status_code"], 503);
     let idle = by_name("Idle");
-    assert_eq!(
-        (idle["status"].as_str(), idle["deliveries"].as_u64()),
-        (Some("unknown"), Some(0))
-    );
+    assert_eq!((idle["status"].as_str(), idle["deliveries"].as_u64()), (Some("unknown"), Some(0)));
     assert_eq!(idle["success_rate"], Value::Null);
 
     let stranger = app.user().await;
     assert_eq!(
-        stranger
-            .get(&format!("/api/v1/agents/{agent}/webhooks/health"))
-            .await
-            .status,
+        stranger.get(&format!("/api/v1/agents/{agent}/webhooks/health")).await.status,
         StatusCode::NOT_FOUND
     );
 }
@@ -564,36 +380,20 @@ async fn health_sums_up_the_latest_deliveries_of_each_webhook() {
 #[tokio::test]
 async fn a_web_call_is_not_redelivered_once_its_webhook_points_elsewhere() {
     let app = dev_app().await;
-    let (first, second) = (
-        Receiver::http(Behavior::default()).await,
-        Receiver::http(Behavior::default()).await,
-    );
+    let (first, second) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
     let owner = app.user().await;
     let agent = owner.create_agent("Tools").await;
     let hook = add(&owner, &agent, json!({ "name": "CRM", "url": first.url })).await;
     let call = owner.post_call(&agent, "web").await;
-    let delivery = owner.settled(&call).await["deliveries"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let delivery = owner.settled(&call).await["deliveries"][0]["id"].as_str().unwrap().to_owned();
     owner
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}"),
-            json!({ "url": second.url }),
-        )
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{hook}"), json!({ "url": second.url }))
         .await;
-    let res = owner
-        .post(
-            &format!("/api/v1/deliveries/{delivery}/redeliver"),
-            json!({}),
-        )
-        .await;
+    let res = owner.post(&format!("/api/v1/deliveries/{delivery}/redeliver"), json!({})).await;
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
     assert!(
-        res.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("no longer sends to"),
+        res.json()["error"]["message"].as_str().unwrap().contains("no longer sends to"),
         "{}",
         res.body
     );
@@ -608,45 +408,23 @@ async fn manual_sends_are_limited_per_owner_with_a_retry_after() {
     let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;
     let path = format!("/api/v1/agents/{agent}/webhooks/{hook}/test");
     for _ in 0..20 {
-        assert_eq!(
-            owner.post(&path, json!({})).await.status,
-            StatusCode::CREATED
-        );
+        assert_eq!(owner.post(&path, json!({})).await.status, StatusCode::CREATED);
     }
     let res = owner.post(&path, json!({})).await;
     assert_eq!(
         (res.status, res.error_code()),
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests".to_owned()
-        )
+        (StatusCode::TOO_MANY_REQUESTS, "too_many_requests".to_owned())
     );
-    let wait: u64 = res.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = res.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    assert_eq!(
-        receiver.hits().await.len(),
-        20,
-        "the refused send went nowhere"
-    );
+    assert_eq!(receiver.hits().await.len(), 20, "the refused send went nowhere");
     // Another owner is not held back.
     let other = app.user().await;
     let other_agent = other.create_agent("Other").await;
-    let other_hook = add(
-        &other,
-        &other_agent,
-        json!({ "name": "CRM", "url": receiver.url }),
-    )
-    .await;
+    let other_hook = add(&other, &other_agent, json!({ "name": "CRM", "url": receiver.url })).await;
     assert_eq!(
         other
-            .post(
-                &format!("/api/v1/agents/{other_agent}/webhooks/{other_hook}/test"),
-                json!({})
-            )
+            .post(&format!("/api/v1/agents/{other_agent}/webhooks/{other_hook}/test"), json!({}))
             .await
             .status,
         StatusCode::CREATED

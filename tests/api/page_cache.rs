@@ -13,11 +13,8 @@ async fn page(owner: &Api, path: &str) -> String {
     let res = owner.get(path).await;
     assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
     let policy = res.headers["content-security-policy"].to_str().unwrap();
-    let nonce = policy
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("a nonce");
+    let nonce =
+        policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce");
     assert_eq!(
         res.body.matches(&format!("nonce=\"{nonce}\"")).count(),
         res.body.matches("<script").count(),
@@ -48,22 +45,14 @@ async fn a_kept_page_shows_every_change_at_once() {
 
     // A change through the REST API.
     let renamed = owner
-        .patch(
-            &format!("/api/v1/agents/{agent}/webhooks/{hook}"),
-            json!({ "name": "Second name" }),
-        )
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{hook}"), json!({ "name": "Second name" }))
         .await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     let second = page(&owner, &settings).await;
-    assert!(
-        second.contains("Second name") && !second.contains("First name"),
-        "{second}"
-    );
+    assert!(second.contains("Second name") && !second.contains("First name"), "{second}");
 
     // A deploy, and the post-call settings changed.
-    let deployed = owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    let deployed = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     assert!(deployed.status.is_success(), "{}", deployed.body);
     let processing = owner
         .send_with(
@@ -115,17 +104,11 @@ async fn a_kept_page_is_never_sent_to_another_owner_or_to_nobody() {
     let nobody = app.client().get(&settings).await;
     assert!(!nobody.body.contains("Private agent"), "{}", nobody.status);
     // Signed out, the same browser no longer gets it either; nor another person signing in on it.
-    assert_eq!(
-        owner.post("/api/v1/auth/logout", json!({})).await.status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(owner.post("/api/v1/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);
     assert!(!owner.get(&settings).await.body.contains("Private agent"));
     let email = format!("next-{}@example.com", uuid::Uuid::new_v4());
     let signup = owner
-        .post(
-            "/api/v1/auth/signup",
-            json!({ "email": email, "password": "correct horse battery" }),
-        )
+        .post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" }))
         .await;
     assert_eq!(signup.status, StatusCode::CREATED, "{}", signup.body);
     let next_person = owner.get(&settings).await;
@@ -150,10 +133,7 @@ async fn a_change_made_through_another_instance_shows_at_once() {
         .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     let now = page(&owner, &settings).await;
-    assert!(
-        now.contains("Added elsewhere") && now.contains("1/5"),
-        "{now}"
-    );
+    assert!(now.contains("Added elsewhere") && now.contains("1/5"), "{now}");
 }
 
 #[tokio::test]
@@ -165,10 +145,7 @@ async fn with_keeping_turned_off_pages_are_rendered_each_time() {
     assert!(page(&owner, &settings).await.contains("0/5"));
     assert_eq!(
         owner
-            .add_webhook(
-                &agent,
-                json!({ "name": "Hook", "url": "https://example.com/h" })
-            )
+            .add_webhook(&agent, json!({ "name": "Hook", "url": "https://example.com/h" }))
             .await
             .status,
         StatusCode::CREATED

@@ -66,18 +66,9 @@ async fn a_body_over_the_limit_is_413_not_400() {
         r#"{{"agent_id":"{agent}","type":"web","started_at":"2026-11-27T09:00:00Z","ended_at":"2026-11-27T09:01:00Z","transcript":[{{"role":"user","text":"{text}"}}]}}"#
     );
     let res = owner
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/calls",
-            Some(crate::helpers::RawBody::Text(body)),
-        )
+        .send(reqwest::Method::POST, "/api/v1/calls", Some(crate::helpers::RawBody::Text(body)))
         .await;
-    assert_eq!(
-        res.status,
-        reqwest::StatusCode::PAYLOAD_TOO_LARGE,
-        "{}",
-        res.body
-    );
+    assert_eq!(res.status, reqwest::StatusCode::PAYLOAD_TOO_LARGE, "{}", res.body);
     assert_eq!(res.error_code(), "payload_too_large");
 }
 
@@ -87,8 +78,7 @@ async fn state_changing_requests_from_another_site_are_refused_before_any_work()
     let owner = app.user().await;
     let http = reqwest::Client::new();
     let evil = |req: reqwest::RequestBuilder| {
-        req.header("Origin", "https://evil.example")
-            .header("content-type", "application/json")
+        req.header("Origin", "https://evil.example").header("content-type", "application/json")
     };
     // A forged sign-in (login CSRF needs no cookie), a cookie-authenticated REST POST and a
     // server-function form post: all 403, nothing created.
@@ -118,10 +108,7 @@ async fn state_changing_requests_from_another_site_are_refused_before_any_work()
         .await;
     assert_eq!(res.status, reqwest::StatusCode::FORBIDDEN);
     assert_eq!(
-        owner.get("/api/v1/agents").await.json()["agents"]
-            .as_array()
-            .unwrap()
-            .len(),
+        owner.get("/api/v1/agents").await.json()["agents"].as_array().unwrap().len(),
         0,
         "nothing was created"
     );
@@ -137,13 +124,11 @@ async fn state_changing_requests_from_another_site_are_refused_before_any_work()
         )
         .await;
     assert_eq!(res.status, reqwest::StatusCode::CREATED, "{}", res.body);
-    let key = owner
-        .post("/api/v1/api-keys", serde_json::json!({ "name": "k" }))
-        .await
-        .json()["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let key =
+        owner.post("/api/v1/api-keys", serde_json::json!({ "name": "k" })).await.json()["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     let keyed = evil(http.post(format!("{}/api/v1/agents", app.base)))
         .bearer_auth(key)
         .body(r#"{"name":"By key"}"#)
@@ -158,26 +143,14 @@ async fn a_receivers_answer_with_markup_is_shown_as_text_on_the_call_page() {
     use crate::receiver::{Behavior, Receiver};
     let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
     let hostile = "</script><script>alert(2)</script><img src=x onerror=alert(3)>";
-    let receiver = Receiver::http(Behavior {
-        status: 500,
-        body: hostile.into(),
-        ..Behavior::default()
-    })
-    .await;
+    let receiver =
+        Receiver::http(Behavior { status: 500, body: hostile.into(), ..Behavior::default() }).await;
     let owner = app.user().await;
     let agent = owner.create_agent("Echo").await;
-    owner
-        .add_webhook(
-            &agent,
-            serde_json::json!({ "name": "Echo", "url": receiver.url }),
-        )
-        .await;
+    owner.add_webhook(&agent, serde_json::json!({ "name": "Echo", "url": receiver.url })).await;
     let call = owner.post_call(&agent, "web").await;
     owner.settled(&call).await;
-    let page = owner
-        .get(&format!("/agents/{agent}/calls/{call}"))
-        .await
-        .body;
+    let page = owner.get(&format!("/agents/{agent}/calls/{call}")).await.body;
     assert!(page.contains("alert(2)"), "the answer is on the page");
     assert!(
         !page.contains("<script>alert(2)") && !page.contains("<img src=x"),
@@ -195,20 +168,15 @@ async fn a_page_runs_only_the_scripts_carrying_its_own_nonce() {
     let app = TestApp::spawn().await;
     let owner = app.user().await;
     let first = owner.get("/agents").await;
-    let policy = first.headers["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let policy = first.headers["content-security-policy"].to_str().unwrap().to_owned();
     let nonce = policy
         .split("'nonce-")
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
         .expect("a script nonce")
         .to_owned();
-    let script_src = policy
-        .split(';')
-        .find(|d| d.trim().starts_with("script-src"))
-        .expect("script-src");
+    let script_src =
+        policy.split(';').find(|d| d.trim().starts_with("script-src")).expect("script-src");
     assert!(!script_src.contains("unsafe-inline"), "{policy}");
     // Every script element of the page carries it; the next page gets another.
     let scripts = first.body.matches("<script").count();
@@ -220,29 +188,14 @@ async fn a_page_runs_only_the_scripts_carrying_its_own_nonce() {
         first.body
     );
     let second = owner.get("/agents").await;
-    assert!(
-        !second.headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains(&nonce)
-    );
+    assert!(!second.headers["content-security-policy"].to_str().unwrap().contains(&nonce));
     // The not-found page is a page too.
     let missing = owner.get("/no/such/page").await;
     assert_eq!(missing.status, reqwest::StatusCode::NOT_FOUND);
-    assert!(
-        missing.headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("'nonce-")
-    );
+    assert!(missing.headers["content-security-policy"].to_str().unwrap().contains("'nonce-"));
     // The API keeps the base policy.
     let api = owner.get("/api/v1/agents").await;
-    assert!(
-        !api.headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("nonce")
-    );
+    assert!(!api.headers["content-security-policy"].to_str().unwrap().contains("nonce"));
 }
 
 /// Starting an instance generates Leptos' route list, which stops every resource in the process

@@ -24,11 +24,7 @@ impl Server {
     }
 
     async fn start_role(db: &TestDb, role: &str, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_voicy"));
         command
             .arg(role)
@@ -73,10 +69,7 @@ impl Server {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return (status, start.elapsed());
             }
-            assert!(
-                start.elapsed() < limit,
-                "the server did not exit within {limit:?}"
-            );
+            assert!(start.elapsed() < limit, "the server did not exit within {limit:?}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -114,10 +107,7 @@ async fn until_count(pool: &AnyPool, sql: &str, n: i64, limit: Duration) {
         if now == n {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{sql}: {now}, expected {n} within {limit:?}"
-        );
+        assert!(Instant::now() < deadline, "{sql}: {now}, expected {n} within {limit:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -126,25 +116,17 @@ fn call_ids(hits: &[crate::receiver::Hit]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for hit in hits {
         let body: Value = serde_json::from_slice(&hit.body).unwrap();
-        *counts
-            .entry(body["id"].as_str().unwrap().to_owned())
-            .or_default() += 1;
+        *counts.entry(body["id"].as_str().unwrap().to_owned()).or_default() += 1;
     }
     counts
 }
 
 async fn signed_up(base: &str) -> (reqwest::Client, Api) {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let owner = api(base, &http);
     let email = format!("ops-{}@example.com", uuid::Uuid::new_v4());
     let res = owner
-        .post(
-            "/api/v1/auth/signup",
-            json!({ "email": email, "password": "correct horse battery" }),
-        )
+        .post("/api/v1/auth/signup", json!({ "email": email, "password": "correct horse battery" }))
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     (http, owner)
@@ -154,18 +136,13 @@ async fn signed_up(base: &str) -> (reqwest::Client, Api) {
 async fn two_instances_share_the_queue_and_send_every_call_exactly_once() {
     let db = TestDb::fresh().await;
     let (first, second) = (Server::start(&db, &[]).await, Server::start(&db, &[]).await);
-    let (crm, billing) = (
-        Receiver::http(Behavior::default()).await,
-        Receiver::http(Behavior::default()).await,
-    );
+    let (crm, billing) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
     let (http, owner) = signed_up(&first.base).await;
     let agent = owner.create_agent("Shared queue").await;
     for (name, receiver) in [("CRM", &crm), ("Billing", &billing)] {
         assert_eq!(
-            owner
-                .add_webhook(&agent, json!({ "name": name, "url": receiver.url }))
-                .await
-                .status,
+            owner.add_webhook(&agent, json!({ "name": name, "url": receiver.url })).await.status,
             StatusCode::CREATED
         );
     }
@@ -194,18 +171,11 @@ async fn two_instances_share_the_queue_and_send_every_call_exactly_once() {
     for receiver in [&crm, &billing] {
         let counts = call_ids(&receiver.hits().await);
         assert_eq!(counts.len(), 500, "every call reached every webhook");
-        assert!(
-            counts.values().all(|&n| n == 1),
-            "each call exactly once per webhook"
-        );
+        assert!(counts.values().all(|&n| n == 1), "each call exactly once per webhook");
         assert!(posted.iter().all(|id| counts.contains_key(id)));
     }
     assert_eq!(
-        count(
-            &pool,
-            "SELECT COUNT(*) FROM deliveries WHERE outcome <> 'ok'"
-        )
-        .await,
+        count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome <> 'ok'").await,
         0,
         "no interrupted delivery"
     );
@@ -217,26 +187,17 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
     // The first instance's mail server never answers: its calls with a notification stay in
     // processing. Its slow receiver keeps the others sending. Then it dies.
     let hanging_smtp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let hanging_url = format!(
-        "smtp://127.0.0.1:{}",
-        hanging_smtp.local_addr().unwrap().port()
-    );
+    let hanging_url = format!("smtp://127.0.0.1:{}", hanging_smtp.local_addr().unwrap().port());
     let smtp = SmtpServer::start().await;
     let lease = [("VOICY_LEASE_SECONDS", "2")];
     let mut first = Server::start(&db, &[lease[0], ("VOICY_SMTP_URL", &hanging_url)]).await;
     let (fast, slow) = (
         Receiver::http(Behavior::default()).await,
-        Receiver::http(Behavior {
-            delay: Duration::from_secs(4),
-            ..Behavior::default()
-        })
-        .await,
+        Receiver::http(Behavior { delay: Duration::from_secs(4), ..Behavior::default() }).await,
     );
     let (_http, owner) = signed_up(&first.base).await;
     let mailing = owner.create_agent("Mailing").await;
-    owner
-        .add_webhook(&mailing, json!({ "name": "Fast", "url": fast.url }))
-        .await;
+    owner.add_webhook(&mailing, json!({ "name": "Fast", "url": fast.url })).await;
     let res = owner
         .send(
             reqwest::Method::PUT,
@@ -248,9 +209,7 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let slowpoke = owner.create_agent("Slow receiver").await;
-    owner
-        .add_webhook(&slowpoke, json!({ "name": "Slow", "url": slow.url }))
-        .await;
+    owner.add_webhook(&slowpoke, json!({ "name": "Slow", "url": slow.url })).await;
     for _ in 0..5 {
         owner.post_call(&mailing, "web").await;
         owner.post_call(&slowpoke, "web").await;
@@ -293,25 +252,11 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
     let sent = call_ids(&fast.wait_for(5).await);
     assert_eq!(sent.len(), 5);
     assert!(sent.values().all(|&n| n == 1));
-    assert!(
-        smtp.mails.lock().await.is_empty(),
-        "no notification e-mail sent twice"
-    );
-    assert_eq!(
-        count(
-            &pool,
-            "SELECT COUNT(*) FROM notifications WHERE status = 'failed'"
-        )
-        .await,
-        5
-    );
+    assert!(smtp.mails.lock().await.is_empty(), "no notification e-mail sent twice");
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM notifications WHERE status = 'failed'").await, 5);
     // Sending when it died: interrupted, never re-sent.
     assert_eq!(
-        count(
-            &pool,
-            "SELECT COUNT(*) FROM deliveries WHERE outcome = 'interrupted'"
-        )
-        .await,
+        count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'interrupted'").await,
         5
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -322,16 +267,11 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
 async fn sigterm_during_dispatch_lets_requests_finish_and_writes_every_result() {
     let db = TestDb::fresh().await;
     let mut server = Server::start(&db, &[]).await;
-    let receiver = Receiver::http(Behavior {
-        delay: Duration::from_secs(2),
-        ..Behavior::default()
-    })
-    .await;
+    let receiver =
+        Receiver::http(Behavior { delay: Duration::from_secs(2), ..Behavior::default() }).await;
     let (_http, owner) = signed_up(&server.base).await;
     let agent = owner.create_agent("Rolling restart").await;
-    owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
-        .await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     for _ in 0..20 {
         owner.post_call(&agent, "web").await;
     }
@@ -349,22 +289,11 @@ async fn sigterm_during_dispatch_lets_requests_finish_and_writes_every_result() 
     assert!(status.success(), "exits 0: {status}");
     assert!(took < Duration::from_secs(6), "exits within ~6 s: {took:?}");
     assert_eq!(
-        count(
-            &pool,
-            "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok'"
-        )
-        .await,
+        count(&pool, "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok'").await,
         20,
         "every result written"
     );
-    assert_eq!(
-        count(
-            &pool,
-            "SELECT COUNT(*) FROM call_events WHERE state = 'sent'"
-        )
-        .await,
-        20
-    );
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'").await, 20);
     assert_eq!(receiver.hits().await.len(), 20);
 }
 
@@ -375,34 +304,21 @@ async fn a_web_instance_stores_calls_and_a_worker_sends_them() {
     let receiver = Receiver::http(Behavior::default()).await;
     let (_http, owner) = signed_up(&web.base).await;
     let agent = owner.create_agent("Split roles").await;
-    owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
-        .await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     drop(web);
 
     let mut command_web = Server::start_role(&db, "web", &[]).await;
-    let call = api(&command_web.base, &_http)
-        .post_call(&agent, "web")
-        .await;
+    let call = api(&command_web.base, &_http).post_call(&agent, "web").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(receiver.hits().await.is_empty(), "web does not dispatch");
     let worker = Server::start_role(&db, "worker", &[]).await;
     assert_eq!(
-        reqwest::get(format!("{}/api/v1/agents", worker.base))
-            .await
-            .unwrap()
-            .status(),
+        reqwest::get(format!("{}/api/v1/agents", worker.base)).await.unwrap().status(),
         StatusCode::NOT_FOUND,
         "a worker serves no API"
     );
     let hits = receiver.wait_for(1).await;
     assert_eq!(call_ids(&hits).get(&call), Some(&1));
     command_web.signal("TERM");
-    assert!(
-        command_web
-            .exit_within(Duration::from_secs(6))
-            .await
-            .0
-            .success()
-    );
+    assert!(command_web.exit_within(Duration::from_secs(6)).await.0.success());
 }

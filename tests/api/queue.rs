@@ -20,10 +20,7 @@ impl Summarizer for BrokenSummarizer {
 #[tokio::test]
 async fn a_failing_step_is_retried_then_failed_with_its_reason_and_nothing_is_sent() {
     let receiver = Receiver::http(Behavior::default()).await;
-    let steps = Steps {
-        summarizer: Box::new(BrokenSummarizer),
-        ..Steps::default()
-    };
+    let steps = Steps { summarizer: Box::new(BrokenSummarizer), ..Steps::default() };
     let app = TestApp::spawn_with_steps(
         TestDb::fresh().await,
         |s| s.allow_insecure_webhooks = true,
@@ -32,9 +29,7 @@ async fn a_failing_step_is_retried_then_failed_with_its_reason_and_nothing_is_se
     .await;
     let owner = app.user().await;
     let agent = owner.create_agent("Broken model").await;
-    owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
-        .await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     let call = owner.post_call(&agent, "web").await;
 
     let settled = owner.settled(&call).await;
@@ -60,9 +55,7 @@ async fn a_call_left_processing_by_a_stopped_instance_is_processed_by_another_wi
     .await;
     let owner = web.user().await;
     let agent = owner.create_agent("Taken over").await;
-    owner
-        .add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url }))
-        .await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     let call = owner.post_call(&agent, "web").await;
     // What an instance that died mid-processing leaves: claimed, its lease already expired.
     sqlx::query("UPDATE call_events SET state = 'processing', lease_owner = 'gone', lease_expires_at = 1, attempts = 1 WHERE call_id = $1")
@@ -101,10 +94,7 @@ async fn the_database_takes_every_state_the_code_writes_and_nothing_else() {
             "call_events",
             "state",
             "call_id = $2",
-            EventState::ALL
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>(),
+            EventState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         ),
         (
             "notifications",
@@ -117,25 +107,13 @@ async fn the_database_takes_every_state_the_code_writes_and_nothing_else() {
         for value in values.iter().chain(["bogus"].iter()) {
             let sql = format!("UPDATE {table} SET {column} = $1 WHERE {filter}");
             let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.unwrap();
-            let result = sqlx::query(&sql)
-                .bind(*value)
-                .bind(&call)
-                .execute(&mut *savepoint)
-                .await;
-            assert_eq!(
-                result.is_ok(),
-                *value != "bogus",
-                "{table}.{column} = {value}: {result:?}"
-            );
+            let result = sqlx::query(&sql).bind(*value).bind(&call).execute(&mut *savepoint).await;
+            assert_eq!(result.is_ok(), *value != "bogus", "{table}.{column} = {value}: {result:?}");
             savepoint.rollback().await.unwrap();
         }
     }
     // A delivery row of the call's (test sends have none, so one is written here).
-    for outcome in DeliveryOutcome::ALL
-        .iter()
-        .map(|o| o.as_str())
-        .chain(["bogus"])
-    {
+    for outcome in DeliveryOutcome::ALL.iter().map(|o| o.as_str()).chain(["bogus"]) {
         let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.unwrap();
         let result = sqlx::query(
             "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, started_at, outcome)

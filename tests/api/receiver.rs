@@ -23,12 +23,7 @@ pub struct Behavior {
 
 impl Default for Behavior {
     fn default() -> Self {
-        Self {
-            status: 200,
-            delay: Duration::ZERO,
-            location: None,
-            body: "ok".into(),
-        }
+        Self { status: 200, delay: Duration::ZERO, location: None, body: "ok".into() }
     }
 }
 
@@ -41,10 +36,7 @@ pub struct Hit {
 
 impl Hit {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -86,11 +78,7 @@ impl TestTls {
         .with_no_client_auth()
         .with_single_cert(vec![leaf.der().clone()], key)
         .unwrap();
-        Self {
-            ca_file,
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-            _dir: dir,
-        }
+        Self { ca_file, acceptor: TlsAcceptor::from(Arc::new(config)), _dir: dir }
     }
 }
 
@@ -110,11 +98,7 @@ impl Receiver {
             Some(_) => format!("https://localhost:{port}/hook"),
             None => format!("http://127.0.0.1:{port}/hook"),
         };
-        let receiver = Self {
-            url,
-            hits: Arc::default(),
-            notify: Arc::default(),
-        };
+        let receiver = Self { url, hits: Arc::default(), notify: Arc::default() };
         let r = receiver.clone();
         tokio::spawn(async move {
             loop {
@@ -154,8 +138,7 @@ impl Receiver {
             .lines()
             .skip(1)
             .filter_map(|l| {
-                l.split_once(':')
-                    .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                l.split_once(':').map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
             })
             .collect();
         let length: usize = headers
@@ -170,18 +153,11 @@ impl Receiver {
                 Ok(n) => body.extend_from_slice(&chunk[..n]),
             }
         }
-        self.hits.lock().await.push(Hit {
-            headers,
-            body,
-            at: Instant::now(),
-        });
+        self.hits.lock().await.push(Hit { headers, body, at: Instant::now() });
         self.notify.notify_waiters();
         tokio::time::sleep(behavior.delay).await;
-        let location = behavior
-            .location
-            .as_ref()
-            .map(|l| format!("location: {l}\r\n"))
-            .unwrap_or_default();
+        let location =
+            behavior.location.as_ref().map(|l| format!("location: {l}\r\n")).unwrap_or_default();
         let response = format!(
             "HTTP/1.1 {} X\r\ncontent-length: {}\r\n{location}connection: close\r\n\r\n{}",
             behavior.status,

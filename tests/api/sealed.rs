@@ -35,9 +35,7 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
 
     let rows = sealed_rows(&app.pool).await;
     assert_eq!(rows.len(), 2);
@@ -48,18 +46,13 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
         );
         assert_eq!(key_id.as_deref(), Some(test_keys().current_id()));
     }
-    assert_eq!(
-        rows[0].1, rows[1].1,
-        "the deployed version holds a copy of the sealed secret"
-    );
+    assert_eq!(rows[0].1, rows[1].1, "the deployed version holds a copy of the sealed secret");
 
     // Someone who can write to the database but has no key cannot redirect the values: a row whose
     // URL was changed no longer opens (the draft's list answers 500, nothing is sent there).
     // (Checked on the draft; the deployed copy is immutable anyway.)
-    let tampered: (String,) = sqlx::query_as("SELECT id FROM webhooks")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let tampered: (String,) =
+        sqlx::query_as("SELECT id FROM webhooks").fetch_one(&app.pool).await.unwrap();
     let keys = test_keys();
     let (url, sealed_secret): (String, String) =
         sqlx::query_as("SELECT url, secret FROM webhooks WHERE id = $1")
@@ -68,29 +61,16 @@ async fn values_are_sealed_at_rest_and_deploy_copies_the_sealed_text() {
             .await
             .unwrap();
     let context = voicy_core::store::secret_context(&tampered.0, &url);
-    assert_eq!(
-        keys.open(keys.current_id(), &context, &sealed_secret)
-            .unwrap(),
-        key
-    );
+    assert_eq!(keys.open(keys.current_id(), &context, &sealed_secret).unwrap(), key);
     let elsewhere =
         voicy_core::store::secret_context(&tampered.0, "https://attacker.example/collect");
-    assert!(
-        keys.open(keys.current_id(), &elsewhere, &sealed_secret)
-            .is_err()
-    );
+    assert!(keys.open(keys.current_id(), &elsewhere, &sealed_secret).is_err());
 
     // The phone call runs with the deployed version: opened, signed, sent.
     owner.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
-    assert_eq!(
-        hit.header("x-voicy-signature"),
-        Some(hmac_hex(&key, &hit.body).as_str())
-    );
-    assert_eq!(
-        hit.header("authorization"),
-        Some(secret("sealed-token").as_str())
-    );
+    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
+    assert_eq!(hit.header("authorization"), Some(secret("sealed-token").as_str()));
 }
 
 #[tokio::test]
@@ -107,17 +87,10 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let agent = owner.create_agent("Rotated").await;
     let key = secret("rotated-key");
     let hook = |name: &str, value: String| json!({ "name": name, "url": receiver.url, "secret": key, "headers": [{ "name": "X-Token", "value": value }] });
-    owner
-        .add_webhook(&agent, hook("Deployed", secret("deployed-token")))
-        .await;
-    owner
-        .post(&format!("/api/v1/agents/{agent}/deploy"), json!({}))
-        .await;
+    owner.add_webhook(&agent, hook("Deployed", secret("deployed-token"))).await;
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     // A row as an older version wrote it: plaintext, no key id.
-    let legacy = owner
-        .add_webhook(&agent, hook("Legacy", secret("replaced")))
-        .await
-        .json()["id"]
+    let legacy = owner.add_webhook(&agent, hook("Legacy", secret("replaced"))).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -140,25 +113,12 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let rows = sealed_rows(&second.pool).await;
     assert_eq!(rows.len(), 3);
     for (id, secret_text, headers, key_id) in &rows {
-        assert_eq!(
-            key_id.as_deref(),
-            Some(rotated.current_id()),
-            "{id} sealed under the new key"
-        );
+        assert_eq!(key_id.as_deref(), Some(rotated.current_id()), "{id} sealed under the new key");
         assert!(!headers.contains(SECRET_MARK), "{id}");
         let context = voicy_core::store::secret_context(id, &receiver.url);
-        let opened = rotated
-            .open(
-                rotated.current_id(),
-                &context,
-                secret_text.as_deref().unwrap(),
-            )
-            .unwrap();
-        let expected = if *id == legacy {
-            secret("legacy-secret")
-        } else {
-            key.clone()
-        };
+        let opened =
+            rotated.open(rotated.current_id(), &context, secret_text.as_deref().unwrap()).unwrap();
+        let expected = if *id == legacy { secret("legacy-secret") } else { key.clone() };
         assert_eq!(opened, expected);
     }
 
@@ -166,14 +126,8 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     let caller = owner.against(&second);
     caller.post_call(&agent, "phone").await;
     let hit = receiver.wait_for(1).await.remove(0);
-    assert_eq!(
-        hit.header("x-voicy-signature"),
-        Some(hmac_hex(&key, &hit.body).as_str())
-    );
-    assert_eq!(
-        hit.header("x-token"),
-        Some(secret("deployed-token").as_str())
-    );
+    assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
+    assert_eq!(hit.header("x-token"), Some(secret("deployed-token").as_str()));
 
     // Without the key the values were sealed with, the server does not start.
     let mut settings = voicy::config::Settings::from_lookup(|k| {
@@ -181,13 +135,6 @@ async fn a_new_key_reseals_every_value_at_start_and_a_missing_key_stops_the_star
     })
     .unwrap();
     settings.database_url = voicy::config::DatabaseUrl::new(db.url.clone());
-    let err = voicy::build(&settings)
-        .await
-        .err()
-        .expect("refuses to start")
-        .to_string();
-    assert!(
-        err.contains(rotated.current_id()) && err.contains("VOICY_SECRET_KEY"),
-        "{err}"
-    );
+    let err = voicy::build(&settings).await.err().expect("refuses to start").to_string();
+    assert!(err.contains(rotated.current_id()) && err.contains("VOICY_SECRET_KEY"), "{err}");
 }

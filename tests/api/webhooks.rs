@@ -24,24 +24,16 @@ fn crm(secret_value: Option<String>) -> Value {
 #[tokio::test]
 async fn a_webhook_is_created_and_listed_without_its_secret_or_header_values() {
     let (app, owner, agent) = setup().await;
-    let res = owner
-        .add_webhook(&agent, crm(Some(secret("signing"))))
-        .await;
+    let res = owner.add_webhook(&agent, crm(Some(secret("signing")))).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let hook = res.json();
     assert_eq!(hook["name"], "CRM");
     assert_eq!(hook["url"], "https://crm.example.com/hooks/voicy");
     assert_eq!(hook["has_secret"], true);
-    assert_eq!(
-        hook["headers"],
-        json!([{ "name": "Authorization" }, { "name": "X-Api-Key" }])
-    );
+    assert_eq!(hook["headers"], json!([{ "name": "Authorization" }, { "name": "X-Api-Key" }]));
     assert!(hook["created_at"].is_string() && hook["updated_at"].is_string());
 
-    let list = owner
-        .get(&format!("/api/v1/agents/{agent}/webhooks"))
-        .await
-        .json();
+    let list = owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json();
     assert_eq!(list["limit"], 5);
     assert_eq!(list["webhooks"][0], hook);
 
@@ -62,12 +54,8 @@ async fn the_sixth_webhook_is_409() {
             .await;
         assert_eq!(res.status, StatusCode::CREATED);
     }
-    let res = owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "Six", "url": "https://h.example.com" }),
-        )
-        .await;
+    let res =
+        owner.add_webhook(&agent, json!({ "name": "Six", "url": "https://h.example.com" })).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert_eq!(res.error_code(), "webhook_limit_reached");
 }
@@ -94,26 +82,10 @@ async fn twenty_concurrent_adds_leave_exactly_five() {
     for task in tasks {
         statuses.push(task.await.unwrap());
     }
-    assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CREATED)
-            .count(),
-        5,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses
-            .iter()
-            .filter(|s| **s == StatusCode::CONFLICT)
-            .count(),
-        15,
-        "{statuses:?}"
-    );
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 15, "{statuses:?}");
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhooks").fetch_one(&app.pool).await.unwrap();
     assert_eq!(count, 5);
 }
 
@@ -150,17 +122,11 @@ async fn invalid_webhooks_are_422_with_a_message_per_field() {
         "headers[4].name",
         "headers[5].value",
     ] {
-        assert!(
-            fields[field].is_string(),
-            "no message for {field}: {fields}"
-        );
+        assert!(fields[field].is_string(), "no message for {field}: {fields}");
     }
     assert!(fields.get("headers[0].name").is_none() && fields.get("headers[0].value").is_none());
     assert!(
-        owner
-            .get(&format!("/api/v1/agents/{agent}/webhooks"))
-            .await
-            .json()["webhooks"]
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json()["webhooks"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -171,9 +137,7 @@ async fn invalid_webhooks_are_422_with_a_message_per_field() {
 async fn eleven_headers_are_too_many_and_ten_are_fine() {
     let (_app, owner, agent) = setup().await;
     let headers = |n: usize| {
-        (0..n)
-            .map(|i| json!({ "name": format!("X-H{i}"), "value": "v" }))
-            .collect::<Vec<_>>()
+        (0..n).map(|i| json!({ "name": format!("X-H{i}"), "value": "v" })).collect::<Vec<_>>()
     };
     let res = owner
         .add_webhook(
@@ -198,10 +162,7 @@ async fn plain_http_is_allowed_only_when_insecure_webhooks_are() {
     let owner = app.user().await;
     let agent = owner.create_agent("Dev").await;
     let res = owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "Local", "url": "http://127.0.0.1:9000/h" }),
-        )
+        .add_webhook(&agent, json!({ "name": "Local", "url": "http://127.0.0.1:9000/h" }))
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
 }
@@ -209,10 +170,7 @@ async fn plain_http_is_allowed_only_when_insecure_webhooks_are() {
 #[tokio::test]
 async fn a_blank_absent_or_null_secret_keeps_the_stored_one_and_a_new_one_replaces_it() {
     let (app, owner, agent) = setup().await;
-    let hook = owner
-        .add_webhook(&agent, crm(Some(secret("original"))))
-        .await
-        .json();
+    let hook = owner.add_webhook(&agent, crm(Some(secret("original")))).await.json();
     let id = hook["id"].as_str().unwrap();
     let path = format!("/api/v1/agents/{agent}/webhooks/{id}");
 
@@ -230,21 +188,14 @@ async fn a_blank_absent_or_null_secret_keeps_the_stored_one_and_a_new_one_replac
             "{patch}"
         );
     }
-    owner
-        .patch(&path, json!({ "secret": secret("rotated") }))
-        .await;
-    assert_eq!(
-        stored(&app.pool, id).await.0.as_deref(),
-        Some(secret("rotated").as_str())
-    );
+    owner.patch(&path, json!({ "secret": secret("rotated") })).await;
+    assert_eq!(stored(&app.pool, id).await.0.as_deref(), Some(secret("rotated").as_str()));
 
     let res = owner.patch(&path, json!({ "clear_secret": true })).await;
     assert_eq!(res.json()["has_secret"], false);
     assert_eq!(stored(&app.pool, id).await.0, None);
 
-    let res = owner
-        .patch(&path, json!({ "clear_secret": true, "secret": "both" }))
-        .await;
+    let res = owner.patch(&path, json!({ "clear_secret": true, "secret": "both" })).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -299,10 +250,7 @@ async fn blank_header_values_keep_the_stored_headers_and_a_removed_row_removes_o
 #[tokio::test]
 async fn patch_validates_name_and_url_like_create() {
     let (_app, owner, agent) = setup().await;
-    let id = owner.add_webhook(&agent, crm(None)).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = owner.add_webhook(&agent, crm(None)).await.json()["id"].as_str().unwrap().to_owned();
     let res = owner
         .patch(
             &format!("/api/v1/agents/{agent}/webhooks/{id}"),
@@ -324,18 +272,12 @@ async fn patch_validates_name_and_url_like_create() {
 #[tokio::test]
 async fn delete_is_204_then_404() {
     let (_app, owner, agent) = setup().await;
-    let id = owner.add_webhook(&agent, crm(None)).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = owner.add_webhook(&agent, crm(None)).await.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/agents/{agent}/webhooks/{id}");
     assert_eq!(owner.delete(&path).await.status, StatusCode::NO_CONTENT);
     assert_eq!(owner.delete(&path).await.status, StatusCode::NOT_FOUND);
     assert!(
-        owner
-            .get(&format!("/api/v1/agents/{agent}/webhooks"))
-            .await
-            .json()["webhooks"]
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json()["webhooks"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -365,32 +307,18 @@ async fn fields_the_api_does_not_know_are_rejected_by_name_and_nothing_is_change
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    assert!(
-        res.json()["error"]["fields"]["secrett"].is_string(),
-        "{}",
-        res.body
-    );
+    assert!(res.json()["error"]["fields"]["secrett"].is_string(), "{}", res.body);
     let res = owner.post(&hooks, json!({ "name": "CRM", "url": "https://crm.example.com", "headers": [{ "name": "X-Key", "valu": "1" }] })).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    assert!(
-        res.json()["error"]["fields"]["headers[0].valu"].is_string(),
-        "{}",
-        res.body
-    );
+    assert!(res.json()["error"]["fields"]["headers[0].valu"].is_string(), "{}", res.body);
     assert_eq!(
-        owner.get(&hooks).await.json()["webhooks"]
-            .as_array()
-            .unwrap()
-            .len(),
+        owner.get(&hooks).await.json()["webhooks"].as_array().unwrap().len(),
         0,
         "nothing was added"
     );
 
     let created = owner
-        .add_webhook(
-            &agent,
-            json!({ "name": "CRM", "url": "https://crm.example.com" }),
-        )
+        .add_webhook(&agent, json!({ "name": "CRM", "url": "https://crm.example.com" }))
         .await
         .json();
     let res = owner
@@ -408,19 +336,14 @@ async fn fields_the_api_does_not_know_are_rejected_by_name_and_nothing_is_change
         )
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    assert!(
-        res.json()["error"]["fields"]["priority"].is_string(),
-        "{}",
-        res.body
-    );
+    assert!(res.json()["error"]["fields"]["priority"].is_string(), "{}", res.body);
 }
 
 #[tokio::test]
 async fn an_over_long_list_is_rejected_by_its_count_before_any_entry_is_parsed() {
     let (_app, owner, agent) = setup().await;
-    let headers: Vec<Value> = (0..20_000)
-        .map(|_| json!({ "name": "X-Same", "value": "v" }))
-        .collect();
+    let headers: Vec<Value> =
+        (0..20_000).map(|_| json!({ "name": "X-Same", "value": "v" })).collect();
     let res = owner
         .add_webhook(
             &agent,
@@ -430,14 +353,10 @@ async fn an_over_long_list_is_rejected_by_its_count_before_any_entry_is_parsed()
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = res.json()["error"]["fields"].clone();
     assert!(fields["headers"].is_string(), "{fields}");
-    assert!(
-        fields.get("headers[1].name").is_none(),
-        "entries were not compared: {fields}"
-    );
+    assert!(fields.get("headers[1].name").is_none(), "entries were not compared: {fields}");
 
-    let variables: Vec<Value> = (0..5_000)
-        .map(|_| json!({ "name": "same", "pattern": "(" }))
-        .collect();
+    let variables: Vec<Value> =
+        (0..5_000).map(|_| json!({ "name": "same", "pattern": "(" })).collect();
     let res = owner
         .send(
             reqwest::Method::PUT,

@@ -87,10 +87,10 @@ fn ApiKeysBoard() -> impl IntoView {
         }
     });
     let revoke_outcome = Signal::derive(move || {
-        revoke.value().get().map(|r| {
-            r.map(|()| "API key revoked.".to_owned())
-                .map_err(|e| e.to_string())
-        })
+        revoke
+            .value()
+            .get()
+            .map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
     });
     view! {
         <section class="card" aria-labelledby="new-key-title">

@@ -15,14 +15,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         .await
         .ok()
         .map(|c| c.0.ip().to_string());
-    let user = accounts::sign_in(
-        &state.store,
-        &state.sign_ins,
-        client.as_deref(),
-        &email,
-        &password,
-    )
-    .await?;
+    let user =
+        accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &email, &password)
+            .await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())
@@ -116,12 +111,7 @@ fn SignUpForm() -> impl IntoView {
     let pending = action.pending();
     let field =
         move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
-    let general = move || {
-        error
-            .get()
-            .filter(|e| e.fields().is_none())
-            .map(|e| e.to_string())
-    };
+    let general = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
         <ActionForm action=action>
             <div class="field">

@@ -68,11 +68,7 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
     let row = move |role: &str, text: &str| {
         let key = next.get_value();
         next.set_value(key + 1);
-        TurnRow {
-            key,
-            role: RwSignal::new(role.to_owned()),
-            text: RwSignal::new(text.to_owned()),
-        }
+        TurnRow { key, role: RwSignal::new(role.to_owned()), text: RwSignal::new(text.to_owned()) }
     };
     let rows = RwSignal::new(vec![
         row("agent", "Hello, thanks for calling. How can I help?"),
@@ -84,9 +80,8 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
         Action::new(move |turns: &Vec<Turn>| start_test_call(agent.get_value(), turns.clone()));
     Effect::new(move || match call.value().get() {
         Some(Ok(id)) => {
-            let _ = window()
-                .location()
-                .set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
+            let _ =
+                window().location().set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
         }
         Some(Err(e)) => {
             outcome.set(Some(Err(match e {
@@ -97,8 +92,7 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
             })));
             // To the first turn without text, where the fix is typed (or the message, if none is).
             let empty = rows.with_untracked(|rs| {
-                rs.iter()
-                    .position(|r| r.text.with_untracked(|t| t.trim().is_empty()))
+                rs.iter().position(|r| r.text.with_untracked(|t| t.trim().is_empty()))
             });
             crate::components::focus_soon(match empty {
                 Some(i) => format!(".test-call .turn-row:nth-of-type({}) input", i + 1),
@@ -107,12 +101,7 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
         }
         None => {}
     });
-    let indexed = move || {
-        rows.get()
-            .into_iter()
-            .enumerate()
-            .collect::<Vec<(usize, TurnRow)>>()
-    };
+    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, TurnRow)>>();
     let end_call = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         outcome.set(None);
@@ -255,19 +244,14 @@ fn CallPanel(call_id: String) -> impl IntoView {
         }));
         refresh.update(|n| *n += 1);
     });
-    let detail = Resource::new(
-        move || (call_id.clone(), refresh.get()),
-        |(id, _)| get_call_detail(id),
-    );
+    let detail =
+        Resource::new(move || (call_id.clone(), refresh.get()), |(id, _)| get_call_detail(id));
     // Until the event is settled, look again shortly (effects run only in the browser).
     Effect::new(move || {
         if let Some(Ok(d)) = detail.get()
             && !d.deliveries.event.state.is_settled()
         {
-            set_timeout(
-                move || refresh.update(|n| *n += 1),
-                std::time::Duration::from_millis(700),
-            );
+            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(700));
         }
     });
     view! {

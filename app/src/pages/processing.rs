@@ -74,13 +74,7 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             pattern: RwSignal::new(v.pattern),
         }
     };
-    let rows = RwSignal::new(
-        initial
-            .variables
-            .into_iter()
-            .map(new_row)
-            .collect::<Vec<_>>(),
-    );
+    let rows = RwSignal::new(initial.variables.into_iter().map(new_row).collect::<Vec<_>>());
     let emails = RwSignal::new(initial.notification_emails.join("\n"));
     let agent = StoredValue::new(agent_id);
     let save =
@@ -89,12 +83,10 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
     let field = move |f: String| Signal::derive(move || error.get().and_then(|e| e.field(&f)));
     let draft_changed = use_context::<DraftChanged>();
     let outcome = Signal::derive(move || match save.value().get() {
-        Some(Ok(_)) => Some(Ok(
-            "Saved to the draft. Deploy to use it on phone calls.".to_owned()
-        )),
-        Some(Err(AppError::Validation(_))) => Some(Err(
-            "Nothing was saved: fix the fields marked above.".to_owned(),
-        )),
+        Some(Ok(_)) => Some(Ok("Saved to the draft. Deploy to use it on phone calls.".to_owned())),
+        Some(Err(AppError::Validation(_))) => {
+            Some(Err("Nothing was saved: fix the fields marked above.".to_owned()))
+        }
         Some(Err(e)) => Some(Err(e.to_string())),
         None => None,
     });
@@ -103,12 +95,7 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             changed.0.update(|n| *n += 1);
         }
     });
-    let indexed = move || {
-        rows.get()
-            .into_iter()
-            .enumerate()
-            .collect::<Vec<(usize, VariableRow)>>()
-    };
+    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let variables = rows
@@ -127,10 +114,7 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
-        save.dispatch(ProcessingSettings {
-            variables,
-            notification_emails,
-        });
+        save.dispatch(ProcessingSettings { variables, notification_emails });
     };
     view! {
         <form on:submit=submit aria-label="Post-call processing" novalidate>

@@ -38,11 +38,7 @@ pub fn ApiReferencePage() -> impl IntoView {
 
 /// Doc-comment text as the page shows it: hard-wrapped lines joined, `code` spans as code.
 fn prose(text: &str) -> impl IntoView + use<> {
-    let joined = text
-        .split("\n\n")
-        .map(|p| p.replace('\n', " "))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let joined = text.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join(" ");
     joined
         .split('`')
         .enumerate()
@@ -76,13 +72,7 @@ fn status_name(status: &str) -> &'static str {
 
 fn anchor(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect()
 }
 

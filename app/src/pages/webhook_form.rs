@@ -43,16 +43,9 @@ pub fn WebhookForm(
         Editing::Existing(w) => Some(w.clone()),
         Editing::New => None,
     };
-    let prefix = existing
-        .as_ref()
-        .map_or_else(|| "new".to_owned(), |w| w.id.clone());
+    let prefix = existing.as_ref().map_or_else(|| "new".to_owned(), |w| w.id.clone());
     let has_secret = existing.as_ref().is_some_and(|w| w.has_secret);
-    let name = RwSignal::new(
-        existing
-            .as_ref()
-            .map(|w| w.name.clone())
-            .unwrap_or_default(),
-    );
+    let name = RwSignal::new(existing.as_ref().map(|w| w.name.clone()).unwrap_or_default());
     let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let clear_secret = RwSignal::new(false);
@@ -81,22 +74,12 @@ pub fn WebhookForm(
     let new_row = move |name: String, stored: bool| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        HeaderRow {
-            key,
-            name: RwSignal::new(name),
-            value: RwSignal::new(String::new()),
-            stored,
-        }
+        HeaderRow { key, name: RwSignal::new(name), value: RwSignal::new(String::new()), stored }
     };
     let rows = RwSignal::new(
         existing
             .as_ref()
-            .map(|w| {
-                w.headers
-                    .iter()
-                    .map(|h| new_row(h.name.clone(), true))
-                    .collect()
-            })
+            .map(|w| w.headers.iter().map(|h| new_row(h.name.clone(), true)).collect())
             .unwrap_or_else(Vec::new),
     );
 
@@ -146,9 +129,7 @@ pub fn WebhookForm(
         move |f: String| Signal::derive(move || error.get().and_then(|e: AppError| e.field(&f)));
     // For `aria-invalid`: whether the last save named this field.
     let invalid = move |f: String| {
-        error
-            .with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some())
-            .then_some("true")
+        error.with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some()).then_some("true")
     };
     let is_new = existing.is_none();
     Effect::new(move || {
@@ -210,10 +191,8 @@ pub fn WebhookForm(
         };
         let new_host = url.with(|u| host_of(u));
         let keeps_secret = has_secret && secret.with(String::is_empty) && !clear_secret.get();
-        let keeps_headers = rows.with(|rs| {
-            rs.iter()
-                .any(|r| r.stored && r.value.with(String::is_empty))
-        });
+        let keeps_headers =
+            rows.with(|rs| rs.iter().any(|r| r.stored && r.value.with(String::is_empty)));
         (!new_host.is_empty() && new_host != *stored_host && (keeps_secret || keeps_headers)).then(|| {
             let what = match (keeps_secret, keeps_headers) {
                 (true, true) => "stored signing secret and header values",
@@ -223,12 +202,8 @@ pub fn WebhookForm(
             format!("The {what} will be sent to {new_host}, a different host. Type new ones, or remove them, if it should not have them.")
         })
     });
-    let indexed_rows = move || {
-        rows.get()
-            .into_iter()
-            .enumerate()
-            .collect::<Vec<(usize, HeaderRow)>>()
-    };
+    let indexed_rows =
+        move || rows.get().into_iter().enumerate().collect::<Vec<(usize, HeaderRow)>>();
     let id = move |suffix: &str| format!("wh-{prefix}-{suffix}");
     let (name_id, url_id, secret_id, standard_id) =
         (id("name"), id("url"), id("secret"), id("standard"));
@@ -236,16 +211,9 @@ pub fn WebhookForm(
     // Escape is easy to press by accident: changes are not thrown away without asking.
     let discard_ok = move || {
         !dirty.is_some_and(|d| d.get_untracked())
-            || window()
-                .confirm_with_message("Discard the changes in this form?")
-                .unwrap_or(false)
+            || window().confirm_with_message("Discard the changes in this form?").unwrap_or(false)
     };
-    let general_error = move || {
-        error
-            .get()
-            .filter(|e| e.fields().is_none())
-            .map(|e| e.to_string())
-    };
+    let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
         <form class="webhook-form" id=id("form") on:submit=submit novalidate
             on:keydown=move |e| if e.key() == "Escape" && discard_ok() { e.prevent_default(); on_cancel.run(()) }
@@ -377,9 +345,7 @@ fn host_of(url: &str) -> String {
     let rest = url.trim().split_once("://").map_or("", |(_, rest)| rest);
     // `\` ends the host too, as it does for the server's URL parser with https.
     let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
     let host = if host.starts_with('[') {
         host.split_inclusive(']').next().unwrap_or(host)
     } else {
@@ -394,19 +360,10 @@ mod tests {
 
     #[test]
     fn the_host_is_read_as_the_server_would_compare_it() {
-        assert_eq!(
-            host_of("https://CRM.example.com:8443/hooks?x=1"),
-            "crm.example.com"
-        );
-        assert_eq!(
-            host_of("https://user@crm.example.com./h"),
-            "crm.example.com"
-        );
+        assert_eq!(host_of("https://CRM.example.com:8443/hooks?x=1"), "crm.example.com");
+        assert_eq!(host_of("https://user@crm.example.com./h"), "crm.example.com");
         assert_eq!(host_of("https://[2001:db8::1]:443/h"), "[2001:db8::1]");
         assert_eq!(host_of("not a url"), "");
-        assert_eq!(
-            host_of("https://evil.example\\@crm.example.com/"),
-            "evil.example"
-        );
+        assert_eq!(host_of("https://evil.example\\@crm.example.com/"), "evil.example");
     }
 }

@@ -149,9 +149,7 @@ fn WebhookRow(
     let last_test = {
         let id = id.clone();
         Signal::derive(move || {
-            section
-                .tests
-                .with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone()))
+            section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone()))
         })
     };
     let on_test = {
@@ -163,9 +161,7 @@ fn WebhookRow(
             });
             // The list is shown again (with the test among the recent deliveries): the focus
             // comes back to this row's Send test.
-            section
-                .focus_after
-                .set_value(Some(format!("#send-test-{id}")));
+            section.focus_after.set_value(Some(format!("#send-test-{id}")));
             section.refresh.update(|n| *n += 1);
         })
     };
@@ -240,10 +236,9 @@ fn WebhookRow(
 fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
     let deploy = ServerAction::<DeployAgent>::new();
     Effect::new(move || match deploy.value().get() {
-        Some(Ok(d)) => section.done(format!(
-            "Deployed version {}. Phone calls now use it.",
-            d.version
-        )),
+        Some(Ok(d)) => {
+            section.done(format!("Deployed version {}. Phone calls now use it.", d.version))
+        }
         Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
@@ -251,11 +246,7 @@ fn DeployBar(settings: WebhookSettings, section: Section) -> impl IntoView {
     let deployed = settings.config.deployed.is_some();
     let changes = settings.changes.clone();
     let status = match &settings.config.deployed {
-        Some(d) => format!(
-            "Deployed: version {} · {}",
-            d.version,
-            short_time(&d.deployed_at)
-        ),
+        Some(d) => format!("Deployed: version {} · {}", d.version, short_time(&d.deployed_at)),
         None => "Not deployed yet".to_owned(),
     };
     view! {
@@ -313,11 +304,7 @@ fn VersionItem(version: VersionView, section: Section) -> impl IntoView {
         Some(Err(e)) => section.failed(e.to_string()),
         None => {}
     });
-    let by = version
-        .deployed_by
-        .clone()
-        .map(|by| format!(" · by {by}"))
-        .unwrap_or_default();
+    let by = version.deployed_by.clone().map(|by| format!(" · by {by}")).unwrap_or_default();
     let summary = if version.changes.is_empty() {
         view! { <p class="hint">"No changes from the version before."</p> }.into_any()
     } else {

@@ -31,9 +31,7 @@ pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn generate_secret() -> Result<String, AppError> {
     crate::server::request_owner().await?;
-    Ok(voicy_core::domain::SigningSecret::generate()
-        .expose()
-        .to_owned())
+    Ok(voicy_core::domain::SigningSecret::generate().expose().to_owned())
 }
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
@@ -48,10 +46,7 @@ pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, 
 
 /// How a delivery ended, in one line: "Delivered: 200 in 84 ms" or what went wrong.
 pub fn delivery_result(d: &DeliveryView) -> String {
-    let took = d
-        .duration_ms
-        .map(|ms| format!(" in {ms} ms"))
-        .unwrap_or_default();
+    let took = d.duration_ms.map(|ms| format!(" in {ms} ms")).unwrap_or_default();
     match (d.outcome, d.status_code) {
         (DeliveryOutcome::Ok, Some(code)) => format!("Delivered: {code}{took}."),
         (DeliveryOutcome::HttpStatus, Some(code)) => {
@@ -70,11 +65,7 @@ fn answer_start(d: &DeliveryView) -> Option<String> {
     let body = d.response_body.as_deref()?.trim();
     (!body.is_empty()).then(|| {
         let start: String = body.chars().take(200).collect();
-        if start.len() < body.len() {
-            format!("{start}…")
-        } else {
-            start
-        }
+        if start.len() < body.len() { format!("{start}…") } else { start }
     })
 }
 
@@ -84,11 +75,8 @@ pub fn SendResult(result: Signal<Option<Result<DeliveryView, AppError>>>) -> imp
     move || {
         result.get().map(|r| match r {
             Ok(d) => {
-                let class = if d.outcome == DeliveryOutcome::Ok {
-                    "notice ok"
-                } else {
-                    "notice error"
-                };
+                let class =
+                    if d.outcome == DeliveryOutcome::Ok { "notice ok" } else { "notice error" };
                 view! {
                     <div class=class role="status">
                         <p>{delivery_result(&d)}</p>

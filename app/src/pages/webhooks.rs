@@ -128,8 +128,7 @@ impl Section {
         self.dirty.set(false);
         self.editing.set(None);
         self.outcome.set(Some(Ok(message)));
-        self.focus_after
-            .set_value(Some("#webhooks-outcome".to_owned()));
+        self.focus_after.set_value(Some("#webhooks-outcome".to_owned()));
         self.refresh.update(|n| *n += 1);
     }
 }
@@ -145,17 +144,10 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
         tests: RwSignal::new(Vec::new()),
         focus_after: StoredValue::new(None),
     };
-    let toggle = Toggle {
-        expanded: RwSignal::new(false),
-        opened: RwSignal::new(false),
-    };
+    let toggle = Toggle { expanded: RwSignal::new(false), opened: RwSignal::new(false) };
     // A link to …/settings#webhooks opens the section (effects run in the browser only).
     Effect::new(move || {
-        if window()
-            .location()
-            .hash()
-            .is_ok_and(|hash| hash == "#webhooks")
-        {
+        if window().location().hash().is_ok_and(|hash| hash == "#webhooks") {
             toggle.expanded.set(true);
             toggle.opened.set(true);
         }
@@ -163,11 +155,7 @@ pub fn WebhooksSection(agent_id: String) -> impl IntoView {
     let draft_changed = use_context::<crate::pages::processing::DraftChanged>();
     let settings = Resource::new(
         move || {
-            (
-                section.agent_id.get_value(),
-                section.refresh.get(),
-                draft_changed.map(|d| d.0.get()),
-            )
+            (section.agent_id.get_value(), section.refresh.get(), draft_changed.map(|d| d.0.get()))
         },
         |(agent_id, _, _)| get_webhook_settings(agent_id),
     );

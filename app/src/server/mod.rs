@@ -20,9 +20,7 @@ pub fn provide_request_context(state: &AppState) {
 /// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
 pub async fn request_owner() -> Result<(AppState, Caller), AppError> {
     let (state, session) = request_state().await?;
-    let owner = auth::session_owner(&session)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
     // Every server function of one render shares the request's memo (one agent read a page).
     let agents = leptos::prelude::use_context::<AgentMemo>().unwrap_or_default();
     Ok((state, Caller::sharing(owner, agents)))

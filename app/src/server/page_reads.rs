@@ -52,12 +52,7 @@ struct Recorded {
 impl PageReads {
     /// A recorder whose reads start from outputs read a moment ago in this request.
     pub fn with_fresh(fresh: HashMap<String, Vec<u8>>) -> Self {
-        Self {
-            inner: Arc::new(Mutex::new(Recorded {
-                fresh,
-                ..Recorded::default()
-            })),
-        }
+        Self { inner: Arc::new(Mutex::new(Recorded { fresh, ..Recorded::default() })) }
     }
 
     /// The reads of a render that can be kept: none failed.
@@ -67,19 +62,13 @@ impl PageReads {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
-        self.inner
-            .lock()
-            .expect("never poisoned: nothing panics while it is held")
+        self.inner.lock().expect("never poisoned: nothing panics while it is held")
     }
 
     fn record(&self, key: String, replay: Replay, output: Vec<u8>) {
         let mut recorded = self.lock();
         if !recorded.reads.iter().any(|r| r.key == key) {
-            recorded.reads.push(Read {
-                key,
-                replay,
-                output,
-            });
+            recorded.reads.push(Read { key, replay, output });
         }
     }
 
@@ -120,26 +109,19 @@ where
     // page's sections more than once while rendering it): the same answer, without the database.
     let known = {
         let recorded = reads.lock();
-        recorded.fresh.get(&key).cloned().or_else(|| {
-            recorded
-                .reads
-                .iter()
-                .find(|r| r.key == key)
-                .map(|r| r.output.clone())
-        })
+        recorded
+            .fresh
+            .get(&key)
+            .cloned()
+            .or_else(|| recorded.reads.iter().find(|r| r.key == key).map(|r| r.output.clone()))
     };
-    let (result, output) = match known.and_then(|bytes| {
-        serde_json::from_slice(&bytes)
-            .ok()
-            .map(|value| (value, bytes))
-    }) {
+    let (result, output) = match known
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok().map(|value| (value, bytes)))
+    {
         Some((value, bytes)) => (Ok(value), Some(bytes)),
         None => {
             let result = RECORDING.scope((), fetch()).await;
-            let output = result
-                .as_ref()
-                .ok()
-                .and_then(|value| serde_json::to_vec(value).ok());
+            let output = result.as_ref().ok().and_then(|value| serde_json::to_vec(value).ok());
             (result, output)
         }
     };
@@ -158,12 +140,9 @@ where
 {
     Arc::new(move || {
         let pending = fetch();
-        Box::pin(async move {
-            pending
-                .await
-                .ok()
-                .and_then(|value| serde_json::to_vec(&value).ok())
-        })
+        Box::pin(
+            async move { pending.await.ok().and_then(|value| serde_json::to_vec(&value).ok()) },
+        )
     })
 }
 
@@ -234,10 +213,7 @@ mod tests {
             }
         }
         let mut files = Vec::new();
-        sources(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-            &mut files,
-        );
+        sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
         let mut names = Vec::new();
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();

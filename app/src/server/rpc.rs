@@ -109,10 +109,7 @@ mod tests {
     fn every_registered_server_function_has_its_argument_names() {
         let names = argument_names();
         for (path, _) in leptos::server_fn::axum::server_fn_paths() {
-            assert!(
-                names.contains_key(path),
-                "{path} is not in rpc::argument_names"
-            );
+            assert!(names.contains_key(path), "{path} is not in rpc::argument_names");
         }
         assert_eq!(
             names[<crate::pages::webhooks::UpdateWebhook as leptos::server_fn::ServerFn>::PATH],

@@ -24,20 +24,14 @@ impl OwnerId {
 
 /// The owner signed in on this session, if any.
 pub async fn session_owner(session: &Session) -> Result<Option<OwnerId>, AppError> {
-    let user: Option<String> = session
-        .get(SESSION_USER_KEY)
-        .await
-        .map_err(AppError::internal)?;
+    let user: Option<String> = session.get(SESSION_USER_KEY).await.map_err(AppError::internal)?;
     Ok(user.map(OwnerId))
 }
 
 /// The e-mail of the user signed in on this session, if it was kept there (sessions started
 /// before it was are answered from the database).
 pub async fn session_email(session: &Session) -> Result<Option<String>, AppError> {
-    session
-        .get(SESSION_EMAIL_KEY)
-        .await
-        .map_err(AppError::internal)
+    session.get(SESSION_EMAIL_KEY).await.map_err(AppError::internal)
 }
 
 /// Signs `user` in on this session, under a fresh session id (no session fixation).
@@ -46,14 +40,8 @@ pub async fn start_session(
     user: &crate::views::UserView,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
-    session
-        .insert(SESSION_USER_KEY, &user.id)
-        .await
-        .map_err(AppError::internal)?;
-    session
-        .insert(SESSION_EMAIL_KEY, &user.email)
-        .await
-        .map_err(AppError::internal)
+    session.insert(SESSION_USER_KEY, &user.id).await.map_err(AppError::internal)?;
+    session.insert(SESSION_EMAIL_KEY, &user.email).await.map_err(AppError::internal)
 }
 
 pub async fn end_session(session: &Session) -> Result<(), AppError> {

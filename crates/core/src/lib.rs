@@ -54,7 +54,10 @@ pub struct Caller {
 
 /// Agents read in one request, by (owner id, agent id). Cheap to clone: clones share it.
 #[derive(Clone, Debug, Default)]
-pub struct AgentMemo(Arc<Mutex<Vec<((String, String), OwnedAgent)>>>);
+pub struct AgentMemo(Arc<Mutex<Vec<KnownAgent>>>);
+
+/// (owner id, agent id) and the agent.
+type KnownAgent = ((String, String), OwnedAgent);
 
 impl Caller {
     /// A caller whose request has read nothing yet.
@@ -76,25 +79,14 @@ impl Caller {
     pub async fn agent(&self, store: &Store, agent_id: &str) -> Result<OwnedAgent, AppError> {
         let key = (self.owner.as_str().to_owned(), agent_id.to_owned());
         let known = {
-            let agents = self
-                .agents
-                .0
-                .lock()
-                .expect("never poisoned: no panics while held");
-            agents
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, agent)| agent.clone())
+            let agents = self.agents.0.lock().expect("never poisoned: no panics while held");
+            agents.iter().find(|(k, _)| *k == key).map(|(_, agent)| agent.clone())
         };
         if let Some(agent) = known {
             return Ok(agent);
         }
         let agent = store.agent_for_owner(&self.owner, agent_id).await?;
-        self.agents
-            .0
-            .lock()
-            .expect("never poisoned")
-            .push((key, agent.clone()));
+        self.agents.0.lock().expect("never poisoned").push((key, agent.clone()));
         Ok(agent)
     }
 }

@@ -45,15 +45,8 @@ impl Keyring {
     /// Parses `base64key[,base64key…]`.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
-        for (i, part) in text
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .enumerate()
-        {
-            let bytes = STANDARD
-                .decode(part)
-                .map_err(|_| KeyError::Invalid(i + 1))?;
+        for (i, part) in text.split(',').map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+            let bytes = STANDARD.decode(part).map_err(|_| KeyError::Invalid(i + 1))?;
             let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Invalid(i + 1))?;
             keys.push((key_id(&key), XChaCha20Poly1305::new(&key.into())));
         }
@@ -90,10 +83,7 @@ impl Keyring {
             .1
             .encrypt(
                 XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: context.as_bytes(),
-                },
+                Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() },
             )
             .expect("XChaCha20-Poly1305 seals any message that fits in memory");
         let mut out = nonce.to_vec();
@@ -103,15 +93,9 @@ impl Keyring {
 
     /// Opens what `seal` made under `key_id` for the same `context`.
     pub fn open(&self, key_id: &str, context: &str, sealed: &str) -> Result<String, OpenError> {
-        let fail = || OpenError {
-            key_id: key_id.to_owned(),
-        };
-        let cipher = self
-            .keys
-            .iter()
-            .find(|(id, _)| id == key_id)
-            .map(|(_, c)| c)
-            .ok_or_else(fail)?;
+        let fail = || OpenError { key_id: key_id.to_owned() };
+        let cipher =
+            self.keys.iter().find(|(id, _)| id == key_id).map(|(_, c)| c).ok_or_else(fail)?;
         let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| fail())?;
         if bytes.len() < NONCE_BYTES {
             return Err(fail());
@@ -120,10 +104,7 @@ impl Keyring {
         let plain = cipher
             .decrypt(
                 XNonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: context.as_bytes(),
-                },
+                Payload { msg: ciphertext, aad: context.as_bytes() },
             )
             .map_err(|_| fail())?;
         String::from_utf8(plain).map_err(|_| fail())
@@ -133,34 +114,21 @@ impl Keyring {
 /// A short public name for a key, derived from it: stored beside each value so the right key is
 /// picked to open it, and shown in logs instead of the key.
 fn key_id(key: &[u8; 32]) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"voicy key id\0")
-        .chain_update(key)
-        .finalize();
+    let digest = Sha256::new().chain_update(b"voicy key id\0").chain_update(key).finalize();
     hex::encode(&digest[..4])
 }
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keyring")
-            .field(
-                "key_ids",
-                &self
-                    .keys
-                    .iter()
-                    .map(|(id, _)| id.as_str())
-                    .collect::<Vec<_>>(),
-            )
+            .field("key_ids", &self.keys.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>())
             .finish()
     }
 }
 
 impl PartialEq for Keyring {
     fn eq(&self, other: &Self) -> bool {
-        self.keys
-            .iter()
-            .map(|(id, _)| id)
-            .eq(other.keys.iter().map(|(id, _)| id))
+        self.keys.iter().map(|(id, _)| id).eq(other.keys.iter().map(|(id, _)| id))
     }
 }
 
@@ -180,28 +148,16 @@ mod tests {
         let old = ring(&[&a]);
         let sealed = old.seal("w1/secret", "whsec_abc");
         assert!(!sealed.contains("whsec_abc"));
-        assert_eq!(
-            old.open(old.current_id(), "w1/secret", &sealed).unwrap(),
-            "whsec_abc"
-        );
+        assert_eq!(old.open(old.current_id(), "w1/secret", &sealed).unwrap(), "whsec_abc");
         assert!(
             old.open(old.current_id(), "w2/secret", &sealed).is_err(),
             "moved to another webhook"
         );
         // After rotation the old key still opens; a ring without it does not.
         let rotated = ring(&[&b, &a]);
-        assert_eq!(
-            rotated
-                .open(old.current_id(), "w1/secret", &sealed)
-                .unwrap(),
-            "whsec_abc"
-        );
+        assert_eq!(rotated.open(old.current_id(), "w1/secret", &sealed).unwrap(), "whsec_abc");
         assert_ne!(rotated.current_id(), old.current_id());
-        assert!(
-            ring(&[&b])
-                .open(old.current_id(), "w1/secret", &sealed)
-                .is_err()
-        );
+        assert!(ring(&[&b]).open(old.current_id(), "w1/secret", &sealed).is_err());
     }
 
     #[test]
@@ -213,10 +169,7 @@ mod tests {
     #[test]
     fn bad_keys_are_refused_and_never_shown() {
         assert_eq!(Keyring::parse(" ").unwrap_err(), KeyError::Missing);
-        assert_eq!(
-            Keyring::parse("c2hvcnQ=").unwrap_err(),
-            KeyError::Invalid(1)
-        );
+        assert_eq!(Keyring::parse("c2hvcnQ=").unwrap_err(), KeyError::Invalid(1));
         let key = Keyring::generate_key();
         assert!(!format!("{:?}", ring(&[&key])).contains(&key));
     }

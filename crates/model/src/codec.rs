@@ -65,10 +65,7 @@ pub struct Deferred<T> {
 
 impl<T: Serialize> Deferred<T> {
     pub fn new(value: &T) -> Result<Self, serde_json::Error> {
-        Ok(Self {
-            json: serde_json::value::to_raw_value(value)?,
-            of: PhantomData,
-        })
+        Ok(Self { json: serde_json::value::to_raw_value(value)?, of: PhantomData })
     }
 }
 
@@ -80,10 +77,7 @@ impl<T: DeserializeOwned> Deferred<T> {
 
 impl<T> Clone for Deferred<T> {
     fn clone(&self) -> Self {
-        Self {
-            json: self.json.clone(),
-            of: PhantomData,
-        }
+        Self { json: self.json.clone(), of: PhantomData }
     }
 }
 
@@ -95,10 +89,7 @@ impl<T> Serialize for Deferred<T> {
 
 impl<'de, T> Deserialize<'de> for Deferred<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Self {
-            json: Box::<RawValue>::deserialize(deserializer)?,
-            of: PhantomData,
-        })
+        Ok(Self { json: Box::<RawValue>::deserialize(deserializer)?, of: PhantomData })
     }
 }
 
@@ -125,18 +116,12 @@ mod tests {
             name: "CRM \"main\" ✓".into(),
             headers: vec![("X-Key".into(), "a\\b".into())],
         };
-        let outer = Outer {
-            count: 1,
-            inner: Deferred::new(&inner).unwrap(),
-        };
+        let outer = Outer { count: 1, inner: Deferred::new(&inner).unwrap() };
         let json = serde_json::to_string(&outer).unwrap();
         // The same JSON as the value itself, not a string holding it.
         assert_eq!(
             json,
-            format!(
-                r#"{{"count":1,"inner":{}}}"#,
-                serde_json::to_string(&inner).unwrap()
-            )
+            format!(r#"{{"count":1,"inner":{}}}"#, serde_json::to_string(&inner).unwrap())
         );
         let read: Outer = serde_json::from_str(&json).unwrap();
         assert_eq!(read.count, 1);

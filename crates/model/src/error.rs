@@ -38,11 +38,7 @@ impl FieldErrors {
 
     /// `Ok(())` when nothing was recorded, else the 422 error carrying every field's message.
     pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Validation(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(AppError::Validation(self)) }
     }
 
     pub fn single(field: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -122,11 +118,7 @@ pub enum AppError {
 }
 
 fn summary(fields: &FieldErrors) -> String {
-    fields
-        .iter()
-        .map(|(_, message)| message)
-        .collect::<Vec<_>>()
-        .join(" ")
+    fields.iter().map(|(_, message)| message).collect::<Vec<_>>().join(" ")
 }
 
 impl AppError {
@@ -251,9 +243,7 @@ pub fn without_quoted_input(message: &str) -> String {
         return format!("{}unknown value, {after}", &message[..start]);
     }
     match (
-        message
-            .find("invalid type:")
-            .or_else(|| message.find("invalid value:")),
+        message.find("invalid type:").or_else(|| message.find("invalid value:")),
         message.rfind("expected "),
     ) {
         (Some(start), Some(expected)) if expected > start => {

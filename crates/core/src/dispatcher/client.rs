@@ -54,9 +54,7 @@ impl WebhookClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true);
         if guard {
-            builder = builder
-                .dns_resolver(Arc::new(GuardedResolver))
-                .https_only(true);
+            builder = builder.dns_resolver(Arc::new(GuardedResolver)).https_only(true);
         }
         let ca_name = ca_file.map(|path| path.display().to_string());
         if let (Some(path), Some(name)) = (ca_file, &ca_name) {
@@ -82,11 +80,7 @@ impl WebhookClient {
             ),
             None => ClientError::Build(e),
         })?;
-        Ok(Self {
-            http,
-            guard,
-            limit: EndpointLimit::new(max_per_webhook),
-        })
+        Ok(Self { http, guard, limit: EndpointLimit::new(max_per_webhook) })
     }
 
     /// `send` to `webhook`, the receiver's answer and the error redacted of its secret and
@@ -115,9 +109,7 @@ impl WebhookClient {
             };
         };
         let mut result = self.send(&webhook.url, headers, body).await;
-        result.response_body = result
-            .response_body
-            .map(|text| redact::redact(webhook, &text));
+        result.response_body = result.response_body.map(|text| redact::redact(webhook, &text));
         result.error = result.error.map(|text| redact::redact(webhook, &text));
         result
     }
@@ -214,10 +206,7 @@ impl WebhookClient {
         let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
         let request_headers = request::masked(webhook, &headers);
         let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
-        Sent {
-            request_headers,
-            result,
-        }
+        Sent { request_headers, result }
     }
 }
 
@@ -241,10 +230,7 @@ fn classify(error: &reqwest::Error) -> (DeliveryOutcome, String) {
     let text = chain.join(": ");
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if error.is_timeout() {
-        return (
-            DeliveryOutcome::Timeout,
-            "No complete answer within 5 seconds.".to_owned(),
-        );
+        return (DeliveryOutcome::Timeout, "No complete answer within 5 seconds.".to_owned());
     }
     if has(&["dns", "lookup", "resolve"]) {
         return (
@@ -262,10 +248,7 @@ fn classify(error: &reqwest::Error) -> (DeliveryOutcome, String) {
         } else {
             "its certificate or TLS setup was not accepted"
         };
-        return (
-            DeliveryOutcome::Tls,
-            format!("The secure connection failed: {why}."),
-        );
+        return (DeliveryOutcome::Tls, format!("The secure connection failed: {why}."));
     }
     let message = match io_kind {
         Some(std::io::ErrorKind::ConnectionRefused) => {

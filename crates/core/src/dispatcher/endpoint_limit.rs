@@ -26,10 +26,7 @@ pub struct Slot {
 
 impl EndpointLimit {
     pub fn new(max: usize) -> Arc<Self> {
-        Arc::new(Self {
-            max,
-            under_way: Mutex::default(),
-        })
+        Arc::new(Self { max, under_way: Mutex::default() })
     }
 
     pub fn max(&self) -> usize {
@@ -38,10 +35,7 @@ impl EndpointLimit {
 
     /// A slot for one more request to webhook `key`, or `None` when `max` are already under way.
     pub fn try_take(self: &Arc<Self>, key: &str) -> Option<Slot> {
-        let mut under_way = self
-            .under_way
-            .lock()
-            .expect("never poisoned: no panics while held");
+        let mut under_way = self.under_way.lock().expect("never poisoned: no panics while held");
         match under_way.get_mut(key) {
             Some(count) if *count >= self.max => return None,
             Some(count) => *count += 1,
@@ -50,10 +44,7 @@ impl EndpointLimit {
                 under_way.insert(key.to_owned(), 1);
             }
         }
-        Some(Slot {
-            limit: self.clone(),
-            key: key.to_owned(),
-        })
+        Some(Slot { limit: self.clone(), key: key.to_owned() })
     }
 }
 
@@ -79,13 +70,8 @@ mod tests {
         let limit = EndpointLimit::new(2);
         let a1 = limit.try_take("webhook-a").unwrap();
         let _a2 = limit.try_take("webhook-a").unwrap();
-        assert!(
-            limit.try_take("webhook-a").is_none(),
-            "a third request to the same webhook"
-        );
-        let b = limit
-            .try_take("webhook-b")
-            .expect("another webhook has its own slots");
+        assert!(limit.try_take("webhook-a").is_none(), "a third request to the same webhook");
+        let b = limit.try_take("webhook-b").expect("another webhook has its own slots");
         drop(a1);
         assert!(limit.try_take("webhook-a").is_some());
         drop(b);

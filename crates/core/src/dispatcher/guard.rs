@@ -24,10 +24,8 @@ impl Resolve for GuardedResolver {
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| !is_forbidden(a.ip()))
-                .collect();
+            let allowed: Vec<SocketAddr> =
+                addrs.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
             if allowed.is_empty() {
                 return Err(Box::new(Blocked(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -69,22 +67,14 @@ mod tests {
             "fec0::1",
             "100::1",
         ] {
-            assert!(
-                is_forbidden(ip.parse().unwrap()),
-                "{ip} should be forbidden"
-            );
+            assert!(is_forbidden(ip.parse().unwrap()), "{ip} should be forbidden");
         }
     }
 
     #[test]
     fn public_addresses_are_allowed() {
-        for ip in [
-            "93.184.216.34",
-            "1.1.1.1",
-            "172.32.0.1",
-            "100.128.0.1",
-            "2606:4700:4700::1111",
-        ] {
+        for ip in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111"]
+        {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip} should be allowed");
         }
     }

@@ -13,12 +13,7 @@ pub struct InFlightSet {
 
 impl InFlightSet {
     pub fn ids(&self) -> Vec<String> {
-        self.calls
-            .lock()
-            .expect("never poisoned: no panics while held")
-            .keys()
-            .cloned()
-            .collect()
+        self.calls.lock().expect("never poisoned: no panics while held").keys().cloned().collect()
     }
 }
 
@@ -41,17 +36,8 @@ impl InFlight {
         slot: OwnedSemaphorePermit,
     ) -> Self {
         // A call claimed again after its lease lapsed replaces the claim that lost it.
-        set.calls
-            .lock()
-            .expect("never poisoned")
-            .insert(call_id.clone(), token.clone());
-        Self {
-            set,
-            wake,
-            call_id,
-            token,
-            _slot: slot,
-        }
+        set.calls.lock().expect("never poisoned").insert(call_id.clone(), token.clone());
+        Self { set, wake, call_id, token, _slot: slot }
     }
 
     pub fn call_id(&self) -> &str {

@@ -37,11 +37,7 @@ impl SmtpNotifier {
             .transcript
             .iter()
             .map(|t| {
-                format!(
-                    "{}: {}\n",
-                    if t.role == "agent" { "Agent" } else { "Caller" },
-                    t.text
-                )
+                format!("{}: {}\n", if t.role == "agent" { "Agent" } else { "Caller" }, t.text)
             })
             .collect();
         let body = format!(
@@ -52,9 +48,7 @@ impl SmtpNotifier {
         );
         Message::builder()
             .from(self.from.clone())
-            .to(to
-                .parse()
-                .map_err(|e: lettre::address::AddressError| e.to_string())?)
+            .to(to.parse().map_err(|e: lettre::address::AddressError| e.to_string())?)
             .subject("Voicy: a call ended")
             .body(body)
             .map_err(|e| e.to_string())
@@ -72,12 +66,9 @@ impl Notifier for SmtpNotifier {
             let mut results = Vec::with_capacity(to.len());
             for address in to {
                 let sent = match self.message(address, call, summary) {
-                    Ok(message) => self
-                        .transport
-                        .send(message)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
+                    Ok(message) => {
+                        self.transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+                    }
                     Err(e) => Err(e),
                 };
                 results.push(match sent {

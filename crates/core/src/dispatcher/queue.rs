@@ -156,10 +156,8 @@ async fn renew_loop(queue: Arc<Queue>) {
         every.tick().await;
         let ids = queue.in_flight.ids();
         if !ids.is_empty() {
-            let _ = queue
-                .store
-                .renew_leases(&queue.options.instance, queue.options.lease, &ids)
-                .await;
+            let _ =
+                queue.store.renew_leases(&queue.options.instance, queue.options.lease, &ids).await;
         }
     }
 }

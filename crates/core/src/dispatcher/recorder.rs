@@ -46,11 +46,7 @@ async fn write(
     }
     let _ = store.record_deliveries(&[], finished).await;
     for (id, mut result) in results {
-        if store
-            .record_deliveries(&[(id.clone(), result.clone())], &[])
-            .await
-            .is_err()
-        {
+        if store.record_deliveries(&[(id.clone(), result.clone())], &[]).await.is_err() {
             result.response_body = None;
             result.error = Some("The receiver's answer could not be stored.".to_owned());
             let _ = store.record_deliveries(&[(id, result)], &[]).await;
@@ -70,10 +66,8 @@ pub fn start(store: Store) -> mpsc::Sender<Record> {
                     Record::EventDone(call) => done.push(call),
                 }
             }
-            let finished: Vec<(String, String)> = done
-                .iter()
-                .map(|c| (c.call_id().to_owned(), c.token().to_owned()))
-                .collect();
+            let finished: Vec<(String, String)> =
+                done.iter().map(|c| (c.call_id().to_owned(), c.token().to_owned())).collect();
             write(&store, results, &finished).await;
             drop(done);
         }

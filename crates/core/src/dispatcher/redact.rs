@@ -44,25 +44,16 @@ pub fn redact(webhook: &WebhookRow, text: &str) -> String {
         .map(|h| h.value.expose())
         .chain(webhook.secret.as_ref().map(|s| s.expose()))
         .chain(bare);
-    let mut forms: Vec<String> = values
-        .filter(|v| !v.is_empty())
-        .flat_map(encodings)
-        .collect();
+    let mut forms: Vec<String> = values.filter(|v| !v.is_empty()).flat_map(encodings).collect();
     // Longest first, so a value is masked whole before a shorter one inside it.
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     forms.dedup();
-    let masked = forms.iter().fold(text.to_owned(), |text, form| {
-        text.replace(form.as_str(), MASK)
-    });
+    let masked = forms.iter().fold(text.to_owned(), |text, form| text.replace(form.as_str(), MASK));
     if masked.len() <= KEPT_BYTES {
         return masked;
     }
     let mut cut = masked[..floor_char_boundary(&masked, KEPT_BYTES)].to_owned();
-    if let Some(piece) = forms
-        .iter()
-        .filter_map(|form| trailing_piece(&cut, form))
-        .max()
-    {
+    if let Some(piece) = forms.iter().filter_map(|form| trailing_piece(&cut, form)).max() {
         cut.truncate(cut.len() - piece);
         cut.push_str(MASK);
     }
@@ -142,10 +133,7 @@ fn html_escape(value: &str) -> String {
 }
 
 fn floor_char_boundary(text: &str, at: usize) -> usize {
-    (0..=at.min(text.len()))
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0)
+    (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -213,11 +201,7 @@ mod tests {
         let text = format!("{}{}", "x".repeat(KEPT_BYTES - 5), &secret[..10]);
         let text = format!("{text}{}", "y".repeat(READ_BYTES));
         let out = redact(&hook, &text[..KEPT_BYTES + 3]);
-        assert!(
-            out.ends_with(MASK) && !out.contains("whs"),
-            "{}",
-            &out[out.len() - 20..]
-        );
+        assert!(out.ends_with(MASK) && !out.contains("whs"), "{}", &out[out.len() - 20..]);
     }
 
     #[test]

@@ -24,10 +24,7 @@ pub fn standard_signature(key: &[u8], event_id: &str, timestamp: i64, body: &[u8
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(format!("{event_id}.{timestamp}.").as_bytes());
     mac.update(body);
-    format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    )
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 /// What identifies one sending of an event: its id (the call's, so the same across
@@ -40,10 +37,7 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn now(id: &'a str) -> Self {
-        Self {
-            id,
-            timestamp: chrono::Utc::now().timestamp(),
-        }
+        Self { id, timestamp: chrono::Utc::now().timestamp() }
     }
 }
 
@@ -57,10 +51,7 @@ pub fn headers(webhook: &WebhookRow, body: &[u8], event: Event<'_>) -> Vec<(Stri
     headers.push(("Content-Type".into(), "application/json".into()));
     headers.push(("x-voicy-event".into(), EVENT.into()));
     if let Some(secret) = &webhook.secret {
-        headers.push((
-            "x-voicy-signature".into(),
-            signature(secret.expose().as_bytes(), body),
-        ));
+        headers.push(("x-voicy-signature".into(), signature(secret.expose().as_bytes(), body)));
         // Validation keeps the option to secrets that have such a key.
         if let Some(key) = secret.standard_key().filter(|_| webhook.standard_webhooks) {
             headers.push(("webhook-id".into(), event.id.to_owned()));
@@ -81,11 +72,7 @@ pub fn masked(webhook: &WebhookRow, headers: &[(String, String)]) -> Vec<SentHea
         .enumerate()
         .map(|(i, (name, value))| SentHeader {
             name: name.clone(),
-            value: if i < webhook.headers.len() {
-                MASK.to_owned()
-            } else {
-                value.clone()
-            },
+            value: if i < webhook.headers.len() { MASK.to_owned() } else { value.clone() },
         })
         .collect()
 }

@@ -60,10 +60,7 @@ impl Summarizer for TranscriptSummarizer {
             summary.push_str(&format!(" The caller said: “{}”", clip(&first.text, 200)));
         }
         if let Some(last) = turns.iter().rev().find(|t| t.role == "agent") {
-            summary.push_str(&format!(
-                " The agent closed with: “{}”",
-                clip(&last.text, 200)
-            ));
+            summary.push_str(&format!(" The agent closed with: “{}”", clip(&last.text, 200)));
         }
         Ok(summary)
     }
@@ -105,15 +102,11 @@ impl VariableExtractor for PatternExtractor {
         let text = turns_text(&call.transcript);
         let mut values = BTreeMap::new();
         for variable in &settings.variables {
-            let pattern = self
-                .pattern(&variable.pattern)
-                .map_err(|e| format!("{}: {e}", variable.name))?;
-            let value = pattern.captures(&text).map(|c| {
-                c.get(1)
-                    .or_else(|| c.get(0))
-                    .map_or("", |m| m.as_str())
-                    .to_owned()
-            });
+            let pattern =
+                self.pattern(&variable.pattern).map_err(|e| format!("{}: {e}", variable.name))?;
+            let value = pattern
+                .captures(&text)
+                .map(|c| c.get(1).or_else(|| c.get(0)).map_or("", |m| m.as_str()).to_owned());
             values.insert(variable.name.clone(), value);
         }
         Ok(values)
@@ -168,19 +161,10 @@ impl Steps {
 
     /// The summary and the variables; an error names the step that failed.
     pub fn run(&self, call: &NewCall, settings: &ProcessingSettings) -> Result<Processed, String> {
-        let summary = self
-            .summarizer
-            .summarize(call)
-            .map_err(|e| format!("summary: {e}"))?;
-        let variables = self
-            .extractor
-            .extract(call, settings)
-            .map_err(|e| format!("variables: {e}"))?;
-        Ok(Processed {
-            summary: Some(summary),
-            variables,
-            ..Processed::default()
-        })
+        let summary = self.summarizer.summarize(call).map_err(|e| format!("summary: {e}"))?;
+        let variables =
+            self.extractor.extract(call, settings).map_err(|e| format!("variables: {e}"))?;
+        Ok(Processed { summary: Some(summary), variables, ..Processed::default() })
     }
 }
 
@@ -190,18 +174,12 @@ mod tests {
     use crate::views::{Turn, VariableSpec};
 
     fn call() -> NewCall {
-        let turn = |role: &str, text: &str| Turn {
-            role: role.into(),
-            text: text.into(),
-            start_ms: None,
-        };
+        let turn =
+            |role: &str, text: &str| Turn { role: role.into(), text: text.into(), start_ms: None };
         NewCall {
             transcript: vec![
                 turn("agent", "Hello, Acme dental."),
-                turn(
-                    "user",
-                    "I'd like to book a cleaning, my number is 555-0100.",
-                ),
+                turn("user", "I'd like to book a cleaning, my number is 555-0100."),
                 turn("agent", "Booked for Tuesday."),
             ],
             ..Default::default()
@@ -214,10 +192,7 @@ mod tests {
         assert_eq!(summary, TranscriptSummarizer.summarize(&call()).unwrap());
         assert!(summary.starts_with("3 turns (2 by the agent, 1 by the caller)."));
         let one = TranscriptSummarizer
-            .summarize(&NewCall {
-                transcript: call().transcript[..1].to_vec(),
-                ..call()
-            })
+            .summarize(&NewCall { transcript: call().transcript[..1].to_vec(), ..call() })
             .unwrap();
         assert!(one.starts_with("1 turn ("), "{one}");
         assert!(summary.contains("Booked for Tuesday."));
@@ -240,9 +215,7 @@ mod tests {
             ],
             notification_emails: vec![],
         };
-        let values = PatternExtractor::default()
-            .extract(&call(), &settings)
-            .unwrap();
+        let values = PatternExtractor::default().extract(&call(), &settings).unwrap();
         assert_eq!(values["phone"].as_deref(), Some("555-0100"));
         assert_eq!(values["email"], None);
     }
@@ -255,13 +228,8 @@ mod tests {
                 Err("model unavailable".into())
             }
         }
-        let steps = Steps {
-            summarizer: Box::new(Broken),
-            ..Steps::default()
-        };
-        let err = steps
-            .run(&call(), &ProcessingSettings::default())
-            .unwrap_err();
+        let steps = Steps { summarizer: Box::new(Broken), ..Steps::default() };
+        let err = steps.run(&call(), &ProcessingSettings::default()).unwrap_err();
         assert_eq!(err, "summary: model unavailable");
     }
 }

@@ -56,12 +56,7 @@ impl Worker {
         steps: Steps,
         recorder: mpsc::Sender<Record>,
     ) -> Self {
-        Self {
-            store,
-            client,
-            steps: Arc::new(steps),
-            recorder,
-        }
+        Self { store, client, steps: Arc::new(steps), recorder }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -99,16 +94,12 @@ impl Worker {
                     "Processing failed (attempt {} of {MAX_ATTEMPTS}): {reason}",
                     call.attempts
                 );
-                match self
-                    .store
-                    .fail_attempt(&call, &token, &note, MAX_ATTEMPTS, backoff)
-                    .await
+                // Otherwise the lease was lost, or the store is away: the lease lapses and a sweep
+                // takes over.
+                if let Ok(Some(state)) =
+                    self.store.fail_attempt(&call, &token, &note, MAX_ATTEMPTS, backoff).await
                 {
-                    Ok(Some(state)) => {
-                        tracing::warn!(parent: &span, %state, %reason, attempt = call.attempts, "processing failed")
-                    }
-                    // Lease lost, or the store is away: the lease lapses and a sweep takes over.
-                    Ok(None) | Err(_) => {}
+                    tracing::warn!(parent: &span, %state, %reason, attempt = call.attempts, "processing failed")
                 }
             }
         }
@@ -139,28 +130,18 @@ impl Worker {
                     )
                 })?
                 .map_err(Failure::Step)?;
-        processed.notifications = self
-            .notify(
-                call,
-                processed.summary.as_deref(),
-                &settings.notification_emails,
-            )
-            .await?;
+        processed.notifications =
+            self.notify(call, processed.summary.as_deref(), &settings.notification_emails).await?;
         if not_deployed {
-            processed.notes.push(ProcessingNote {
-                step: "webhooks".into(),
-                message: NOT_DEPLOYED.into(),
-            });
+            processed
+                .notes
+                .push(ProcessingNote { step: "webhooks".into(), message: NOT_DEPLOYED.into() });
         }
         // Serialized once: these bytes are both what the Get Call API answers and what is sent.
         let body =
             serde_json::to_string(&call_view(call, Some(processed))).map_err(AppError::internal)?;
         if not_deployed || webhooks.is_empty() {
-            let note = if not_deployed {
-                NOT_DEPLOYED
-            } else {
-                NO_WEBHOOKS
-            };
+            let note = if not_deployed { NOT_DEPLOYED } else { NO_WEBHOOKS };
             self.store.skip_event(call, token, &body, note).await?;
             return Ok(Dispatched::Nothing);
         }
@@ -214,22 +195,12 @@ impl Worker {
         to: &[String],
     ) -> Result<Vec<NotificationView>, Failure> {
         let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
-        let sent = self
-            .steps
-            .notifier
-            .notify(&call.input, summary, &fresh)
-            .await;
+        let sent = self.steps.notifier.notify(&call.input, summary, &fresh).await;
         self.store.record_notifications(&call.id, &sent).await?;
         // In the order the settings list them.
         Ok(to
             .iter()
-            .filter_map(|address| {
-                earlier
-                    .iter()
-                    .chain(&sent)
-                    .find(|n| &n.to == address)
-                    .cloned()
-            })
+            .filter_map(|address| earlier.iter().chain(&sent).find(|n| &n.to == address).cloned())
             .collect())
     }
 }

@@ -37,9 +37,7 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let chars = raw.chars().count();
         if chars < MIN_PASSWORD_CHARS {
-            return Err(format!(
-                "Use at least {MIN_PASSWORD_CHARS} characters for the password."
-            ));
+            return Err(format!("Use at least {MIN_PASSWORD_CHARS} characters for the password."));
         }
         if chars > 1024 {
             return Err("Use at most 1,024 characters for the password.".into());
@@ -64,23 +62,14 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(
-            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
+        assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
     }
 
     #[test]
     fn malformed_emails_are_rejected() {
-        for bad in [
-            "",
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "a da@example.com",
-            "a@b@c.com",
-        ] {
+        for bad in
+            ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.com"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -58,20 +58,11 @@ impl CallInput {
         {
             errors.add("ended_at", "The call cannot end before it started.");
         }
-        errors.take(
-            "from_number",
-            optional_short(&raw.from_number, "from number", 32),
-        );
+        errors.take("from_number", optional_short(&raw.from_number, "from number", 32));
         errors.take("to_number", optional_short(&raw.to_number, "to number", 32));
-        errors.take(
-            "end_reason",
-            optional_short(&raw.end_reason, "end reason", 200),
-        );
+        errors.take("end_reason", optional_short(&raw.end_reason, "end reason", 200));
         if raw.transcript.len() > MAX_TURNS {
-            errors.add(
-                "transcript",
-                format!("A transcript may have at most {MAX_TURNS} turns."),
-            );
+            errors.add("transcript", format!("A transcript may have at most {MAX_TURNS} turns."));
             raw.transcript.clear(); // not looked at turn by turn: the count alone is the answer
         }
         let text_bytes: usize = raw.transcript.iter().map(|t| t.text.len()).sum();
@@ -87,10 +78,7 @@ impl CallInput {
         }
         for (i, turn) in raw.transcript.iter_mut().enumerate() {
             if turn.role != "agent" && turn.role != "user" {
-                errors.add(
-                    format!("transcript[{i}].role"),
-                    "Use \"agent\" or \"user\".",
-                );
+                errors.add(format!("transcript[{i}].role"), "Use \"agent\" or \"user\".");
             }
             turn.text = turn.text.trim().to_owned();
             if turn.text.is_empty() {
@@ -106,11 +94,7 @@ impl CallInput {
             Some(serde_json::Value::Object(_)) | None => {}
             Some(_) => errors.add("metadata", "Metadata must be a JSON object."),
         }
-        if raw
-            .metadata
-            .as_ref()
-            .is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES)
-        {
+        if raw.metadata.as_ref().is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES) {
             errors.add("metadata", "Metadata may be at most 16 KB.");
         }
         errors.into_result()?;
@@ -168,21 +152,12 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
                 "Use 1–64 letters, digits and underscores, not starting with a digit.",
             );
         } else if variables.iter().any(|o| o.name == name) {
-            errors.add(
-                format!("variables[{i}].name"),
-                "Each variable name may appear once.",
-            );
+            errors.add(format!("variables[{i}].name"), "Each variable name may appear once.");
         }
         if v.description.chars().count() > 500 {
-            errors.add(
-                format!("variables[{i}].description"),
-                "Use at most 500 characters.",
-            );
+            errors.add(format!("variables[{i}].description"), "Use at most 500 characters.");
         }
-        errors.take(
-            format!("variables[{i}].pattern"),
-            compile_pattern(&v.pattern),
-        );
+        errors.take(format!("variables[{i}].pattern"), compile_pattern(&v.pattern));
         variables.push(VariableSpec {
             name: name.to_owned(),
             description: v.description.trim().to_owned(),
@@ -196,18 +171,11 @@ pub fn parse_processing(input: &ProcessingSettings) -> Result<ProcessingSettings
         }
     }
     errors.into_result()?;
-    Ok(ProcessingSettings {
-        variables,
-        notification_emails: emails,
-    })
+    Ok(ProcessingSettings { variables, notification_emails: emails })
 }
 
 pub fn turns_text(turns: &[Turn]) -> String {
-    turns
-        .iter()
-        .map(|t| format!("{}: {}", t.role, t.text))
-        .collect::<Vec<_>>()
-        .join("\n")
+    turns.iter().map(|t| format!("{}: {}", t.role, t.text)).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -220,11 +188,7 @@ mod tests {
             kind: "phone".into(),
             started_at: "2026-11-27T09:00:00Z".into(),
             ended_at: "2026-11-27T09:02:05Z".into(),
-            transcript: vec![Turn {
-                role: "user".into(),
-                text: " hi ".into(),
-                start_ms: None,
-            }],
+            transcript: vec![Turn { role: "user".into(), text: " hi ".into(), start_ms: None }],
             ..Default::default()
         }
     }
@@ -242,20 +206,10 @@ mod tests {
         let mut bad = call();
         bad.kind = "fax".into();
         bad.ended_at = "yesterday".into();
-        bad.transcript.push(Turn {
-            role: "robot".into(),
-            text: "".into(),
-            start_ms: None,
-        });
+        bad.transcript.push(Turn { role: "robot".into(), text: "".into(), start_ms: None });
         bad.metadata = Some(serde_json::json!([1]));
         let fields = CallInput::parse(bad).unwrap_err();
-        for f in [
-            "type",
-            "ended_at",
-            "transcript[1].role",
-            "transcript[1].text",
-            "metadata",
-        ] {
+        for f in ["type", "ended_at", "transcript[1].role", "transcript[1].text", "metadata"] {
             assert!(fields.field(f).is_some(), "{f}");
         }
     }
@@ -264,12 +218,7 @@ mod tests {
     fn a_call_cannot_end_before_it_starts() {
         let mut bad = call();
         bad.ended_at = "2026-11-27T08:00:00Z".into();
-        assert!(
-            CallInput::parse(bad)
-                .unwrap_err()
-                .field("ended_at")
-                .is_some()
-        );
+        assert!(CallInput::parse(bad).unwrap_err().field("ended_at").is_some());
     }
 
     #[test]
@@ -283,11 +232,7 @@ mod tests {
             notification_emails: vec!["nope".into()],
         };
         let err = parse_processing(&input).unwrap_err();
-        for f in [
-            "variables[0].name",
-            "variables[0].pattern",
-            "notification_emails[0]",
-        ] {
+        for f in ["variables[0].name", "variables[0].pattern", "notification_emails[0]"] {
             assert!(err.field(f).is_some(), "{f}");
         }
     }

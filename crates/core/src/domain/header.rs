@@ -34,9 +34,7 @@ impl HeaderName {
             return Err("Enter a header name.".into());
         }
         if name.len() > MAX_NAME_LEN {
-            return Err(format!(
-                "Use at most {MAX_NAME_LEN} characters for a header name."
-            ));
+            return Err(format!("Use at most {MAX_NAME_LEN} characters for a header name."));
         }
         if let Some(bad) = name.chars().find(|c| !is_tchar(*c)) {
             return Err(format!(
@@ -44,13 +42,8 @@ impl HeaderName {
                 describe(bad)
             ));
         }
-        if let Some(reserved) = RESERVED_HEADERS
-            .iter()
-            .find(|r| r.eq_ignore_ascii_case(name))
-        {
-            return Err(format!(
-                "{reserved} is set by Voicy and cannot be overridden."
-            ));
+        if let Some(reserved) = RESERVED_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+            return Err(format!("{reserved} is set by Voicy and cannot be overridden."));
         }
         Ok(Self(name.to_owned()))
     }
@@ -91,9 +84,7 @@ impl HeaderValue {
             return Err("Enter a value for this header.".into());
         }
         if value.len() > MAX_VALUE_BYTES {
-            return Err(format!(
-                "Use at most {MAX_VALUE_BYTES} bytes for a header value."
-            ));
+            return Err(format!("Use at most {MAX_VALUE_BYTES} bytes for a header value."));
         }
         Ok(Self(value.to_owned()))
     }
@@ -116,12 +107,7 @@ mod tests {
 
     #[test]
     fn ordinary_names_are_tokens() {
-        for ok in [
-            "Authorization",
-            "X-Api-Key",
-            "x_vendor.key",
-            "A!#$%&'*+-.^_`|~9",
-        ] {
+        for ok in ["Authorization", "X-Api-Key", "x_vendor.key", "A!#$%&'*+-.^_`|~9"] {
             assert_eq!(HeaderName::parse(ok).unwrap().as_str(), ok);
         }
     }
@@ -144,13 +130,7 @@ mod tests {
     fn alternate_case(s: &str) -> String {
         s.chars()
             .enumerate()
-            .map(|(i, c)| {
-                if i % 2 == 0 {
-                    c.to_ascii_uppercase()
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
+            .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
             .collect()
     }
 
@@ -179,9 +159,7 @@ mod tests {
 
     #[test]
     fn values_cannot_contain_line_breaks_or_control_characters() {
-        for bad in [
-            "a\rb", "a\nb", "a\r\nb", "a\u{0}b", "a\tb", "a\u{7f}b", "a\u{1b}b",
-        ] {
+        for bad in ["a\rb", "a\nb", "a\r\nb", "a\u{0}b", "a\tb", "a\u{7f}b", "a\u{1b}b"] {
             assert!(HeaderValue::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -234,9 +212,6 @@ pub struct CustomHeader {
 impl CustomHeader {
     /// A header read back from our own store, which only ever holds parsed headers.
     pub(crate) fn from_trusted(name: String, value: String) -> Self {
-        Self {
-            name: HeaderName(name),
-            value: HeaderValue(value),
-        }
+        Self { name: HeaderName(name), value: HeaderValue(value) }
     }
 }

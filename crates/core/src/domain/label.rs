@@ -8,14 +8,10 @@ fn parse_label(raw: &str, what: &str) -> Result<String, String> {
         return Err(format!("Enter a {what}."));
     }
     if trimmed.chars().count() > MAX_CHARS {
-        return Err(format!(
-            "Use at most {MAX_CHARS} characters for the {what}."
-        ));
+        return Err(format!("Use at most {MAX_CHARS} characters for the {what}."));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(format!(
-            "The {what} cannot contain line breaks or control characters."
-        ));
+        return Err(format!("The {what} cannot contain line breaks or control characters."));
     }
     Ok(trimmed.to_owned())
 }

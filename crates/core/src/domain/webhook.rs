@@ -59,11 +59,7 @@ impl WebhookUrl {
 /// The URL's host, when it is an address (or `localhost`, which always is one) off limits.
 fn unreachable_host(url: &Url) -> Option<String> {
     if let Some(ip) = super::forbidden_literal(url) {
-        return Some(if ip.is_ipv6() {
-            format!("[{ip}]")
-        } else {
-            ip.to_string()
-        });
+        return Some(if ip.is_ipv6() { format!("[{ip}]") } else { ip.to_string() });
     }
     let name = url.domain()?.trim_end_matches('.').to_ascii_lowercase();
     (name == "localhost" || name.ends_with(".localhost")).then_some(name)
@@ -86,7 +82,7 @@ impl SigningSecret {
         }
         if raw.chars().any(char::is_control) {
             return Err(
-                "The signing secret cannot contain line breaks or control characters.".into(),
+                "The signing secret cannot contain line breaks or control characters.".into()
             );
         }
         Ok(Self(raw.to_owned()))
@@ -117,9 +113,7 @@ impl SigningSecret {
     pub fn standard_key(&self) -> Option<Vec<u8>> {
         use base64::Engine;
         let encoded = self.0.strip_prefix(STANDARD_PREFIX)?;
-        let key = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?;
+        let key = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
         (24..=64).contains(&key.len()).then_some(key)
     }
 }
@@ -183,16 +177,10 @@ mod tests {
         ] {
             let err = WebhookUrl::parse(url, false).unwrap_err();
             assert!(err.contains("private or reserved"), "{url}: {err}");
-            assert!(
-                WebhookUrl::parse(url, true).is_ok(),
-                "{url} is fine for local development"
-            );
+            assert!(WebhookUrl::parse(url, true).is_ok(), "{url} is fine for local development");
         }
-        for url in [
-            "https://1.1.1.1/h",
-            "https://example.com/h",
-            "https://localhost.example.com/h",
-        ] {
+        for url in ["https://1.1.1.1/h", "https://example.com/h", "https://localhost.example.com/h"]
+        {
             assert!(WebhookUrl::parse(url, false).is_ok(), "{url}");
         }
     }
@@ -233,10 +221,7 @@ mod tests {
         );
         for not_standard in ["hunter2", "whsec_", "whsec_!!!", "whsec_c2hvcnQ="] {
             assert!(
-                SigningSecret::parse(not_standard)
-                    .unwrap()
-                    .standard_key()
-                    .is_none(),
+                SigningSecret::parse(not_standard).unwrap().standard_key().is_none(),
                 "{not_standard}"
             );
         }

@@ -24,11 +24,8 @@ fn hash(password: &str) -> String {
 }
 
 fn verify(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(phc)
+        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Hashes running at once: one per core. Each takes ~19 MiB and a core for a moment; unbounded,
@@ -119,10 +116,7 @@ pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserV
     let (email, password) = (email.expect("checked"), password.expect("checked"));
     let phc = blocking(move || hash(password.expose())).await?;
     let id = store.insert_user(&email, &phc).await?;
-    Ok(UserView {
-        id,
-        email: email.as_str().to_owned(),
-    })
+    Ok(UserView { id, email: email.as_str().to_owned() })
 }
 
 /// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
@@ -134,9 +128,7 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> Result<UserView, AppError> {
-    throttle
-        .attempt(email, client)
-        .map_err(AppError::TooManyAttempts)?;
+    throttle.attempt(email, client).map_err(AppError::TooManyAttempts)?;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(email) => store.credentials(email).await?,
@@ -149,10 +141,7 @@ pub async fn sign_in(
     };
     let matches = blocking(move || verify(&password, &phc)).await?;
     match (user_id, email) {
-        (Some(id), Some(email)) if matches => Ok(UserView {
-            id,
-            email: email.as_str().to_owned(),
-        }),
+        (Some(id), Some(email)) if matches => Ok(UserView { id, email: email.as_str().to_owned() }),
         _ => Err(AppError::InvalidCredentials),
     }
 }

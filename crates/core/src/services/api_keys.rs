@@ -21,14 +21,8 @@ pub async fn create(store: &Store, owner: &Caller, name: &str) -> Result<Created
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key = format!("{PREFIX}{}", hex::encode(bytes));
-    let view = store
-        .insert_api_key(owner, name.as_str(), &key_hash(&key))
-        .await?;
-    Ok(CreatedApiKey {
-        id: view.id,
-        name: view.name,
-        key,
-    })
+    let view = store.insert_api_key(owner, name.as_str(), &key_hash(&key)).await?;
+    Ok(CreatedApiKey { id: view.id, name: view.name, key })
 }
 
 pub async fn list(store: &Store, owner: &Caller) -> Result<Vec<ApiKeyView>, AppError> {
@@ -36,11 +30,7 @@ pub async fn list(store: &Store, owner: &Caller) -> Result<Vec<ApiKeyView>, AppE
 }
 
 pub async fn revoke(store: &Store, owner: &Caller, id: &str) -> Result<(), AppError> {
-    if store.delete_api_key(owner, id).await? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    if store.delete_api_key(owner, id).await? { Ok(()) } else { Err(AppError::NotFound) }
 }
 
 /// The owner of a presented key, or `InvalidApiKey` (revoked, mistyped, not one of ours).
@@ -48,9 +38,6 @@ pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError>
     if !key.starts_with(PREFIX) {
         return Err(AppError::InvalidApiKey);
     }
-    let owner = store
-        .use_api_key(&key_hash(key))
-        .await?
-        .ok_or(AppError::InvalidApiKey)?;
+    let owner = store.use_api_key(&key_hash(key)).await?.ok_or(AppError::InvalidApiKey)?;
     Ok(OwnerId::authenticated(owner))
 }

@@ -64,10 +64,7 @@ pub async fn create(state: &AppState, owner: &Caller, input: NewCall) -> Result<
         CallKind::Phone => state.store.latest_version(&agent).await?,
         CallKind::Web => None,
     };
-    let id = state
-        .store
-        .insert_call(owner, &agent, call.kind, version, &call.raw)
-        .await?;
+    let id = state.store.insert_call(owner, &agent, call.kind, version, &call.raw).await?;
     state.events.call_stored(&id);
     Ok(id)
 }
@@ -100,13 +97,9 @@ pub async fn list(
             "is not a call of this agent: pass the next_before of the page before, or leave it out for the newest calls",
         ));
     }
-    let calls = state
-        .store
-        .calls_of_agent(&agent, before, PAGE_SIZE)
-        .await?;
-    let next_before = (calls.len() as i64 == PAGE_SIZE)
-        .then(|| calls.last().map(|c| c.id.clone()))
-        .flatten();
+    let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
+    let next_before =
+        (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
     Ok(CallPage { calls, next_before })
 }
 
@@ -121,10 +114,7 @@ pub async fn detail(
         Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
         None => call_view(&call, None),
     };
-    Ok(crate::views::CallDetail {
-        call: view,
-        deliveries: deliveries_of(state, call).await?,
-    })
+    Ok(crate::views::CallDetail { call: view, deliveries: deliveries_of(state, call).await? })
 }
 
 pub async fn deliveries(
@@ -137,10 +127,7 @@ pub async fn deliveries(
 
 async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
     let deliveries = state.store.deliveries_of_call(&call).await?;
-    Ok(CallDeliveries {
-        event: call.event,
-        deliveries,
-    })
+    Ok(CallDeliveries { event: call.event, deliveries })
 }
 
 pub async fn agent_deliveries(
@@ -162,10 +149,7 @@ pub async fn agent_deliveries(
             "is not a webhook id: take it from the webhook list, or leave it out for every webhook",
         ));
     }
-    state
-        .store
-        .deliveries_of_agent(&agent, webhook_id, 50)
-        .await
+    state.store.deliveries_of_agent(&agent, webhook_id, 50).await
 }
 
 pub async fn processing(

@@ -27,10 +27,7 @@ pub async fn send_test(
         .into_iter()
         .find(|w| w.id == webhook_id)
         .ok_or(AppError::NotFound)?;
-    state
-        .manual_sends
-        .send(owner.as_str())
-        .map_err(AppError::TooManySends)?;
+    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
     let sample = sample_call(&agent);
     let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
     send_and_record(state, agent, webhook, body, sample.id, None).await
@@ -58,13 +55,7 @@ pub async fn redeliver(
     let Some(body) = call.body.clone() else {
         return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
     };
-    if !state
-        .store
-        .draft_webhooks(&agent)
-        .await?
-        .iter()
-        .any(|w| w.id == original.webhook_id)
-    {
+    if !state.store.draft_webhooks(&agent).await?.iter().any(|w| w.id == original.webhook_id) {
         return Err(AppError::Conflict(format!(
             "The webhook “{}” has been deleted from this agent since, so it cannot be redelivered to.",
             original.webhook_name
@@ -79,10 +70,7 @@ pub async fn redeliver(
             original.webhook_name, original.webhook_url
         ))
     })?;
-    state
-        .manual_sends
-        .send(owner.as_str())
-        .map_err(AppError::TooManySends)?;
+    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
     send_and_record(state, agent, webhook, body, call.id, Some(original)).await
 }
 
@@ -120,27 +108,11 @@ fn sample_call(agent: &OwnedAgent) -> CallView {
         start_ms: Some(start_ms),
     };
     let transcript = vec![
-        turn(
-            "agent",
-            "Hello, thanks for calling Voicy Dental. How can I help you today?",
-            0,
-        ),
-        turn(
-            "user",
-            "Hi, I'd like to book a cleaning next Tuesday morning.",
-            4200,
-        ),
-        turn(
-            "agent",
-            "Tuesday at 9:30 is free. May I have your name and a phone number?",
-            9800,
-        ),
+        turn("agent", "Hello, thanks for calling Voicy Dental. How can I help you today?", 0),
+        turn("user", "Hi, I'd like to book a cleaning next Tuesday morning.", 4200),
+        turn("agent", "Tuesday at 9:30 is free. May I have your name and a phone number?", 9800),
         turn("user", "Sam Lee, 555-0142.", 15100),
-        turn(
-            "agent",
-            "You're booked for Tuesday at 9:30, Sam. Anything else?",
-            19700,
-        ),
+        turn("agent", "You're booked for Tuesday at 9:30, Sam. Anything else?", 19700),
         turn("user", "No, that's all. Thanks!", 25400),
     ];
     CallView {

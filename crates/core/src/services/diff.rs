@@ -6,11 +6,7 @@ use crate::store::WebhookRow;
 use crate::views::{ChangeView, ProcessingSettings};
 
 fn change(kind: &str, webhook: Option<&WebhookRow>, description: String) -> ChangeView {
-    ChangeView {
-        kind: kind.to_owned(),
-        webhook_id: webhook.map(|w| w.id.clone()),
-        description,
-    }
+    ChangeView { kind: kind.to_owned(), webhook_id: webhook.map(|w| w.id.clone()), description }
 }
 
 /// Every difference from `deployed` (empty when nothing is deployed) to `draft`.
@@ -21,10 +17,7 @@ pub fn config_changes(
     deployed_processing: &ProcessingSettings,
 ) -> Vec<ChangeView> {
     let mut changes = Vec::new();
-    for old in deployed
-        .iter()
-        .filter(|old| !draft.iter().any(|new| new.id == old.id))
-    {
+    for old in deployed.iter().filter(|old| !draft.iter().any(|new| new.id == old.id)) {
         changes.push(change(
             "webhook_removed",
             Some(old),
@@ -95,11 +88,7 @@ fn webhook_changes(old: &WebhookRow, new: &WebhookRow, changes: &mut Vec<ChangeV
     }
     let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     for h in &old.headers {
-        if !new
-            .headers
-            .iter()
-            .any(|n| same_name(n.name.as_str(), h.name.as_str()))
-        {
+        if !new.headers.iter().any(|n| same_name(n.name.as_str(), h.name.as_str())) {
             changes.push(change(
                 "header_removed",
                 hook,
@@ -108,11 +97,7 @@ fn webhook_changes(old: &WebhookRow, new: &WebhookRow, changes: &mut Vec<ChangeV
         }
     }
     for h in &new.headers {
-        match old
-            .headers
-            .iter()
-            .find(|o| same_name(o.name.as_str(), h.name.as_str()))
-        {
+        match old.headers.iter().find(|o| same_name(o.name.as_str(), h.name.as_str())) {
             None => changes.push(change(
                 "header_added",
                 hook,
@@ -121,10 +106,7 @@ fn webhook_changes(old: &WebhookRow, new: &WebhookRow, changes: &mut Vec<ChangeV
             Some(o) if o.value != h.value => changes.push(change(
                 "header_value_changed",
                 hook,
-                format!(
-                    "Send a new value of header {} with “{name}”.",
-                    h.name.as_str()
-                ),
+                format!("Send a new value of header {} with “{name}”.", h.name.as_str()),
             )),
             Some(_) => {}
         }
@@ -136,11 +118,7 @@ fn processing_changes(
     new: &ProcessingSettings,
     changes: &mut Vec<ChangeView>,
 ) {
-    for v in old
-        .variables
-        .iter()
-        .filter(|v| !new.variables.iter().any(|n| n.name == v.name))
-    {
+    for v in old.variables.iter().filter(|v| !new.variables.iter().any(|n| n.name == v.name)) {
         changes.push(change(
             "variable_removed",
             None,
@@ -162,27 +140,11 @@ fn processing_changes(
             Some(_) => {}
         }
     }
-    for email in new
-        .notification_emails
-        .iter()
-        .filter(|e| !old.notification_emails.contains(e))
-    {
-        changes.push(change(
-            "email_added",
-            None,
-            format!("E-mail {email} after each call."),
-        ));
+    for email in new.notification_emails.iter().filter(|e| !old.notification_emails.contains(e)) {
+        changes.push(change("email_added", None, format!("E-mail {email} after each call.")));
     }
-    for email in old
-        .notification_emails
-        .iter()
-        .filter(|e| !new.notification_emails.contains(e))
-    {
-        changes.push(change(
-            "email_removed",
-            None,
-            format!("Stop e-mailing {email}."),
-        ));
+    for email in old.notification_emails.iter().filter(|e| !new.notification_emails.contains(e)) {
+        changes.push(change("email_removed", None, format!("Stop e-mailing {email}.")));
     }
 }
 
@@ -269,14 +231,8 @@ mod tests {
         let none = ProcessingSettings::default();
         let plain = [hook("a", "CRM", "https://crm.example.com", None, &[])];
         let signed = [hook("a", "CRM", "https://crm.example.com", Some("s"), &[])];
-        assert_eq!(
-            kinds(&config_changes(&signed, &plain, &none, &none)),
-            ["secret_set"]
-        );
-        assert_eq!(
-            kinds(&config_changes(&plain, &signed, &none, &none)),
-            ["secret_removed"]
-        );
+        assert_eq!(kinds(&config_changes(&signed, &plain, &none, &none)), ["secret_set"]);
+        assert_eq!(kinds(&config_changes(&plain, &signed, &none, &none)), ["secret_removed"]);
         let var = |name: &str, pattern: &str| crate::views::VariableSpec {
             name: name.into(),
             description: String::new(),

@@ -15,13 +15,8 @@ pub async fn of_agent(
     agent_id: &str,
 ) -> Result<Vec<WebhookHealth>, AppError> {
     let agent = owner.agent(&state.store, agent_id).await?;
-    let webhooks: Vec<(String, String)> = state
-        .store
-        .draft_webhooks(&agent)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.name))
-        .collect();
+    let webhooks: Vec<(String, String)> =
+        state.store.draft_webhooks(&agent).await?.into_iter().map(|w| (w.id, w.name)).collect();
     health(state, &agent, &webhooks).await
 }
 
@@ -32,10 +27,7 @@ async fn health(
     webhooks: &[(String, String)],
 ) -> Result<Vec<WebhookHealth>, AppError> {
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
-    let samples = state
-        .store
-        .delivery_samples(agent, &ids, HEALTH_WINDOW as i64)
-        .await?;
+    let samples = state.store.delivery_samples(agent, &ids, HEALTH_WINDOW as i64).await?;
     Ok(of_samples(webhooks, samples))
 }
 
@@ -62,11 +54,8 @@ pub fn summarize(
     let succeeded = samples.iter().filter(|s| ok(s)).count();
     // Latency is the endpoint's: deliveries never sent to it (refused by the SSRF guard, or over
     // the limit of requests under way) took no time there and would flatter a dead endpoint.
-    let mut latencies: Vec<i64> = samples
-        .iter()
-        .filter(|s| s.outcome.was_sent())
-        .filter_map(|s| s.duration_ms)
-        .collect();
+    let mut latencies: Vec<i64> =
+        samples.iter().filter(|s| s.outcome.was_sent()).filter_map(|s| s.duration_ms).collect();
     latencies.sort_unstable();
     let status = match samples.first() {
         None => "unknown",
@@ -129,23 +118,11 @@ mod tests {
     fn status_follows_the_latest_delivery_and_the_rate() {
         let health = |s: &[DeliverySample]| summarize("w".into(), "n".into(), s);
         assert_eq!(health(&[]).status, "unknown");
-        assert_eq!(
-            health(&[sample("ok", 1), sample("ok", 2)]).status,
-            "healthy"
-        );
+        assert_eq!(health(&[sample("ok", 1), sample("ok", 2)]).status, "healthy");
         let degraded = health(&[sample("ok", 1), sample("timeout", 5000), sample("ok", 3)]);
-        assert_eq!(
-            (degraded.status.as_str(), degraded.success_rate),
-            ("degraded", Some(67))
-        );
-        assert_eq!(
-            degraded.last_failure.map(|f| f.outcome),
-            Some(DeliveryOutcome::Timeout)
-        );
-        assert_eq!(
-            health(&[sample("http_status", 1), sample("ok", 2)]).status,
-            "failing"
-        );
+        assert_eq!((degraded.status.as_str(), degraded.success_rate), ("degraded", Some(67)));
+        assert_eq!(degraded.last_failure.map(|f| f.outcome), Some(DeliveryOutcome::Timeout));
+        assert_eq!(health(&[sample("http_status", 1), sample("ok", 2)]).status, "failing");
     }
 
     #[test]
@@ -153,20 +130,10 @@ mod tests {
         let dead = summarize(
             "w".into(),
             "n".into(),
-            &[
-                sample("in_flight_limit", 0),
-                sample("in_flight_limit", 0),
-                sample("timeout", 5000),
-            ],
+            &[sample("in_flight_limit", 0), sample("in_flight_limit", 0), sample("timeout", 5000)],
         );
-        assert_eq!(
-            (dead.status.as_str(), dead.success_rate),
-            ("failing", Some(0))
-        );
+        assert_eq!((dead.status.as_str(), dead.success_rate), ("failing", Some(0)));
         assert_eq!((dead.p50_ms, dead.p95_ms), (Some(5000), Some(5000)));
-        assert_eq!(
-            summarize("w".into(), "n".into(), &[sample("blocked", 0)]).p50_ms,
-            None
-        );
+        assert_eq!(summarize("w".into(), "n".into(), &[sample("blocked", 0)]).p50_ms, None);
     }
 }

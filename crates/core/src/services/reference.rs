@@ -27,12 +27,9 @@ fn kind(schema: &Value) -> String {
     };
     match &schema["type"] {
         Value::String(t) => one(t),
-        Value::Array(types) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .map(one)
-            .collect::<Vec<_>>()
-            .join(" | "),
+        Value::Array(types) => {
+            types.iter().filter_map(Value::as_str).map(one).collect::<Vec<_>>().join(" | ")
+        }
         _ => "any".to_owned(),
     }
 }
@@ -59,9 +56,7 @@ fn fields(schema: &Value) -> Vec<ApiField> {
 }
 
 fn body_schema(holder: &Value) -> Option<String> {
-    holder
-        .pointer("/content/application~1json/schema")
-        .map(kind)
+    holder.pointer("/content/application~1json/schema").map(kind)
 }
 
 fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
@@ -71,10 +66,9 @@ fn operation(method: &str, path: &str, op: &Value) -> ApiOperation {
         summary: text(&op["summary"]),
         description: text(&op["description"]),
         // An empty requirement (`{}`) in the list means none is needed.
-        authenticated: !op["security"].as_array().is_some_and(|s| {
-            s.iter()
-                .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
-        }),
+        authenticated: !op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty()))),
         parameters: op["parameters"]
             .as_array()
             .map(|ps| {
@@ -154,10 +148,7 @@ pub fn reference(document: &Value) -> ApiReference {
         title: text(&document["info"]["title"]),
         version: text(&document["info"]["version"]),
         description: text(&document["info"]["description"]),
-        base: document["servers"][0]["url"]
-            .as_str()
-            .unwrap_or("/")
-            .to_owned(),
+        base: document["servers"][0]["url"].as_str().unwrap_or("/").to_owned(),
         tags,
         schemas,
     }
@@ -170,10 +161,7 @@ mod tests {
 
     #[test]
     fn types_read_as_people_write_them() {
-        assert_eq!(
-            kind(&json!({ "type": ["integer", "null"] })),
-            "integer | null"
-        );
+        assert_eq!(kind(&json!({ "type": ["integer", "null"] })), "integer | null");
         assert_eq!(
             kind(&json!({ "type": "array", "items": { "$ref": "#/components/schemas/Turn" } })),
             "[Turn]"

@@ -54,20 +54,13 @@ impl SignInThrottle {
             limiter: &DefaultKeyedRateLimiter<K>,
             key: &K,
         ) -> Result<(), u64> {
-            limiter.check_key(key).map_err(|over| {
-                over.wait_time_from(DefaultClock::default().now())
-                    .as_secs()
-                    .max(1)
-            })
+            limiter
+                .check_key(key)
+                .map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
         }
         // Keys are bounded (a body may be 2 MB; no e-mail is longer than 254 characters), and an
         // IPv6 client counts as its /64: one machine usually holds a whole /64.
-        let account: String = account
-            .trim()
-            .chars()
-            .take(254)
-            .collect::<String>()
-            .to_lowercase();
+        let account: String = account.trim().chars().take(254).collect::<String>().to_lowercase();
         let client = client.map(client_key).unwrap_or_default();
         if !client.is_empty() {
             check(&self.clients, &client)?;
@@ -85,10 +78,9 @@ fn client_key(client: &str) -> String {
             let [a, b, c, d, ..] = v6.segments();
             format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
         }
-        Ok(std::net::IpAddr::V6(v6)) => v6
-            .to_ipv4_mapped()
-            .map(|v4| v4.to_string())
-            .unwrap_or_default(),
+        Ok(std::net::IpAddr::V6(v6)) => {
+            v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default()
+        }
         _ => client.chars().take(64).collect(),
     }
 }
@@ -107,10 +99,7 @@ pub struct SendThrottle {
 impl Default for SendThrottle {
     fn default() -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(SENDS_PER_OWNER).expect("a positive quota"));
-        Self {
-            owners: RateLimiter::keyed(quota),
-            sends: AtomicU64::new(0),
-        }
+        Self { owners: RateLimiter::keyed(quota), sends: AtomicU64::new(0) }
     }
 }
 
@@ -120,11 +109,9 @@ impl SendThrottle {
         if self.sends.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
             self.owners.retain_recent();
         }
-        self.owners.check_key(&owner.to_owned()).map_err(|over| {
-            over.wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1)
-        })
+        self.owners
+            .check_key(&owner.to_owned())
+            .map_err(|over| over.wait_time_from(DefaultClock::default().now()).as_secs().max(1))
     }
 }
 
@@ -136,19 +123,11 @@ mod tests {
     fn an_account_is_throttled_from_one_address_after_its_quota_and_others_are_not() {
         let throttle = SignInThrottle::default();
         for _ in 0..PER_ACCOUNT_AND_CLIENT {
-            assert_eq!(
-                throttle.attempt("Owner@example.com", Some("203.0.113.7")),
-                Ok(())
-            );
+            assert_eq!(throttle.attempt("Owner@example.com", Some("203.0.113.7")), Ok(()));
         }
-        let wait = throttle
-            .attempt("owner@example.com", Some("203.0.113.7"))
-            .unwrap_err();
+        let wait = throttle.attempt("owner@example.com", Some("203.0.113.7")).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
-        assert_eq!(
-            throttle.attempt("someone-else@example.com", Some("203.0.113.7")),
-            Ok(())
-        );
+        assert_eq!(throttle.attempt("someone-else@example.com", Some("203.0.113.7")), Ok(()));
     }
 
     #[test]
@@ -157,15 +136,8 @@ mod tests {
         for _ in 0..PER_ACCOUNT_AND_CLIENT * 3 {
             let _ = throttle.attempt("owner@example.com", Some("203.0.113.7"));
         }
-        assert!(
-            throttle
-                .attempt("owner@example.com", Some("203.0.113.7"))
-                .is_err()
-        );
-        assert_eq!(
-            throttle.attempt("owner@example.com", Some("198.51.100.1")),
-            Ok(())
-        );
+        assert!(throttle.attempt("owner@example.com", Some("203.0.113.7")).is_err());
+        assert_eq!(throttle.attempt("owner@example.com", Some("198.51.100.1")), Ok(()));
     }
 
     #[test]
@@ -178,9 +150,7 @@ mod tests {
             );
         }
         assert!(
-            throttle
-                .attempt("owner@example.com", Some("2001:db8:1:2:ffff::1"))
-                .is_err(),
+            throttle.attempt("owner@example.com", Some("2001:db8:1:2:ffff::1")).is_err(),
             "same /64"
         );
         assert_eq!(
@@ -193,9 +163,7 @@ mod tests {
             let _ = throttle.attempt(&format!("{long}x"), Some("203.0.113.9"));
         }
         assert!(
-            throttle
-                .attempt(&format!("{long}y"), Some("203.0.113.9"))
-                .is_err(),
+            throttle.attempt(&format!("{long}y"), Some("203.0.113.9")).is_err(),
             "keyed by its first 254 characters"
         );
     }
@@ -205,21 +173,10 @@ mod tests {
         let throttle = SignInThrottle::default();
         for i in 0..PER_ACCOUNT {
             let client = format!("203.0.113.{}", i / PER_ACCOUNT_AND_CLIENT);
-            assert_eq!(
-                throttle.attempt("owner@example.com", Some(&client)),
-                Ok(()),
-                "{i}"
-            );
+            assert_eq!(throttle.attempt("owner@example.com", Some(&client)), Ok(()), "{i}");
         }
-        assert!(
-            throttle
-                .attempt("owner@example.com", Some("198.51.100.1"))
-                .is_err()
-        );
-        assert_eq!(
-            throttle.attempt("someone-else@example.com", Some("198.51.100.1")),
-            Ok(())
-        );
+        assert!(throttle.attempt("owner@example.com", Some("198.51.100.1")).is_err());
+        assert_eq!(throttle.attempt("someone-else@example.com", Some("198.51.100.1")), Ok(()));
     }
 
     #[test]
@@ -241,14 +198,7 @@ mod tests {
                 Ok(())
             );
         }
-        assert!(
-            throttle
-                .attempt("new@example.com", Some("203.0.113.7"))
-                .is_err()
-        );
-        assert_eq!(
-            throttle.attempt("new@example.com", Some("198.51.100.1")),
-            Ok(())
-        );
+        assert!(throttle.attempt("new@example.com", Some("203.0.113.7")).is_err());
+        assert_eq!(throttle.attempt("new@example.com", Some("198.51.100.1")), Ok(()));
     }
 }

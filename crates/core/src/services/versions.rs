@@ -19,9 +19,7 @@ pub async fn list(
     let agent = agent(state, owner, agent_id).await?;
     // One more than shown: the oldest shown is compared with the one before it.
     let configs = state.store.version_configs(&agent, HISTORY + 1).await?;
-    Ok(VersionList {
-        versions: history_of(&configs),
-    })
+    Ok(VersionList { versions: history_of(&configs) })
 }
 
 /// `configs` (the latest `HISTORY + 1` versions, newest first) as the history shows them: the

@@ -46,10 +46,7 @@ fn parse_headers(
         if headers.iter().any(|h| name.same_as(h.name.as_str())) {
             errors.add(
                 format!("headers[{i}].name"),
-                format!(
-                    "{} is already in the list; each header may appear once.",
-                    name.as_str()
-                ),
+                format!("{} is already in the list; each header may appear once.", name.as_str()),
             );
             continue;
         }
@@ -57,10 +54,7 @@ fn parse_headers(
             match stored.iter().find(|h| name.same_as(h.name.as_str())) {
                 Some(kept) => Some(kept.value.clone()),
                 None => {
-                    errors.add(
-                        format!("headers[{i}].value"),
-                        "Enter a value for this new header.",
-                    );
+                    errors.add(format!("headers[{i}].value"), "Enter a value for this new header.");
                     None
                 }
             }
@@ -80,21 +74,13 @@ fn parse_headers(
 fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppError> {
     let mut errors = FieldErrors::new();
     let name = errors.take("name", WebhookName::parse(&input.name));
-    let url = errors.take(
-        "url",
-        WebhookUrl::parse(&input.url, state.policy.allow_insecure),
-    );
+    let url = errors.take("url", WebhookUrl::parse(&input.url, state.policy.allow_insecure));
     let secret = match &input.secret {
         Some(raw) if !raw.is_empty() => errors.take("secret", SigningSecret::parse(raw)),
         _ => None,
     };
     let headers = parse_headers(&input.headers, &[], &mut errors);
-    check_standard(
-        input.standard_webhooks,
-        secret.as_ref(),
-        &headers,
-        &mut errors,
-    );
+    check_standard(input.standard_webhooks, secret.as_ref(), &headers, &mut errors);
     errors.into_result()?;
     Ok(WebhookSpec {
         name: name.expect("checked"),
@@ -122,10 +108,7 @@ fn check_standard(
         errors.add("standard_webhooks", STANDARD_NEEDS_SECRET);
     }
     for (i, header) in headers.iter().enumerate() {
-        if STANDARD_HEADERS
-            .iter()
-            .any(|name| header.name.same_as(name))
-        {
+        if STANDARD_HEADERS.iter().any(|name| header.name.same_as(name)) {
             errors.add(
                 format!("headers[{i}].name"),
                 format!("{} is set by Standard Webhooks signatures; rename this header or turn the option off.", header.name.as_str()),
@@ -142,10 +125,8 @@ fn apply_patch(
     state: &AppState,
 ) -> Result<WebhookSpec, AppError> {
     let mut errors = FieldErrors::new();
-    let name = errors.take(
-        "name",
-        WebhookName::parse(patch.name.as_deref().unwrap_or(&current.name)),
-    );
+    let name =
+        errors.take("name", WebhookName::parse(patch.name.as_deref().unwrap_or(&current.name)));
     let url = errors.take(
         "url",
         WebhookUrl::parse(
@@ -155,18 +136,14 @@ fn apply_patch(
     );
     let secret = match (&patch.secret, patch.clear_secret) {
         (new, true) if !is_blank(new) => {
-            errors.add(
-                "secret",
-                "Either type a new secret or remove the secret, not both.",
-            );
+            errors.add("secret", "Either type a new secret or remove the secret, not both.");
             None
         }
         (_, true) => None,
         (new, false) if is_blank(new) => current.secret.clone(),
-        (new, false) => errors.take(
-            "secret",
-            SigningSecret::parse(new.as_deref().unwrap_or_default()),
-        ),
+        (new, false) => {
+            errors.take("secret", SigningSecret::parse(new.as_deref().unwrap_or_default()))
+        }
     };
     let headers = match &patch.headers {
         None => current.headers.clone(),
@@ -229,9 +206,7 @@ pub async fn update(
     let agent = agent(state, owner, agent_id).await?;
     let row = state
         .store
-        .update_webhook(&agent, webhook_id, |current| {
-            apply_patch(patch, current, state)
-        })
+        .update_webhook(&agent, webhook_id, |current| apply_patch(patch, current, state))
         .await?;
     Ok(row.view())
 }
@@ -255,10 +230,7 @@ pub async fn deploy(
     let by = state.store.user_email(owner.as_str()).await?;
     let row = state.store.deploy(&agent, by.as_deref()).await?;
     tracing::info!(agent_id, version = row.version, "agent deployed");
-    Ok(DeploymentView {
-        version: row.version,
-        deployed_at: row.deployed_at,
-    })
+    Ok(DeploymentView { version: row.version, deployed_at: row.deployed_at })
 }
 
 pub async fn config(
@@ -280,33 +252,18 @@ pub async fn settings(
 ) -> Result<WebhookSettings, AppError> {
     let agent = agent(state, owner, agent_id).await?;
     // The history's versions, newest first: the first is also what the draft is compared with.
-    let versions = state
-        .store
-        .version_configs(&agent, super::versions::HISTORY + 1)
-        .await?;
+    let versions = state.store.version_configs(&agent, super::versions::HISTORY + 1).await?;
     let (config, diff) = config_of(state, &agent, versions.first()).await?;
     let changes = diff.changes;
     let history = super::versions::history_of(&versions);
-    let webhooks: Vec<(String, String)> = config
-        .draft
-        .webhooks
-        .iter()
-        .map(|w| (w.id.clone(), w.name.clone()))
-        .collect();
+    let webhooks: Vec<(String, String)> =
+        config.draft.webhooks.iter().map(|w| (w.id.clone(), w.name.clone())).collect();
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
-    let (recent, samples) = state
-        .store
-        .recent_and_samples(&agent, &ids, 5, crate::views::HEALTH_WINDOW as i64)
-        .await?;
+    let (recent, samples) =
+        state.store.recent_and_samples(&agent, &ids, 5, crate::views::HEALTH_WINDOW as i64).await?;
     let recent_deliveries = recent.into_iter().flat_map(|(_, d)| d).collect();
     let health = super::health::of_samples(&webhooks, samples);
-    Ok(WebhookSettings {
-        config,
-        changes,
-        history,
-        recent_deliveries,
-        health,
-    })
+    Ok(WebhookSettings { config, changes, history, recent_deliveries, health })
 }
 
 /// What Deploy would change.
@@ -337,9 +294,7 @@ async fn config_of(
     let changes =
         super::diff::config_changes(&draft, deployed, &draft_processing, deployed_processing);
     let config = ConfigView {
-        draft: DraftConfigView {
-            webhooks: views(&draft),
-        },
+        draft: DraftConfigView { webhooks: views(&draft) },
         deployed: latest.map(|latest| DeployedConfigView {
             version: latest.row.version,
             deployed_at: latest.row.deployed_at.clone(),
@@ -347,11 +302,5 @@ async fn config_of(
         }),
         has_undeployed_changes: !changes.is_empty(),
     };
-    Ok((
-        config,
-        ConfigDiffView {
-            deployed_version: latest.map(|l| l.row.version),
-            changes,
-        },
-    ))
+    Ok((config, ConfigDiffView { deployed_version: latest.map(|l| l.row.version), changes }))
 }

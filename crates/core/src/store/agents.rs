@@ -56,11 +56,7 @@ impl Store {
         owner: &OwnerId,
         name: &AgentName,
     ) -> Result<AgentView, AppError> {
-        let view = AgentView {
-            id: new_id(),
-            name: name.as_str().to_owned(),
-            created_at: now(),
-        };
+        let view = AgentView { id: new_id(), name: name.as_str().to_owned(), created_at: now() };
         sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&view.id)
             .bind(owner.as_str())
@@ -79,11 +75,7 @@ impl Store {
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, name, created_at)| AgentView {
-                id,
-                name,
-                created_at,
-            })
+            .map(|(id, name, created_at)| AgentView { id, name, created_at })
             .collect())
     }
 
@@ -106,13 +98,6 @@ impl Store {
         .await?;
         let (id, name, created_at, processing, draft_revision, latest_version) =
             row.ok_or(AppError::NotFound)?;
-        Ok(OwnedAgent {
-            id,
-            name,
-            created_at,
-            processing,
-            draft_revision,
-            latest_version,
-        })
+        Ok(OwnedAgent { id, name, created_at, processing, draft_revision, latest_version })
     }
 }

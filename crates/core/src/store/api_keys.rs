@@ -6,12 +6,7 @@ use crate::views::ApiKeyView;
 type ApiKeyTuple = (String, String, String, Option<String>);
 
 fn view((id, name, created_at, last_used_at): ApiKeyTuple) -> ApiKeyView {
-    ApiKeyView {
-        id,
-        name,
-        created_at,
-        last_used_at,
-    }
+    ApiKeyView { id, name, created_at, last_used_at }
 }
 
 impl Store {

@@ -34,11 +34,7 @@ impl<K, V> Clone for Budgeted<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Budgeted<K, V> {
     pub(super) fn new(budget: usize) -> Self {
-        Self(Arc::new(Mutex::new(Entries {
-            map: HashMap::new(),
-            bytes: 0,
-            budget,
-        })))
+        Self(Arc::new(Mutex::new(Entries { map: HashMap::new(), bytes: 0, budget })))
     }
 
     pub(super) fn get(&self, key: &K) -> Option<V> {
@@ -82,11 +78,7 @@ mod tests {
         map.insert("a", 1, 40);
         map.insert("a", 2, 40);
         map.insert("b", 3, 40);
-        assert_eq!(
-            (map.get(&"a"), map.get(&"b")),
-            (Some(2), Some(3)),
-            "80 of 100: both kept"
-        );
+        assert_eq!((map.get(&"a"), map.get(&"b")), (Some(2), Some(3)), "80 of 100: both kept");
         map.insert("c", 4, 40);
         assert_eq!(
             (map.get(&"a"), map.get(&"b"), map.get(&"c")),
@@ -95,11 +87,7 @@ mod tests {
         );
         map.remove(&"c");
         map.insert("d", 5, 100);
-        assert_eq!(
-            map.get(&"d"),
-            Some(5),
-            "a removed entry's size no longer counts"
-        );
+        assert_eq!(map.get(&"d"), Some(5), "a removed entry's size no longer counts");
         assert_eq!(
             format!("{map:?}"),
             "Budgeted { entries: 1, bytes: 100 }",

@@ -28,15 +28,15 @@ pub(super) struct KeptByRevision {
     /// agent id → (draft revision, its webhooks opened, oldest first).
     drafts: Budgeted<String, (i64, Arc<Vec<WebhookRow>>)>,
     /// (agent id, how many asked for) → (latest version, the versions listed, newest first).
-    histories: Budgeted<(String, i64), (i64, Arc<Vec<ListedVersion>>)>,
+    histories: Budgeted<(String, i64), History>,
 }
+
+/// The latest version when the history was read, and the versions listed, newest first.
+type History = (i64, Arc<Vec<ListedVersion>>);
 
 impl Default for KeptByRevision {
     fn default() -> Self {
-        Self {
-            drafts: Budgeted::new(BUDGET),
-            histories: Budgeted::new(BUDGET),
-        }
+        Self { drafts: Budgeted::new(BUDGET), histories: Budgeted::new(BUDGET) }
     }
 }
 
@@ -93,14 +93,10 @@ impl Store {
         let Some(revision) = rows.first().map(|row| row.draft_revision) else {
             return Ok(Vec::new());
         };
-        let webhooks = sealed::open_all(
-            &self.keys,
-            rows.into_iter().map(|row| row.webhook).collect(),
-        )?;
+        let webhooks =
+            sealed::open_all(&self.keys, rows.into_iter().map(|row| row.webhook).collect())?;
         let size = webhooks.iter().map(webhook_bytes).sum::<usize>() + key.len() + 64;
-        self.by_revision
-            .drafts
-            .insert(key, (revision, Arc::new(webhooks.clone())), size);
+        self.by_revision.drafts.insert(key, (revision, Arc::new(webhooks.clone())), size);
         Ok(webhooks)
     }
 
@@ -131,9 +127,7 @@ impl Store {
         // The newest row names the revision: a deploy after the agent was read is in it.
         if let Some(newest) = versions.first() {
             let size = listed_bytes(&versions) + key.0.len() + 64;
-            self.by_revision
-                .histories
-                .insert(key, (newest.version, versions.clone()), size);
+            self.by_revision.histories.insert(key, (newest.version, versions.clone()), size);
         }
         Ok(versions)
     }

@@ -54,10 +54,7 @@ impl TryFrom<CallRow> for CallRecord {
             kind: row.kind,
             input: serde_json::from_str(&row.input).map_err(AppError::internal)?,
             body: row.body,
-            event: EventView {
-                state: row.state,
-                note: row.note,
-            },
+            event: EventView { state: row.state, note: row.note },
             received_at: row.received_at,
             attempts: row.attempts,
         })

@@ -144,9 +144,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         // Proves the owner's agent first: a delivery of someone else's is as unknown as a missing one.
-        let agent = self
-            .agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?)
-            .await?;
+        let agent = self.agent_for_owner(owner, &agent_id.ok_or(AppError::NotFound)?).await?;
         let row: DeliveryRow = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1 AND agent_id = $2"
         ))
@@ -176,9 +174,7 @@ impl Store {
             &format!("AND outcome <> {}", DeliveryOutcome::Sending.sql()),
         )
         .await?;
-        Ok(group(webhook_ids, rows, |r| {
-            (r.webhook_id.clone(), r.seq, r.sample)
-        }))
+        Ok(group(webhook_ids, rows, |r| (r.webhook_id.clone(), r.seq, r.sample)))
     }
 
     /// For each of `webhook_ids`, its latest `recent` deliveries (any outcome) and, as
@@ -191,23 +187,16 @@ impl Store {
         webhook_ids: &[String],
         recent: i64,
         samples: i64,
-    ) -> Result<
-        (
-            Vec<(String, Vec<DeliveryView>)>,
-            Vec<(String, Vec<DeliverySample>)>,
-        ),
-        AppError,
-    > {
+    ) -> Result<(Vec<(String, Vec<DeliveryView>)>, Vec<(String, Vec<DeliverySample>)>), AppError>
+    {
         if webhook_ids.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         let light = DELIVERY_COLUMNS
             .replace("response_body", "NULL AS response_body")
             .replace("request_headers", "'' AS request_headers");
-        let (recent_columns, sample_columns) = (
-            format!("'recent' AS part, {DELIVERY_COLUMNS}"),
-            format!("'sample' AS part, {light}"),
-        );
+        let (recent_columns, sample_columns) =
+            (format!("'recent' AS part, {DELIVERY_COLUMNS}"), format!("'sample' AS part, {light}"));
         let sql = (0..webhook_ids.len())
             .flat_map(|i| {
                 [
@@ -223,24 +212,15 @@ impl Store {
             })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        let mut query = sqlx::query_as::<_, PartRow>(&sql)
-            .bind(agent.id())
-            .bind(recent)
-            .bind(samples);
+        let mut query =
+            sqlx::query_as::<_, PartRow>(&sql).bind(agent.id()).bind(recent).bind(samples);
         for id in webhook_ids {
             query = query.bind(id);
         }
-        let (recent_rows, sample_rows): (Vec<PartRow>, Vec<PartRow>) = query
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .partition(|r| r.part == "recent");
+        let (recent_rows, sample_rows): (Vec<PartRow>, Vec<PartRow>) =
+            query.fetch_all(&self.pool).await?.into_iter().partition(|r| r.part == "recent");
         let recent = group(webhook_ids, recent_rows, |r| {
-            (
-                r.row.row.webhook_id.clone(),
-                r.row.seq,
-                DeliveryView::from(r.row.row),
-            )
+            (r.row.row.webhook_id.clone(), r.row.seq, DeliveryView::from(r.row.row))
         });
         let samples = group(webhook_ids, sample_rows, |r| {
             let row = r.row.row;
@@ -300,12 +280,11 @@ impl Store {
         .bind(of)
         .execute(&self.writer)
         .await?;
-        let row: DeliveryRow = sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
-        ))
-        .bind(&id)
-        .fetch_one(&self.writer)
-        .await?;
+        let row: DeliveryRow =
+            sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"))
+                .bind(&id)
+                .fetch_one(&self.writer)
+                .await?;
         Ok(row.into())
     }
 }
@@ -381,10 +360,8 @@ fn group<R, T>(
 where
     T: HasStart,
 {
-    let mut grouped: Vec<(String, Vec<(i64, T)>)> = webhook_ids
-        .iter()
-        .map(|id| (id.clone(), Vec::new()))
-        .collect();
+    let mut grouped: Vec<(String, Vec<(i64, T)>)> =
+        webhook_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
     for row in rows {
         let (webhook_id, seq, item) = split(row);
         if let Some((_, items)) = grouped.iter_mut().find(|(id, _)| *id == webhook_id) {

@@ -33,11 +33,8 @@ impl Default for DeployedCache {
 /// About how much memory `webhook` holds: its text, plus a little per item.
 pub(super) fn webhook_bytes(w: &WebhookRow) -> usize {
     let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
-    let headers: usize = w
-        .headers
-        .iter()
-        .map(|h| h.name.as_str().len() + h.value.expose().len() + 64)
-        .sum();
+    let headers: usize =
+        w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();
     w.id.len()
         + w.name.len()
         + w.url.len()
@@ -57,11 +54,7 @@ fn approx_bytes(config: &CallConfig) -> usize {
         .iter()
         .map(|v| v.name.len() + v.description.len() + v.pattern.len() + 96)
         .sum();
-    let emails: usize = processing
-        .notification_emails
-        .iter()
-        .map(|e| e.len() + 24)
-        .sum();
+    let emails: usize = processing.notification_emails.iter().map(|e| e.len() + 24).sum();
     webhooks + variables + emails + 128
 }
 
@@ -88,10 +81,7 @@ impl Store {
         }
         let webhooks = self.webhooks_of_version(agent_id, version).await?;
         let processing = self.processing_of_version(agent_id, version).await?;
-        let config = Arc::new(CallConfig {
-            webhooks,
-            processing,
-        });
+        let config = Arc::new(CallConfig { webhooks, processing });
         self.deployed.insert(agent_id, version, config.clone());
         Ok(config)
     }

@@ -21,9 +21,7 @@ pub(super) struct GroupCommit<T, R> {
 
 impl<T, R> Clone for GroupCommit<T, R> {
     fn clone(&self) -> Self {
-        Self {
-            queue: self.queue.clone(),
-        }
+        Self { queue: self.queue.clone() }
     }
 }
 
@@ -70,8 +68,6 @@ impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
             .send((item, reply))
             .await
             .map_err(|_| AppError::internal("the group-commit task has stopped"))?;
-        answer
-            .await
-            .map_err(|_| AppError::internal("the group-commit task dropped a request"))?
+        answer.await.map_err(|_| AppError::internal("the group-commit task dropped a request"))?
     }
 }

@@ -93,11 +93,8 @@ impl Store {
         match backend {
             Backend::Sqlite => {
                 // `mode=rwc` creates the file; the pragmas are set on every new connection.
-                let url = if url.contains('?') {
-                    url.to_owned()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
+                let url =
+                    if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
                 let pool_options = || {
                     // No ping before each acquire: an embedded database's connection cannot be
@@ -124,14 +121,9 @@ impl Store {
                             })
                         })
                 };
-                let writer = pool_options()
-                    .max_connections(1)
-                    .connect_with(options.clone())
-                    .await?;
-                let pool = pool_options()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await?;
+                let writer =
+                    pool_options().max_connections(1).connect_with(options.clone()).await?;
+                let pool = pool_options().max_connections(8).connect_with(options).await?;
                 Ok(Self::with_pools(pool, writer, backend, keys))
             }
             Backend::Postgres => {
@@ -190,15 +182,9 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("../../migrations/sqlite")
-                    .run(&self.writer)
-                    .await
-            }
+            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&self.writer).await,
             Backend::Postgres => {
-                sqlx::migrate!("../../migrations/postgres")
-                    .run(&self.writer)
-                    .await
+                sqlx::migrate!("../../migrations/postgres").run(&self.writer).await
             }
         }
     }
@@ -209,21 +195,14 @@ impl Store {
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.writer)
-            .await
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.writer).await.map(|_| ())
     }
 }
 
 /// An id from a request, as a query may take it: PostgreSQL text cannot hold NUL, and such an id
 /// would fail the query (a 500) where it simply names nothing (our ids never contain one).
 pub(crate) fn known_id(id: &str) -> Result<&str, AppError> {
-    if id.contains('\0') {
-        Err(AppError::NotFound)
-    } else {
-        Ok(id)
-    }
+    if id.contains('\0') { Err(AppError::NotFound) } else { Ok(id) }
 }
 
 /// Timestamps are RFC 3339 UTC with milliseconds, so they sort as text.
@@ -236,14 +215,10 @@ pub(crate) fn new_id() -> String {
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
+    err.as_database_error().is_some_and(|e| e.is_unique_violation())
 }
 
 /// `$first, $first+1, …` for `count` values: the placeholders of an `IN (…)` list.
 fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

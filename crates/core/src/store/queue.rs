@@ -216,12 +216,7 @@ impl Store {
             select = select.bind(id);
         }
         let rows: Vec<CallRow> = select.fetch_all(&self.pool).await?;
-        Ok((
-            token,
-            rows.into_iter()
-                .map(CallRecord::try_from)
-                .collect::<Result<_, _>>()?,
-        ))
+        Ok((token, rows.into_iter().map(CallRecord::try_from).collect::<Result<_, _>>()?))
     }
 
     /// Extends the leases `instance` holds on `call_ids` (the calls it is still working on: a
@@ -297,10 +292,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        let takeover = Takeover {
-            requeued,
-            interrupted: settled.len() as u64,
-        };
+        let takeover = Takeover { requeued, interrupted: settled.len() as u64 };
         tracing::warn!(
             requeued,
             interrupted = takeover.interrupted,
@@ -400,7 +392,7 @@ impl Store {
         reason: &str,
         max_attempts: i64,
         backoff: Duration,
-    ) -> Result<Option<String>, AppError> {
+    ) -> Result<Option<EventState>, AppError> {
         Ok(sqlx::query_scalar(&format!(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN {FAILED} ELSE {PENDING} END,
                               note = $2, not_before = {} + $3, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
@@ -525,7 +517,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         for outcome in outcomes {
             sqlx::query("UPDATE notifications SET status = $1, detail = $2 WHERE call_id = $3 AND address = $4")
-                .bind(&outcome.status)
+                .bind(outcome.status)
                 .bind(&outcome.detail)
                 .bind(call_id)
                 .bind(&outcome.to)

@@ -64,10 +64,8 @@ pub(super) fn seal(
         .enumerate()
         .map(|(i, h)| StoredHeader {
             name: h.name.as_str().to_owned(),
-            value: keys.seal(
-                &header_context(webhook_id, url, i, h.name.as_str()),
-                h.value.expose(),
-            ),
+            value: keys
+                .seal(&header_context(webhook_id, url, i, h.name.as_str()), h.value.expose()),
         })
         .collect();
     SealedValues {
@@ -83,10 +81,7 @@ pub enum OpenRowError {
     #[error("webhook {0}: the stored headers are not valid JSON")]
     Headers(String),
     #[error("webhook {webhook}: {source}")]
-    Key {
-        webhook: String,
-        source: crate::vault::OpenError,
-    },
+    Key { webhook: String, source: crate::vault::OpenError },
 }
 
 /// The secret and headers of webhook `id` (sent to `url`) as stored, opened.
@@ -105,14 +100,9 @@ fn open_values(
         None => Ok(value),
         Some(key_id) => keys
             .open(key_id, &context, &value)
-            .map_err(|source| OpenRowError::Key {
-                webhook: id.to_owned(),
-                source,
-            }),
+            .map_err(|source| OpenRowError::Key { webhook: id.to_owned(), source }),
     };
-    let secret = secret
-        .map(|s| open_value(secret_context(id, url), s))
-        .transpose()?;
+    let secret = secret.map(|s| open_value(secret_context(id, url), s)).transpose()?;
     let headers = headers
         .into_iter()
         .enumerate()
@@ -125,14 +115,8 @@ fn open_values(
 }
 
 pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
-    let (secret, headers) = open_values(
-        keys,
-        &raw.id,
-        &raw.url,
-        raw.key_id.as_deref(),
-        raw.secret,
-        &raw.headers,
-    )?;
+    let (secret, headers) =
+        open_values(keys, &raw.id, &raw.url, raw.key_id.as_deref(), raw.secret, &raw.headers)?;
     Ok(WebhookRow {
         id: raw.id,
         name: raw.name,
@@ -146,9 +130,7 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRo
 }
 
 pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
-    rows.into_iter()
-        .map(|raw| open(keys, raw).map_err(AppError::internal))
-        .collect()
+    rows.into_iter().map(|raw| open(keys, raw).map_err(AppError::internal)).collect()
 }
 
 /// Start-up: stored values could not all be sealed under the current key.

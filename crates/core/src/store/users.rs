@@ -28,12 +28,10 @@ impl Store {
 
     /// `(user id, password hash)` of the account with this email.
     pub async fn credentials(&self, email: &Email) -> Result<Option<(String, String)>, AppError> {
-        Ok(
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
-                .bind(email.as_str())
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn user_email(&self, user_id: &str) -> Result<Option<String>, AppError> {

@@ -44,16 +44,10 @@ impl Store {
         let mut found: HashMap<i64, Arc<CallConfig>> = versions
             .iter()
             .filter_map(|v| {
-                self.deployed
-                    .get(agent.id(), v.version)
-                    .map(|config| (v.version, config))
+                self.deployed.get(agent.id(), v.version).map(|config| (v.version, config))
             })
             .collect();
-        let missing = versions
-            .iter()
-            .map(|v| v.version)
-            .filter(|v| !found.contains_key(v))
-            .min();
+        let missing = versions.iter().map(|v| v.version).filter(|v| !found.contains_key(v)).min();
         if let Some(oldest) = missing {
             let rows: Vec<VersionedWebhook> = sqlx::query_as(
                 "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
@@ -77,8 +71,7 @@ impl Store {
                     webhooks,
                     processing: processing_settings(&listed.processing)?,
                 });
-                self.deployed
-                    .insert(agent.id(), listed.version, config.clone());
+                self.deployed.insert(agent.id(), listed.version, config.clone());
                 found.insert(listed.version, config);
             }
         }

@@ -30,9 +30,7 @@ impl WebhookRow {
             headers: self
                 .headers
                 .iter()
-                .map(|h| HeaderNameView {
-                    name: h.name.as_str().to_owned(),
-                })
+                .map(|h| HeaderNameView { name: h.name.as_str().to_owned() })
                 .collect(),
             standard_webhooks: self.standard_webhooks,
             created_at: self.created_at.clone(),
@@ -116,13 +114,8 @@ impl Store {
         }
         let at = now();
         let id = new_id();
-        let values = sealed::seal(
-            &self.keys,
-            &id,
-            spec.url.as_str(),
-            spec.secret.as_ref(),
-            &spec.headers,
-        );
+        let values =
+            sealed::seal(&self.keys, &id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -160,13 +153,8 @@ impl Store {
         if spec.matches(&current) {
             return Ok(current); // a save that changes nothing: dropping `tx` undoes the draft's bump
         }
-        let values = sealed::seal(
-            &self.keys,
-            id,
-            spec.url.as_str(),
-            spec.secret.as_ref(),
-            &spec.headers,
-        );
+        let values =
+            sealed::seal(&self.keys, id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6,
                                  standard_webhooks = $7
@@ -242,20 +230,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(DeploymentRow {
-            version,
-            deployed_at,
-        })
+        Ok(DeploymentRow { version, deployed_at })
     }
 
     /// The number of the latest deployed version, if any: what a phone call arriving now uses.
     pub async fn latest_version(&self, agent: &OwnedAgent) -> Result<Option<i64>, AppError> {
-        Ok(
-            sqlx::query_scalar("SELECT MAX(version) FROM agent_versions WHERE agent_id = $1")
-                .bind(agent.id())
-                .fetch_one(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT MAX(version) FROM agent_versions WHERE agent_id = $1")
+            .bind(agent.id())
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     pub(super) async fn webhooks_of_version(
