@@ -3,11 +3,11 @@
 pub mod api;
 pub mod config;
 mod csrf;
-mod guard;
 pub mod page_cache;
-mod rpc;
 pub mod serve;
+mod server_fn_rules;
 mod sessions;
+mod sign_in_gate;
 
 use app::{App, shell};
 use axum::{Router, routing::get};
@@ -150,7 +150,7 @@ pub async fn build_with_steps(
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(guard::INACTIVITY));
+        .with_expiry(Expiry::OnInactivity(sign_in_gate::INACTIVITY));
 
     // cargo-leptos writes the bundle's content hashes next to the server binary it builds.
     let hashed = std::env::current_exe()
@@ -194,8 +194,8 @@ pub async fn build_with_steps(
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(pages, page_cache::serve_or_keep))
-        .layer(axum::middleware::from_fn(rpc::hold_to_api_rules))
-        .layer(axum::middleware::from_fn(guard::require_sign_in))
+        .layer(axum::middleware::from_fn(server_fn_rules::hold_to_api_rules))
+        .layer(axum::middleware::from_fn(sign_in_gate::require_sign_in))
         .layer(session_layer)
         .layer(axum::middleware::from_fn_with_state(
             csrf::SiteOrigin { public: settings.public_url.clone(), https: settings.secure_cookies },

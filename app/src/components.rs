@@ -1,12 +1,22 @@
 //! Pieces every page uses: the frame with the account menu, field errors, status messages, and
 //! the mark that the page's islands are hydrated.
 
-use crate::pages::auth::SignOut;
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_router::components::A;
 use voicy_model::error::AppError;
 use voicy_model::views::UserView;
+
+/// The account menu's Sign out: a plain form post, answered with a redirect to sign-in.
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::request_state;
+    use voicy_core::auth;
+    let (_, session) = request_state().await?;
+    auth::end_session(&session).await?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
 
 /// The signed-in user, for the header. `None` when nobody is signed in.
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]

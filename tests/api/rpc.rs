@@ -4,7 +4,7 @@
 use crate::helpers::{Api, TestApp, secret};
 use app::pages::{
     agents::CreateAgent, agents::ListAgents, auth::SignIn, processing::SaveProcessing,
-    webhooks::AddWebhook,
+    webhook_actions::AddWebhook,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::{Method, StatusCode};

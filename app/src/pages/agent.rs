@@ -1,23 +1,13 @@
 //! An agent's page: a header with its name and tabs (Overview, Settings).
 
 use crate::components::Frame;
+use crate::pages::agents::get_agent;
 use crate::pages::webhooks::WebhooksSection;
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use voicy_model::error::AppError;
 use voicy_model::views::AgentView;
-
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
-pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
-    crate::server::page_reads::page_read!("get_agent", agent_id; {
-        use crate::server::request_owner;
-        use voicy_core::services::agents;
-        let (state, owner) = request_owner().await?;
-        agents::get(&state.store, &owner, &agent_id).await
-    })
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {

@@ -25,6 +25,16 @@ pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
     agents::create(&state.store, &owner, &name).await
 }
 
+#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
+    crate::server::page_reads::page_read!("get_agent", agent_id; {
+        use crate::server::request_owner;
+        use voicy_core::services::agents;
+        let (state, owner) = request_owner().await?;
+        agents::get(&state.store, &owner, &agent_id).await
+    })
+}
+
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     view! {

@@ -34,16 +34,6 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
-pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::request_state;
-    use voicy_core::auth;
-    let (_, session) = request_state().await?;
-    auth::end_session(&session).await?;
-    leptos_axum::redirect("/signin");
-    Ok(())
-}
-
 /// The page both are: a card with the product's name, the page's heading, its form (an island),
 /// and a line leading to the other page.
 #[component]

@@ -2,7 +2,7 @@
 //! page with its deliveries.
 
 use crate::components::{Frame, Outcome, short_time};
-use crate::pages::deliveries::DeliveryList;
+use crate::pages::deliveries::DeliveryLog;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use leptos_meta::Title;
@@ -200,7 +200,7 @@ pub fn CallPageView() -> impl IntoView {
             let agent_id = agent_id.clone();
             move || agent_id.clone()
         },
-        crate::pages::agent::get_agent,
+        crate::pages::agents::get_agent,
     );
     view! {
         <Title text="Call"/>
@@ -341,7 +341,7 @@ fn CallBody(
             <h2 id="deliveries-title">"Deliveries"</h2>
             <p class="muted" role="status">{event}</p>
             <crate::components::Outcome message=outcome/>
-            <DeliveryList deliveries=deliveries.deliveries show_webhook=true redeliver=on_redelivery/>
+            <DeliveryLog deliveries=deliveries.deliveries show_webhook=true redeliver=on_redelivery/>
         </section>
         <section class="card" aria-labelledby="transcript-title">
             <h2 id="transcript-title">"Transcript"</h2>

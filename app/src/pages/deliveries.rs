@@ -26,7 +26,7 @@ fn label(d: &DeliveryView) -> String {
 }
 
 #[component]
-pub fn DeliveryList(
+pub fn DeliveryLog(
     deliveries: Vec<DeliveryView>,
     #[prop(optional)] show_webhook: bool,
     /// Offers "Redeliver" on each delivery of a call, reporting how it ended here.

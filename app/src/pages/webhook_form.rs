@@ -1,18 +1,12 @@
 //! The add/edit form of a webhook. Validation happens on the server; its messages appear beside
 //! the fields they name. Editing never shows a stored secret or header value: blank keeps them.
 
+use super::webhook_actions::{Editing, add_webhook, update_webhook};
 use super::webhook_tools::GenerateSecret;
-use super::webhooks::{add_webhook, update_webhook};
 use crate::components::FieldError;
 use leptos::prelude::*;
 use voicy_model::error::AppError;
-use voicy_model::views::{HEADER_LIMIT, HeaderInput, NewWebhook, WebhookPatch, WebhookView};
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Editing {
-    New,
-    Existing(WebhookView),
-}
+use voicy_model::views::{HEADER_LIMIT, HeaderInput, NewWebhook, WebhookPatch};
 
 /// One row of the header editor. `stored` rows came from the server, with their value hidden.
 #[derive(Clone, Copy)]

@@ -5,10 +5,10 @@
 //! downloads only what it shows.
 
 use crate::components::{Outcome, short_time};
-use crate::pages::deliveries::DeliveryList;
-use crate::pages::webhook_form::{Editing, WebhookForm};
+use crate::pages::deliveries::DeliveryLog;
+use crate::pages::webhook_actions::{DeleteWebhook, DeployAgent, Editing, RestoreVersion, Section};
+use crate::pages::webhook_form::WebhookForm;
 use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
-use crate::pages::webhooks::{DeleteWebhook, DeployAgent, RestoreVersion, Section};
 use leptos::prelude::*;
 use voicy_model::codec::Deferred;
 use voicy_model::views::{
@@ -46,7 +46,7 @@ pub(crate) async fn webhook_list(
 /// The list, from the settings the section was sent (decoded here, in this chunk: see `Deferred`).
 fn opened(settings: Deferred<WebhookSettings>, section: Section) -> AnyView {
     match settings.open() {
-        Ok(settings) => view! { <WebhookList settings section/> }.into_any(),
+        Ok(settings) => view! { <WebhookEditor settings section/> }.into_any(),
         Err(_) => view! {
             <p class="notice error" role="alert">"The webhooks could not be read. Reload the page to try again."</p>
         }
@@ -55,7 +55,7 @@ fn opened(settings: Deferred<WebhookSettings>, section: Section) -> AnyView {
 }
 
 #[component]
-fn WebhookList(settings: WebhookSettings, section: Section) -> impl IntoView {
+fn WebhookEditor(settings: WebhookSettings, section: Section) -> impl IntoView {
     let webhooks = settings.config.draft.webhooks.clone();
     let full = webhooks.len() >= WEBHOOK_LIMIT;
     // Shown again after an action: the focus goes where the action said (see `Section::done`).
@@ -82,7 +82,7 @@ fn WebhookList(settings: WebhookSettings, section: Section) -> impl IntoView {
                         let recent: Vec<DeliveryView> = settings.recent_deliveries.iter()
                             .filter(|d| d.webhook_id == webhook.id).cloned().collect();
                         let health = settings.health.iter().find(|h| h.webhook_id == webhook.id).cloned();
-                        view! { <WebhookRow webhook recent health section/> }
+                        view! { <WebhookItem webhook recent health section/> }
                     }).collect_view()}
                 </ul>
             }.into_any()
@@ -117,7 +117,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
 }
 
 #[component]
-fn WebhookRow(
+fn WebhookItem(
     webhook: WebhookView,
     recent: Vec<DeliveryView>,
     health: Option<WebhookHealth>,
@@ -205,7 +205,7 @@ fn WebhookRow(
                         last=last_test on_result=on_test/>
                     <details class="recent">
                         <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
-                        <DeliveryList deliveries=recent.clone()/>
+                        <DeliveryLog deliveries=recent.clone()/>
                     </details>
                     <Show when=move || confirming.get()>
                         <div class="confirm" role="group" aria-label="Confirm delete"

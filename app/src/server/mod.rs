@@ -3,7 +3,6 @@
 //! the server-function side knows.
 
 pub mod page_reads;
-pub mod rpc;
 
 use voicy_core::auth;
 use voicy_core::{AgentMemo, AppState, Caller};

@@ -2,12 +2,12 @@
 //! request, no redirects followed, no retries, TLS verified, the SSRF guard on unless insecure
 //! webhooks are allowed. Every ending is classified for the deliveries log.
 
+use super::address_guard::{self, GuardedResolver};
 use super::endpoint_limit::EndpointLimit;
-use super::guard::{self, GuardedResolver};
 use super::redact::{self, READ_BYTES};
 use super::request;
 use crate::states::DeliveryOutcome;
-use crate::store::{DeliveryResult, WebhookRow};
+use crate::store::{DeliveryResult, StoredWebhook};
 use crate::views::SentHeader;
 use bytes::Bytes;
 use std::{
@@ -88,7 +88,7 @@ impl WebhookClient {
     /// Over `VOICY_MAX_REQUESTS_PER_WEBHOOK` requests under way to `webhook`, nothing is sent.
     pub async fn deliver(
         &self,
-        webhook: &WebhookRow,
+        webhook: &StoredWebhook,
         headers: &[(String, String)],
         body: Bytes,
     ) -> DeliveryResult {
@@ -140,7 +140,7 @@ impl WebhookClient {
             );
         };
         if self.guard
-            && let Some(ip) = guard::forbidden_literal(&parsed)
+            && let Some(ip) = address_guard::forbidden_literal(&parsed)
         {
             return ended(
                 DeliveryOutcome::Blocked,
@@ -202,7 +202,7 @@ pub struct Sent {
 impl WebhookClient {
     /// One `call_ended` request to one webhook, as the owner's test events and redeliveries go
     /// out: `body` as it is, `event_id` as the event's id (Standard Webhooks' `webhook-id`).
-    pub async fn send_manual(&self, webhook: &WebhookRow, body: String, event_id: &str) -> Sent {
+    pub async fn send_manual(&self, webhook: &StoredWebhook, body: String, event_id: &str) -> Sent {
         let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
         let request_headers = request::masked(webhook, &headers);
         let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
@@ -218,7 +218,7 @@ fn classify(error: &reqwest::Error) -> (DeliveryOutcome, String) {
     let mut io_kind = None;
     let mut source: Option<&dyn Error> = Some(error);
     while let Some(e) = source {
-        if let Some(blocked) = e.downcast_ref::<guard::Blocked>() {
+        if let Some(blocked) = e.downcast_ref::<address_guard::Blocked>() {
             return (DeliveryOutcome::Blocked, blocked.to_string());
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>() {

@@ -8,9 +8,9 @@
 //! by PostgreSQL `LISTEN/NOTIFY`, and every instance sweeps every second, claiming anything left
 //! pending and taking over expired leases: nothing waits for a restart.
 
+pub mod address_guard;
 mod client;
 mod endpoint_limit;
-pub mod guard;
 mod in_flight;
 pub mod mail;
 mod queue;

@@ -4,7 +4,7 @@
 //! part where the log cuts the answer off. So the answer is read past the part that is kept,
 //! redacted whole, then cut, and a trailing piece of a value at the cut is masked too.
 
-use crate::store::WebhookRow;
+use crate::store::StoredWebhook;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// What stands in for a secret or header value in the deliveries log.
@@ -31,7 +31,7 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `text` (at most `READ_BYTES` of an answer, or an error message) with every form of the
 /// webhook's secret and header values masked, cut to `KEPT_BYTES`.
-pub fn redact(webhook: &WebhookRow, text: &str) -> String {
+pub fn redact(webhook: &StoredWebhook, text: &str) -> String {
     // A Standard Webhooks secret is also used without its `whsec_` prefix (the libraries strip it).
     let bare = webhook
         .secret
@@ -141,8 +141,8 @@ mod tests {
     use super::*;
     use crate::domain::{CustomHeader, SigningSecret};
 
-    fn webhook(secret: &str, header: &str) -> WebhookRow {
-        WebhookRow {
+    fn webhook(secret: &str, header: &str) -> StoredWebhook {
+        StoredWebhook {
             id: "w".into(),
             name: "n".into(),
             url: "https://example.com".into(),

@@ -3,7 +3,7 @@
 //! x-voicy-event and, only with a signing secret, x-voicy-signature. With the webhook's
 //! Standard Webhooks option, its three headers follow (https://www.standardwebhooks.com).
 
-use crate::store::WebhookRow;
+use crate::store::StoredWebhook;
 use crate::views::SentHeader;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -42,7 +42,7 @@ impl<'a> Event<'a> {
 }
 
 /// The headers to send, in order, with their real values.
-pub fn headers(webhook: &WebhookRow, body: &[u8], event: Event<'_>) -> Vec<(String, String)> {
+pub fn headers(webhook: &StoredWebhook, body: &[u8], event: Event<'_>) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = webhook
         .headers
         .iter()
@@ -66,7 +66,7 @@ pub fn headers(webhook: &WebhookRow, body: &[u8], event: Event<'_>) -> Vec<(Stri
 }
 
 /// The same headers as the deliveries log keeps them: custom values masked.
-pub fn masked(webhook: &WebhookRow, headers: &[(String, String)]) -> Vec<SentHeader> {
+pub fn masked(webhook: &StoredWebhook, headers: &[(String, String)]) -> Vec<SentHeader> {
     headers
         .iter()
         .enumerate()

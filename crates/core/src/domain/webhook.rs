@@ -247,7 +247,7 @@ pub struct WebhookSpec {
 
 impl WebhookSpec {
     /// Whether saving this over `stored` would change nothing.
-    pub fn matches(&self, stored: &crate::store::WebhookRow) -> bool {
+    pub fn matches(&self, stored: &crate::store::StoredWebhook) -> bool {
         self.name.as_str() == stored.name
             && self.url.as_str() == stored.url
             && self.secret == stored.secret

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::Caller;
 use crate::error::AppError;
 use crate::states::{CallKind, DeliveryOutcome};
-use crate::store::{ManualDelivery, ManualKind, OwnedAgent, WebhookRow, now};
+use crate::store::{ManualDelivery, ManualKind, OwnedAgent, StoredWebhook, now};
 use crate::views::{CallView, DeliveryView, ProcessingNote, Turn};
 use std::collections::BTreeMap;
 
@@ -79,7 +79,7 @@ pub async fn redeliver(
 async fn send_and_record(
     state: &AppState,
     agent: OwnedAgent,
-    webhook: WebhookRow,
+    webhook: StoredWebhook,
     body: String,
     event_id: String,
     original: Option<DeliveryView>,

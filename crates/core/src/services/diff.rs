@@ -2,17 +2,17 @@
 //! webhook (matched by id) and the post-call settings. Secrets and header values are compared
 //! here, on the server, and only ever described ("the signing secret changed"), never shown.
 
-use crate::store::WebhookRow;
+use crate::store::StoredWebhook;
 use crate::views::{ChangeView, ProcessingSettings};
 
-fn change(kind: &str, webhook: Option<&WebhookRow>, description: String) -> ChangeView {
+fn change(kind: &str, webhook: Option<&StoredWebhook>, description: String) -> ChangeView {
     ChangeView { kind: kind.to_owned(), webhook_id: webhook.map(|w| w.id.clone()), description }
 }
 
 /// Every difference from `deployed` (empty when nothing is deployed) to `draft`.
 pub fn config_changes(
-    draft: &[WebhookRow],
-    deployed: &[WebhookRow],
+    draft: &[StoredWebhook],
+    deployed: &[StoredWebhook],
     draft_processing: &ProcessingSettings,
     deployed_processing: &ProcessingSettings,
 ) -> Vec<ChangeView> {
@@ -38,7 +38,7 @@ pub fn config_changes(
     changes
 }
 
-fn webhook_changes(old: &WebhookRow, new: &WebhookRow, changes: &mut Vec<ChangeView>) {
+fn webhook_changes(old: &StoredWebhook, new: &StoredWebhook, changes: &mut Vec<ChangeView>) {
     let hook = Some(new);
     let name = &new.name;
     if old.name != new.name {
@@ -159,8 +159,8 @@ mod tests {
         url: &str,
         secret: Option<&str>,
         headers: &[(&str, &str)],
-    ) -> WebhookRow {
-        WebhookRow {
+    ) -> StoredWebhook {
+        StoredWebhook {
             id: id.into(),
             name: name.into(),
             url: url.into(),

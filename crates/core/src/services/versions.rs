@@ -1,7 +1,6 @@
 //! The version history of an agent and "Restore to draft".
 
 use super::diff::config_changes;
-use super::webhooks::agent;
 use crate::AppState;
 use crate::Caller;
 use crate::error::AppError;
@@ -16,7 +15,7 @@ pub async fn list(
     owner: &Caller,
     agent_id: &str,
 ) -> Result<VersionList, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
+    let agent = owner.agent(&state.store, agent_id).await?;
     // One more than shown: the oldest shown is compared with the one before it.
     let configs = state.store.version_configs(&agent, HISTORY + 1).await?;
     Ok(VersionList { versions: history_of(&configs) })
@@ -58,7 +57,7 @@ pub async fn restore(
     agent_id: &str,
     version: i64,
 ) -> Result<(), AppError> {
-    let agent = agent(state, owner, agent_id).await?;
+    let agent = owner.agent(&state.store, agent_id).await?;
     state.store.restore_version(&agent, version).await?;
     tracing::info!(agent_id, version, "version restored to the draft");
     Ok(())

@@ -8,7 +8,7 @@ use crate::domain::{
     WebhookSpec, WebhookUrl,
 };
 use crate::error::{AppError, FieldErrors};
-use crate::store::{OwnedAgent, VersionConfig, WebhookRow};
+use crate::store::{OwnedAgent, StoredWebhook, VersionConfig};
 use crate::views::{
     ConfigDiffView, ConfigView, DeployedConfigView, DeploymentView, DraftConfigView, HEADER_LIMIT,
     HeaderInput, NewWebhook, ProcessingSettings, WEBHOOK_LIMIT, WebhookList, WebhookPatch,
@@ -121,7 +121,7 @@ fn check_standard(
 /// keep what is stored.
 fn apply_patch(
     patch: &WebhookPatch,
-    current: &WebhookRow,
+    current: &StoredWebhook,
     state: &AppState,
 ) -> Result<WebhookSpec, AppError> {
     let mut errors = FieldErrors::new();
@@ -169,8 +169,8 @@ pub(super) async fn agent(
     owner.agent(&state.store, agent_id).await
 }
 
-fn views(rows: &[WebhookRow]) -> Vec<WebhookView> {
-    rows.iter().map(WebhookRow::view).collect()
+fn views(rows: &[StoredWebhook]) -> Vec<WebhookView> {
+    rows.iter().map(StoredWebhook::view).collect()
 }
 
 pub async fn list(

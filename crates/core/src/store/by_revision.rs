@@ -16,7 +16,7 @@
 use super::budgeted::Budgeted;
 use super::deployed::webhook_bytes;
 use super::sealed::{self, RawWebhook};
-use super::{OwnedAgent, Store, WebhookRow};
+use super::{OwnedAgent, Store, StoredWebhook};
 use crate::error::AppError;
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ const BUDGET: usize = 16 << 20;
 #[derive(Clone, Debug)]
 pub(super) struct KeptByRevision {
     /// agent id → (draft revision, its webhooks opened, oldest first).
-    drafts: Budgeted<String, (i64, Arc<Vec<WebhookRow>>)>,
+    drafts: Budgeted<String, (i64, Arc<Vec<StoredWebhook>>)>,
     /// (agent id, how many asked for) → (latest version, the versions listed, newest first).
     histories: Budgeted<(String, i64), History>,
 }
@@ -71,7 +71,7 @@ fn listed_bytes(rows: &[ListedVersion]) -> usize {
 
 impl Store {
     /// The draft's webhooks, oldest first, at least as new as the read of `agent`.
-    pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<WebhookRow>, AppError> {
+    pub async fn draft_webhooks(&self, agent: &OwnedAgent) -> Result<Vec<StoredWebhook>, AppError> {
         let key = agent.id().to_owned();
         if let Some((revision, webhooks)) = self.by_revision.drafts.get(&key)
             && revision == agent.draft_revision()

@@ -3,7 +3,7 @@
 //! of a past delivery) are written here once they have ended. Custom header values are masked
 //! before anything is stored.
 
-use super::{CallRecord, OwnedAgent, Store, WebhookRow};
+use super::{CallRecord, OwnedAgent, Store, StoredWebhook};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::{DeliveryKind, DeliveryOutcome};
@@ -13,7 +13,7 @@ use crate::views::{DeliveryView, SentHeader};
 #[derive(Debug, Clone)]
 pub struct PendingDelivery {
     pub id: String,
-    pub webhook: WebhookRow,
+    pub webhook: StoredWebhook,
     pub request_headers: Vec<SentHeader>,
 }
 
@@ -30,7 +30,7 @@ pub struct DeliveryResult {
 /// A request the owner asked for, as it ended.
 #[derive(Debug)]
 pub struct ManualDelivery<'a> {
-    pub webhook: &'a WebhookRow,
+    pub webhook: &'a StoredWebhook,
     pub request_headers: Vec<SentHeader>,
     pub result: DeliveryResult,
     pub started_at: String,

@@ -3,7 +3,7 @@
 //! Settings page and the history read and decrypt each once instead of on every call or view.
 
 use super::budgeted::Budgeted;
-use super::{Store, WebhookRow};
+use super::{Store, StoredWebhook};
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The webhooks (opened) and post-call settings a call runs with.
 #[derive(Debug, Default)]
 pub struct CallConfig {
-    pub webhooks: Vec<WebhookRow>,
+    pub webhooks: Vec<StoredWebhook>,
     pub processing: ProcessingSettings,
 }
 
@@ -31,7 +31,7 @@ impl Default for DeployedCache {
 }
 
 /// About how much memory `webhook` holds: its text, plus a little per item.
-pub(super) fn webhook_bytes(w: &WebhookRow) -> usize {
+pub(super) fn webhook_bytes(w: &StoredWebhook) -> usize {
     let secret = w.secret.as_ref().map_or(0, |s| s.expose().len());
     let headers: usize =
         w.headers.iter().map(|h| h.name.as_str().len() + h.value.expose().len() + 64).sum();

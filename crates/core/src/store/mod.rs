@@ -20,6 +20,7 @@ mod group_commit;
 mod queue;
 mod sealed;
 mod sessions;
+mod stored_webhook;
 mod users;
 mod versions;
 mod webhooks;
@@ -31,8 +32,9 @@ pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind,
 pub use deployed::CallConfig;
 pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
+pub use stored_webhook::StoredWebhook;
 pub use versions::{VersionConfig, VersionRow};
-pub use webhooks::{DeploymentRow, WebhookRow};
+pub use webhooks::DeploymentRow;
 
 use crate::error::AppError;
 use sqlx::AnyPool;

@@ -55,10 +55,10 @@ pub(super) struct EventStart {
     agent_version: Option<i64>,
     token: String,
     body: String,
-    deliveries: Vec<DeliveryRow>,
+    deliveries: Vec<StartedDelivery>,
 }
 
-pub(super) struct DeliveryRow {
+pub(super) struct StartedDelivery {
     id: String,
     webhook_id: String,
     webhook_name: String,
@@ -116,7 +116,7 @@ pub(super) async fn start_events(
         update.execute(&mut *tx).await?;
     }
     let started_at = now();
-    let rows: Vec<(&EventStart, &DeliveryRow)> = events
+    let rows: Vec<(&EventStart, &StartedDelivery)> = events
         .iter()
         .filter(|e| has_moved(e))
         .flat_map(|e| e.deliveries.iter().map(move |d| (e, d)))
@@ -330,7 +330,7 @@ impl Store {
         let deliveries = pending
             .iter()
             .map(|p| {
-                Ok(DeliveryRow {
+                Ok(StartedDelivery {
                     id: p.id.clone(),
                     webhook_id: p.webhook.id.clone(),
                     webhook_name: p.webhook.name.clone(),

@@ -4,7 +4,7 @@
 //! as it is (the webhook id, part of each value's binding, is the same in both tables).
 
 use super::Store;
-use super::webhooks::WebhookRow;
+use super::stored_webhook::StoredWebhook;
 use crate::domain::{CustomHeader, SigningSecret};
 use crate::error::AppError;
 use crate::vault::Keyring;
@@ -114,10 +114,10 @@ fn open_values(
     Ok((secret.map(SigningSecret::from_trusted), headers))
 }
 
-pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRowError> {
+pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<StoredWebhook, OpenRowError> {
     let (secret, headers) =
         open_values(keys, &raw.id, &raw.url, raw.key_id.as_deref(), raw.secret, &raw.headers)?;
-    Ok(WebhookRow {
+    Ok(StoredWebhook {
         id: raw.id,
         name: raw.name,
         url: raw.url,
@@ -129,7 +129,10 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<WebhookRow, OpenRo
     })
 }
 
-pub(super) fn open_all(keys: &Keyring, rows: Vec<RawWebhook>) -> Result<Vec<WebhookRow>, AppError> {
+pub(super) fn open_all(
+    keys: &Keyring,
+    rows: Vec<RawWebhook>,
+) -> Result<Vec<StoredWebhook>, AppError> {
     rows.into_iter().map(|raw| open(keys, raw).map_err(AppError::internal)).collect()
 }
 

@@ -2,7 +2,7 @@
 
 use super::deployed::CallConfig;
 use super::sealed::{self, RawWebhook};
-use super::{OwnedAgent, Store, WebhookRow, calls::processing_settings, webhooks::touch_draft};
+use super::{OwnedAgent, Store, StoredWebhook, calls::processing_settings, webhooks::touch_draft};
 use crate::error::AppError;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ impl Store {
             .bind(oldest)
             .fetch_all(&self.pool)
             .await?;
-            let mut opened: HashMap<i64, Vec<WebhookRow>> = HashMap::new();
+            let mut opened: HashMap<i64, Vec<StoredWebhook>> = HashMap::new();
             for row in rows {
                 opened
                     .entry(row.version)

@@ -1,43 +1,11 @@
 //! The draft webhooks of an agent and its deployed versions.
 
 use super::sealed::{self, RawWebhook};
+use super::stored_webhook::StoredWebhook;
 use super::{OwnedAgent, Store, new_id, now};
-use crate::domain::{CustomHeader, SigningSecret, WebhookSpec};
+use crate::domain::WebhookSpec;
 use crate::error::AppError;
-use crate::views::{HeaderNameView, WEBHOOK_LIMIT, WebhookView};
-
-/// A webhook as stored, secret and header values included. It stays on the server: what leaves
-/// is `view()`, which has neither.
-#[derive(Debug, Clone)]
-pub struct WebhookRow {
-    pub id: String,
-    pub name: String,
-    pub url: String,
-    pub secret: Option<SigningSecret>,
-    pub headers: Vec<CustomHeader>,
-    pub standard_webhooks: bool,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl WebhookRow {
-    pub fn view(&self) -> WebhookView {
-        WebhookView {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            url: self.url.clone(),
-            has_secret: self.secret.is_some(),
-            headers: self
-                .headers
-                .iter()
-                .map(|h| HeaderNameView { name: h.name.as_str().to_owned() })
-                .collect(),
-            standard_webhooks: self.standard_webhooks,
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
-        }
-    }
-}
+use crate::views::WEBHOOK_LIMIT;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentRow {
@@ -70,7 +38,7 @@ async fn fetch_webhook(
     tx: &mut super::Tx<'_>,
     agent: &OwnedAgent,
     id: &str,
-) -> Result<WebhookRow, AppError> {
+) -> Result<StoredWebhook, AppError> {
     let raw: Option<RawWebhook> = sqlx::query_as(&format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND agent_id = $2"
     ))
@@ -87,7 +55,7 @@ impl Store {
     pub(super) async fn draft_webhooks_of(
         &self,
         agent_id: &str,
-    ) -> Result<Vec<WebhookRow>, AppError> {
+    ) -> Result<Vec<StoredWebhook>, AppError> {
         let rows = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = $1 ORDER BY rowid"
         ))
@@ -102,7 +70,7 @@ impl Store {
         &self,
         agent: &OwnedAgent,
         spec: &WebhookSpec,
-    ) -> Result<WebhookRow, AppError> {
+    ) -> Result<StoredWebhook, AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE agent_id = $1")
@@ -143,8 +111,8 @@ impl Store {
         &self,
         agent: &OwnedAgent,
         id: &str,
-        edit: impl FnOnce(&WebhookRow) -> Result<WebhookSpec, AppError>,
-    ) -> Result<WebhookRow, AppError> {
+        edit: impl FnOnce(&StoredWebhook) -> Result<WebhookSpec, AppError>,
+    ) -> Result<StoredWebhook, AppError> {
         let id = super::known_id(id)?;
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
@@ -245,7 +213,7 @@ impl Store {
         &self,
         agent_id: &str,
         version: i64,
-    ) -> Result<Vec<WebhookRow>, AppError> {
+    ) -> Result<Vec<StoredWebhook>, AppError> {
         let rows = sqlx::query_as(
             "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",

@@ -114,7 +114,7 @@ pub struct ConfigView {
 /// toggle shows while it is closed, and everything else, read only once the section is opened
 /// (by the list's own wasm chunk, `pages/webhook_list.rs`).
 #[derive(Clone, Serialize, Deserialize)]
-pub struct WebhooksSection {
+pub struct WebhooksSectionView {
     pub count: usize,
     pub settings: crate::codec::Deferred<WebhookSettings>,
 }

@@ -60,10 +60,10 @@ impl<'de> Deserializer<'de> for FieldNames<'_> {
 pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str]> {
     static NAMES: OnceLock<HashMap<&'static str, &'static [&'static str]>> = OnceLock::new();
     NAMES.get_or_init(|| {
-        use crate::components::CurrentUser;
+        use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
-            agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
-            webhook_tools::*, webhooks::*,
+            agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
+            webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
@@ -109,10 +109,13 @@ mod tests {
     fn every_registered_server_function_has_its_argument_names() {
         let names = argument_names();
         for (path, _) in leptos::server_fn::axum::server_fn_paths() {
-            assert!(names.contains_key(path), "{path} is not in rpc::argument_names");
+            assert!(
+                names.contains_key(path),
+                "{path} is not in server_fn_arguments::argument_names"
+            );
         }
         assert_eq!(
-            names[<crate::pages::webhooks::UpdateWebhook as leptos::server_fn::ServerFn>::PATH],
+            names[<crate::pages::webhook_actions::UpdateWebhook as leptos::server_fn::ServerFn>::PATH],
             ["agent_id", "webhook_id", "patch"]
         );
         assert!(

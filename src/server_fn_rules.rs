@@ -20,7 +20,8 @@ const BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub async fn hold_to_api_rules(request: Request, next: Next) -> Response {
-    let Some(names) = app::server::rpc::argument_names().get(request.uri().path()).copied() else {
+    let Some(names) = app::server_fn_arguments::argument_names().get(request.uri().path()).copied()
+    else {
         return next.run(request).await;
     };
     let (parts, body) = request.into_parts();
