@@ -76,10 +76,10 @@ static ROUTES: LazyLock<Vec<leptos_axum::AxumRouteListing>> =
 /// dispatcher unless it is `web`.
 pub async fn build(settings: &Settings) -> Result<Instance, StartError> {
     let steps = match &settings.smtp_url {
-        Some(url) => dispatcher::steps::Steps::with_notifier(Box::new(
+        Some(url) => dispatcher::post_call::Steps::with_notifier(Box::new(
             dispatcher::mail::SmtpNotifier::new(&url.0, &settings.mail_from)?,
         )),
-        None => dispatcher::steps::Steps::default(),
+        None => dispatcher::post_call::Steps::default(),
     };
     build_with_steps(settings, steps).await
 }
@@ -87,7 +87,7 @@ pub async fn build(settings: &Settings) -> Result<Instance, StartError> {
 /// `build` with given post-call processing steps (tests use failing ones).
 pub async fn build_with_steps(
     settings: &Settings,
-    steps: dispatcher::steps::Steps,
+    steps: dispatcher::post_call::Steps,
 ) -> Result<Instance, StartError> {
     let url = settings.database_url.expose();
     if let Some(path) = url
@@ -276,15 +276,9 @@ async fn security_headers(
     response
 }
 
-/// Serves on `listener` until SIGTERM or SIGINT, then shuts down cleanly: stops accepting
+/// Serves a built instance until SIGTERM or Ctrl-C, then shuts down cleanly: stops accepting
 /// connections and claiming calls, lets requests and deliveries under way finish, writes every
 /// result, and returns unstarted claims to the queue.
-pub async fn serve(settings: &Settings, listener: TcpListener) -> Result<(), StartError> {
-    let instance = build(settings).await?;
-    serve_instance(settings, listener, instance).await
-}
-
-/// Serves a built instance until SIGTERM or Ctrl-C, then finishes what is under way.
 async fn serve_instance(
     settings: &Settings,
     listener: TcpListener,

@@ -72,7 +72,7 @@ impl TestApp {
     pub async fn spawn_with_steps(
         db: Arc<TestDb>,
         configure: impl FnOnce(&mut Settings),
-        steps: voicy_core::dispatcher::steps::Steps,
+        steps: voicy_core::dispatcher::post_call::Steps,
     ) -> Self {
         Self::spawn_built(db, configure, Some(steps)).await
     }
@@ -80,7 +80,7 @@ impl TestApp {
     async fn spawn_built(
         db: Arc<TestDb>,
         configure: impl FnOnce(&mut Settings),
-        steps: Option<voicy_core::dispatcher::steps::Steps>,
+        steps: Option<voicy_core::dispatcher::post_call::Steps>,
     ) -> Self {
         let mut settings = Settings::from_lookup(|k| {
             (k == "VOICY_SECRET_KEY").then(|| voicy::config::TEST_SECRET_KEY.to_owned())

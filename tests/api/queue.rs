@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 use voicy::config::Role;
-use voicy_core::dispatcher::steps::{Steps, Summarizer};
+use voicy_core::dispatcher::post_call::{Steps, Summarizer};
 
 struct BrokenSummarizer;
 

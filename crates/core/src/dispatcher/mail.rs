@@ -1,7 +1,7 @@
 //! Notification e-mails over SMTP (`VOICY_SMTP_URL`): one message per address, each one's
 //! outcome recorded on the call.
 
-use super::steps::Notifier;
+use super::post_call::Notifier;
 use crate::states::NotificationStatus;
 use crate::views::{NewCall, NotificationView};
 use futures::future::{BoxFuture, FutureExt};

@@ -13,11 +13,11 @@ mod client;
 mod endpoint_limit;
 mod in_flight;
 pub mod mail;
+pub mod post_call;
 mod queue;
 mod recorder;
 pub mod redact;
 pub mod request;
-pub mod steps;
 mod worker;
 
 pub use client::{ClientError, Sent, WebhookClient};
@@ -63,7 +63,7 @@ impl Dispatcher {
         &self,
         store: Store,
         client: WebhookClient,
-        steps: steps::Steps,
+        steps: post_call::Steps,
         options: Options,
     ) -> Running {
         queue::start(self.wake.clone(), store, client, steps, options)

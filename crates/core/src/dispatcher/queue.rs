@@ -3,7 +3,7 @@
 
 use super::in_flight::{InFlight, InFlightSet};
 use super::worker::Worker;
-use super::{MAX_ATTEMPTS, Options, WebhookClient, recorder, steps::Steps};
+use super::{MAX_ATTEMPTS, Options, WebhookClient, post_call::Steps, recorder};
 use crate::store::Store;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{Notify, Semaphore, watch};

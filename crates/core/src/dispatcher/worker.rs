@@ -1,7 +1,7 @@
 //! One claimed call, from processing to the last request: what a worker task does.
 
 use super::in_flight::InFlight;
-use super::{MAX_ATTEMPTS, WebhookClient, recorder::Record, request, steps::Steps};
+use super::{MAX_ATTEMPTS, WebhookClient, post_call::Steps, recorder::Record, request};
 use crate::error::AppError;
 use crate::services::calls::call_view;
 use crate::states::CallKind;

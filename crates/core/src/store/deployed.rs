@@ -2,7 +2,7 @@
 //! (triggers forbid it; a re-seal changes only how values are sealed), so the dispatcher, the
 //! Settings page and the history read and decrypt each once instead of on every call or view.
 
-use super::budgeted::Budgeted;
+use super::budget_map::BudgetMap;
 use super::{Store, StoredWebhook};
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
@@ -22,11 +22,11 @@ const CACHE_BUDGET: usize = 16 << 20;
 
 /// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`.
 #[derive(Clone, Debug)]
-pub struct DeployedCache(Budgeted<(String, i64), Arc<CallConfig>>);
+pub struct DeployedCache(BudgetMap<(String, i64), Arc<CallConfig>>);
 
 impl Default for DeployedCache {
     fn default() -> Self {
-        Self(Budgeted::new(CACHE_BUDGET))
+        Self(BudgetMap::new(CACHE_BUDGET))
     }
 }
 

@@ -10,14 +10,14 @@
 
 mod agents;
 mod api_keys;
-mod budgeted;
-mod by_revision;
+mod budget_map;
 mod calls;
 mod database_url;
 mod deliveries;
 mod deployed;
 mod group_commit;
 mod queue;
+mod revision_cache;
 mod sealed;
 mod sessions;
 mod stored_webhook;
@@ -30,7 +30,6 @@ pub use calls::{CALLS_PAGE, CallRecord};
 pub use database_url::DatabaseUrl;
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use deployed::CallConfig;
-pub use queue::Takeover;
 pub use sealed::{ResealError, header_context, secret_context};
 pub use stored_webhook::StoredWebhook;
 pub use versions::{VersionConfig, VersionRow};
@@ -81,7 +80,7 @@ pub struct Store {
     /// The opened webhooks of deployed versions, which never change once deployed.
     deployed: deployed::DeployedCache,
     /// Agents' draft webhooks (opened) and version lists, by the revision their row names.
-    by_revision: by_revision::KeptByRevision,
+    by_revision: revision_cache::RevisionCache,
 }
 
 impl Store {

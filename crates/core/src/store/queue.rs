@@ -39,15 +39,6 @@ const INTERRUPTED_MAIL: &str =
     "The server sending this e-mail stopped while it was under way; it is not sent again.";
 const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
 
-/// What a sweep took over from instances whose leases expired.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Takeover {
-    /// Calls in `processing` put back to `pending`, or `failed` when out of attempts.
-    pub requeued: u64,
-    /// Calls in `sending` settled, their open requests `interrupted`.
-    pub interrupted: u64,
-}
-
 /// An event about to start sending.
 pub(super) struct EventStart {
     call_id: String,
@@ -247,7 +238,7 @@ impl Store {
     /// Takes over the work of instances whose leases expired (see the module comment). A call
     /// that has used up `max_attempts` is `failed` instead of processed yet again: a call that
     /// crashes its server every time must not crash every server in turn.
-    pub async fn take_over_expired(&self, max_attempts: i64) -> Result<Takeover, AppError> {
+    pub async fn take_over_expired(&self, max_attempts: i64) -> Result<(), AppError> {
         let clock = self.clock();
         // A read first, on the read pool: the sweep runs every second on every instance, and on
         // SQLite a write would queue behind the intake for nothing.
@@ -257,7 +248,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if expired.is_none() {
-            return Ok(Takeover::default());
+            return Ok(());
         }
         let mut tx = self.writer.begin().await?;
         let requeued = sqlx::query(&format!(
@@ -292,13 +283,15 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        let takeover = Takeover { requeued, interrupted: settled.len() as u64 };
+        // What was taken over is said here, once: calls in `processing` put back to `pending`
+        // (or `failed`, out of attempts), calls in `sending` settled with their open requests
+        // `interrupted`.
         tracing::warn!(
             requeued,
-            interrupted = takeover.interrupted,
+            interrupted = settled.len(),
             "took over calls whose server stopped holding them"
         );
-        Ok(takeover)
+        Ok(())
     }
 
     /// At shutdown: calls this instance claimed but has not started sending go back to the

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-pub(super) struct Budgeted<K, V>(Arc<Mutex<Entries<K, V>>>);
+pub(super) struct BudgetMap<K, V>(Arc<Mutex<Entries<K, V>>>);
 
 struct Entries<K, V> {
     map: HashMap<K, (V, usize)>,
@@ -16,23 +16,23 @@ struct Entries<K, V> {
 
 /// Counts only: the values may hold opened secrets (redacted by their own types, but a cache's
 /// URLs and names have no business in a log line either).
-impl<K, V> std::fmt::Debug for Budgeted<K, V> {
+impl<K, V> std::fmt::Debug for BudgetMap<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let entries = self.0.lock().expect("never poisoned: no panics while held");
-        f.debug_struct("Budgeted")
+        f.debug_struct("BudgetMap")
             .field("entries", &entries.map.len())
             .field("bytes", &entries.bytes)
             .finish()
     }
 }
 
-impl<K, V> Clone for Budgeted<K, V> {
+impl<K, V> Clone for BudgetMap<K, V> {
     fn clone(&self) -> Self {
         Self(self.0.clone())
     }
 }
 
-impl<K: Eq + Hash, V: Clone> Budgeted<K, V> {
+impl<K: Eq + Hash, V: Clone> BudgetMap<K, V> {
     pub(super) fn new(budget: usize) -> Self {
         Self(Arc::new(Mutex::new(Entries { map: HashMap::new(), bytes: 0, budget })))
     }
@@ -70,11 +70,11 @@ impl<K: Eq + Hash, V: Clone> Budgeted<K, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::Budgeted;
+    use super::BudgetMap;
 
     #[test]
     fn replacing_an_entry_counts_its_size_once_and_the_budget_starts_over() {
-        let map = Budgeted::new(100);
+        let map = BudgetMap::new(100);
         map.insert("a", 1, 40);
         map.insert("a", 2, 40);
         map.insert("b", 3, 40);
@@ -90,7 +90,7 @@ mod tests {
         assert_eq!(map.get(&"d"), Some(5), "a removed entry's size no longer counts");
         assert_eq!(
             format!("{map:?}"),
-            "Budgeted { entries: 1, bytes: 100 }",
+            "BudgetMap { entries: 1, bytes: 100 }",
             "counts, never values"
         );
     }

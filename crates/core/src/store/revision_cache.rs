@@ -13,7 +13,7 @@
 //! Opened secrets stay in memory no longer than the draft they belong to: a read that finds the
 //! draft changed replaces or drops its copy (an emptied draft is dropped, not kept).
 
-use super::budgeted::Budgeted;
+use super::budget_map::BudgetMap;
 use super::deployed::webhook_bytes;
 use super::sealed::{self, RawWebhook};
 use super::{OwnedAgent, Store, StoredWebhook};
@@ -24,19 +24,19 @@ use std::sync::Arc;
 const BUDGET: usize = 16 << 20;
 
 #[derive(Clone, Debug)]
-pub(super) struct KeptByRevision {
+pub(super) struct RevisionCache {
     /// agent id → (draft revision, its webhooks opened, oldest first).
-    drafts: Budgeted<String, (i64, Arc<Vec<StoredWebhook>>)>,
+    drafts: BudgetMap<String, (i64, Arc<Vec<StoredWebhook>>)>,
     /// (agent id, how many asked for) → (latest version, the versions listed, newest first).
-    histories: Budgeted<(String, i64), History>,
+    histories: BudgetMap<(String, i64), History>,
 }
 
 /// The latest version when the history was read, and the versions listed, newest first.
 type History = (i64, Arc<Vec<ListedVersion>>);
 
-impl Default for KeptByRevision {
+impl Default for RevisionCache {
     fn default() -> Self {
-        Self { drafts: Budgeted::new(BUDGET), histories: Budgeted::new(BUDGET) }
+        Self { drafts: BudgetMap::new(BUDGET), histories: BudgetMap::new(BUDGET) }
     }
 }
 
