@@ -154,15 +154,7 @@ impl Settings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get =
             |var: &'static str, default: &str| lookup(var).unwrap_or_else(|| default.to_owned());
-        let database_url = get("VOICY_DATABASE_URL", "sqlite://data/voicy.db");
-        if voicy_core::store::Backend::of_url(&database_url).is_none() {
-            let value = DatabaseUrl::new(database_url).redacted();
-            return Err(ConfigError {
-                var: "VOICY_DATABASE_URL",
-                value,
-                reason: "expected sqlite://path or postgres://user@host/database",
-            });
-        }
+        let database_url = database_url(get("VOICY_DATABASE_URL", "sqlite://data/voicy.db"))?;
         let addr = get("VOICY_LISTEN_ADDR", "127.0.0.1:3000");
         let listen_addr = addr.parse().map_err(|_| ConfigError {
             var: "VOICY_LISTEN_ADDR",
@@ -170,7 +162,7 @@ impl Settings {
             reason: "expected host:port, e.g. 127.0.0.1:3000",
         })?;
         Ok(Self {
-            database_url: DatabaseUrl::new(database_url),
+            database_url,
             role: Role::Serve,
             lease: Duration::from_secs(number(
                 &lookup,
@@ -202,22 +194,7 @@ impl Settings {
             )? as usize
                 * 1024
                 * 1024,
-            connections: crate::serve::Limits {
-                max_connections: number(
-                    &lookup,
-                    "VOICY_MAX_CONNECTIONS",
-                    4096,
-                    1..=1_000_000,
-                    "expected a number from 1 to 1000000",
-                )? as usize,
-                header_read_timeout: Duration::from_secs(number(
-                    &lookup,
-                    "VOICY_HEADER_READ_TIMEOUT_SECONDS",
-                    15,
-                    1..=300,
-                    "expected whole seconds from 1 to 300",
-                )?),
-            },
+            connections: connection_limits(&lookup)?,
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
             allow_insecure_webhooks: flag(
@@ -228,40 +205,78 @@ impl Settings {
             webhook_ca_file: lookup("VOICY_WEBHOOK_CA_FILE")
                 .filter(|p| !p.trim().is_empty())
                 .map(Into::into),
-            smtp_url: match lookup("VOICY_SMTP_URL").filter(|u| !u.trim().is_empty()) {
-                Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
-                    Some(SmtpUrl(url))
-                }
-                Some(_) => {
-                    // The value may hold a password: it is not echoed.
-                    return Err(ConfigError {
-                        var: "VOICY_SMTP_URL",
-                        value: "[redacted]".into(),
-                        reason: "expected smtp:// or smtps://",
-                    });
-                }
-                None => None,
-            },
-            public_url: match lookup("VOICY_PUBLIC_URL").filter(|u| !u.trim().is_empty()) {
-                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-                    Some(crate::csrf::origin_of(url.trim()).ok_or(ConfigError {
-                        var: "VOICY_PUBLIC_URL",
-                        value: url.clone(),
-                        reason: "expected http(s)://host[:port]",
-                    })?)
-                }
-                Some(url) => {
-                    return Err(ConfigError {
-                        var: "VOICY_PUBLIC_URL",
-                        value: url,
-                        reason: "expected http(s)://host[:port]",
-                    });
-                }
-                None => None,
-            },
+            smtp_url: smtp_url(lookup("VOICY_SMTP_URL"))?,
+            public_url: public_url(lookup("VOICY_PUBLIC_URL"))?,
             mail_from: get("VOICY_MAIL_FROM", "Voicy <notifications@voicy.invalid>"),
             secret_keys: secret_keys(&lookup)?,
         })
+    }
+}
+
+/// `VOICY_DATABASE_URL`: a backend this build knows. A bad value is shown without its password.
+fn database_url(url: String) -> Result<DatabaseUrl, ConfigError> {
+    let url = DatabaseUrl::new(url);
+    if voicy_core::store::Backend::of_url(url.expose()).is_none() {
+        return Err(ConfigError {
+            var: "VOICY_DATABASE_URL",
+            value: url.redacted(),
+            reason: "expected sqlite://path or postgres://user@host/database",
+        });
+    }
+    Ok(url)
+}
+
+/// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: what the listener allows.
+fn connection_limits(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::serve::Limits, ConfigError> {
+    Ok(crate::serve::Limits {
+        max_connections: number(
+            lookup,
+            "VOICY_MAX_CONNECTIONS",
+            4096,
+            1..=1_000_000,
+            "expected a number from 1 to 1000000",
+        )? as usize,
+        header_read_timeout: Duration::from_secs(number(
+            lookup,
+            "VOICY_HEADER_READ_TIMEOUT_SECONDS",
+            15,
+            1..=300,
+            "expected whole seconds from 1 to 300",
+        )?),
+    })
+}
+
+/// `VOICY_SMTP_URL`: where notifications are sent, if anywhere.
+fn smtp_url(url: Option<String>) -> Result<Option<SmtpUrl>, ConfigError> {
+    match url.filter(|u| !u.trim().is_empty()) {
+        Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+            Ok(Some(SmtpUrl(url)))
+        }
+        // The value may hold a password: it is not echoed.
+        Some(_) => Err(ConfigError {
+            var: "VOICY_SMTP_URL",
+            value: "[redacted]".into(),
+            reason: "expected smtp:// or smtps://",
+        }),
+        None => Ok(None),
+    }
+}
+
+/// `VOICY_PUBLIC_URL`: the site's own origin, for the cross-site check behind a proxy.
+fn public_url(url: Option<String>) -> Result<Option<String>, ConfigError> {
+    let refused = |value: String| ConfigError {
+        var: "VOICY_PUBLIC_URL",
+        value,
+        reason: "expected http(s)://host[:port]",
+    };
+    match url.filter(|u| !u.trim().is_empty()) {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            crate::csrf::origin_of(url.trim()).map(Some).ok_or_else(|| refused(url.clone()))
+        }
+        Some(url) => Err(refused(url)),
+        None => Ok(None),
     }
 }
 

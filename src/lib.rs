@@ -89,27 +89,8 @@ pub async fn build_with_steps(
     settings: &Settings,
     steps: dispatcher::post_call::Steps,
 ) -> Result<Instance, StartError> {
-    let url = settings.database_url.expose();
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p))
-        .and_then(|p| std::path::Path::new(p).parent())
-        && !path.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(path)?;
-    }
-    let store = Store::connect(url, settings.secret_keys.clone()).await?;
-    store.migrate().await?;
-    let resealed = store.reseal().await?;
-    if resealed > 0 {
-        tracing::info!(
-            rows = resealed,
-            key_id = settings.secret_keys.current_id(),
-            "webhook secrets and header values sealed under the current key"
-        );
-    }
+    let store = open_store(settings).await?;
     accounts::prepare();
-
     let client = dispatcher::WebhookClient::new(
         !settings.allow_insecure_webhooks,
         settings.webhook_ca_file.as_deref(),
@@ -131,7 +112,7 @@ pub async fn build_with_steps(
         )
     });
     let state = AppState {
-        store: store.clone(),
+        store,
         policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
         sender: client,
@@ -139,19 +120,42 @@ pub async fn build_with_steps(
         manual_sends: Default::default(),
         sign_ins: Default::default(),
     };
-    if !settings.role.serves_dashboard() {
-        let router = Router::new().route("/healthz", get(api::healthz)).with_state(state.clone());
-        return Ok(Instance { router, state, dispatcher: running });
-    }
-    let sessions = sessions::DbSessions::new(store);
-    sessions.spawn_cleanup();
-    let session_layer = SessionManagerLayer::new(sessions)
-        .with_name("voicy_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(settings.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(sign_in_gate::INACTIVITY));
+    let router = if settings.role.serves_dashboard() {
+        dashboard(settings, &state)
+    } else {
+        Router::new().route("/healthz", get(api::healthz)).with_state(state.clone())
+    };
+    Ok(Instance { router, state, dispatcher: running })
+}
 
+/// Opens the database (making a SQLite file's folder), migrates it, and seals under the current
+/// key whatever is not yet.
+async fn open_store(settings: &Settings) -> Result<Store, StartError> {
+    let url = settings.database_url.expose();
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .and_then(|p| std::path::Path::new(p).parent())
+        && !path.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(path)?;
+    }
+    let store = Store::connect(url, settings.secret_keys.clone()).await?;
+    store.migrate().await?;
+    let resealed = store.reseal().await?;
+    if resealed > 0 {
+        tracing::info!(
+            rows = resealed,
+            key_id = settings.secret_keys.current_id(),
+            "webhook secrets and header values sealed under the current key"
+        );
+    }
+    Ok(store)
+}
+
+/// The whole router of an instance that serves the dashboard: the REST API, the pages and their
+/// server functions, the bundle, and the layers every request passes.
+fn dashboard(settings: &Settings, state: &AppState) -> Router {
     // cargo-leptos writes the bundle's content hashes next to the server binary it builds.
     let hashed = std::env::current_exe()
         .ok()
@@ -193,19 +197,37 @@ pub async fn build_with_steps(
         // The not-found page too gets the app's context and its own script nonce.
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
-        .layer(axum::middleware::from_fn_with_state(pages, page_cache::serve_or_keep))
+        .layer(axum::middleware::from_fn_with_state(pages, page_cache::serve_or_keep));
+    with_request_layers(router, settings, &state.store)
+}
+
+/// What every dashboard request passes, innermost first: the server functions' rules, the
+/// sign-in gate, the session, the cross-site check, the security headers, the timeouts, and
+/// the request's span.
+fn with_request_layers(router: Router, settings: &Settings, store: &Store) -> Router {
+    let sessions = sessions::DbSessions::new(store.clone());
+    sessions.spawn_cleanup();
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("voicy_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(sign_in_gate::INACTIVITY));
+    let site =
+        csrf::SiteOrigin { public: settings.public_url.clone(), https: settings.secure_cookies };
+    router
         .layer(axum::middleware::from_fn(server_fn_rules::hold_to_api_rules))
         .layer(axum::middleware::from_fn(sign_in_gate::require_sign_in))
         .layer(session_layer)
-        .layer(axum::middleware::from_fn_with_state(
-            csrf::SiteOrigin { public: settings.public_url.clone(), https: settings.secure_cookies },
-            csrf::refuse_cross_site,
-        ))
+        .layer(axum::middleware::from_fn_with_state(site, csrf::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(settings.secure_cookies, security_headers))
         // A body must keep arriving (the header-read timeout is the listener's, `serve`), and a
         // whole request, body included, must be answered within REQUEST_TIMEOUT (408).
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -214,8 +236,7 @@ pub async fn build_with_steps(
                 // Faults are logged once, where they happen (`AppError::internal`); a
                 // status-based failure log here would repeat them.
                 .on_failure(()),
-        );
-    Ok(Instance { router, state, dispatcher: running })
+        )
 }
 
 /// The wasm bundle, its script and the stylesheet: the `.br`/`.gz` files a release build writes

@@ -86,8 +86,15 @@ pub(super) async fn start_events(
         moved.extend(ids.into_iter().map(|id| (id, token.to_owned())));
     }
     let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
-    // The bodies of the calls that moved, in one statement.
-    let bodies: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
+    let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
+    store_bodies(&mut tx, &started).await?;
+    insert_deliveries(&mut tx, &started).await?;
+    tx.commit().await?;
+    Ok(events.iter().map(has_moved).collect())
+}
+
+/// The bodies of the calls that moved to `sending`, in one statement.
+async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<(), AppError> {
     if !bodies.is_empty() {
         let cases = (0..bodies.len())
             .map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2))
@@ -98,20 +105,25 @@ pub(super) async fn start_events(
             placeholders(bodies.len() * 2 + 1, bodies.len())
         );
         let mut update = sqlx::query(&sql);
-        for event in &bodies {
+        for event in bodies {
             update = update.bind(&event.call_id).bind(&event.body);
         }
-        for event in &bodies {
+        for event in bodies {
             update = update.bind(&event.call_id);
         }
-        update.execute(&mut *tx).await?;
+        update.execute(&mut **tx).await?;
     }
+    Ok(())
+}
+
+/// One `sending` delivery per webhook of each call that moved to `sending`.
+async fn insert_deliveries(
+    tx: &mut super::Tx<'_>,
+    started: &[&EventStart],
+) -> Result<(), AppError> {
     let started_at = now();
-    let rows: Vec<(&EventStart, &StartedDelivery)> = events
-        .iter()
-        .filter(|e| has_moved(e))
-        .flat_map(|e| e.deliveries.iter().map(move |d| (e, d)))
-        .collect();
+    let rows: Vec<(&EventStart, &StartedDelivery)> =
+        started.iter().copied().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
     // 10 values a row; 3,000 at the most per statement, far below both backends' limits.
     for chunk in rows.chunks(300) {
         const COLUMNS: usize = 10;
@@ -137,10 +149,9 @@ pub(super) async fn start_events(
                 .bind(DeliveryOutcome::Sending)
                 .bind(&d.request_headers);
         }
-        insert.execute(&mut *tx).await?;
+        insert.execute(&mut **tx).await?;
     }
-    tx.commit().await?;
-    Ok(events.iter().map(has_moved).collect())
+    Ok(())
 }
 
 impl Store {
