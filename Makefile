@@ -51,13 +51,15 @@ target/release/.built-server: $(SERVER_SOURCES) | target/site/.built-release
 ## server.
 test: tools browser lint unit-tests postgres-tests e2e
 
-## rustfmt's default layout and clippy's default lints, warnings as errors, on every
-## crate and target (tests and benchmarks included).
+## rustfmt's layout (rustfmt.toml) and clippy's default lints, warnings as errors, on every
+## crate and target (tests and benchmarks included), and on the wasm build, whose code behind
+## `hydrate` the server's build does not compile.
 lint:
 	@echo "==> cargo fmt --check"
 	cargo fmt --all -- --check
-	@echo "==> cargo clippy (warnings are errors)"
+	@echo "==> cargo clippy (warnings are errors), then again on the browser's build"
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 tools:
 	@for c in rustfmt clippy; do if ! rustup component list --installed | grep -q "^$$c"; then \

@@ -56,27 +56,9 @@ fn ApiKeysBoard() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );
-    let create_error = action_error(create.value());
-    let form = NodeRef::<leptos::html::Form>::new();
-    reset_on_success(create.value(), form);
     // The key just created is shown once; revoking it takes it off the screen too.
     let revoked = RwSignal::new(None::<String>);
     let revoking = StoredValue::new(None::<String>);
-    // Shown selected: one Ctrl+C (⌘C) copies it.
-    Effect::new(move || {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            request_animation_frame(|| {
-                use leptos::wasm_bindgen::JsCast;
-                let input = document()
-                    .get_element_by_id("new-key")
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
-                if let Some(input) = input {
-                    let _ = input.focus();
-                    input.select();
-                }
-            });
-        }
-    });
     Effect::new(move || {
         if let Some(result) = revoke.value().get() {
             // Only a key that is really revoked leaves the screen.
@@ -91,6 +73,52 @@ fn ApiKeysBoard() -> impl IntoView {
             .value()
             .get()
             .map(|r| r.map(|()| "API key revoked.".to_owned()).map_err(|e| e.to_string()))
+    });
+    view! {
+        <NewKeyCard create revoked/>
+        <section class="card" aria-labelledby="keys-title">
+            <h2 id="keys-title">"Your keys"</h2>
+            <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="rows">
+                                {list.into_iter().map(|key| view! { <KeyItem key revoke revoking/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The form that creates a key, and the new key, shown once and selected for a copy.
+#[component]
+fn NewKeyCard(
+    create: ServerAction<CreateApiKey>,
+    revoked: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let create_error = action_error(create.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create.value(), form);
+    // Shown selected: one Ctrl+C (⌘C) copies it.
+    Effect::new(move || {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            request_animation_frame(|| {
+                use leptos::wasm_bindgen::JsCast;
+                let input = document()
+                    .get_element_by_id("new-key")
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok());
+                if let Some(input) = input {
+                    let _ = input.focus();
+                    input.select();
+                }
+            });
+        }
     });
     view! {
         <section class="card" aria-labelledby="new-key-title">
@@ -118,45 +146,36 @@ fn ApiKeysBoard() -> impl IntoView {
                 _ => ().into_any(),
             }}
         </section>
-        <section class="card" aria-labelledby="keys-title">
-            <h2 id="keys-title">"Your keys"</h2>
-            <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-                {move || Suspend::new(async move {
-                    match keys.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="rows">
-                                {list.into_iter().map(|key| {
-                                    let id = key.id.clone();
-                                    let label = format!("Revoke {}", key.name);
-                                    let question = format!("Revoke “{}”? Programs that use it stop working at once.", key.name);
-                                    view! {
-                                        <li class="row">
-                                            <div class="grow">
-                                                <strong>{key.name}</strong>
-                                                <span class="muted">" · created " {short_time(&key.created_at)} " · "
-                                                    {key.last_used_at.map(|t| format!("last used {}", short_time(&t))).unwrap_or_else(|| "never used".into())}
-                                                </span>
-                                            </div>
-                                            <button class="danger" aria-label=label disabled=move || revoke.pending().get()
-                                                on:click=move |_| {
-                                                    if window().confirm_with_message(&question).unwrap_or(false) {
-                                                        revoking.set_value(Some(id.clone()));
-                                                        revoke.dispatch(RevokeApiKey { id: id.clone() });
-                                                    }
-                                                }>
-                                                "Revoke"
-                                            </button>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+    }
+}
+
+/// One key of the list, with its Revoke button (which asks first).
+#[component]
+fn KeyItem(
+    key: ApiKeyView,
+    revoke: ServerAction<RevokeApiKey>,
+    revoking: StoredValue<Option<String>>,
+) -> impl IntoView {
+    let id = key.id.clone();
+    let label = format!("Revoke {}", key.name);
+    let question = format!("Revoke “{}”? Programs that use it stop working at once.", key.name);
+    view! {
+        <li class="row">
+            <div class="grow">
+                <strong>{key.name}</strong>
+                <span class="muted">" · created " {short_time(&key.created_at)} " · "
+                    {key.last_used_at.map(|t| format!("last used {}", short_time(&t))).unwrap_or_else(|| "never used".into())}
+                </span>
+            </div>
+            <button class="danger" aria-label=label disabled=move || revoke.pending().get()
+                on:click=move |_| {
+                    if window().confirm_with_message(&question).unwrap_or(false) {
+                        revoking.set_value(Some(id.clone()));
+                        revoke.dispatch(RevokeApiKey { id: id.clone() });
                     }
-                })}
-            </Suspense>
-        </section>
+                }>
+                "Revoke"
+            </button>
+        </li>
     }
 }

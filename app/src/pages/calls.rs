@@ -83,22 +83,7 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
             let _ =
                 window().location().set_href(&format!("/agents/{}/calls/{id}", agent.get_value()));
         }
-        Some(Err(e)) => {
-            outcome.set(Some(Err(match e {
-                AppError::Validation(_) => {
-                    "Every turn needs some text. Fill in or remove the empty turns.".to_owned()
-                }
-                other => other.to_string(),
-            })));
-            // To the first turn without text, where the fix is typed (or the message, if none is).
-            let empty = rows.with_untracked(|rs| {
-                rs.iter().position(|r| r.text.with_untracked(|t| t.trim().is_empty()))
-            });
-            crate::components::focus_soon(match empty {
-                Some(i) => format!(".test-call .turn-row:nth-of-type({}) input", i + 1),
-                None => "#test-call-outcome".to_owned(),
-            });
-        }
+        Some(Err(e)) => outcome.set(Some(Err(refused(e, rows)))),
         None => {}
     });
     let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, TurnRow)>>();
@@ -122,16 +107,7 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
             <p class="muted">"Write a short conversation and end the call. Test calls use the draft config, so your webhooks receive it at once."</p>
             <form class="test-call" on:submit=end_call aria-label="Test call">
                 <For each=indexed key=|(i, r)| (r.key, *i) let:((index, turn))>
-                    <div class="turn-row">
-                        <select aria-label=format!("Turn {} speaker", index + 1) prop:value=move || turn.role.get()
-                            on:change=move |ev| turn.role.set(event_target_value(&ev))>
-                            <option value="agent">"Agent"</option>
-                            <option value="user">"Caller"</option>
-                        </select>
-                        <input aria-label=format!("Turn {} text", index + 1) bind:value=turn.text placeholder="What was said"/>
-                        <button type="button" class="icon" aria-label=format!("Remove turn {}", index + 1)
-                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != turn.key))>"×"</button>
-                    </div>
+                    <TurnItem index turn rows/>
                 </For>
                 <div class="form-actions">
                     <button type="button" class="secondary" on:click=move |_| {
@@ -150,6 +126,41 @@ pub fn TestCallPanel(agent_id: String) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Why the test call was refused, for the owner; the focus goes to the first turn without text,
+/// where the fix is typed (or to the message, if every turn has some).
+fn refused(e: AppError, rows: RwSignal<Vec<TurnRow>>) -> String {
+    let empty = rows.with_untracked(|rs| {
+        rs.iter().position(|r| r.text.with_untracked(|t| t.trim().is_empty()))
+    });
+    crate::components::focus_soon(match empty {
+        Some(i) => format!(".test-call .turn-row:nth-of-type({}) input", i + 1),
+        None => "#test-call-outcome".to_owned(),
+    });
+    match e {
+        AppError::Validation(_) => {
+            "Every turn needs some text. Fill in or remove the empty turns.".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// One turn of the test call: its speaker, its text, and its remove button.
+#[component]
+fn TurnItem(index: usize, turn: TurnRow, rows: RwSignal<Vec<TurnRow>>) -> impl IntoView {
+    view! {
+        <div class="turn-row">
+            <select aria-label=format!("Turn {} speaker", index + 1) prop:value=move || turn.role.get()
+                on:change=move |ev| turn.role.set(event_target_value(&ev))>
+                <option value="agent">"Agent"</option>
+                <option value="user">"Caller"</option>
+            </select>
+            <input aria-label=format!("Turn {} text", index + 1) bind:value=turn.text placeholder="What was said"/>
+            <button type="button" class="icon" aria-label=format!("Remove turn {}", index + 1)
+                on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != turn.key))>"×"</button>
+        </div>
+    }
 }
 
 #[component]

@@ -10,6 +10,7 @@ pub mod processing;
 pub mod reference;
 pub mod webhook_actions;
 pub mod webhook_form;
+pub mod webhook_headers;
 pub mod webhook_list;
 pub mod webhook_tools;
 pub mod webhooks;

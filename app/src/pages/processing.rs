@@ -61,26 +61,53 @@ pub fn ProcessingSection(agent_id: String) -> impl IntoView {
     }
 }
 
-#[component]
-fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoView {
-    let next = StoredValue::new(0usize);
-    let new_row = move |v: VariableSpec| {
-        let key = next.get_value();
-        next.set_value(key + 1);
+/// The variables being edited, each with a key of its own that stays while rows around it come
+/// and go.
+#[derive(Clone, Copy)]
+struct VariableRows {
+    rows: RwSignal<Vec<VariableRow>>,
+    next: StoredValue<usize>,
+}
+
+impl VariableRows {
+    fn new(variables: Vec<VariableSpec>) -> Self {
+        let this = Self { rows: RwSignal::new(Vec::new()), next: StoredValue::new(0) };
+        this.rows.set(variables.into_iter().map(|v| this.row(v)).collect());
+        this
+    }
+
+    fn row(&self, v: VariableSpec) -> VariableRow {
+        let key = self.next.get_value();
+        self.next.set_value(key + 1);
         VariableRow {
             key,
             name: RwSignal::new(v.name),
             description: RwSignal::new(v.description),
             pattern: RwSignal::new(v.pattern),
         }
-    };
-    let rows = RwSignal::new(initial.variables.into_iter().map(new_row).collect::<Vec<_>>());
+    }
+
+    fn specs_untracked(&self) -> Vec<VariableSpec> {
+        self.rows
+            .get_untracked()
+            .iter()
+            .map(|r| VariableSpec {
+                name: r.name.get_untracked(),
+                description: r.description.get_untracked(),
+                pattern: r.pattern.get_untracked(),
+            })
+            .collect()
+    }
+}
+
+#[component]
+fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoView {
+    let variables = VariableRows::new(initial.variables);
     let emails = RwSignal::new(initial.notification_emails.join("\n"));
     let agent = StoredValue::new(agent_id);
     let save =
         Action::new(move |s: &ProcessingSettings| save_processing(agent.get_value(), s.clone()));
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let field = move |f: String| Signal::derive(move || error.get().and_then(|e| e.field(&f)));
     let draft_changed = use_context::<DraftChanged>();
     let outcome = Signal::derive(move || match save.value().get() {
         Some(Ok(_)) => Some(Ok("Saved to the draft. Deploy to use it on phone calls.".to_owned())),
@@ -95,18 +122,8 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             changed.0.update(|n| *n += 1);
         }
     });
-    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let variables = rows
-            .get_untracked()
-            .iter()
-            .map(|r| VariableSpec {
-                name: r.name.get_untracked(),
-                description: r.description.get_untracked(),
-                pattern: r.pattern.get_untracked(),
-            })
-            .collect();
         let notification_emails = emails
             .get_untracked()
             .lines()
@@ -114,35 +131,14 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
             .filter(|l| !l.is_empty())
             .map(str::to_owned)
             .collect();
-        save.dispatch(ProcessingSettings { variables, notification_emails });
+        save.dispatch(ProcessingSettings {
+            variables: variables.specs_untracked(),
+            notification_emails,
+        });
     };
     view! {
         <form on:submit=submit aria-label="Post-call processing" novalidate>
-            <fieldset>
-                <legend>"Variables"</legend>
-                <p class="hint">"Each is the first match of its pattern (a regular expression; its first group if it has one) in the transcript."</p>
-                <For each=indexed key=|(i, r)| (r.key, *i) let:((index, row))>
-                    <div class="variable-row">
-                        <div class="field">
-                            <input aria-label=format!("Variable {} name", index + 1) placeholder="callback_number" bind:value=row.name/>
-                            <FieldError id=format!("var-{}-name", row.key) message=field(format!("variables[{index}].name"))/>
-                        </div>
-                        <div class="field">
-                            <input aria-label=format!("Variable {} description", index + 1) placeholder="The number to call back" bind:value=row.description/>
-                        </div>
-                        <div class="field">
-                            <input class="mono" aria-label=format!("Variable {} pattern", index + 1) placeholder="number is ([0-9-]+)" bind:value=row.pattern/>
-                            <FieldError id=format!("var-{}-pattern", row.key) message=field(format!("variables[{index}].pattern"))/>
-                        </div>
-                        <button type="button" class="icon" aria-label=format!("Remove variable {}", index + 1)
-                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>"×"</button>
-                    </div>
-                </For>
-                <button type="button" class="secondary" on:click=move |_| {
-                    let row = new_row(VariableSpec { name: String::new(), description: String::new(), pattern: String::new() });
-                    rows.update(|rs| rs.push(row));
-                }>"Add variable"</button>
-            </fieldset>
+            <VariablesEditor variables error/>
             <div class="field">
                 <label for="notification-emails">"Notification e-mails (one per line)"</label>
                 <textarea id="notification-emails" rows="3" prop:value=move || emails.get()
@@ -160,4 +156,39 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
         </form>
     }
     .into_any()
+}
+
+/// The variables' rows (name, description, pattern), their remove buttons and Add variable.
+#[component]
+fn VariablesEditor(variables: VariableRows, error: Signal<Option<AppError>>) -> impl IntoView {
+    let rows = variables.rows;
+    let field = move |f: String| Signal::derive(move || error.get().and_then(|e| e.field(&f)));
+    let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
+    view! {
+        <fieldset>
+            <legend>"Variables"</legend>
+            <p class="hint">"Each is the first match of its pattern (a regular expression; its first group if it has one) in the transcript."</p>
+            <For each=indexed key=|(i, r)| (r.key, *i) let:((index, row))>
+                <div class="variable-row">
+                    <div class="field">
+                        <input aria-label=format!("Variable {} name", index + 1) placeholder="callback_number" bind:value=row.name/>
+                        <FieldError id=format!("var-{}-name", row.key) message=field(format!("variables[{index}].name"))/>
+                    </div>
+                    <div class="field">
+                        <input aria-label=format!("Variable {} description", index + 1) placeholder="The number to call back" bind:value=row.description/>
+                    </div>
+                    <div class="field">
+                        <input class="mono" aria-label=format!("Variable {} pattern", index + 1) placeholder="number is ([0-9-]+)" bind:value=row.pattern/>
+                        <FieldError id=format!("var-{}-pattern", row.key) message=field(format!("variables[{index}].pattern"))/>
+                    </div>
+                    <button type="button" class="icon" aria-label=format!("Remove variable {}", index + 1)
+                        on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>"×"</button>
+                </div>
+            </For>
+            <button type="button" class="secondary" on:click=move |_| {
+                let row = variables.row(VariableSpec { name: String::new(), description: String::new(), pattern: String::new() });
+                rows.update(|rs| rs.push(row));
+            }>"Add variable"</button>
+        </fieldset>
+    }
 }

@@ -129,78 +129,20 @@ fn WebhookItem(
         move || matches!(section.editing.get(), Some(Editing::Existing(ref w)) if w.id == id)
     };
     let confirming = RwSignal::new(false);
-    let delete = ServerAction::<DeleteWebhook>::new();
-    let name = webhook.name.clone();
-    Effect::new({
-        let name = name.clone();
-        move || match delete.value().get() {
-            Some(Ok(())) => section.done(format!(
-                "Webhook “{name}” deleted. Deploy to stop phone calls from using it."
-            )),
-            Some(Err(e)) => section.failed(e.to_string()),
-            None => {}
-        }
-    });
-    let stored = StoredValue::new(webhook.clone());
-    let cancel_delete = move || {
-        confirming.set(false);
-        crate::components::focus_soon(format!("#delete-{}", stored.get_value().id));
-    };
+    let stored = StoredValue::new(webhook);
     let last_test = {
         let id = id.clone();
         Signal::derive(move || {
             section.tests.with(|t| t.iter().find(|(w, _)| *w == id).map(|(_, r)| r.clone()))
         })
     };
-    let on_test = {
-        let id = id.clone();
-        Callback::new(move |result: SendOutcome| {
-            section.tests.update(|t| {
-                t.retain(|(w, _)| *w != id);
-                t.push((id.clone(), result));
-            });
-            // The list is shown again (with the test among the recent deliveries): the focus
-            // comes back to this row's Send test.
-            section.focus_after.set_value(Some(format!("#send-test-{id}")));
-            section.refresh.update(|n| *n += 1);
-        })
-    };
+    let on_test = keep_test_result(section, id);
     view! {
         <li class="webhook">
             <Show when=is_editing.clone() fallback=move || {
                 let w = stored.get_value();
-                let (edit_label, delete_label) = (format!("Edit {}", w.name), format!("Delete {}", w.name));
-                let delete_id = w.id.clone();
                 view! {
-                    <div class="webhook-summary">
-                        <div class="grow">
-                            <strong class="webhook-name">{w.name.clone()}</strong>
-                            <code class="url">{w.url.clone()}</code>
-                            <p class="meta">
-                                {if w.has_secret {
-                                    view! { <span class="pill ok">"Secret set"</span> }.into_any()
-                                } else {
-                                    view! { <span class="pill">"No secret"</span> }.into_any()
-                                }}
-                                {w.standard_webhooks.then(|| view! { <span class="pill ok">"Standard Webhooks"</span> })}
-                                {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
-                            </p>
-                            {health.clone().map(|health| view! { <HealthLine health/> })}
-                        </div>
-                        <div class="actions">
-                            <button type="button" class="icon" id=format!("edit-{}", w.id) aria-label=edit_label title="Edit"
-                                on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
-                                <Icon path=PENCIL/>
-                            </button>
-                            <button type="button" class="icon danger" id=format!("delete-{}", w.id) aria-label=delete_label title="Delete"
-                                on:click=move |_| {
-                                    confirming.set(true);
-                                    crate::components::focus_soon(format!("#confirm-delete-{}", stored.get_value().id));
-                                }>
-                                <Icon path=TRASH/>
-                            </button>
-                        </div>
-                    </div>
+                    <WebhookSummary webhook=w.clone() health=health.clone() section confirming/>
                     <SendTest agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()
                         last=last_test on_result=on_test/>
                     <details class="recent">
@@ -208,19 +150,7 @@ fn WebhookItem(
                         <DeliveryLog deliveries=recent.clone()/>
                     </details>
                     <Show when=move || confirming.get()>
-                        <div class="confirm" role="group" aria-label="Confirm delete"
-                            on:keydown=move |e| if e.key() == "Escape" { cancel_delete() }>
-                            <p>"Delete “" {stored.get_value().name} "”? It is removed from the draft at once."</p>
-                            <button type="button" class="danger" id=format!("confirm-delete-{}", stored.get_value().id)
-                                disabled=move || delete.pending().get()
-                                on:click={
-                                    let delete_id = delete_id.clone();
-                                    move |_| { delete.dispatch(DeleteWebhook { agent_id: section.agent_id.get_value(), webhook_id: delete_id.clone() }); }
-                                }>
-                                {move || if delete.pending().get() { "Deleting…" } else { "Delete webhook" }}
-                            </button>
-                            <button type="button" on:click=move |_| cancel_delete()>"Cancel"</button>
-                        </div>
+                        <DeleteConfirm webhook=stored.get_value() section confirming/>
                     </Show>
                 }
             }>
@@ -230,6 +160,100 @@ fn WebhookItem(
         </li>
     }
     .into_any()
+}
+
+/// Keeps a test send's result on its webhook's row across the reload it causes.
+fn keep_test_result(section: Section, id: String) -> Callback<SendOutcome> {
+    Callback::new(move |result: SendOutcome| {
+        section.tests.update(|t| {
+            t.retain(|(w, _)| *w != id);
+            t.push((id.clone(), result));
+        });
+        // The list is shown again (with the test among the recent deliveries): the focus
+        // comes back to this row's Send test.
+        section.focus_after.set_value(Some(format!("#send-test-{id}")));
+        section.refresh.update(|n| *n += 1);
+    })
+}
+
+/// A webhook's name, URL, what it sends with, its health, and its pencil and trash.
+#[component]
+fn WebhookSummary(
+    webhook: WebhookView,
+    health: Option<WebhookHealth>,
+    section: Section,
+    confirming: RwSignal<bool>,
+) -> impl IntoView {
+    let w = webhook;
+    let (edit_label, delete_label) = (format!("Edit {}", w.name), format!("Delete {}", w.name));
+    let stored = StoredValue::new(w.clone());
+    view! {
+        <div class="webhook-summary">
+            <div class="grow">
+                <strong class="webhook-name">{w.name.clone()}</strong>
+                <code class="url">{w.url.clone()}</code>
+                <p class="meta">
+                    {if w.has_secret {
+                        view! { <span class="pill ok">"Secret set"</span> }.into_any()
+                    } else {
+                        view! { <span class="pill">"No secret"</span> }.into_any()
+                    }}
+                    {w.standard_webhooks.then(|| view! { <span class="pill ok">"Standard Webhooks"</span> })}
+                    {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
+                </p>
+                {health.map(|health| view! { <HealthLine health/> })}
+            </div>
+            <div class="actions">
+                <button type="button" class="icon" id=format!("edit-{}", w.id) aria-label=edit_label title="Edit"
+                    on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
+                    <Icon path=PENCIL/>
+                </button>
+                <button type="button" class="icon danger" id=format!("delete-{}", w.id) aria-label=delete_label title="Delete"
+                    on:click=move |_| {
+                        confirming.set(true);
+                        crate::components::focus_soon(format!("#confirm-delete-{}", stored.get_value().id));
+                    }>
+                    <Icon path=TRASH/>
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// "Delete …?" with its two buttons; Escape or Cancel puts the focus back on the trash.
+#[component]
+fn DeleteConfirm(
+    webhook: WebhookView,
+    section: Section,
+    confirming: RwSignal<bool>,
+) -> impl IntoView {
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let name = webhook.name.clone();
+    Effect::new(move || match delete.value().get() {
+        Some(Ok(())) => section
+            .done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
+        Some(Err(e)) => section.failed(e.to_string()),
+        None => {}
+    });
+    let id = StoredValue::new(webhook.id.clone());
+    let cancel_delete = move || {
+        confirming.set(false);
+        crate::components::focus_soon(format!("#delete-{}", id.get_value()));
+    };
+    view! {
+        <div class="confirm" role="group" aria-label="Confirm delete"
+            on:keydown=move |e| if e.key() == "Escape" { cancel_delete() }>
+            <p>"Delete “" {webhook.name.clone()} "”? It is removed from the draft at once."</p>
+            <button type="button" class="danger" id=format!("confirm-delete-{}", webhook.id)
+                disabled=move || delete.pending().get()
+                on:click=move |_| {
+                    delete.dispatch(DeleteWebhook { agent_id: section.agent_id.get_value(), webhook_id: id.get_value() });
+                }>
+                {move || if delete.pending().get() { "Deleting…" } else { "Delete webhook" }}
+            </button>
+            <button type="button" on:click=move |_| cancel_delete()>"Cancel"</button>
+        </div>
+    }
 }
 
 #[component]
