@@ -98,31 +98,23 @@ async fn logout(session: Session) -> ApiResult<StatusCode> {
 #[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = NameBody,
     responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create_key(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     ApiJson(body): ApiJson<NameBody>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((StatusCode::CREATED, Json(api_keys::create(&state.store, &owner, &body.name).await?)))
+    Ok((StatusCode::CREATED, Json(api_keys::create(&request, &body.name).await?)))
 }
 
 /// The owner's API keys (never their secrets).
 #[utoipa::path(get, path = "/api-keys", tag = "accounts",
     responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
-async fn list_keys(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-) -> ApiResult<Json<ApiKeyList>> {
-    Ok(Json(ApiKeyList { api_keys: api_keys::list(&state.store, &owner).await? }))
+async fn list_keys(Owner(request): Owner) -> ApiResult<Json<ApiKeyList>> {
+    Ok(Json(ApiKeyList { api_keys: api_keys::list(&request).await? }))
 }
 
 /// Revokes an API key: it stops working at once.
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "accounts", params(("id" = String, Path, description = "The key's id")),
     responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn revoke_key(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    api_keys::revoke(&state.store, &owner, &id).await?;
+async fn revoke_key(Owner(request): Owner, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    api_keys::revoke(&request, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,7 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path},
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{AppState, services::agents};
@@ -30,28 +30,23 @@ struct AgentList {
 
 /// The owner's agents.
 #[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = AgentList), (status = "default", body = ErrorBody)))]
-async fn list(State(state): State<AppState>, Owner(owner): Owner) -> ApiResult<Json<AgentList>> {
-    Ok(Json(AgentList { agents: agents::list(&state.store, &owner).await? }))
+async fn list(Owner(request): Owner) -> ApiResult<Json<AgentList>> {
+    Ok(Json(AgentList { agents: agents::list(&request).await? }))
 }
 
 /// Creates an agent.
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent,
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     ApiJson(body): ApiJson<NewAgent>,
 ) -> ApiResult<(StatusCode, Json<AgentView>)> {
-    Ok((StatusCode::CREATED, Json(agents::create(&state.store, &owner, &body.name).await?)))
+    Ok((StatusCode::CREATED, Json(agents::create(&request, &body.name).await?)))
 }
 
 /// One agent (404 when it is missing or another owner's).
 #[utoipa::path(get, path = "/agents/{agent_id}", tag = "agents", params(("agent_id" = String, Path)),
     responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(agent_id): Path<String>,
-) -> ApiResult<Json<AgentView>> {
-    Ok(Json(agents::get(&state.store, &owner, &agent_id).await?))
+async fn show(Owner(request): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<AgentView>> {
+    Ok(Json(agents::get(&request, &agent_id).await?))
 }

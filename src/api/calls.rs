@@ -7,7 +7,6 @@ use super::{
 };
 use axum::{
     Json,
-    extract::State,
     http::{StatusCode, header::CONTENT_TYPE},
     response::IntoResponse,
 };
@@ -46,23 +45,18 @@ struct DeliveryList {
     responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
         (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     ApiJson(call): ApiJson<NewCall>,
 ) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
-    let id = calls::create(&state, &owner, call).await?;
+    let id = calls::create(&request, call).await?;
     Ok((StatusCode::ACCEPTED, Json(CreatedCall { id })))
 }
 
 /// The Get Call API: once processed, the stored bytes themselves, which equal the event's body exactly.
 #[utoipa::path(get, path = "/calls/{call_id}", tag = "calls", params(("call_id" = String, Path)),
     responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(call_id): Path<String>,
-) -> ApiResult<impl IntoResponse> {
-    let body = calls::get_json(&state, &owner, &call_id).await?;
+async fn show(Owner(request): Owner, Path(call_id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let body = calls::get_json(&request, &call_id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body))
 }
 
@@ -70,11 +64,10 @@ async fn show(
 #[utoipa::path(get, path = "/calls/{call_id}/deliveries", tag = "deliveries", params(("call_id" = String, Path)),
     responses((status = 200, body = CallDeliveries), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn call_deliveries(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(call_id): Path<String>,
 ) -> ApiResult<Json<CallDeliveries>> {
-    Ok(Json(calls::deliveries(&state, &owner, &call_id).await?))
+    Ok(Json(calls::deliveries(&request, &call_id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -89,12 +82,11 @@ struct ListQuery {
 #[utoipa::path(get, path = "/agents/{agent_id}/calls", tag = "calls", params(("agent_id" = String, Path), ListQuery),
     responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn list(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<CallPage>> {
-    Ok(Json(calls::list(&state, &owner, &agent_id, query.before.as_deref()).await?))
+    Ok(Json(calls::list(&request, &agent_id, query.before.as_deref()).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -108,13 +100,12 @@ struct DeliveriesQuery {
 #[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
     responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn agent_deliveries(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
     Query(query): Query<DeliveriesQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
     Ok(Json(DeliveryList {
-        deliveries: calls::agent_deliveries(&state, &owner, &agent_id, query.webhook_id.as_deref())
+        deliveries: calls::agent_deliveries(&request, &agent_id, query.webhook_id.as_deref())
             .await?,
     }))
 }
@@ -123,21 +114,19 @@ async fn agent_deliveries(
 #[utoipa::path(get, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)),
     responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn processing(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ProcessingSettings>> {
-    Ok(Json(calls::processing(&state, &owner, &agent_id).await?))
+    Ok(Json(calls::processing(&request, &agent_id).await?))
 }
 
 /// Replaces the draft's post-call processing settings (variables to extract, addresses to notify).
 #[utoipa::path(put, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)), request_body = ProcessingSettings,
     responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn set_processing(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<ProcessingSettings>,
 ) -> ApiResult<Json<ProcessingSettings>> {
-    Ok(Json(calls::set_processing(&state, &owner, &agent_id, &input).await?))
+    Ok(Json(calls::set_processing(&request, &agent_id, &input).await?))
 }

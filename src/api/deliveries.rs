@@ -6,7 +6,7 @@ use super::{
     error::ApiResult,
     extract::{Owner, Path},
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{
@@ -38,14 +38,10 @@ struct HealthList {
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
 async fn send_test(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(deliveries::send_test(&request, &agent_id, &webhook_id).await?)))
 }
 
 /// Redelivers a past delivery.
@@ -59,11 +55,10 @@ async fn send_test(
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
 async fn redeliver(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(delivery_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((StatusCode::CREATED, Json(deliveries::redeliver(&state, &owner, &delivery_id).await?)))
+    Ok((StatusCode::CREATED, Json(deliveries::redeliver(&request, &delivery_id).await?)))
 }
 
 /// Each webhook's health.
@@ -73,9 +68,8 @@ async fn redeliver(
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
     responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn webhook_health(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<HealthList>> {
-    Ok(Json(HealthList { webhooks: health::of_agent(&state, &owner, &agent_id).await? }))
+    Ok(Json(HealthList { webhooks: health::of_agent(&request, &agent_id).await? }))
 }

@@ -8,13 +8,13 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
-use voicy_core::{AppState, Caller, auth, services::api_keys};
+use voicy_core::{AppState, OwnerRequest, auth, services::api_keys};
 use voicy_model::error::AppError;
 
 /// The authenticated owner: from `Authorization: Bearer <key>` if present, else the session
 /// cookie. Rejects with 401 before the handler does any work. A REST request shares nothing
 /// with another, so its caller starts with an empty memo.
-pub struct Owner(pub Caller);
+pub struct Owner(pub OwnerRequest);
 
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
@@ -27,13 +27,13 @@ impl FromRequestParts<AppState> for Owner {
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(AppError::InvalidApiKey)?;
             let owner = api_keys::authenticate(&state.store, key.trim()).await?;
-            return Ok(Self(Caller::new(owner)));
+            return Ok(Self(OwnerRequest::new(state.clone(), owner)));
         }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, m)| AppError::internal(m))?;
         let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
-        Ok(Self(Caller::new(owner)))
+        Ok(Self(OwnerRequest::new(state.clone(), owner)))
     }
 }
 

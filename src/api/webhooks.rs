@@ -5,7 +5,7 @@ use super::{
     error::ApiResult,
     extract::{ApiJson, Owner, Path},
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{AppState, services, services::webhooks};
 use voicy_model::views::{
@@ -27,12 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The draft's webhooks (at most 5). Secrets and header values are never returned.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = WebhookList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn list(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
-    Path(agent_id): Path<String>,
-) -> ApiResult<Json<WebhookList>> {
-    Ok(Json(webhooks::list(&state, &owner, &agent_id).await?))
+async fn list(Owner(request): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
+    Ok(Json(webhooks::list(&request, &agent_id).await?))
 }
 
 /// Adds a webhook to the draft. Phone calls use it once the agent is deployed; web calls at once.
@@ -41,12 +37,11 @@ async fn list(
         (status = 409, description = "The agent already has 5 webhooks", body = ErrorBody),
         (status = 422, description = "Invalid fields, each named in `fields`", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::add(&state, &owner, &agent_id, &input).await?)))
+    Ok((StatusCode::CREATED, Json(webhooks::add(&request, &agent_id, &input).await?)))
 }
 
 /// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
@@ -54,12 +49,11 @@ async fn create(
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookPatch,
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn update(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path((agent_id, webhook_id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<WebhookView>> {
-    Ok(Json(webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await?))
+    Ok(Json(webhooks::update(&request, &agent_id, &webhook_id, &patch).await?))
 }
 
 /// Deletes a webhook from the draft.
@@ -67,11 +61,10 @@ async fn update(
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
     responses((status = 204, description = "Deleted from the draft"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn remove(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    webhooks::delete(&state, &owner, &agent_id, &webhook_id).await?;
+    webhooks::delete(&request, &agent_id, &webhook_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,44 +72,40 @@ async fn remove(
 #[utoipa::path(post, path = "/agents/{agent_id}/deploy", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 201, body = DeploymentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn deploy(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::deploy(&state, &owner, &agent_id).await?)))
+    Ok((StatusCode::CREATED, Json(webhooks::deploy(&request, &agent_id).await?)))
 }
 
 /// The draft, the latest deployed version, and whether they differ.
 #[utoipa::path(get, path = "/agents/{agent_id}/config", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn config(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigView>> {
-    Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
+    Ok(Json(webhooks::config(&request, &agent_id).await?))
 }
 
 /// What Deploy would change, in words (secrets and header values only described, never shown).
 #[utoipa::path(get, path = "/agents/{agent_id}/config/diff", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigDiffView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn diff(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigDiffView>> {
-    Ok(Json(webhooks::diff(&state, &owner, &agent_id).await?))
+    Ok(Json(webhooks::diff(&request, &agent_id).await?))
 }
 
 /// The latest deployed versions: who deployed them, when, and what each changed.
 #[utoipa::path(get, path = "/agents/{agent_id}/versions", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = VersionList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn versions(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path(agent_id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
-    Ok(Json(services::versions::list(&state, &owner, &agent_id).await?))
+    Ok(Json(services::versions::list(&request, &agent_id).await?))
 }
 
 /// Restores a deployed version to the draft.
@@ -127,10 +116,9 @@ async fn versions(
     params(("agent_id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn restore(
-    State(state): State<AppState>,
-    Owner(owner): Owner,
+    Owner(request): Owner,
     Path((agent_id, version)): Path<(String, i64)>,
 ) -> ApiResult<Json<ConfigView>> {
-    services::versions::restore(&state, &owner, &agent_id, version).await?;
-    Ok(Json(webhooks::config(&state, &owner, &agent_id).await?))
+    services::versions::restore(&request, &agent_id, version).await?;
+    Ok(Json(webhooks::config(&request, &agent_id).await?))
 }

@@ -12,8 +12,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     crate::server::page_reads::page_read!("list_agents"; {
         use crate::server::request_owner;
         use voicy_core::services::agents;
-        let (state, owner) = request_owner().await?;
-        agents::list(&state.store, &owner).await
+        agents::list(&request_owner().await?).await
     })
 }
 
@@ -21,8 +20,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
 pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::agents;
-    let (state, owner) = request_owner().await?;
-    agents::create(&state.store, &owner, &name).await
+    agents::create(&request_owner().await?, &name).await
 }
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
@@ -30,8 +28,7 @@ pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
     crate::server::page_reads::page_read!("get_agent", agent_id; {
         use crate::server::request_owner;
         use voicy_core::services::agents;
-        let (state, owner) = request_owner().await?;
-        agents::get(&state.store, &owner, &agent_id).await
+        agents::get(&request_owner().await?, &agent_id).await
     })
 }
 

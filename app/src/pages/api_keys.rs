@@ -12,8 +12,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     crate::server::page_reads::page_read!("list_api_keys"; {
         use crate::server::request_owner;
         use voicy_core::services::api_keys;
-        let (state, owner) = request_owner().await?;
-        api_keys::list(&state.store, &owner).await
+        api_keys::list(&request_owner().await?).await
     })
 }
 
@@ -21,16 +20,14 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::api_keys;
-    let (state, owner) = request_owner().await?;
-    api_keys::create(&state.store, &owner, &name).await
+    api_keys::create(&request_owner().await?, &name).await
 }
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::api_keys;
-    let (state, owner) = request_owner().await?;
-    api_keys::revoke(&state.store, &owner, &id).await
+    api_keys::revoke(&request_owner().await?, &id).await
 }
 
 #[component]

@@ -15,7 +15,7 @@ use voicy_model::views::{CallDetail, CallPage, Turn};
 pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::calls;
-    let (state, owner) = request_owner().await?;
+    let request = request_owner().await?;
     let ended = chrono::Utc::now();
     let started = ended - chrono::Duration::seconds(5 * transcript.len().max(1) as i64);
     let stamp =
@@ -29,7 +29,7 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
         transcript,
         ..Default::default()
     };
-    calls::create(&state, &owner, call).await
+    calls::create(&request, call).await
 }
 
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
@@ -37,8 +37,7 @@ pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
     crate::server::page_reads::page_read!("list_calls", agent_id; {
         use crate::server::request_owner;
         use voicy_core::services::calls;
-        let (state, owner) = request_owner().await?;
-        calls::list(&state, &owner, &agent_id, None).await
+        calls::list(&request_owner().await?, &agent_id, None).await
     })
 }
 
@@ -47,8 +46,7 @@ pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     crate::server::page_reads::page_read!("get_call_detail", call_id; {
         use crate::server::request_owner;
         use voicy_core::services::calls;
-        let (state, owner) = request_owner().await?;
-        calls::detail(&state, &owner, &call_id).await
+        calls::detail(&request_owner().await?, &call_id).await
     })
 }
 

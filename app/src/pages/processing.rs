@@ -12,8 +12,7 @@ pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppE
     crate::server::page_reads::page_read!("get_processing", agent_id; {
         use crate::server::request_owner;
         use voicy_core::services::calls;
-        let (state, owner) = request_owner().await?;
-        calls::processing(&state, &owner, &agent_id).await
+        calls::processing(&request_owner().await?, &agent_id).await
     })
 }
 
@@ -24,8 +23,7 @@ pub async fn save_processing(
 ) -> Result<ProcessingSettings, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::calls;
-    let (state, owner) = request_owner().await?;
-    calls::set_processing(&state, &owner, &agent_id, &settings).await
+    calls::set_processing(&request_owner().await?, &agent_id, &settings).await
 }
 
 /// Bumped whenever the draft changes outside the Webhooks section, so it re-reads its

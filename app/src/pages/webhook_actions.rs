@@ -14,8 +14,7 @@ pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSectionVie
     crate::server::page_reads::page_read!("get_webhook_settings", agent_id; {
         use crate::server::request_owner;
         use voicy_core::services::webhooks;
-        let (state, owner) = request_owner().await?;
-        let settings = webhooks::settings(&state, &owner, &agent_id).await?;
+        let settings = webhooks::settings(&request_owner().await?, &agent_id).await?;
         Ok(WebhooksSectionView {
             count: settings.config.draft.webhooks.len(),
             settings: voicy_model::codec::Deferred::new(&settings).map_err(AppError::internal)?,
@@ -27,8 +26,7 @@ pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSectionVie
 pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
-    let (state, owner) = request_owner().await?;
-    webhooks::add(&state, &owner, &agent_id, &input).await
+    webhooks::add(&request_owner().await?, &agent_id, &input).await
 }
 
 #[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
@@ -39,32 +37,28 @@ pub async fn update_webhook(
 ) -> Result<WebhookView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
-    let (state, owner) = request_owner().await?;
-    webhooks::update(&state, &owner, &agent_id, &webhook_id, &patch).await
+    webhooks::update(&request_owner().await?, &agent_id, &webhook_id, &patch).await
 }
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
-    let (state, owner) = request_owner().await?;
-    webhooks::delete(&state, &owner, &agent_id, &webhook_id).await
+    webhooks::delete(&request_owner().await?, &agent_id, &webhook_id).await
 }
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
-    let (state, owner) = request_owner().await?;
-    webhooks::deploy(&state, &owner, &agent_id).await
+    webhooks::deploy(&request_owner().await?, &agent_id).await
 }
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn restore_version(agent_id: String, version: i64) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::versions;
-    let (state, owner) = request_owner().await?;
-    versions::restore(&state, &owner, &agent_id, version).await
+    versions::restore(&request_owner().await?, &agent_id, version).await
 }
 
 /// Shared by the pieces of the section: what to reload and where to say how things ended.

@@ -15,16 +15,14 @@ pub async fn send_test_event(
 ) -> Result<DeliveryView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::deliveries;
-    let (state, owner) = request_owner().await?;
-    deliveries::send_test(&state, &owner, &agent_id, &webhook_id).await
+    deliveries::send_test(&request_owner().await?, &agent_id, &webhook_id).await
 }
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::deliveries;
-    let (state, owner) = request_owner().await?;
-    deliveries::redeliver(&state, &owner, &delivery_id).await
+    deliveries::redeliver(&request_owner().await?, &delivery_id).await
 }
 
 /// A new `whsec_` secret. Nothing is stored until the form is saved; signed-in owners only.
@@ -39,8 +37,7 @@ pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, 
     crate::server::page_reads::page_read!("get_webhook_health", agent_id; {
         use crate::server::request_owner;
         use voicy_core::services::health;
-        let (state, owner) = request_owner().await?;
-        health::of_agent(&state, &owner, &agent_id).await
+        health::of_agent(&request_owner().await?, &agent_id).await
     })
 }
 

@@ -5,7 +5,7 @@
 pub mod page_reads;
 
 use voicy_core::auth;
-use voicy_core::{AgentMemo, AppState, Caller};
+use voicy_core::{AgentMemo, AppState, OwnerRequest};
 use voicy_model::error::AppError;
 
 /// What every server-function call gets in its context, per request: the app state and a fresh
@@ -16,13 +16,13 @@ pub fn provide_request_context(state: &AppState) {
     leptos::prelude::provide_context(AgentMemo::default());
 }
 
-/// For server functions: the app state and the signed-in owner, or `Unauthenticated`.
-pub async fn request_owner() -> Result<(AppState, Caller), AppError> {
+/// For server functions: the signed-in owner's request, or `Unauthenticated`.
+pub async fn request_owner() -> Result<OwnerRequest, AppError> {
     let (state, session) = request_state().await?;
     let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
     // Every server function of one render shares the request's memo (one agent read a page).
     let agents = leptos::prelude::use_context::<AgentMemo>().unwrap_or_default();
-    Ok((state, Caller::sharing(owner, agents)))
+    Ok(OwnerRequest::sharing(state, owner, agents))
 }
 
 /// For server functions that work without a signed-in owner (sign-in, sign-up).

@@ -41,13 +41,14 @@ pub struct WebhookPolicy {
     pub allow_insecure: bool,
 }
 
-/// The signed-in owner a request acts for, with the agents this request has already found to
-/// be theirs. A dashboard page runs several server functions in one server render (the agent's
-/// header, the Webhooks section, the post-call section), each checking on its own that the
-/// agent is the owner's: when they share one `Caller`'s memo, the database is asked once per
-/// page. A REST request makes a fresh one (nothing to share).
+/// A request made by a signed-in owner, as the services take it: the instance's state, who the
+/// owner is, and the agents this request has already found to be theirs. A dashboard page runs
+/// several server functions in one server render (the agent's header, the Webhooks section, the
+/// post-call section), each checking on its own that the agent is the owner's: when they share
+/// one memo, the database is asked once per page. A REST request starts with an empty one.
 #[derive(Clone, Debug)]
-pub struct Caller {
+pub struct OwnerRequest {
+    pub state: AppState,
     owner: OwnerId,
     agents: AgentMemo,
 }
@@ -59,24 +60,28 @@ pub struct AgentMemo(Arc<Mutex<Vec<KnownAgent>>>);
 /// (owner id, agent id) and the agent.
 type KnownAgent = ((String, String), OwnedAgent);
 
-impl Caller {
-    /// A caller whose request has read nothing yet.
-    pub fn new(owner: OwnerId) -> Self {
-        Self::sharing(owner, AgentMemo::default())
+impl OwnerRequest {
+    /// A request that has read nothing yet.
+    pub fn new(state: AppState, owner: OwnerId) -> Self {
+        Self::sharing(state, owner, AgentMemo::default())
     }
 
-    /// A caller whose agent reads go into `agents`, shared with the rest of its request.
-    pub fn sharing(owner: OwnerId, agents: AgentMemo) -> Self {
-        Self { owner, agents }
+    /// A request whose agent reads go into `agents`, shared with the rest of the page.
+    pub fn sharing(state: AppState, owner: OwnerId, agents: AgentMemo) -> Self {
+        Self { state, owner, agents }
     }
 
-    pub fn id(&self) -> &OwnerId {
+    pub fn owner(&self) -> &OwnerId {
         &self.owner
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
     }
 
     /// The agent `agent_id` of this owner, read once in this request; `NotFound` when it is
     /// not theirs.
-    pub async fn agent(&self, store: &Store, agent_id: &str) -> Result<OwnedAgent, AppError> {
+    pub async fn agent(&self, agent_id: &str) -> Result<OwnedAgent, AppError> {
         let key = (self.owner.as_str().to_owned(), agent_id.to_owned());
         let known = {
             let agents = self.agents.0.lock().expect("never poisoned: no panics while held");
@@ -85,17 +90,8 @@ impl Caller {
         if let Some(agent) = known {
             return Ok(agent);
         }
-        let agent = store.agent_for_owner(&self.owner, agent_id).await?;
+        let agent = self.state.store.agent_for_owner(&self.owner, agent_id).await?;
         self.agents.0.lock().expect("never poisoned").push((key, agent.clone()));
         Ok(agent)
-    }
-}
-
-/// A caller is its owner wherever an owner id is asked for.
-impl std::ops::Deref for Caller {
-    type Target = OwnerId;
-
-    fn deref(&self) -> &OwnerId {
-        &self.owner
     }
 }

@@ -2,7 +2,7 @@
 //! agent's post-call processing settings.
 
 use crate::AppState;
-use crate::Caller;
+use crate::OwnerRequest;
 use crate::domain::call::{CallInput, CallKind, parse_processing};
 use crate::error::{AppError, FieldErrors};
 use crate::store::CallRecord;
@@ -57,21 +57,22 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 }
 
 /// Stores a finished call (before answering) and hands it to the dispatcher.
-pub async fn create(state: &AppState, owner: &Caller, input: NewCall) -> Result<String, AppError> {
-    let agent = owner.agent(&state.store, &input.agent_id).await?;
+pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, AppError> {
+    let agent = request.agent(&input.agent_id).await?;
     let call = CallInput::parse(input)?;
     let version = match call.kind {
-        CallKind::Phone => state.store.latest_version(&agent).await?,
+        CallKind::Phone => request.store().latest_version(&agent).await?,
         CallKind::Web => None,
     };
-    let id = state.store.insert_call(owner, &agent, call.kind, version, &call.raw).await?;
-    state.events.call_stored(&id);
+    let id =
+        request.store().insert_call(request.owner(), &agent, call.kind, version, &call.raw).await?;
+    request.state.events.call_stored(&id);
     Ok(id)
 }
 
 /// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.
-pub async fn get_json(state: &AppState, owner: &Caller, call_id: &str) -> Result<String, AppError> {
-    let call = state.store.call_for_owner(owner, call_id).await?;
+pub async fn get_json(request: &OwnerRequest, call_id: &str) -> Result<String, AppError> {
+    let call = request.store().call_for_owner(request.owner(), call_id).await?;
     match call.body {
         Some(body) => Ok(body),
         None => serde_json::to_string(&call_view(&call, None)).map_err(AppError::internal),
@@ -82,22 +83,21 @@ pub async fn get_json(state: &AppState, owner: &Caller, call_id: &str) -> Result
 /// `next_before` of the page before; an empty value is no cursor). A cursor that is not one of
 /// this agent's calls is refused by name rather than answered with an empty page.
 pub async fn list(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     before: Option<&str>,
 ) -> Result<CallPage, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+    let agent = request.agent(agent_id).await?;
     let before = before.filter(|b| !b.is_empty());
     if let Some(before) = before
-        && !state.store.is_call_of_agent(&agent, before).await?
+        && !request.store().is_call_of_agent(&agent, before).await?
     {
         return Err(FieldErrors::single(
             "before",
             "is not a call of this agent: pass the next_before of the page before, or leave it out for the newest calls",
         ));
     }
-    let calls = state.store.calls_of_agent(&agent, before, PAGE_SIZE).await?;
+    let calls = request.store().calls_of_agent(&agent, before, PAGE_SIZE).await?;
     let next_before =
         (calls.len() as i64 == PAGE_SIZE).then(|| calls.last().map(|c| c.id.clone())).flatten();
     Ok(CallPage { calls, next_before })
@@ -105,24 +105,23 @@ pub async fn list(
 
 /// The call and its deliveries, for the call's page.
 pub async fn detail(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     call_id: &str,
 ) -> Result<crate::views::CallDetail, AppError> {
-    let call = state.store.call_for_owner(owner, call_id).await?;
+    let call = request.store().call_for_owner(request.owner(), call_id).await?;
     let view = match &call.body {
         Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
         None => call_view(&call, None),
     };
-    Ok(crate::views::CallDetail { call: view, deliveries: deliveries_of(state, call).await? })
+    Ok(crate::views::CallDetail {
+        call: view,
+        deliveries: deliveries_of(&request.state, call).await?,
+    })
 }
 
-pub async fn deliveries(
-    state: &AppState,
-    owner: &Caller,
-    call_id: &str,
-) -> Result<CallDeliveries, AppError> {
-    deliveries_of(state, state.store.call_for_owner(owner, call_id).await?).await
+pub async fn deliveries(request: &OwnerRequest, call_id: &str) -> Result<CallDeliveries, AppError> {
+    deliveries_of(&request.state, request.store().call_for_owner(request.owner(), call_id).await?)
+        .await
 }
 
 async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
@@ -131,12 +130,11 @@ async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliver
 }
 
 pub async fn agent_deliveries(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     webhook_id: Option<&str>,
 ) -> Result<Vec<DeliveryView>, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+    let agent = request.agent(agent_id).await?;
     // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
     // the log), so only something that cannot be a webhook id is refused.
     let webhook_id = webhook_id.filter(|w| !w.is_empty());
@@ -149,26 +147,24 @@ pub async fn agent_deliveries(
             "is not a webhook id: take it from the webhook list, or leave it out for every webhook",
         ));
     }
-    state.store.deliveries_of_agent(&agent, webhook_id, 50).await
+    request.store().deliveries_of_agent(&agent, webhook_id, 50).await
 }
 
 pub async fn processing(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
 ) -> Result<ProcessingSettings, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+    let agent = request.agent(agent_id).await?;
     agent.draft_processing_as_read()
 }
 
 pub async fn set_processing(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     input: &ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+    let agent = request.agent(agent_id).await?;
     let settings = parse_processing(input)?;
-    state.store.set_draft_processing(&agent, &settings).await?;
+    request.store().set_draft_processing(&agent, &settings).await?;
     Ok(settings)
 }

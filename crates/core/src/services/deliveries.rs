@@ -4,7 +4,7 @@
 //! what they are. A redelivery is the owner's action, not a retry: the dispatcher never retries.
 
 use crate::AppState;
-use crate::Caller;
+use crate::OwnerRequest;
 use crate::error::AppError;
 use crate::states::{CallKind, DeliveryOutcome};
 use crate::store::{ManualDelivery, ManualKind, OwnedAgent, StoredWebhook, now};
@@ -14,33 +14,33 @@ use std::collections::BTreeMap;
 /// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
 /// with its stored secret and header values.
 pub async fn send_test(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     webhook_id: &str,
 ) -> Result<DeliveryView, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
-    let webhook = state
+    let agent = request.agent(agent_id).await?;
+    let webhook = request
+        .state
         .store
         .draft_webhooks(&agent)
         .await?
         .into_iter()
         .find(|w| w.id == webhook_id)
         .ok_or(AppError::NotFound)?;
-    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
+    request.state.manual_sends.send(request.owner().as_str()).map_err(AppError::TooManySends)?;
     let sample = sample_call(&agent);
     let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
-    send_and_record(state, agent, webhook, body, sample.id, None).await
+    send_and_record(&request.state, agent, webhook, body, sample.id, None).await
 }
 
 /// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
 /// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
 pub async fn redeliver(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     delivery_id: &str,
 ) -> Result<DeliveryView, AppError> {
-    let (agent, original) = state.store.delivery_for_owner(owner, delivery_id).await?;
+    let (agent, original) =
+        request.store().delivery_for_owner(request.owner(), delivery_id).await?;
     let Some(call_id) = original.call_id.clone() else {
         return Err(AppError::Conflict(
             "A test delivery cannot be redelivered. Send a new test from the webhook's row.".into(),
@@ -51,11 +51,11 @@ pub async fn redeliver(
             "This delivery is still under way. Redeliver it once it has ended.".into(),
         ));
     }
-    let call = state.store.call_for_owner(owner, &call_id).await?;
+    let call = request.store().call_for_owner(request.owner(), &call_id).await?;
     let Some(body) = call.body.clone() else {
         return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
     };
-    if !state.store.draft_webhooks(&agent).await?.iter().any(|w| w.id == original.webhook_id) {
+    if !request.store().draft_webhooks(&agent).await?.iter().any(|w| w.id == original.webhook_id) {
         return Err(AppError::Conflict(format!(
             "The webhook “{}” has been deleted from this agent since, so it cannot be redelivered to.",
             original.webhook_name
@@ -63,15 +63,15 @@ pub async fn redeliver(
     }
     // As it was in the config the call used: its deployed version, immutable; for a web call
     // the draft, which may have moved on: then only if it still points where the call went.
-    let config = state.store.call_config(&call).await?;
+    let config = request.store().call_config(&call).await?;
     let webhook = config.webhooks.iter().find(|w| w.id == original.webhook_id && w.url == original.webhook_url).cloned().ok_or_else(|| {
         AppError::Conflict(format!(
             "The webhook “{}” no longer sends to {}, where this call went, so it cannot be redelivered. Make a new test call instead.",
             original.webhook_name, original.webhook_url
         ))
     })?;
-    state.manual_sends.send(owner.as_str()).map_err(AppError::TooManySends)?;
-    send_and_record(state, agent, webhook, body, call.id, Some(original)).await
+    request.state.manual_sends.send(request.owner().as_str()).map_err(AppError::TooManySends)?;
+    send_and_record(&request.state, agent, webhook, body, call.id, Some(original)).await
 }
 
 /// Sends and records in a task of its own: a client that hangs up (the request's future is

@@ -2,7 +2,7 @@
 //! index, never the whole log) summed up as success rate, latency percentiles and last failure.
 
 use crate::AppState;
-use crate::Caller;
+use crate::OwnerRequest;
 use crate::error::AppError;
 use crate::states::DeliveryOutcome;
 use crate::store::{DeliverySample, OwnedAgent};
@@ -10,14 +10,13 @@ use crate::views::{HEALTH_WINDOW, LastFailure, WebhookHealth};
 
 /// `GET /api/v1/agents/{id}/webhooks/health`: every draft webhook's health, in the draft's order.
 pub async fn of_agent(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
 ) -> Result<Vec<WebhookHealth>, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+    let agent = request.agent(agent_id).await?;
     let webhooks: Vec<(String, String)> =
-        state.store.draft_webhooks(&agent).await?.into_iter().map(|w| (w.id, w.name)).collect();
-    health(state, &agent, &webhooks).await
+        request.store().draft_webhooks(&agent).await?.into_iter().map(|w| (w.id, w.name)).collect();
+    health(&request.state, &agent, &webhooks).await
 }
 
 /// The health of `webhooks` (id, name) of `agent`, in that order.

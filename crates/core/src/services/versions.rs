@@ -1,8 +1,7 @@
 //! The version history of an agent and "Restore to draft".
 
 use super::diff::config_changes;
-use crate::AppState;
-use crate::Caller;
+use crate::OwnerRequest;
 use crate::error::AppError;
 use crate::store::VersionConfig;
 use crate::views::{ProcessingSettings, VersionList, VersionView};
@@ -10,14 +9,10 @@ use crate::views::{ProcessingSettings, VersionList, VersionView};
 /// Versions the history shows.
 pub(super) const HISTORY: i64 = 20;
 
-pub async fn list(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<VersionList, AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
+pub async fn list(request: &OwnerRequest, agent_id: &str) -> Result<VersionList, AppError> {
+    let agent = request.agent(agent_id).await?;
     // One more than shown: the oldest shown is compared with the one before it.
-    let configs = state.store.version_configs(&agent, HISTORY + 1).await?;
+    let configs = request.store().version_configs(&agent, HISTORY + 1).await?;
     Ok(VersionList { versions: history_of(&configs) })
 }
 
@@ -51,14 +46,9 @@ pub(super) fn history_of(configs: &[VersionConfig]) -> Vec<VersionView> {
 
 /// Copies version `version` into the draft (secrets and header values included, on the server).
 /// The owner then reviews what Deploy would change and deploys.
-pub async fn restore(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-    version: i64,
-) -> Result<(), AppError> {
-    let agent = owner.agent(&state.store, agent_id).await?;
-    state.store.restore_version(&agent, version).await?;
+pub async fn restore(request: &OwnerRequest, agent_id: &str, version: i64) -> Result<(), AppError> {
+    let agent = request.agent(agent_id).await?;
+    request.store().restore_version(&agent, version).await?;
     tracing::info!(agent_id, version, "version restored to the draft");
     Ok(())
 }

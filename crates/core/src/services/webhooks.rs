@@ -2,7 +2,7 @@
 //! Every function first proves the agent belongs to the owner; validation comes after that.
 
 use crate::AppState;
-use crate::Caller;
+use crate::OwnerRequest;
 use crate::domain::{
     CustomHeader, HeaderName, HeaderValue, STANDARD_NEEDS_SECRET, SigningSecret, WebhookName,
     WebhookSpec, WebhookUrl,
@@ -161,120 +161,92 @@ fn apply_patch(
     })
 }
 
-pub(super) async fn agent(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<OwnedAgent, AppError> {
-    owner.agent(&state.store, agent_id).await
-}
-
 fn views(rows: &[StoredWebhook]) -> Vec<WebhookView> {
     rows.iter().map(StoredWebhook::view).collect()
 }
 
-pub async fn list(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<WebhookList, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
+pub async fn list(request: &OwnerRequest, agent_id: &str) -> Result<WebhookList, AppError> {
+    let agent = request.agent(agent_id).await?;
     Ok(WebhookList {
         limit: WEBHOOK_LIMIT,
-        webhooks: views(&state.store.draft_webhooks(&agent).await?),
+        webhooks: views(&request.store().draft_webhooks(&agent).await?),
     })
 }
 
 pub async fn add(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     input: &NewWebhook,
 ) -> Result<WebhookView, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let spec = parse_new(input, state)?;
-    Ok(state.store.insert_webhook(&agent, &spec).await?.view())
+    let agent = request.agent(agent_id).await?;
+    let spec = parse_new(input, &request.state)?;
+    Ok(request.store().insert_webhook(&agent, &spec).await?.view())
 }
 
 pub async fn update(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     webhook_id: &str,
     patch: &WebhookPatch,
 ) -> Result<WebhookView, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let row = state
+    let agent = request.agent(agent_id).await?;
+    let row = request
+        .state
         .store
-        .update_webhook(&agent, webhook_id, |current| apply_patch(patch, current, state))
+        .update_webhook(&agent, webhook_id, |current| apply_patch(patch, current, &request.state))
         .await?;
     Ok(row.view())
 }
 
 pub async fn delete(
-    state: &AppState,
-    owner: &Caller,
+    request: &OwnerRequest,
     agent_id: &str,
     webhook_id: &str,
 ) -> Result<(), AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    state.store.delete_webhook(&agent, webhook_id).await
+    let agent = request.agent(agent_id).await?;
+    request.store().delete_webhook(&agent, webhook_id).await
 }
 
-pub async fn deploy(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<DeploymentView, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let by = state.store.user_email(owner.as_str()).await?;
-    let row = state.store.deploy(&agent, by.as_deref()).await?;
+pub async fn deploy(request: &OwnerRequest, agent_id: &str) -> Result<DeploymentView, AppError> {
+    let agent = request.agent(agent_id).await?;
+    let by = request.store().user_email(request.owner().as_str()).await?;
+    let row = request.store().deploy(&agent, by.as_deref()).await?;
     tracing::info!(agent_id, version = row.version, "agent deployed");
     Ok(DeploymentView { version: row.version, deployed_at: row.deployed_at })
 }
 
-pub async fn config(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<ConfigView, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let latest = state.store.version_configs(&agent, 1).await?;
-    Ok(config_of(state, &agent, latest.first()).await?.0)
+pub async fn config(request: &OwnerRequest, agent_id: &str) -> Result<ConfigView, AppError> {
+    let agent = request.agent(agent_id).await?;
+    let latest = request.store().version_configs(&agent, 1).await?;
+    Ok(config_of(&request.state, &agent, latest.first()).await?.0)
 }
 
 /// The Webhooks section: the config, what Deploy would change, the deploy history and the
 /// latest deliveries.
-pub async fn settings(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<WebhookSettings, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
+pub async fn settings(request: &OwnerRequest, agent_id: &str) -> Result<WebhookSettings, AppError> {
+    let agent = request.agent(agent_id).await?;
     // The history's versions, newest first: the first is also what the draft is compared with.
-    let versions = state.store.version_configs(&agent, super::versions::HISTORY + 1).await?;
-    let (config, diff) = config_of(state, &agent, versions.first()).await?;
+    let versions = request.store().version_configs(&agent, super::versions::HISTORY + 1).await?;
+    let (config, diff) = config_of(&request.state, &agent, versions.first()).await?;
     let changes = diff.changes;
     let history = super::versions::history_of(&versions);
     let webhooks: Vec<(String, String)> =
         config.draft.webhooks.iter().map(|w| (w.id.clone(), w.name.clone())).collect();
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
-    let (recent, samples) =
-        state.store.recent_and_samples(&agent, &ids, 5, crate::views::HEALTH_WINDOW as i64).await?;
+    let (recent, samples) = request
+        .store()
+        .recent_and_samples(&agent, &ids, 5, crate::views::HEALTH_WINDOW as i64)
+        .await?;
     let recent_deliveries = recent.into_iter().flat_map(|(_, d)| d).collect();
     let health = super::health::of_samples(&webhooks, samples);
     Ok(WebhookSettings { config, changes, history, recent_deliveries, health })
 }
 
 /// What Deploy would change.
-pub async fn diff(
-    state: &AppState,
-    owner: &Caller,
-    agent_id: &str,
-) -> Result<ConfigDiffView, AppError> {
-    let agent = agent(state, owner, agent_id).await?;
-    let latest = state.store.version_configs(&agent, 1).await?;
-    Ok(config_of(state, &agent, latest.first()).await?.1)
+pub async fn diff(request: &OwnerRequest, agent_id: &str) -> Result<ConfigDiffView, AppError> {
+    let agent = request.agent(agent_id).await?;
+    let latest = request.store().version_configs(&agent, 1).await?;
+    Ok(config_of(&request.state, &agent, latest.first()).await?.1)
 }
 
 /// The draft, the deployed version (`latest`), whether they differ, and what Deploy would change.
