@@ -281,11 +281,8 @@ fn public_url(url: Option<String>) -> Result<Option<String>, ConfigError> {
 }
 
 fn number(
-    lookup: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-    reason: &'static str,
+    lookup: &impl Fn(&str) -> Option<String>, var: &'static str, default: u64,
+    range: std::ops::RangeInclusive<u64>, reason: &'static str,
 ) -> Result<u64, ConfigError> {
     match lookup(var).filter(|v| !v.trim().is_empty()) {
         None => Ok(default),

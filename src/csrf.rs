@@ -40,9 +40,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 pub async fn refuse_cross_site(
-    State(site): State<SiteOrigin>,
-    request: Request,
-    next: Next,
+    State(site): State<SiteOrigin>, request: Request, next: Next,
 ) -> Response {
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let bearer = request

@@ -86,8 +86,7 @@ pub async fn build(settings: &Settings) -> Result<Instance, StartError> {
 
 /// `build` with given post-call processing steps (tests use failing ones).
 pub async fn build_with_steps(
-    settings: &Settings,
-    steps: dispatcher::post_call::Steps,
+    settings: &Settings, steps: dispatcher::post_call::Steps,
 ) -> Result<Instance, StartError> {
     let store = open_store(settings).await?;
     accounts::prepare();
@@ -243,8 +242,7 @@ fn with_request_layers(router: Router, settings: &Settings, store: &Store) -> Ro
 /// beside them (`--precompress`) are sent to browsers that accept them. With hashed names a
 /// file never changes, so browsers keep it a year; without, they check each time.
 fn bundle(
-    site_root: &str,
-    hashed: bool,
+    site_root: &str, hashed: bool,
 ) -> tower_http::set_header::SetResponseHeader<
     tower_http::services::ServeDir,
     axum::http::HeaderValue,
@@ -271,8 +269,7 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// the Referer sent to other sites, and, behind HTTPS (`VOICY_SECURE_COOKIES`), HSTS. The base CSP
 /// restricts framing, plugins, base and form targets; pages add a script nonce to it.
 async fn security_headers(
-    axum::extract::State(https): axum::extract::State<bool>,
-    request: axum::extract::Request,
+    axum::extract::State(https): axum::extract::State<bool>, request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
@@ -301,9 +298,7 @@ async fn security_headers(
 /// connections and claiming calls, lets requests and deliveries under way finish, writes every
 /// result, and returns unstarted claims to the queue.
 async fn serve_instance(
-    settings: &Settings,
-    listener: TcpListener,
-    instance: Instance,
+    settings: &Settings, listener: TcpListener, instance: Instance,
 ) -> Result<(), StartError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -29,10 +29,7 @@ pub struct Limits {
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits for requests under way.
 pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    limits: Limits,
-    shutdown: impl Future<Output = ()>,
+    listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()>,
 ) {
     let Limits { max_connections, header_read_timeout } = limits;
     let slots = Arc::new(Semaphore::new(max_connections));
@@ -111,8 +108,7 @@ impl WriteDeadline {
 
     /// Wraps one write-side poll: arms the deadline while it is pending, disarms it on progress.
     fn guard<T>(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
+        &mut self, cx: &mut std::task::Context<'_>,
         poll: impl FnOnce(
             std::pin::Pin<&mut tokio::net::TcpStream>,
             &mut std::task::Context<'_>,
@@ -142,8 +138,7 @@ impl WriteDeadline {
 
 impl tokio::io::AsyncRead for WriteDeadline {
     fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
@@ -152,23 +147,19 @@ impl tokio::io::AsyncRead for WriteDeadline {
 
 impl tokio::io::AsyncWrite for WriteDeadline {
     fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
+        mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         self.guard(cx, |stream, cx| stream.poll_write(cx, buf))
     }
 
     fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         self.guard(cx, |stream, cx| stream.poll_flush(cx))
     }
 
     fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         self.guard(cx, |stream, cx| stream.poll_shutdown(cx))
     }

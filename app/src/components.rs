@@ -83,9 +83,7 @@ fn AccountMenu(email: String) -> impl IntoView {
             <div class="menu">
                 <a href="/account/api-keys">"API keys"</a>
                 <form method="post" action=sign_out on:submit=move |_| signing_out.set(true)>
-                    <button type="submit" class="link-button" disabled=move || signing_out.get()>
-                        {move || if signing_out.get() { "Signing out…" } else { "Sign out" }}
-                    </button>
+                    <SubmitButton pending=signing_out idle="Sign out" busy="Signing out…" class="link-button"/>
                 </form>
             </div>
         </details>
@@ -128,13 +126,26 @@ fn mark_hydrated() {
 /// The message for one field, shown under its input and tied to it by `aria-describedby`.
 #[component]
 pub fn FieldError(
-    #[prop(into)] id: String,
-    #[prop(into)] message: Signal<Option<String>>,
+    #[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>,
 ) -> impl IntoView {
     view! {
         <Show when=move || message.get().is_some()>
             <p class="field-error" id=id.clone() role="alert">{move || message.get()}</p>
         </Show>
+    }
+}
+
+/// A form's submit button that shows it is working: disabled, with `busy` for its label, while
+/// the form's action is pending.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] pending: Signal<bool>, idle: &'static str, busy: &'static str,
+    #[prop(default = "primary")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class=class disabled=move || pending.get()>
+            {move || if pending.get() { busy } else { idle }}
+        </button>
     }
 }
 

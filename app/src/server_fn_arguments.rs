@@ -41,10 +41,7 @@ impl<'de> Deserializer<'de> for FieldNames<'_> {
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
+        self, _: &'static str, fields: &'static [&'static str], _: V,
     ) -> Result<V::Value, Stop> {
         *self.0 = Some(fields);
         Err(Stop)

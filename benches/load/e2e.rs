@@ -160,10 +160,7 @@ fn end_to_end(sent: &HashMap<String, Instant>, arrivals: Vec<(Instant, String, u
 
 /// Deliveries/s and end-to-end latency of `CALLS` calls at `CLIENTS` concurrent clients.
 async fn burst(
-    cluster: &std::sync::Arc<Cluster>,
-    agent: &str,
-    arrivals: &Arrivals,
-    webhooks: usize,
+    cluster: &std::sync::Arc<Cluster>, agent: &str, arrivals: &Arrivals, webhooks: usize,
 ) -> (f64, Latency) {
     arrivals.take();
     let start = Instant::now();
@@ -189,10 +186,7 @@ async fn burst(
 }
 
 async fn one_at_a_time(
-    cluster: &Cluster,
-    agent: &str,
-    arrivals: &Arrivals,
-    webhooks: usize,
+    cluster: &Cluster, agent: &str, arrivals: &Arrivals, webhooks: usize,
 ) -> Latency {
     arrivals.take();
     let body = call_body(agent);

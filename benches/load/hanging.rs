@@ -47,8 +47,7 @@ fn sample_rss(
 
 /// Starts `--phase <phase>` of this benchmark in a child process; the first line it prints.
 async fn child(
-    phase: &str,
-    arg: Option<&str>,
+    phase: &str, arg: Option<&str>,
 ) -> (
     tokio::process::Child,
     tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,

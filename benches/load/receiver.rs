@@ -32,9 +32,7 @@ fn call_id(body: &[u8]) -> String {
 }
 
 async fn receive(
-    State(arrivals): State<Arrivals>,
-    Path(n): Path<u32>,
-    body: Bytes,
+    State(arrivals): State<Arrivals>, Path(n): Path<u32>, body: Bytes,
 ) -> &'static str {
     let at = Instant::now();
     arrivals.0.lock().unwrap().push((at, call_id(&body), n));

@@ -2,7 +2,7 @@
 
 use super::{
     ApiError, ErrorBody,
-    error::ApiResult,
+    error::{ApiResult, Created},
     extract::{ApiJson, Owner, Path},
 };
 use axum::{Json, extract::State, http::StatusCode};
@@ -54,13 +54,11 @@ struct ApiKeyList {
     responses((status = 201, body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
         (status = 422, description = "Invalid e-mail or password", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn signup(
-    State(state): State<AppState>,
-    session: Session,
-    ApiJson(body): ApiJson<Credentials>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
+    State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<Created<UserView>> {
     let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
     auth::start_session(&session, &user).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+    Ok(Created(user))
 }
 
 /// Signs in (sets the session cookie). Repeated failures are throttled (429 with `Retry-After`).
@@ -70,8 +68,7 @@ async fn signup(
 async fn login(
     State(state): State<AppState>,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    session: Session,
-    ApiJson(body): ApiJson<Credentials>,
+    session: Session, ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<UserView>> {
     let client = client.map(|c| c.0.0.ip().to_string());
     let user = accounts::sign_in(
@@ -98,10 +95,9 @@ async fn logout(session: Session) -> ApiResult<StatusCode> {
 #[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = NameBody,
     responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create_key(
-    Owner(request): Owner,
-    ApiJson(body): ApiJson<NameBody>,
-) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((StatusCode::CREATED, Json(api_keys::create(&request, &body.name).await?)))
+    Owner(request): Owner, ApiJson(body): ApiJson<NameBody>,
+) -> ApiResult<Created<CreatedApiKey>> {
+    Ok(Created(api_keys::create(&request, &body.name).await?))
 }
 
 /// The owner's API keys (never their secrets).

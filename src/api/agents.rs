@@ -2,10 +2,10 @@
 
 use super::{
     ErrorBody,
-    error::ApiResult,
+    error::{ApiResult, Created},
     extract::{ApiJson, Owner, Path},
 };
-use axum::{Json, http::StatusCode};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{AppState, services::agents};
@@ -38,10 +38,9 @@ async fn list(Owner(request): Owner) -> ApiResult<Json<AgentList>> {
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent,
     responses((status = 201, body = AgentView), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    Owner(request): Owner,
-    ApiJson(body): ApiJson<NewAgent>,
-) -> ApiResult<(StatusCode, Json<AgentView>)> {
-    Ok((StatusCode::CREATED, Json(agents::create(&request, &body.name).await?)))
+    Owner(request): Owner, ApiJson(body): ApiJson<NewAgent>,
+) -> ApiResult<Created<AgentView>> {
+    Ok(Created(agents::create(&request, &body.name).await?))
 }
 
 /// One agent (404 when it is missing or another owner's).

@@ -45,8 +45,7 @@ struct DeliveryList {
     responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
         (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    Owner(request): Owner,
-    ApiJson(call): ApiJson<NewCall>,
+    Owner(request): Owner, ApiJson(call): ApiJson<NewCall>,
 ) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
     let id = calls::create(&request, call).await?;
     Ok((StatusCode::ACCEPTED, Json(CreatedCall { id })))
@@ -64,8 +63,7 @@ async fn show(Owner(request): Owner, Path(call_id): Path<String>) -> ApiResult<i
 #[utoipa::path(get, path = "/calls/{call_id}/deliveries", tag = "deliveries", params(("call_id" = String, Path)),
     responses((status = 200, body = CallDeliveries), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn call_deliveries(
-    Owner(request): Owner,
-    Path(call_id): Path<String>,
+    Owner(request): Owner, Path(call_id): Path<String>,
 ) -> ApiResult<Json<CallDeliveries>> {
     Ok(Json(calls::deliveries(&request, &call_id).await?))
 }
@@ -82,9 +80,7 @@ struct ListQuery {
 #[utoipa::path(get, path = "/agents/{agent_id}/calls", tag = "calls", params(("agent_id" = String, Path), ListQuery),
     responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn list(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
-    Query(query): Query<ListQuery>,
+    Owner(request): Owner, Path(agent_id): Path<String>, Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<CallPage>> {
     Ok(Json(calls::list(&request, &agent_id, query.before.as_deref()).await?))
 }
@@ -100,9 +96,7 @@ struct DeliveriesQuery {
 #[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
     responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn agent_deliveries(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
-    Query(query): Query<DeliveriesQuery>,
+    Owner(request): Owner, Path(agent_id): Path<String>, Query(query): Query<DeliveriesQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
     Ok(Json(DeliveryList {
         deliveries: calls::agent_deliveries(&request, &agent_id, query.webhook_id.as_deref())
@@ -114,8 +108,7 @@ async fn agent_deliveries(
 #[utoipa::path(get, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)),
     responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn processing(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ProcessingSettings>> {
     Ok(Json(calls::processing(&request, &agent_id).await?))
 }
@@ -124,8 +117,7 @@ async fn processing(
 #[utoipa::path(put, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)), request_body = ProcessingSettings,
     responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn set_processing(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<ProcessingSettings>,
 ) -> ApiResult<Json<ProcessingSettings>> {
     Ok(Json(calls::set_processing(&request, &agent_id, &input).await?))

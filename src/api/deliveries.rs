@@ -3,10 +3,10 @@
 
 use super::{
     ErrorBody,
-    error::ApiResult,
+    error::{ApiResult, Created},
     extract::{Owner, Path},
 };
-use axum::{Json, http::StatusCode};
+use axum::Json;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{
@@ -38,10 +38,9 @@ struct HealthList {
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
 async fn send_test(
-    Owner(request): Owner,
-    Path((agent_id, webhook_id)): Path<(String, String)>,
-) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((StatusCode::CREATED, Json(deliveries::send_test(&request, &agent_id, &webhook_id).await?)))
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Created<DeliveryView>> {
+    Ok(Created(deliveries::send_test(&request, &agent_id, &webhook_id).await?))
 }
 
 /// Redelivers a past delivery.
@@ -55,10 +54,9 @@ async fn send_test(
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
         (status = "default", body = ErrorBody)))]
 async fn redeliver(
-    Owner(request): Owner,
-    Path(delivery_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<DeliveryView>)> {
-    Ok((StatusCode::CREATED, Json(deliveries::redeliver(&request, &delivery_id).await?)))
+    Owner(request): Owner, Path(delivery_id): Path<String>,
+) -> ApiResult<Created<DeliveryView>> {
+    Ok(Created(deliveries::redeliver(&request, &delivery_id).await?))
 }
 
 /// Each webhook's health.
@@ -68,8 +66,7 @@ async fn redeliver(
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
     responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn webhook_health(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<HealthList>> {
     Ok(Json(HealthList { webhooks: health::of_agent(&request, &agent_id).await? }))
 }

@@ -2,7 +2,7 @@
 
 use super::{
     ErrorBody,
-    error::ApiResult,
+    error::{ApiResult, Created},
     extract::{ApiJson, Owner, Path},
 };
 use axum::{Json, http::StatusCode};
@@ -37,11 +37,9 @@ async fn list(Owner(request): Owner, Path(agent_id): Path<String>) -> ApiResult<
         (status = 409, description = "The agent already has 5 webhooks", body = ErrorBody),
         (status = 422, description = "Invalid fields, each named in `fields`", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn create(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
-    ApiJson(input): ApiJson<NewWebhook>,
-) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::add(&request, &agent_id, &input).await?)))
+    Owner(request): Owner, Path(agent_id): Path<String>, ApiJson(input): ApiJson<NewWebhook>,
+) -> ApiResult<Created<WebhookView>> {
+    Ok(Created(webhooks::add(&request, &agent_id, &input).await?))
 }
 
 /// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
@@ -49,8 +47,7 @@ async fn create(
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookPatch,
     responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn update(
-    Owner(request): Owner,
-    Path((agent_id, webhook_id)): Path<(String, String)>,
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<WebhookView>> {
     Ok(Json(webhooks::update(&request, &agent_id, &webhook_id, &patch).await?))
@@ -61,8 +58,7 @@ async fn update(
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
     responses((status = 204, description = "Deleted from the draft"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn remove(
-    Owner(request): Owner,
-    Path((agent_id, webhook_id)): Path<(String, String)>,
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     webhooks::delete(&request, &agent_id, &webhook_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -72,18 +68,16 @@ async fn remove(
 #[utoipa::path(post, path = "/agents/{agent_id}/deploy", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 201, body = DeploymentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn deploy(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
-) -> ApiResult<(StatusCode, Json<DeploymentView>)> {
-    Ok((StatusCode::CREATED, Json(webhooks::deploy(&request, &agent_id).await?)))
+    Owner(request): Owner, Path(agent_id): Path<String>,
+) -> ApiResult<Created<DeploymentView>> {
+    Ok(Created(webhooks::deploy(&request, &agent_id).await?))
 }
 
 /// The draft, the latest deployed version, and whether they differ.
 #[utoipa::path(get, path = "/agents/{agent_id}/config", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn config(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigView>> {
     Ok(Json(webhooks::config(&request, &agent_id).await?))
 }
@@ -92,8 +86,7 @@ async fn config(
 #[utoipa::path(get, path = "/agents/{agent_id}/config/diff", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = ConfigDiffView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn diff(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigDiffView>> {
     Ok(Json(webhooks::diff(&request, &agent_id).await?))
 }
@@ -102,8 +95,7 @@ async fn diff(
 #[utoipa::path(get, path = "/agents/{agent_id}/versions", tag = "webhooks", params(("agent_id" = String, Path)),
     responses((status = 200, body = VersionList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn versions(
-    Owner(request): Owner,
-    Path(agent_id): Path<String>,
+    Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
     Ok(Json(services::versions::list(&request, &agent_id).await?))
 }
@@ -116,8 +108,7 @@ async fn versions(
     params(("agent_id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]
 async fn restore(
-    Owner(request): Owner,
-    Path((agent_id, version)): Path<(String, i64)>,
+    Owner(request): Owner, Path((agent_id, version)): Path<(String, i64)>,
 ) -> ApiResult<Json<ConfigView>> {
     services::versions::restore(&request, &agent_id, version).await?;
     Ok(Json(webhooks::config(&request, &agent_id).await?))

@@ -92,9 +92,7 @@ impl PageCache {
 
 /// The middleware: sends a kept page whose reads are unchanged, or renders and keeps it.
 pub async fn serve_or_keep(
-    State(cache): State<std::sync::Arc<PageCache>>,
-    request: Request,
-    next: Next,
+    State(cache): State<std::sync::Arc<PageCache>>, request: Request, next: Next,
 ) -> Response {
     if request.method() != Method::GET || !cache.keeps(request.uri()) {
         return next.run(request).await;

@@ -90,11 +90,7 @@ fn any_body(valid: Value) -> impl Strategy<Value = Value> {
 /// Sends `cases` bodies drawn from `strategy` and checks each answer; some must be refused, or
 /// the generator never reached the parser.
 async fn check(
-    api: &Api,
-    method: Method,
-    path: &str,
-    strategy: impl Strategy<Value = Value>,
-    cases: u32,
+    api: &Api, method: Method, path: &str, strategy: impl Strategy<Value = Value>, cases: u32,
 ) {
     let mut runner = TestRunner::new(Config { cases, ..Config::default() });
     let mut refused = 0;

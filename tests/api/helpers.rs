@@ -70,16 +70,14 @@ impl TestApp {
 
     /// With given post-call processing steps instead of those the settings make.
     pub async fn spawn_with_steps(
-        db: Arc<TestDb>,
-        configure: impl FnOnce(&mut Settings),
+        db: Arc<TestDb>, configure: impl FnOnce(&mut Settings),
         steps: voicy_core::dispatcher::post_call::Steps,
     ) -> Self {
         Self::spawn_built(db, configure, Some(steps)).await
     }
 
     async fn spawn_built(
-        db: Arc<TestDb>,
-        configure: impl FnOnce(&mut Settings),
+        db: Arc<TestDb>, configure: impl FnOnce(&mut Settings),
         steps: Option<voicy_core::dispatcher::post_call::Steps>,
     ) -> Self {
         let mut settings = Settings::from_lookup(|k| {
@@ -208,11 +206,7 @@ impl Api {
 
     /// A JSON request with extra headers (e.g. `Origin`).
     pub async fn send_with(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
+        &self, method: Method, path: &str, headers: &[(&str, &str)], body: &str,
     ) -> Res {
         let mut all = vec![("content-type", "application/json")];
         all.extend_from_slice(headers);
@@ -221,11 +215,7 @@ impl Api {
 
     /// A request with exactly these headers and body (e.g. a form post as a browser sends it).
     pub async fn send_raw(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &str,
+        &self, method: Method, path: &str, headers: &[(&str, &str)], body: &str,
     ) -> Res {
         let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         for (name, value) in headers {
@@ -320,9 +310,7 @@ pub async fn stored(pool: &AnyPool, webhook_id: &str) -> (Option<String>, Value)
 
 /// The same for a deployed version's copy of a webhook.
 pub async fn stored_deployed(
-    pool: &AnyPool,
-    webhook_id: &str,
-    version: i64,
+    pool: &AnyPool, webhook_id: &str, version: i64,
 ) -> (Option<String>, Value) {
     let row = sqlx::query_as("SELECT url, secret, headers, key_id FROM deployed_webhooks WHERE webhook_id = $1 AND version = $2")
         .bind(webhook_id)
@@ -334,8 +322,7 @@ pub async fn stored_deployed(
 }
 
 fn open_stored(
-    webhook_id: &str,
-    (url, secret, headers, key_id): (String, Option<String>, String, String),
+    webhook_id: &str, (url, secret, headers, key_id): (String, Option<String>, String, String),
 ) -> (Option<String>, Value) {
     use voicy_core::store::{header_context, secret_context};
     assert!(

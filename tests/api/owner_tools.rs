@@ -23,9 +23,7 @@ async fn add(owner: &Api, agent: &str, body: Value) -> String {
 /// An owner with agent `agent_name` and one draft webhook, "CRM", to `receiver`: (owner, agent id,
 /// webhook id).
 async fn one_webhook(
-    app: &TestApp,
-    agent_name: &str,
-    receiver: &Receiver,
+    app: &TestApp, agent_name: &str, receiver: &Receiver,
 ) -> (Api, String, String) {
     let owner = app.user().await;
     let agent = owner.create_agent(agent_name).await;

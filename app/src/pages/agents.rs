@@ -1,6 +1,8 @@
 //! The "Agents" page: the owner's agents and a form to create one.
 
-use crate::components::{FieldError, Frame, action_error, reset_on_success, short_time};
+use crate::components::{
+    FieldError, Frame, SubmitButton, action_error, reset_on_success, short_time,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
@@ -16,13 +18,6 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     })
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
-pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
-    use crate::server::request_owner;
-    use voicy_core::services::agents;
-    agents::create(&request_owner().await?, &name).await
-}
-
 #[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
     crate::server::page_reads::page_read!("get_agent", agent_id; {
@@ -30,6 +25,13 @@ pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
         use voicy_core::services::agents;
         agents::get(&request_owner().await?, &agent_id).await
     })
+}
+
+#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
+    use crate::server::request_owner;
+    use voicy_core::services::agents;
+    agents::create(&request_owner().await?, &name).await
 }
 
 #[component]
@@ -86,9 +88,7 @@ fn AgentsBoard() -> impl IntoView {
                         placeholder="e.g. Front desk"/>
                     <FieldError id="agent-name-error" message=Signal::derive(move || error.get().and_then(|e| e.field("name")))/>
                 </div>
-                <button type="submit" class="primary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Creating…" } else { "Create agent" }}
-                </button>
+                <SubmitButton pending idle="Create agent" busy="Creating…"/>
             </ActionForm>
             {move || error.get().filter(|e| e.fields().is_none()).map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
             {move || matches!(create.value().get(), Some(Ok(_))).then(|| view! { <p class="notice ok" role="status">"Agent created."</p> })}

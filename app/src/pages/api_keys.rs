@@ -1,6 +1,8 @@
 //! API keys under the account menu: create (the key is shown once), list, revoke.
 
-use crate::components::{FieldError, Frame, Outcome, action_error, reset_on_success, short_time};
+use crate::components::{
+    FieldError, Frame, Outcome, SubmitButton, action_error, reset_on_success, short_time,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
@@ -96,8 +98,7 @@ fn ApiKeysBoard() -> impl IntoView {
 /// The form that creates a key, and the new key, shown once and selected for a copy.
 #[component]
 fn NewKeyCard(
-    create: ServerAction<CreateApiKey>,
-    revoked: RwSignal<Option<String>>,
+    create: ServerAction<CreateApiKey>, revoked: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let create_error = action_error(create.value());
     let form = NodeRef::<leptos::html::Form>::new();
@@ -127,9 +128,7 @@ fn NewKeyCard(
                         aria-describedby="key-name-error"/>
                     <FieldError id="key-name-error" message=Signal::derive(move || create_error.get().and_then(|e| e.field("name")))/>
                 </div>
-                <button type="submit" class="primary" disabled=move || create.pending().get()>
-                    {move || if create.pending().get() { "Creating…" } else { "Create key" }}
-                </button>
+                <SubmitButton pending=create.pending() idle="Create key" busy="Creating…"/>
             </ActionForm>
             {move || match create.value().get() {
                 Some(Ok(created)) if revoked.get().as_ref() != Some(&created.id) => view! {
@@ -149,9 +148,7 @@ fn NewKeyCard(
 /// One key of the list, with its Revoke button (which asks first).
 #[component]
 fn KeyItem(
-    key: ApiKeyView,
-    revoke: ServerAction<RevokeApiKey>,
-    revoking: StoredValue<Option<String>>,
+    key: ApiKeyView, revoke: ServerAction<RevokeApiKey>, revoking: StoredValue<Option<String>>,
 ) -> impl IntoView {
     let id = key.id.clone();
     let label = format!("Revoke {}", key.name);

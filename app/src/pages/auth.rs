@@ -1,7 +1,7 @@
 //! Sign-in and sign-up pages. Both forms work before the page hydrates (plain form posts) and
 //! after it; a failed attempt comes back with the message beside the form.
 
-use crate::components::action_error;
+use crate::components::{SubmitButton, action_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use voicy_model::error::AppError;
@@ -77,9 +77,7 @@ fn SignInForm() -> impl IntoView {
                 <input id="password" type="password" name="password" autocomplete="current-password" required/>
             </div>
             {move || error.get().map(|e| view! { <p class="notice error" role="alert">{e.to_string()}</p> })}
-            <button type="submit" class="primary wide" disabled=move || pending.get()>
-                {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-            </button>
+            <SubmitButton pending idle="Sign in" busy="Signing in…" class="primary wide"/>
         </ActionForm>
     }
 }
@@ -118,9 +116,7 @@ fn SignUpForm() -> impl IntoView {
                 <crate::components::FieldError id="password-error" message=field("password")/>
             </div>
             {move || general().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
-            <button type="submit" class="primary wide" disabled=move || pending.get()>
-                {move || if pending.get() { "Creating account…" } else { "Create account" }}
-            </button>
+            <SubmitButton pending idle="Create account" busy="Creating account…" class="primary wide"/>
         </ActionForm>
     }
 }

@@ -284,8 +284,7 @@ fn CallPanel(call_id: String) -> impl IntoView {
 
 #[component]
 fn CallBody(
-    detail: CallDetail,
-    outcome: RwSignal<Option<Result<String, String>>>,
+    detail: CallDetail, outcome: RwSignal<Option<Result<String, String>>>,
     on_redelivery: Callback<crate::pages::webhook_tools::SendOutcome>,
 ) -> impl IntoView {
     let CallDetail { call, deliveries } = detail;

@@ -27,8 +27,7 @@ fn label(d: &DeliveryView) -> String {
 
 #[component]
 pub fn DeliveryLog(
-    deliveries: Vec<DeliveryView>,
-    #[prop(optional)] show_webhook: bool,
+    deliveries: Vec<DeliveryView>, #[prop(optional)] show_webhook: bool,
     /// Offers "Redeliver" on each delivery of a call, reporting how it ended here.
     #[prop(optional)]
     redeliver: Option<Callback<SendOutcome>>,

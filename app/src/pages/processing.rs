@@ -1,7 +1,7 @@
 //! Settings → Post-call processing: the variables extracted from each transcript and the
 //! addresses notified, both part of the draft config (deployed with Deploy, like webhooks).
 
-use crate::components::{FieldError, Outcome};
+use crate::components::{FieldError, Outcome, SubmitButton};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use voicy_model::error::AppError;
@@ -18,8 +18,7 @@ pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppE
 
 #[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn save_processing(
-    agent_id: String,
-    settings: ProcessingSettings,
+    agent_id: String, settings: ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::calls;
@@ -146,9 +145,7 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
                 })/>
             </div>
             <div class="form-actions">
-                <button type="submit" class="primary" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save processing" }}
-                </button>
+                <SubmitButton pending=save.pending() idle="Save processing" busy="Saving…"/>
             </div>
             <Outcome message=outcome/>
         </form>

@@ -31,9 +31,7 @@ pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookV
 
 #[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
 pub async fn update_webhook(
-    agent_id: String,
-    webhook_id: String,
-    patch: WebhookPatch,
+    agent_id: String, webhook_id: String, patch: WebhookPatch,
 ) -> Result<WebhookView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;

@@ -4,7 +4,7 @@
 use super::webhook_actions::{Editing, add_webhook, update_webhook};
 use super::webhook_headers::{HeaderEditor, HeaderRow, HeaderRows};
 use super::webhook_tools::GenerateSecret;
-use crate::components::FieldError;
+use crate::components::{FieldError, SubmitButton};
 use leptos::prelude::*;
 use voicy_model::error::AppError;
 use voicy_model::views::{NewWebhook, WebhookPatch, WebhookView};
@@ -129,10 +129,7 @@ impl SaveErrors {
 
 #[component]
 pub fn WebhookForm(
-    agent_id: String,
-    editing: Editing,
-    on_done: Callback<String>,
-    on_cancel: Callback<()>,
+    agent_id: String, editing: Editing, on_done: Callback<String>, on_cancel: Callback<()>,
     /// Kept up to date with whether the form differs from what is stored.
     #[prop(optional)]
     dirty: Option<RwSignal<bool>>,
@@ -203,8 +200,7 @@ pub fn WebhookForm(
 
 /// Saves the form; once saved, `on_done` gets the message to show.
 fn save_action(
-    is_new: bool,
-    on_done: Callback<String>,
+    is_new: bool, on_done: Callback<String>,
 ) -> Action<Request, Result<WebhookView, AppError>> {
     let save = Action::new(move |request: &Request| {
         let request = request.clone();
@@ -232,10 +228,7 @@ fn save_action(
 /// What went wrong with the last save, and the form's two buttons (Add or Save, and Cancel).
 #[component]
 fn FormEnd(
-    error: Signal<Option<AppError>>,
-    pending: Memo<bool>,
-    is_new: bool,
-    on_cancel: Callback<()>,
+    error: Signal<Option<AppError>>, pending: Memo<bool>, is_new: bool, on_cancel: Callback<()>,
 ) -> impl IntoView {
     let general_error = move || error.get().filter(|e| e.fields().is_none()).map(|e| e.to_string());
     view! {
@@ -244,13 +237,7 @@ fn FormEnd(
             <p class="notice error" role="alert">"Nothing was saved: fix the fields marked above and try again."</p>
         })}
         <div class="form-actions">
-            <button type="submit" class="primary" disabled=move || pending.get()>
-                {move || match (pending.get(), is_new) {
-                    (true, _) => "Saving…",
-                    (false, true) => "Add",
-                    (false, false) => "Save",
-                }}
-            </button>
+            <SubmitButton pending idle=if is_new { "Add" } else { "Save" } busy="Saving…"/>
             <button type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
         </div>
     }

@@ -67,11 +67,7 @@ impl HeaderRows {
 
 #[component]
 pub fn HeaderEditor(
-    headers: HeaderRows,
-    errors: SaveErrors,
-    is_new: bool,
-    form_id: String,
-    error_id: String,
+    headers: HeaderRows, errors: SaveErrors, is_new: bool, form_id: String, error_id: String,
 ) -> impl IntoView {
     let rows = headers.rows;
     let indexed_rows =
@@ -104,10 +100,7 @@ pub fn HeaderEditor(
 /// One header's name and value, and its remove button.
 #[component]
 fn HeaderPair(
-    index: usize,
-    row: HeaderRow,
-    rows: RwSignal<Vec<HeaderRow>>,
-    errors: SaveErrors,
+    index: usize, row: HeaderRow, rows: RwSignal<Vec<HeaderRow>>, errors: SaveErrors,
 ) -> impl IntoView {
     let name_field = format!("headers[{index}].name");
     let value_field = format!("headers[{index}].value");

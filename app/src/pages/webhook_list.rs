@@ -28,8 +28,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for ChunkMissing {
 #[cfg(not(feature = "ssr"))]
 #[leptos::wasm_split::wasm_split(webhook_list, wasm_split_path = ::leptos::wasm_split, fallible, preload(fetch_webhook_list_code))]
 pub(crate) fn webhook_list(
-    settings: Deferred<WebhookSettings>,
-    section: Section,
+    settings: Deferred<WebhookSettings>, section: Section,
 ) -> Result<AnyView, ChunkMissing> {
     Ok(opened(settings, section))
 }
@@ -37,8 +36,7 @@ pub(crate) fn webhook_list(
 /// The server never renders the section open (it starts closed), but the page compiles there too.
 #[cfg(feature = "ssr")]
 pub(crate) async fn webhook_list(
-    settings: Deferred<WebhookSettings>,
-    section: Section,
+    settings: Deferred<WebhookSettings>, section: Section,
 ) -> Result<AnyView, ChunkMissing> {
     Ok(opened(settings, section))
 }
@@ -118,9 +116,7 @@ fn AddControl(full: bool, section: Section) -> impl IntoView {
 
 #[component]
 fn WebhookItem(
-    webhook: WebhookView,
-    recent: Vec<DeliveryView>,
-    health: Option<WebhookHealth>,
+    webhook: WebhookView, recent: Vec<DeliveryView>, health: Option<WebhookHealth>,
     section: Section,
 ) -> impl IntoView {
     let id = webhook.id.clone();
@@ -179,9 +175,7 @@ fn keep_test_result(section: Section, id: String) -> Callback<SendOutcome> {
 /// A webhook's name, URL, what it sends with, its health, and its pencil and trash.
 #[component]
 fn WebhookSummary(
-    webhook: WebhookView,
-    health: Option<WebhookHealth>,
-    section: Section,
+    webhook: WebhookView, health: Option<WebhookHealth>, section: Section,
     confirming: RwSignal<bool>,
 ) -> impl IntoView {
     let w = webhook;
@@ -223,9 +217,7 @@ fn WebhookSummary(
 /// "Delete …?" with its two buttons; Escape or Cancel puts the focus back on the trash.
 #[component]
 fn DeleteConfirm(
-    webhook: WebhookView,
-    section: Section,
-    confirming: RwSignal<bool>,
+    webhook: WebhookView, section: Section, confirming: RwSignal<bool>,
 ) -> impl IntoView {
     let delete = ServerAction::<DeleteWebhook>::new();
     let name = webhook.name.clone();

@@ -10,8 +10,7 @@ use voicy_model::views::{DeliveryView, WebhookHealth};
 
 #[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
 pub async fn send_test_event(
-    agent_id: String,
-    webhook_id: String,
+    agent_id: String, webhook_id: String,
 ) -> Result<DeliveryView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::deliveries;
@@ -94,9 +93,7 @@ pub type SendOutcome = Result<DeliveryView, AppError>;
 /// "Send test" on a webhook's row: one sample `call_ended` request to this webhook only.
 #[component]
 pub fn SendTest(
-    agent_id: String,
-    webhook_id: String,
-    name: String,
+    agent_id: String, webhook_id: String, name: String,
     /// The last result of this webhook's test, as the page keeps it.
     last: Signal<Option<SendOutcome>>,
     on_result: Callback<SendOutcome>,
@@ -124,10 +121,7 @@ pub fn SendTest(
 /// "Redeliver" on a past delivery of a call.
 #[component]
 pub fn RedeliverButton(
-    delivery_id: String,
-    webhook_name: String,
-    started_at: String,
-    on_result: Callback<SendOutcome>,
+    delivery_id: String, webhook_name: String, started_at: String, on_result: Callback<SendOutcome>,
 ) -> impl IntoView {
     let send = ServerAction::<Redeliver>::new();
     Effect::new(move || {

@@ -36,8 +36,7 @@ pub async fn session_email(session: &Session) -> Result<Option<String>, AppError
 
 /// Signs `user` in on this session, under a fresh session id (no session fixation).
 pub async fn start_session(
-    session: &Session,
-    user: &crate::views::UserView,
+    session: &Session, user: &crate::views::UserView,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
     session.insert(SESSION_USER_KEY, &user.id).await.map_err(AppError::internal)?;

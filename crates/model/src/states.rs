@@ -8,11 +8,11 @@ use std::fmt;
 
 /// An enum whose variants are stored and sent as fixed lower-case strings.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+            $(#[doc = concat!("`", $text, "`")] #[serde(rename = $text)] $variant,)+
         }
 
         impl $name {
@@ -84,21 +84,14 @@ macro_rules! text_enum {
 }
 
 text_enum! {
-    /// Where a call's `call_ended` event is:
-    /// `pending → processing → sending → sent | skipped | failed`.
+    /// Where a call's `call_ended` event is: `pending` (stored, waiting to be claimed, or claimed
+    /// again after a lapsed lease) → `processing` (claimed: post-call processing is running) →
+    /// `sending` (its requests are under way) → `sent` (each webhook was tried once; each
+    /// delivery says how it went) | `skipped` (nothing to send, e.g. a phone call to an agent
+    /// never deployed) | `failed` (processing failed too many times; nothing was sent).
     EventState {
-        /// Stored, waiting to be claimed (or claimed again after a lapsed lease).
-        Pending = "pending",
-        /// Claimed by an instance: post-call processing is running.
-        Processing = "processing",
-        /// Processing is done and its requests are under way.
-        Sending = "sending",
-        /// Each webhook was tried once (each delivery says how it went).
-        Sent = "sent",
-        /// Nothing to send (e.g. a phone call to an agent never deployed).
-        Skipped = "skipped",
-        /// Processing failed too many times; nothing was sent.
-        Failed = "failed",
+        Pending = "pending", Processing = "processing", Sending = "sending",
+        Sent = "sent", Skipped = "skipped", Failed = "failed",
     }
 }
 
@@ -110,28 +103,16 @@ impl EventState {
 }
 
 text_enum! {
-    /// How one request to one webhook ended, as the deliveries log shows it.
+    /// How one request to one webhook ended, as the deliveries log shows it: `sending` (under
+    /// way), `ok` (a 2xx answer), `http_status` (any other status), `timeout` (no complete answer
+    /// within 5 seconds), `connect`, `dns`, `tls` (the connection, the host name or the secure
+    /// connection failed), `blocked` (refused before sending: a private, loopback or reserved
+    /// address), `in_flight_limit` (not sent: too many requests to this webhook were already
+    /// under way), `interrupted` (the instance sending it stopped while it was under way).
     DeliveryOutcome {
-        /// Under way: no answer yet.
-        Sending = "sending",
-        /// A 2xx answer.
-        Ok = "ok",
-        /// Any other status.
-        HttpStatus = "http_status",
-        /// No complete answer within 5 seconds.
-        Timeout = "timeout",
-        /// The connection failed.
-        Connect = "connect",
-        /// The host name did not resolve.
-        Dns = "dns",
-        /// The secure connection failed.
-        Tls = "tls",
-        /// Refused before sending: the address is private, loopback or reserved.
-        Blocked = "blocked",
-        /// Not sent: too many requests to this webhook were already under way.
-        InFlightLimit = "in_flight_limit",
-        /// The instance sending it stopped while it was under way.
-        Interrupted = "interrupted",
+        Sending = "sending", Ok = "ok", HttpStatus = "http_status", Timeout = "timeout",
+        Connect = "connect", Dns = "dns", Tls = "tls", Blocked = "blocked",
+        InFlightLimit = "in_flight_limit", Interrupted = "interrupted",
     }
 }
 
@@ -143,39 +124,21 @@ impl DeliveryOutcome {
 }
 
 text_enum! {
-    /// Why a request was made.
-    DeliveryKind {
-        /// A call's `call_ended` event.
-        Event = "event",
-        /// The owner's test send with a sample call.
-        Test = "test",
-        /// The owner's redelivery of a past delivery.
-        Redelivery = "redelivery",
-    }
+    /// Why a request was made: a call's `call_ended` event, the owner's test send with a sample
+    /// call, or the owner's redelivery of a past delivery.
+    DeliveryKind { Event = "event", Test = "test", Redelivery = "redelivery" }
 }
 
 text_enum! {
-    /// Which config a call runs with.
-    CallKind {
-        /// A real phone call: runs with the deployed version current when it arrives.
-        Phone = "phone",
-        /// A web (test) call: runs with the draft as it is when the call is processed.
-        Web = "web",
-    }
+    /// Which config a call runs with: a phone call, the deployed version current when it
+    /// arrives; a web (test) call, the draft as it is when the call is processed.
+    CallKind { Phone = "phone", Web = "web" }
 }
 
 text_enum! {
-    /// How one post-call e-mail notification went.
-    NotificationStatus {
-        /// Under way.
-        Sending = "sending",
-        /// Accepted by the mail server.
-        Sent = "sent",
-        /// Not sent: no mail server is configured.
-        Skipped = "skipped",
-        /// The mail server refused it or could not be reached.
-        Failed = "failed",
-    }
+    /// How one post-call e-mail notification went: under way, accepted by the mail server, not
+    /// sent (no mail server is configured), or refused by the mail server or unreachable.
+    NotificationStatus { Sending = "sending", Sent = "sent", Skipped = "skipped", Failed = "failed" }
 }
 
 #[cfg(test)]

@@ -41,9 +41,7 @@ impl WebhookClient {
     /// `guard`: refuse private and reserved addresses (and plain http). `max_per_webhook`:
     /// requests under way to one webhook at most (see `endpoint_limit`).
     pub fn new(
-        guard: bool,
-        ca_file: Option<&Path>,
-        max_per_webhook: usize,
+        guard: bool, ca_file: Option<&Path>, max_per_webhook: usize,
     ) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -87,10 +85,7 @@ impl WebhookClient {
     /// header values (they may be echoed back), as the deliveries log keeps them.
     /// Over `VOICY_MAX_REQUESTS_PER_WEBHOOK` requests under way to `webhook`, nothing is sent.
     pub async fn deliver(
-        &self,
-        webhook: &StoredWebhook,
-        headers: &[(String, String)],
-        body: Bytes,
+        &self, webhook: &StoredWebhook, headers: &[(String, String)], body: Bytes,
     ) -> DeliveryResult {
         let Some(_slot) = self.limit.try_take(&webhook.id) else {
             let earlier = match self.limit.max() {
@@ -115,10 +110,7 @@ impl WebhookClient {
     }
 
     pub async fn send(
-        &self,
-        url: &str,
-        headers: &[(String, String)],
-        body: Bytes,
+        &self, url: &str, headers: &[(String, String)], body: Bytes,
     ) -> DeliveryResult {
         let started = Instant::now();
         let ended = |outcome: DeliveryOutcome,

@@ -29,10 +29,7 @@ pub struct InFlight {
 
 impl InFlight {
     pub fn new(
-        set: Arc<InFlightSet>,
-        wake: Arc<Notify>,
-        call_id: String,
-        token: String,
+        set: Arc<InFlightSet>, wake: Arc<Notify>, call_id: String, token: String,
         slot: OwnedSemaphorePermit,
     ) -> Self {
         // A call claimed again after its lease lapsed replaces the claim that lost it.

@@ -57,10 +57,7 @@ impl SmtpNotifier {
 
 impl Notifier for SmtpNotifier {
     fn notify<'a>(
-        &'a self,
-        call: &'a NewCall,
-        summary: Option<&'a str>,
-        to: &'a [String],
+        &'a self, call: &'a NewCall, summary: Option<&'a str>, to: &'a [String],
     ) -> BoxFuture<'a, Vec<NotificationView>> {
         async move {
             let mut results = Vec::with_capacity(to.len());

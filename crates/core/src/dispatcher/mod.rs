@@ -60,11 +60,7 @@ impl Dispatcher {
 
     /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
     pub fn start(
-        &self,
-        store: Store,
-        client: WebhookClient,
-        steps: post_call::Steps,
-        options: Options,
+        &self, store: Store, client: WebhookClient, steps: post_call::Steps, options: Options,
     ) -> Running {
         queue::start(self.wake.clone(), store, client, steps, options)
     }

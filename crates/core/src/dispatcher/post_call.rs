@@ -17,18 +17,13 @@ pub trait Summarizer: Send + Sync {
 
 pub trait VariableExtractor: Send + Sync {
     fn extract(
-        &self,
-        call: &NewCall,
-        settings: &ProcessingSettings,
+        &self, call: &NewCall, settings: &ProcessingSettings,
     ) -> Result<BTreeMap<String, Option<String>>, String>;
 }
 
 pub trait Notifier: Send + Sync {
     fn notify<'a>(
-        &'a self,
-        call: &'a NewCall,
-        summary: Option<&'a str>,
-        to: &'a [String],
+        &'a self, call: &'a NewCall, summary: Option<&'a str>, to: &'a [String],
     ) -> BoxFuture<'a, Vec<NotificationView>>;
 }
 
@@ -95,9 +90,7 @@ impl PatternExtractor {
 
 impl VariableExtractor for PatternExtractor {
     fn extract(
-        &self,
-        call: &NewCall,
-        settings: &ProcessingSettings,
+        &self, call: &NewCall, settings: &ProcessingSettings,
     ) -> Result<BTreeMap<String, Option<String>>, String> {
         let text = turns_text(&call.transcript);
         let mut values = BTreeMap::new();
@@ -119,10 +112,7 @@ pub struct UnconfiguredMail;
 
 impl Notifier for UnconfiguredMail {
     fn notify<'a>(
-        &'a self,
-        _call: &'a NewCall,
-        _summary: Option<&'a str>,
-        to: &'a [String],
+        &'a self, _call: &'a NewCall, _summary: Option<&'a str>, to: &'a [String],
     ) -> BoxFuture<'a, Vec<NotificationView>> {
         let skipped = to
             .iter()

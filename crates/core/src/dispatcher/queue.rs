@@ -33,11 +33,7 @@ pub struct Running {
 }
 
 pub fn start(
-    wake: Arc<Notify>,
-    store: Store,
-    client: WebhookClient,
-    steps: Steps,
-    options: Options,
+    wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options,
 ) -> Running {
     let recorder = recorder::start(store.clone());
     let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder));
@@ -164,9 +160,7 @@ async fn renew_loop(queue: Arc<Queue>) {
 
 /// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger on each stored call).
 async fn listen_loop(
-    url: crate::store::DatabaseUrl,
-    wake: Arc<Notify>,
-    stop: watch::Receiver<bool>,
+    url: crate::store::DatabaseUrl, wake: Arc<Notify>, stop: watch::Receiver<bool>,
 ) {
     use sqlx::postgres::PgListener;
     while !*stop.borrow() {

@@ -25,9 +25,7 @@ const CAPACITY: usize = 4096;
 /// batch itself a few times (some value it cannot keep), writes each result alone so that one
 /// bad row cannot hold back the others, and records that row without the receiver's text.
 async fn write(
-    store: &Store,
-    results: Vec<(String, DeliveryResult)>,
-    finished: &[(String, String)],
+    store: &Store, results: Vec<(String, DeliveryResult)>, finished: &[(String, String)],
 ) {
     let mut wait = Duration::from_millis(100);
     let mut refused = 0;

@@ -51,10 +51,7 @@ impl From<AppError> for Failure {
 
 impl Worker {
     pub fn new(
-        store: Store,
-        client: WebhookClient,
-        steps: Steps,
-        recorder: mpsc::Sender<Record>,
+        store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>,
     ) -> Self {
         Self { store, client, steps: Arc::new(steps), recorder }
     }
@@ -106,9 +103,7 @@ impl Worker {
     }
 
     async fn process_and_send(
-        &self,
-        call: &CallRecord,
-        token: &str,
+        &self, call: &CallRecord, token: &str,
     ) -> Result<Dispatched, Failure> {
         let not_deployed = call.kind == CallKind::Phone && call.agent_version.is_none();
         // Deployed versions are read once per process (`Store::call_config`), not once per call.
@@ -189,10 +184,7 @@ impl Worker {
     /// Notification e-mails, at most once per call and address: reserved in the store before
     /// they are sent, so a call processed again after a crash does not mail anyone twice.
     async fn notify(
-        &self,
-        call: &CallRecord,
-        summary: Option<&str>,
-        to: &[String],
+        &self, call: &CallRecord, summary: Option<&str>, to: &[String],
     ) -> Result<Vec<NotificationView>, Failure> {
         let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
         let sent = self.steps.notifier.notify(&call.input, summary, &fresh).await;

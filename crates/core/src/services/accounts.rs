@@ -85,8 +85,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn blocking_within<T: Send + 'static>(
-    slots: &Arc<tokio::sync::Semaphore>,
-    wait: std::time::Duration,
+    slots: &Arc<tokio::sync::Semaphore>, wait: std::time::Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
     let Ok(Ok(slot)) = tokio::time::timeout(wait, slots.clone().acquire_owned()).await else {
@@ -122,11 +121,7 @@ pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserV
 /// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
 /// `TooManyAttempts` before any work when the account or the client address is over its quota.
 pub async fn sign_in(
-    store: &Store,
-    throttle: &SignInThrottle,
-    client: Option<&str>,
-    email: &str,
-    password: &str,
+    store: &Store, throttle: &SignInThrottle, client: Option<&str>, email: &str, password: &str,
 ) -> Result<UserView, AppError> {
     throttle.attempt(email, client).map_err(AppError::TooManyAttempts)?;
     let email = Email::parse(email).ok();

@@ -83,9 +83,7 @@ pub async fn get_json(request: &OwnerRequest, call_id: &str) -> Result<String, A
 /// `next_before` of the page before; an empty value is no cursor). A cursor that is not one of
 /// this agent's calls is refused by name rather than answered with an empty page.
 pub async fn list(
-    request: &OwnerRequest,
-    agent_id: &str,
-    before: Option<&str>,
+    request: &OwnerRequest, agent_id: &str, before: Option<&str>,
 ) -> Result<CallPage, AppError> {
     let agent = request.agent(agent_id).await?;
     let before = before.filter(|b| !b.is_empty());
@@ -105,8 +103,7 @@ pub async fn list(
 
 /// The call and its deliveries, for the call's page.
 pub async fn detail(
-    request: &OwnerRequest,
-    call_id: &str,
+    request: &OwnerRequest, call_id: &str,
 ) -> Result<crate::views::CallDetail, AppError> {
     let call = request.store().call_for_owner(request.owner(), call_id).await?;
     let view = match &call.body {
@@ -130,9 +127,7 @@ async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliver
 }
 
 pub async fn agent_deliveries(
-    request: &OwnerRequest,
-    agent_id: &str,
-    webhook_id: Option<&str>,
+    request: &OwnerRequest, agent_id: &str, webhook_id: Option<&str>,
 ) -> Result<Vec<DeliveryView>, AppError> {
     let agent = request.agent(agent_id).await?;
     // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
@@ -151,17 +146,14 @@ pub async fn agent_deliveries(
 }
 
 pub async fn processing(
-    request: &OwnerRequest,
-    agent_id: &str,
+    request: &OwnerRequest, agent_id: &str,
 ) -> Result<ProcessingSettings, AppError> {
     let agent = request.agent(agent_id).await?;
     agent.draft_processing_as_read()
 }
 
 pub async fn set_processing(
-    request: &OwnerRequest,
-    agent_id: &str,
-    input: &ProcessingSettings,
+    request: &OwnerRequest, agent_id: &str, input: &ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {
     let agent = request.agent(agent_id).await?;
     let settings = parse_processing(input)?;

@@ -14,9 +14,7 @@ use std::collections::BTreeMap;
 /// `POST /api/v1/agents/{id}/webhooks/{webhook_id}/test`: a sample call to one draft webhook,
 /// with its stored secret and header values.
 pub async fn send_test(
-    request: &OwnerRequest,
-    agent_id: &str,
-    webhook_id: &str,
+    request: &OwnerRequest, agent_id: &str, webhook_id: &str,
 ) -> Result<DeliveryView, AppError> {
     let agent = request.agent(agent_id).await?;
     let webhook = request
@@ -36,8 +34,7 @@ pub async fn send_test(
 /// `POST /api/v1/deliveries/{id}/redeliver`: the same body bytes to the same webhook as it was
 /// in the config the call used, signed afresh, recorded as a new delivery linked to `id`.
 pub async fn redeliver(
-    request: &OwnerRequest,
-    delivery_id: &str,
+    request: &OwnerRequest, delivery_id: &str,
 ) -> Result<DeliveryView, AppError> {
     let (agent, original) =
         request.store().delivery_for_owner(request.owner(), delivery_id).await?;
@@ -77,11 +74,7 @@ pub async fn redeliver(
 /// Sends and records in a task of its own: a client that hangs up (the request's future is
 /// dropped) does not stop a request already on its way from being logged.
 async fn send_and_record(
-    state: &AppState,
-    agent: OwnedAgent,
-    webhook: StoredWebhook,
-    body: String,
-    event_id: String,
+    state: &AppState, agent: OwnedAgent, webhook: StoredWebhook, body: String, event_id: String,
     original: Option<DeliveryView>,
 ) -> Result<DeliveryView, AppError> {
     let state = state.clone();

@@ -11,9 +11,7 @@ fn change(kind: &str, webhook: Option<&StoredWebhook>, description: String) -> C
 
 /// Every difference from `deployed` (empty when nothing is deployed) to `draft`.
 pub fn config_changes(
-    draft: &[StoredWebhook],
-    deployed: &[StoredWebhook],
-    draft_processing: &ProcessingSettings,
+    draft: &[StoredWebhook], deployed: &[StoredWebhook], draft_processing: &ProcessingSettings,
     deployed_processing: &ProcessingSettings,
 ) -> Vec<ChangeView> {
     let mut changes = Vec::new();
@@ -114,9 +112,7 @@ fn webhook_changes(old: &StoredWebhook, new: &StoredWebhook, changes: &mut Vec<C
 }
 
 fn processing_changes(
-    old: &ProcessingSettings,
-    new: &ProcessingSettings,
-    changes: &mut Vec<ChangeView>,
+    old: &ProcessingSettings, new: &ProcessingSettings, changes: &mut Vec<ChangeView>,
 ) {
     for v in old.variables.iter().filter(|v| !new.variables.iter().any(|n| n.name == v.name)) {
         changes.push(change(
@@ -154,11 +150,7 @@ mod tests {
     use crate::domain::{CustomHeader, HeaderName, HeaderValue, SigningSecret};
 
     fn hook(
-        id: &str,
-        name: &str,
-        url: &str,
-        secret: Option<&str>,
-        headers: &[(&str, &str)],
+        id: &str, name: &str, url: &str, secret: Option<&str>, headers: &[(&str, &str)],
     ) -> StoredWebhook {
         StoredWebhook {
             id: id.into(),

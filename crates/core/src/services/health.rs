@@ -10,8 +10,7 @@ use crate::views::{HEALTH_WINDOW, LastFailure, WebhookHealth};
 
 /// `GET /api/v1/agents/{id}/webhooks/health`: every draft webhook's health, in the draft's order.
 pub async fn of_agent(
-    request: &OwnerRequest,
-    agent_id: &str,
+    request: &OwnerRequest, agent_id: &str,
 ) -> Result<Vec<WebhookHealth>, AppError> {
     let agent = request.agent(agent_id).await?;
     let webhooks: Vec<(String, String)> =
@@ -21,9 +20,7 @@ pub async fn of_agent(
 
 /// The health of `webhooks` (id, name) of `agent`, in that order.
 async fn health(
-    state: &AppState,
-    agent: &OwnedAgent,
-    webhooks: &[(String, String)],
+    state: &AppState, agent: &OwnedAgent, webhooks: &[(String, String)],
 ) -> Result<Vec<WebhookHealth>, AppError> {
     let ids: Vec<String> = webhooks.iter().map(|(id, _)| id.clone()).collect();
     let samples = state.store.delivery_samples(agent, &ids, HEALTH_WINDOW as i64).await?;
@@ -33,8 +30,7 @@ async fn health(
 /// The health of `webhooks` (id, name) from their samples (`Store::delivery_samples`, in the same
 /// order).
 pub(crate) fn of_samples(
-    webhooks: &[(String, String)],
-    samples: Vec<(String, Vec<DeliverySample>)>,
+    webhooks: &[(String, String)], samples: Vec<(String, Vec<DeliverySample>)>,
 ) -> Vec<WebhookHealth> {
     webhooks
         .iter()
@@ -45,9 +41,7 @@ pub(crate) fn of_samples(
 
 /// `samples` newest first.
 pub fn summarize(
-    webhook_id: String,
-    webhook_name: String,
-    samples: &[DeliverySample],
+    webhook_id: String, webhook_name: String, samples: &[DeliverySample],
 ) -> WebhookHealth {
     let ok = |s: &DeliverySample| s.outcome == DeliveryOutcome::Ok;
     let succeeded = samples.iter().filter(|s| ok(s)).count();

@@ -51,8 +51,7 @@ impl SignInThrottle {
             self.accounts.retain_recent();
         }
         fn check<K: std::hash::Hash + Eq + Clone>(
-            limiter: &DefaultKeyedRateLimiter<K>,
-            key: &K,
+            limiter: &DefaultKeyedRateLimiter<K>, key: &K,
         ) -> Result<(), u64> {
             limiter
                 .check_key(key)

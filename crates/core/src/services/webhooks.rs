@@ -22,9 +22,7 @@ fn is_blank(value: &Option<String>) -> bool {
 /// Parses a header list. A blank value keeps the stored value of the header with that name
 /// (names compare ignoring case); a blank value for a name not stored is an error.
 fn parse_headers(
-    inputs: &[HeaderInput],
-    stored: &[CustomHeader],
-    errors: &mut FieldErrors,
+    inputs: &[HeaderInput], stored: &[CustomHeader], errors: &mut FieldErrors,
 ) -> Vec<CustomHeader> {
     if inputs.len() > HEADER_LIMIT {
         // Before any entry is looked at: an over-long list costs nothing more to reject.
@@ -80,15 +78,22 @@ fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppErr
         _ => None,
     };
     let headers = parse_headers(&input.headers, &[], &mut errors);
-    check_standard(input.standard_webhooks, secret.as_ref(), &headers, &mut errors);
+    spec_of(errors, (name, url, secret), headers, input.standard_webhooks)
+}
+
+/// The spec from its parsed fields, once none has an error (Standard Webhooks' rule, which
+/// looks at the secret and headers together, is checked last).
+fn spec_of(
+    mut errors: FieldErrors,
+    (name, url, secret): (Option<WebhookName>, Option<WebhookUrl>, Option<SigningSecret>),
+    headers: Vec<CustomHeader>, standard_webhooks: bool,
+) -> Result<WebhookSpec, AppError> {
+    check_standard(standard_webhooks, secret.as_ref(), &headers, &mut errors);
     errors.into_result()?;
-    Ok(WebhookSpec {
-        name: name.expect("checked"),
-        url: url.expect("checked"),
-        secret,
-        headers,
-        standard_webhooks: input.standard_webhooks,
-    })
+    let (Some(name), Some(url)) = (name, url) else {
+        return Err(AppError::internal("a webhook field failed without an error"));
+    };
+    Ok(WebhookSpec { name, url, secret, headers, standard_webhooks })
 }
 
 /// The headers that Standard Webhooks signatures add after Voicy's own.
@@ -96,10 +101,7 @@ pub const STANDARD_HEADERS: [&str; 3] = ["webhook-id", "webhook-timestamp", "web
 
 /// Standard Webhooks signatures need a `whsec_` secret, and its headers cannot also be custom ones.
 fn check_standard(
-    on: bool,
-    secret: Option<&SigningSecret>,
-    headers: &[CustomHeader],
-    errors: &mut FieldErrors,
+    on: bool, secret: Option<&SigningSecret>, headers: &[CustomHeader], errors: &mut FieldErrors,
 ) {
     if !on {
         return;
@@ -120,9 +122,7 @@ fn check_standard(
 /// Applies a PATCH to the stored webhook: absent fields, a blank secret and blank header values
 /// keep what is stored.
 fn apply_patch(
-    patch: &WebhookPatch,
-    current: &StoredWebhook,
-    state: &AppState,
+    patch: &WebhookPatch, current: &StoredWebhook, state: &AppState,
 ) -> Result<WebhookSpec, AppError> {
     let mut errors = FieldErrors::new();
     let name =
@@ -150,15 +150,7 @@ fn apply_patch(
         Some(inputs) => parse_headers(inputs, &current.headers, &mut errors),
     };
     let standard_webhooks = patch.standard_webhooks.unwrap_or(current.standard_webhooks);
-    check_standard(standard_webhooks, secret.as_ref(), &headers, &mut errors);
-    errors.into_result()?;
-    Ok(WebhookSpec {
-        name: name.expect("checked"),
-        url: url.expect("checked"),
-        secret,
-        headers,
-        standard_webhooks,
-    })
+    spec_of(errors, (name, url, secret), headers, standard_webhooks)
 }
 
 fn views(rows: &[StoredWebhook]) -> Vec<WebhookView> {
@@ -174,9 +166,7 @@ pub async fn list(request: &OwnerRequest, agent_id: &str) -> Result<WebhookList,
 }
 
 pub async fn add(
-    request: &OwnerRequest,
-    agent_id: &str,
-    input: &NewWebhook,
+    request: &OwnerRequest, agent_id: &str, input: &NewWebhook,
 ) -> Result<WebhookView, AppError> {
     let agent = request.agent(agent_id).await?;
     let spec = parse_new(input, &request.state)?;
@@ -184,10 +174,7 @@ pub async fn add(
 }
 
 pub async fn update(
-    request: &OwnerRequest,
-    agent_id: &str,
-    webhook_id: &str,
-    patch: &WebhookPatch,
+    request: &OwnerRequest, agent_id: &str, webhook_id: &str, patch: &WebhookPatch,
 ) -> Result<WebhookView, AppError> {
     let agent = request.agent(agent_id).await?;
     let row = request
@@ -199,9 +186,7 @@ pub async fn update(
 }
 
 pub async fn delete(
-    request: &OwnerRequest,
-    agent_id: &str,
-    webhook_id: &str,
+    request: &OwnerRequest, agent_id: &str, webhook_id: &str,
 ) -> Result<(), AppError> {
     let agent = request.agent(agent_id).await?;
     request.store().delete_webhook(&agent, webhook_id).await
@@ -253,9 +238,7 @@ pub async fn diff(request: &OwnerRequest, agent_id: &str) -> Result<ConfigDiffVi
 /// "Differ" is by content: an edit undone, or a restored version equal to the deployed one, is no
 /// change.
 async fn config_of(
-    state: &AppState,
-    agent: &OwnedAgent,
-    latest: Option<&VersionConfig>,
+    state: &AppState, agent: &OwnedAgent, latest: Option<&VersionConfig>,
 ) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
     let draft_processing = agent.draft_processing_as_read()?;

@@ -52,9 +52,7 @@ impl OwnedAgent {
 
 impl Store {
     pub async fn insert_agent(
-        &self,
-        owner: &OwnerId,
-        name: &AgentName,
+        &self, owner: &OwnerId, name: &AgentName,
     ) -> Result<AgentView, AppError> {
         let view = AgentView { id: new_id(), name: name.as_str().to_owned(), created_at: now() };
         sqlx::query("INSERT INTO agents (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4)")
@@ -82,9 +80,7 @@ impl Store {
     /// The agent, if it exists and belongs to `owner`; `NotFound` otherwise (the same answer for
     /// both, so nobody learns which ids exist).
     pub async fn agent_for_owner(
-        &self,
-        owner: &OwnerId,
-        agent_id: &str,
+        &self, owner: &OwnerId, agent_id: &str,
     ) -> Result<OwnedAgent, AppError> {
         let agent_id = super::known_id(agent_id)?;
         let row: Option<(String, String, String, String, i64, Option<i64>)> = sqlx::query_as(

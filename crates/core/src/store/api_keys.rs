@@ -11,10 +11,7 @@ fn view((id, name, created_at, last_used_at): ApiKeyTuple) -> ApiKeyView {
 
 impl Store {
     pub async fn insert_api_key(
-        &self,
-        owner: &OwnerId,
-        name: &str,
-        key_hash: &str,
+        &self, owner: &OwnerId, name: &str, key_hash: &str,
     ) -> Result<ApiKeyView, AppError> {
         let view = ApiKeyView {
             id: new_id(),

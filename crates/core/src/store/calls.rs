@@ -109,8 +109,7 @@ pub(super) struct NewCallRow {
 
 /// Writes a batch of calls in one statement; a trigger queues the event of each.
 pub(super) async fn insert_calls(
-    writer: AnyPool,
-    rows: Vec<NewCallRow>,
+    writer: AnyPool, rows: Vec<NewCallRow>,
 ) -> Result<Vec<()>, AppError> {
     let count = rows.len();
     let values = (0..count)
@@ -149,9 +148,7 @@ impl Store {
     }
 
     pub(super) async fn processing_of_version(
-        &self,
-        agent_id: &str,
-        version: i64,
+        &self, agent_id: &str, version: i64,
     ) -> Result<ProcessingSettings, AppError> {
         let json: String = sqlx::query_scalar(
             "SELECT processing FROM agent_versions WHERE agent_id = $1 AND version = $2",
@@ -164,9 +161,7 @@ impl Store {
     }
 
     pub async fn set_draft_processing(
-        &self,
-        agent: &OwnedAgent,
-        settings: &ProcessingSettings,
+        &self, agent: &OwnedAgent, settings: &ProcessingSettings,
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
@@ -188,11 +183,7 @@ impl Store {
 
     /// Stores a call (with group commit: concurrent intake shares one write).
     pub async fn insert_call(
-        &self,
-        owner: &OwnerId,
-        agent: &OwnedAgent,
-        kind: CallKind,
-        version: Option<i64>,
+        &self, owner: &OwnerId, agent: &OwnedAgent, kind: CallKind, version: Option<i64>,
         input: &NewCall,
     ) -> Result<String, AppError> {
         let row = NewCallRow {
@@ -210,9 +201,7 @@ impl Store {
     }
 
     pub async fn call_for_owner(
-        &self,
-        owner: &OwnerId,
-        call_id: &str,
+        &self, owner: &OwnerId, call_id: &str,
     ) -> Result<CallRecord, AppError> {
         let call_id = super::known_id(call_id)?;
         let row: Option<CallRow> = sqlx::query_as(&format!(
@@ -229,10 +218,7 @@ impl Store {
     /// index on `(agent_id, received_at)` backwards (SQLite's ends with the rowid, PostgreSQL's
     /// names it), so a page costs the same however many calls the agent has.
     pub async fn calls_of_agent(
-        &self,
-        agent: &OwnedAgent,
-        before: Option<&str>,
-        limit: i64,
+        &self, agent: &OwnedAgent, before: Option<&str>, limit: i64,
     ) -> Result<Vec<CallSummaryView>, AppError> {
         let before = before.map(super::known_id).transpose()?;
         let rows: Vec<CallSummaryRow> = sqlx::query_as(&CALLS_PAGE)
@@ -258,9 +244,7 @@ impl Store {
 
     /// Whether `call_id` is one of `agent`'s calls.
     pub async fn is_call_of_agent(
-        &self,
-        agent: &OwnedAgent,
-        call_id: &str,
+        &self, agent: &OwnedAgent, call_id: &str,
     ) -> Result<bool, AppError> {
         if super::known_id(call_id).is_err() {
             return Ok(false);

@@ -100,8 +100,7 @@ pub struct DeliverySample {
 impl Store {
     /// A call's deliveries: by webhook, each webhook's in the order they were made.
     pub async fn deliveries_of_call(
-        &self,
-        call: &CallRecord,
+        &self, call: &CallRecord,
     ) -> Result<Vec<DeliveryView>, AppError> {
         let rows: Vec<DeliveryRow> =
             sqlx::query_as(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE call_id = $1 ORDER BY webhook_name, rowid"))
@@ -113,10 +112,7 @@ impl Store {
 
     /// An agent's most recent deliveries, newest first, optionally of one webhook.
     pub async fn deliveries_of_agent(
-        &self,
-        agent: &OwnedAgent,
-        webhook_id: Option<&str>,
-        limit: i64,
+        &self, agent: &OwnedAgent, webhook_id: Option<&str>, limit: i64,
     ) -> Result<Vec<DeliveryView>, AppError> {
         let webhook_id = webhook_id.map(super::known_id).transpose()?;
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
@@ -133,9 +129,7 @@ impl Store {
 
     /// One delivery of one of the owner's agents, or `NotFound`.
     pub async fn delivery_for_owner(
-        &self,
-        owner: &OwnerId,
-        delivery_id: &str,
+        &self, owner: &OwnerId, delivery_id: &str,
     ) -> Result<(OwnedAgent, DeliveryView), AppError> {
         let delivery_id = super::known_id(delivery_id)?;
         let agent_id: Option<String> =
@@ -160,10 +154,7 @@ impl Store {
     /// statement, each webhook's part a walk back along the index on `(agent_id, webhook_id,
     /// started_at)`, however long the log is.
     pub async fn delivery_samples(
-        &self,
-        agent: &OwnedAgent,
-        webhook_ids: &[String],
-        limit: i64,
+        &self, agent: &OwnedAgent, webhook_ids: &[String], limit: i64,
     ) -> Result<Vec<(String, Vec<DeliverySample>)>, AppError> {
         let rows: Vec<SampleRow> = latest_per_webhook(
             self,
@@ -182,11 +173,7 @@ impl Store {
     /// one statement: the Settings page shows both, and each statement is a round trip to the
     /// database. The samples' rows leave out the two large columns that they do not need.
     pub async fn recent_and_samples(
-        &self,
-        agent: &OwnedAgent,
-        webhook_ids: &[String],
-        recent: i64,
-        samples: i64,
+        &self, agent: &OwnedAgent, webhook_ids: &[String], recent: i64, samples: i64,
     ) -> Result<(Vec<(String, Vec<DeliveryView>)>, Vec<(String, Vec<DeliverySample>)>), AppError>
     {
         if webhook_ids.is_empty() {
@@ -238,10 +225,7 @@ impl Store {
 
     /// Records a manual delivery that has ended, and returns it as the log shows it.
     pub async fn record_manual_delivery(
-        &self,
-        agent: &OwnedAgent,
-        kind: ManualKind<'_>,
-        delivery: ManualDelivery<'_>,
+        &self, agent: &OwnedAgent, kind: ManualKind<'_>, delivery: ManualDelivery<'_>,
     ) -> Result<DeliveryView, AppError> {
         let id = uuid::Uuid::new_v4().to_string();
         let (kind, call_id, version, of) = match kind {
@@ -316,11 +300,7 @@ struct PartRow {
 /// `ORDER BY … LIMIT` parts, so one round trip instead of one per webhook, and each part bounded
 /// by the index.
 async fn latest_per_webhook<T>(
-    store: &Store,
-    agent: &OwnedAgent,
-    webhook_ids: &[String],
-    limit: i64,
-    columns: &str,
+    store: &Store, agent: &OwnedAgent, webhook_ids: &[String], limit: i64, columns: &str,
     filter: &str,
 ) -> Result<Vec<T>, AppError>
 where
@@ -353,9 +333,7 @@ fn latest_part(alias: &str, columns: &str, webhook: usize, filter: &str, limit: 
 /// Rows by webhook, in the order of `webhook_ids`, each webhook's newest first (`seq`, the
 /// rowid, orders rows that share a start time).
 fn group<R, T>(
-    webhook_ids: &[String],
-    rows: Vec<R>,
-    split: impl Fn(R) -> (String, i64, T),
+    webhook_ids: &[String], rows: Vec<R>, split: impl Fn(R) -> (String, i64, T),
 ) -> Vec<(String, Vec<T>)>
 where
     T: HasStart,

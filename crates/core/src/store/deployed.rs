@@ -72,9 +72,7 @@ impl DeployedCache {
 impl Store {
     /// The config of version `version` of agent `agent_id`, read and opened once per process.
     pub(super) async fn deployed_config(
-        &self,
-        agent_id: &str,
-        version: i64,
+        &self, agent_id: &str, version: i64,
     ) -> Result<Arc<CallConfig>, AppError> {
         if let Some(config) = self.deployed.get(agent_id, version) {
             return Ok(config);

@@ -158,10 +158,7 @@ impl Store {
     }
 
     fn with_pools(
-        pool: AnyPool,
-        writer: AnyPool,
-        backend: Backend,
-        keys: crate::vault::Keyring,
+        pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::vault::Keyring,
     ) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
         let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);

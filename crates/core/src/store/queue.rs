@@ -60,8 +60,7 @@ pub(super) struct StartedDelivery {
 /// Starts a batch of events in one transaction: one statement moves every call still held by
 /// its instance to `sending` with its body, one inserts the deliveries of those that moved.
 pub(super) async fn start_events(
-    writer: AnyPool,
-    events: Vec<EventStart>,
+    writer: AnyPool, events: Vec<EventStart>,
 ) -> Result<Vec<bool>, AppError> {
     let mut tx = writer.begin().await?;
     // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
@@ -118,8 +117,7 @@ async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<
 
 /// One `sending` delivery per webhook of each call that moved to `sending`.
 async fn insert_deliveries(
-    tx: &mut super::Tx<'_>,
-    started: &[&EventStart],
+    tx: &mut super::Tx<'_>, started: &[&EventStart],
 ) -> Result<(), AppError> {
     let started_at = now();
     let rows: Vec<(&EventStart, &StartedDelivery)> =
@@ -180,10 +178,7 @@ impl Store {
     /// that every later transition of these calls checks. On PostgreSQL, rows that another
     /// instance is claiming are skipped rather than waited for.
     pub async fn claim_calls(
-        &self,
-        instance: &str,
-        lease: Duration,
-        limit: i64,
+        &self, instance: &str, lease: Duration, limit: i64,
     ) -> Result<(String, Vec<CallRecord>), AppError> {
         let token = new_id();
         let skip_locked = match self.backend {
@@ -224,10 +219,7 @@ impl Store {
     /// Extends the leases `instance` holds on `call_ids` (the calls it is still working on: a
     /// call whose task ended without writing its outcome is left to lapse and be taken over).
     pub async fn renew_leases(
-        &self,
-        instance: &str,
-        lease: Duration,
-        call_ids: &[String],
+        &self, instance: &str, lease: Duration, call_ids: &[String],
     ) -> Result<u64, AppError> {
         let mut renewed = 0;
         let clock = self.clock();
@@ -325,11 +317,7 @@ impl Store {
     /// start together share one transaction). `false` (and nothing written) when the claim `token` no
     /// longer holds the call: then it must send nothing.
     pub async fn begin_event(
-        &self,
-        call: &CallRecord,
-        token: &str,
-        body: &str,
-        pending: &[PendingDelivery],
+        &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
     ) -> Result<bool, AppError> {
         let deliveries = pending
             .iter()
@@ -358,11 +346,7 @@ impl Store {
 
     /// Saves the processed call whose event will not be sent, and why.
     pub async fn skip_event(
-        &self,
-        call: &CallRecord,
-        token: &str,
-        body: &str,
-        note: &str,
+        &self, call: &CallRecord, token: &str, body: &str, note: &str,
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         let moved = sqlx::query(
@@ -390,12 +374,7 @@ impl Store {
     /// A processing attempt failed: back to `pending` after `backoff`, or `failed` once the call
     /// has had `max_attempts`. Returns the new state (`None` if the lease was lost meanwhile).
     pub async fn fail_attempt(
-        &self,
-        call: &CallRecord,
-        token: &str,
-        reason: &str,
-        max_attempts: i64,
-        backoff: Duration,
+        &self, call: &CallRecord, token: &str, reason: &str, max_attempts: i64, backoff: Duration,
     ) -> Result<Option<EventState>, AppError> {
         Ok(sqlx::query_scalar(&format!(
             "UPDATE call_events SET state = CASE WHEN attempts >= $1 THEN {FAILED} ELSE {PENDING} END,
@@ -418,9 +397,7 @@ impl Store {
     /// load). Only the claim that holds an event finishes it, and a request already settled by a
     /// takeover keeps its outcome. Events first: a takeover locks them in the same order.
     pub async fn record_deliveries(
-        &self,
-        results: &[(String, DeliveryResult)],
-        finished: &[(String, String)],
+        &self, results: &[(String, DeliveryResult)], finished: &[(String, String)],
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         for chunk in finished.chunks(500) {
@@ -471,9 +448,7 @@ impl Store {
     /// returns the outcomes already recorded by an earlier attempt (one interrupted mid-send
     /// becomes `failed`, not sent again) and the addresses this attempt must send to now.
     pub async fn reserve_notifications(
-        &self,
-        call_id: &str,
-        addresses: &[String],
+        &self, call_id: &str, addresses: &[String],
     ) -> Result<(Vec<NotificationView>, Vec<String>), AppError> {
         if addresses.is_empty() {
             return Ok((Vec::new(), Vec::new()));
@@ -514,9 +489,7 @@ impl Store {
     }
 
     pub async fn record_notifications(
-        &self,
-        call_id: &str,
-        outcomes: &[NotificationView],
+        &self, call_id: &str, outcomes: &[NotificationView],
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         for outcome in outcomes {

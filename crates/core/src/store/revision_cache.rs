@@ -102,9 +102,7 @@ impl Store {
 
     /// The latest `limit` deployed versions, newest first, at least as new as the read of `agent`.
     pub(super) async fn listed_versions(
-        &self,
-        agent: &OwnedAgent,
-        limit: i64,
+        &self, agent: &OwnedAgent, limit: i64,
     ) -> Result<Arc<Vec<ListedVersion>>, AppError> {
         let Some(latest) = agent.latest_version() else {
             return Ok(Arc::default());

@@ -53,10 +53,7 @@ pub fn header_context(webhook_id: &str, url: &str, position: usize, name: &str) 
 }
 
 pub(super) fn seal(
-    keys: &Keyring,
-    webhook_id: &str,
-    url: &str,
-    secret: Option<&SigningSecret>,
+    keys: &Keyring, webhook_id: &str, url: &str, secret: Option<&SigningSecret>,
     headers: &[CustomHeader],
 ) -> SealedValues {
     let stored: Vec<StoredHeader> = headers
@@ -86,11 +83,7 @@ pub enum OpenRowError {
 
 /// The secret and headers of webhook `id` (sent to `url`) as stored, opened.
 fn open_values(
-    keys: &Keyring,
-    id: &str,
-    url: &str,
-    key_id: Option<&str>,
-    secret: Option<String>,
+    keys: &Keyring, id: &str, url: &str, key_id: Option<&str>, secret: Option<String>,
     headers: &str,
 ) -> Result<(Option<SigningSecret>, Vec<CustomHeader>), OpenRowError> {
     // The serde error could quote a header value: a fixed message instead.
@@ -130,8 +123,7 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<StoredWebhook, Ope
 }
 
 pub(super) fn open_all(
-    keys: &Keyring,
-    rows: Vec<RawWebhook>,
+    keys: &Keyring, rows: Vec<RawWebhook>,
 ) -> Result<Vec<StoredWebhook>, AppError> {
     rows.into_iter().map(|raw| open(keys, raw).map_err(AppError::internal)).collect()
 }

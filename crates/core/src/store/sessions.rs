@@ -7,10 +7,7 @@ use super::Store;
 impl Store {
     /// Stores a new session; `false` when the id is taken (the caller picks another).
     pub async fn create_session(
-        &self,
-        id: &str,
-        data: &str,
-        expires_at: i64,
+        &self, id: &str, data: &str, expires_at: i64,
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
             .bind(id)
@@ -22,10 +19,7 @@ impl Store {
     }
 
     pub async fn save_session(
-        &self,
-        id: &str,
-        data: &str,
-        expires_at: i64,
+        &self, id: &str, data: &str, expires_at: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)

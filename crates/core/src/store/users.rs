@@ -5,9 +5,7 @@ use crate::error::AppError;
 impl Store {
     /// Creates a user; an email already taken is `EmailTaken`.
     pub async fn insert_user(
-        &self,
-        email: &Email,
-        password_hash: &str,
+        &self, email: &Email, password_hash: &str,
     ) -> Result<String, AppError> {
         let id = new_id();
         let result = sqlx::query(

@@ -36,9 +36,7 @@ impl Store {
     /// `agent`: no read while the list is unchanged (`by_revision`), and one for the webhooks of
     /// versions this process has not opened before (however many there are).
     pub async fn version_configs(
-        &self,
-        agent: &OwnedAgent,
-        limit: i64,
+        &self, agent: &OwnedAgent, limit: i64,
     ) -> Result<Vec<VersionConfig>, AppError> {
         let versions = self.listed_versions(agent, limit).await?;
         let mut found: HashMap<i64, Arc<CallConfig>> = versions

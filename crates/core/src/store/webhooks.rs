@@ -23,8 +23,7 @@ pub(super) const WEBHOOK_COLUMNS: &str =
 /// for; the count read after it (a new snapshot under READ COMMITTED) cannot be stale. This is
 /// what makes the 5-webhook limit hold under concurrent adds on both.
 pub(super) async fn touch_draft(
-    tx: &mut super::Tx<'_>,
-    agent: &OwnedAgent,
+    tx: &mut super::Tx<'_>, agent: &OwnedAgent,
 ) -> Result<(), AppError> {
     sqlx::query("UPDATE agents SET draft_revision = draft_revision + 1 WHERE id = $1")
         .bind(agent.id())
@@ -34,10 +33,7 @@ pub(super) async fn touch_draft(
 }
 
 async fn fetch_webhook(
-    store: &Store,
-    tx: &mut super::Tx<'_>,
-    agent: &OwnedAgent,
-    id: &str,
+    store: &Store, tx: &mut super::Tx<'_>, agent: &OwnedAgent, id: &str,
 ) -> Result<StoredWebhook, AppError> {
     let raw: Option<RawWebhook> = sqlx::query_as(&format!(
         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 AND agent_id = $2"
@@ -53,8 +49,7 @@ impl Store {
     /// The draft's webhooks, oldest first, read now (`draft_webhooks` answers as of an agent's
     /// read, from memory while the draft is unchanged).
     pub(super) async fn draft_webhooks_of(
-        &self,
-        agent_id: &str,
+        &self, agent_id: &str,
     ) -> Result<Vec<StoredWebhook>, AppError> {
         let rows = sqlx::query_as(&format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE agent_id = $1 ORDER BY rowid"
@@ -67,9 +62,7 @@ impl Store {
 
     /// Adds a webhook to the draft, unless the agent already has `WEBHOOK_LIMIT`.
     pub async fn insert_webhook(
-        &self,
-        agent: &OwnedAgent,
-        spec: &WebhookSpec,
+        &self, agent: &OwnedAgent, spec: &WebhookSpec,
     ) -> Result<StoredWebhook, AppError> {
         let mut tx = self.writer.begin().await?;
         touch_draft(&mut tx, agent).await?;
@@ -108,9 +101,7 @@ impl Store {
     /// Replaces a draft webhook with what `edit` makes of the stored one. The read and the write
     /// happen in one transaction, so two concurrent edits cannot lose each other's stored values.
     pub async fn update_webhook(
-        &self,
-        agent: &OwnedAgent,
-        id: &str,
+        &self, agent: &OwnedAgent, id: &str,
         edit: impl FnOnce(&StoredWebhook) -> Result<WebhookSpec, AppError>,
     ) -> Result<StoredWebhook, AppError> {
         let id = super::known_id(id)?;
@@ -163,9 +154,7 @@ impl Store {
     /// Publishes the draft as the next version: the version row and a full copy of the draft's
     /// webhooks, in one transaction.
     pub async fn deploy(
-        &self,
-        agent: &OwnedAgent,
-        by: Option<&str>,
+        &self, agent: &OwnedAgent, by: Option<&str>,
     ) -> Result<DeploymentRow, AppError> {
         let mut tx = self.writer.begin().await?;
         // Locks the agent's row first (see `touch_draft`): two concurrent deploys then number
@@ -210,9 +199,7 @@ impl Store {
     }
 
     pub(super) async fn webhooks_of_version(
-        &self,
-        agent_id: &str,
-        version: i64,
+        &self, agent_id: &str, version: i64,
     ) -> Result<Vec<StoredWebhook>, AppError> {
         let rows = sqlx::query_as(
             "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
