@@ -135,6 +135,21 @@ pub fn FieldError(
     }
 }
 
+/// A list read from the server as a page shows it: `empty` when there is nothing, each item in
+/// a `<ul>` of `class`, or the error's own message.
+pub fn listed<T, V: IntoView + 'static>(
+    read: Result<Vec<T>, AppError>, empty: &'static str, class: &'static str,
+    item: impl FnMut(T) -> V,
+) -> AnyView {
+    match read {
+        Ok(list) if list.is_empty() => view! { <p class="empty">{empty}</p> }.into_any(),
+        Ok(list) => {
+            view! { <ul class=class>{list.into_iter().map(item).collect_view()}</ul> }.into_any()
+        }
+        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+    }
+}
+
 /// A form's submit button that shows it is working: disabled, with `busy` for its label, while
 /// the form's action is pending.
 #[component]

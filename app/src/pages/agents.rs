@@ -1,7 +1,7 @@
 //! The "Agents" page: the owner's agents and a form to create one.
 
 use crate::components::{
-    FieldError, Frame, SubmitButton, action_error, reset_on_success, short_time,
+    FieldError, Frame, SubmitButton, action_error, listed, reset_on_success, short_time,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -60,22 +60,12 @@ fn AgentsBoard() -> impl IntoView {
             <h2 id="agents-title" class="visually-hidden">"Your agents"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
                 {move || Suspend::new(async move {
-                    match agents.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="empty">"No agents yet. Create your first agent below."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="agent-list">
-                                {list.into_iter().map(|agent| view! {
-                                    <li>
-                                        <a href=format!("/agents/{}", agent.id)>{agent.name}</a>
-                                        <span class="muted">"Created " {short_time(&agent.created_at)}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
-                    }
+                    listed(agents.await, "No agents yet. Create your first agent below.", "agent-list", |agent| view! {
+                        <li>
+                            <a href=format!("/agents/{}", agent.id)>{agent.name}</a>
+                            <span class="muted">"Created " {short_time(&agent.created_at)}</span>
+                        </li>
+                    })
                 })}
             </Suspense>
         </section>

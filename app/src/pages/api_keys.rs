@@ -1,7 +1,7 @@
 //! API keys under the account menu: create (the key is shown once), list, revoke.
 
 use crate::components::{
-    FieldError, Frame, Outcome, SubmitButton, action_error, reset_on_success, short_time,
+    FieldError, Frame, Outcome, SubmitButton, action_error, listed, reset_on_success, short_time,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -80,15 +80,7 @@ fn ApiKeysBoard() -> impl IntoView {
             <div id="keys-outcome" tabindex="-1"><Outcome message=revoke_outcome/></div>
             <Suspense fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
-                    match keys.await {
-                        Ok(list) if list.is_empty() => view! { <p class="empty">"No API keys yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="rows">
-                                {list.into_iter().map(|key| view! { <KeyItem key revoke revoking/> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
-                    }
+                    listed(keys.await, "No API keys yet.", "rows", |key| view! { <KeyItem key revoke revoking/> })
                 })}
             </Suspense>
         </section>

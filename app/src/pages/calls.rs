@@ -1,7 +1,7 @@
 //! Calls on the agent's Overview tab: a test (web) call panel, the calls list, and each call's
 //! page with its deliveries.
 
-use crate::components::{Frame, Outcome, short_time};
+use crate::components::{Frame, Outcome, listed, short_time};
 use crate::pages::deliveries::DeliveryLog;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
@@ -170,29 +170,22 @@ pub fn CallList(agent_id: String) -> impl IntoView {
             <h2 id="calls-title">"Calls"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading calls…"</p> }>
                 {move || Suspend::new(async move {
-                    match calls.await {
-                        Ok(page) if page.calls.is_empty() => view! { <p class="empty">"No calls yet. Start a test call above."</p> }.into_any(),
-                        Ok(page) => view! {
-                            <ul class="rows">
-                                {page.calls.into_iter().map(|c| view! {
-                                    <li class="row">
-                                        <a href=format!("/agents/{}/calls/{}", agent.get_value(), c.id)>
-                                            {if c.kind == CallKind::Web { "Test call" } else { "Phone call" }} " · " {short_time(&c.received_at)}
-                                        </a>
-                                        <span class="muted">
-                                            {c.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}
-                                            " · " {match (c.event, c.sent) {
-                                                (EventState::Sent, 0) => "no webhook".to_owned(),
-                                                (EventState::Sent, n) => format!("{} of {n} delivered", c.delivered),
-                                                (state, _) => format!("webhooks {state}"),
-                                            }}
-                                        </span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
-                    }
+                    let calls = calls.await.map(|page| page.calls);
+                    listed(calls, "No calls yet. Start a test call above.", "rows", move |c| view! {
+                        <li class="row">
+                            <a href=format!("/agents/{}/calls/{}", agent.get_value(), c.id)>
+                                {if c.kind == CallKind::Web { "Test call" } else { "Phone call" }} " · " {short_time(&c.received_at)}
+                            </a>
+                            <span class="muted">
+                                {c.agent_version.map(|v| format!("version {v}")).unwrap_or_else(|| "draft".into())}
+                                " · " {match (c.event, c.sent) {
+                                    (EventState::Sent, 0) => "no webhook".to_owned(),
+                                    (EventState::Sent, n) => format!("{} of {n} delivered", c.delivered),
+                                    (state, _) => format!("webhooks {state}"),
+                                }}
+                            </span>
+                        </li>
+                    })
                 })}
             </Suspense>
         </section>

@@ -1,7 +1,5 @@
 //! Sign-up credentials.
 
-use std::fmt;
-
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
@@ -44,17 +42,9 @@ impl Password {
         }
         Ok(Self(raw.to_owned()))
     }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password([redacted])")
-    }
-}
+secret_text!(Password);
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,6 @@
 //! "Reserved headers that cannot be overridden: Content-Type, x-voicy-event,
 //! x-voicy-signature, Host, Content-Length, Transfer-Encoding."
 
-use std::fmt;
-
 /// Names a custom header may not take, compared ignoring case.
 pub const RESERVED_HEADERS: [&str; 6] = [
     "Content-Type",
@@ -88,17 +86,9 @@ impl HeaderValue {
         }
         Ok(Self(value.to_owned()))
     }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Debug for HeaderValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("HeaderValue([redacted])")
-    }
-}
+secret_text!(HeaderValue);
 
 #[cfg(test)]
 mod tests {

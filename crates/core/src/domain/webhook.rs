@@ -1,6 +1,5 @@
 //! The URL and the signing secret of a webhook.
 
-use std::fmt;
 use url::Url;
 
 const MAX_URL_LEN: usize = 2048;
@@ -93,10 +92,6 @@ impl SigningSecret {
         Self(secret)
     }
 
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
     /// A new secret in the Standard Webhooks form: `whsec_` and the base64 of 32 random bytes,
     /// which that spec's verification libraries accept as it is.
     pub fn generate() -> Self {
@@ -124,11 +119,7 @@ const STANDARD_PREFIX: &str = "whsec_";
 pub const STANDARD_NEEDS_SECRET: &str = "Standard Webhooks signatures need a signing secret of the form whsec_ followed by \
     the base64 of 24 to 64 random bytes. Use \"Generate secret\", or turn the option off.";
 
-impl fmt::Debug for SigningSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SigningSecret([redacted])")
-    }
-}
+secret_text!(SigningSecret);
 
 #[cfg(test)]
 mod tests {
