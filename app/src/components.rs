@@ -135,6 +135,22 @@ pub fn FieldError(
     }
 }
 
+/// The last save's error, as each field shows it.
+#[derive(Clone, Copy)]
+pub struct SaveErrors(pub Signal<Option<AppError>>);
+
+impl SaveErrors {
+    /// The message for field `f`, if the last save named it.
+    pub fn field(self, f: String) -> Signal<Option<String>> {
+        Signal::derive(move || self.0.get().and_then(|e: AppError| e.field(&f)))
+    }
+
+    /// For `aria-invalid`: whether the last save named field `f`.
+    pub fn invalid(self, f: String) -> Option<&'static str> {
+        self.0.with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some()).then_some("true")
+    }
+}
+
 /// A list read from the server as a page shows it: `empty` when there is nothing, each item in
 /// a `<ul>` of `class`, or the error's own message.
 pub fn listed<T, V: IntoView + 'static>(

@@ -1,7 +1,7 @@
 //! Settings → Post-call processing: the variables extracted from each transcript and the
 //! addresses notified, both part of the draft config (deployed with Deploy, like webhooks).
 
-use crate::components::{FieldError, Outcome, SubmitButton};
+use crate::components::{FieldError, Outcome, SaveErrors, SubmitButton};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{GetUrl, Json};
 use voicy_model::error::AppError;
@@ -135,7 +135,7 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
     };
     view! {
         <form on:submit=submit aria-label="Post-call processing" novalidate>
-            <VariablesEditor variables error/>
+            <VariablesEditor variables errors=SaveErrors(error)/>
             <div class="field">
                 <label for="notification-emails">"Notification e-mails (one per line)"</label>
                 <textarea id="notification-emails" rows="3" prop:value=move || emails.get()
@@ -155,9 +155,9 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
 
 /// The variables' rows (name, description, pattern), their remove buttons and Add variable.
 #[component]
-fn VariablesEditor(variables: VariableRows, error: Signal<Option<AppError>>) -> impl IntoView {
+fn VariablesEditor(variables: VariableRows, errors: SaveErrors) -> impl IntoView {
     let rows = variables.rows;
-    let field = move |f: String| Signal::derive(move || error.get().and_then(|e| e.field(&f)));
+    let field = move |f: String| errors.field(f);
     let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
     view! {
         <fieldset>

@@ -4,7 +4,7 @@
 use super::webhook_actions::{Editing, add_webhook, update_webhook};
 use super::webhook_headers::{HeaderEditor, HeaderRow, HeaderRows};
 use super::webhook_tools::GenerateSecret;
-use crate::components::{FieldError, SubmitButton};
+use crate::components::{FieldError, SaveErrors, SubmitButton};
 use leptos::prelude::*;
 use voicy_model::error::AppError;
 use voicy_model::views::{NewWebhook, WebhookPatch, WebhookView};
@@ -108,22 +108,6 @@ impl Fields {
                 "The {what} will be sent to {new_host}, a different host. Type new ones, or remove them, if it should not have them."
             ))
         })
-    }
-}
-
-/// The last save's error, as each field shows it.
-#[derive(Clone, Copy)]
-pub struct SaveErrors(Signal<Option<AppError>>);
-
-impl SaveErrors {
-    /// The message for field `f`, if the last save named it.
-    pub(super) fn field(self, f: String) -> Signal<Option<String>> {
-        Signal::derive(move || self.0.get().and_then(|e: AppError| e.field(&f)))
-    }
-
-    /// For `aria-invalid`: whether the last save named field `f`.
-    pub(super) fn invalid(self, f: String) -> Option<&'static str> {
-        self.0.with(|e| e.as_ref().and_then(|e| e.field(&f)).is_some()).then_some("true")
     }
 }
 

@@ -1,8 +1,7 @@
 //! The custom-header editor of the webhook form: up to 10 name/value rows. A stored header's
 //! value is never shown: its row starts blank, and blank keeps it.
 
-use super::webhook_form::SaveErrors;
-use crate::components::FieldError;
+use crate::components::{FieldError, SaveErrors};
 use leptos::prelude::*;
 use voicy_model::views::{HEADER_LIMIT, HeaderInput};
 
