@@ -8,7 +8,7 @@ use voicy_model::error::AppError;
 use voicy_model::views::UserView;
 
 /// The account menu's Sign out: a plain form post, answered with a redirect to sign-in.
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "sign_out", output = voicy_model::codec::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::request_state;
     use voicy_core::auth;
@@ -19,7 +19,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// The signed-in user, for the header. `None` when nobody is signed in.
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "current_user", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     crate::server::page_reads::page_read!("current_user"; {
         use crate::server::request_state;

@@ -119,5 +119,15 @@ mod tests {
             names[<crate::pages::agents::ListAgents as leptos::server_fn::ServerFn>::PATH]
                 .is_empty()
         );
+        // Fixed addresses (`endpoint`), not the default name + hash of the module's path: a page
+        // holds them (the account menu's sign-out form), and a move must not change them.
+        for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+            let name = path.strip_prefix("/rpc/").unwrap_or_default();
+            assert!(!name.is_empty() && !name.ends_with(|c: char| c.is_ascii_digit()), "{path}");
+        }
+        assert_eq!(
+            <crate::components::SignOut as leptos::server_fn::ServerFn>::PATH,
+            "/rpc/sign_out"
+        );
     }
 }

@@ -236,9 +236,12 @@ async fn versions_list_who_deployed_what_and_one_can_be_restored_into_the_draft(
     assert_eq!(kinds(&versions[1]), ["webhook_added"]);
 
     // Restore version 1: the draft is version 1 again, stored values included; deploy and send.
+    // The draft is read first, so this instance keeps it: the answer must be the draft restored.
+    owner.get(&format!("/api/v1/agents/{agent}/config")).await;
     let res = owner.post(&format!("/api/v1/agents/{agent}/versions/1/restore"), json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let config = res.json();
+    assert_eq!(config, owner.get(&format!("/api/v1/agents/{agent}/config")).await.json());
     assert_eq!(config["draft"]["webhooks"].as_array().unwrap().len(), 1);
     assert_eq!(config["draft"]["webhooks"][0]["id"], first["id"]);
     assert_eq!(config["has_undeployed_changes"], true);

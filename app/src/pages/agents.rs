@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use voicy_model::error::AppError;
 use voicy_model::views::AgentView;
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "list_agents", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     crate::server::page_reads::page_read!("list_agents"; {
         use crate::server::request_owner;
@@ -18,7 +18,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_agent", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
     crate::server::page_reads::page_read!("get_agent", agent_id; {
         use crate::server::request_owner;
@@ -27,7 +27,7 @@ pub async fn get_agent(agent_id: String) -> Result<AgentView, AppError> {
     })
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "create_agent", output = voicy_model::codec::Json)]
 pub async fn create_agent(name: String) -> Result<AgentView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::agents;

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use voicy_model::error::AppError;
 use voicy_model::views::{ApiKeyView, CreatedApiKey};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "list_api_keys", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     crate::server::page_reads::page_read!("list_api_keys"; {
         use crate::server::request_owner;
@@ -18,14 +18,14 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     })
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "create_api_key", output = voicy_model::codec::Json)]
 pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::api_keys;
     api_keys::create(&request_owner().await?, &name).await
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "revoke_api_key", output = voicy_model::codec::Json)]
 pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::api_keys;

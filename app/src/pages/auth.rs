@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use voicy_model::error::AppError;
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "sign_in", output = voicy_model::codec::Json)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::request_state;
     use voicy_core::{auth, services::accounts};
@@ -23,7 +23,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "sign_up", output = voicy_model::codec::Json)]
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::server::request_state;
     use voicy_core::{auth, services::accounts};

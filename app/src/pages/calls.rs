@@ -11,7 +11,7 @@ use voicy_model::error::AppError;
 use voicy_model::states::{CallKind, DeliveryKind, DeliveryOutcome, EventState};
 use voicy_model::views::{CallDetail, CallPage, Turn};
 
-#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "start_test_call", input = Json, output = voicy_model::codec::Json)]
 pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<String, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::calls;
@@ -32,7 +32,7 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
     calls::create(&request, call).await
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "list_calls", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
     crate::server::page_reads::page_read!("list_calls", agent_id; {
         use crate::server::request_owner;
@@ -41,7 +41,7 @@ pub async fn list_calls(agent_id: String) -> Result<CallPage, AppError> {
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_call_detail", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_call_detail(call_id: String) -> Result<CallDetail, AppError> {
     crate::server::page_reads::page_read!("get_call_detail", call_id; {
         use crate::server::request_owner;

@@ -7,7 +7,7 @@ use leptos::server_fn::codec::{GetUrl, Json};
 use voicy_model::error::AppError;
 use voicy_model::views::{ProcessingSettings, VariableSpec};
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_processing", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppError> {
     crate::server::page_reads::page_read!("get_processing", agent_id; {
         use crate::server::request_owner;
@@ -16,7 +16,7 @@ pub async fn get_processing(agent_id: String) -> Result<ProcessingSettings, AppE
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "save_processing", input = Json, output = voicy_model::codec::Json)]
 pub async fn save_processing(
     agent_id: String, settings: ProcessingSettings,
 ) -> Result<ProcessingSettings, AppError> {

@@ -10,7 +10,7 @@ use voicy_model::error::AppError;
 use voicy_model::views::{ApiField, ApiOperation, ApiReference};
 
 /// Public, like the document itself: it describes the API and holds no data.
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_api_reference", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_api_reference() -> Result<ApiReference, AppError> {
     crate::server::page_reads::page_read!("get_api_reference"; {
         let (state, _) = crate::server::request_state().await?;

@@ -9,7 +9,7 @@ use voicy_model::views::{
     DeploymentView, NewWebhook, WebhookPatch, WebhookView, WebhooksSectionView,
 };
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_webhook_settings", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSectionView, AppError> {
     crate::server::page_reads::page_read!("get_webhook_settings", agent_id; {
         use crate::server::request_owner;
@@ -22,14 +22,14 @@ pub async fn get_webhook_settings(agent_id: String) -> Result<WebhooksSectionVie
     })
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "add_webhook", input = Json, output = voicy_model::codec::Json)]
 pub async fn add_webhook(agent_id: String, input: NewWebhook) -> Result<WebhookView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
     webhooks::add(&request_owner().await?, &agent_id, &input).await
 }
 
-#[leptos::server(prefix = "/rpc", input = Json, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "update_webhook", input = Json, output = voicy_model::codec::Json)]
 pub async fn update_webhook(
     agent_id: String, webhook_id: String, patch: WebhookPatch,
 ) -> Result<WebhookView, AppError> {
@@ -38,21 +38,21 @@ pub async fn update_webhook(
     webhooks::update(&request_owner().await?, &agent_id, &webhook_id, &patch).await
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "delete_webhook", output = voicy_model::codec::Json)]
 pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
     webhooks::delete(&request_owner().await?, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "deploy_agent", output = voicy_model::codec::Json)]
 pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::webhooks;
     webhooks::deploy(&request_owner().await?, &agent_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "restore_version", output = voicy_model::codec::Json)]
 pub async fn restore_version(agent_id: String, version: i64) -> Result<(), AppError> {
     use crate::server::request_owner;
     use voicy_core::services::versions;

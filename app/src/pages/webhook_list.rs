@@ -125,6 +125,16 @@ fn WebhookItem(
         move || matches!(section.editing.get(), Some(Editing::Existing(ref w)) if w.id == id)
     };
     let confirming = RwSignal::new(false);
+    // Here, not in the confirmation: a Cancel pressed while the delete is under way closes the
+    // confirmation, and its outcome must still be shown.
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let name = webhook.name.clone();
+    Effect::new(move || match delete.value().get() {
+        Some(Ok(())) => section
+            .done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
+        Some(Err(e)) => section.failed(e.to_string()),
+        None => {}
+    });
     let stored = StoredValue::new(webhook);
     let last_test = {
         let id = id.clone();
@@ -146,7 +156,7 @@ fn WebhookItem(
                         <DeliveryLog deliveries=recent.clone()/>
                     </details>
                     <Show when=move || confirming.get()>
-                        <DeleteConfirm webhook=stored.get_value() section confirming/>
+                        <DeleteConfirm webhook=stored.get_value() delete section confirming/>
                     </Show>
                 }
             }>
@@ -217,16 +227,9 @@ fn WebhookSummary(
 /// "Delete …?" with its two buttons; Escape or Cancel puts the focus back on the trash.
 #[component]
 fn DeleteConfirm(
-    webhook: WebhookView, section: Section, confirming: RwSignal<bool>,
+    webhook: WebhookView, delete: ServerAction<DeleteWebhook>, section: Section,
+    confirming: RwSignal<bool>,
 ) -> impl IntoView {
-    let delete = ServerAction::<DeleteWebhook>::new();
-    let name = webhook.name.clone();
-    Effect::new(move || match delete.value().get() {
-        Some(Ok(())) => section
-            .done(format!("Webhook “{name}” deleted. Deploy to stop phone calls from using it.")),
-        Some(Err(e)) => section.failed(e.to_string()),
-        None => {}
-    });
     let id = StoredValue::new(webhook.id.clone());
     let cancel_delete = move || {
         confirming.set(false);

@@ -8,7 +8,7 @@ use voicy_model::error::AppError;
 use voicy_model::states::DeliveryOutcome;
 use voicy_model::views::{DeliveryView, WebhookHealth};
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "send_test_event", output = voicy_model::codec::Json)]
 pub async fn send_test_event(
     agent_id: String, webhook_id: String,
 ) -> Result<DeliveryView, AppError> {
@@ -17,7 +17,7 @@ pub async fn send_test_event(
     deliveries::send_test(&request_owner().await?, &agent_id, &webhook_id).await
 }
 
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "redeliver", output = voicy_model::codec::Json)]
 pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
     use crate::server::request_owner;
     use voicy_core::services::deliveries;
@@ -25,13 +25,13 @@ pub async fn redeliver(delivery_id: String) -> Result<DeliveryView, AppError> {
 }
 
 /// A new `whsec_` secret. Nothing is stored until the form is saved; signed-in owners only.
-#[leptos::server(prefix = "/rpc", output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "generate_secret", output = voicy_model::codec::Json)]
 pub async fn generate_secret() -> Result<String, AppError> {
     crate::server::request_owner().await?;
     Ok(voicy_core::domain::SigningSecret::generate().expose().to_owned())
 }
 
-#[leptos::server(prefix = "/rpc", input = GetUrl, output = voicy_model::codec::Json)]
+#[leptos::server(prefix = "/rpc", endpoint = "get_webhook_health", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn get_webhook_health(agent_id: String) -> Result<Vec<WebhookHealth>, AppError> {
     crate::server::page_reads::page_read!("get_webhook_health", agent_id; {
         use crate::server::request_owner;

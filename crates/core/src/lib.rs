@@ -42,15 +42,16 @@ pub struct WebhookPolicy {
 }
 
 /// A request made by a signed-in owner, as the services take it: the instance's state, who the
-/// owner is, and the agents this request has already found to be theirs. A dashboard page runs
-/// several server functions in one server render (the agent's header, the Webhooks section, the
-/// post-call section), each checking on its own that the agent is the owner's: when they share
-/// one memo, the database is asked once per page. A REST request starts with an empty one.
+/// owner is, and, for a dashboard page, the agents its render has already found to be theirs. A
+/// page runs several server functions in one server render (the agent's header, the Webhooks
+/// section, the post-call section), each checking on its own that the agent is the owner's: when
+/// they share one memo, the database is asked once per page. A REST request has none: a handler
+/// that writes and then reads (restore, then the config) must read the agent as it now is.
 #[derive(Clone, Debug)]
 pub struct OwnerRequest {
     pub state: AppState,
     owner: OwnerId,
-    agents: AgentMemo,
+    agents: Option<AgentMemo>,
 }
 
 /// Agents read in one request, by (owner id, agent id). Cheap to clone: clones share it.
@@ -61,14 +62,14 @@ pub struct AgentMemo(Arc<Mutex<Vec<KnownAgent>>>);
 type KnownAgent = ((String, String), OwnedAgent);
 
 impl OwnerRequest {
-    /// A request that has read nothing yet.
+    /// A request that reads each agent from the database every time it asks.
     pub fn new(state: AppState, owner: OwnerId) -> Self {
-        Self::sharing(state, owner, AgentMemo::default())
+        Self { state, owner, agents: None }
     }
 
-    /// A request whose agent reads go into `agents`, shared with the rest of the page.
+    /// A request whose agent reads go into `agents`, shared with the rest of the page's render.
     pub fn sharing(state: AppState, owner: OwnerId, agents: AgentMemo) -> Self {
-        Self { state, owner, agents }
+        Self { state, owner, agents: Some(agents) }
     }
 
     pub fn owner(&self) -> &OwnerId {
@@ -82,16 +83,19 @@ impl OwnerRequest {
     /// The agent `agent_id` of this owner, read once in this request; `NotFound` when it is
     /// not theirs.
     pub async fn agent(&self, agent_id: &str) -> Result<OwnedAgent, AppError> {
+        let Some(memo) = &self.agents else {
+            return self.state.store.agent_for_owner(&self.owner, agent_id).await;
+        };
         let key = (self.owner.as_str().to_owned(), agent_id.to_owned());
         let known = {
-            let agents = self.agents.0.lock().expect("never poisoned: no panics while held");
+            let agents = memo.0.lock().expect("never poisoned: no panics while held");
             agents.iter().find(|(k, _)| *k == key).map(|(_, agent)| agent.clone())
         };
         if let Some(agent) = known {
             return Ok(agent);
         }
         let agent = self.state.store.agent_for_owner(&self.owner, agent_id).await?;
-        self.agents.0.lock().expect("never poisoned").push((key, agent.clone()));
+        memo.0.lock().expect("never poisoned").push((key, agent.clone()));
         Ok(agent)
     }
 }

@@ -16,7 +16,7 @@ pub struct OwnedAgent {
     processing: String,
     /// The draft's revision (`touch_draft` counts every draft write) and the latest deployed
     /// version, as of this read: what the draft's and the history's kept copies are checked
-    /// against (`store::by_revision`), so a view asks the database for neither when they have
+    /// against (`store::revision_cache`), so a view asks the database for neither when they have
     /// not changed, whichever instance changed them.
     draft_revision: i64,
     latest_version: Option<i64>,
