@@ -157,7 +157,6 @@ fn ProcessingForm(agent_id: String, initial: ProcessingSettings) -> impl IntoVie
 #[component]
 fn VariablesEditor(variables: VariableRows, errors: SaveErrors) -> impl IntoView {
     let rows = variables.rows;
-    let field = move |f: String| errors.field(f);
     let indexed = move || rows.get().into_iter().enumerate().collect::<Vec<(usize, VariableRow)>>();
     view! {
         <fieldset>
@@ -167,14 +166,14 @@ fn VariablesEditor(variables: VariableRows, errors: SaveErrors) -> impl IntoView
                 <div class="variable-row">
                     <div class="field">
                         <input aria-label=format!("Variable {} name", index + 1) placeholder="callback_number" bind:value=row.name/>
-                        <FieldError id=format!("var-{}-name", row.key) message=field(format!("variables[{index}].name"))/>
+                        <FieldError id=format!("var-{}-name", row.key) message=errors.field(format!("variables[{index}].name"))/>
                     </div>
                     <div class="field">
                         <input aria-label=format!("Variable {} description", index + 1) placeholder="The number to call back" bind:value=row.description/>
                     </div>
                     <div class="field">
                         <input class="mono" aria-label=format!("Variable {} pattern", index + 1) placeholder="number is ([0-9-]+)" bind:value=row.pattern/>
-                        <FieldError id=format!("var-{}-pattern", row.key) message=field(format!("variables[{index}].pattern"))/>
+                        <FieldError id=format!("var-{}-pattern", row.key) message=errors.field(format!("variables[{index}].pattern"))/>
                     </div>
                     <button type="button" class="icon" aria-label=format!("Remove variable {}", index + 1)
                         on:click=move |_| rows.update(|rs| rs.retain(|r| r.key != row.key))>"×"</button>

@@ -109,9 +109,18 @@ impl WebhookClient {
         result
     }
 
-    pub async fn send(
-        &self, url: &str, headers: &[(String, String)], body: Bytes,
-    ) -> DeliveryResult {
+    /// One `call_ended` request to one webhook, as the owner's test events and redeliveries go
+    /// out: `body` as it is, `event_id` as the event's id (Standard Webhooks' `webhook-id`).
+    pub async fn send_manual(&self, webhook: &StoredWebhook, body: String, event_id: &str) -> Sent {
+        let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
+        let request_headers = request::masked(webhook, &headers);
+        let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
+        Sent { request_headers, result }
+    }
+
+    /// The request itself, unredacted and outside the per-webhook limit: only `deliver` calls it,
+    /// so nothing leaves this module without both.
+    async fn send(&self, url: &str, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
         let started = Instant::now();
         let ended = |outcome: DeliveryOutcome,
                      status: Option<u16>,
@@ -189,17 +198,6 @@ impl WebhookClient {
 pub struct Sent {
     pub request_headers: Vec<SentHeader>,
     pub result: DeliveryResult,
-}
-
-impl WebhookClient {
-    /// One `call_ended` request to one webhook, as the owner's test events and redeliveries go
-    /// out: `body` as it is, `event_id` as the event's id (Standard Webhooks' `webhook-id`).
-    pub async fn send_manual(&self, webhook: &StoredWebhook, body: String, event_id: &str) -> Sent {
-        let headers = request::headers(webhook, body.as_bytes(), request::Event::now(event_id));
-        let request_headers = request::masked(webhook, &headers);
-        let result = self.deliver(webhook, &headers, Bytes::from(body)).await;
-        Sent { request_headers, result }
-    }
 }
 
 /// The deliveries-log outcome of a failed request, and a message for the owner: what happened and
