@@ -2,7 +2,7 @@
 
 use super::{
     ApiError, ErrorBody,
-    error::{ApiResult, Created},
+    error::{ApiResult, Created, Invalid, NotFound, Unexpected},
     extract::{ApiJson, Owner, Path},
 };
 use axum::{Json, extract::State, http::StatusCode};
@@ -20,8 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(signup))
         .routes(routes!(login))
         .routes(routes!(logout))
-        .routes(routes!(create_key, list_keys))
-        .routes(routes!(revoke_key))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(revoke_api_key))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -51,8 +51,8 @@ struct ApiKeyList {
 
 /// Creates an account and signs it in (sets the session cookie).
 #[utoipa::path(post, path = "/auth/signup", tag = "accounts", security(()), request_body = Credentials,
-    responses((status = 201, body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
-        (status = 422, description = "Invalid e-mail or password", body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 201, description = "The signed-in account", body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
+        (status = 422, description = "Invalid e-mail or password", body = ErrorBody), Unexpected))]
 async fn signup(
     State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Created<UserView>> {
@@ -63,8 +63,8 @@ async fn signup(
 
 /// Signs in (sets the session cookie). Repeated failures are throttled (429 with `Retry-After`).
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()), request_body = Credentials,
-    responses((status = 200, body = UserView), (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
-        (status = 429, description = "Too many attempts", body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 200, description = "The signed-in account", body = UserView), (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts", body = ErrorBody), Unexpected))]
 async fn login(
     State(state): State<AppState>,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
@@ -85,7 +85,7 @@ async fn login(
 
 /// Ends the session.
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts", security(()),
-    responses((status = 204, description = "Signed out"), (status = "default", body = ErrorBody)))]
+    responses((status = 204, description = "Signed out"), Unexpected))]
 async fn logout(session: Session) -> ApiResult<StatusCode> {
     auth::end_session(&session).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -93,8 +93,8 @@ async fn logout(session: Session) -> ApiResult<StatusCode> {
 
 /// Creates an API key. Its secret is in this answer only.
 #[utoipa::path(post, path = "/api-keys", tag = "accounts", request_body = NameBody,
-    responses((status = 201, body = CreatedApiKey), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create_key(
+    responses((status = 201, description = "The new key, with its secret (shown this once)", body = CreatedApiKey), Invalid, Unexpected))]
+async fn create_api_key(
     Owner(request): Owner, ApiJson(body): ApiJson<NameBody>,
 ) -> ApiResult<Created<CreatedApiKey>> {
     Ok(Created(api_keys::create(&request, &body.name).await?))
@@ -102,15 +102,17 @@ async fn create_key(
 
 /// The owner's API keys (never their secrets).
 #[utoipa::path(get, path = "/api-keys", tag = "accounts",
-    responses((status = 200, body = ApiKeyList), (status = "default", body = ErrorBody)))]
-async fn list_keys(Owner(request): Owner) -> ApiResult<Json<ApiKeyList>> {
+    responses((status = 200, description = "The owner's API keys", body = ApiKeyList), Unexpected))]
+async fn list_api_keys(Owner(request): Owner) -> ApiResult<Json<ApiKeyList>> {
     Ok(Json(ApiKeyList { api_keys: api_keys::list(&request).await? }))
 }
 
 /// Revokes an API key: it stops working at once.
 #[utoipa::path(delete, path = "/api-keys/{id}", tag = "accounts", params(("id" = String, Path, description = "The key's id")),
-    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn revoke_key(Owner(request): Owner, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    responses((status = 204, description = "Revoked"), NotFound, Unexpected))]
+async fn revoke_api_key(
+    Owner(request): Owner, Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&request, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,7 @@
 //! Agents of the calling owner.
 
 use super::{
-    ErrorBody,
-    error::{ApiResult, Created},
+    error::{ApiResult, Created, Invalid, NotFound, Unexpected},
     extract::{ApiJson, Owner, Path},
 };
 use axum::Json;
@@ -12,7 +11,7 @@ use voicy_core::{AppState, services::agents};
 use voicy_model::views::AgentView;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show))
+    OpenApiRouter::new().routes(routes!(list_agents, create_agent)).routes(routes!(get_agent))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -29,15 +28,15 @@ struct AgentList {
 }
 
 /// The owner's agents.
-#[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, body = AgentList), (status = "default", body = ErrorBody)))]
-async fn list(Owner(request): Owner) -> ApiResult<Json<AgentList>> {
+#[utoipa::path(get, path = "/agents", tag = "agents", responses((status = 200, description = "The owner's agents", body = AgentList), Unexpected))]
+async fn list_agents(Owner(request): Owner) -> ApiResult<Json<AgentList>> {
     Ok(Json(AgentList { agents: agents::list(&request).await? }))
 }
 
 /// Creates an agent.
 #[utoipa::path(post, path = "/agents", tag = "agents", request_body = NewAgent,
-    responses((status = 201, body = AgentView), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create(
+    responses((status = 201, description = "The agent", body = AgentView), Invalid, Unexpected))]
+async fn create_agent(
     Owner(request): Owner, ApiJson(body): ApiJson<NewAgent>,
 ) -> ApiResult<Created<AgentView>> {
     Ok(Created(agents::create(&request, &body.name).await?))
@@ -45,7 +44,9 @@ async fn create(
 
 /// One agent (404 when it is missing or another owner's).
 #[utoipa::path(get, path = "/agents/{agent_id}", tag = "agents", params(("agent_id" = String, Path)),
-    responses((status = 200, body = AgentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(Owner(request): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<AgentView>> {
+    responses((status = 200, description = "The agent", body = AgentView), NotFound, Unexpected))]
+async fn get_agent(
+    Owner(request): Owner, Path(agent_id): Path<String>,
+) -> ApiResult<Json<AgentView>> {
     Ok(Json(agents::get(&request, &agent_id).await?))
 }

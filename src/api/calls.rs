@@ -2,7 +2,7 @@
 
 use super::{
     ErrorBody,
-    error::ApiResult,
+    error::{ApiResult, Invalid, NotFound, Unexpected},
     extract::{ApiJson, Owner, Path, Query},
 };
 use axum::{
@@ -19,12 +19,12 @@ use voicy_model::views::{
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create))
-        .routes(routes!(show))
-        .routes(routes!(call_deliveries))
-        .routes(routes!(list))
-        .routes(routes!(agent_deliveries))
-        .routes(routes!(processing, set_processing))
+        .routes(routes!(create_call))
+        .routes(routes!(get_call))
+        .routes(routes!(list_call_deliveries))
+        .routes(routes!(list_calls))
+        .routes(routes!(list_agent_deliveries))
+        .routes(routes!(get_processing, set_processing))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -42,9 +42,9 @@ struct DeliveryList {
 /// Answers 202 at once; processing and the `call_ended` event follow. Phone calls use the
 /// deployed version, web (test) calls the draft.
 #[utoipa::path(post, path = "/calls", tag = "calls", request_body = NewCall,
-    responses((status = 202, body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
-        (status = 413, description = "Over 2 MB", body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create(
+    responses((status = 202, description = "Stored; processing and delivery follow", body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
+        (status = 413, description = "Over 2 MB", body = ErrorBody), Invalid, Unexpected))]
+async fn create_call(
     Owner(request): Owner, ApiJson(call): ApiJson<NewCall>,
 ) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
     let id = calls::create(&request, call).await?;
@@ -53,16 +53,18 @@ async fn create(
 
 /// The Get Call API: once processed, the stored bytes themselves, which equal the event's body exactly.
 #[utoipa::path(get, path = "/calls/{call_id}", tag = "calls", params(("call_id" = String, Path)),
-    responses((status = 200, body = CallView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn show(Owner(request): Owner, Path(call_id): Path<String>) -> ApiResult<impl IntoResponse> {
+    responses((status = 200, description = "The call, as its webhooks receive it", body = CallView), NotFound, Unexpected))]
+async fn get_call(
+    Owner(request): Owner, Path(call_id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     let body = calls::get_json(&request, &call_id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body))
 }
 
 /// Where the call's event stands and its deliveries (tests excluded; redeliveries included).
 #[utoipa::path(get, path = "/calls/{call_id}/deliveries", tag = "deliveries", params(("call_id" = String, Path)),
-    responses((status = 200, body = CallDeliveries), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn call_deliveries(
+    responses((status = 200, description = "The event's state and the call's deliveries", body = CallDeliveries), NotFound, Unexpected))]
+async fn list_call_deliveries(
     Owner(request): Owner, Path(call_id): Path<String>,
 ) -> ApiResult<Json<CallDeliveries>> {
     Ok(Json(calls::deliveries(&request, &call_id).await?))
@@ -78,8 +80,8 @@ struct ListQuery {
 
 /// The agent's calls, newest first, 20 a page.
 #[utoipa::path(get, path = "/agents/{agent_id}/calls", tag = "calls", params(("agent_id" = String, Path), ListQuery),
-    responses((status = 200, body = CallPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn list(
+    responses((status = 200, description = "One page of calls", body = CallPage), NotFound, Invalid, Unexpected))]
+async fn list_calls(
     Owner(request): Owner, Path(agent_id): Path<String>, Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<CallPage>> {
     Ok(Json(calls::list(&request, &agent_id, query.before.as_deref()).await?))
@@ -94,8 +96,8 @@ struct DeliveriesQuery {
 
 /// The agent's latest 50 deliveries, newest first: events, tests and redeliveries.
 #[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
-    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn agent_deliveries(
+    responses((status = 200, description = "The deliveries, newest first", body = DeliveryList), NotFound, Invalid, Unexpected))]
+async fn list_agent_deliveries(
     Owner(request): Owner, Path(agent_id): Path<String>, Query(query): Query<DeliveriesQuery>,
 ) -> ApiResult<Json<DeliveryList>> {
     Ok(Json(DeliveryList {
@@ -106,8 +108,8 @@ async fn agent_deliveries(
 
 /// The draft's post-call processing settings.
 #[utoipa::path(get, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)),
-    responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn processing(
+    responses((status = 200, description = "The draft's processing settings", body = ProcessingSettings), NotFound, Unexpected))]
+async fn get_processing(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ProcessingSettings>> {
     Ok(Json(calls::processing(&request, &agent_id).await?))
@@ -115,7 +117,7 @@ async fn processing(
 
 /// Replaces the draft's post-call processing settings (variables to extract, addresses to notify).
 #[utoipa::path(put, path = "/agents/{agent_id}/processing", tag = "calls", params(("agent_id" = String, Path)), request_body = ProcessingSettings,
-    responses((status = 200, body = ProcessingSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 200, description = "The draft's processing settings", body = ProcessingSettings), NotFound, Invalid, Unexpected))]
 async fn set_processing(
     Owner(request): Owner, Path(agent_id): Path<String>,
     ApiJson(input): ApiJson<ProcessingSettings>,

@@ -3,7 +3,7 @@
 
 use super::{
     ErrorBody,
-    error::{ApiResult, Created},
+    error::{ApiResult, Created, NotFound, Unexpected},
     extract::{Owner, Path},
 };
 use axum::Json;
@@ -18,7 +18,7 @@ use voicy_model::views::{DeliveryView, WebhookHealth};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_test))
-        .routes(routes!(webhook_health))
+        .routes(routes!(get_webhook_health))
         .routes(routes!(redeliver))
 }
 
@@ -34,9 +34,9 @@ struct HealthList {
 /// the receiver said: see `outcome`). Recorded in the deliveries log as `kind: test`.
 #[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/test", tag = "deliveries",
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
-    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
+    responses((status = 201, description = "The delivery, whatever the receiver answered (see `outcome`)", body = DeliveryView), NotFound,
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
-        (status = "default", body = ErrorBody)))]
+        Unexpected))]
 async fn send_test(
     Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<Created<DeliveryView>> {
@@ -49,10 +49,10 @@ async fn send_test(
 /// signed, as a new delivery (`redelivery_of` names the original). The owner's action: the
 /// dispatcher itself never retries.
 #[utoipa::path(post, path = "/deliveries/{delivery_id}/redeliver", tag = "deliveries", params(("delivery_id" = String, Path)),
-    responses((status = 201, body = DeliveryView), (status = 404, body = ErrorBody),
+    responses((status = 201, description = "The delivery, whatever the receiver answered (see `outcome`)", body = DeliveryView), NotFound,
         (status = 409, description = "A test send, a call not processed yet, or a webhook deleted since", body = ErrorBody),
         (status = 429, description = "More than 20 test sends and redeliveries a minute by this owner; see Retry-After", body = ErrorBody),
-        (status = "default", body = ErrorBody)))]
+        Unexpected))]
 async fn redeliver(
     Owner(request): Owner, Path(delivery_id): Path<String>,
 ) -> ApiResult<Created<DeliveryView>> {
@@ -64,8 +64,8 @@ async fn redeliver(
 /// Over each draft webhook's latest 50 deliveries: status, success rate, p50/p95 latency and the
 /// last failure.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks/health", tag = "deliveries", params(("agent_id" = String, Path)),
-    responses((status = 200, body = HealthList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn webhook_health(
+    responses((status = 200, description = "Each draft webhook's health", body = HealthList), NotFound, Unexpected))]
+async fn get_webhook_health(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<HealthList>> {
     Ok(Json(HealthList { webhooks: health::of_agent(&request, &agent_id).await? }))

@@ -8,6 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::openapi::{self, RefOr};
 use voicy_model::error::AppError;
 
 #[derive(Debug)]
@@ -69,4 +70,47 @@ impl<T: Serialize> IntoResponse for Created<T> {
     fn into_response(self) -> Response {
         (StatusCode::CREATED, Json(self.0)).into_response()
     }
+}
+
+/// The error answers most operations share, documented once, each with the description OpenAPI
+/// 3.1 requires of every response: listed in an operation's `responses(...)` after its own.
+macro_rules! shared_error_response {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<openapi::Response>> {
+                error_response($status, $description)
+            }
+        }
+    };
+}
+
+shared_error_response!(
+    /// 404: the resource does not exist, or is another owner's (the two are not told apart).
+    NotFound,
+    "404",
+    "No such resource among the caller's"
+);
+shared_error_response!(
+    /// 422: the input was read but is not valid.
+    Invalid,
+    "422",
+    "Invalid input: `fields` names each invalid field and what is wrong with it"
+);
+shared_error_response!(
+    /// Every other error (401, 403, 413, 429, 500, 503…), in the same shape.
+    Unexpected,
+    "default",
+    "Any other error, in the same shape: `code` for programs, `message` for people"
+);
+
+fn error_response(status: &str, description: &str) -> BTreeMap<String, RefOr<openapi::Response>> {
+    let body = openapi::ContentBuilder::new()
+        .schema(Some(openapi::Ref::from_schema_name("ErrorBody")))
+        .build();
+    let response =
+        openapi::ResponseBuilder::new().description(description).content("application/json", body);
+    BTreeMap::from([(status.to_owned(), RefOr::T(response.build()))])
 }

@@ -2,7 +2,7 @@
 
 use super::{
     ErrorBody,
-    error::{ApiResult, Created},
+    error::{ApiResult, Created, Invalid, NotFound, Unexpected},
     extract::{ApiJson, Owner, Path},
 };
 use axum::{Json, http::StatusCode};
@@ -15,28 +15,30 @@ use voicy_model::views::{
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(update, remove))
+        .routes(routes!(list_webhooks, create_webhook))
+        .routes(routes!(update_webhook, delete_webhook))
         .routes(routes!(deploy))
-        .routes(routes!(config))
-        .routes(routes!(diff))
-        .routes(routes!(versions))
-        .routes(routes!(restore))
+        .routes(routes!(get_config))
+        .routes(routes!(diff_config))
+        .routes(routes!(list_versions))
+        .routes(routes!(restore_version))
 }
 
 /// The draft's webhooks (at most 5). Secrets and header values are never returned.
 #[utoipa::path(get, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)),
-    responses((status = 200, body = WebhookList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn list(Owner(request): Owner, Path(agent_id): Path<String>) -> ApiResult<Json<WebhookList>> {
+    responses((status = 200, description = "The draft's webhooks", body = WebhookList), NotFound, Unexpected))]
+async fn list_webhooks(
+    Owner(request): Owner, Path(agent_id): Path<String>,
+) -> ApiResult<Json<WebhookList>> {
     Ok(Json(webhooks::list(&request, &agent_id).await?))
 }
 
 /// Adds a webhook to the draft. Phone calls use it once the agent is deployed; web calls at once.
 #[utoipa::path(post, path = "/agents/{agent_id}/webhooks", tag = "webhooks", params(("agent_id" = String, Path)), request_body = NewWebhook,
-    responses((status = 201, body = WebhookView), (status = 404, body = ErrorBody),
+    responses((status = 201, description = "The webhook as stored (no secret, no header values)", body = WebhookView), NotFound,
         (status = 409, description = "The agent already has 5 webhooks", body = ErrorBody),
-        (status = 422, description = "Invalid fields, each named in `fields`", body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn create(
+        (status = 422, description = "Invalid fields, each named in `fields`", body = ErrorBody), Unexpected))]
+async fn create_webhook(
     Owner(request): Owner, Path(agent_id): Path<String>, ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<Created<WebhookView>> {
     Ok(Created(webhooks::add(&request, &agent_id, &input).await?))
@@ -45,8 +47,8 @@ async fn create(
 /// Edits a draft webhook. Absent fields, a blank `secret` and blank header values keep what is stored.
 #[utoipa::path(patch, path = "/agents/{agent_id}/webhooks/{webhook_id}", tag = "webhooks",
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookPatch,
-    responses((status = 200, body = WebhookView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn update(
+    responses((status = 200, description = "The webhook as stored (no secret, no header values)", body = WebhookView), NotFound, Invalid, Unexpected))]
+async fn update_webhook(
     Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
     ApiJson(patch): ApiJson<WebhookPatch>,
 ) -> ApiResult<Json<WebhookView>> {
@@ -56,8 +58,8 @@ async fn update(
 /// Deletes a webhook from the draft.
 #[utoipa::path(delete, path = "/agents/{agent_id}/webhooks/{webhook_id}", tag = "webhooks",
     params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
-    responses((status = 204, description = "Deleted from the draft"), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn remove(
+    responses((status = 204, description = "Deleted from the draft"), NotFound, Unexpected))]
+async fn delete_webhook(
     Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     webhooks::delete(&request, &agent_id, &webhook_id).await?;
@@ -66,7 +68,7 @@ async fn remove(
 
 /// Publishes the draft as the next immutable version; phone calls use it from now on.
 #[utoipa::path(post, path = "/agents/{agent_id}/deploy", tag = "webhooks", params(("agent_id" = String, Path)),
-    responses((status = 201, body = DeploymentView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
+    responses((status = 201, description = "The new deployed version", body = DeploymentView), NotFound, Unexpected))]
 async fn deploy(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Created<DeploymentView>> {
@@ -75,8 +77,8 @@ async fn deploy(
 
 /// The draft, the latest deployed version, and whether they differ.
 #[utoipa::path(get, path = "/agents/{agent_id}/config", tag = "webhooks", params(("agent_id" = String, Path)),
-    responses((status = 200, body = ConfigView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn config(
+    responses((status = 200, description = "The draft and the latest deployed version", body = ConfigView), NotFound, Unexpected))]
+async fn get_config(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigView>> {
     Ok(Json(webhooks::config(&request, &agent_id).await?))
@@ -84,8 +86,8 @@ async fn config(
 
 /// What Deploy would change, in words (secrets and header values only described, never shown).
 #[utoipa::path(get, path = "/agents/{agent_id}/config/diff", tag = "webhooks", params(("agent_id" = String, Path)),
-    responses((status = 200, body = ConfigDiffView), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn diff(
+    responses((status = 200, description = "What Deploy would change", body = ConfigDiffView), NotFound, Unexpected))]
+async fn diff_config(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<ConfigDiffView>> {
     Ok(Json(webhooks::diff(&request, &agent_id).await?))
@@ -93,8 +95,8 @@ async fn diff(
 
 /// The latest deployed versions: who deployed them, when, and what each changed.
 #[utoipa::path(get, path = "/agents/{agent_id}/versions", tag = "webhooks", params(("agent_id" = String, Path)),
-    responses((status = 200, body = VersionList), (status = 404, body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn versions(
+    responses((status = 200, description = "The latest deployed versions", body = VersionList), NotFound, Unexpected))]
+async fn list_versions(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<VersionList>> {
     Ok(Json(services::versions::list(&request, &agent_id).await?))
@@ -106,8 +108,8 @@ async fn versions(
 /// and answers the config as it now is. Deploy to publish it.
 #[utoipa::path(post, path = "/agents/{agent_id}/versions/{version}/restore", tag = "webhooks",
     params(("agent_id" = String, Path), ("version" = i64, Path)),
-    responses((status = 200, body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), (status = "default", body = ErrorBody)))]
-async fn restore(
+    responses((status = 200, description = "The draft and the latest deployed version", body = ConfigView), (status = 404, description = "No such version", body = ErrorBody), Unexpected))]
+async fn restore_version(
     Owner(request): Owner, Path((agent_id, version)): Path<(String, i64)>,
 ) -> ApiResult<Json<ConfigView>> {
     services::versions::restore(&request, &agent_id, version).await?;
