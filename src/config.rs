@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::time::Duration;
+use voicy_core::dispatcher::retry_policy::RetrySchedule;
 pub use voicy_core::store::DatabaseUrl;
 use voicy_core::vault::Keyring;
 
@@ -57,6 +58,10 @@ pub struct Settings {
     /// `VOICY_MAX_REQUESTS_PER_WEBHOOK`: requests this instance has under way to one webhook at
     /// most; over it a delivery is not sent and is logged as `in_flight_limit`.
     pub max_requests_per_webhook: usize,
+    /// `VOICY_RETRY_SCHEDULE_SECONDS`: for webhooks whose `retry_policy` is `backoff`, the
+    /// delays before each retry, whole seconds separated by commas (default
+    /// `30,120,600,3600,14400`: five retries over about five hours).
+    pub retry_schedule: RetrySchedule,
     /// `VOICY_PAGE_CACHE_MB`: memory for dashboard pages kept to be served again while their
     /// data is unchanged (`page_cache`); 0 turns keeping off.
     pub page_cache_bytes: usize,
@@ -185,6 +190,16 @@ impl Settings {
                 1..=100_000,
                 "expected a number from 1 to 100000",
             )? as usize,
+            retry_schedule: match lookup("VOICY_RETRY_SCHEDULE_SECONDS") {
+                Some(value) if !value.trim().is_empty() => {
+                    RetrySchedule::parse(&value).map_err(|reason| ConfigError {
+                        var: "VOICY_RETRY_SCHEDULE_SECONDS",
+                        value,
+                        reason,
+                    })?
+                }
+                _ => RetrySchedule::default(),
+            },
             page_cache_bytes: number(
                 &lookup,
                 "VOICY_PAGE_CACHE_MB",

@@ -105,6 +105,7 @@ pub async fn build_with_steps(
                 instance: dispatcher::instance_name(),
                 lease: settings.lease,
                 max_calls_in_flight: settings.max_calls_in_flight,
+                retry_schedule: settings.retry_schedule.clone(),
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),
             },

@@ -87,6 +87,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<AddWebhook>(),
             entry::<UpdateWebhook>(),
             entry::<DeleteWebhook>(),
+            entry::<SetWebhookPaused>(),
             entry::<DeployAgent>(),
             entry::<RestoreVersion>(),
             entry::<SendTestEvent>(),

@@ -7,7 +7,7 @@ use super::{
 };
 use axum::{Json, http::StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use voicy_core::{AppState, services, services::webhooks};
+use voicy_core::{AppState, services, services::pauses, services::webhooks};
 use voicy_model::views::{
     ConfigDiffView, ConfigView, DeploymentView, NewWebhook, VersionList, WebhookList, WebhookPatch,
     WebhookView,
@@ -17,6 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_webhooks, create_webhook))
         .routes(routes!(update_webhook, delete_webhook))
+        .routes(routes!(pause_webhook))
+        .routes(routes!(resume_webhook))
         .routes(routes!(deploy))
         .routes(routes!(get_config))
         .routes(routes!(diff_config))
@@ -64,6 +66,29 @@ async fn delete_webhook(
 ) -> ApiResult<StatusCode> {
     webhooks::delete(&request, &agent_id, &webhook_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses a webhook, at once, in the draft and every deployed version (no deploy needed).
+///
+/// While paused, each call's delivery to it is recorded with outcome `paused` and not sent, and
+/// its due retries wait. Resume it, then redeliver what it missed.
+#[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/pause", tag = "webhooks",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 200, description = "The webhook, now paused", body = WebhookView), NotFound, Unexpected))]
+async fn pause_webhook(
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Json<WebhookView>> {
+    Ok(Json(pauses::set(&request, &agent_id, &webhook_id, true).await?))
+}
+
+/// Resumes a paused webhook: the next calls are sent to it again, and its due retries go out.
+#[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/resume", tag = "webhooks",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)),
+    responses((status = 200, description = "The webhook, now sending again", body = WebhookView), NotFound, Unexpected))]
+async fn resume_webhook(
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+) -> ApiResult<Json<WebhookView>> {
+    Ok(Json(pauses::set(&request, &agent_id, &webhook_id, false).await?))
 }
 
 /// Publishes the draft as the next immutable version; phone calls use it from now on.

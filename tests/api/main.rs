@@ -22,5 +22,6 @@ mod pages;
 mod processes;
 mod queue;
 mod rpc;
+mod safety_net;
 mod sealed;
 mod webhooks;

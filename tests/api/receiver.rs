@@ -19,11 +19,19 @@ pub struct Behavior {
     pub delay: Duration,
     pub location: Option<String>,
     pub body: String,
+    /// A `Retry-After` header's value.
+    pub retry_after: Option<String>,
 }
 
 impl Default for Behavior {
     fn default() -> Self {
-        Self { status: 200, delay: Duration::ZERO, location: None, body: "ok".into() }
+        Self {
+            status: 200,
+            delay: Duration::ZERO,
+            location: None,
+            body: "ok".into(),
+            retry_after: None,
+        }
     }
 }
 
@@ -45,6 +53,11 @@ pub struct Receiver {
     pub url: String,
     hits: Arc<Mutex<Vec<Hit>>>,
     notify: Arc<Notify>,
+    /// How it answers the next request: `answer_with` changes it.
+    behavior: Arc<std::sync::Mutex<Behavior>>,
+    port: u16,
+    /// The accept loop: `stop` ends it (connections are then refused), `restart` binds again.
+    accepting: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 /// A private CA and a certificate for `localhost` signed by it.
@@ -98,14 +111,50 @@ impl Receiver {
             Some(_) => format!("https://localhost:{port}/hook"),
             None => format!("http://127.0.0.1:{port}/hook"),
         };
-        let receiver = Self { url, hits: Arc::default(), notify: Arc::default() };
-        let r = receiver.clone();
-        tokio::spawn(async move {
+        let receiver = Self {
+            url,
+            hits: Arc::default(),
+            notify: Arc::default(),
+            behavior: Arc::new(std::sync::Mutex::new(behavior)),
+            port,
+            accepting: Arc::default(),
+        };
+        receiver.accept(listener, tls);
+        receiver
+    }
+
+    /// Answers every request from now on as `behavior` says.
+    pub fn answer_with(&self, behavior: Behavior) {
+        *self.behavior.lock().unwrap() = behavior;
+    }
+
+    /// Stops listening: connections to it are refused, as to a receiver that is down.
+    pub fn stop(&self) {
+        if let Some(task) = self.accepting.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+
+    /// Listens again on the same port (plain HTTP).
+    pub async fn restart(&self) {
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(listener) => break listener,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        self.accept(listener, None);
+    }
+
+    fn accept(&self, listener: TcpListener, tls: Option<TlsAcceptor>) {
+        let r = self.clone();
+        let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                let (r, behavior, tls) = (r.clone(), behavior.clone(), tls.clone());
+                let behavior = r.behavior.lock().unwrap().clone();
+                let (r, tls) = (r.clone(), tls.clone());
                 tokio::spawn(async move {
                     match tls {
                         Some(acceptor) => {
@@ -118,7 +167,7 @@ impl Receiver {
                 });
             }
         });
-        receiver
+        *self.accepting.lock().unwrap() = Some(task);
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(&self, mut stream: S, behavior: &Behavior) {
@@ -156,8 +205,11 @@ impl Receiver {
         self.hits.lock().await.push(Hit { headers, body, at: Instant::now() });
         self.notify.notify_waiters();
         tokio::time::sleep(behavior.delay).await;
-        let location =
+        let mut location =
             behavior.location.as_ref().map(|l| format!("location: {l}\r\n")).unwrap_or_default();
+        if let Some(after) = &behavior.retry_after {
+            location.push_str(&format!("retry-after: {after}\r\n"));
+        }
         let response = format!(
             "HTTP/1.1 {} X\r\ncontent-length: {}\r\n{location}connection: close\r\n\r\n{}",
             behavior.status,

@@ -11,7 +11,7 @@ fn tone(outcome: DeliveryOutcome) -> &'static str {
     match outcome {
         DeliveryOutcome::Ok => "ok",
         DeliveryOutcome::Sending => "pending",
-        DeliveryOutcome::Interrupted => "muted",
+        DeliveryOutcome::Interrupted | DeliveryOutcome::Paused => "muted",
         _ => "bad",
     }
 }
@@ -21,8 +21,25 @@ fn label(d: &DeliveryView) -> String {
         (DeliveryOutcome::Ok | DeliveryOutcome::HttpStatus, Some(code)) => code.to_string(),
         (DeliveryOutcome::Sending, _) => "sending…".to_owned(),
         (DeliveryOutcome::InFlightLimit, _) => "not sent (limit)".to_owned(),
+        (DeliveryOutcome::Paused, _) => "paused".to_owned(),
         (outcome, _) => outcome.as_str().replace('_', " "),
     }
+}
+
+/// On a chain's first delivery: when the next attempt is due, or why there will be none.
+fn chain_note(d: &DeliveryView) -> Option<String> {
+    if let Some(at) = &d.next_attempt_at {
+        return Some(format!("Next attempt at {}.", short_time(at)));
+    }
+    let why = match d.chain_end.as_deref()? {
+        "succeeded" => "A retry succeeded.",
+        "not_retryable" => "Not retried: the answer is not one a retry could change.",
+        "gave_up" => "Every retry failed; no more attempts.",
+        "redelivered" => "Retries stopped: redelivered by hand.",
+        "webhook_removed" => "Retries stopped: the webhook was removed.",
+        _ => return None,
+    };
+    Some(why.to_owned())
 }
 
 #[component]
@@ -46,9 +63,11 @@ pub fn DeliveryLog(
                     short_time(&d.started_at),
                 );
                 let kind = match d.kind {
-                    DeliveryKind::Test | DeliveryKind::Redelivery => Some(d.kind.as_str()),
+                    DeliveryKind::Test | DeliveryKind::Redelivery => Some(d.kind.as_str().to_owned()),
+                    DeliveryKind::Retry => Some(format!("retry {}", d.attempt)),
                     DeliveryKind::Event => None,
                 };
+                let chain = chain_note(&d);
                 let can_redeliver = redeliver
                     .filter(|_| d.kind != DeliveryKind::Test && d.outcome != DeliveryOutcome::Sending);
                 view! {
@@ -59,6 +78,7 @@ pub fn DeliveryLog(
                                 <span class=format!("dot {}", tone(d.outcome)) aria-hidden="true"></span>
                                 <span>{summary}</span>
                                 {kind.map(|k| view! { <span class="pill delivery-kind">{k}</span> })}
+                                {chain.map(|note| view! { <span class="muted chain-note">{note}</span> })}
                             </summary>
                             <div class="delivery-detail">
                                 <p class="muted">"POST " <code>{d.webhook_url.clone()}</code>

@@ -45,6 +45,15 @@ pub async fn delete_webhook(agent_id: String, webhook_id: String) -> Result<(), 
     webhooks::delete(&request_owner().await?, &agent_id, &webhook_id).await
 }
 
+#[leptos::server(prefix = "/rpc", endpoint = "set_webhook_paused", output = voicy_model::codec::Json)]
+pub async fn set_webhook_paused(
+    agent_id: String, webhook_id: String, paused: bool,
+) -> Result<WebhookView, AppError> {
+    use crate::server::request_owner;
+    use voicy_core::services::pauses;
+    pauses::set(&request_owner().await?, &agent_id, &webhook_id, paused).await
+}
+
 #[leptos::server(prefix = "/rpc", endpoint = "deploy_agent", output = voicy_model::codec::Json)]
 pub async fn deploy_agent(agent_id: String) -> Result<DeploymentView, AppError> {
     use crate::server::request_owner;

@@ -7,6 +7,7 @@ use super::webhook_tools::GenerateSecret;
 use crate::components::{FieldError, SaveErrors, SubmitButton};
 use leptos::prelude::*;
 use voicy_model::error::AppError;
+use voicy_model::states::RetryPolicy;
 use voicy_model::views::{NewWebhook, WebhookPatch, WebhookView};
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ struct Fields {
     secret: RwSignal<String>,
     clear_secret: RwSignal<bool>,
     standard: RwSignal<bool>,
+    /// `none` or `backoff`.
+    retry: RwSignal<String>,
     headers: HeaderRows,
 }
 
@@ -38,6 +41,9 @@ impl Fields {
             secret: RwSignal::new(String::new()),
             clear_secret: RwSignal::new(false),
             standard: RwSignal::new(existing.is_some_and(|w| w.standard_webhooks)),
+            retry: RwSignal::new(
+                existing.map_or(RetryPolicy::None, |w| w.retry_policy).as_str().to_owned(),
+            ),
             headers,
         }
     }
@@ -48,10 +54,18 @@ impl Fields {
         let secret = self.secret.get_untracked();
         let (name, url) = (self.name.get_untracked(), self.url.get_untracked());
         let standard_webhooks = self.standard.get_untracked();
+        let retry_policy = Some(self.retry.get_untracked());
         match webhook_id {
             None => Request::Add(
                 agent_id.to_owned(),
-                NewWebhook { name, url, secret: Some(secret), headers, standard_webhooks },
+                NewWebhook {
+                    name,
+                    url,
+                    secret: Some(secret),
+                    headers,
+                    standard_webhooks,
+                    retry_policy,
+                },
             ),
             Some(id) => {
                 let clear_secret = self.clear_secret.get_untracked();
@@ -63,6 +77,7 @@ impl Fields {
                     clear_secret,
                     headers: Some(headers),
                     standard_webhooks: Some(standard_webhooks),
+                    retry_policy,
                 };
                 Request::Update(agent_id.to_owned(), id.clone(), patch)
             }
@@ -73,6 +88,7 @@ impl Fields {
     fn track_changes(self, dirty: RwSignal<bool>) {
         let (initial_name, initial_url) = (self.name.get_untracked(), self.url.get_untracked());
         let initial_standard = self.standard.get_untracked();
+        let initial_retry = self.retry.get_untracked();
         let initial_headers = self.headers.names_untracked();
         Effect::new(move || {
             let changed = self.name.get() != initial_name
@@ -80,6 +96,7 @@ impl Fields {
                 || !self.secret.get().is_empty()
                 || self.clear_secret.get()
                 || self.standard.get() != initial_standard
+                || self.retry.get() != initial_retry
                 || self.headers.changed_from(&initial_headers);
             dirty.set(changed);
         });
@@ -175,6 +192,7 @@ pub fn WebhookForm(
             </div>
             <SecretField fields errors id=id("secret") has_secret=existing.as_ref().is_some_and(|w| w.has_secret)/>
             <StandardField standard=fields.standard errors id=id("standard")/>
+            <RetryField retry=fields.retry errors id=id("retry")/>
             <HeaderEditor headers=fields.headers errors is_new form_id=id("form") error_id=id("headers-error")/>
             <FormEnd error pending=save.pending() is_new on_cancel/>
         </form>
@@ -241,6 +259,26 @@ fn StandardField(standard: RwSignal<bool>, errors: SaveErrors, id: String) -> im
                 "(with replay protection). Needs a whsec_ secret: use Generate secret."
             </p>
             <FieldError id=format!("{id}-error") message=errors.field("standard_webhooks".into())/>
+        </div>
+    }
+}
+
+/// What happens after a failed delivery: nothing (the default, as the doc says) or retries.
+#[component]
+fn RetryField(retry: RwSignal<String>, errors: SaveErrors, id: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Retries"</label>
+            <select id=id.clone() bind:value=retry aria-describedby=format!("{id}-hint {id}-error")
+                aria-invalid=move || errors.invalid("retry_policy".into())>
+                <option value="none">"None: one request per call"</option>
+                <option value="backoff">"Retry with backoff"</option>
+            </select>
+            <p class="hint" id=format!("{id}-hint")>
+                "With backoff, a delivery that fails to connect, times out, or gets a 5xx, 408 or 429 is sent again "
+                "after 30 s, 2 min, 10 min, 1 h and 4 h (the same body and webhook-id; your endpoint should ignore repeats)."
+            </p>
+            <FieldError id=format!("{id}-error") message=errors.field("retry_policy".into())/>
         </div>
     }
 }

@@ -6,11 +6,14 @@
 
 use crate::components::{Outcome, short_time};
 use crate::pages::deliveries::DeliveryLog;
-use crate::pages::webhook_actions::{DeleteWebhook, DeployAgent, Editing, RestoreVersion, Section};
+use crate::pages::webhook_actions::{
+    DeleteWebhook, DeployAgent, Editing, RestoreVersion, Section, SetWebhookPaused,
+};
 use crate::pages::webhook_form::WebhookForm;
 use crate::pages::webhook_tools::{HealthLine, SendOutcome, SendTest};
 use leptos::prelude::*;
 use voicy_model::codec::Deferred;
+use voicy_model::states::RetryPolicy;
 use voicy_model::views::{
     DeliveryView, VersionView, WEBHOOK_LIMIT, WebhookHealth, WebhookSettings, WebhookView,
 };
@@ -203,11 +206,14 @@ fn WebhookSummary(
                         view! { <span class="pill">"No secret"</span> }.into_any()
                     }}
                     {w.standard_webhooks.then(|| view! { <span class="pill ok">"Standard Webhooks"</span> })}
+                    {(w.retry_policy == RetryPolicy::Backoff).then(|| view! { <span class="pill ok">"Retries"</span> })}
+                    {w.paused.then(|| view! { <span class="pill warn">"Paused"</span> })}
                     {w.headers.iter().map(|h| view! { <span class="pill mono">{h.name.clone()}</span> }).collect_view()}
                 </p>
                 {health.map(|health| view! { <HealthLine health/> })}
             </div>
             <div class="actions">
+                <PauseToggle webhook=w.clone() section/>
                 <button type="button" class="icon" id=format!("edit-{}", w.id) aria-label=edit_label title="Edit"
                     on:click=move |_| section.open(Editing::Existing(stored.get_value()))>
                     <Icon path=PENCIL/>
@@ -221,6 +227,45 @@ fn WebhookSummary(
                 </button>
             </div>
         </div>
+    }
+}
+
+/// Pause or Resume: operational, at once for test and phone calls alike (no deploy).
+#[component]
+fn PauseToggle(webhook: WebhookView, section: Section) -> impl IntoView {
+    let toggle = ServerAction::<SetWebhookPaused>::new();
+    let (id, name, paused) = (webhook.id.clone(), webhook.name.clone(), webhook.paused);
+    let focus = format!("#pause-{id}");
+    Effect::new(move || match toggle.value().get() {
+        Some(Ok(w)) => {
+            let message = if w.paused {
+                format!("“{}” is paused: calls are logged as paused and not sent to it.", w.name)
+            } else {
+                format!(
+                    "“{}” is sending again. Redeliver what it missed from its deliveries.",
+                    w.name
+                )
+            };
+            section.done(message);
+            section.focus_after.set_value(Some(focus.clone()));
+        }
+        Some(Err(e)) => section.failed(e.to_string()),
+        None => {}
+    });
+    let (idle, busy, verb) =
+        if paused { ("Resume", "Resuming…", "Resume") } else { ("Pause", "Pausing…", "Pause") };
+    view! {
+        <button type="button" class="secondary" id=format!("pause-{id}") aria-label=format!("{verb} {name}")
+            disabled=move || toggle.pending().get()
+            on:click=move |_| {
+                toggle.dispatch(SetWebhookPaused {
+                    agent_id: section.agent_id.get_value(),
+                    webhook_id: id.clone(),
+                    paused: !paused,
+                });
+            }>
+            {move || if toggle.pending().get() { busy } else { idle }}
+        </button>
     }
 }
 

@@ -108,25 +108,40 @@ text_enum! {
     /// within 5 seconds), `connect`, `dns`, `tls` (the connection, the host name or the secure
     /// connection failed), `blocked` (refused before sending: a private, loopback or reserved
     /// address), `in_flight_limit` (not sent: too many requests to this webhook were already
-    /// under way), `interrupted` (the instance sending it stopped while it was under way).
+    /// under way), `interrupted` (the instance sending it stopped while it was under way),
+    /// `paused` (not sent: the owner had paused the webhook).
     DeliveryOutcome {
         Sending = "sending", Ok = "ok", HttpStatus = "http_status", Timeout = "timeout",
         Connect = "connect", Dns = "dns", Tls = "tls", Blocked = "blocked",
-        InFlightLimit = "in_flight_limit", Interrupted = "interrupted",
+        InFlightLimit = "in_flight_limit", Interrupted = "interrupted", Paused = "paused",
     }
 }
 
 impl DeliveryOutcome {
     /// Outcomes of requests that never left this server: they say nothing of the endpoint.
     pub fn was_sent(self) -> bool {
-        !matches!(self, Self::Blocked | Self::InFlightLimit)
+        !matches!(self, Self::Blocked | Self::InFlightLimit | Self::Paused)
     }
 }
 
 text_enum! {
     /// Why a request was made: a call's `call_ended` event, the owner's test send with a sample
-    /// call, or the owner's redelivery of a past delivery.
-    DeliveryKind { Event = "event", Test = "test", Redelivery = "redelivery" }
+    /// call, the owner's redelivery of a past delivery, or a retry of a failed one (webhooks
+    /// whose `retry_policy` is `backoff` only).
+    DeliveryKind { Event = "event", Test = "test", Redelivery = "redelivery", Retry = "retry" }
+}
+
+text_enum! {
+    /// What a webhook does after a failed delivery: `none`, nothing (the doc's behaviour: one
+    /// request, no retries); `backoff`, tries again after a connection failure, a timeout, a
+    /// 5xx, a 408 or a 429, on the operator's schedule (`VOICY_RETRY_SCHEDULE_SECONDS`).
+    RetryPolicy { None = "none", Backoff = "backoff" }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self::None
+    }
 }
 
 text_enum! {
@@ -158,6 +173,8 @@ mod tests {
             assert_eq!(DeliveryOutcome::parse(outcome.as_str()), Some(*outcome));
         }
         assert_eq!(CallKind::parse("phone"), Some(CallKind::Phone));
-        assert_eq!(DeliveryKind::parse("retry"), None);
+        assert_eq!(DeliveryKind::parse("retry"), Some(DeliveryKind::Retry));
+        assert_eq!(RetryPolicy::parse("backoff"), Some(RetryPolicy::Backoff));
+        assert_eq!(RetryPolicy::parse("sometimes"), None);
     }
 }

@@ -101,6 +101,7 @@ impl WebhookClient {
                     "Not sent: {earlier} still waiting for its answer. \
                      Check that the endpoint answers quickly; an event can then be sent again with Redeliver on its call's page."
                 )),
+                retry_after: None,
             };
         };
         let mut result = self.send(&webhook.url, headers, body).await;
@@ -131,6 +132,7 @@ impl WebhookClient {
             status_code: status,
             response_body: response,
             error,
+            retry_after: None,
         };
         let Ok(parsed) = reqwest::Url::parse(url) else {
             return ended(
@@ -157,6 +159,7 @@ impl WebhookClient {
         match request.send().await {
             Ok(mut response) => {
                 let status = response.status();
+                let retry_after = retry_after(response.headers());
                 let mut kept = Vec::new();
                 let mut timed_out = false;
                 // Read a little past what the log keeps (see `redact`); the rest is not read.
@@ -177,12 +180,14 @@ impl WebhookClient {
                     (false, true) => DeliveryOutcome::Ok,
                     (false, false) => DeliveryOutcome::HttpStatus,
                 };
-                ended(
+                let mut result = ended(
                     outcome,
                     Some(status.as_u16()),
                     Some(text),
                     timed_out.then(|| "The answer did not complete within 5 seconds.".to_owned()),
-                )
+                );
+                result.retry_after = retry_after;
+                result
             }
             Err(e) => {
                 let (outcome, message) = classify(&e);
@@ -190,6 +195,17 @@ impl WebhookClient {
             }
         }
     }
+}
+
+/// A `Retry-After` header: whole seconds, or an HTTP date (RFC 9110 section 10.2.3).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 /// A request as it was made: the headers as the log keeps them (custom values masked) and how it

@@ -18,6 +18,8 @@ mod queue;
 mod recorder;
 pub mod redact;
 pub mod request;
+mod retries;
+pub mod retry_policy;
 mod worker;
 
 pub use client::{ClientError, Sent, WebhookClient};
@@ -37,6 +39,9 @@ pub struct Options {
     /// For `LISTEN/NOTIFY` when the database is PostgreSQL (it may hold a password: `Debug`
     /// never shows it).
     pub postgres_url: Option<crate::store::DatabaseUrl>,
+    /// `VOICY_RETRY_SCHEDULE_SECONDS`: the delays before each retry of a webhook whose
+    /// `retry_policy` is `backoff`.
+    pub retry_schedule: retry_policy::RetrySchedule,
 }
 
 /// Processing attempts of a call before its event is `failed`.

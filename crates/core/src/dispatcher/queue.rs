@@ -2,6 +2,7 @@
 //! shutdown.
 
 use super::in_flight::{InFlight, InFlightSet};
+use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::Worker;
 use super::{MAX_ATTEMPTS, Options, WebhookClient, post_call::Steps, recorder};
 use crate::store::Store;
@@ -19,6 +20,7 @@ const DRAIN_FOR: Duration = Duration::from_secs(15);
 struct Queue {
     store: Store,
     worker: Arc<Worker>,
+    retrier: Arc<Retrier>,
     wake: Arc<Notify>,
     slots: Arc<Semaphore>,
     in_flight: Arc<InFlightSet>,
@@ -36,10 +38,19 @@ pub fn start(
     wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options,
 ) -> Running {
     let recorder = recorder::start(store.clone());
-    let worker = Arc::new(Worker::new(store.clone(), client, steps, recorder));
+    let retrier = Arc::new(Retrier {
+        store: store.clone(),
+        client,
+        recorder,
+        schedule: options.retry_schedule.clone(),
+        hold: hold_for_lease(options.lease),
+        slots: Arc::new(Semaphore::new(RETRY_SLOTS)),
+    });
+    let worker = Arc::new(Worker::new(store.clone(), steps, retrier.clone()));
     let queue = Arc::new(Queue {
         store,
         worker,
+        retrier: retrier.clone(),
         wake,
         slots: Arc::new(Semaphore::new(options.max_calls_in_flight)),
         in_flight: Arc::default(),
@@ -49,6 +60,7 @@ pub fn start(
     let mut tasks = vec![
         tokio::spawn(claim_loop(queue.clone(), stopped.clone())),
         tokio::spawn(renew_loop(queue.clone())),
+        tokio::spawn(retry_loop(retrier, stopped.clone())),
     ];
     if let Some(url) = queue.options.postgres_url.clone() {
         tasks.push(tokio::spawn(listen_loop(url, queue.wake.clone(), stopped)));
@@ -65,7 +77,13 @@ impl Running {
         let _ = self.stop.send(true);
         let queue = self.queue;
         let all = u32::try_from(queue.options.max_calls_in_flight).unwrap_or(u32::MAX);
-        match tokio::time::timeout(DRAIN_FOR, queue.slots.acquire_many(all)).await {
+        let drained = async {
+            let calls = queue.slots.acquire_many(all).await;
+            // Retries under way too (one that does not finish falls due again elsewhere).
+            let retries = queue.retrier.slots.acquire_many(RETRY_SLOTS as u32).await;
+            (calls, retries)
+        };
+        match tokio::time::timeout(DRAIN_FOR, drained).await {
             Ok(_) => {
                 tracing::info!("dispatcher stopped: every call under way finished and was recorded")
             }

@@ -6,12 +6,13 @@
 
 use super::in_flight::InFlight;
 use crate::error::AppError;
-use crate::store::{DeliveryResult, Store};
+use crate::store::{ChainUpdate, DeliveryResult, Store};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub enum Record {
-    Delivery(String, DeliveryResult),
+    /// A request's end (its delivery id), and for a webhook that retries what follows it.
+    Delivery(String, DeliveryResult, Option<ChainUpdate>),
     /// Sent after all of a call's deliveries, on the same channel, so it is written with or
     /// after them; the call leaves the in-flight set once it is.
     EventDone(InFlight),
@@ -25,13 +26,14 @@ const CAPACITY: usize = 4096;
 /// batch itself a few times (some value it cannot keep), writes each result alone so that one
 /// bad row cannot hold back the others, and records that row without the receiver's text.
 async fn write(
-    store: &Store, results: Vec<(String, DeliveryResult)>, finished: &[(String, String)],
+    store: &Store, results: Vec<(String, DeliveryResult)>, chains: &[ChainUpdate],
+    finished: &[(String, String)],
 ) {
     let mut wait = Duration::from_millis(100);
     let mut refused = 0;
     // Each failure is logged where it happens (the store).
     loop {
-        match store.record_deliveries(&results, finished).await {
+        match store.record_deliveries(&results, chains, finished).await {
             Ok(()) => return,
             Err(AppError::Unavailable) => {}
             Err(_) => refused += 1,
@@ -42,12 +44,12 @@ async fn write(
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(2));
     }
-    let _ = store.record_deliveries(&[], finished).await;
+    let _ = store.record_deliveries(&[], chains, finished).await;
     for (id, mut result) in results {
-        if store.record_deliveries(&[(id.clone(), result.clone())], &[]).await.is_err() {
+        if store.record_deliveries(&[(id.clone(), result.clone())], &[], &[]).await.is_err() {
             result.response_body = None;
             result.error = Some("The receiver's answer could not be stored.".to_owned());
-            let _ = store.record_deliveries(&[(id, result)], &[]).await;
+            let _ = store.record_deliveries(&[(id, result)], &[], &[]).await;
         }
     }
 }
@@ -57,16 +59,19 @@ pub fn start(store: Store) -> mpsc::Sender<Record> {
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let (mut results, mut done) = (Vec::new(), Vec::new());
+            let (mut results, mut chains, mut done) = (Vec::new(), Vec::new(), Vec::new());
             for record in batch.drain(..) {
                 match record {
-                    Record::Delivery(id, result) => results.push((id, result)),
+                    Record::Delivery(id, result, chain) => {
+                        results.push((id, result));
+                        chains.extend(chain);
+                    }
                     Record::EventDone(call) => done.push(call),
                 }
             }
             let finished: Vec<(String, String)> =
                 done.iter().map(|c| (c.call_id().to_owned(), c.token().to_owned())).collect();
-            write(&store, results, &finished).await;
+            write(&store, results, &chains, &finished).await;
             drop(done);
         }
     });

@@ -152,6 +152,7 @@ mod tests {
                 value: crate::domain::HeaderValue::parse(header).unwrap(),
             }],
             standard_webhooks: false,
+            retry_policy: crate::states::RetryPolicy::None,
             created_at: String::new(),
             updated_at: String::new(),
         }

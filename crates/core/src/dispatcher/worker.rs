@@ -1,7 +1,8 @@
 //! One claimed call, from processing to the last request: what a worker task does.
 
 use super::in_flight::InFlight;
-use super::{MAX_ATTEMPTS, WebhookClient, post_call::Steps, recorder::Record, request};
+use super::retries::Retrier;
+use super::{MAX_ATTEMPTS, post_call::Steps, recorder::Record, request};
 use crate::error::AppError;
 use crate::services::calls::call_view;
 use crate::states::CallKind;
@@ -11,16 +12,14 @@ use bytes::Bytes;
 use futures::future::join_all;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 const NOT_DEPLOYED: &str = "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
 const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
 
 pub struct Worker {
     store: Store,
-    client: WebhookClient,
     steps: Arc<Steps>,
-    recorder: mpsc::Sender<Record>,
+    sender: Arc<Retrier>,
 }
 
 enum Dispatched {
@@ -50,10 +49,8 @@ impl From<AppError> for Failure {
 }
 
 impl Worker {
-    pub fn new(
-        store: Store, client: WebhookClient, steps: Steps, recorder: mpsc::Sender<Record>,
-    ) -> Self {
-        Self { store, client, steps: Arc::new(steps), recorder }
+    pub fn new(store: Store, steps: Steps, sender: Arc<Retrier>) -> Self {
+        Self { store, steps: Arc::new(steps), sender }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -78,7 +75,7 @@ impl Worker {
         match outcome {
             // The recorder writes the event's end after its results, then frees the slot.
             Ok(Dispatched::Requests) => {
-                let _ = self.recorder.send(Record::EventDone(in_flight)).await;
+                let _ = self.sender.recorder.send(Record::EventDone(in_flight)).await;
             }
             Ok(Dispatched::Nothing) => {}
             Err(failure) => {
@@ -140,6 +137,8 @@ impl Worker {
             self.store.skip_event(call, token, &body, note).await?;
             return Ok(Dispatched::Nothing);
         }
+        // Read for every call, never cached: a pause holds at once on every instance.
+        let paused = self.store.paused_webhooks(&call.agent_id).await?;
         // The real header values stay beside the records, which are what the store keeps.
         let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
             .iter()
@@ -147,15 +146,15 @@ impl Worker {
             .map(|webhook| {
                 let headers =
                     request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
-                let request_headers = request::masked(&webhook, &headers);
-                (
-                    PendingDelivery {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        webhook,
-                        request_headers,
-                    },
-                    headers,
-                )
+                let mut delivery = PendingDelivery {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    request_headers: request::masked(&webhook, &headers),
+                    paused: paused.contains(&webhook.id),
+                    webhook,
+                    due_unless_recorded: None,
+                };
+                delivery.due_unless_recorded = self.sender.hold_for(&delivery);
+                (delivery, headers)
             })
             .unzip();
         if !self.store.begin_event(call, token, &body, &records).await? {
@@ -168,14 +167,11 @@ impl Worker {
         tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
 
         let body = Bytes::from(body);
-        join_all(records.iter().zip(&headers).map(|(delivery, headers)| {
-            let body = body.clone();
-            async move {
-                let result = self.client.deliver(&delivery.webhook, headers, body).await;
-                tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome.as_str(), status = ?result.status_code,
-                    duration_ms = result.duration_ms, "webhook delivery");
-                let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result)).await;
-            }
+        let sends = records.iter().zip(&headers).filter(|(delivery, _)| !delivery.paused);
+        join_all(sends.map(|(delivery, headers)| {
+            // A webhook that retries starts a chain headed by this delivery.
+            let chain = delivery.due_unless_recorded.map(|_| (delivery.id.as_str(), 1));
+            self.sender.deliver_and_record(delivery, headers, body.clone(), chain)
         }))
         .await;
         Ok(Dispatched::Requests)

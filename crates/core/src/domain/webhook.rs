@@ -234,6 +234,7 @@ pub struct WebhookSpec {
     pub headers: Vec<super::CustomHeader>,
     /// Also sign the Standard Webhooks way; only with a secret that has a `standard_key`.
     pub standard_webhooks: bool,
+    pub retry_policy: crate::states::RetryPolicy,
 }
 
 impl WebhookSpec {
@@ -244,5 +245,6 @@ impl WebhookSpec {
             && self.secret == stored.secret
             && self.headers == stored.headers
             && self.standard_webhooks == stored.standard_webhooks
+            && self.retry_policy == stored.retry_policy
     }
 }

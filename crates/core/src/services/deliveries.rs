@@ -5,6 +5,7 @@
 
 use crate::AppState;
 use crate::OwnerRequest;
+use crate::dispatcher::retry_policy::ChainEnd;
 use crate::error::AppError;
 use crate::states::{CallKind, DeliveryOutcome};
 use crate::store::{ManualDelivery, ManualKind, OwnedAgent, StoredWebhook, now};
@@ -68,6 +69,9 @@ pub async fn redeliver(
         ))
     })?;
     request.state.manual_sends.send(request.owner().as_str()).map_err(AppError::TooManySends)?;
+    // The owner's redelivery ends the original's retry chain: no attempt follows it.
+    let head = original.retry_of.as_deref().unwrap_or(&original.id);
+    request.store().end_chain(head, ChainEnd::Redelivered.as_str()).await?;
     send_and_record(&request.state, agent, webhook, body, call.id, Some(original)).await
 }
 

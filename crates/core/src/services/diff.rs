@@ -2,6 +2,7 @@
 //! webhook (matched by id) and the post-call settings. Secrets and header values are compared
 //! here, on the server, and only ever described ("the signing secret changed"), never shown.
 
+use crate::states::RetryPolicy;
 use crate::store::StoredWebhook;
 use crate::views::{ChangeView, ProcessingSettings};
 
@@ -84,6 +85,13 @@ fn webhook_changes(old: &StoredWebhook, new: &StoredWebhook, changes: &mut Vec<C
         )),
         _ => {}
     }
+    if old.retry_policy != new.retry_policy {
+        let what = match new.retry_policy {
+            RetryPolicy::Backoff => format!("Retry failed deliveries of “{name}” with backoff."),
+            RetryPolicy::None => format!("Stop retrying failed deliveries of “{name}”."),
+        };
+        changes.push(change("retry_policy_changed", hook, what));
+    }
     let same_name = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     for h in &old.headers {
         if !new.headers.iter().any(|n| same_name(n.name.as_str(), h.name.as_str())) {
@@ -165,6 +173,7 @@ mod tests {
                 })
                 .collect(),
             standard_webhooks: false,
+            retry_policy: RetryPolicy::None,
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod deliveries;
 pub mod diff;
 pub mod health;
+pub mod pauses;
 pub mod reference;
 pub mod throttle;
 pub mod versions;

@@ -1,6 +1,7 @@
 //! The Webhooks section of an agent's Settings: add, edit, delete, deploy, and what is shown.
 //! Every function first proves the agent belongs to the owner; validation comes after that.
 
+use super::pauses::views;
 use crate::AppState;
 use crate::OwnerRequest;
 use crate::domain::{
@@ -8,6 +9,7 @@ use crate::domain::{
     WebhookSpec, WebhookUrl,
 };
 use crate::error::{AppError, FieldErrors};
+use crate::states::RetryPolicy;
 use crate::store::{OwnedAgent, StoredWebhook, VersionConfig};
 use crate::views::{
     ConfigDiffView, ConfigView, DeployedConfigView, DeploymentView, DraftConfigView, HEADER_LIMIT,
@@ -78,7 +80,19 @@ fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppErr
         _ => None,
     };
     let headers = parse_headers(&input.headers, &[], &mut errors);
-    spec_of(errors, (name, url, secret), headers, input.standard_webhooks)
+    let retry_policy = retry_policy(input.retry_policy.as_deref(), RetryPolicy::None, &mut errors);
+    spec_of(errors, (name, url, secret), headers, (input.standard_webhooks, retry_policy))
+}
+
+/// `none` or `backoff`; absent (or blank, as an unset form field sends it) keeps `current`.
+fn retry_policy(raw: Option<&str>, current: RetryPolicy, errors: &mut FieldErrors) -> RetryPolicy {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => current,
+        Some(raw) => RetryPolicy::parse(raw).unwrap_or_else(|| {
+            errors.add("retry_policy", "Choose none (one request, no retries) or backoff (failed deliveries are tried again).");
+            current
+        }),
+    }
 }
 
 /// The spec from its parsed fields, once none has an error (Standard Webhooks' rule, which
@@ -86,14 +100,14 @@ fn parse_new(input: &NewWebhook, state: &AppState) -> Result<WebhookSpec, AppErr
 fn spec_of(
     mut errors: FieldErrors,
     (name, url, secret): (Option<WebhookName>, Option<WebhookUrl>, Option<SigningSecret>),
-    headers: Vec<CustomHeader>, standard_webhooks: bool,
+    headers: Vec<CustomHeader>, (standard_webhooks, retry_policy): (bool, RetryPolicy),
 ) -> Result<WebhookSpec, AppError> {
     check_standard(standard_webhooks, secret.as_ref(), &headers, &mut errors);
     errors.into_result()?;
     let (Some(name), Some(url)) = (name, url) else {
         return Err(AppError::internal("a webhook field failed without an error"));
     };
-    Ok(WebhookSpec { name, url, secret, headers, standard_webhooks })
+    Ok(WebhookSpec { name, url, secret, headers, standard_webhooks, retry_policy })
 }
 
 /// The headers that Standard Webhooks signatures add after Voicy's own.
@@ -150,18 +164,17 @@ fn apply_patch(
         Some(inputs) => parse_headers(inputs, &current.headers, &mut errors),
     };
     let standard_webhooks = patch.standard_webhooks.unwrap_or(current.standard_webhooks);
-    spec_of(errors, (name, url, secret), headers, standard_webhooks)
-}
-
-fn views(rows: &[StoredWebhook]) -> Vec<WebhookView> {
-    rows.iter().map(StoredWebhook::view).collect()
+    let retry_policy =
+        retry_policy(patch.retry_policy.as_deref(), current.retry_policy, &mut errors);
+    spec_of(errors, (name, url, secret), headers, (standard_webhooks, retry_policy))
 }
 
 pub async fn list(request: &OwnerRequest, agent_id: &str) -> Result<WebhookList, AppError> {
     let agent = request.agent(agent_id).await?;
+    let paused = request.store().paused_webhooks(agent.id()).await?;
     Ok(WebhookList {
         limit: WEBHOOK_LIMIT,
-        webhooks: views(&request.store().draft_webhooks(&agent).await?),
+        webhooks: views(&request.store().draft_webhooks(&agent).await?, &paused),
     })
 }
 
@@ -182,7 +195,8 @@ pub async fn update(
         .store
         .update_webhook(&agent, webhook_id, |current| apply_patch(patch, current, &request.state))
         .await?;
-    Ok(row.view())
+    let paused = request.store().paused_webhooks(agent.id()).await?;
+    Ok(WebhookView { paused: paused.contains(&row.id), ..row.view() })
 }
 
 pub async fn delete(
@@ -241,6 +255,7 @@ async fn config_of(
     state: &AppState, agent: &OwnedAgent, latest: Option<&VersionConfig>,
 ) -> Result<(ConfigView, ConfigDiffView), AppError> {
     let draft = state.store.draft_webhooks(agent).await?;
+    let paused = state.store.paused_webhooks(agent.id()).await?;
     let draft_processing = agent.draft_processing_as_read()?;
     let empty = (Vec::new(), ProcessingSettings::default());
     let (deployed, deployed_processing) = latest.map_or((empty.0.as_slice(), &empty.1), |l| {
@@ -249,11 +264,11 @@ async fn config_of(
     let changes =
         super::diff::config_changes(&draft, deployed, &draft_processing, deployed_processing);
     let config = ConfigView {
-        draft: DraftConfigView { webhooks: views(&draft) },
+        draft: DraftConfigView { webhooks: views(&draft, &paused) },
         deployed: latest.map(|latest| DeployedConfigView {
             version: latest.row.version,
             deployed_at: latest.row.deployed_at.clone(),
-            webhooks: views(deployed),
+            webhooks: views(deployed, &paused),
         }),
         has_undeployed_changes: !changes.is_empty(),
     };

@@ -15,6 +15,11 @@ pub struct PendingDelivery {
     pub id: String,
     pub webhook: StoredWebhook,
     pub request_headers: Vec<SentHeader>,
+    /// Recorded as `paused`, not sent.
+    pub paused: bool,
+    /// For a webhook that retries: the chain falls due after this unless a result is recorded
+    /// (so a request whose instance died is tried again).
+    pub due_unless_recorded: Option<std::time::Duration>,
 }
 
 /// How one request ended.
@@ -25,6 +30,8 @@ pub struct DeliveryResult {
     pub status_code: Option<u16>,
     pub response_body: Option<String>,
     pub error: Option<String>,
+    /// The receiver's `Retry-After`, when it gave one (not stored: retries honour it on 429/503).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// A request the owner asked for, as it ended.
@@ -44,7 +51,8 @@ pub enum ManualKind<'a> {
 }
 
 const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
-     outcome, status_code, response_body, error, request_headers, kind, redelivery_of";
+     outcome, status_code, response_body, error, request_headers, kind, redelivery_of, attempt, retry_of, \
+     next_attempt_at, retry_token, chain_end";
 
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
@@ -63,6 +71,11 @@ struct DeliveryRow {
     request_headers: String,
     kind: DeliveryKind,
     redelivery_of: Option<String>,
+    attempt: i64,
+    retry_of: Option<String>,
+    next_attempt_at: Option<i64>,
+    retry_token: Option<String>,
+    chain_end: Option<String>,
 }
 
 impl From<DeliveryRow> for DeliveryView {
@@ -83,6 +96,16 @@ impl From<DeliveryRow> for DeliveryView {
             response_body: row.response_body,
             error: row.error,
             request_headers: serde_json::from_str(&row.request_headers).unwrap_or_default(),
+            attempt: row.attempt,
+            retry_of: row.retry_of,
+            // While an attempt is under way (the chain is claimed, or this first try has not
+            // ended), `next_attempt_at` is only the hold that re-arms the chain if its instance
+            // dies: not shown.
+            next_attempt_at: row
+                .next_attempt_at
+                .filter(|_| row.retry_token.is_none() && row.outcome != DeliveryOutcome::Sending)
+                .and_then(super::rfc3339_of_ms),
+            chain_end: row.chain_end,
         }
     }
 }
@@ -192,7 +215,12 @@ impl Store {
                         &format!("sample{i}"),
                         &sample_columns,
                         i + 4,
-                        &format!("AND outcome <> {}", DeliveryOutcome::Sending.sql()),
+                        // Paused deliveries were never sent: they say nothing of the endpoint.
+                        &format!(
+                            "AND outcome NOT IN ({}, {})",
+                            DeliveryOutcome::Sending.sql(),
+                            DeliveryOutcome::Paused.sql()
+                        ),
                         "$3",
                     ),
                 ]

@@ -16,7 +16,9 @@ mod database_url;
 mod deliveries;
 mod deployed;
 mod group_commit;
+mod pauses;
 mod queue;
+mod retries;
 mod revision_cache;
 mod sealed;
 mod sessions;
@@ -30,6 +32,7 @@ pub use calls::{CALLS_PAGE, CallRecord};
 pub use database_url::DatabaseUrl;
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use deployed::CallConfig;
+pub use retries::{ChainUpdate, DueRetry};
 pub use sealed::{ResealError, header_context, secret_context};
 pub use stored_webhook::StoredWebhook;
 pub use versions::{VersionConfig, VersionRow};
@@ -161,7 +164,10 @@ impl Store {
         pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::vault::Keyring,
     ) -> Self {
         let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
-        let starts = group_commit::GroupCommit::start(writer.clone(), queue::start_events);
+        let clock = queue::clock_of(backend);
+        let starts = group_commit::GroupCommit::start(writer.clone(), move |writer, events| {
+            queue::start_events(writer, clock, events)
+        });
         Self {
             pool,
             writer,
@@ -206,6 +212,12 @@ pub(crate) fn known_id(id: &str) -> Result<&str, AppError> {
 /// Timestamps are RFC 3339 UTC with milliseconds, so they sort as text.
 pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A database-clock instant (Unix milliseconds, as leases and retries keep time) as RFC 3339.
+pub(crate) fn rfc3339_of_ms(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 pub(crate) fn new_id() -> String {

@@ -10,7 +10,8 @@
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
 use super::{
-    Backend, CallRecord, DeliveryResult, PendingDelivery, Store, new_id, now, placeholders,
+    Backend, CallRecord, ChainUpdate, DeliveryResult, PendingDelivery, Store, new_id, now,
+    placeholders,
 };
 use crate::error::AppError;
 use crate::states::{DeliveryOutcome, EventState, NotificationStatus};
@@ -55,12 +56,20 @@ pub(super) struct StartedDelivery {
     webhook_name: String,
     webhook_url: String,
     request_headers: String,
+    /// `sending`, or `paused` for a webhook the owner paused (recorded, not sent).
+    outcome: DeliveryOutcome,
+    error: Option<&'static str>,
+    /// For a webhook that retries: when the chain is due if no result is ever recorded (the
+    /// instance died mid-request), in milliseconds from now.
+    due_unless_recorded_ms: Option<i64>,
 }
+
+const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
 
 /// Starts a batch of events in one transaction: one statement moves every call still held by
 /// its instance to `sending` with its body, one inserts the deliveries of those that moved.
 pub(super) async fn start_events(
-    writer: AnyPool, events: Vec<EventStart>,
+    writer: AnyPool, clock: &'static str, events: Vec<EventStart>,
 ) -> Result<Vec<bool>, AppError> {
     let mut tx = writer.begin().await?;
     // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
@@ -87,7 +96,7 @@ pub(super) async fn start_events(
     let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
     let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
     store_bodies(&mut tx, &started).await?;
-    insert_deliveries(&mut tx, &started).await?;
+    insert_deliveries(&mut tx, clock, &started).await?;
     tx.commit().await?;
     Ok(events.iter().map(has_moved).collect())
 }
@@ -117,21 +126,24 @@ async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<
 
 /// One `sending` delivery per webhook of each call that moved to `sending`.
 async fn insert_deliveries(
-    tx: &mut super::Tx<'_>, started: &[&EventStart],
+    tx: &mut super::Tx<'_>, clock: &str, started: &[&EventStart],
 ) -> Result<(), AppError> {
     let started_at = now();
     let rows: Vec<(&EventStart, &StartedDelivery)> =
         started.iter().copied().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
-    // 10 values a row; 3,000 at the most per statement, far below both backends' limits.
+    // 12 values a row; 3,600 at the most per statement, far below both backends' limits.
     for chunk in rows.chunks(300) {
-        const COLUMNS: usize = 10;
+        const COLUMNS: usize = 11;
         let values = (0..chunk.len())
-            .map(|i| format!("({})", placeholders(i * COLUMNS + 1, COLUMNS)))
+            .map(|i| {
+                let due = i * (COLUMNS + 1) + COLUMNS + 1;
+                format!("({}, {clock} + ${due})", placeholders(i * (COLUMNS + 1) + 1, COLUMNS))
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
-             started_at, outcome, request_headers) VALUES {values}"
+             started_at, outcome, request_headers, error, next_attempt_at) VALUES {values}"
         );
         let mut insert = sqlx::query(&sql);
         for (event, d) in chunk {
@@ -144,8 +156,10 @@ async fn insert_deliveries(
                 .bind(&d.webhook_url)
                 .bind(event.agent_version)
                 .bind(&started_at)
-                .bind(DeliveryOutcome::Sending)
-                .bind(&d.request_headers);
+                .bind(d.outcome)
+                .bind(&d.request_headers)
+                .bind(d.error)
+                .bind(d.due_unless_recorded_ms);
         }
         insert.execute(&mut **tx).await?;
     }
@@ -155,11 +169,15 @@ async fn insert_deliveries(
 impl Store {
     /// The database's clock in Unix milliseconds, as SQL: leases and backoff are timed by one
     /// clock for every instance, so a server whose clock runs ahead cannot take over live leases.
-    fn clock(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
-            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
-        }
+    pub(super) fn clock(&self) -> &'static str {
+        clock_of(self.backend)
+    }
+}
+
+pub(super) fn clock_of(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
     }
 }
 
@@ -169,7 +187,7 @@ fn storable(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
-fn ms(duration: Duration) -> i64 {
+pub(super) fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -329,6 +347,13 @@ impl Store {
                     webhook_url: p.webhook.url.clone(),
                     request_headers: serde_json::to_string(&p.request_headers)
                         .map_err(AppError::internal)?,
+                    outcome: if p.paused {
+                        DeliveryOutcome::Paused
+                    } else {
+                        DeliveryOutcome::Sending
+                    },
+                    error: p.paused.then_some(PAUSED),
+                    due_unless_recorded_ms: p.due_unless_recorded.filter(|_| !p.paused).map(ms),
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
@@ -397,7 +422,8 @@ impl Store {
     /// load). Only the claim that holds an event finishes it, and a request already settled by a
     /// takeover keeps its outcome. Events first: a takeover locks them in the same order.
     pub async fn record_deliveries(
-        &self, results: &[(String, DeliveryResult)], finished: &[(String, String)],
+        &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
+        finished: &[(String, String)],
     ) -> Result<(), AppError> {
         let mut tx = self.writer.begin().await?;
         for chunk in finished.chunks(500) {
@@ -440,6 +466,7 @@ impl Store {
             }
             update.execute(&mut *tx).await?;
         }
+        super::retries::update_chains(&mut tx, self.clock(), chains).await?;
         tx.commit().await?;
         Ok(())
     }

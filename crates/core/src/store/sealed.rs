@@ -7,6 +7,7 @@ use super::Store;
 use super::stored_webhook::StoredWebhook;
 use crate::domain::{CustomHeader, SigningSecret};
 use crate::error::AppError;
+use crate::states::RetryPolicy;
 use crate::vault::Keyring;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,7 @@ pub(super) struct RawWebhook {
     /// NULL: written before values were sealed (plaintext until the next start seals it).
     pub key_id: Option<String>,
     pub standard_webhooks: i64,
+    pub retry_policy: RetryPolicy,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -117,6 +119,7 @@ pub(super) fn open(keys: &Keyring, raw: RawWebhook) -> Result<StoredWebhook, Ope
         secret,
         headers,
         standard_webhooks: raw.standard_webhooks != 0,
+        retry_policy: raw.retry_policy,
         created_at: raw.created_at,
         updated_at: raw.updated_at,
     })

@@ -2,6 +2,7 @@
 //! views are made from.
 
 use crate::domain::{CustomHeader, SigningSecret};
+use crate::states::RetryPolicy;
 use crate::views::{HeaderNameView, WebhookView};
 
 /// A webhook as stored, secret and header values included. It stays on the server: what leaves
@@ -14,6 +15,7 @@ pub struct StoredWebhook {
     pub secret: Option<SigningSecret>,
     pub headers: Vec<CustomHeader>,
     pub standard_webhooks: bool,
+    pub retry_policy: RetryPolicy,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -31,6 +33,8 @@ impl StoredWebhook {
                 .map(|h| HeaderNameView { name: h.name.as_str().to_owned() })
                 .collect(),
             standard_webhooks: self.standard_webhooks,
+            retry_policy: self.retry_policy,
+            paused: false,
             created_at: self.created_at.clone(),
             updated_at: self.updated_at.clone(),
         }

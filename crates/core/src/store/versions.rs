@@ -48,7 +48,7 @@ impl Store {
         let missing = versions.iter().map(|v| v.version).filter(|v| !found.contains_key(v)).min();
         if let Some(oldest) = missing {
             let rows: Vec<VersionedWebhook> = sqlx::query_as(
-                "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
+                "SELECT version, webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at
                  FROM deployed_webhooks WHERE agent_id = $1 AND version >= $2 ORDER BY version, position",
             )
             .bind(agent.id())
@@ -108,8 +108,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
-             SELECT webhook_id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at)
+             SELECT webhook_id, agent_id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent.id())

@@ -3,6 +3,7 @@
 use super::sealed::{self, RawWebhook};
 use super::stored_webhook::StoredWebhook;
 use super::{OwnedAgent, Store, new_id, now};
+use crate::dispatcher::retry_policy::ChainEnd;
 use crate::domain::WebhookSpec;
 use crate::error::AppError;
 use crate::views::WEBHOOK_LIMIT;
@@ -13,8 +14,7 @@ pub struct DeploymentRow {
     pub deployed_at: String,
 }
 
-pub(super) const WEBHOOK_COLUMNS: &str =
-    "id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at";
+pub(super) const WEBHOOK_COLUMNS: &str = "id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at";
 
 /// Counts a draft write. Being a write, it is the first statement of every draft transaction,
 /// and it serializes them per agent (whether the draft differs from the deployed version is
@@ -78,8 +78,8 @@ impl Store {
         let values =
             sealed::seal(&self.keys, &id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
-            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO webhooks (id, agent_id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&id)
         .bind(agent.id())
@@ -89,6 +89,7 @@ impl Store {
         .bind(values.headers)
         .bind(values.key_id)
         .bind(i64::from(spec.standard_webhooks))
+        .bind(spec.retry_policy)
         .bind(&at)
         .bind(&at)
         .execute(&mut *tx)
@@ -116,8 +117,8 @@ impl Store {
             sealed::seal(&self.keys, id, spec.url.as_str(), spec.secret.as_ref(), &spec.headers);
         sqlx::query(
             "UPDATE webhooks SET name = $1, url = $2, secret = $3, headers = $4, key_id = $5, updated_at = $6,
-                                 standard_webhooks = $7
-             WHERE id = $8 AND agent_id = $9",
+                                 standard_webhooks = $7, retry_policy = $8
+             WHERE id = $9 AND agent_id = $10",
         )
         .bind(spec.name.as_str())
         .bind(spec.url.as_str())
@@ -126,6 +127,7 @@ impl Store {
         .bind(values.key_id)
         .bind(now())
         .bind(i64::from(spec.standard_webhooks))
+        .bind(spec.retry_policy)
         .bind(id)
         .bind(agent.id())
         .execute(&mut *tx)
@@ -147,6 +149,16 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(AppError::NotFound); // dropping `tx` rolls the revision bump back
         }
+        // Its retry chains end with it, phone calls' included (their deployed version keeps it).
+        sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = NULL, chain_end = $1, retry_token = NULL
+             WHERE agent_id = $2 AND webhook_id = $3 AND next_attempt_at IS NOT NULL",
+        )
+        .bind(ChainEnd::WebhookRemoved.as_str())
+        .bind(agent.id())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -178,8 +190,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO deployed_webhooks
                  (agent_id, version, webhook_id, position, name, url, secret, headers, key_id, standard_webhooks,
-                  created_at, updated_at)
-             SELECT agent_id, $1, id, rowid, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
+                  retry_policy, created_at, updated_at)
+             SELECT agent_id, $1, id, rowid, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at
              FROM webhooks WHERE agent_id = $2",
         )
         .bind(version)
@@ -202,7 +214,7 @@ impl Store {
         &self, agent_id: &str, version: i64,
     ) -> Result<Vec<StoredWebhook>, AppError> {
         let rows = sqlx::query_as(
-            "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, created_at, updated_at
+            "SELECT webhook_id AS id, name, url, secret, headers, key_id, standard_webhooks, retry_policy, created_at, updated_at
              FROM deployed_webhooks WHERE agent_id = $1 AND version = $2 ORDER BY position",
         )
         .bind(agent_id)

@@ -145,7 +145,7 @@ pub struct DeliveryView {
     pub id: String,
     /// None for a test send (its body is a sample call).
     pub call_id: Option<String>,
-    /// `event` (the call's `call_ended` event), `test` or `redelivery`.
+    /// `event` (the call's `call_ended` event), `test`, `redelivery` or `retry`.
     #[cfg_attr(feature = "server", schema(value_type = String))]
     pub kind: DeliveryKind,
     /// For a redelivery: the delivery it sent again.
@@ -160,13 +160,23 @@ pub struct DeliveryView {
     /// complete answer within 5 s), `connect`, `dns`, `tls`, `blocked` (a private or reserved
     /// address), `interrupted` (the instance stopped while it was under way), or
     /// `in_flight_limit` (not sent: too many requests to this webhook were already waiting for an
-    /// answer; see `VOICY_MAX_REQUESTS_PER_WEBHOOK`). `error` says more for all but `ok`.
+    /// answer; see `VOICY_MAX_REQUESTS_PER_WEBHOOK`), or `paused` (not sent: the owner had paused
+    /// the webhook). `error` says more for all but `ok`.
     #[cfg_attr(feature = "server", schema(value_type = String))]
     pub outcome: DeliveryOutcome,
     pub status_code: Option<u16>,
     pub response_body: Option<String>,
     pub error: Option<String>,
     pub request_headers: Vec<SentHeader>,
+    /// 1 for a first try; 2, 3, … for its retries (`kind: retry`).
+    pub attempt: i64,
+    /// For a retry: the chain's first delivery.
+    pub retry_of: Option<String>,
+    /// On a chain's first delivery, while another attempt is due (RFC 3339).
+    pub next_attempt_at: Option<String>,
+    /// On a chain's first delivery, once it will not be tried again although it failed or was
+    /// retried: `succeeded`, `not_retryable`, `gave_up`, `redelivered`, `webhook_removed`.
+    pub chain_end: Option<String>,
 }
 
 /// Where a call's `call_ended` event stands: `pending`, `processing`, `sending`, `sent` or `skipped`.

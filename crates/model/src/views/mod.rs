@@ -2,6 +2,7 @@
 //! None of these types has a field that could hold a signing secret or a header value; the
 //! inputs that carry them in (`NewWebhook`, `WebhookPatch`) redact them from `Debug`.
 
+use crate::states::RetryPolicy;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -69,6 +70,13 @@ pub struct WebhookView {
     pub headers: Vec<HeaderNameView>,
     /// Also signed the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     pub standard_webhooks: bool,
+    /// `none` (the default: one request, no retries) or `backoff` (failed deliveries are tried
+    /// again on the operator's schedule).
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub retry_policy: RetryPolicy,
+    /// Paused by the owner: deliveries to it are recorded as `paused` and not sent, whatever
+    /// the config (draft or deployed). Not part of the config: pausing needs no deploy.
+    pub paused: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -136,7 +144,7 @@ pub struct WebhookSettings {
 
 /// One difference between the draft and the deployed version. `kind` is one of `webhook_added`,
 /// `webhook_removed`, `webhook_renamed`, `url_changed`, `secret_set`, `secret_changed`,
-/// `secret_removed`, `standard_webhooks_on`, `standard_webhooks_off`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
+/// `secret_removed`, `standard_webhooks_on`, `standard_webhooks_off`, `retry_policy_changed`, `header_added`, `header_removed`, `header_value_changed`, `variable_added`,
 /// `variable_removed`, `variable_changed`, `email_added`, `email_removed`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -212,6 +220,9 @@ pub struct NewWebhook {
     pub headers: Vec<HeaderInput>,
     #[serde(default)]
     pub standard_webhooks: bool,
+    /// `none` (the default) or `backoff`.
+    #[serde(default)]
+    pub retry_policy: Option<String>,
 }
 
 impl fmt::Debug for NewWebhook {
@@ -222,6 +233,7 @@ impl fmt::Debug for NewWebhook {
             .field("secret", &redacted(&self.secret))
             .field("headers", &self.headers)
             .field("standard_webhooks", &self.standard_webhooks)
+            .field("retry_policy", &self.retry_policy)
             .finish()
     }
 }
@@ -243,6 +255,9 @@ pub struct WebhookPatch {
     pub headers: Option<Vec<HeaderInput>>,
     #[serde(default)]
     pub standard_webhooks: Option<bool>,
+    /// `none` or `backoff`; absent keeps what is stored.
+    #[serde(default)]
+    pub retry_policy: Option<String>,
 }
 
 impl fmt::Debug for WebhookPatch {
@@ -254,6 +269,7 @@ impl fmt::Debug for WebhookPatch {
             .field("clear_secret", &self.clear_secret)
             .field("headers", &self.headers)
             .field("standard_webhooks", &self.standard_webhooks)
+            .field("retry_policy", &self.retry_policy)
             .finish()
     }
 }

@@ -1,0 +1,274 @@
+//! The owner's safety net against real receivers that go down: opt-in retries (the doc's single
+//! request stays the default), and pausing a webhook.
+
+use crate::dispatch::hmac_hex;
+use crate::helpers::{Api, TestApp, secret};
+use crate::receiver::{Behavior, Receiver};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use voicy_core::dispatcher::retry_policy::RetrySchedule;
+
+async fn app_with_schedule(schedule: &str) -> TestApp {
+    let schedule = RetrySchedule::parse(schedule).unwrap();
+    TestApp::spawn_with(move |s| {
+        s.allow_insecure_webhooks = true;
+        s.retry_schedule = schedule;
+    })
+    .await
+}
+
+async fn webhook(owner: &Api, agent: &str, body: Value) -> String {
+    let res = owner.add_webhook(agent, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The call's deliveries to the webhook `name`, first try first.
+async fn deliveries_to(owner: &Api, call: &str, name: &str) -> Vec<Value> {
+    let res = owner.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+    let all = res["deliveries"].as_array().cloned().unwrap_or_default();
+    let mut mine: Vec<Value> = all.into_iter().filter(|d| d["webhook_name"] == name).collect();
+    mine.sort_by_key(|d| d["attempt"].as_i64());
+    mine
+}
+
+/// Waits (up to `limit`) until `check` holds for the call's deliveries to `name`.
+async fn until(
+    owner: &Api, call: &str, name: &str, limit: Duration, check: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let found = deliveries_to(owner, call, name).await;
+        if check(&found) || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn by_call(hits: &[crate::receiver::Hit]) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for hit in hits {
+        let body: Value = serde_json::from_slice(&hit.body).unwrap();
+        *seen.entry(body["id"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn after_an_outage_backoff_delivers_each_call_once_and_none_stays_one_request() {
+    let app = app_with_schedule("1,2").await;
+    let (plain, retried) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
+    let owner = app.user().await;
+    let agent = owner.create_agent("Outage").await;
+    let key = secret("retry-key");
+    webhook(&owner, &agent, json!({ "name": "Plain", "url": plain.url })).await;
+    webhook(
+        &owner,
+        &agent,
+        json!({ "name": "Retried", "url": retried.url, "secret": key, "retry_policy": "backoff" }),
+    )
+    .await;
+
+    plain.stop();
+    retried.stop();
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        calls.push(owner.post_call(&agent, "web").await);
+    }
+    for call in &calls {
+        let first = until(&owner, call, "Retried", Duration::from_secs(10), |d| {
+            d.first().is_some_and(|d| d["outcome"] == "connect")
+        })
+        .await;
+        assert!(first[0]["next_attempt_at"].is_string(), "{first:?}");
+    }
+    plain.restart().await;
+    retried.restart().await;
+
+    for call in &calls {
+        let chain = until(&owner, call, "Retried", Duration::from_secs(15), |d| {
+            d.iter().any(|d| d["outcome"] == "ok")
+        })
+        .await;
+        let last = chain.last().unwrap();
+        assert_eq!(last["outcome"], "ok", "{chain:#?}");
+        assert_eq!(last["kind"], "retry");
+        assert_eq!(last["retry_of"], chain[0]["id"]);
+        assert!(last["attempt"].as_i64().unwrap() >= 2);
+        assert_eq!(chain[0]["chain_end"], "succeeded");
+        assert!(chain[0]["next_attempt_at"].is_null());
+    }
+    // Nothing more is due: each call arrived exactly once, signed over the stored body.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let hits = retried.hits().await;
+    assert_eq!(by_call(&hits), calls.iter().map(|c| (c.clone(), 1)).collect());
+    for hit in &hits {
+        assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
+        let call = serde_json::from_slice::<Value>(&hit.body).unwrap()["id"].clone();
+        let stored = owner.get(&format!("/api/v1/calls/{}", call.as_str().unwrap())).await;
+        assert_eq!(stored.body.as_bytes(), hit.body.as_slice(), "the same body bytes");
+    }
+    // The doc's default: one request per call, failed, never tried again.
+    assert!(plain.hits().await.is_empty());
+    for call in &calls {
+        let once = deliveries_to(&owner, call, "Plain").await;
+        assert_eq!(once.len(), 1, "{once:#?}");
+        assert_eq!(once[0]["outcome"], "connect");
+        assert!(once[0]["next_attempt_at"].is_null() && once[0]["chain_end"].is_null());
+    }
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_waits_that_long_and_a_400_is_not_retried() {
+    let app = app_with_schedule("1,1").await;
+    let busy = Receiver::http(Behavior {
+        status: 503,
+        retry_after: Some("3".into()),
+        ..Behavior::default()
+    })
+    .await;
+    let refusing = Receiver::http(Behavior { status: 400, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Answers").await;
+    for (name, url) in [("Busy", &busy.url), ("Refusing", &refusing.url)] {
+        webhook(&owner, &agent, json!({ "name": name, "url": url, "retry_policy": "backoff" }))
+            .await;
+    }
+    let call = owner.post_call(&agent, "web").await;
+    busy.wait_for(1).await;
+    busy.answer_with(Behavior::default());
+    let hits = busy.wait_for(2).await;
+    assert_eq!(hits.len(), 2);
+    let waited = hits[1].at - hits[0].at;
+    assert!(waited >= Duration::from_secs(3), "tried again after {waited:?}");
+    let chain = until(&owner, &call, "Busy", Duration::from_secs(5), |d| {
+        d.first().is_some_and(|d| d["chain_end"] == "succeeded")
+    })
+    .await;
+    assert_eq!(chain.len(), 2, "{chain:#?}");
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(refusing.hits().await.len(), 1, "a 400 is not tried again");
+    let refused = deliveries_to(&owner, &call, "Refusing").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["chain_end"], "not_retryable");
+}
+
+#[tokio::test]
+async fn a_redelivery_or_the_webhooks_removal_ends_a_chain() {
+    let app = app_with_schedule("2,60").await;
+    let down = Receiver::http(Behavior { status: 500, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Chains").await;
+    let id = webhook(
+        &owner,
+        &agent,
+        json!({ "name": "Down", "url": down.url, "retry_policy": "backoff" }),
+    )
+    .await;
+    let call = owner.post_call(&agent, "web").await;
+    let first = until(&owner, &call, "Down", Duration::from_secs(10), |d| {
+        d.first().is_some_and(|d| d["next_attempt_at"].is_string() && d["outcome"] != "sending")
+    })
+    .await;
+    let res = owner
+        .post(
+            &format!("/api/v1/deliveries/{}/redeliver", first[0]["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let head = deliveries_to(&owner, &call, "Down").await.remove(0);
+    assert_eq!(head["chain_end"], "redelivered");
+    assert!(head["next_attempt_at"].is_null());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(down.hits().await.len(), 2, "the first try and the redelivery; no retry");
+
+    let second = owner.post_call(&agent, "web").await;
+    until(&owner, &second, "Down", Duration::from_secs(10), |d| {
+        d.first().is_some_and(|d| d["next_attempt_at"].is_string())
+    })
+    .await;
+    let res = owner.delete(&format!("/api/v1/agents/{agent}/webhooks/{id}")).await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let head = deliveries_to(&owner, &second, "Down").await.remove(0);
+    assert_eq!(head["chain_end"], "webhook_removed");
+}
+
+#[tokio::test]
+async fn a_paused_webhook_logs_paused_and_sends_nothing_until_resumed_for_draft_and_deployed() {
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let receiver = Receiver::http(Behavior::default()).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Pausing").await;
+    let id = webhook(&owner, &agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    assert_eq!(
+        owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await.status,
+        StatusCode::CREATED
+    );
+
+    let paused =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{id}/pause"), json!({})).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    assert_eq!(paused.json()["paused"], true);
+    let config = owner.get(&format!("/api/v1/agents/{agent}/config")).await.json();
+    assert_eq!(config["draft"]["webhooks"][0]["paused"], true);
+    assert_eq!(config["deployed"]["webhooks"][0]["paused"], true);
+    assert_eq!(config["has_undeployed_changes"], false, "a pause is not a config change");
+
+    for kind in ["web", "phone"] {
+        let call = owner.post_call(&agent, kind).await;
+        let settled = owner.settled(&call).await;
+        assert_eq!(settled["event"]["state"], "sent");
+        assert_eq!(settled["deliveries"][0]["outcome"], "paused", "{kind}: {settled:#}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.hits().await.is_empty());
+
+    let resumed =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{id}/resume"), json!({})).await;
+    assert_eq!(resumed.json()["paused"], false);
+    let call = owner.post_call(&agent, "phone").await;
+    assert_eq!(owner.settled(&call).await["deliveries"][0]["outcome"], "ok");
+    assert_eq!(receiver.wait_for(1).await.len(), 1);
+
+    // Another owner cannot pause it.
+    let stranger = app.user().await;
+    let res =
+        stranger.post(&format!("/api/v1/agents/{agent}/webhooks/{id}/pause"), json!({})).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    let res = owner.post(&format!("/api/v1/agents/{agent}/webhooks/nope/pause"), json!({})).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn retry_policy_is_validated_and_shown_and_deploy_says_it_changes() {
+    let app = TestApp::spawn().await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Policy").await;
+    let res = owner
+        .add_webhook(
+            &agent,
+            json!({ "name": "A", "url": "https://example.com/h", "retry_policy": "sometimes" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json()["error"]["fields"]["retry_policy"].is_string(), "{}", res.body);
+    let id = webhook(&owner, &agent, json!({ "name": "A", "url": "https://example.com/h" })).await;
+    let list = owner.get(&format!("/api/v1/agents/{agent}/webhooks")).await.json();
+    assert_eq!(list["webhooks"][0]["retry_policy"], "none", "the doc's behaviour by default");
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    let res = owner
+        .patch(
+            &format!("/api/v1/agents/{agent}/webhooks/{id}"),
+            json!({ "retry_policy": "backoff" }),
+        )
+        .await;
+    assert_eq!(res.json()["retry_policy"], "backoff");
+    let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
+    assert_eq!(diff["changes"][0]["kind"], "retry_policy_changed", "{diff:#}");
+}
