@@ -459,6 +459,51 @@ async fn notification_emails_go_out_through_smtp_before_the_event() {
     );
 }
 
+/// A standard MIME parser reads what a real SMTP listener received: text/plain in UTF-8, with
+/// `MIME-Version`, `Message-ID` and the agent named in the subject; non-ASCII text decodes exactly.
+#[tokio::test]
+async fn notification_emails_are_well_formed_mime_and_their_text_decodes_exactly() {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let app = TestApp::spawn_with(|s| {
+        s.smtp_url = Some(voicy::config::SmtpUrl(smtp.url.clone()));
+    })
+    .await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Zoë’s Bäckerei").await;
+    owner
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/agents/{agent}/processing"),
+            Some(crate::helpers::RawBody::Json(
+                json!({ "notification_emails": ["ops@example.com"] }),
+            )),
+        )
+        .await;
+    let text = "Grüße, Zoë → “quotes” and a line of sixty characters to make it wrap at least once or twice.";
+    let res = owner
+        .post("/api/v1/calls", json!({
+            "agent_id": agent, "type": "web", "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:30Z",
+            "transcript": [{ "role": "user", "text": text }, { "role": "agent", "text": ".a line that starts with a dot" }]
+        }))
+        .await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.body);
+    owner.settled(res.json()["id"].as_str().unwrap()).await;
+    let mails = smtp.mails.lock().await.clone();
+    assert_eq!(mails.len(), 1);
+    let raw = mails[0].data.as_bytes();
+    let message = mail_parser::MessageParser::default().parse(raw).expect("a MIME message");
+    assert_eq!(message.subject(), Some("Voicy: a call to Zoë’s Bäckerei ended"));
+    assert!(message.header("MIME-Version").is_some(), "{}", mails[0].data);
+    assert!(message.message_id().is_some_and(|id| id.contains('@')), "{}", mails[0].data);
+    use mail_parser::MimeHeaders;
+    let content_type = message.content_type().expect("a Content-Type");
+    assert_eq!((content_type.ctype(), content_type.subtype()), ("text", Some("plain")));
+    assert_eq!(content_type.attribute("charset").map(str::to_lowercase).as_deref(), Some("utf-8"));
+    let body = message.body_text(0).expect("a text body");
+    assert!(body.contains(&format!("Caller: {text}")), "{body}");
+    assert!(body.contains("Agent: .a line that starts with a dot"), "{body}");
+}
+
 #[tokio::test]
 async fn a_receiver_that_echoes_a_header_value_does_not_put_it_in_the_deliveries_log() {
     let app = dev_app().await;

@@ -322,3 +322,77 @@ async fn a_web_instance_stores_calls_and_a_worker_sends_them() {
     command_web.signal("TERM");
     assert!(command_web.exit_within(Duration::from_secs(6)).await.0.success());
 }
+
+/// Opt-in retries on two instances, one killed mid-chain: every chain goes on at the other, and
+/// no attempt is lost or made twice (each receiver hit is one logged attempt, numbered in order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_chains_survive_a_killed_instance_and_no_attempt_is_sent_twice() {
+    let db = TestDb::fresh().await;
+    let env = [("VOICY_LEASE_SECONDS", "2"), ("VOICY_RETRY_SCHEDULE_SECONDS", "1,1,1,1,1,1,1,1")];
+    let mut first = Server::start(&db, &env).await;
+    let second = Server::start(&db, &env).await;
+    let failing =
+        Behavior { status: 503, delay: Duration::from_millis(300), ..Behavior::default() };
+    let receiver = Receiver::http(failing).await;
+    let (http, owner) = signed_up(&first.base).await;
+    let agent = owner.create_agent("Chains").await;
+    let res = owner
+        .add_webhook(
+            &agent,
+            json!({ "name": "Flaky", "url": receiver.url, "retry_policy": "backoff" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let mut calls = Vec::new();
+    for _ in 0..4 {
+        calls.push(owner.post_call(&agent, "web").await);
+    }
+    let pool = pool(&db).await;
+    // Chains under way on both instances: retries logged, more due.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while count(&pool, "SELECT COUNT(*) FROM deliveries WHERE kind = 'retry'").await < 6 {
+        assert!(Instant::now() < deadline, "no retries were made");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.signal("KILL");
+    first.exit_within(Duration::from_secs(5)).await;
+    receiver.answer_with(Behavior::default());
+
+    let survivor = api(&second.base, &http);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for call in &calls {
+        loop {
+            let res = survivor.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+            let attempts = res["deliveries"].as_array().cloned().unwrap_or_default();
+            if attempts.iter().any(|d| d["outcome"] == "ok") {
+                let mut numbers: Vec<i64> =
+                    attempts.iter().map(|d| d["attempt"].as_i64().unwrap()).collect();
+                numbers.sort_unstable();
+                let expected: Vec<i64> = (1..=attempts.len() as i64).collect();
+                assert_eq!(numbers, expected, "each attempt once, in order: {attempts:#?}");
+                let ok = attempts.iter().filter(|d| d["outcome"] == "ok").count();
+                assert_eq!(ok, 1, "{attempts:#?}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "{call} was not delivered after the kill: {res:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let hits = call_ids(&receiver.hits().await);
+    for call in &calls {
+        let logged = count(
+            &pool,
+            &format!("SELECT COUNT(*) FROM deliveries WHERE call_id = '{call}' AND outcome <> 'interrupted'"),
+        )
+        .await;
+        let all =
+            count(&pool, &format!("SELECT COUNT(*) FROM deliveries WHERE call_id = '{call}'"))
+                .await;
+        let got = hits.get(call).copied().unwrap_or(0) as i64;
+        assert!(
+            (logged..=all).contains(&got),
+            "{call}: {got} requests arrived for {logged} attempts logged ({all} with interrupted ones)"
+        );
+    }
+}

@@ -43,8 +43,13 @@ impl SmtpServer {
                                 });
                                 let _ = write.write_all(b"250 queued\r\n").await;
                             } else {
-                                data.push_str(&line);
-                                data.push('\n');
+                                // RFC 5321 4.5.2: a line's leading dot was doubled by the sender.
+                                data.push_str(
+                                    line.strip_prefix('.')
+                                        .filter(|_| line.starts_with(".."))
+                                        .unwrap_or(&line),
+                                );
+                                data.push_str("\r\n");
                             }
                             continue;
                         }

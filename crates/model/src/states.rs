@@ -138,12 +138,6 @@ text_enum! {
     RetryPolicy { None = "none", Backoff = "backoff" }
 }
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self::None
-    }
-}
-
 text_enum! {
     /// Which config a call runs with: a phone call, the deployed version current when it
     /// arrives; a web (test) call, the draft as it is when the call is processed.

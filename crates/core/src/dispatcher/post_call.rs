@@ -21,9 +21,10 @@ pub trait VariableExtractor: Send + Sync {
     ) -> Result<BTreeMap<String, Option<String>>, String>;
 }
 
+/// Sends one plain-text e-mail to each address: call notifications and webhook alerts.
 pub trait Notifier: Send + Sync {
     fn notify<'a>(
-        &'a self, call: &'a NewCall, summary: Option<&'a str>, to: &'a [String],
+        &'a self, mail: &'a super::mail::Mail, to: &'a [String],
     ) -> BoxFuture<'a, Vec<NotificationView>>;
 }
 
@@ -112,7 +113,7 @@ pub struct UnconfiguredMail;
 
 impl Notifier for UnconfiguredMail {
     fn notify<'a>(
-        &'a self, _call: &'a NewCall, _summary: Option<&'a str>, to: &'a [String],
+        &'a self, _mail: &'a super::mail::Mail, to: &'a [String],
     ) -> BoxFuture<'a, Vec<NotificationView>> {
         let skipped = to
             .iter()

@@ -183,7 +183,13 @@ impl Worker {
         &self, call: &CallRecord, summary: Option<&str>, to: &[String],
     ) -> Result<Vec<NotificationView>, Failure> {
         let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
-        let sent = self.steps.notifier.notify(&call.input, summary, &fresh).await;
+        let sent = if fresh.is_empty() {
+            Vec::new()
+        } else {
+            let agent = self.store.agent_name(&call.agent_id).await?;
+            let mail = super::mail::call_ended(&agent, &call.input, summary);
+            self.steps.notifier.notify(&mail, &fresh).await
+        };
         self.store.record_notifications(&call.id, &sent).await?;
         // In the order the settings list them.
         Ok(to

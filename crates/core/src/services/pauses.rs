@@ -20,7 +20,7 @@ pub async fn set(
         let latest = store.version_configs(&agent, 1).await?;
         webhook = latest
             .into_iter()
-            .flat_map(|v| v.config.webhooks.iter().cloned().collect::<Vec<_>>())
+            .flat_map(|v| v.config.webhooks.to_vec())
             .find(|w| w.id == webhook_id);
     }
     let webhook = webhook.ok_or(AppError::NotFound)?;

@@ -51,6 +51,15 @@ impl OwnedAgent {
 }
 
 impl Store {
+    /// An agent's name, for the dispatcher's e-mails (not owner-scoped: it acts for the owner).
+    pub async fn agent_name(&self, agent_id: &str) -> Result<String, AppError> {
+        Ok(sqlx::query_scalar("SELECT name FROM agents WHERE id = $1")
+            .bind(agent_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or_default())
+    }
+
     pub async fn insert_agent(
         &self, owner: &OwnerId, name: &AgentName,
     ) -> Result<AgentView, AppError> {
