@@ -1,5 +1,12 @@
 import { expect, test } from '@playwright/test';
+import { Page } from '@playwright/test';
 import { follow, hydrated, openSettings, shot, startReceiver } from './helpers';
+
+async function endTestCall(page: Page) {
+  const call = page.getByRole('form', { name: 'Test call' });
+  await call.getByLabel('Turn 2 text').fill('Please call me back tomorrow.');
+  await call.getByRole('button', { name: 'End call' }).click();
+}
 
 test('a paused webhook logs the call as paused and sends nothing; resumed, it sends again; retries are chosen in the form', async ({ page }, testInfo) => {
   const receiver = await startReceiver();
@@ -24,7 +31,7 @@ test('a paused webhook logs the call as paused and sends nothing; resumed, it se
 
     // A test call while paused: logged as paused, nothing reaches the receiver.
     await follow(page, page.getByRole('link', { name: 'Overview' }));
-    await page.getByRole('form', { name: 'Test call' }).getByRole('button', { name: 'End call' }).click();
+    await endTestCall(page);
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
     await hydrated(page);
     await expect(page.locator('li.delivery').first()).toContainText('Receiver · paused', { timeout: 15_000 });
@@ -40,7 +47,7 @@ test('a paused webhook logs the call as paused and sends nothing; resumed, it se
     await expect(page.getByText(/“Receiver” is sending again/)).toBeVisible();
     await expect(again).not.toContainText('Paused');
     await follow(page, page.getByRole('link', { name: 'Overview' }));
-    await page.getByRole('form', { name: 'Test call' }).getByRole('button', { name: 'End call' }).click();
+    await endTestCall(page);
     await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
     await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
     expect(receiver.received).toHaveLength(1);
