@@ -106,6 +106,7 @@ pub async fn build_with_steps(
                 lease: settings.lease,
                 max_calls_in_flight: settings.max_calls_in_flight,
                 retry_schedule: settings.retry_schedule.clone(),
+                public_url: settings.public_url.clone(),
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),
             },

@@ -59,7 +59,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
     NAMES.get_or_init(|| {
         use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
-            agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
+            agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
             webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
@@ -87,6 +87,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<AddWebhook>(),
             entry::<UpdateWebhook>(),
             entry::<DeleteWebhook>(),
+            entry::<GetAgentAlerts>(),
             entry::<SetWebhookPaused>(),
             entry::<DeployAgent>(),
             entry::<RestoreVersion>(),

@@ -11,15 +11,16 @@ use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{
     AppState,
-    services::{deliveries, health},
+    services::{alerts, deliveries, health},
 };
-use voicy_model::views::{DeliveryView, WebhookHealth};
+use voicy_model::views::{AlertList, DeliveryView, WebhookHealth};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(send_test))
         .routes(routes!(get_webhook_health))
         .routes(routes!(redeliver))
+        .routes(routes!(list_alerts))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -69,4 +70,15 @@ async fn get_webhook_health(
     Owner(request): Owner, Path(agent_id): Path<String>,
 ) -> ApiResult<Json<HealthList>> {
     Ok(Json(HealthList { webhooks: health::of_agent(&request, &agent_id).await? }))
+}
+
+/// The owner's open failure alerts.
+///
+/// A webhook whose deliveries failed 5 times in a row (a retry chain counts once, when it ends)
+/// has an open incident until its first success; the owner's account e-mail got one message
+/// when it opened and gets one when it closes.
+#[utoipa::path(get, path = "/alerts", tag = "deliveries",
+    responses((status = 200, description = "The open incidents, newest first", body = AlertList), Unexpected))]
+async fn list_alerts(Owner(request): Owner) -> ApiResult<Json<AlertList>> {
+    Ok(Json(alerts::list(&request).await?))
 }

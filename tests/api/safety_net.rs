@@ -272,3 +272,76 @@ async fn retry_policy_is_validated_and_shown_and_deploy_says_it_changes() {
     let diff = owner.get(&format!("/api/v1/agents/{agent}/config/diff")).await.json();
     assert_eq!(diff["changes"][0]["kind"], "retry_policy_changed", "{diff:#}");
 }
+
+/// Five failures in a row on either of two instances: one incident, one e-mail to the owner (its
+/// non-ASCII text intact), a banner on the agent's pages and `GET /alerts`; the first success
+/// closes it with one "recovered" e-mail.
+#[tokio::test]
+async fn a_failing_webhook_alerts_its_owner_once_per_incident_then_once_when_it_recovers() {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let configure = |s: &mut voicy::config::Settings| {
+        s.allow_insecure_webhooks = true;
+        s.smtp_url = Some(voicy::config::SmtpUrl(smtp.url.clone()));
+        s.public_url = Some("https://voicy.example.com".into());
+    };
+    let app = TestApp::spawn_with(configure).await;
+    let _second = TestApp::spawn_in(app.db.clone(), configure).await;
+    let receiver = Receiver::http(Behavior { status: 500, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Zoë’s Bäckerei").await;
+    webhook(&owner, &agent, json!({ "name": "Größe CRM", "url": receiver.url })).await;
+
+    for _ in 0..8 {
+        let call = owner.post_call(&agent, "web").await;
+        owner.settled(&call).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while smtp.mails.lock().await.is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = smtp.mails.lock().await.clone();
+    assert_eq!(mails.len(), 1, "one alert for the incident: {mails:#?}");
+    let alert = mail_parser::MessageParser::default().parse(mails[0].data.as_bytes()).unwrap();
+    assert_eq!(
+        alert.subject(),
+        Some("Voicy: the webhook “Größe CRM” of Zoë’s Bäckerei is failing")
+    );
+    let text = alert.body_text(0).unwrap();
+    assert!(text.contains("failed 5 times in a row"), "{text}");
+    assert!(text.contains(&format!("https://voicy.example.com/agents/{agent}/settings")), "{text}");
+    assert_eq!(mails[0].to.len(), 1, "to the owner's account e-mail only");
+
+    let alerts = owner.get("/api/v1/alerts").await.json();
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts:#}");
+    assert_eq!(alerts["alerts"][0]["webhook_name"], "Größe CRM");
+    assert_eq!(alerts["alerts"][0]["alert_mail"], "sent");
+    let page = owner.get(&format!("/agents/{agent}")).await;
+    assert!(page.body.contains("is failing"), "the banner is on the agent's page");
+    assert!(
+        app.user().await.get("/api/v1/alerts").await.json()["alerts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    receiver.answer_with(Behavior::default());
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while smtp.mails.lock().await.len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = smtp.mails.lock().await.clone();
+    assert_eq!(mails.len(), 2, "one recovered message: {mails:#?}");
+    let recovered = mail_parser::MessageParser::default().parse(mails[1].data.as_bytes()).unwrap();
+    assert_eq!(
+        recovered.subject(),
+        Some("Voicy: the webhook “Größe CRM” of Zoë’s Bäckerei recovered")
+    );
+    assert!(owner.get("/api/v1/alerts").await.json()["alerts"].as_array().unwrap().is_empty());
+    assert!(!owner.get(&format!("/agents/{agent}")).await.body.contains("is failing"));
+}

@@ -1,13 +1,15 @@
 //! An agent's page: a header with its name and tabs (Overview, Settings).
 
 use crate::components::Frame;
+use crate::components::short_time;
 use crate::pages::agents::get_agent;
 use crate::pages::webhooks::WebhooksSection;
 use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use voicy_model::error::AppError;
-use voicy_model::views::AgentView;
+use voicy_model::views::{AgentView, AlertView};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -31,7 +33,11 @@ fn AgentFrame(tab: Tab, body: fn(String) -> AnyView) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
                 {move || Suspend::new(async move {
                     match agent.await {
-                        Ok(agent) => view! { <AgentHeader agent=agent.clone() tab/> {body(agent.id)} }.into_any(),
+                        Ok(agent) => view! {
+                            <AgentHeader agent=agent.clone() tab/>
+                            <AlertBanner agent_id=agent.id.clone()/>
+                            {body(agent.id)}
+                        }.into_any(),
                         Err(AppError::NotFound) => {
                             #[cfg(feature = "ssr")]
                             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -69,6 +75,40 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
             <a href=base.clone() aria-current=current(Tab::Overview)>"Overview"</a>
             <a href=format!("{base}/settings") aria-current=current(Tab::Settings)>"Settings"</a>
         </nav>
+    }
+}
+
+#[leptos::server(prefix = "/rpc", endpoint = "get_agent_alerts", input = GetUrl, output = voicy_model::codec::Json)]
+pub async fn get_agent_alerts(agent_id: String) -> Result<Vec<AlertView>, AppError> {
+    crate::server::page_reads::page_read!("get_agent_alerts", agent_id; {
+        use crate::server::request_owner;
+        use voicy_core::services::alerts;
+        alerts::of_agent(&request_owner().await?, &agent_id).await
+    })
+}
+
+/// Shown on the agent's pages while one of its webhooks is failing (an open incident).
+#[component]
+fn AlertBanner(agent_id: String) -> impl IntoView {
+    let settings = format!("/agents/{agent_id}/settings#webhooks");
+    let alerts = Resource::new(move || agent_id.clone(), get_agent_alerts);
+    view! {
+        <Suspense>
+            {move || {
+                let settings = settings.clone();
+                Suspend::new(async move {
+                    alerts.await.unwrap_or_default().into_iter().map(|a| view! {
+                        <div class="notice error banner" role="alert">
+                            <p><strong>{format!("The webhook “{}” is failing", a.webhook_name)}</strong>
+                                {format!(": {} deliveries in a row have failed since {}.", a.failures, short_time(&a.failing_since))}</p>
+                            {a.last_error.map(|e| view! { <p class="muted">"Last error: " {e}</p> })}
+                            <p>"Check the endpoint; once it answers again, send what it missed with Redeliver. "
+                                <a href=settings.clone()>"Open the webhook’s settings"</a></p>
+                        </div>
+                    }).collect_view()
+                })
+            }}
+        </Suspense>
     }
 }
 

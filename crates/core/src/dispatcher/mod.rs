@@ -9,6 +9,7 @@
 //! pending and taking over expired leases: nothing waits for a restart.
 
 pub mod address_guard;
+pub mod alerts;
 mod client;
 mod endpoint_limit;
 mod in_flight;
@@ -42,6 +43,8 @@ pub struct Options {
     /// `VOICY_RETRY_SCHEDULE_SECONDS`: the delays before each retry of a webhook whose
     /// `retry_policy` is `backoff`.
     pub retry_schedule: retry_policy::RetrySchedule,
+    /// `VOICY_PUBLIC_URL`, for the links in alert e-mails.
+    pub public_url: Option<String>,
 }
 
 /// Processing attempts of a call before its event is `failed`.

@@ -4,7 +4,7 @@
 use super::in_flight::{InFlight, InFlightSet};
 use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::Worker;
-use super::{MAX_ATTEMPTS, Options, WebhookClient, post_call::Steps, recorder};
+use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
 use crate::store::Store;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{Notify, Semaphore, watch};
@@ -38,6 +38,8 @@ pub fn start(
     wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options,
 ) -> Running {
     let recorder = recorder::start(store.clone());
+    let steps = Arc::new(steps);
+    let alerts = alerts::start(store.clone(), steps.clone(), options.public_url.clone());
     let retrier = Arc::new(Retrier {
         store: store.clone(),
         client,
@@ -45,6 +47,7 @@ pub fn start(
         schedule: options.retry_schedule.clone(),
         hold: hold_for_lease(options.lease),
         slots: Arc::new(Semaphore::new(RETRY_SLOTS)),
+        alerts,
     });
     let worker = Arc::new(Worker::new(store.clone(), steps, retrier.clone()));
     let queue = Arc::new(Queue {

@@ -4,6 +4,7 @@
 //! Standard Webhooks, the same `webhook-id` (the call's id). Results go through the recorder with
 //! the event's, and tell the chain what follows (`retry_policy::RetrySchedule::after`).
 
+use super::alerts::{Alerts, Observation};
 use super::recorder::Record;
 use super::retry_policy::{ChainEnd, NextStep, RetrySchedule};
 use super::{WebhookClient, client::TIMEOUT, request};
@@ -30,14 +31,15 @@ pub(super) struct Retrier {
     /// recorder's own delay. Past it, the chain falls due again (its instance died).
     pub hold: Duration,
     pub slots: Arc<Semaphore>,
+    pub alerts: Alerts,
 }
 
 impl Retrier {
     /// Sends one request, and records its end with what follows for its chain: `head` is the
     /// chain's first delivery (the delivery itself for attempt 1).
     pub async fn deliver_and_record(
-        &self, delivery: &PendingDelivery, headers: &[(String, String)], body: Bytes,
-        chain: Option<(&str, i64)>,
+        &self, agent_id: &str, delivery: &PendingDelivery, headers: &[(String, String)],
+        body: Bytes, chain: Option<(&str, i64)>,
     ) {
         let result = self.client.deliver(&delivery.webhook, headers, body).await;
         tracing::info!(webhook = %delivery.webhook.name, outcome = result.outcome.as_str(), status = ?result.status_code,
@@ -50,6 +52,13 @@ impl Retrier {
             };
             ChainUpdate { head: head.to_owned(), next_in, end }
         });
+        // A chain counts for alerts once, when it ends.
+        if update.as_ref().is_none_or(|u| u.next_in.is_none()) {
+            let webhook = (delivery.webhook.id.as_str(), delivery.webhook.name.as_str());
+            if let Some(seen) = Observation::of(agent_id, webhook, &result) {
+                self.alerts.observe(seen);
+            }
+        }
         let _ = self.recorder.send(Record::Delivery(delivery.id.clone(), result, update)).await;
     }
 
@@ -89,8 +98,8 @@ impl Retrier {
         if !self.store.begin_retry(&due, token, attempt, &delivery, self.hold).await? {
             return Ok(()); // another claim holds the chain now
         }
-        self.deliver_and_record(&delivery, &headers, Bytes::from(body), Some((&due.head, attempt)))
-            .await;
+        let chain = Some((due.head.as_str(), attempt));
+        self.deliver_and_record(&due.agent_id, &delivery, &headers, Bytes::from(body), chain).await;
         Ok(())
     }
 }

@@ -49,8 +49,8 @@ impl From<AppError> for Failure {
 }
 
 impl Worker {
-    pub fn new(store: Store, steps: Steps, sender: Arc<Retrier>) -> Self {
-        Self { store, steps: Arc::new(steps), sender }
+    pub fn new(store: Store, steps: Arc<Steps>, sender: Arc<Retrier>) -> Self {
+        Self { store, steps, sender }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -171,7 +171,7 @@ impl Worker {
         join_all(sends.map(|(delivery, headers)| {
             // A webhook that retries starts a chain headed by this delivery.
             let chain = delivery.due_unless_recorded.map(|_| (delivery.id.as_str(), 1));
-            self.sender.deliver_and_record(delivery, headers, body.clone(), chain)
+            self.sender.deliver_and_record(&call.agent_id, delivery, headers, body.clone(), chain)
         }))
         .await;
         Ok(Dispatched::Requests)

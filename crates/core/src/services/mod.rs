@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod alerts;
 pub mod api_keys;
 pub mod calls;
 pub mod deliveries;

@@ -9,6 +9,7 @@
 //! implicit one). The few statements that must differ ask `Backend`.
 
 mod agents;
+mod alerts;
 mod api_keys;
 mod budget_map;
 mod calls;
@@ -28,6 +29,7 @@ mod versions;
 mod webhooks;
 
 pub use agents::OwnedAgent;
+pub use alerts::{AlertContact, IncidentChange};
 pub use calls::{CALLS_PAGE, CallRecord};
 pub use database_url::DatabaseUrl;
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};

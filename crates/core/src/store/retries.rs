@@ -35,6 +35,7 @@ pub struct ChainUpdate {
 pub struct DueRetry {
     pub head: String,
     pub call_id: String,
+    pub agent_id: String,
     pub webhook_id: String,
     pub config_version: Option<i64>,
     /// Earlier retries; the attempt about to be made is number `retries + 2`.
@@ -90,7 +91,7 @@ impl Store {
                                             WHERE p.agent_id = d.agent_id AND p.webhook_id = d.webhook_id)
                           ORDER BY d.next_attempt_at LIMIT $3 {skip_locked})
                AND next_attempt_at <= {clock}
-             RETURNING id AS head, call_id, webhook_id, config_version,
+             RETURNING id AS head, call_id, agent_id, webhook_id, config_version,
                        (SELECT COUNT(*) FROM deliveries r WHERE r.retry_of = deliveries.id) AS retries"
         ))
         .bind(ms(hold))

@@ -281,7 +281,9 @@ fn redacted(value: &Option<String>) -> &'static str {
     }
 }
 
+mod alerts;
 mod calls;
 mod reference;
+pub use alerts::*;
 pub use calls::*;
 pub use reference::*;
