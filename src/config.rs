@@ -62,6 +62,9 @@ pub struct Settings {
     /// delays before each retry, whole seconds separated by commas (default
     /// `30,120,600,3600,14400`: five retries over about five hours).
     pub retry_schedule: RetrySchedule,
+    /// `VOICY_REPLAY_RATE_PER_SECOND`: redeliveries a bulk replay makes a second at most (one
+    /// replay per webhook runs at a time, so per webhook too).
+    pub replay_rate: u32,
     /// `VOICY_PAGE_CACHE_MB`: memory for dashboard pages kept to be served again while their
     /// data is unchanged (`page_cache`); 0 turns keeping off.
     pub page_cache_bytes: usize,
@@ -200,6 +203,13 @@ impl Settings {
                 }
                 _ => RetrySchedule::default(),
             },
+            replay_rate: number(
+                &lookup,
+                "VOICY_REPLAY_RATE_PER_SECOND",
+                10,
+                1..=1000,
+                "expected a number from 1 to 1000",
+            )? as u32,
             page_cache_bytes: number(
                 &lookup,
                 "VOICY_PAGE_CACHE_MB",

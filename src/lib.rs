@@ -107,6 +107,7 @@ pub async fn build_with_steps(
                 max_calls_in_flight: settings.max_calls_in_flight,
                 retry_schedule: settings.retry_schedule.clone(),
                 public_url: settings.public_url.clone(),
+                replay_rate: settings.replay_rate,
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),
             },

@@ -1,19 +1,19 @@
-//! The owner's manual sends: a test event to one webhook, a redelivery of a past delivery; and
-//! each webhook's health.
+//! The owner's manual sends: a test event to one webhook, a redelivery of a past delivery, bulk
+//! replays; each webhook's health; open failure alerts.
 
 use super::{
     ErrorBody,
-    error::{ApiResult, Created, NotFound, Unexpected},
-    extract::{Owner, Path},
+    error::{ApiResult, Created, Invalid, NotFound, Unexpected},
+    extract::{ApiJson, Owner, Path},
 };
-use axum::Json;
+use axum::{Json, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{
     AppState,
-    services::{alerts, deliveries, health},
+    services::{alerts, deliveries, health, replays},
 };
-use voicy_model::views::{AlertList, DeliveryView, WebhookHealth};
+use voicy_model::views::{AlertList, DeliveryView, NewReplay, ReplayView, WebhookHealth};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -21,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_webhook_health))
         .routes(routes!(redeliver))
         .routes(routes!(list_alerts))
+        .routes(routes!(create_replay))
+        .routes(routes!(get_replay, cancel_replay))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -81,4 +83,43 @@ async fn get_webhook_health(
     responses((status = 200, description = "The open incidents, newest first", body = AlertList), Unexpected))]
 async fn list_alerts(Owner(request): Owner) -> ApiResult<Json<AlertList>> {
     Ok(Json(alerts::list(&request).await?))
+}
+
+/// Redelivers a webhook's failed calls of a time range (bulk replay).
+///
+/// Every call of the agent received in `[since, until)` whose delivery to this webhook did not
+/// end in a 2xx (`http_status`, `timeout`, `connect`, `dns`, `tls`, `interrupted`,
+/// `in_flight_limit`, `paused`) and that no retry or redelivery has delivered since is redelivered
+/// once (`kind: redelivery`, `replay_id`), at most `VOICY_REPLAY_RATE_PER_SECOND` a second. Any
+/// instance carries it on after a restart; a second replay of the same window sends nothing the
+/// first delivered.
+#[utoipa::path(post, path = "/agents/{agent_id}/webhooks/{webhook_id}/replays", tag = "deliveries",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path)), request_body = NewReplay,
+    responses((status = 202, description = "Started; `total` calls to redeliver", body = ReplayView), NotFound,
+        (status = 409, description = "A replay of this webhook is already running, or the window holds over 10,000 failed calls", body = ErrorBody),
+        Invalid, Unexpected))]
+async fn create_replay(
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<NewReplay>,
+) -> ApiResult<(StatusCode, Json<ReplayView>)> {
+    let replay = replays::create(&request, &agent_id, &webhook_id, &input).await?;
+    Ok((StatusCode::ACCEPTED, Json(replay)))
+}
+
+/// How far a replay got: `state` (`running`, `done`, `cancelled`), `total`, `sent`, `ok`, `failed`.
+#[utoipa::path(get, path = "/replays/{replay_id}", tag = "deliveries", params(("replay_id" = String, Path)),
+    responses((status = 200, description = "The replay", body = ReplayView), NotFound, Unexpected))]
+async fn get_replay(
+    Owner(request): Owner, Path(replay_id): Path<String>,
+) -> ApiResult<Json<ReplayView>> {
+    Ok(Json(replays::get(&request, &replay_id).await?))
+}
+
+/// Cancels a running replay: nothing more is sent (a redelivery under way finishes).
+#[utoipa::path(delete, path = "/replays/{replay_id}", tag = "deliveries", params(("replay_id" = String, Path)),
+    responses((status = 200, description = "The replay, cancelled unless it had ended", body = ReplayView), NotFound, Unexpected))]
+async fn cancel_replay(
+    Owner(request): Owner, Path(replay_id): Path<String>,
+) -> ApiResult<Json<ReplayView>> {
+    Ok(Json(replays::cancel(&request, &replay_id).await?))
 }

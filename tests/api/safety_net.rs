@@ -345,3 +345,84 @@ async fn a_failing_webhook_alerts_its_owner_once_per_incident_then_once_when_it_
     assert!(owner.get("/api/v1/alerts").await.json()["alerts"].as_array().unwrap().is_empty());
     assert!(!owner.get(&format!("/agents/{agent}")).await.body.contains("is failing"));
 }
+
+async fn replay_until_ended(owner: &Api, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let replay = owner.get(&format!("/api/v1/replays/{id}")).await.json();
+        if replay["state"] != "running" || Instant::now() > deadline {
+            return replay;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// 100 failed calls replayed: each sent exactly once, paced, counted; one replay per webhook at
+/// a time; a second replay of the window sends nothing more.
+#[tokio::test]
+async fn a_replay_redelivers_each_failed_call_once_at_its_pace_and_again_sends_nothing() {
+    let app = TestApp::spawn_with(|s| {
+        s.allow_insecure_webhooks = true;
+        s.replay_rate = 50;
+    })
+    .await;
+    let receiver = Receiver::http(Behavior { status: 503, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Replays").await;
+    let id = webhook(&owner, &agent, json!({ "name": "Down", "url": receiver.url })).await;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        calls.push(owner.post_call(&agent, "web").await);
+    }
+    for call in &calls {
+        owner.settled(call).await;
+    }
+    receiver.answer_with(Behavior::default());
+    let before = receiver.hits().await.len();
+    assert_eq!(before, 100);
+    let window = json!({ "since": since.to_rfc3339(), "until": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339() });
+    let path = format!("/api/v1/agents/{agent}/webhooks/{id}/replays");
+
+    let started = owner.post(&path, window.clone()).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    assert_eq!(started.json()["total"], 100);
+    let busy = owner.post(&path, window.clone()).await;
+    assert_eq!(busy.status, StatusCode::CONFLICT, "one replay per webhook at a time");
+    let replay = replay_until_ended(&owner, started.json()["id"].as_str().unwrap()).await;
+    assert_eq!(replay["state"], "done", "{replay:#}");
+    assert_eq!(
+        (replay["sent"].as_i64(), replay["ok"].as_i64(), replay["failed"].as_i64()),
+        (Some(100), Some(100), Some(0))
+    );
+
+    let hits = receiver.hits().await[before..].to_vec();
+    assert_eq!(by_call(&hits), calls.iter().map(|c| (c.clone(), 1)).collect());
+    let spread = hits.last().unwrap().at - hits[0].at;
+    assert!(spread >= Duration::from_millis(99 * 20 * 9 / 10), "paced at 50 a second: {spread:?}");
+    let logged = owner.get(&format!("/api/v1/calls/{}/deliveries", calls[0])).await.json();
+    let redelivery = logged["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "redelivery")
+        .cloned()
+        .unwrap();
+    assert_eq!(redelivery["replay_id"], replay["id"]);
+
+    let again = owner.post(&path, window).await;
+    assert_eq!(again.json()["total"], 0, "{}", again.body);
+    let again = replay_until_ended(&owner, again.json()["id"].as_str().unwrap()).await;
+    assert_eq!(again["state"], "done");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().await.len(), before + 100, "nothing sent twice");
+
+    let bad = owner.post(&path, json!({ "since": "yesterday", "until": since.to_rfc3339() })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.json()["error"]["fields"]["since"].is_string());
+    let stranger = app.user().await;
+    assert_eq!(
+        stranger.get(&format!("/api/v1/replays/{}", replay["id"].as_str().unwrap())).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

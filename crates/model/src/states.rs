@@ -139,6 +139,12 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a bulk replay is: `running` (an instance sends its calls, paced), `done` (each was
+    /// sent once, or dropped because a delivery took it meanwhile), `cancelled` by the owner.
+    ReplayState { Running = "running", Done = "done", Cancelled = "cancelled" }
+}
+
+text_enum! {
     /// Which config a call runs with: a phone call, the deployed version current when it
     /// arrives; a web (test) call, the draft as it is when the call is processed.
     CallKind { Phone = "phone", Web = "web" }

@@ -18,6 +18,7 @@ pub mod post_call;
 mod queue;
 mod recorder;
 pub mod redact;
+mod replays;
 pub mod request;
 mod retries;
 pub mod retry_policy;
@@ -45,6 +46,8 @@ pub struct Options {
     pub retry_schedule: retry_policy::RetrySchedule,
     /// `VOICY_PUBLIC_URL`, for the links in alert e-mails.
     pub public_url: Option<String>,
+    /// `VOICY_REPLAY_RATE_PER_SECOND`: redeliveries a bulk replay makes a second at most.
+    pub replay_rate: u32,
 }
 
 /// Processing attempts of a call before its event is `failed`.

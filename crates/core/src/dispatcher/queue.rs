@@ -2,6 +2,7 @@
 //! shutdown.
 
 use super::in_flight::{InFlight, InFlightSet};
+use super::replays::{REPLAY_SLOTS, Replayer, replay_loop};
 use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::Worker;
 use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
@@ -21,6 +22,7 @@ struct Queue {
     store: Store,
     worker: Arc<Worker>,
     retrier: Arc<Retrier>,
+    replayer: Arc<Replayer>,
     wake: Arc<Notify>,
     slots: Arc<Semaphore>,
     in_flight: Arc<InFlightSet>,
@@ -53,6 +55,12 @@ pub fn start(
     let queue = Arc::new(Queue {
         store,
         worker,
+        replayer: Arc::new(Replayer::new(
+            retrier.clone(),
+            options.instance.clone(),
+            hold_for_lease(options.lease),
+            options.replay_rate,
+        )),
         retrier: retrier.clone(),
         wake,
         slots: Arc::new(Semaphore::new(options.max_calls_in_flight)),
@@ -63,7 +71,8 @@ pub fn start(
     let mut tasks = vec![
         tokio::spawn(claim_loop(queue.clone(), stopped.clone())),
         tokio::spawn(renew_loop(queue.clone())),
-        tokio::spawn(retry_loop(retrier, stopped.clone())),
+        tokio::spawn(retry_loop(retrier.clone(), stopped.clone())),
+        tokio::spawn(replay_loop(queue.replayer.clone(), stopped.clone())),
     ];
     if let Some(url) = queue.options.postgres_url.clone() {
         tasks.push(tokio::spawn(listen_loop(url, queue.wake.clone(), stopped)));
@@ -84,7 +93,9 @@ impl Running {
             let calls = queue.slots.acquire_many(all).await;
             // Retries under way too (one that does not finish falls due again elsewhere).
             let retries = queue.retrier.slots.acquire_many(RETRY_SLOTS as u32).await;
-            (calls, retries)
+            // Replays stop after their current call and give their lease back.
+            let replays = queue.replayer.slots.acquire_many(REPLAY_SLOTS as u32).await;
+            (calls, retries, replays)
         };
         match tokio::time::timeout(DRAIN_FOR, drained).await {
             Ok(_) => {

@@ -11,6 +11,7 @@ pub mod diff;
 pub mod health;
 pub mod pauses;
 pub mod reference;
+pub mod replays;
 pub mod throttle;
 pub mod versions;
 pub mod webhooks;

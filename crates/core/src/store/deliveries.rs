@@ -52,7 +52,7 @@ pub enum ManualKind<'a> {
 
 const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
      outcome, status_code, response_body, error, request_headers, kind, redelivery_of, attempt, retry_of, \
-     next_attempt_at, retry_token, chain_end";
+     next_attempt_at, retry_token, chain_end, replay_id";
 
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
@@ -76,6 +76,7 @@ struct DeliveryRow {
     next_attempt_at: Option<i64>,
     retry_token: Option<String>,
     chain_end: Option<String>,
+    replay_id: Option<String>,
 }
 
 impl From<DeliveryRow> for DeliveryView {
@@ -106,6 +107,7 @@ impl From<DeliveryRow> for DeliveryView {
                 .filter(|_| row.retry_token.is_none() && row.outcome != DeliveryOutcome::Sending)
                 .and_then(super::rfc3339_of_ms),
             chain_end: row.chain_end,
+            replay_id: row.replay_id,
         }
     }
 }

@@ -177,6 +177,8 @@ pub struct DeliveryView {
     /// On a chain's first delivery, once it will not be tried again although it failed or was
     /// retried: `succeeded`, `not_retryable`, `gave_up`, `redelivered`, `webhook_removed`.
     pub chain_end: Option<String>,
+    /// For a redelivery made by a bulk replay: the replay.
+    pub replay_id: Option<String>,
 }
 
 /// Where a call's `call_ended` event stands: `pending`, `processing`, `sending`, `sent` or `skipped`.

@@ -1,0 +1,33 @@
+-- Bulk replays: "redeliver every failed call of this webhook in a time range". The calls are
+-- chosen when the replay is created (its items); any instance carries a running replay on
+-- under a lease, paced, and each item is sent at most once. One running replay per webhook.
+CREATE TABLE replays (
+    id               TEXT PRIMARY KEY,
+    owner_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    agent_id         TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+    webhook_id       TEXT NOT NULL,
+    since            TEXT NOT NULL,
+    until            TEXT NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'cancelled')),
+    total            BIGINT NOT NULL,
+    sent             BIGINT NOT NULL DEFAULT 0,
+    ok               BIGINT NOT NULL DEFAULT 0,
+    failed           BIGINT NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL,
+    lease_owner      TEXT,
+    lease_expires_at BIGINT
+);
+CREATE UNIQUE INDEX replays_one_running ON replays(agent_id, webhook_id) WHERE state = 'running';
+CREATE INDEX replays_running ON replays(lease_expires_at) WHERE state = 'running';
+
+CREATE TABLE replay_items (
+    replay_id   TEXT NOT NULL REFERENCES replays(id) ON DELETE CASCADE,
+    position    BIGINT NOT NULL,
+    call_id     TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+    -- The failed delivery it redelivers, and the new one once started (sent at most once).
+    original_id TEXT NOT NULL,
+    delivery_id TEXT,
+    PRIMARY KEY (replay_id, position)
+);
+
+CREATE INDEX deliveries_replay ON deliveries(replay_id) WHERE replay_id IS NOT NULL;
