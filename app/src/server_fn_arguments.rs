@@ -60,7 +60,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
         use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
             agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
-            webhook_actions::*, webhook_tools::*,
+            replay::*, webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
@@ -88,6 +88,9 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<UpdateWebhook>(),
             entry::<DeleteWebhook>(),
             entry::<GetAgentAlerts>(),
+            entry::<StartReplay>(),
+            entry::<GetReplay>(),
+            entry::<CancelReplay>(),
             entry::<SetWebhookPaused>(),
             entry::<DeployAgent>(),
             entry::<RestoreVersion>(),

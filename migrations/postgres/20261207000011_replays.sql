@@ -31,3 +31,5 @@ CREATE TABLE replay_items (
 );
 
 CREATE INDEX deliveries_replay ON deliveries(replay_id) WHERE replay_id IS NOT NULL;
+-- The searchable log: an outcome filter walks its own index, newest first.
+CREATE INDEX deliveries_agent_outcome ON deliveries(agent_id, outcome, started_at);

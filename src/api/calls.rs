@@ -12,9 +12,9 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use voicy_core::{AppState, services::calls};
+use voicy_core::{AppState, services::calls, services::delivery_log};
 use voicy_model::views::{
-    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, ProcessingSettings,
+    CallDeliveries, CallPage, CallView, DeliveryFilter, DeliveryPage, NewCall, ProcessingSettings,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,11 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Serialize, utoipa::ToSchema)]
 struct CreatedCall {
     id: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct DeliveryList {
-    deliveries: Vec<DeliveryView>,
 }
 
 /// Stores a finished call.
@@ -87,23 +82,40 @@ async fn list_calls(
     Ok(Json(calls::list(&request, &agent_id, query.before.as_deref()).await?))
 }
 
+/// The deliveries log's filters: each optional, all given must hold; a bad one is a 422 naming it.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct DeliveriesQuery {
-    /// Only this webhook's (any id the agent's webhooks had; 422 when it is not a webhook id).
+    /// Only this webhook's (any id the agent's webhooks had).
     webhook_id: Option<String>,
+    /// One outcome: `ok`, `http_status`, `timeout`, `connect`, `dns`, `tls`, `blocked`,
+    /// `in_flight_limit`, `interrupted`, `paused` or `sending`.
+    outcome: Option<String>,
+    /// A status code (`503`) or a class (`2xx`, `4xx`, `5xx`).
+    status: Option<String>,
+    /// `event`, `test`, `redelivery` or `retry`.
+    kind: Option<String>,
+    /// Started at or after this RFC 3339 instant.
+    since: Option<String>,
+    /// Started before this RFC 3339 instant.
+    until: Option<String>,
+    /// One call's deliveries.
+    call_id: Option<String>,
+    /// `next_before` of the page before: the deliveries older than that one.
+    before: Option<String>,
 }
 
-/// The agent's latest 50 deliveries, newest first: events, tests and redeliveries.
+/// The agent's deliveries log, newest first, 50 a page: events, retries, tests and redeliveries.
 #[utoipa::path(get, path = "/agents/{agent_id}/deliveries", tag = "deliveries", params(("agent_id" = String, Path), DeliveriesQuery),
-    responses((status = 200, description = "The deliveries, newest first", body = DeliveryList), NotFound, Invalid, Unexpected))]
+    responses((status = 200, description = "One page of deliveries, newest first", body = DeliveryPage), NotFound, Invalid, Unexpected))]
 async fn list_agent_deliveries(
     Owner(request): Owner, Path(agent_id): Path<String>, Query(query): Query<DeliveriesQuery>,
-) -> ApiResult<Json<DeliveryList>> {
-    Ok(Json(DeliveryList {
-        deliveries: calls::agent_deliveries(&request, &agent_id, query.webhook_id.as_deref())
-            .await?,
-    }))
+) -> ApiResult<Json<DeliveryPage>> {
+    let DeliveriesQuery { webhook_id, outcome, status, kind, since, until, call_id, before } =
+        query;
+    let filter =
+        DeliveryFilter { webhook_id, outcome, status, kind, since, until, call_id, before };
+    Ok(Json(delivery_log::search(&request, &agent_id, &filter).await?))
 }
 
 /// The draft's post-call processing settings.

@@ -426,3 +426,68 @@ async fn a_replay_redelivers_each_failed_call_once_at_its_pace_and_again_sends_n
         StatusCode::NOT_FOUND
     );
 }
+
+/// The deliveries log searched by webhook, outcome, status, kind, time and call, paged with a
+/// cursor; a bad filter is a 422 that names it.
+#[tokio::test]
+async fn the_delivery_log_filters_and_pages_with_a_cursor() {
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let (up, down) = (
+        Receiver::http(Behavior::default()).await,
+        Receiver::http(Behavior { status: 503, ..Behavior::default() }).await,
+    );
+    let owner = app.user().await;
+    let agent = owner.create_agent("Log").await;
+    let up_id = webhook(&owner, &agent, json!({ "name": "Up", "url": up.url })).await;
+    webhook(&owner, &agent, json!({ "name": "Down", "url": down.url })).await;
+    let mut calls = Vec::new();
+    for _ in 0..30 {
+        let call = owner.post_call(&agent, "web").await;
+        owner.settled(&call).await;
+        calls.push(call);
+    }
+    let log = |query: String| {
+        let (owner, agent) = (&owner, &agent);
+        async move { owner.get(&format!("/api/v1/agents/{agent}/deliveries?{query}")).await }
+    };
+    let page = log(String::new()).await.json();
+    assert_eq!(page["deliveries"].as_array().unwrap().len(), 50);
+    let next = page["next_before"].as_str().unwrap().to_owned();
+    let rest = log(format!("before={next}")).await.json();
+    assert_eq!(rest["deliveries"].as_array().unwrap().len(), 10);
+    assert!(rest["next_before"].is_null());
+    let ids: std::collections::HashSet<String> = page["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(rest["deliveries"].as_array().unwrap())
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 60, "every delivery once over the two pages");
+
+    let count = |res: crate::helpers::Res| res.json()["deliveries"].as_array().unwrap().len();
+    assert_eq!(count(log("outcome=http_status".into()).await), 30);
+    assert_eq!(count(log("status=5xx".into()).await), 30);
+    assert_eq!(count(log("status=503".into()).await), 30);
+    assert_eq!(count(log("status=2xx&outcome=ok".into()).await), 30);
+    assert_eq!(count(log(format!("webhook_id={up_id}")).await), 30);
+    assert_eq!(count(log(format!("call_id={}", calls[3])).await), 2);
+    assert_eq!(count(log("kind=retry".into()).await), 0);
+    assert_eq!(count(log("since=2999-01-01T00:00:00Z".into()).await), 0);
+    assert_eq!(count(log("until=2999-01-01T00:00:00Z&kind=event".into()).await), 50);
+
+    for (query, field) in [
+        ("outcome=exploded", "outcome"),
+        ("status=6xx", "status"),
+        ("kind=spam", "kind"),
+        ("since=yesterday", "since"),
+        ("before=not-an-id", "before"),
+        ("call_id=42", "call_id"),
+    ] {
+        let res = log(query.into()).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert!(res.json()["error"]["fields"][field].is_string(), "{query}: {}", res.body);
+    }
+    let elsewhere = log(format!("before={}", uuid::Uuid::new_v4())).await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

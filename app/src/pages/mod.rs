@@ -8,6 +8,7 @@ pub mod calls;
 pub mod deliveries;
 pub mod processing;
 pub mod reference;
+pub mod replay;
 pub mod webhook_actions;
 pub mod webhook_form;
 pub mod webhook_headers;

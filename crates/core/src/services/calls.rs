@@ -7,7 +7,7 @@ use crate::domain::call::{CallInput, CallKind, parse_processing};
 use crate::error::{AppError, FieldErrors};
 use crate::store::CallRecord;
 use crate::views::{
-    CallDeliveries, CallPage, CallView, DeliveryView, NewCall, NotificationView, ProcessingNote,
+    CallDeliveries, CallPage, CallView, NewCall, NotificationView, ProcessingNote,
     ProcessingSettings,
 };
 use std::collections::BTreeMap;
@@ -124,25 +124,6 @@ pub async fn deliveries(request: &OwnerRequest, call_id: &str) -> Result<CallDel
 async fn deliveries_of(state: &AppState, call: CallRecord) -> Result<CallDeliveries, AppError> {
     let deliveries = state.store.deliveries_of_call(&call).await?;
     Ok(CallDeliveries { event: call.event, deliveries })
-}
-
-pub async fn agent_deliveries(
-    request: &OwnerRequest, agent_id: &str, webhook_id: Option<&str>,
-) -> Result<Vec<DeliveryView>, AppError> {
-    let agent = request.agent(agent_id).await?;
-    // Any webhook id the agent ever had may be asked for (a deleted webhook's deliveries stay in
-    // the log), so only something that cannot be a webhook id is refused.
-    let webhook_id = webhook_id.filter(|w| !w.is_empty());
-    // Ids are hyphenated lower-case UUIDs; other spellings of one could never match.
-    if webhook_id.is_some_and(|w| {
-        uuid::Uuid::try_parse(w).map_or(true, |id| id.hyphenated().to_string() != w)
-    }) {
-        return Err(FieldErrors::single(
-            "webhook_id",
-            "is not a webhook id: take it from the webhook list, or leave it out for every webhook",
-        ));
-    }
-    request.store().deliveries_of_agent(&agent, webhook_id, 50).await
 }
 
 pub async fn processing(

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod api_keys;
 pub mod calls;
 pub mod deliveries;
+pub mod delivery_log;
 pub mod diff;
 pub mod health;
 pub mod pauses;

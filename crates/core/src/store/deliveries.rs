@@ -50,12 +50,12 @@ pub enum ManualKind<'a> {
     Redelivery(&'a DeliveryView),
 }
 
-const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
+pub(super) const DELIVERY_COLUMNS: &str = "id, call_id, webhook_id, webhook_name, webhook_url, config_version, started_at, duration_ms, \
      outcome, status_code, response_body, error, request_headers, kind, redelivery_of, attempt, retry_of, \
      next_attempt_at, retry_token, chain_end, replay_id";
 
 #[derive(sqlx::FromRow)]
-struct DeliveryRow {
+pub(super) struct DeliveryRow {
     id: String,
     call_id: Option<String>,
     webhook_id: String,

@@ -262,3 +262,36 @@ pub struct LastFailure {
 
 /// How many of a webhook's latest deliveries its health is computed over.
 pub const HEALTH_WINDOW: usize = 50;
+
+/// The deliveries log's filters, as `GET /api/v1/agents/{id}/deliveries` and the Deliveries page
+/// take them from the address; each is optional, all given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// A status code (`404`) or a class (`2xx`, `4xx`, `5xx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// `next_before` of the page before: the deliveries older than that one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+}
+
+/// One page of the deliveries log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryView>,
+    /// The id to pass as `?before=` for the next (older) page; absent on the last page.
+    pub next_before: Option<String>,
+}
