@@ -18,8 +18,8 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage, ApiReferencePage, CallPageView,
-    NotFoundPage, SignInPage, SignUpPage,
+    AgentDeliveriesPage, AgentOverviewPage, AgentSettingsPage, AgentsPage, ApiKeysPage,
+    ApiReferencePage, CallPageView, NotFoundPage, SignInPage, SignUpPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -115,6 +115,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/agents/:agent_id") view=AgentOverviewPage ssr=SsrMode::Async/>
                 <Route path=path!("/agents/:agent_id/settings") view=AgentSettingsPage ssr=SsrMode::Async/>
+                <Route path=path!("/agents/:agent_id/deliveries") view=AgentDeliveriesPage ssr=SsrMode::Async/>
                 <Route path=path!("/agents/:agent_id/calls/:call_id") view=CallPageView ssr=SsrMode::Async/>
                 <Route path=path!("/account/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/docs/api") view=ApiReferencePage ssr=SsrMode::Async/>

@@ -59,8 +59,8 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
     NAMES.get_or_init(|| {
         use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
-            agent::*, agents::*, api_keys::*, auth::*, calls::*, processing::*, reference::*,
-            replay::*, webhook_actions::*, webhook_tools::*,
+            agent::*, agents::*, api_keys::*, auth::*, calls::*, delivery_log::*, processing::*,
+            reference::*, replay::*, webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
@@ -89,6 +89,8 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<DeleteWebhook>(),
             entry::<GetAgentAlerts>(),
             entry::<StartReplay>(),
+            entry::<SearchDeliveries>(),
+            entry::<ListWebhooks>(),
             entry::<GetReplay>(),
             entry::<CancelReplay>(),
             entry::<SetWebhookPaused>(),

@@ -1,14 +1,22 @@
-import { expect, test } from '@playwright/test';
-import { Page } from '@playwright/test';
+import { expect, Page, test } from '@playwright/test';
 import { follow, hydrated, openSettings, shot, startReceiver } from './helpers';
 
 async function endTestCall(page: Page) {
   const call = page.getByRole('form', { name: 'Test call' });
   await call.getByLabel('Turn 2 text').fill('Please call me back tomorrow.');
   await call.getByRole('button', { name: 'End call' }).click();
+  await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
+  await hydrated(page);
 }
 
-test('a paused webhook logs the call as paused and sends nothing; resumed, it sends again; retries are chosen in the form', async ({ page }, testInfo) => {
+async function toSettings(page: Page, agent: string) {
+  await follow(page, page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: agent }));
+  await follow(page, page.getByRole('link', { name: 'Settings', exact: true }));
+  await page.getByRole('button', { name: /^Webhooks/ }).click();
+  return page.locator('li.webhook').filter({ hasText: 'Receiver' });
+}
+
+test('pause, a paused call, resume, "Redeliver failed…" to done, and the Deliveries tab filtered by outcome', async ({ page }, testInfo) => {
   const receiver = await startReceiver();
   try {
     await openSettings(page, 'Night desk', 'pause');
@@ -32,25 +40,44 @@ test('a paused webhook logs the call as paused and sends nothing; resumed, it se
     // A test call while paused: logged as paused, nothing reaches the receiver.
     await follow(page, page.getByRole('link', { name: 'Overview' }));
     await endTestCall(page);
-    await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
-    await hydrated(page);
     await expect(page.locator('li.delivery').first()).toContainText('Receiver · paused', { timeout: 15_000 });
     expect(receiver.received).toHaveLength(0);
     await shot(page, testInfo, 'paused-delivery');
 
-    // Resumed: the paused delivery is redelivered by hand, and the next call is sent.
-    await follow(page, page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Night desk' }));
-    await follow(page, page.getByRole('link', { name: 'Settings', exact: true }));
-    await page.getByRole('button', { name: /^Webhooks/ }).click();
-    const again = page.locator('li.webhook').filter({ hasText: 'Receiver' });
+    // Resumed, then what it missed redelivered in bulk, with live progress.
+    let again = await toSettings(page, 'Night desk');
     await again.getByRole('button', { name: 'Resume Receiver' }).click();
     await expect(page.getByText(/“Receiver” is sending again/)).toBeVisible();
+    again = page.locator('li.webhook').filter({ hasText: 'Receiver' });
     await expect(again).not.toContainText('Paused');
+    await again.getByRole('button', { name: /^Redeliver failed… of Receiver/ }).click();
+    const replay = again.getByRole('form', { name: 'Redeliver failed calls of Receiver' });
+    await expect(replay.getByLabel('From')).not.toHaveValue('');
+    await replay.getByRole('button', { name: 'Redeliver failed calls' }).click();
+    await expect(again.getByRole('status').filter({ hasText: 'Done' })).toContainText('Done: 1 of 1 delivered, 0 failed.', { timeout: 15_000 });
+    await shot(page, testInfo, 'replay-done');
+    await expect.poll(() => receiver.received.length).toBe(1);
+
+    // The Deliveries tab, filtered by outcome through its address.
+    await follow(page, page.getByRole('link', { name: 'Deliveries', exact: true }));
+    const filters = page.getByRole('form', { name: 'Filter deliveries' });
+    await filters.getByLabel('Outcome').selectOption('paused');
+    await Promise.all([page.waitForEvent('load'), filters.getByRole('button', { name: 'Apply filters' }).click()]);
+    await expect(page).toHaveURL(/outcome=paused/);
+    await hydrated(page);
+    await expect(page.locator('li.delivery')).toHaveCount(1);
+    await expect(page.locator('li.delivery').first()).toContainText('Receiver · paused');
+    await page.getByRole('form', { name: 'Filter deliveries' }).getByLabel('Outcome').selectOption('ok');
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Apply filters' }).click()]);
+    await hydrated(page);
+    await expect(page.locator('li.delivery').first()).toContainText('redelivery');
+    await shot(page, testInfo, 'deliveries-filtered');
+
+    // Resumed for new calls too.
     await follow(page, page.getByRole('link', { name: 'Overview' }));
     await endTestCall(page);
-    await expect(page).toHaveURL(/\/calls\/[0-9a-f-]+$/);
     await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
-    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(2);
   } finally {
     await receiver.close();
   }

@@ -15,6 +15,7 @@ use voicy_model::views::{AgentView, AlertView};
 enum Tab {
     Overview,
     Settings,
+    Deliveries,
 }
 
 fn agent_id() -> Memo<String> {
@@ -66,6 +67,7 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
         <Title text=match tab {
             Tab::Overview => agent.name.clone(),
             Tab::Settings => format!("Settings · {}", agent.name),
+            Tab::Deliveries => format!("Deliveries · {}", agent.name),
         }/>
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/agents">"Agents"</a> " / " <a href=base.clone()>{agent.name.clone()}</a>
@@ -74,6 +76,7 @@ fn AgentHeader(agent: AgentView, tab: Tab) -> impl IntoView {
         <nav class="tabs" aria-label="Agent">
             <a href=base.clone() aria-current=current(Tab::Overview)>"Overview"</a>
             <a href=format!("{base}/settings") aria-current=current(Tab::Settings)>"Settings"</a>
+            <a href=format!("{base}/deliveries") aria-current=current(Tab::Deliveries)>"Deliveries"</a>
         </nav>
     }
 }
@@ -134,6 +137,15 @@ fn Overview(agent_id: String) -> impl IntoView {
             <p>"Configure where the data of each finished call is sent in "
                 <a href=format!("/agents/{agent_id}/settings#webhooks")>"Settings → Webhooks"</a>"."</p>
         </section>
+    }
+}
+
+#[component]
+pub fn AgentDeliveriesPage() -> impl IntoView {
+    view! {
+        <AgentFrame tab=Tab::Deliveries body=|agent_id| view! {
+            <crate::pages::delivery_log::DeliveriesBody agent_id/>
+        }.into_any()/>
     }
 }
 

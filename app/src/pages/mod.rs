@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod calls;
 pub mod deliveries;
+pub mod delivery_log;
 pub mod processing;
 pub mod reference;
 pub mod replay;
@@ -16,7 +17,7 @@ pub mod webhook_list;
 pub mod webhook_tools;
 pub mod webhooks;
 
-pub use agent::{AgentOverviewPage, AgentSettingsPage};
+pub use agent::{AgentDeliveriesPage, AgentOverviewPage, AgentSettingsPage};
 pub use agents::AgentsPage;
 pub use api_keys::ApiKeysPage;
 pub use auth::{SignInPage, SignUpPage};

@@ -159,6 +159,8 @@ fn WebhookItem(
                     <details class="recent">
                         <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
                         <DeliveryLog deliveries=recent.clone()/>
+                        <p><a href=format!("/agents/{}/deliveries?webhook_id={}", section.agent_id.get_value(), w.id)>
+                            {format!("Search every delivery to {}", w.name)}</a></p>
                     </details>
                     <Show when=move || confirming.get()>
                         <DeleteConfirm webhook=stored.get_value() delete section confirming/>

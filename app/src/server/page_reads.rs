@@ -230,8 +230,11 @@ mod tests {
                     .strip_prefix("pub async fn ")
                     .and_then(|rest| rest.split('(').next())
                     .expect(&where_);
+                // The body's first line, after a signature that may span several lines.
+                let body = (at + 1..lines.len()).find(|&i| lines[i].trim_end().ends_with('{'));
+                let first = body.and_then(|i| lines.get(i + 1)).expect(&where_);
                 assert!(
-                    lines[at + 2].contains(&format!("page_read!(\"{name}\"")),
+                    first.contains(&format!("page_read!(\"{name}\"")),
                     "{where_}: {name} does not start with page_read!(\"{name}\""
                 );
                 assert!(

@@ -30,9 +30,16 @@ fn status(raw: &str) -> Result<StatusFilter, String> {
     }
 }
 
+/// An RFC 3339 instant, or a form's `datetime-local` value (`2026-12-06T09:00`), read as UTC.
 fn instant(raw: &str) -> Result<String, String> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|at| at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Millis, true))
+    let at = DateTime::parse_from_rfc3339(raw).map(|at| at.with_timezone(&Utc)).or_else(|_| {
+        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+            .iter()
+            .find_map(|format| chrono::NaiveDateTime::parse_from_str(raw, format).ok())
+            .map(|local| local.and_utc())
+            .ok_or(())
+    });
+    at.map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
         .map_err(|_| "give an RFC 3339 instant, e.g. 2026-12-06T09:00:00Z".to_owned())
 }
 
