@@ -60,7 +60,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
         use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
             agent::*, agents::*, api_keys::*, auth::*, calls::*, delivery_log::*, processing::*,
-            reference::*, replay::*, webhook_actions::*, webhook_tools::*,
+            reference::*, replay::*, stats::*, webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
@@ -90,6 +90,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<GetAgentAlerts>(),
             entry::<StartReplay>(),
             entry::<SearchDeliveries>(),
+            entry::<GetWebhookStats>(),
             entry::<ListWebhooks>(),
             entry::<GetReplay>(),
             entry::<CancelReplay>(),

@@ -78,6 +78,22 @@ test('pause, a paused call, resume, "Redeliver failed…" to done, and the Deliv
     await endTestCall(page);
     await expect(page.getByText('Sent to 1 webhook: 1 of 1 delivered.')).toBeVisible({ timeout: 15_000 });
     expect(receiver.received).toHaveLength(2);
+
+    // Charts, drawn on the server, at 1280 and at 390 px wide, with their figures as a table.
+    const row2 = await toSettings(page, 'Night desk');
+    await row2.getByText('Charts of Receiver').click();
+    const chart = row2.getByRole('img', { name: /Success rate and latency of Receiver over the last 24 hours/ });
+    await expect(chart).toBeVisible();
+    await expect.poll(() => chart.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+    await row2.getByText('Figures as a table').click();
+    await expect(row2.getByRole('table')).toContainText('100%');
+    await chart.scrollIntoViewIfNeeded();
+    await shot(page, testInfo, 'charts-1280');
+    await row2.getByRole('button', { name: '30 days' }).click();
+    await expect(row2.getByRole('img', { name: /over the last 30 days/ })).toBeVisible();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, testInfo, 'charts-390');
   } finally {
     await receiver.close();
   }

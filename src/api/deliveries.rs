@@ -4,16 +4,18 @@
 use super::{
     ErrorBody,
     error::{ApiResult, Created, Invalid, NotFound, Unexpected},
-    extract::{ApiJson, Owner, Path},
+    extract::{ApiJson, Owner, Path, Query},
 };
 use axum::{Json, http::StatusCode};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use voicy_core::{
     AppState,
-    services::{alerts, deliveries, health, replays},
+    services::{alerts, deliveries, health, replays, stats, stats_chart},
 };
-use voicy_model::views::{AlertList, DeliveryView, NewReplay, ReplayView, WebhookHealth};
+use voicy_model::views::{
+    AlertList, DeliveryView, NewReplay, ReplayView, WebhookHealth, WebhookStats,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -23,6 +25,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_alerts))
         .routes(routes!(create_replay))
         .routes(routes!(get_replay, cancel_replay))
+        .routes(routes!(webhook_stats))
+        .routes(routes!(webhook_stats_chart))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatsQuery {
+    /// `24h` (hourly buckets, the default) or `30d` (daily buckets).
+    window: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -122,4 +133,36 @@ async fn cancel_replay(
     Owner(request): Owner, Path(replay_id): Path<String>,
 ) -> ApiResult<Json<ReplayView>> {
     Ok(Json(replays::cancel(&request, &replay_id).await?))
+}
+
+/// A webhook's success rate and p50/p95 latency, hourly over 24 hours or daily over 30 days.
+///
+/// Buckets are UTC hours or days, oldest first; paused deliveries (never sent) are not counted.
+/// Latencies are estimated from a histogram of log-spaced bins, interpolated within the bin.
+#[utoipa::path(get, path = "/agents/{agent_id}/webhooks/{webhook_id}/stats", tag = "deliveries",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path), StatsQuery),
+    responses((status = 200, description = "The buckets, oldest first", body = WebhookStats), NotFound, Invalid, Unexpected))]
+async fn webhook_stats(
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+    Query(query): Query<StatsQuery>,
+) -> ApiResult<Json<WebhookStats>> {
+    let window = stats::Window::parse(query.window.as_deref())?;
+    Ok(Json(stats::of_webhook(&request, &agent_id, &webhook_id, window).await?.1))
+}
+
+/// The same figures drawn as an SVG image (what the dashboard shows, with a table beside it).
+#[utoipa::path(get, path = "/agents/{agent_id}/webhooks/{webhook_id}/stats.svg", tag = "deliveries",
+    params(("agent_id" = String, Path), ("webhook_id" = String, Path), StatsQuery),
+    responses((status = 200, description = "An SVG image", content_type = "image/svg+xml"), NotFound, Invalid, Unexpected))]
+async fn webhook_stats_chart(
+    Owner(request): Owner, Path((agent_id, webhook_id)): Path<(String, String)>,
+    Query(query): Query<StatsQuery>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let window = stats::Window::parse(query.window.as_deref())?;
+    let (name, figures) = stats::of_webhook(&request, &agent_id, &webhook_id, window).await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+        (axum::http::header::CACHE_CONTROL, "private, no-cache"),
+    ];
+    Ok((headers, stats_chart::svg(&figures, &name)))
 }

@@ -491,3 +491,55 @@ async fn the_delivery_log_filters_and_pages_with_a_cursor() {
     let elsewhere = log(format!("before={}", uuid::Uuid::new_v4())).await;
     assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Per-webhook stats: 24 hourly or 30 daily buckets with success rate and latency, and the same
+/// drawn as an SVG image (no script in it, the webhook's name escaped).
+#[tokio::test]
+async fn webhook_stats_count_the_window_and_draw_it_as_svg() {
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let receiver =
+        Receiver::http(Behavior { delay: Duration::from_millis(30), ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Charts").await;
+    let id = webhook(&owner, &agent, json!({ "name": "CRM <b>&", "url": receiver.url })).await;
+    for _ in 0..4 {
+        let call = owner.post_call(&agent, "web").await;
+        owner.settled(&call).await;
+    }
+    receiver.answer_with(Behavior { status: 500, ..Behavior::default() });
+    let call = owner.post_call(&agent, "web").await;
+    owner.settled(&call).await;
+
+    let day =
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks/{id}/stats?window=24h")).await.json();
+    let buckets = day["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 24);
+    let sum = |key: &str| buckets.iter().map(|b| b[key].as_i64().unwrap()).sum::<i64>();
+    assert_eq!((sum("deliveries"), sum("succeeded")), (5, 4));
+    let busy: Vec<&Value> = buckets.iter().filter(|b| b["deliveries"] != 0).collect();
+    if busy.len() == 1 {
+        // (Unless the calls straddled the turn of an hour.)
+        assert_eq!(busy[0]["success_rate"], 80);
+        let p50 = busy[0]["p50_ms"].as_i64().unwrap();
+        assert!((25..=100).contains(&p50), "about 30 ms: {p50}");
+    }
+    assert!(buckets[0]["deliveries"] == 0 && buckets[0]["success_rate"].is_null());
+    let month =
+        owner.get(&format!("/api/v1/agents/{agent}/webhooks/{id}/stats?window=30d")).await.json();
+    assert_eq!(month["buckets"].as_array().unwrap().len(), 30);
+    let days = month["buckets"].as_array().unwrap();
+    assert_eq!(days.iter().map(|b| b["deliveries"].as_i64().unwrap()).sum::<i64>(), 5);
+    let bad = owner.get(&format!("/api/v1/agents/{agent}/webhooks/{id}/stats?window=7d")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let chart = owner.get(&format!("/api/v1/agents/{agent}/webhooks/{id}/stats.svg")).await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert!(chart.body.starts_with("<svg") && chart.body.ends_with("</svg>"));
+    assert!(chart.body.contains("CRM &lt;b&gt;&amp;"), "the name is escaped");
+    assert!(!chart.body.contains("<script"));
+    let stranger = app.user().await;
+    assert_eq!(
+        stranger.get(&format!("/api/v1/agents/{agent}/webhooks/{id}/stats.svg")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -81,12 +81,30 @@ fn encoded(value: &str) -> String {
 #[component]
 pub fn DeliveriesBody(agent_id: String) -> impl IntoView {
     let filter = filter_of_address();
+    let window = use_query_map().read_untracked().get("window").filter(|w| w == "30d");
     view! {
         <section class="card" aria-labelledby="log-title">
             <h2 id="log-title">"Deliveries"</h2>
             <FilterForm agent_id=agent_id.clone() filter=filter.clone()/>
         </section>
+        {filter.webhook_id.clone().map(|webhook_id| view! {
+            <WebhookStatsCard agent_id=agent_id.clone() webhook_id window=window.unwrap_or_else(|| "24h".to_owned())/>
+        })}
         <DeliveriesResults agent_id filter/>
+    }
+}
+
+/// With a webhook chosen: its charts, drawn on the server (no JavaScript needed).
+#[component]
+fn WebhookStatsCard(agent_id: String, webhook_id: String, window: String) -> impl IntoView {
+    let other = if window == "30d" { ("24h", "Last 24 hours") } else { ("30d", "Last 30 days") };
+    let link = format!("/agents/{agent_id}/deliveries?webhook_id={webhook_id}&window={}", other.0);
+    view! {
+        <section class="card" aria-labelledby="stats-title">
+            <h2 id="stats-title">"Success rate and latency"</h2>
+            <p><a href=link>{other.1}</a></p>
+            <crate::pages::stats::StatsFigure agent_id webhook_id name="this webhook".to_owned() window=Signal::stored(window)/>
+        </section>
     }
 }
 

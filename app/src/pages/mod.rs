@@ -10,6 +10,7 @@ pub mod delivery_log;
 pub mod processing;
 pub mod reference;
 pub mod replay;
+pub mod stats;
 pub mod webhook_actions;
 pub mod webhook_form;
 pub mod webhook_headers;

@@ -7,6 +7,7 @@
 use crate::components::{Outcome, short_time};
 use crate::pages::deliveries::DeliveryLog;
 use crate::pages::replay::ReplayPanel;
+use crate::pages::stats::WebhookCharts;
 use crate::pages::webhook_actions::{
     DeleteWebhook, DeployAgent, Editing, RestoreVersion, Section, SetWebhookPaused,
 };
@@ -156,6 +157,7 @@ fn WebhookItem(
                     <SendTest agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()
                         last=last_test on_result=on_test/>
                     <ReplayPanel agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()/>
+                    <WebhookCharts agent_id=section.agent_id.get_value() webhook_id=w.id.clone() name=w.name.clone()/>
                     <details class="recent">
                         <summary>{format!("Recent deliveries ({})", recent.len())}</summary>
                         <DeliveryLog deliveries=recent.clone()/>

@@ -13,6 +13,8 @@ pub mod health;
 pub mod pauses;
 pub mod reference;
 pub mod replays;
+pub mod stats;
+pub mod stats_chart;
 pub mod throttle;
 pub mod versions;
 pub mod webhooks;

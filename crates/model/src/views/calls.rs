@@ -295,3 +295,29 @@ pub struct DeliveryPage {
     /// The id to pass as `?before=` for the next (older) page; absent on the last page.
     pub next_before: Option<String>,
 }
+
+/// One bucket (an hour, or a day) of a webhook's deliveries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct StatsBucket {
+    /// Where the bucket starts (RFC 3339, UTC).
+    pub start: String,
+    /// Deliveries that ended in it (paused ones, never sent, are not counted).
+    pub deliveries: i64,
+    pub succeeded: i64,
+    /// Whole percent of `deliveries` that succeeded; none without deliveries.
+    pub success_rate: Option<u8>,
+    /// Latency of the requests that were sent, estimated from a histogram (log-spaced bins,
+    /// interpolated within the bin); none without any.
+    pub p50_ms: Option<i64>,
+    pub p95_ms: Option<i64>,
+}
+
+/// `GET …/webhooks/{id}/stats?window=24h|30d`: hourly buckets over 24 hours, or daily over 30 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct WebhookStats {
+    pub webhook_id: String,
+    pub window: String,
+    pub buckets: Vec<StatsBucket>,
+}
