@@ -4,6 +4,7 @@
 
 mod e2e;
 mod hanging;
+mod log;
 mod probe;
 mod receiver;
 mod signins;
@@ -409,6 +410,7 @@ async fn main() {
         Some("dashboard") => dashboard_phase().await,
         Some("rendered") => settings_rendered_phase().await,
         Some("e2e") => e2e::e2e_phase().await,
+        Some("log") => log::log_phase().await,
         Some("signins") => signins::both().await,
         Some("signins-uncapped") => signins::uncapped().await,
         Some("signins-capped") => signins::capped().await,

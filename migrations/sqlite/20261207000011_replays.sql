@@ -33,3 +33,8 @@ CREATE TABLE replay_items (
 CREATE INDEX deliveries_replay ON deliveries(replay_id) WHERE replay_id IS NOT NULL;
 -- The searchable log: an outcome filter walks its own index, newest first.
 CREATE INDEX deliveries_agent_outcome ON deliveries(agent_id, outcome, started_at);
+-- ... and a kind, a status code, or a webhook and an outcome together, each its own (a filter
+-- that matches nothing must not walk the whole log to find that out).
+CREATE INDEX deliveries_agent_kind ON deliveries(agent_id, kind, started_at);
+CREATE INDEX deliveries_agent_status ON deliveries(agent_id, status_code, started_at);
+CREATE INDEX deliveries_webhook_outcome ON deliveries(agent_id, webhook_id, outcome, started_at);
