@@ -396,3 +396,53 @@ async fn retry_chains_survive_a_killed_instance_and_no_attempt_is_sent_twice() {
         );
     }
 }
+
+/// A bulk replay on two instances, the one running it killed: the other carries it on to done,
+/// and no call is redelivered twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_is_carried_on_by_another_instance_after_a_kill() {
+    let db = TestDb::fresh().await;
+    let env = [("VOICY_LEASE_SECONDS", "2"), ("VOICY_REPLAY_RATE_PER_SECOND", "2")];
+    let mut first = Server::start(&db, &env).await;
+    let receiver = Receiver::http(Behavior { status: 503, ..Behavior::default() }).await;
+    let (http, owner) = signed_up(&first.base).await;
+    let agent = owner.create_agent("Replayed").await;
+    let res = owner.add_webhook(&agent, json!({ "name": "Down", "url": receiver.url })).await;
+    let webhook = res.json()["id"].as_str().unwrap().to_owned();
+    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let mut calls = Vec::new();
+    for _ in 0..6 {
+        let call = owner.post_call(&agent, "web").await;
+        owner.settled(&call).await;
+        calls.push(call);
+    }
+    receiver.answer_with(Behavior::default());
+    let window = json!({ "since": since.to_rfc3339(), "until": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339() });
+    let started =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{webhook}/replays"), window).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    let replay = started.json()["id"].as_str().unwrap().to_owned();
+    receiver.wait_for(6 + 2).await;
+    let second = Server::start(&db, &env).await;
+    first.signal("KILL");
+    first.exit_within(Duration::from_secs(5)).await;
+
+    let survivor = api(&second.base, &http);
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let done = loop {
+        let state = survivor.get(&format!("/api/v1/replays/{replay}")).await.json();
+        if state["state"] != "running" {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "the replay was not carried on: {state:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["state"], "done", "{done:#}");
+    assert_eq!(done["sent"], 6, "{done:#}");
+    let hits = receiver.hits().await;
+    let replayed = call_ids(&hits[6..]);
+    assert!(replayed.values().all(|&n| n == 1), "no call redelivered twice: {replayed:?}");
+    // Each call once, but for one whose request was under way at the kill (then `interrupted`).
+    let interrupted = done["failed"].as_i64().unwrap() as usize;
+    assert!(replayed.len() + interrupted >= 6, "{replayed:?} {done:#}");
+}

@@ -543,3 +543,33 @@ async fn webhook_stats_count_the_window_and_draw_it_as_svg() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_replay_sends_nothing_more() {
+    let app = TestApp::spawn_with(|s| {
+        s.allow_insecure_webhooks = true;
+        s.replay_rate = 1;
+    })
+    .await;
+    let receiver = Receiver::http(Behavior { status: 500, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Cancel").await;
+    let id = webhook(&owner, &agent, json!({ "name": "Down", "url": receiver.url })).await;
+    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
+    for _ in 0..5 {
+        let call = owner.post_call(&agent, "web").await;
+        owner.settled(&call).await;
+    }
+    let window = json!({ "since": since.to_rfc3339(), "until": (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339() });
+    let started =
+        owner.post(&format!("/api/v1/agents/{agent}/webhooks/{id}/replays"), window).await;
+    let replay = started.json()["id"].as_str().unwrap().to_owned();
+    receiver.wait_for(6).await;
+    let cancelled = owner.delete(&format!("/api/v1/replays/{replay}")).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    let sent = receiver.hits().await.len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(receiver.hits().await.len() <= sent + 1, "at most the one under way finishes");
+    assert_eq!(owner.get(&format!("/api/v1/replays/{replay}")).await.json()["state"], "cancelled");
+}
