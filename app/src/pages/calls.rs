@@ -231,19 +231,7 @@ fn CallPanel(call_id: String) -> impl IntoView {
     // How the last redelivery ended: kept here, above the part that reloads.
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let on_redelivery = Callback::new(move |result: crate::pages::webhook_tools::SendOutcome| {
-        outcome.set(Some(match result {
-            Ok(d) if d.outcome == DeliveryOutcome::Ok => Ok(format!(
-                "Redelivered to “{}”. {}",
-                d.webhook_name,
-                crate::pages::webhook_tools::delivery_result(&d)
-            )),
-            Ok(d) => Err(format!(
-                "The redelivery to “{}” failed. {}",
-                d.webhook_name,
-                crate::pages::webhook_tools::delivery_result(&d)
-            )),
-            Err(e) => Err(e.to_string()),
-        }));
+        outcome.set(Some(crate::pages::webhook_tools::redelivery_message(result)));
         refresh.update(|n| *n += 1);
     });
     let detail =

@@ -199,14 +199,7 @@ fn DeliveriesResults(agent_id: String, filter: DeliveryFilter) -> impl IntoView 
     let refresh = RwSignal::new(0u32);
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let on_redelivery = Callback::new(move |result: SendOutcome| {
-        outcome.set(Some(match result {
-            Ok(d) => Ok(format!(
-                "Redelivered to “{}”. {}",
-                d.webhook_name,
-                crate::pages::webhook_tools::delivery_result(&d)
-            )),
-            Err(e) => Err(e.to_string()),
-        }));
+        outcome.set(Some(crate::pages::webhook_tools::redelivery_message(result)));
         refresh.update(|n| *n += 1);
     });
     let (page_agent, page_filter) = (agent_id.clone(), filter.clone());

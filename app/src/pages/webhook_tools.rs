@@ -90,6 +90,19 @@ pub fn SendResult(result: Signal<Option<Result<DeliveryView, AppError>>>) -> imp
 /// page reloads its data (to list the new delivery), and the result must outlive that.
 pub type SendOutcome = Result<DeliveryView, AppError>;
 
+/// How a redelivery ended, as the page that offered it says it.
+pub fn redelivery_message(result: SendOutcome) -> Result<String, String> {
+    match result {
+        Ok(d) if d.outcome == DeliveryOutcome::Ok => {
+            Ok(format!("Redelivered to “{}”. {}", d.webhook_name, delivery_result(&d)))
+        }
+        Ok(d) => {
+            Err(format!("The redelivery to “{}” failed. {}", d.webhook_name, delivery_result(&d)))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// "Send test" on a webhook's row: one sample `call_ended` request to this webhook only.
 #[component]
 pub fn SendTest(

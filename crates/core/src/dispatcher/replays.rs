@@ -8,7 +8,7 @@ use super::alerts::Observation;
 use super::request;
 use super::retries::Retrier;
 use crate::error::AppError;
-use crate::store::{HeldReplay, PendingDelivery, ReplayItem};
+use crate::store::{HeldReplay, ReplayItem};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,14 +66,7 @@ impl Replayer {
             store.begin_replay_item(replay, item, None).await?;
             return Ok(());
         };
-        let headers = request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
-        let delivery = PendingDelivery {
-            id: uuid::Uuid::new_v4().to_string(),
-            request_headers: request::masked(&webhook, &headers),
-            webhook,
-            paused: false,
-            due_unless_recorded: None,
-        };
+        let (delivery, headers) = request::prepare(webhook, body.as_bytes(), &call.id);
         if !store.begin_replay_item(replay, item, Some(&delivery)).await? {
             return Ok(()); // a delivery took the call meanwhile
         }

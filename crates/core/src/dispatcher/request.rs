@@ -77,6 +77,22 @@ pub fn masked(webhook: &StoredWebhook, headers: &[(String, String)]) -> Vec<Sent
         .collect()
 }
 
+/// A request about to be made to `webhook` for the event `event_id`: the delivery as the log
+/// keeps it (custom header values masked) and the real headers, which stay beside it.
+pub fn prepare(
+    webhook: crate::store::StoredWebhook, body: &[u8], event_id: &str,
+) -> (crate::store::PendingDelivery, Vec<(String, String)>) {
+    let headers = headers(&webhook, body, Event::now(event_id));
+    let delivery = crate::store::PendingDelivery {
+        id: uuid::Uuid::new_v4().to_string(),
+        request_headers: masked(&webhook, &headers),
+        webhook,
+        paused: false,
+        due_unless_recorded: None,
+    };
+    (delivery, headers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

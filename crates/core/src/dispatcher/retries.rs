@@ -87,14 +87,8 @@ impl Retrier {
             // A web call's draft may have turned retries off since.
             return self.store.end_chain(&due.head, ChainEnd::GaveUp.as_str()).await;
         }
-        let headers = request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
-        let delivery = PendingDelivery {
-            id: uuid::Uuid::new_v4().to_string(),
-            request_headers: request::masked(&webhook, &headers),
-            webhook,
-            paused: false,
-            due_unless_recorded: Some(self.hold),
-        };
+        let (mut delivery, headers) = request::prepare(webhook, body.as_bytes(), &call.id);
+        delivery.due_unless_recorded = Some(self.hold);
         if !self.store.begin_retry(&due, token, attempt, &delivery, self.hold).await? {
             return Ok(()); // another claim holds the chain now
         }

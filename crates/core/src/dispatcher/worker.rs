@@ -144,15 +144,8 @@ impl Worker {
             .iter()
             .cloned()
             .map(|webhook| {
-                let headers =
-                    request::headers(&webhook, body.as_bytes(), request::Event::now(&call.id));
-                let mut delivery = PendingDelivery {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    request_headers: request::masked(&webhook, &headers),
-                    paused: paused.contains(&webhook.id),
-                    webhook,
-                    due_unless_recorded: None,
-                };
+                let (mut delivery, headers) = request::prepare(webhook, body.as_bytes(), &call.id);
+                delivery.paused = paused.contains(&delivery.webhook.id);
                 delivery.due_unless_recorded = self.sender.hold_for(&delivery);
                 (delivery, headers)
             })

@@ -402,3 +402,43 @@ impl HasStart for DeliveryView {
         &self.started_at
     }
 }
+
+/// What a new delivery derived from an earlier one of the same call is: a retry (its attempt
+/// number) or a redelivery made by a bulk replay (the replay).
+pub(super) enum FollowUp<'a> {
+    Retry { attempt: i64 },
+    Replayed { replay: &'a str },
+}
+
+/// Writes `delivery` as `sending`, a follow-up of `earlier` (same call, agent, webhook and
+/// config version), in `tx`: before its request starts, so it is never sent twice.
+pub(super) async fn insert_follow_up(
+    tx: &mut super::Tx<'_>, earlier: &str, delivery: &PendingDelivery, follow_up: FollowUp<'_>,
+) -> Result<(), AppError> {
+    let headers = serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
+    let (kind, link, attempt, replay) = match follow_up {
+        FollowUp::Retry { attempt } => (DeliveryKind::Retry, "retry_of", attempt, None),
+        FollowUp::Replayed { replay } => {
+            (DeliveryKind::Redelivery, "redelivery_of", 1, Some(replay))
+        }
+    };
+    sqlx::query(&format!(
+        "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
+                                 started_at, outcome, request_headers, kind, attempt, replay_id, {link})
+         SELECT $1, call_id, agent_id, webhook_id, $2, $3, config_version, $4, $5, $6, $7, $8, $9, id
+         FROM deliveries WHERE id = $10"
+    ))
+    .bind(&delivery.id)
+    .bind(&delivery.webhook.name)
+    .bind(&delivery.webhook.url)
+    .bind(super::now())
+    .bind(DeliveryOutcome::Sending)
+    .bind(headers)
+    .bind(kind)
+    .bind(attempt)
+    .bind(replay)
+    .bind(earlier)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

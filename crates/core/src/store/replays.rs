@@ -3,11 +3,12 @@
 //! (`sending`, with the item pointing at it) before its request starts, so an item is sent at
 //! most once, and a replay taken over settles what its last holder left under way.
 
+use super::deliveries::{FollowUp, insert_follow_up};
 use super::queue::ms;
 use super::{OwnedAgent, PendingDelivery, Store, new_id, now, placeholders};
 use crate::auth::OwnerId;
 use crate::error::AppError;
-use crate::states::{DeliveryKind, DeliveryOutcome, ReplayState};
+use crate::states::{DeliveryOutcome, ReplayState};
 use crate::views::ReplayView;
 use std::time::Duration;
 
@@ -250,25 +251,8 @@ impl Store {
             tx.commit().await?;
             return Ok(false);
         };
-        let headers =
-            serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
-        sqlx::query(
-            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                     started_at, outcome, request_headers, kind, redelivery_of, replay_id)
-             SELECT $1, call_id, agent_id, webhook_id, $2, $3, config_version, $4, $5, $6, $7, id, $8
-             FROM deliveries WHERE id = $9",
-        )
-        .bind(&delivery.id)
-        .bind(&delivery.webhook.name)
-        .bind(&delivery.webhook.url)
-        .bind(now())
-        .bind(DeliveryOutcome::Sending)
-        .bind(headers)
-        .bind(DeliveryKind::Redelivery)
-        .bind(&replay.id)
-        .bind(&item.original_id)
-        .execute(&mut *tx)
-        .await?;
+        let replayed = FollowUp::Replayed { replay: &replay.id };
+        insert_follow_up(&mut tx, &item.original_id, delivery, replayed).await?;
         sqlx::query(
             "UPDATE replay_items SET delivery_id = $1 WHERE replay_id = $2 AND position = $3",
         )

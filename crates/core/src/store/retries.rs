@@ -9,10 +9,11 @@
 //! claimed again first settles its open attempt as `interrupted`.
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
+use super::deliveries::{FollowUp, insert_follow_up};
 use super::queue::ms;
-use super::{Backend, CallRecord, PendingDelivery, Store, now, placeholders};
+use super::{Backend, CallRecord, PendingDelivery, Store, placeholders};
 use crate::error::AppError;
-use crate::states::{DeliveryKind, DeliveryOutcome};
+use crate::states::DeliveryOutcome;
 use std::time::Duration;
 
 const UNDER_WAY: &str = DeliveryOutcome::Sending.sql();
@@ -122,8 +123,6 @@ impl Store {
         &self, retry: &DueRetry, token: &str, attempt: i64, delivery: &PendingDelivery,
         hold: Duration,
     ) -> Result<bool, AppError> {
-        let headers =
-            serde_json::to_string(&delivery.request_headers).map_err(AppError::internal)?;
         let mut tx = self.writer.begin().await?;
         let held = sqlx::query(&format!(
             "UPDATE deliveries SET next_attempt_at = {} + $1 WHERE id = $2 AND retry_token = $3",
@@ -137,23 +136,7 @@ impl Store {
         if held.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                     started_at, outcome, request_headers, kind, attempt, retry_of)
-             SELECT $1, call_id, agent_id, webhook_id, $2, $3, config_version, $4, $5, $6, $7, $8, id
-             FROM deliveries WHERE id = $9",
-        )
-        .bind(&delivery.id)
-        .bind(&delivery.webhook.name)
-        .bind(&delivery.webhook.url)
-        .bind(now())
-        .bind(DeliveryOutcome::Sending)
-        .bind(headers)
-        .bind(DeliveryKind::Retry)
-        .bind(attempt)
-        .bind(&retry.head)
-        .execute(&mut *tx)
-        .await?;
+        insert_follow_up(&mut tx, &retry.head, delivery, FollowUp::Retry { attempt }).await?;
         tx.commit().await?;
         Ok(true)
     }
