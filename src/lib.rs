@@ -95,7 +95,10 @@ pub async fn build_with_steps(
         settings.webhook_ca_file.as_deref(),
         settings.max_requests_per_webhook,
     )?;
-    let events = dispatcher::Dispatcher::new();
+    let steps = std::sync::Arc::new(steps);
+    let alerts =
+        dispatcher::alerts::start(store.clone(), steps.clone(), settings.public_url.clone());
+    let events = dispatcher::Dispatcher::new(alerts);
     let running = settings.role.dispatches().then(|| {
         events.start(
             store.clone(),
@@ -106,7 +109,6 @@ pub async fn build_with_steps(
                 lease: settings.lease,
                 max_calls_in_flight: settings.max_calls_in_flight,
                 retry_schedule: settings.retry_schedule.clone(),
-                public_url: settings.public_url.clone(),
                 replay_rate: settings.replay_rate,
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),

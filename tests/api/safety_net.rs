@@ -325,9 +325,13 @@ async fn a_failing_webhook_alerts_its_owner_once_per_incident_then_once_when_it_
             .is_empty()
     );
 
+    // The owner's redelivery, once the endpoint answers again, is the first success.
     receiver.answer_with(Behavior::default());
-    let call = owner.post_call(&agent, "web").await;
-    owner.settled(&call).await;
+    let log = owner.get(&format!("/api/v1/agents/{agent}/deliveries")).await.json();
+    let failed = log["deliveries"][0]["id"].as_str().unwrap().to_owned();
+    let redelivered =
+        owner.post(&format!("/api/v1/deliveries/{failed}/redeliver"), json!({})).await;
+    assert_eq!(redelivered.json()["outcome"], "ok", "{}", redelivered.body);
     let deadline = Instant::now() + Duration::from_secs(10);
     while smtp.mails.lock().await.len() < 2 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -46,8 +46,9 @@ impl Observation {
     }
 }
 
-#[derive(Clone)]
-pub(super) struct Alerts(mpsc::Sender<Observation>);
+/// Where finished deliveries are told, for alerts: the dispatcher's, the owner's redeliveries.
+#[derive(Clone, Debug)]
+pub struct Alerts(mpsc::Sender<Observation>);
 
 impl Alerts {
     pub fn observe(&self, observation: Observation) {
@@ -57,7 +58,9 @@ impl Alerts {
     }
 }
 
-pub(super) fn start(store: Store, steps: Arc<Steps>, public_url: Option<String>) -> Alerts {
+/// Starts counting (on every instance, web ones included: the owner's redeliveries count too).
+/// `public_url` makes the e-mails' links.
+pub fn start(store: Store, steps: Arc<Steps>, public_url: Option<String>) -> Alerts {
     let (tx, mut rx) = mpsc::channel::<Observation>(CAPACITY);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(BATCH);

@@ -44,8 +44,6 @@ pub struct Options {
     /// `VOICY_RETRY_SCHEDULE_SECONDS`: the delays before each retry of a webhook whose
     /// `retry_policy` is `backoff`.
     pub retry_schedule: retry_policy::RetrySchedule,
-    /// `VOICY_PUBLIC_URL`, for the links in alert e-mails.
-    pub public_url: Option<String>,
     /// `VOICY_REPLAY_RATE_PER_SECOND`: redeliveries a bulk replay makes a second at most.
     pub replay_rate: u32,
 }
@@ -53,10 +51,12 @@ pub struct Options {
 /// Processing attempts of a call before its event is `failed`.
 pub const MAX_ATTEMPTS: i64 = 3;
 
-/// What the HTTP intake tells of a stored call: it only wakes the claim loop, never waits.
-#[derive(Debug, Default)]
+/// What the HTTP intake tells of a stored call (it only wakes the claim loop, never waits), and
+/// where every finished delivery is counted for alerts.
+#[derive(Debug)]
 pub struct Dispatcher {
     wake: Arc<Notify>,
+    alerts: alerts::Alerts,
 }
 
 impl Dispatcher {
@@ -65,15 +65,20 @@ impl Dispatcher {
         self.wake.notify_one();
     }
 
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    /// Told of a delivery that ended for good (the owner's redeliveries), for alerts.
+    pub fn delivery_ended(&self, seen: alerts::Observation) {
+        self.alerts.observe(seen);
+    }
+
+    pub fn new(alerts: alerts::Alerts) -> Arc<Self> {
+        Arc::new(Self { wake: Arc::default(), alerts })
     }
 
     /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
     pub fn start(
-        &self, store: Store, client: WebhookClient, steps: post_call::Steps, options: Options,
+        &self, store: Store, client: WebhookClient, steps: Arc<post_call::Steps>, options: Options,
     ) -> Running {
-        queue::start(self.wake.clone(), store, client, steps, options)
+        queue::start(self.wake.clone(), store, client, (steps, self.alerts.clone()), options)
     }
 }
 

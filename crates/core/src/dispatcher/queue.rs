@@ -37,11 +37,10 @@ pub struct Running {
 }
 
 pub fn start(
-    wake: Arc<Notify>, store: Store, client: WebhookClient, steps: Steps, options: Options,
+    wake: Arc<Notify>, store: Store, client: WebhookClient,
+    (steps, alerts): (Arc<Steps>, alerts::Alerts), options: Options,
 ) -> Running {
     let recorder = recorder::start(store.clone());
-    let steps = Arc::new(steps);
-    let alerts = alerts::start(store.clone(), steps.clone(), options.public_url.clone());
     let retrier = Arc::new(Retrier {
         store: store.clone(),
         client,

@@ -5,6 +5,7 @@
 
 use crate::AppState;
 use crate::OwnerRequest;
+use crate::dispatcher::alerts::Observation;
 use crate::dispatcher::retry_policy::ChainEnd;
 use crate::error::AppError;
 use crate::states::{CallKind, DeliveryOutcome};
@@ -87,6 +88,13 @@ async fn send_and_record(
         let sent = state.sender.send_manual(&webhook, body, &event_id).await;
         tracing::info!(agent_id = agent.id(), webhook_id = %webhook.id, redelivery_of = ?original.as_ref().map(|o| &o.id),
             outcome = sent.result.outcome.as_str(), "manual delivery");
+        if original.is_some() {
+            // A redelivery counts for the webhook's alerts (a success ends an incident).
+            let hook = (webhook.id.as_str(), webhook.name.as_str());
+            if let Some(seen) = Observation::of(agent.id(), hook, &sent.result) {
+                state.events.delivery_ended(seen);
+            }
+        }
         let kind = original.as_ref().map_or(ManualKind::Test, ManualKind::Redelivery);
         let delivery = ManualDelivery { webhook: &webhook, request_headers: sent.request_headers, result: sent.result, started_at };
         state.store.record_manual_delivery(&agent, kind, delivery).await
