@@ -82,6 +82,38 @@ impl Dispatcher {
     }
 }
 
+/// A ticker for the loops that look at the database once a second (retries, replays).
+fn each_second() -> tokio::time::Interval {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every
+}
+
+/// Waits for `every`'s next tick: `false` once the instance is stopping.
+async fn next_tick(
+    every: &mut tokio::time::Interval, stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        _ = every.tick() => true,
+        _ = stop.changed() => false,
+    }
+}
+
+/// Runs `work` in a task of its own that holds `slot` until it ends; a failure is logged as
+/// `what` (the work is taken up again: its claim lapses).
+fn spawn_holding<F>(
+    slot: tokio::sync::OwnedSemaphorePermit, what: &'static str, id: String, work: F,
+) where
+    F: std::future::Future<Output = Result<(), crate::error::AppError>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = work.await {
+            tracing::warn!(%id, error = %e, "{what}");
+        }
+        drop(slot);
+    });
+}
+
 /// A name for this process's leases: readable in the database, unique across restarts.
 pub fn instance_name() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 
-const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Replays one instance runs at once.
 pub(super) const REPLAY_SLOTS: usize = 16;
 
@@ -85,13 +84,8 @@ impl Replayer {
 }
 
 pub(super) async fn replay_loop(replayer: Arc<Replayer>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(CHECK_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.changed() => return,
-        }
+    let mut every = super::each_second();
+    while super::next_tick(&mut every, &mut stop).await {
         while let Ok(slot) = replayer.slots.clone().try_acquire_owned() {
             // Failures are logged by the store; the next check tries again.
             let Ok(Some(replay)) =
@@ -99,15 +93,9 @@ pub(super) async fn replay_loop(replayer: Arc<Replayer>, mut stop: watch::Receiv
             else {
                 break;
             };
-            let (replayer, stop) = (replayer.clone(), stop.clone());
-            tokio::spawn(async move {
-                let id = replay.id.clone();
-                if let Err(e) = replayer.run(replay, &stop).await {
-                    // Its lease lapses, and any instance carries it on.
-                    tracing::warn!(replay = %id, error = %e, "a replay stopped; it is taken up again");
-                }
-                drop(slot);
-            });
+            let (replayer, stop, id) = (replayer.clone(), stop.clone(), replay.id.clone());
+            let what = "a replay stopped; its lease lapses and any instance carries it on";
+            super::spawn_holding(slot, what, id, async move { replayer.run(replay, &stop).await });
         }
     }
 }

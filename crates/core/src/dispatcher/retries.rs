@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-const CHECK_EVERY: Duration = Duration::from_secs(1);
 /// Attempts under way at once on one instance; the rest stay due for the next check.
 pub(super) const RETRY_SLOTS: usize = 256;
 
@@ -104,13 +103,8 @@ pub(super) fn hold_for_lease(lease: Duration) -> Duration {
 }
 
 pub(super) async fn retry_loop(retrier: Arc<Retrier>, mut stop: watch::Receiver<bool>) {
-    let mut every = tokio::time::interval(CHECK_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.changed() => return,
-        }
+    let mut every = super::each_second();
+    while super::next_tick(&mut every, &mut stop).await {
         let free = retrier.slots.available_permits();
         if free == 0 {
             continue;
@@ -123,15 +117,14 @@ pub(super) async fn retry_loop(retrier: Arc<Retrier>, mut stop: watch::Receiver<
         };
         for retry in due {
             let Ok(slot) = retrier.slots.clone().try_acquire_owned() else { break };
-            let (retrier, token) = (retrier.clone(), token.clone());
-            tokio::spawn(async move {
-                let head = retry.head.clone();
-                if let Err(e) = retrier.attempt(retry, &token).await {
-                    // The chain stays held, then falls due again: nothing is lost.
-                    tracing::warn!(head = %head, error = %e, "a retry could not start; it falls due again");
-                }
-                drop(slot);
-            });
+            let (retrier, token, head) = (retrier.clone(), token.clone(), retry.head.clone());
+            let what = "a retry could not start; its chain stays held, then falls due again";
+            super::spawn_holding(
+                slot,
+                what,
+                head,
+                async move { retrier.attempt(retry, &token).await },
+            );
         }
     }
 }
