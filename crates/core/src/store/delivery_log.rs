@@ -1,6 +1,7 @@
 //! The searchable deliveries log of an agent: filters, newest first, a cursor for older pages.
 //! The WHERE clause holds only the filters given, so each query can use the index that fits it
-//! (`deliveries_agent`, `deliveries_webhook`, `deliveries_agent_outcome`, `deliveries_call`).
+//! (`deliveries_agent`, `deliveries_webhook`, `deliveries_call`, and the partial indexes of
+//! failures, kinds and statuses, whose conditions a query repeats to be allowed to use them).
 
 use super::deliveries::{DELIVERY_COLUMNS, DeliveryRow};
 use super::{OwnedAgent, Store};
@@ -30,6 +31,12 @@ pub struct LogQuery {
     pub before: Option<String>,
 }
 
+/// The condition of the partial indexes of failures (see the migration), repeated in a query so
+/// that the database may use them.
+static FAILURES_ONLY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("outcome NOT IN ({}, {})", DeliveryOutcome::Ok.sql(), DeliveryOutcome::Sending.sql())
+});
+
 enum Bound {
     Text(String),
     Int(i64),
@@ -56,19 +63,40 @@ impl Store {
         }
         if let Some(outcome) = query.outcome {
             add("outcome = ?0", vec![Bound::Text(outcome.as_str().to_owned())]);
+            if !matches!(outcome, DeliveryOutcome::Ok | DeliveryOutcome::Sending) {
+                add(&FAILURES_ONLY, Vec::new());
+            }
         }
+        // From 300, through the partial index of statuses by class: its expression and its
+        // condition written as the index has them (the class is a parsed number, not text).
         match query.status {
+            Some(StatusFilter::Code(code)) if code >= 300 => {
+                add(
+                    &format!("status_code / 100 = {} AND status_code >= 300", code / 100),
+                    Vec::new(),
+                );
+                add("status_code = ?0", vec![Bound::Int(code.into())]);
+            }
+            Some(StatusFilter::Class(class)) if class >= 3 => {
+                add(&format!("status_code / 100 = {class} AND status_code >= 300"), Vec::new());
+            }
             Some(StatusFilter::Code(code)) => {
                 add("status_code = ?0", vec![Bound::Int(code.into())])
             }
-            Some(StatusFilter::Class(class)) => add(
-                "status_code >= ?0 AND status_code < ?1",
-                vec![Bound::Int(i64::from(class) * 100), Bound::Int(i64::from(class) * 100 + 100)],
-            ),
+            Some(StatusFilter::Class(class)) => {
+                let (from, to) = (i64::from(class) * 100, i64::from(class) * 100 + 100);
+                add(
+                    "status_code >= ?0 AND status_code < ?1",
+                    vec![Bound::Int(from), Bound::Int(to)],
+                );
+            }
             None => {}
         }
         if let Some(kind) = query.kind {
             add("kind = ?0", vec![Bound::Text(kind.as_str().to_owned())]);
+            if kind != DeliveryKind::Event {
+                add(&format!("kind <> {}", DeliveryKind::Event.sql()), Vec::new());
+            }
         }
         if let Some(since) = &query.since {
             add("started_at >= ?0", vec![Bound::Text(since.clone())]);
