@@ -34,11 +34,19 @@ fn AgentFrame(tab: Tab, body: fn(String) -> AnyView) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading agent…"</p> }>
                 {move || Suspend::new(async move {
                     match agent.await {
-                        Ok(agent) => view! {
-                            <AgentHeader agent=agent.clone() tab/>
-                            <AlertBanner agent_id=agent.id.clone()/>
-                            {body(agent.id)}
-                        }.into_any(),
+                        Ok(agent) => {
+                            // The body (the page's islands) is built before the alerts are read,
+                            // as it was before there were alerts: what the server numbers for
+                            // the islands' hydration stays as it was. The alerts are read here,
+                            // not as a resource of their own (the frame is rendered on the server only).
+                            let page = body(agent.id.clone());
+                            let alerts = get_agent_alerts(agent.id.clone()).await.unwrap_or_default();
+                            view! {
+                                <AgentHeader agent=agent.clone() tab/>
+                                <AlertBanner alerts agent_id=agent.id.clone()/>
+                                {page}
+                            }.into_any()
+                        }
                         Err(AppError::NotFound) => {
                             #[cfg(feature = "ssr")]
                             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -92,27 +100,22 @@ pub async fn get_agent_alerts(agent_id: String) -> Result<Vec<AlertView>, AppErr
 
 /// Shown on the agent's pages while one of its webhooks is failing (an open incident).
 #[component]
-fn AlertBanner(agent_id: String) -> impl IntoView {
+fn AlertBanner(alerts: Vec<AlertView>, agent_id: String) -> impl IntoView {
     let settings = format!("/agents/{agent_id}/settings#webhooks");
-    let alerts = Resource::new(move || agent_id.clone(), get_agent_alerts);
-    view! {
-        <Suspense>
-            {move || {
-                let settings = settings.clone();
-                Suspend::new(async move {
-                    alerts.await.unwrap_or_default().into_iter().map(|a| view! {
-                        <div class="notice error banner" role="alert">
-                            <p><strong>{format!("The webhook “{}” is failing", a.webhook_name)}</strong>
-                                {format!(": {} deliveries in a row have failed since {}.", a.failures, short_time(&a.failing_since))}</p>
-                            {a.last_error.map(|e| view! { <p class="muted">"Last error: " {e}</p> })}
-                            <p>"Check the endpoint; once it answers again, send what it missed with Redeliver. "
-                                <a href=settings.clone()>"Open the webhook’s settings"</a></p>
-                        </div>
-                    }).collect_view()
-                })
-            }}
-        </Suspense>
-    }
+    alerts
+        .into_iter()
+        .map(|a| {
+            view! {
+                <div class="notice error banner" role="alert">
+                    <p><strong>{format!("The webhook “{}” is failing", a.webhook_name)}</strong>
+                        {format!(": {} deliveries in a row have failed since {}.", a.failures, short_time(&a.failing_since))}</p>
+                    {a.last_error.map(|e| view! { <p class="muted">"Last error: " {e}</p> })}
+                    <p>"Check the endpoint; once it answers again, send what it missed with Redeliver. "
+                        <a href=settings.clone()>"Open the webhook’s settings"</a></p>
+                </div>
+            }
+        })
+        .collect_view()
 }
 
 #[component]

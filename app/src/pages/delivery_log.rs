@@ -10,7 +10,7 @@ use leptos::server_fn::codec::GetUrl;
 use leptos_router::hooks::use_query_map;
 use voicy_model::error::AppError;
 use voicy_model::states::{DeliveryKind, DeliveryOutcome};
-use voicy_model::views::{DeliveryFilter, DeliveryPage, WebhookList};
+use voicy_model::views::{DeliveryFilter, DeliveryPage, WebhookList, WebhookView};
 
 #[leptos::server(prefix = "/rpc", endpoint = "search_deliveries", input = GetUrl, output = voicy_model::codec::Json)]
 pub async fn search_deliveries(
@@ -82,10 +82,23 @@ fn encoded(value: &str) -> String {
 pub fn DeliveriesBody(agent_id: String) -> impl IntoView {
     let filter = filter_of_address();
     let window = use_query_map().read_untracked().get("window").filter(|w| w == "30d");
+    let (form_agent, form_filter) = (agent_id.clone(), filter.clone());
     view! {
         <section class="card" aria-labelledby="log-title">
             <h2 id="log-title">"Deliveries"</h2>
-            <FilterForm agent_id=agent_id.clone() filter=filter.clone()/>
+            // Read in the render, not as a resource: this part is rendered on the server only, and
+            // a resource outside the page's island would be numbered among the island's own.
+            <Suspense>
+                {
+                    move || {
+                        let (agent_id, filter) = (form_agent.clone(), form_filter.clone());
+                        Suspend::new(async move {
+                            let webhooks = list_webhooks(agent_id.clone()).await.map(|l| l.webhooks).unwrap_or_default();
+                            view! { <FilterForm agent_id filter webhooks/> }
+                        })
+                    }
+                }
+            </Suspense>
         </section>
         {filter.webhook_id.clone().map(|webhook_id| view! {
             <WebhookStatsCard agent_id=agent_id.clone() webhook_id window=window.unwrap_or_else(|| "24h".to_owned())/>
@@ -103,21 +116,16 @@ fn WebhookStatsCard(agent_id: String, webhook_id: String, window: String) -> imp
         <section class="card" aria-labelledby="stats-title">
             <h2 id="stats-title">"Success rate and latency"</h2>
             <p><a href=link>{other.1}</a></p>
-            <crate::pages::stats::StatsFigure agent_id webhook_id name="this webhook".to_owned() window=Signal::stored(window)/>
+            <crate::pages::stats::ServerStatsFigure agent_id webhook_id window/>
         </section>
     }
 }
 
 /// A plain GET form: applying it loads the page at the filtered address.
 #[component]
-fn FilterForm(agent_id: String, filter: DeliveryFilter) -> impl IntoView {
-    let webhooks = Resource::new(
-        {
-            let agent_id = agent_id.clone();
-            move || agent_id.clone()
-        },
-        list_webhooks,
-    );
+fn FilterForm(
+    agent_id: String, filter: DeliveryFilter, webhooks: Vec<WebhookView>,
+) -> impl IntoView {
     let chosen = filter.webhook_id.clone().unwrap_or_default();
     let option = |value: &'static str, label: &'static str, current: &Option<String>| {
         let selected = current.as_deref() == Some(value);
@@ -134,17 +142,10 @@ fn FilterForm(agent_id: String, filter: DeliveryFilter) -> impl IntoView {
                 <label for="log-webhook">"Webhook"</label>
                 <select id="log-webhook" name="webhook_id">
                     <option value="">"Any"</option>
-                    <Suspense>
-                        {move || {
-                            let chosen = chosen.clone();
-                            Suspend::new(async move {
-                                webhooks.await.map(|list| list.webhooks).unwrap_or_default().into_iter().map(|w| {
-                                    let selected = w.id == chosen;
-                                    view! { <option value=w.id.clone() selected=selected>{w.name.clone()}</option> }
-                                }).collect_view()
-                            })
-                        }}
-                    </Suspense>
+                    {webhooks.into_iter().map(|w| {
+                        let selected = w.id == chosen;
+                        view! { <option value=w.id.clone() selected=selected>{w.name.clone()}</option> }
+                    }).collect_view()}
                 </select>
             </div>
             <div class="field">

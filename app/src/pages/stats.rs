@@ -109,3 +109,32 @@ pub fn WebhookCharts(agent_id: String, webhook_id: String, name: String) -> impl
         </details>
     }
 }
+
+/// The chart and its table on a page rendered on the server only (the Deliveries tab): the
+/// figures are read in the render, not as a resource (see `DeliveriesBody`).
+#[component]
+pub fn ServerStatsFigure(agent_id: String, webhook_id: String, window: String) -> impl IntoView {
+    let src = format!("/api/v1/agents/{agent_id}/webhooks/{webhook_id}/stats.svg?window={window}");
+    let span = if window == "30d" { "the last 30 days" } else { "the last 24 hours" };
+    view! {
+        <figure class="stats">
+            <img src=src width="720" height="290" loading="lazy"
+                alt=format!("Success rate and latency of this webhook over {span}; the figures are in the table below.")/>
+            <figcaption class="hint">{format!("UTC; {span}. Grey: no deliveries.")}</figcaption>
+            <details>
+                <summary>"Figures as a table"</summary>
+                <Suspense fallback=|| view! { <p class="muted">"Loading figures…"</p> }>
+                    {move || {
+                        let (agent_id, webhook_id, window) = (agent_id.clone(), webhook_id.clone(), window.clone());
+                        Suspend::new(async move {
+                            match get_webhook_stats(agent_id, webhook_id, window).await {
+                                Ok(stats) => view! { <StatsTable stats/> }.into_any(),
+                                Err(e) => view! { <p class="notice error">{e.to_string()}</p> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            </details>
+        </figure>
+    }
+}
