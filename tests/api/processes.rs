@@ -263,6 +263,68 @@ async fn a_killed_instance_is_taken_over_within_its_lease_and_nothing_is_sent_tw
     assert!(slow.hits().await.len() <= 5, "no request re-sent");
 }
 
+/// A sender stopped (`SIGSTOP`: a VM pause, a long stall) past its lease while its requests are
+/// under way: the other instance takes the calls over and settles the requests `interrupted`
+/// (result unknown), sends nothing again, and when the stalled sender resumes, the receivers' real
+/// answers replace `interrupted`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_sender_resumed_after_a_takeover_records_the_receivers_real_answers() {
+    let db = TestDb::fresh().await;
+    let lease = ("VOICY_LEASE_SECONDS", "2");
+    let stalled = Server::start(&db, &[lease]).await;
+    let slow = Behavior { delay: Duration::from_secs(4), ..Behavior::default() };
+    let (crm, billing) = (Receiver::http(slow.clone()).await, Receiver::http(slow).await);
+    let (_http, owner) = signed_up(&stalled.base).await;
+    let agent = owner.create_agent("Stalled sender").await;
+    for (name, receiver) in [("CRM", &crm), ("Billing", &billing)] {
+        owner.add_webhook(&agent, json!({ "name": name, "url": receiver.url })).await;
+    }
+    let mut posted = Vec::new();
+    for _ in 0..5 {
+        posted.push(owner.post_call(&agent, "web").await);
+    }
+    crm.wait_for(5).await;
+    billing.wait_for(5).await;
+    let _other = Server::start(&db, &[lease]).await;
+    stalled.signal("STOP");
+    let stopped_at = Instant::now();
+    let pool = pool(&db).await;
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM deliveries WHERE outcome = 'interrupted'",
+        10,
+        Duration::from_secs(6),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(7).saturating_sub(stopped_at.elapsed())).await;
+    stalled.signal("CONT");
+    until_count(
+        &pool,
+        "SELECT COUNT(*) FROM deliveries WHERE outcome = 'ok' AND status_code = 200",
+        10,
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM call_events WHERE state = 'sent'").await, 5);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for receiver in [&crm, &billing] {
+        let counts = call_ids(&receiver.hits().await);
+        assert_eq!(counts.len(), 5);
+        assert!(counts.values().all(|&n| n == 1), "each call once: {counts:?}");
+        assert!(posted.iter().all(|id| counts.contains_key(id)));
+    }
+    for call in &posted {
+        let deliveries = owner.get(&format!("/api/v1/calls/{call}/deliveries")).await.json();
+        let outcomes: Vec<&str> = deliveries["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(outcomes, ["ok", "ok"], "{deliveries:#}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_dispatch_lets_requests_finish_and_writes_every_result() {
     let db = TestDb::fresh().await;

@@ -108,7 +108,8 @@ text_enum! {
     /// within 5 seconds), `connect`, `dns`, `tls` (the connection, the host name or the secure
     /// connection failed), `blocked` (refused before sending: a private, loopback or reserved
     /// address), `in_flight_limit` (not sent: too many requests to this webhook were already
-    /// under way), `interrupted` (the instance sending it stopped while it was under way),
+    /// under way), `interrupted` (the instance sending it stopped answering while it was under way:
+    /// the result is unknown, and replaced by the real one if that instance reports it later),
     /// `paused` (not sent: the owner had paused the webhook).
     DeliveryOutcome {
         Sending = "sending", Ok = "ok", HttpStatus = "http_status", Timeout = "timeout",

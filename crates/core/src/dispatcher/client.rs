@@ -19,6 +19,30 @@ use std::{
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A deadline noticed this late was not watched: the process was not running when it passed
+/// (stopped, a VM pause, starved). The answer may have come in time and be waiting in the socket.
+const NOTICED_LATE: Duration = Duration::from_millis(500);
+/// How long such an answer gets to be read before it counts as a timeout.
+const LATE_GRACE: Duration = Duration::from_millis(500);
+
+/// `work` if it ends by `deadline`. A deadline noticed late (see `NOTICED_LATE`) gives `work` a
+/// short grace first: a receiver that answered within 5 seconds while this process was stalled
+/// did answer, and its answer is the truth the log should keep (not `timeout`).
+async fn within<F: std::future::Future>(
+    deadline: tokio::time::Instant, work: F,
+) -> Option<F::Output> {
+    tokio::pin!(work);
+    tokio::select! {
+        biased;
+        done = &mut work => return Some(done),
+        _ = tokio::time::sleep_until(deadline) => {}
+    }
+    if deadline.elapsed() < NOTICED_LATE {
+        return None;
+    }
+    tokio::time::timeout(LATE_GRACE, work).await.ok()
+}
+
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
     http: reqwest::Client,
@@ -43,8 +67,8 @@ impl WebhookClient {
     pub fn new(
         guard: bool, ca_file: Option<&Path>, max_per_webhook: usize,
     ) -> Result<Self, ClientError> {
+        // The 5-second timeout is `within`'s, around each request: it knows a stalled process.
         let mut builder = reqwest::Client::builder()
-            .timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve names itself, past the SSRF guard's resolver.
             .no_proxy()
@@ -123,6 +147,7 @@ impl WebhookClient {
     /// so nothing leaves this module without both.
     async fn send(&self, url: &str, headers: &[(String, String)], body: Bytes) -> DeliveryResult {
         let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
         let ended = |outcome: DeliveryOutcome,
                      status: Option<u16>,
                      response: Option<String>,
@@ -156,7 +181,10 @@ impl WebhookClient {
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        match request.send().await {
+        let Some(sent) = within(deadline, request.send()).await else {
+            return ended(DeliveryOutcome::Timeout, None, None, Some(TIMED_OUT.to_owned()));
+        };
+        match sent {
             Ok(mut response) => {
                 let status = response.status();
                 let retry_after = retry_after(response.headers());
@@ -164,12 +192,12 @@ impl WebhookClient {
                 let mut timed_out = false;
                 // Read a little past what the log keeps (see `redact`); the rest is not read.
                 while kept.len() < READ_BYTES {
-                    match response.chunk().await {
-                        Ok(Some(chunk)) => kept
+                    match within(deadline, response.chunk()).await {
+                        Some(Ok(Some(chunk))) => kept
                             .extend_from_slice(&chunk[..chunk.len().min(READ_BYTES - kept.len())]),
-                        Ok(None) => break,
-                        Err(e) => {
-                            timed_out = e.is_timeout();
+                        Some(Ok(None) | Err(_)) => break,
+                        None => {
+                            timed_out = true;
                             break;
                         }
                     }
@@ -196,6 +224,8 @@ impl WebhookClient {
         }
     }
 }
+
+const TIMED_OUT: &str = "No complete answer within 5 seconds.";
 
 /// A `Retry-After` header: whole seconds, or an HTTP date (RFC 9110 section 10.2.3).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
@@ -236,7 +266,7 @@ fn classify(error: &reqwest::Error) -> (DeliveryOutcome, String) {
     let text = chain.join(": ");
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     if error.is_timeout() {
-        return (DeliveryOutcome::Timeout, "No complete answer within 5 seconds.".to_owned());
+        return (DeliveryOutcome::Timeout, TIMED_OUT.to_owned());
     }
     if has(&["dns", "lookup", "resolve"]) {
         return (

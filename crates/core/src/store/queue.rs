@@ -6,7 +6,9 @@
 //! lease expired takes the work over:
 //! - `processing` sent nothing yet: the call goes back to `pending` and is processed again;
 //! - `sending` may have reached receivers: its requests are settled `interrupted`, never re-sent
-//!   (the doc promises no retries, so a delivery is at most once).
+//!   (the doc promises no retries, so a delivery is at most once). `interrupted` means "no
+//!   result known": a sender that was only stalled (a VM pause, a stop signal) and reports its
+//!   receiver's answer later replaces it with that answer (`record_deliveries`).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
 use super::{
@@ -33,9 +35,9 @@ const INTERRUPTED: &str = DeliveryOutcome::Interrupted.sql();
 const MAIL_SENDING: &str = NotificationStatus::Sending.sql();
 const MAIL_FAILED: &str = NotificationStatus::Failed.sql();
 
-const INTERRUPTED_DELIVERY: &str = "The server sending this request stopped while it was under way; it is not sent again (webhooks are never retried).";
+const INTERRUPTED_DELIVERY: &str = "The server sending this request stopped answering while it was under way, so its result is unknown; it is not sent again (webhooks are never retried). If that server reports the receiver's answer later, the answer replaces this.";
 const INTERRUPTED_EVENT: &str =
-    "The server sending this event stopped while its requests were under way.";
+    "The server sending this event stopped answering while its requests were under way.";
 const INTERRUPTED_MAIL: &str =
     "The server sending this e-mail stopped while it was under way; it is not sent again.";
 const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
@@ -419,8 +421,11 @@ impl Store {
 
     /// Records finished requests and finished events (call id and claim token), many in one
     /// transaction of two statements (group commit: one write instead of one per request under
-    /// load). Only the claim that holds an event finishes it, and a request already settled by a
-    /// takeover keeps its outcome. Events first: a takeover locks them in the same order.
+    /// load). Only the claim that holds an event finishes it. A request's result comes only from
+    /// the instance that sent it (its row was written by that instance's `begin_*`), so it
+    /// replaces `interrupted` too: a takeover settled the request while its sender was stalled,
+    /// and the receiver's real answer is truer than "unknown". Events first: a takeover locks
+    /// them in the same order.
     pub async fn record_deliveries(
         &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
         finished: &[(String, String)],
@@ -452,7 +457,7 @@ impl Store {
                 "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
                                        response_body = v.column5, error = v.column6
                  FROM (VALUES {rows}) AS v
-                 WHERE deliveries.id = v.column1 AND deliveries.outcome = {UNDER_WAY}"
+                 WHERE deliveries.id = v.column1 AND deliveries.outcome IN ({UNDER_WAY}, {INTERRUPTED})"
             );
             let mut update = sqlx::query(&sql);
             for (delivery_id, result) in chunk {
