@@ -22,6 +22,7 @@ mod replays;
 pub mod request;
 mod retries;
 pub mod retry_policy;
+mod unescape;
 mod worker;
 
 pub use client::{ClientError, Sent, WebhookClient};

@@ -4,6 +4,7 @@
 //! part where the log cuts the answer off. So the answer is read past the part that is kept,
 //! redacted whole, then cut, and a trailing piece of a value at the cut is masked too.
 
+use super::unescape;
 use crate::store::StoredWebhook;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -38,13 +39,26 @@ pub fn redact(webhook: &StoredWebhook, text: &str) -> String {
         .as_ref()
         .filter(|s| s.standard_key().is_some())
         .and_then(|s| s.expose().strip_prefix("whsec_"));
-    let values = webhook
+    let values: Vec<&str> = webhook
         .headers
         .iter()
         .map(|h| h.value.expose())
         .chain(webhook.secret.as_ref().map(|s| s.expose()))
-        .chain(bare);
-    let mut forms: Vec<String> = values.filter(|v| !v.is_empty()).flat_map(encodings).collect();
+        .chain(bare)
+        .filter(|v| !v.is_empty())
+        .collect();
+    // Every escape style, in any mix, first (`unescape`); then the whole encoded forms, which
+    // also find a form that straddles the cut.
+    let mut unescaped = String::with_capacity(text.len());
+    let mut kept_up_to = 0;
+    for span in unescape::spans(text, &values) {
+        unescaped.push_str(&text[kept_up_to..span.start]);
+        unescaped.push_str(MASK);
+        kept_up_to = span.end;
+    }
+    unescaped.push_str(&text[kept_up_to..]);
+    let text = unescaped.as_str();
+    let mut forms: Vec<String> = values.iter().copied().flat_map(encodings).collect();
     // Longest first, so a value is masked whole before a shorter one inside it.
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     forms.dedup();
@@ -203,6 +217,23 @@ mod tests {
         let text = format!("{text}{}", "y".repeat(READ_BYTES));
         let out = redact(&hook, &text[..KEPT_BYTES + 3]);
         assert!(out.ends_with(MASK) && !out.contains("whs"), "{}", &out[out.len() - 20..]);
+    }
+
+    #[test]
+    fn go_dotnet_and_html_echoes_of_a_value_with_plus_ampersand_and_brackets_are_masked() {
+        let hook = webhook("whsec_zzzzzzzz", "k+y&<v>'1");
+        for echo in [
+            r#"{"x-token":"k+y\u0026\u003cv\u003e'1"}"#,
+            r#"{"x-token":"k\u002By\u0026\u003Cv\u003E\u00271"}"#,
+            "<td>k+y&amp;&lt;v&gt;&#39;1</td>",
+            "<td>k&#43;y&#38;&#x3c;v&#x3E;&#x27;1</td>",
+        ] {
+            let out = redact(&hook, echo);
+            assert!(
+                out.contains(MASK) && !out.contains("k+y") && !out.contains("y\\u0026"),
+                "{echo} → {out}"
+            );
+        }
     }
 
     #[test]
