@@ -104,7 +104,7 @@ e2e:
 	@dir=$$(mktemp -d); port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	echo "==> end-to-end tests against http://127.0.0.1:$$port (server log: $$dir/server.log)"; \
 	VOICY_LISTEN_ADDR=127.0.0.1:$$port VOICY_DATABASE_URL=sqlite://$$dir/e2e.db VOICY_ALLOW_INSECURE_WEBHOOKS=true \
-		VOICY_SECRET_KEY=$$(head -c 32 /dev/urandom | base64) \
+		VOICY_SIGN_UPS_PER_HOUR=1000 VOICY_SECRET_KEY=$$(head -c 32 /dev/urandom | base64) \
 		VOICY_SITE_ROOT=target/site ./target/debug/voicy > $$dir/server.log 2>&1 & pid=$$!; \
 	(cd end2end && BASE_URL=http://127.0.0.1:$$port npx playwright test); status=$$?; \
 	kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \

@@ -2,9 +2,11 @@
 //! value stops the server with one line naming the variable. Values that can hold a password
 //! (database and SMTP URLs) never show it in `Debug` or in the log.
 
+pub use crate::client_address::TrustedProxies;
 use std::net::SocketAddr;
 use std::time::Duration;
 use voicy_core::dispatcher::retry_policy::RetrySchedule;
+pub use voicy_core::services::throttle::Limits;
 pub use voicy_core::store::DatabaseUrl;
 use voicy_core::vault::Keyring;
 
@@ -68,6 +70,17 @@ pub struct Settings {
     /// `VOICY_PAGE_CACHE_MB`: memory for dashboard pages kept to be served again while their
     /// data is unchanged (`page_cache`); 0 turns keeping off.
     pub page_cache_bytes: usize,
+    /// `VOICY_SIGN_UPS_PER_HOUR`, `VOICY_WEB_CALLS_PER_MINUTE`, `VOICY_TEST_SENDS_PER_MINUTE`,
+    /// `VOICY_MAILS_PER_AGENT_PER_HOUR`: the quotas every instance shares (`Throttle`).
+    pub limits: Limits,
+    /// `VOICY_TRUSTED_PROXIES`: the proxies (CIDRs) whose `X-Forwarded-For`/`Forwarded` name the
+    /// client; from any other address the connection's own address is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `VOICY_METRICS_ADDR`: where `GET /metrics` (Prometheus text format) listens; unset, off.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `VOICY_RETENTION_DAYS`: how long call transcripts and bodies and delivery bodies are kept
+    /// (default 30; 0 keeps them for ever).
+    pub retention_days: u32,
     /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: bounds on HTTP clients.
     pub connections: crate::serve::Limits,
     /// `VOICY_LISTEN_ADDR`: the address the server listens on.
@@ -219,6 +232,30 @@ impl Settings {
             )? as usize
                 * 1024
                 * 1024,
+            limits: limits(&lookup)?,
+            trusted_proxies: match lookup("VOICY_TRUSTED_PROXIES") {
+                Some(value) => TrustedProxies::parse(&value).map_err(|reason| ConfigError {
+                    var: "VOICY_TRUSTED_PROXIES",
+                    value,
+                    reason,
+                })?,
+                None => TrustedProxies::default(),
+            },
+            metrics_addr: match lookup("VOICY_METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+                Some(value) => Some(value.trim().parse().map_err(|_| ConfigError {
+                    var: "VOICY_METRICS_ADDR",
+                    value,
+                    reason: "expected host:port, e.g. 127.0.0.1:9090",
+                })?),
+                None => None,
+            },
+            retention_days: number(
+                &lookup,
+                "VOICY_RETENTION_DAYS",
+                30,
+                0..=36_500,
+                "expected whole days from 0 (keep for ever) to 36500",
+            )? as u32,
             connections: connection_limits(&lookup)?,
             listen_addr,
             secure_cookies: flag("VOICY_SECURE_COOKIES", lookup("VOICY_SECURE_COOKIES"))?,
@@ -249,6 +286,27 @@ fn database_url(url: String) -> Result<DatabaseUrl, ConfigError> {
         });
     }
     Ok(url)
+}
+
+/// The shared quotas; each 1 to 1,000,000 (tests and load runs raise them).
+fn limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+    let defaults = Limits::default();
+    let quota = |var, default: u32| {
+        number(lookup, var, default.into(), 1..=1_000_000, "expected a number from 1 to 1000000")
+            .map(|n| n as u32)
+    };
+    Ok(Limits {
+        sign_ups_per_hour: quota("VOICY_SIGN_UPS_PER_HOUR", defaults.sign_ups_per_hour)?,
+        web_calls_per_minute: quota("VOICY_WEB_CALLS_PER_MINUTE", defaults.web_calls_per_minute)?,
+        test_sends_per_minute: quota(
+            "VOICY_TEST_SENDS_PER_MINUTE",
+            defaults.test_sends_per_minute,
+        )?,
+        mails_per_agent_per_hour: quota(
+            "VOICY_MAILS_PER_AGENT_PER_HOUR",
+            defaults.mails_per_agent_per_hour,
+        )?,
+    })
 }
 
 /// `VOICY_MAX_CONNECTIONS` and `VOICY_HEADER_READ_TIMEOUT_SECONDS`: what the listener allows.

@@ -1,6 +1,8 @@
 //! The Voicy server: start-up, the REST API, and the dashboard it serves.
 
+mod anonymous_bodies;
 pub mod api;
+pub mod client_address;
 pub mod config;
 mod csrf;
 pub mod page_cache;
@@ -21,7 +23,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use voicy_core::{
     AppState, WebhookPolicy, dispatcher,
-    services::accounts,
+    services::{accounts, throttle::Throttle},
     store::{Backend, Store},
 };
 
@@ -110,19 +112,19 @@ pub async fn build_with_steps(
                 max_calls_in_flight: settings.max_calls_in_flight,
                 retry_schedule: settings.retry_schedule.clone(),
                 replay_rate: settings.replay_rate,
+                throttle: Throttle::new(store.clone(), settings.limits),
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),
             },
         )
     });
     let state = AppState {
+        throttle: Throttle::new(store.clone(), settings.limits),
         store,
         policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
         sender: client,
         api_document: api::openapi_json(),
-        manual_sends: Default::default(),
-        sign_ins: Default::default(),
     };
     let router = if settings.role.serves_dashboard() {
         dashboard(settings, &state)
@@ -222,7 +224,12 @@ fn with_request_layers(router: Router, settings: &Settings, store: &Store) -> Ro
     router
         .layer(axum::middleware::from_fn(server_fn_rules::hold_to_api_rules))
         .layer(axum::middleware::from_fn(sign_in_gate::require_sign_in))
+        .layer(axum::middleware::from_fn(anonymous_bodies::cap))
         .layer(session_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            settings.trusted_proxies.clone(),
+            client_address::identify,
+        ))
         .layer(axum::middleware::from_fn_with_state(site, csrf::refuse_cross_site))
         .layer(axum::middleware::from_fn_with_state(settings.secure_cookies, security_headers))
         // A body must keep arriving (the header-read timeout is the listener's, `serve`), and a

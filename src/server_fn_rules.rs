@@ -120,7 +120,8 @@ fn is_identifier(key: &str) -> bool {
     (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn is_too_large(err: &axum::Error) -> bool {
+/// Whether reading a body failed because it was over the limit given (rather than broken off).
+pub(crate) fn is_too_large(err: &axum::Error) -> bool {
     let mut source: Option<&dyn std::error::Error> = Some(err);
     while let Some(e) = source {
         if e.is::<http_body_util::LengthLimitError>() {

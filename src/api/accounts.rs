@@ -5,10 +5,11 @@ use super::{
     error::{ApiResult, Created, Invalid, NotFound, Unexpected},
     extract::{ApiJson, Owner, Path},
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Extension, Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use voicy_core::auth::ClientAddress;
 use voicy_core::{
     AppState, auth,
     services::{accounts, api_keys},
@@ -54,9 +55,18 @@ struct ApiKeyList {
     responses((status = 201, description = "The signed-in account", body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
         (status = 422, description = "Invalid e-mail or password", body = ErrorBody), Unexpected))]
 async fn signup(
-    State(state): State<AppState>, session: Session, ApiJson(body): ApiJson<Credentials>,
+    State(state): State<AppState>, client: Option<Extension<ClientAddress>>, session: Session,
+    ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Created<UserView>> {
-    let user = accounts::sign_up(&state.store, &body.email, &body.password).await?;
+    let client = client.map(|c| c.0.0.to_string());
+    let user = accounts::sign_up(
+        &state.store,
+        &state.throttle,
+        client.as_deref(),
+        &body.email,
+        &body.password,
+    )
+    .await?;
     auth::start_session(&session, &user).await?;
     Ok(Created(user))
 }
@@ -66,14 +76,13 @@ async fn signup(
     responses((status = 200, description = "The signed-in account", body = UserView), (status = 401, description = "Wrong e-mail or password", body = ErrorBody),
         (status = 429, description = "Too many attempts", body = ErrorBody), Unexpected))]
 async fn login(
-    State(state): State<AppState>,
-    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    session: Session, ApiJson(body): ApiJson<Credentials>,
+    State(state): State<AppState>, client: Option<Extension<ClientAddress>>, session: Session,
+    ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<UserView>> {
-    let client = client.map(|c| c.0.0.ip().to_string());
+    let client = client.map(|c| c.0.0.to_string());
     let user = accounts::sign_in(
         &state.store,
-        &state.sign_ins,
+        &state.throttle,
         client.as_deref(),
         &body.email,
         &body.password,

@@ -12,21 +12,17 @@ use voicy_core::{AppState, OwnerRequest, auth, services::api_keys};
 use voicy_model::error::AppError;
 
 /// The authenticated owner: from `Authorization: Bearer <key>` if present, else the session
-/// cookie. Rejects with 401 before the handler does any work. A REST request shares nothing
-/// with another, so its caller starts with an empty memo.
+/// cookie. Rejects with 401 before the handler does any work. An `Authorization` header of
+/// another scheme (a proxy's `Basic`, say) is not ours and is ignored. A REST request shares
+/// nothing with another, so its caller starts with an empty memo.
 pub struct Owner(pub OwnerRequest);
 
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(header) = parts.headers.get(AUTHORIZATION) {
-            let key = header
-                .to_str()
-                .ok()
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .ok_or(AppError::InvalidApiKey)?;
-            let owner = api_keys::authenticate(&state.store, key.trim()).await?;
+        if let Some(key) = bearer_key(&parts.headers) {
+            let owner = api_keys::authenticate(&state.store, key).await?;
             return Ok(Self(OwnerRequest::new(state.clone(), owner)));
         }
         let session = Session::from_request_parts(parts, state)
@@ -35,6 +31,15 @@ impl FromRequestParts<AppState> for Owner {
         let owner = auth::session_owner(&session).await?.ok_or(AppError::Unauthenticated)?;
         Ok(Self(OwnerRequest::new(state.clone(), owner)))
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` header; the scheme's name in any case (RFC 9110
+/// section 11.1).
+pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?.trim_start();
+    // `Bearer` alone (an empty key, its space trimmed on the way) is a key too: a wrong one.
+    let (scheme, key) = value.split_once(' ').unwrap_or((value, ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| key.trim())
 }
 
 /// `axum::Json`, but malformed JSON is our 400 and a body of the wrong shape our 422.

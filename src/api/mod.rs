@@ -10,7 +10,7 @@ mod agents;
 mod calls;
 mod deliveries;
 mod error;
-mod extract;
+pub(crate) mod extract;
 mod webhooks;
 
 pub use error::{ApiError, ErrorBody};

@@ -16,6 +16,7 @@ mod cross_owner;
 mod deploy;
 mod dispatch;
 mod fuzz;
+mod limits;
 mod owner_tools;
 mod page_cache;
 mod pages;

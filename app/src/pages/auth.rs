@@ -11,12 +11,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::server::request_state;
     use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
-    let client = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .await
-        .ok()
-        .map(|c| c.0.ip().to_string());
+    let client = crate::server::client_address().await;
     let user =
-        accounts::sign_in(&state.store, &state.sign_ins, client.as_deref(), &email, &password)
+        accounts::sign_in(&state.store, &state.throttle, client.as_deref(), &email, &password)
             .await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
@@ -28,7 +25,10 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use crate::server::request_state;
     use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
-    let user = accounts::sign_up(&state.store, &email, &password).await?;
+    let client = crate::server::client_address().await;
+    let user =
+        accounts::sign_up(&state.store, &state.throttle, client.as_deref(), &email, &password)
+            .await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())

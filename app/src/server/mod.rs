@@ -25,6 +25,14 @@ pub async fn request_owner() -> Result<OwnerRequest, AppError> {
     Ok(OwnerRequest::sharing(state, owner, agents))
 }
 
+/// The client's address (behind trusted proxies, the one they forward), for the throttles.
+pub async fn client_address() -> Option<String> {
+    leptos_axum::extract::<axum::Extension<voicy_core::auth::ClientAddress>>()
+        .await
+        .ok()
+        .map(|client| client.0.0.to_string())
+}
+
 /// For server functions that work without a signed-in owner (sign-in, sign-up).
 pub async fn request_state() -> Result<(AppState, tower_sessions::Session), AppError> {
     page_reads::reaching_for_state();

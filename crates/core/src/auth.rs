@@ -46,3 +46,8 @@ pub async fn start_session(
 pub async fn end_session(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(AppError::internal)
 }
+
+/// The client's network address, as the binary determined it (behind trusted proxies, the
+/// address they forward): what sign-in and sign-up throttles count per client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);

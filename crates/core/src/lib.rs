@@ -28,10 +28,8 @@ pub struct AppState {
     pub sender: dispatcher::WebhookClient,
     /// The REST API's OpenAPI document, for the dashboard's API reference page.
     pub api_document: Arc<serde_json::Value>,
-    /// Test sends and redeliveries per owner.
-    pub manual_sends: Arc<services::throttle::SendThrottle>,
-    /// Sign-in attempts per account and client address.
-    pub sign_ins: Arc<services::throttle::SignInThrottle>,
+    /// The quotas every instance shares: sign-in, sign-up, web calls, test sends, e-mails.
+    pub throttle: services::throttle::Throttle,
 }
 
 /// Operator settings that change what a webhook may be.

@@ -59,6 +59,12 @@ pub enum AppError {
         "The request body is too large (at most 2 MB). Send a shorter transcript or fewer fields."
     )]
     TooLarge,
+    /// A body over 16 KB from a client that has not signed in (sign-in and sign-up take a few
+    /// hundred bytes); refused before more of it is read. HTTP 413.
+    #[error(
+        "The request body is too large for a client that is not signed in (at most 16 KB). Sign in first, or send less."
+    )]
+    TooLargeUnauthenticated,
     /// No session and no API key. HTTP 401.
     #[error("Sign in to continue.")]
     Unauthenticated,
@@ -100,6 +106,14 @@ pub enum AppError {
     /// Too many test sends and redeliveries in a minute. HTTP 429 with `Retry-After` (seconds).
     #[error("Too many test sends and redeliveries. Wait {0} seconds, then try again.")]
     TooManySends(u64),
+    /// Too many accounts created from this client address in an hour. HTTP 429 with
+    /// `Retry-After` (seconds).
+    #[error("Too many accounts were created from this address. Wait {0} seconds, then try again.")]
+    TooManySignUps(u64),
+    /// Too many web (test) calls of this owner in a minute. HTTP 429 with `Retry-After`
+    /// (seconds). Phone calls are not limited.
+    #[error("Too many web calls this minute. Wait {0} seconds, then try again.")]
+    TooManyWebCalls(u64),
     /// Input failed validation; each field says what to change. HTTP 422.
     #[error("Some fields need attention: {}", summary(.0))]
     Validation(FieldErrors),
@@ -125,11 +139,14 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Malformed(_) => 400,
-            Self::TooLarge => 413,
+            Self::TooLarge | Self::TooLargeUnauthenticated => 413,
             Self::Unauthenticated | Self::InvalidCredentials | Self::InvalidApiKey => 401,
             Self::MethodNotAllowed => 405,
             Self::CrossSite => 403,
-            Self::TooManyAttempts(_) | Self::TooManySends(_) => 429,
+            Self::TooManyAttempts(_)
+            | Self::TooManySends(_)
+            | Self::TooManySignUps(_)
+            | Self::TooManyWebCalls(_) => 429,
             Self::NotFound => 404,
             Self::EmailTaken | Self::WebhookLimitReached | Self::Conflict(_) => 409,
             Self::Validation(_) => 422,
@@ -141,7 +158,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Malformed(_) => "malformed_request",
-            Self::TooLarge => "payload_too_large",
+            Self::TooLarge | Self::TooLargeUnauthenticated => "payload_too_large",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidApiKey => "invalid_api_key",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -152,7 +169,9 @@ impl AppError {
             Self::EmailTaken => "email_taken",
             Self::WebhookLimitReached => "webhook_limit_reached",
             Self::Conflict(_) => "conflict",
-            Self::TooManySends(_) => "too_many_requests",
+            Self::TooManySends(_) | Self::TooManySignUps(_) | Self::TooManyWebCalls(_) => {
+                "too_many_requests"
+            }
             Self::Validation(_) => "validation_failed",
             Self::Unavailable => "unavailable",
             Self::Internal | Self::Transport(_) => "internal",
@@ -163,7 +182,10 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::Unavailable => Some(5),
-            Self::TooManyAttempts(seconds) | Self::TooManySends(seconds) => Some(*seconds),
+            Self::TooManyAttempts(seconds)
+            | Self::TooManySends(seconds)
+            | Self::TooManySignUps(seconds)
+            | Self::TooManyWebCalls(seconds) => Some(*seconds),
             _ => None,
         }
     }

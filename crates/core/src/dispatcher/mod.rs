@@ -47,6 +47,8 @@ pub struct Options {
     pub retry_schedule: retry_policy::RetrySchedule,
     /// `VOICY_REPLAY_RATE_PER_SECOND`: redeliveries a bulk replay makes a second at most.
     pub replay_rate: u32,
+    /// The shared quotas; the worker takes each call's notification e-mails from its agent's.
+    pub throttle: crate::services::throttle::Throttle,
 }
 
 /// Processing attempts of a call before its event is `failed`.

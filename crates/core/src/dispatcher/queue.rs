@@ -50,7 +50,8 @@ pub fn start(
         slots: Arc::new(Semaphore::new(RETRY_SLOTS)),
         alerts,
     });
-    let worker = Arc::new(Worker::new(store.clone(), steps, retrier.clone()));
+    let worker =
+        Arc::new(Worker::new(store.clone(), steps, retrier.clone(), options.throttle.clone()));
     let queue = Arc::new(Queue {
         store,
         worker,

@@ -5,7 +5,8 @@ use super::retries::Retrier;
 use super::{MAX_ATTEMPTS, post_call::Steps, recorder::Record, request};
 use crate::error::AppError;
 use crate::services::calls::call_view;
-use crate::states::CallKind;
+use crate::services::throttle::Throttle;
+use crate::states::{CallKind, NotificationStatus};
 use crate::store::{CallConfig, CallRecord, PendingDelivery, Store};
 use crate::views::{NotificationView, ProcessingNote};
 use bytes::Bytes;
@@ -20,6 +21,8 @@ pub struct Worker {
     store: Store,
     steps: Arc<Steps>,
     sender: Arc<Retrier>,
+    /// For each agent's hourly quota of notification e-mails.
+    throttle: Throttle,
 }
 
 enum Dispatched {
@@ -49,8 +52,8 @@ impl From<AppError> for Failure {
 }
 
 impl Worker {
-    pub fn new(store: Store, steps: Arc<Steps>, sender: Arc<Retrier>) -> Self {
-        Self { store, steps, sender }
+    pub fn new(store: Store, steps: Arc<Steps>, sender: Arc<Retrier>, throttle: Throttle) -> Self {
+        Self { store, steps, sender, throttle }
     }
 
     pub async fn run(&self, call: CallRecord, in_flight: InFlight) {
@@ -175,14 +178,25 @@ impl Worker {
     async fn notify(
         &self, call: &CallRecord, summary: Option<&str>, to: &[String],
     ) -> Result<Vec<NotificationView>, Failure> {
-        let (earlier, fresh) = self.store.reserve_notifications(&call.id, to).await?;
-        let sent = if fresh.is_empty() {
-            Vec::new()
-        } else {
+        let (earlier, mut fresh) = self.store.reserve_notifications(&call.id, to).await?;
+        let mut sent = Vec::new();
+        if !fresh.is_empty() {
+            // Over the agent's hourly quota: the rest are recorded, not sent.
+            let allowed = self.throttle.mails(&call.agent_id, fresh.len()).await?;
+            let limit = self.throttle.limits().mails_per_agent_per_hour;
+            sent.extend(fresh.split_off(allowed).into_iter().map(|to| NotificationView {
+                to,
+                status: NotificationStatus::Skipped,
+                detail: Some(format!(
+                    "Not sent: this agent's notification e-mails reached their limit of {limit} an hour (VOICY_MAILS_PER_AGENT_PER_HOUR)."
+                )),
+            }));
+        }
+        if !fresh.is_empty() {
             let agent = self.store.agent_name(&call.agent_id).await?;
             let mail = super::mail::call_ended(&agent, &call.input, summary);
-            self.steps.notifier.notify(&mail, &fresh).await
-        };
+            sent.extend(self.steps.notifier.notify(&mail, &fresh).await);
+        }
         self.store.record_notifications(&call.id, &sent).await?;
         // In the order the settings list them.
         Ok(to

@@ -2,7 +2,7 @@
 
 use crate::domain::{Email, Password};
 use crate::error::{AppError, FieldErrors};
-use crate::services::throttle::SignInThrottle;
+use crate::services::throttle::Throttle;
 use crate::store::Store;
 use crate::views::UserView;
 use argon2::Argon2;
@@ -106,12 +106,15 @@ async fn blocking_within<T: Send + 'static>(
     result.await.map_err(AppError::internal)
 }
 
-/// Creates an account.
-pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserView, AppError> {
+/// A new account; `TooManySignUps` before any work when `client` has created its quota.
+pub async fn sign_up(
+    store: &Store, throttle: &Throttle, client: Option<&str>, email: &str, password: &str,
+) -> Result<UserView, AppError> {
     let mut errors = FieldErrors::new();
     let email = errors.take("email", Email::parse(email));
     let password = errors.take("password", Password::parse(password));
     errors.into_result()?;
+    throttle.sign_up(client).await?;
     let (email, password) = (email.expect("checked"), password.expect("checked"));
     let phc = blocking(move || hash(password.expose())).await?;
     let id = store.insert_user(&email, &phc).await?;
@@ -121,9 +124,9 @@ pub async fn sign_up(store: &Store, email: &str, password: &str) -> Result<UserV
 /// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
 /// `TooManyAttempts` before any work when the account or the client address is over its quota.
 pub async fn sign_in(
-    store: &Store, throttle: &SignInThrottle, client: Option<&str>, email: &str, password: &str,
+    store: &Store, throttle: &Throttle, client: Option<&str>, email: &str, password: &str,
 ) -> Result<UserView, AppError> {
-    throttle.attempt(email, client).map_err(AppError::TooManyAttempts)?;
+    throttle.sign_in(email, client).await?;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(email) => store.credentials(email).await?,

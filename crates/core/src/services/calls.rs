@@ -60,6 +60,9 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, AppError> {
     let agent = request.agent(&input.agent_id).await?;
     let call = CallInput::parse(input)?;
+    if call.kind == CallKind::Web {
+        request.state.throttle.web_call(request.owner().as_str()).await?;
+    }
     let version = match call.kind {
         CallKind::Phone => request.store().latest_version(&agent).await?,
         CallKind::Web => None,

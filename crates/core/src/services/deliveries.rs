@@ -27,7 +27,7 @@ pub async fn send_test(
         .into_iter()
         .find(|w| w.id == webhook_id)
         .ok_or(AppError::NotFound)?;
-    request.state.manual_sends.send(request.owner().as_str()).map_err(AppError::TooManySends)?;
+    request.state.throttle.manual_send(request.owner().as_str()).await?;
     let sample = sample_call(&agent);
     let body = serde_json::to_string(&sample).map_err(AppError::internal)?;
     send_and_record(&request.state, agent, webhook, body, sample.id, None).await
@@ -69,7 +69,7 @@ pub async fn redeliver(
             original.webhook_name, original.webhook_url
         ))
     })?;
-    request.state.manual_sends.send(request.owner().as_str()).map_err(AppError::TooManySends)?;
+    request.state.throttle.manual_send(request.owner().as_str()).await?;
     // The owner's redelivery ends the original's retry chain: no attempt follows it.
     let head = original.retry_of.as_deref().unwrap_or(&original.id);
     request.store().end_chain(head, ChainEnd::Redelivered.as_str()).await?;
