@@ -5,6 +5,7 @@ pub mod api;
 pub mod client_address;
 pub mod config;
 mod csrf;
+pub mod metrics;
 pub mod page_cache;
 pub mod serve;
 mod server_fn_rules;
@@ -186,6 +187,8 @@ fn dashboard(settings: &Settings, state: &AppState) -> Router {
     };
     let api = Router::new()
         .route("/healthz", get(api::healthz))
+        // `/metrics` is served on VOICY_METRICS_ADDR only, never to the public.
+        .route("/metrics", get(|| async { api::ApiError(voicy_model::error::AppError::NotFound) }))
         .nest("/api/v1", api::router())
         .with_state::<LeptosOptions>(state.clone());
     let pages = std::sync::Arc::new(page_cache::PageCache::new(
@@ -204,7 +207,12 @@ fn dashboard(settings: &Settings, state: &AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(pages, page_cache::serve_or_keep));
-    with_request_layers(router, settings, &state.store)
+    let router = with_request_layers(router, settings, &state.store);
+    if settings.metrics_addr.is_some() {
+        router.layer(axum::middleware::from_fn(metrics::record_http))
+    } else {
+        router
+    }
 }
 
 /// What every dashboard request passes, innermost first: the server functions' rules, the
@@ -355,8 +363,19 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
             settings.site_root
         );
     }
+    let metrics = match settings.metrics_addr {
+        Some(addr) => Some((TcpListener::bind(addr).await?, metrics::install())),
+        None => None,
+    };
     // Built before saying it serves: a database or certificate that fails stops the start first.
     let instance = build(&settings).await?;
+    if let Some((listener, handle)) = metrics {
+        let addr = listener.local_addr()?;
+        let router = metrics::router(instance.state.clone(), handle);
+        tracing::info!("metrics at http://{addr}/metrics");
+        // It ends with the process: a scrape under way at shutdown does not hold it up.
+        tokio::spawn(async move { axum::serve(listener, router).await });
+    }
     let what = match settings.role {
         Role::Serve => "serving the dashboard, the API and the dispatcher",
         Role::Web => "serving the dashboard and the API (no dispatching)",

@@ -14,6 +14,7 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/api/")
         || path.starts_with("/rpc/")
         || path == "/healthz"
+        || path == "/metrics" // a 404 here: served on VOICY_METRICS_ADDR only
         || path == "/docs/api" // the API reference describes the API and holds no data
         || path.rsplit('/').next().is_some_and(|last| last.contains('.')) // public/ files
 }

@@ -510,3 +510,70 @@ async fn a_replay_is_carried_on_by_another_instance_after_a_kill() {
     let interrupted = done["failed"].as_i64().unwrap() as usize;
     assert!(replayed.len() + interrupted >= 6, "{replayed:?} {done:#}");
 }
+
+/// `/metrics` on its own address, read by a Prometheus text-format parser: deliveries, latency,
+/// HTTP requests by route and status, the queue and the pools, and they move with real traffic.
+/// The public port does not serve it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
+    let db = TestDb::fresh().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let server = Server::start(&db, &[("VOICY_METRICS_ADDR", &metrics_addr)]).await;
+    let scrape = || async {
+        let res = reqwest::get(format!("http://{metrics_addr}/metrics")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = res.text().await.unwrap();
+        let lines = text.lines().map(|l| Ok(l.to_owned()));
+        prometheus_parse::Scrape::parse(lines).expect("the Prometheus text format")
+    };
+    let value = |scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]| {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                prometheus_parse::Value::Histogram(ref buckets) => {
+                    buckets.last().map_or(0.0, |b| b.count)
+                }
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    let before = scrape().await;
+    assert_eq!(value(&before, "voicy_deliveries_total", &[("outcome", "ok")]), 0.0);
+
+    let receiver = Receiver::http(Behavior::default()).await;
+    let (_http, owner) = signed_up(&server.base).await;
+    let agent = owner.create_agent("Metered").await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    for _ in 0..3 {
+        owner.post_call(&agent, "web").await;
+    }
+    receiver.wait_for(3).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let after = scrape().await;
+    assert_eq!(value(&after, "voicy_deliveries_total", &[("outcome", "ok")]), 3.0);
+    assert_eq!(value(&after, "voicy_delivery_duration_seconds_count", &[]), 3.0);
+    let calls = [("route", "/api/v1/calls"), ("method", "POST"), ("status", "202")];
+    assert_eq!(value(&after, "voicy_http_requests_total", &calls), 3.0);
+    for state in ["pending", "processing", "sending"] {
+        assert!(
+            after
+                .samples
+                .iter()
+                .any(|s| s.metric == "voicy_queue_events" && s.labels.get("state") == Some(state))
+        );
+    }
+    assert!(after.samples.iter().any(|s| s.metric == "voicy_queue_oldest_pending_seconds"));
+    assert!(value(&after, "voicy_db_pool_connections", &[("state", "max")]) >= 1.0);
+    assert!(
+        reqwest::get(format!("{}/metrics", server.base)).await.unwrap().status()
+            == StatusCode::NOT_FOUND,
+        "the public port does not serve metrics"
+    );
+}

@@ -111,6 +111,17 @@ impl WebhookClient {
     pub async fn deliver(
         &self, webhook: &StoredWebhook, headers: &[(String, String)], body: Bytes,
     ) -> DeliveryResult {
+        let result = self.deliver_within_limit(webhook, headers, body).await;
+        metrics::counter!("voicy_deliveries_total", "outcome" => result.outcome.as_str())
+            .increment(1);
+        metrics::histogram!("voicy_delivery_duration_seconds")
+            .record(result.duration_ms as f64 / 1000.0);
+        result
+    }
+
+    async fn deliver_within_limit(
+        &self, webhook: &StoredWebhook, headers: &[(String, String)], body: Bytes,
+    ) -> DeliveryResult {
         let Some(_slot) = self.limit.try_take(&webhook.id) else {
             let earlier = match self.limit.max() {
                 1 => "1 earlier request to this webhook was".to_owned(),

@@ -91,6 +91,7 @@ impl Retrier {
         if !self.store.begin_retry(&due, token, attempt, &delivery, self.hold).await? {
             return Ok(()); // another claim holds the chain now
         }
+        metrics::counter!("voicy_retry_attempts_total").increment(1);
         let chain = Some((due.head.as_str(), attempt));
         self.deliver_and_record(&due.agent_id, &delivery, &headers, Bytes::from(body), chain).await;
         Ok(())

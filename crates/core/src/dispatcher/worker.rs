@@ -82,10 +82,13 @@ impl Worker {
             }
             Ok(Dispatched::Nothing) => {}
             Err(failure) => {
-                let reason = match failure {
-                    Failure::Unavailable => "The database could not be reached.".to_owned(),
-                    Failure::Step(reason) => reason,
+                let (kind, reason) = match failure {
+                    Failure::Unavailable => {
+                        ("database", "The database could not be reached.".to_owned())
+                    }
+                    Failure::Step(reason) => ("step", reason),
                 };
+                metrics::counter!("voicy_processing_failures_total", "cause" => kind).increment(1);
                 let backoff = Duration::from_millis(500 << call.attempts.clamp(1, 6));
                 let note = format!(
                     "Processing failed (attempt {} of {MAX_ATTEMPTS}): {reason}",

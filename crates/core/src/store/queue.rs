@@ -306,6 +306,10 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        metrics::counter!("voicy_lease_takeovers_total", "state" => "processing")
+            .increment(requeued);
+        metrics::counter!("voicy_lease_takeovers_total", "state" => "sending")
+            .increment(settled.len() as u64);
         // What was taken over is said here, once: calls in `processing` put back to `pending`
         // (or `failed`, out of attempts), calls in `sending` settled with their open requests
         // `interrupted`.
