@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use voicy_core::{
     AppState, WebhookPolicy, dispatcher,
-    services::{accounts, throttle::Throttle},
+    services::{self, accounts, throttle::Throttle},
     store::{Backend, Store},
 };
 
@@ -102,6 +102,7 @@ pub async fn build_with_steps(
     let alerts =
         dispatcher::alerts::start(store.clone(), steps.clone(), settings.public_url.clone());
     let events = dispatcher::Dispatcher::new(alerts);
+    services::retention::start(store.clone(), settings.retention_days);
     let running = settings.role.dispatches().then(|| {
         events.start(
             store.clone(),

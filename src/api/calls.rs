@@ -20,7 +20,7 @@ use voicy_model::views::{
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_call))
-        .routes(routes!(get_call))
+        .routes(routes!(get_call, erase_call))
         .routes(routes!(list_call_deliveries))
         .routes(routes!(list_calls))
         .routes(routes!(list_agent_deliveries))
@@ -38,7 +38,9 @@ struct CreatedCall {
 /// deployed version, web (test) calls the draft.
 #[utoipa::path(post, path = "/calls", tag = "calls", request_body = NewCall,
     responses((status = 202, description = "Stored; processing and delivery follow", body = CreatedCall), (status = 404, description = "No such agent", body = ErrorBody),
-        (status = 413, description = "Over 2 MB", body = ErrorBody), Invalid, Unexpected))]
+        (status = 413, description = "Over 2 MB", body = ErrorBody),
+        (status = 429, description = "Too many web calls this minute (`VOICY_WEB_CALLS_PER_MINUTE`); `Retry-After` says when to try again. Phone calls are not limited", body = ErrorBody),
+        Invalid, Unexpected))]
 async fn create_call(
     Owner(request): Owner, ApiJson(call): ApiJson<NewCall>,
 ) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
@@ -54,6 +56,20 @@ async fn get_call(
 ) -> ApiResult<impl IntoResponse> {
     let body = calls::get_json(&request, &call_id).await?;
     Ok(([(CONTENT_TYPE, "application/json")], body))
+}
+
+/// Erases the call's personal data for good: the transcript, the numbers, the metadata, the
+/// summary, the variables, and the receivers' answers in its deliveries log.
+///
+/// Ids, times, the end reason and the deliveries' outcomes and timings stay (health and charts
+/// still add up), and the call is never sent again. Erasing an erased call changes nothing.
+#[utoipa::path(delete, path = "/calls/{call_id}", tag = "calls", params(("call_id" = String, Path)),
+    responses((status = 204, description = "Erased"), NotFound,
+        (status = 409, description = "The call is still being processed or sent: try again in a few seconds", body = ErrorBody),
+        Unexpected))]
+async fn erase_call(Owner(request): Owner, Path(call_id): Path<String>) -> ApiResult<StatusCode> {
+    calls::erase(&request, &call_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Where the call's event stands and its deliveries (tests excluded; redeliveries included).

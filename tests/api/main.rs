@@ -15,6 +15,7 @@ mod contract;
 mod cross_owner;
 mod deploy;
 mod dispatch;
+mod erasure;
 mod fuzz;
 mod limits;
 mod owner_tools;

@@ -248,7 +248,10 @@ fn CallPanel(call_id: String) -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading call…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => view! { <CallBody detail=d outcome on_redelivery/> }.into_any(),
+                    Ok(d) => {
+                        let on_erased = Callback::new(move |()| refresh.update(|n| *n += 1));
+                        view! { <CallBody detail=d outcome on_redelivery on_erased/> }.into_any()
+                    }
                     Err(AppError::NotFound) => {
                         #[cfg(feature = "ssr")]
                         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -266,9 +269,10 @@ fn CallPanel(call_id: String) -> impl IntoView {
 #[component]
 fn CallBody(
     detail: CallDetail, outcome: RwSignal<Option<Result<String, String>>>,
-    on_redelivery: Callback<crate::pages::webhook_tools::SendOutcome>,
+    on_redelivery: Callback<crate::pages::webhook_tools::SendOutcome>, on_erased: Callback<()>,
 ) -> impl IntoView {
-    let CallDetail { call, deliveries } = detail;
+    let CallDetail { call, deliveries, erased_at } = detail;
+    let erased = erased_at.is_some();
     let note = deliveries.event.note.clone();
     let event = match deliveries.event.state {
         EventState::Pending | EventState::Processing => match note {
@@ -334,12 +338,14 @@ fn CallBody(
         </section>
         <section class="card" aria-labelledby="transcript-title">
             <h2 id="transcript-title">"Transcript"</h2>
+            {erased.then(|| view! { <p class="muted">"Deleted with the call's data."</p> })}
             <ol class="transcript">
                 {call.transcript.into_iter().map(|t| view! {
                     <li class=format!("turn {}", t.role)><strong>{if t.role == "agent" { "Agent" } else { "Caller" }}</strong> " " {t.text}</li>
                 }).collect_view()}
             </ol>
         </section>
+        <crate::pages::call_erasure::CallDataCard call_id=call.id.clone() erased_at on_erased/>
     }
     .into_any()
 }

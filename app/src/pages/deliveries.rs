@@ -37,6 +37,7 @@ fn chain_note(d: &DeliveryView) -> Option<String> {
         "gave_up" => "Every retry failed; no more attempts.",
         "redelivered" => "Retries stopped: redelivered by hand.",
         "webhook_removed" => "Retries stopped: the webhook was removed.",
+        "call_erased" => "Retries stopped: the call's data was deleted.",
         _ => return None,
     };
     Some(why.to_owned())

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod agents;
 pub mod api_keys;
 pub mod auth;
+pub mod call_erasure;
 pub mod calls;
 pub mod deliveries;
 pub mod delivery_log;

@@ -60,8 +60,10 @@ impl Replayer {
         let call = store.call_by_id(&item.call_id).await?;
         let config = store.call_config(&call).await?;
         let webhook = config.webhooks.iter().find(|w| w.id == replay.webhook_id).cloned();
-        let (Some(webhook), Some(body)) = (webhook, call.body.clone()) else {
-            // No longer in the config the call used (a web call's draft moved on): dropped.
+        let body = call.body.clone().filter(|_| call.erased_at.is_none());
+        let (Some(webhook), Some(body)) = (webhook, body) else {
+            // No longer in the config the call used (a web call's draft moved on), or the call's
+            // data was erased since: dropped.
             store.begin_replay_item(replay, item, None).await?;
             return Ok(());
         };

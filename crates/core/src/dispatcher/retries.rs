@@ -76,6 +76,9 @@ impl Retrier {
             return self.store.end_chain(&due.head, ChainEnd::GaveUp.as_str()).await;
         }
         let call = self.store.call_by_id(&due.call_id).await?;
+        if call.erased_at.is_some() {
+            return self.store.end_chain(&due.head, ChainEnd::CallErased.as_str()).await;
+        }
         let config = self.store.call_config(&call).await?;
         let (Some(webhook), Some(body)) =
             (config.webhooks.iter().find(|w| w.id == due.webhook_id).cloned(), call.body.clone())

@@ -25,6 +25,8 @@ pub enum ChainEnd {
     Redelivered,
     /// The webhook was deleted from the draft, or is no longer in the config the call used.
     WebhookRemoved,
+    /// The call's personal data was erased (retention, or the owner): nothing left to send.
+    CallErased,
 }
 
 impl ChainEnd {
@@ -35,6 +37,7 @@ impl ChainEnd {
             Self::GaveUp => "gave_up",
             Self::Redelivered => "redelivered",
             Self::WebhookRemoved => "webhook_removed",
+            Self::CallErased => crate::store::CALL_ERASED,
         }
     }
 }

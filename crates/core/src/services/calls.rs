@@ -113,10 +113,18 @@ pub async fn detail(
         Some(body) => serde_json::from_str(body).map_err(AppError::internal)?,
         None => call_view(&call, None),
     };
+    let erased_at = call.erased_at.clone();
     Ok(crate::views::CallDetail {
         call: view,
         deliveries: deliveries_of(&request.state, call).await?,
+        erased_at,
     })
+}
+
+/// Erases the call's personal data now (see `store::erasure`): the transcript, numbers,
+/// metadata, summary, variables and the receivers' answers. Once its event is done.
+pub async fn erase(request: &OwnerRequest, call_id: &str) -> Result<(), AppError> {
+    request.store().erase_call(request.owner(), call_id).await
 }
 
 pub async fn deliveries(request: &OwnerRequest, call_id: &str) -> Result<CallDeliveries, AppError> {

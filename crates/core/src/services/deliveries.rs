@@ -51,6 +51,11 @@ pub async fn redeliver(
         ));
     }
     let call = request.store().call_for_owner(request.owner(), &call_id).await?;
+    if call.erased_at.is_some() {
+        return Err(AppError::Conflict(
+            "This call's data was deleted, so there is nothing to redeliver.".into(),
+        ));
+    }
     let Some(body) = call.body.clone() else {
         return Err(AppError::Conflict("This call has not been processed yet, so there is nothing to redeliver. Try again when its event is sent.".into()));
     };

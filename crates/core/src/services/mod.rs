@@ -13,6 +13,7 @@ pub mod health;
 pub mod pauses;
 pub mod reference;
 pub mod replays;
+pub mod retention;
 pub mod stats;
 pub mod stats_chart;
 pub mod throttle;

@@ -25,6 +25,8 @@ pub struct CallRecord {
     pub received_at: String,
     /// Processing attempts so far, this one included when the call is claimed.
     pub attempts: i64,
+    /// When its personal data was erased (retention or the owner): nothing of it may be sent.
+    pub erased_at: Option<String>,
 }
 
 /// A call with its event, as `CALL_COLUMNS` reads it.
@@ -40,6 +42,7 @@ pub(super) struct CallRow {
     state: EventState,
     note: Option<String>,
     received_at: String,
+    erased_at: Option<String>,
     attempts: i64,
 }
 
@@ -57,12 +60,13 @@ impl TryFrom<CallRow> for CallRecord {
             event: EventView { state: row.state, note: row.note },
             received_at: row.received_at,
             attempts: row.attempts,
+            erased_at: row.erased_at,
         })
     }
 }
 
 /// A call with its event: select `CALL_COLUMNS` from `CALL_TABLES`.
-pub(super) const CALL_COLUMNS: &str = "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts";
+pub(super) const CALL_COLUMNS: &str = "c.id, c.agent_id, c.agent_version, c.type, c.input, c.body, e.state, e.note, c.received_at, e.attempts, c.erased_at";
 pub(super) const CALL_TABLES: &str = "calls c JOIN call_events e ON e.call_id = c.id";
 
 /// A page of an agent's calls (`$1` agent, `$2` the call before which the page starts or NULL,

@@ -175,7 +175,8 @@ pub struct DeliveryView {
     /// On a chain's first delivery, while another attempt is due (RFC 3339).
     pub next_attempt_at: Option<String>,
     /// On a chain's first delivery, once it will not be tried again although it failed or was
-    /// retried: `succeeded`, `not_retryable`, `gave_up`, `redelivered`, `webhook_removed`.
+    /// retried: `succeeded`, `not_retryable`, `gave_up`, `redelivered`, `webhook_removed`,
+    /// `call_erased`.
     pub chain_end: Option<String>,
     /// For a redelivery made by a bulk replay: the replay.
     pub replay_id: Option<String>,
@@ -228,6 +229,8 @@ pub struct ProcessingSettings {
 pub struct CallDetail {
     pub call: CallView,
     pub deliveries: CallDeliveries,
+    /// When the call's personal data was deleted (retention, or the owner), if it was.
+    pub erased_at: Option<String>,
 }
 
 /// How a webhook's endpoint has been doing over its latest deliveries (at most
