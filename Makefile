@@ -49,7 +49,7 @@ target/release/.built-server: $(SERVER_SOURCES) | target/site/.built-release
 ## Every test: the format and lint gates, Rust unit and integration tests on SQLite, the
 ## integration suite again on a throwaway PostgreSQL cluster, then Playwright against the real
 ## server.
-test: tools browser lint unit-tests postgres-tests e2e
+test: tools browser lint unit-tests api-document postgres-tests e2e
 
 ## rustfmt's layout (rustfmt.toml) and clippy's default lints, warnings as errors, on every
 ## crate and target (tests and benchmarks included), and on the wasm build, whose code behind
@@ -91,6 +91,12 @@ unit-tests:
 # The whole integration suite again on PostgreSQL, then the outage test (it stops the cluster,
 # so it runs alone). scripts/with-postgres installs Debian's postgresql when it is missing,
 # starts a cluster in a temporary directory on a free port, and removes it afterwards.
+## The OpenAPI document through a published validator and a published client generator (PyPI,
+## installed under target/ on first use): either one complaining fails the run.
+.PHONY: api-document
+api-document:
+	scripts/check-openapi target/debug/voicy
+
 postgres-tests:
 	@echo "==> the integration suite on PostgreSQL"
 	scripts/with-postgres sh -c 'cargo test --test api && cargo test --test outage'

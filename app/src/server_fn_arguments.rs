@@ -59,8 +59,8 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
     NAMES.get_or_init(|| {
         use crate::components::{CurrentUser, SignOut};
         use crate::pages::{
-            agent::*, agents::*, api_keys::*, auth::*, calls::*, delivery_log::*, processing::*,
-            reference::*, replay::*, stats::*, webhook_actions::*, webhook_tools::*,
+            agent::*, agents::*, api_keys::*, auth::*, call_erasure::*, calls::*, delivery_log::*,
+            processing::*, reference::*, replay::*, stats::*, webhook_actions::*, webhook_tools::*,
         };
         use leptos::server_fn::ServerFn;
         fn entry<T: ServerFn + for<'de> Deserialize<'de>>()
@@ -81,6 +81,7 @@ pub fn argument_names() -> &'static HashMap<&'static str, &'static [&'static str
             entry::<StartTestCall>(),
             entry::<ListCalls>(),
             entry::<GetCallDetail>(),
+            entry::<EraseCallData>(),
             entry::<GetProcessing>(),
             entry::<SaveProcessing>(),
             entry::<GetWebhookSettings>(),

@@ -11,6 +11,7 @@ mod calls;
 mod deliveries;
 mod error;
 pub(crate) mod extract;
+mod operation_ids;
 mod webhooks;
 
 pub use error::{ApiError, ErrorBody};
@@ -77,7 +78,11 @@ fn routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document of the whole REST API (paths relative to `/api/v1`).
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| routes().split_for_parts().1)
+    DOCUMENT.get_or_init(|| {
+        let mut document = routes().split_for_parts().1;
+        operation_ids::name_operations(&mut document);
+        document
+    })
 }
 
 /// The API's routes, to be nested at `/api/v1`.
