@@ -10,6 +10,7 @@ mod accounts;
 mod agents;
 mod api_keys;
 mod calls;
+mod commit_fault;
 mod conformance;
 mod contract;
 mod cross_owner;

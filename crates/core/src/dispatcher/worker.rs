@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::services::calls::call_view;
 use crate::services::throttle::Throttle;
 use crate::states::{CallKind, NotificationStatus};
-use crate::store::{CallConfig, CallRecord, PendingDelivery, Store};
+use crate::store::{CallConfig, CallRecord, EventStarted, PendingDelivery, Store};
 use crate::views::{NotificationView, ProcessingNote};
 use bytes::Bytes;
 use futures::future::join_all;
@@ -156,12 +156,21 @@ impl Worker {
                 (delivery, headers)
             })
             .unzip();
-        if !self.store.begin_event(call, token, &body, &records).await? {
-            tracing::warn!(
-                "this claim lost the call's lease (another claim took it over); sending nothing"
-            );
-            return Ok(Dispatched::Nothing);
-        }
+        let (records, headers) = match self.store.begin_event(call, token, &body, &records).await? {
+            EventStarted::Now => (records, headers),
+            EventStarted::Earlier(recorded) => {
+                tracing::warn!(
+                    "this claim had started the call already (its commit's reply was lost); sending the recorded requests"
+                );
+                as_recorded(records, headers, &recorded)
+            }
+            EventStarted::Lost => {
+                tracing::warn!(
+                    "this claim lost the call's lease (another claim took it over); sending nothing"
+                );
+                return Ok(Dispatched::Nothing);
+            }
+        };
         // The moment processing is done and the requests start (benchmarks measure from here).
         tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
 
@@ -207,4 +216,21 @@ impl Worker {
             .filter_map(|address| earlier.iter().chain(&sent).find(|n| &n.to == address).cloned())
             .collect())
     }
+}
+
+/// The requests of a start whose first commit landed unseen, under the ids it recorded (by
+/// webhook); one that was not recorded then is not sent.
+fn as_recorded(
+    records: Vec<PendingDelivery>, headers: Vec<Vec<(String, String)>>,
+    recorded: &[(String, String)],
+) -> (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) {
+    records
+        .into_iter()
+        .zip(headers)
+        .filter_map(|(mut delivery, headers)| {
+            let (_, id) = recorded.iter().find(|(webhook, _)| *webhook == delivery.webhook.id)?;
+            delivery.id = id.clone();
+            Some((delivery, headers))
+        })
+        .unzip()
 }

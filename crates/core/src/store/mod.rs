@@ -43,6 +43,7 @@ pub use delivery_log::{LogQuery, StatusFilter};
 pub use deployed::CallConfig;
 pub use erasure::CALL_ERASED;
 pub use operations::{PoolUse, QueueDepth};
+pub use queue::EventStarted;
 pub use rate_counters::{Counted, Window};
 pub use replays::{HeldReplay, REPLAY_LIMIT, ReplayItem};
 pub use retries::{ChainUpdate, DueRetry};
@@ -91,7 +92,7 @@ pub struct Store {
     /// Stored calls, written with group commit.
     intake: group_commit::GroupCommit<calls::NewCallRow, ()>,
     /// Events moving to `sending` with their deliveries, written with group commit.
-    starts: group_commit::GroupCommit<queue::EventStart, bool>,
+    starts: group_commit::GroupCommit<queue::EventStart, queue::EventStarted>,
     /// Seals and opens webhook secrets and header values.
     keys: crate::vault::Keyring,
     /// The opened webhooks of deployed versions, which never change once deployed.

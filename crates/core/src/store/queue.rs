@@ -42,6 +42,19 @@ const INTERRUPTED_MAIL: &str =
     "The server sending this e-mail stopped while it was under way; it is not sent again.";
 const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
 
+/// How `begin_event` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventStarted {
+    /// Moved to `sending` now, with the deliveries as given: send them.
+    Now,
+    /// This same claim had moved it already: an earlier attempt whose commit landed though its
+    /// reply was lost (the connection broke), so the worker tried again. Its deliveries are
+    /// recorded under these ids (webhook id, delivery id): send those, once.
+    Earlier(Vec<(String, String)>),
+    /// Another claim holds the call (this one's lease lapsed): send nothing.
+    Lost,
+}
+
 /// An event about to start sending.
 pub(super) struct EventStart {
     call_id: String,
@@ -72,7 +85,7 @@ const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Rede
 /// its instance to `sending` with its body, one inserts the deliveries of those that moved.
 pub(super) async fn start_events(
     writer: AnyPool, clock: &'static str, events: Vec<EventStart>,
-) -> Result<Vec<bool>, AppError> {
+) -> Result<Vec<EventStarted>, AppError> {
     let mut tx = writer.begin().await?;
     // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
     // batch twice, once with the claim that lost it, which must not move.
@@ -99,8 +112,45 @@ pub(super) async fn start_events(
     let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
     store_bodies(&mut tx, &started).await?;
     insert_deliveries(&mut tx, clock, &started).await?;
+    let unmoved: Vec<&EventStart> = events.iter().filter(|e| !has_moved(e)).collect();
+    let earlier = started_earlier(&mut tx, &unmoved).await?;
     tx.commit().await?;
-    Ok(events.iter().map(has_moved).collect())
+    Ok(events
+        .iter()
+        .map(|e| match earlier.get(&(e.call_id.clone(), e.token.clone())) {
+            _ if has_moved(e) => EventStarted::Now,
+            Some(deliveries) => EventStarted::Earlier(deliveries.clone()),
+            None => EventStarted::Lost,
+        })
+        .collect())
+}
+
+/// Of events that did not move, those already `sending` under the same claim (a retried start
+/// whose first commit landed), with their recorded deliveries. Rare: only after a failure.
+async fn started_earlier(
+    tx: &mut super::Tx<'_>, unmoved: &[&EventStart],
+) -> Result<std::collections::HashMap<(String, String), Vec<(String, String)>>, AppError> {
+    let mut earlier = std::collections::HashMap::new();
+    for event in unmoved {
+        let held: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT call_id FROM call_events WHERE call_id = $1 AND lease_token = $2 AND state = {SENDING}"
+        ))
+        .bind(&event.call_id)
+        .bind(&event.token)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if held.is_none() {
+            continue;
+        }
+        let deliveries: Vec<(String, String)> = sqlx::query_as(
+            "SELECT webhook_id, id FROM deliveries WHERE call_id = $1 AND kind = 'event'",
+        )
+        .bind(&event.call_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        earlier.insert((event.call_id.clone(), event.token.clone()), deliveries);
+    }
+    Ok(earlier)
 }
 
 /// The bodies of the calls that moved to `sending`, in one statement.
@@ -338,11 +388,12 @@ impl Store {
 
     /// Saves the processed call and, in the same transaction, moves its event to `sending` with
     /// one `sending` delivery per request about to start (with group commit: the events that
-    /// start together share one transaction). `false` (and nothing written) when the claim `token` no
-    /// longer holds the call: then it must send nothing.
+    /// start together share one transaction). `Lost` (and nothing written) when the claim `token` no
+    /// longer holds the call: then it must send nothing. `Earlier` when this claim had started it
+    /// already (see `EventStarted`).
     pub async fn begin_event(
         &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
-    ) -> Result<bool, AppError> {
+    ) -> Result<EventStarted, AppError> {
         let deliveries = pending
             .iter()
             .map(|p| {
