@@ -39,34 +39,32 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
+/// Each metric's help text, for the page's `# HELP` lines.
+const HELP: [(&str, &str); 12] = [
+    ("voicy_deliveries_total", "Webhook requests by how they ended (outcome)."),
+    ("voicy_delivery_duration_seconds", "Time from a webhook request's start to its answer."),
+    ("voicy_retry_attempts_total", "Retry attempts started (opt-in retries)."),
+    ("voicy_lease_takeovers_total", "Calls taken over from an instance whose lease lapsed."),
+    ("voicy_processing_failures_total", "Failed processing attempts, by cause."),
+    ("voicy_throttled_total", "Requests and e-mails refused by a quota (limit)."),
+    ("voicy_http_requests_total", "HTTP requests by route, method and status."),
+    ("voicy_http_request_duration_seconds", "Time to answer an HTTP request, by route."),
+    ("voicy_queue_events", "Unfinished events in the queue, by state."),
+    ("voicy_queue_oldest_pending_seconds", "How long the oldest pending call has waited."),
+    ("voicy_db_pool_connections", "Database connections by pool and state."),
+    ("voicy_retention_erased_calls_total", "Calls whose personal data retention erased."),
+];
+
 fn describe() {
-    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
-    describe_counter!("voicy_deliveries_total", "Webhook requests by how they ended (outcome).");
-    describe_histogram!(
-        "voicy_delivery_duration_seconds",
-        Unit::Seconds,
-        "Time from a webhook request's start to its answer."
-    );
-    describe_counter!("voicy_retry_attempts_total", "Retry attempts started (opt-in retries).");
-    describe_counter!(
-        "voicy_lease_takeovers_total",
-        "Calls taken over from an instance whose lease lapsed, by the state they were in."
-    );
-    describe_counter!("voicy_processing_failures_total", "Failed processing attempts, by cause.");
-    describe_counter!("voicy_throttled_total", "Requests and e-mails refused by a quota (limit).");
-    describe_counter!("voicy_http_requests_total", "HTTP requests by route, method and status.");
-    describe_histogram!(
-        "voicy_http_request_duration_seconds",
-        Unit::Seconds,
-        "Time to answer an HTTP request, by route."
-    );
-    describe_gauge!("voicy_queue_events", "Unfinished events in the queue, by state.");
-    describe_gauge!(
-        "voicy_queue_oldest_pending_seconds",
-        Unit::Seconds,
-        "How long the oldest pending call has waited (0 when none is pending)."
-    );
-    describe_gauge!("voicy_db_pool_connections", "Database connections by pool and state.");
+    for (name, help) in HELP {
+        if name.ends_with("_total") {
+            metrics::describe_counter!(name, help);
+        } else if name.ends_with("_duration_seconds") {
+            metrics::describe_histogram!(name, metrics::Unit::Seconds, help);
+        } else {
+            metrics::describe_gauge!(name, help);
+        }
+    }
 }
 
 /// The metrics listener's router.

@@ -7,6 +7,7 @@ mod hanging;
 mod log;
 mod probe;
 mod receiver;
+mod retention;
 mod signins;
 mod stats;
 
@@ -31,6 +32,7 @@ struct Env {
     arrivals: Arrivals,
     probe: Probe,
     pool: sqlx::AnyPool,
+    store: voicy_core::store::Store,
     _dispatcher: Option<voicy_core::dispatcher::Running>,
     _dir: tempfile::TempDir,
 }
@@ -72,6 +74,7 @@ async fn env(probe: Probe, configure: impl FnOnce(&mut voicy::config::Settings))
         arrivals,
         probe,
         pool: state.store.pool().clone(),
+        store: state.store.clone(),
         _dispatcher: dispatcher,
         _dir: dir,
     }
@@ -411,6 +414,7 @@ async fn main() {
         Some("rendered") => settings_rendered_phase().await,
         Some("e2e") => e2e::e2e_phase().await,
         Some("log") => log::log_phase().await,
+        Some("retention") => retention::retention_phase().await,
         Some("signins") => signins::both().await,
         Some("signins-uncapped") => signins::uncapped().await,
         Some("signins-capped") => signins::capped().await,

@@ -69,3 +69,33 @@ test('a test call from the dashboard reaches the webhook and its delivery shows 
     receiver.close();
   }
 });
+
+test("an owner deletes a call's data from its page, after confirming", async ({ page }, testInfo) => {
+  await openSettings(page, 'Erase desk', 'eraser');
+  await follow(page, page.getByRole('link', { name: 'Overview' }));
+  const call = page.getByRole('form', { name: 'Test call' });
+  await call.getByLabel('Turn 2 text').fill('My account number is 4417-2290.');
+  await call.getByRole('button', { name: 'End call' }).click();
+  await expect(page).toHaveURL(/\/agents\/[0-9a-f-]+\/calls\/[0-9a-f-]+$/);
+  await hydrated(page);
+  await expect(page.getByText('My account number is 4417-2290.')).toBeVisible({ timeout: 15_000 });
+
+  // Asked first; Escape keeps everything and gives the button its focus back.
+  await page.getByRole('button', { name: 'Delete call data…' }).click();
+  const confirm = page.getByRole('group', { name: "Confirm deleting the call's data" });
+  await expect(confirm.getByRole('button', { name: 'Delete for good' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('button', { name: 'Delete call data…' })).toBeFocused();
+  await expect(page.getByText('My account number is 4417-2290.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Delete call data…' }).click();
+  await confirm.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page.getByText(/personal data was deleted on/)).toBeVisible();
+  await expect(page.getByText('4417-2290')).toHaveCount(0);
+  await shot(page, testInfo, 'call-data-deleted');
+  // For good: a fresh load shows the same.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByText(/personal data was deleted on/)).toBeVisible();
+  await expect(page.getByText('4417-2290')).toHaveCount(0);
+});

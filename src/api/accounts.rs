@@ -53,20 +53,15 @@ struct ApiKeyList {
 /// Creates an account and signs it in (sets the session cookie).
 #[utoipa::path(post, path = "/auth/signup", tag = "accounts", security(()), request_body = Credentials,
     responses((status = 201, description = "The signed-in account", body = UserView), (status = 409, description = "The e-mail has an account", body = ErrorBody),
-        (status = 422, description = "Invalid e-mail or password", body = ErrorBody), Unexpected))]
+        (status = 413, description = "Over 16 KB (not signed in)", body = ErrorBody),
+        (status = 422, description = "Invalid e-mail or password", body = ErrorBody),
+        (status = 429, description = "Too many accounts created from this address (`VOICY_SIGN_UPS_PER_HOUR`); `Retry-After` says when to try again", body = ErrorBody), Unexpected))]
 async fn signup(
     State(state): State<AppState>, client: Option<Extension<ClientAddress>>, session: Session,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Created<UserView>> {
-    let client = client.map(|c| c.0.0.to_string());
-    let user = accounts::sign_up(
-        &state.store,
-        &state.throttle,
-        client.as_deref(),
-        &body.email,
-        &body.password,
-    )
-    .await?;
+    let client = client.map(|Extension(c)| c);
+    let user = accounts::sign_up(&state, client, &body.email, &body.password).await?;
     auth::start_session(&session, &user).await?;
     Ok(Created(user))
 }
@@ -79,15 +74,8 @@ async fn login(
     State(state): State<AppState>, client: Option<Extension<ClientAddress>>, session: Session,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<UserView>> {
-    let client = client.map(|c| c.0.0.to_string());
-    let user = accounts::sign_in(
-        &state.store,
-        &state.throttle,
-        client.as_deref(),
-        &body.email,
-        &body.password,
-    )
-    .await?;
+    let client = client.map(|Extension(c)| c);
+    let user = accounts::sign_in(&state, client, &body.email, &body.password).await?;
     auth::start_session(&session, &user).await?;
     Ok(Json(user))
 }

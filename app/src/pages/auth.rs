@@ -12,9 +12,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
     let client = crate::server::client_address().await;
-    let user =
-        accounts::sign_in(&state.store, &state.throttle, client.as_deref(), &email, &password)
-            .await?;
+    let user = accounts::sign_in(&state, client, &email, &password).await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())
@@ -26,9 +24,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use voicy_core::{auth, services::accounts};
     let (state, session) = request_state().await?;
     let client = crate::server::client_address().await;
-    let user =
-        accounts::sign_up(&state.store, &state.throttle, client.as_deref(), &email, &password)
-            .await?;
+    let user = accounts::sign_up(&state, client, &email, &password).await?;
     auth::start_session(&session, &user).await?;
     leptos_axum::redirect("/agents");
     Ok(())

@@ -26,11 +26,11 @@ pub async fn request_owner() -> Result<OwnerRequest, AppError> {
 }
 
 /// The client's address (behind trusted proxies, the one they forward), for the throttles.
-pub async fn client_address() -> Option<String> {
+pub async fn client_address() -> Option<voicy_core::auth::ClientAddress> {
     leptos_axum::extract::<axum::Extension<voicy_core::auth::ClientAddress>>()
         .await
         .ok()
-        .map(|client| client.0.0.to_string())
+        .map(|axum::Extension(client)| client)
 }
 
 /// For server functions that work without a signed-in owner (sign-in, sign-up).

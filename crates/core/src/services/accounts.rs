@@ -1,9 +1,9 @@
 //! Sign-up and sign-in. Passwords are hashed with argon2id off the async threads.
 
+use crate::AppState;
+use crate::auth::ClientAddress;
 use crate::domain::{Email, Password};
 use crate::error::{AppError, FieldErrors};
-use crate::services::throttle::Throttle;
-use crate::store::Store;
 use crate::views::UserView;
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -108,13 +108,14 @@ async fn blocking_within<T: Send + 'static>(
 
 /// A new account; `TooManySignUps` before any work when `client` has created its quota.
 pub async fn sign_up(
-    store: &Store, throttle: &Throttle, client: Option<&str>, email: &str, password: &str,
+    state: &AppState, client: Option<ClientAddress>, email: &str, password: &str,
 ) -> Result<UserView, AppError> {
+    let (store, client) = (&state.store, client.map(|c| c.0.to_string()));
     let mut errors = FieldErrors::new();
     let email = errors.take("email", Email::parse(email));
     let password = errors.take("password", Password::parse(password));
     errors.into_result()?;
-    throttle.sign_up(client).await?;
+    state.throttle.sign_up(client.as_deref()).await?;
     let (email, password) = (email.expect("checked"), password.expect("checked"));
     let phc = blocking(move || hash(password.expose())).await?;
     let id = store.insert_user(&email, &phc).await?;
@@ -124,9 +125,10 @@ pub async fn sign_up(
 /// The user with these credentials, or `InvalidCredentials` whichever of the two is wrong;
 /// `TooManyAttempts` before any work when the account or the client address is over its quota.
 pub async fn sign_in(
-    store: &Store, throttle: &Throttle, client: Option<&str>, email: &str, password: &str,
+    state: &AppState, client: Option<ClientAddress>, email: &str, password: &str,
 ) -> Result<UserView, AppError> {
-    throttle.sign_in(email, client).await?;
+    let store = &state.store;
+    state.throttle.sign_in(email, client.map(|c| c.0.to_string()).as_deref()).await?;
     let email = Email::parse(email).ok();
     let account = match &email {
         Some(email) => store.credentials(email).await?,

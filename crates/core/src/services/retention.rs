@@ -7,8 +7,9 @@
 use crate::store::Store;
 use std::time::{Duration, Instant};
 
-/// Calls erased per transaction.
-pub const BATCH: i64 = 200;
+/// Calls erased per transaction: 50 hold SQLite's writer about 15 ms (200 held it 67 ms, and
+/// intake's p99 rose to 50 ms during a pass; BENCHMARKS.md).
+pub const BATCH: i64 = 50;
 /// The pause between batches: intake and the dispatcher write meanwhile.
 const BETWEEN_BATCHES: Duration = Duration::from_millis(20);
 /// How often a pass runs (the first at start-up).
@@ -40,7 +41,7 @@ pub async fn pass(store: &Store, days: u32) -> Result<Pass, crate::error::AppErr
         tokio::time::sleep(BETWEEN_BATCHES).await;
     }
     if done.erased > 0 {
-        store.forget_erased_pages().await;
+        store.checkpoint(crate::store::Checkpoint::Passive).await;
         metrics::counter!("voicy_retention_erased_calls_total").increment(done.erased as u64);
         tracing::info!(
             erased = done.erased,

@@ -6,7 +6,8 @@
 //! sent again: its open retry chains end (`call_erased`), and redeliveries and replays skip it.
 //!
 //! On SQLite the erased bytes are overwritten, not only unlinked (`secure_delete`), and the
-//! write-ahead log is checkpointed and truncated afterwards, so neither file keeps the old pages.
+//! write-ahead log is checkpointed afterwards so that the database file's old pages are
+//! overwritten too; after the owner's erasure it is also truncated, so neither file keeps them.
 
 use super::{Backend, Store, now, placeholders};
 use crate::auth::OwnerId;
@@ -19,6 +20,13 @@ const SKIPPED: &str = EventState::Skipped.sql();
 const FAILED: &str = EventState::Failed.sql();
 /// `chain_end` of a retry chain whose call was erased.
 pub const CALL_ERASED: &str = "call_erased";
+
+/// How thoroughly `Store::checkpoint` empties SQLite's write-ahead log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    Truncate,
+    Passive,
+}
 
 /// A stored call, read to be erased.
 #[derive(sqlx::FromRow)]
@@ -47,7 +55,7 @@ impl Store {
             .fetch_all(&self.writer)
             .await?;
         self.erase(&stored).await?;
-        self.forget_erased_pages().await;
+        self.checkpoint(Checkpoint::Truncate).await;
         Ok(())
     }
 
@@ -67,13 +75,19 @@ impl Store {
         Ok(stored.len())
     }
 
-    /// After erasing: on SQLite, the write-ahead log's copies of the old pages are written into
-    /// the database file (where `secure_delete` overwrote them) and the log is emptied. Best
-    /// effort: a long reader may keep a checkpoint from completing; the next one finishes it.
-    pub async fn forget_erased_pages(&self) {
+    /// After erasing, on SQLite: the write-ahead log's new pages are written into the database
+    /// file over the old ones. `Truncate` also empties the log, waiting for readers and holding
+    /// writers meanwhile: right for one call at the owner's request, too long a stall after a
+    /// retention pass, whose `Passive` checkpoint blocks nobody (the log is reused from its start
+    /// once a checkpoint completes, so old frames do not linger). Best effort: a long reader may
+    /// keep a checkpoint from completing; the next one finishes it.
+    pub async fn checkpoint(&self, how: Checkpoint) {
+        let sql = match how {
+            Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+            Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+        };
         if self.backend == Backend::Sqlite
-            && let Err(e) =
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.writer).await
+            && let Err(e) = sqlx::query(sql).execute(&self.writer).await
         {
             tracing::warn!(error = %e, "could not checkpoint the write-ahead log after an erasure");
         }
