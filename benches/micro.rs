@@ -33,6 +33,7 @@ fn call() -> CallRecord {
             metadata: Some(serde_json::json!({ "crm_id": "42" })),
         },
         body: None,
+        erased_at: None,
         event: EventView { state: EventState::Pending, note: None },
         received_at: "2026-11-27T09:01:40.100Z".into(),
         attempts: 1,
