@@ -6,8 +6,7 @@
 //! sent again: its open retry chains end (`call_erased`), and redeliveries and replays skip it.
 //!
 //! On SQLite the erased bytes are overwritten, not only unlinked (`secure_delete`), and the
-//! write-ahead log is checkpointed afterwards so that the database file's old pages are
-//! overwritten too; after the owner's erasure it is also truncated, so neither file keeps them.
+//! write-ahead log is checkpointed and truncated afterwards, so neither file keeps them.
 
 use super::{Backend, Store, now, placeholders};
 use crate::auth::OwnerId;
@@ -20,13 +19,6 @@ const SKIPPED: &str = EventState::Skipped.sql();
 const FAILED: &str = EventState::Failed.sql();
 /// `chain_end` of a retry chain whose call was erased.
 pub const CALL_ERASED: &str = "call_erased";
-
-/// How thoroughly `Store::checkpoint` empties SQLite's write-ahead log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Checkpoint {
-    Truncate,
-    Passive,
-}
 
 /// A stored call, read to be erased.
 #[derive(sqlx::FromRow)]
@@ -55,7 +47,7 @@ impl Store {
             .fetch_all(&self.writer)
             .await?;
         self.erase(&stored).await?;
-        self.checkpoint(Checkpoint::Truncate).await;
+        self.forget_erased_pages().await;
         Ok(())
     }
 
@@ -76,20 +68,39 @@ impl Store {
     }
 
     /// After erasing, on SQLite: the write-ahead log's new pages are written into the database
-    /// file over the old ones. `Truncate` also empties the log, waiting for readers and holding
-    /// writers meanwhile: right for one call at the owner's request, too long a stall after a
-    /// retention pass, whose `Passive` checkpoint blocks nobody (the log is reused from its start
-    /// once a checkpoint completes, so old frames do not linger). Best effort: a long reader may
-    /// keep a checkpoint from completing; the next one finishes it.
-    pub async fn checkpoint(&self, how: Checkpoint) {
-        let sql = match how {
-            Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
-            Checkpoint::Passive => "PRAGMA wal_checkpoint(PASSIVE)",
+    /// file over the old ones (where `secure_delete` zeroed what was freed), then the log is
+    /// truncated, so neither file keeps an old frame. A passive checkpoint first copies the bulk
+    /// without holding anyone up; the truncating one, which holds writers while it works and
+    /// waits for readers, then has little left (after a retention pass that copied it all at
+    /// once, writers had waited 563 ms; BENCHMARKS.md). A reader that keeps it from completing
+    /// is waited for a little, then left to the next erasure.
+    pub async fn forget_erased_pages(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let checkpoint = |mode: &'static str| async move {
+            let (busy, _, _): (i64, i64, i64) =
+                sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
+                    .fetch_one(&self.writer)
+                    .await?;
+            Ok::<bool, sqlx::Error>(busy == 0)
         };
-        if self.backend == Backend::Sqlite
-            && let Err(e) = sqlx::query(sql).execute(&self.writer).await
-        {
-            tracing::warn!(error = %e, "could not checkpoint the write-ahead log after an erasure");
+        let mut done = checkpoint("PASSIVE").await.map(|_| false);
+        for _ in 0..20 {
+            done = checkpoint("TRUNCATE").await;
+            if !matches!(done, Ok(false)) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        match done {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                "readers kept the write-ahead log from being emptied after an erasure; the next erasure empties it"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not checkpoint the write-ahead log after an erasure")
+            }
         }
     }
 
