@@ -41,7 +41,7 @@ pub use database_url::DatabaseUrl;
 pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind, PendingDelivery};
 pub use delivery_log::{LogQuery, StatusFilter};
 pub use deployed::CallConfig;
-pub use erasure::{CALL_ERASED, Checkpoint};
+pub use erasure::CALL_ERASED;
 pub use operations::{PoolUse, QueueDepth};
 pub use queue::EventStarted;
 pub use rate_counters::{Counted, Window};
