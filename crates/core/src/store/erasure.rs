@@ -13,6 +13,7 @@ use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::EventState;
 use crate::views::NewCall;
+use sqlx::Executor;
 
 const SENT: &str = EventState::Sent.sql();
 const SKIPPED: &str = EventState::Skipped.sql();
@@ -47,7 +48,7 @@ impl Store {
             .fetch_all(&self.writer)
             .await?;
         self.erase(&stored).await?;
-        self.forget_erased_pages().await;
+        self.empty_log().await;
         Ok(())
     }
 
@@ -67,39 +68,54 @@ impl Store {
         Ok(stored.len())
     }
 
-    /// After erasing, on SQLite: the write-ahead log's new pages are written into the database
-    /// file over the old ones (where `secure_delete` zeroed what was freed), then the log is
-    /// truncated, so neither file keeps an old frame. A passive checkpoint first copies the bulk
-    /// without holding anyone up; the truncating one, which holds writers while it works and
-    /// waits for readers, then has little left (after a retention pass that copied it all at
-    /// once, writers had waited 563 ms; BENCHMARKS.md). A reader that keeps it from completing
-    /// is waited for a little, then left to the next erasure.
-    pub async fn forget_erased_pages(&self) {
+    /// After a retention pass, on SQLite: the write-ahead log's new pages are copied into the
+    /// database file over the old ones (where `secure_delete` zeroed what was freed), holding
+    /// nobody up. Old frames of calls past retention were overwritten long ago: the log restarts
+    /// from its beginning after every complete checkpoint.
+    pub async fn checkpoint_passively(&self) {
+        if self.backend == Backend::Sqlite
+            && let Err(e) =
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.writer).await
+        {
+            tracing::warn!(error = %e, "could not checkpoint the write-ahead log after erasing");
+        }
+    }
+
+    /// After the owner's erasure, on SQLite: the log is also emptied (truncated), since it may
+    /// still hold the call's frames from when it was stored. Truncating holds writers while it
+    /// waits for readers, so each try waits 20 ms at most (the connection's busy timeout is
+    /// otherwise 10 s; a retention pass that truncated stalled intake for 927 ms, BENCHMARKS.md),
+    /// and a reader that outlasts a few tries leaves it to the next checkpoint.
+    async fn empty_log(&self) {
         if self.backend != Backend::Sqlite {
             return;
         }
-        let checkpoint = |mode: &'static str| async move {
-            let (busy, _, _): (i64, i64, i64) =
-                sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
-                    .fetch_one(&self.writer)
-                    .await?;
-            Ok::<bool, sqlx::Error>(busy == 0)
-        };
-        let mut done = checkpoint("PASSIVE").await.map(|_| false);
-        for _ in 0..20 {
-            done = checkpoint("TRUNCATE").await;
-            if !matches!(done, Ok(false)) {
-                break;
+        self.checkpoint_passively().await;
+        let result = async {
+            for _ in 0..10 {
+                let mut writer = self.writer.acquire().await?;
+                writer.execute("PRAGMA busy_timeout = 20").await?;
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&mut *writer)
+                        .await?;
+                writer.execute("PRAGMA busy_timeout = 10000").await?;
+                drop(writer);
+                if busy == 0 {
+                    return Ok(true);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Ok::<bool, sqlx::Error>(false)
         }
-        match done {
+        .await;
+        match result {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                "readers kept the write-ahead log from being emptied after an erasure; the next erasure empties it"
+                "readers kept the write-ahead log from being emptied after an erasure; a later checkpoint copies it"
             ),
             Err(e) => {
-                tracing::warn!(error = %e, "could not checkpoint the write-ahead log after an erasure")
+                tracing::warn!(error = %e, "could not empty the write-ahead log after an erasure")
             }
         }
     }
