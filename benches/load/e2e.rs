@@ -251,6 +251,13 @@ async fn pg_counters(url: &str) -> (f64, f64, f64) {
 }
 
 pub async fn e2e_phase() {
+    // `BENCH_LOG=warn` (a tracing filter): the servers' log on stderr, to see what a slow run did.
+    if let Ok(filter) = std::env::var("BENCH_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let (receiver, arrivals) = receiver::fast().await;
     let mut setups = vec![("SQLite", "sqlite", 1)];
     if std::env::var("BENCH_POSTGRES").is_ok() {

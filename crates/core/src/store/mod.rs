@@ -108,6 +108,9 @@ pub struct Store {
 /// once one has copied everything.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// A PostgreSQL connection idle longer than this is pinged before it is used again.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 async fn checkpoints(pool: AnyPool) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -186,10 +189,21 @@ impl Store {
                     }
                 }
                 // A short acquire timeout: when the database is away, requests answer 503 within
-                // seconds instead of hanging.
+                // seconds instead of hanging. A connection is pinged before use only when it sat
+                // idle for a while (the server may have restarted since): sqlx's default pings
+                // before every acquire, one more round trip per statement, a dozen per call.
                 let pool = AnyPoolOptions::new()
                     .max_connections(32)
                     .acquire_timeout(Duration::from_secs(3))
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > PING_IF_IDLE_FOR {
+                                conn.ping().await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 Ok(Self::with_pools(pool.clone(), pool, backend, keys))
