@@ -103,6 +103,8 @@ pub async fn build_with_steps(
         dispatcher::alerts::start(store.clone(), steps.clone(), settings.public_url.clone());
     let events = dispatcher::Dispatcher::new(alerts);
     services::retention::start(store.clone(), settings.retention_days);
+    // One set of quotas for the instance: the dispatcher takes e-mails from it, requests the rest.
+    let throttle = Throttle::new(store.clone(), settings.limits);
     let running = settings.role.dispatches().then(|| {
         events.start(
             store.clone(),
@@ -114,14 +116,14 @@ pub async fn build_with_steps(
                 max_calls_in_flight: settings.max_calls_in_flight,
                 retry_schedule: settings.retry_schedule.clone(),
                 replay_rate: settings.replay_rate,
-                throttle: Throttle::new(store.clone(), settings.limits),
+                throttle: throttle.clone(),
                 postgres_url: (store.backend() == Backend::Postgres)
                     .then(|| settings.database_url.clone()),
             },
         )
     });
     let state = AppState {
-        throttle: Throttle::new(store.clone(), settings.limits),
+        throttle,
         store,
         policy: WebhookPolicy { allow_insecure: settings.allow_insecure_webhooks },
         events,
