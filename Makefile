@@ -115,6 +115,7 @@ e2e:
 	(cd end2end && BASE_URL=http://127.0.0.1:$$port npx playwright test); status=$$?; \
 	kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; \
 	if [ $$status -ne 0 ]; then echo "==> end-to-end tests failed; last server log lines:"; tail -n 40 $$dir/server.log; fi; \
+	echo "==> end-to-end summary"; (cd end2end && node failures.mjs) || true; \
 	exit $$status
 
 ## Benchmarks (release build): criterion micro-benchmarks, then the load benchmark of the real
