@@ -1,7 +1,8 @@
-//! A lost reply to a `COMMIT`, injected by a proxy between the server and PostgreSQL: the
-//! transaction that starts a call's event commits, the connection breaks before the server hears
-//! so, and the dispatcher, seeing an I/O error, tries again. The calls are sent, exactly once.
-//! (PostgreSQL only: SQLite has no connection to lose.)
+//! A lost reply to the commit that starts a call's event, injected by a proxy between the server
+//! and PostgreSQL: the statement that starts events (one statement, committed on its own) lands,
+//! the connection breaks before the server hears so, and the dispatcher, seeing an I/O error,
+//! tries again. The calls are sent, exactly once. (PostgreSQL only: SQLite has no connection to
+//! lose.)
 
 use crate::helpers::TestApp;
 use crate::receiver::{Behavior, Receiver};
@@ -12,11 +13,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// What the statement that starts an event says (`store::queue::start_events`).
+/// What the statement that starts an event says (`store::event_start`).
 const STARTS_EVENTS: &str = "SET state = 'sending', note = NULL";
 
-/// A TCP proxy in front of PostgreSQL that, once armed, lets the next commit of a transaction
-/// that ran `STARTS_EVENTS` reach the server, swallows the server's answer and cuts the client off.
+/// A TCP proxy in front of PostgreSQL that, once armed, lets the next commit of `STARTS_EVENTS`
+/// reach the server (the `Sync` that ends the statement, outside a transaction, or a `COMMIT`),
+/// swallows the server's answer and cuts the client off.
 struct CommitFault {
     addr: std::net::SocketAddr,
     armed: Arc<AtomicBool>,
@@ -77,6 +79,7 @@ async fn relay(
             // Prepared statements by name (sqlx parses each once per connection, then binds it).
             let mut statements: HashMap<String, String> = HashMap::new();
             let mut starts_events = false;
+            let mut in_transaction = false;
             let mut typed = false;
             loop {
                 let (kind, body) = read_message(&mut client_in, typed).await?;
@@ -96,15 +99,25 @@ async fn relay(
                     }
                     Some(b'Q') => {
                         let query = c_string(&body).to_uppercase();
+                        in_transaction |= query.starts_with("BEGIN");
+                        let ends = query.starts_with("COMMIT") || query.starts_with("ROLLBACK");
                         if query.starts_with("COMMIT")
                             && starts_events
                             && armed.swap(false, Ordering::SeqCst)
                         {
                             cut.store(true, Ordering::SeqCst);
                         }
-                        if query.starts_with("COMMIT") || query.starts_with("ROLLBACK") {
+                        if ends {
                             starts_events = false;
+                            in_transaction = false;
                         }
+                    }
+                    // The end of a statement sent alone: it commits on its own.
+                    Some(b'S') if !in_transaction => {
+                        if starts_events && armed.swap(false, Ordering::SeqCst) {
+                            cut.store(true, Ordering::SeqCst);
+                        }
+                        starts_events = false;
                     }
                     _ => {}
                 }

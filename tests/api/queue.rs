@@ -71,6 +71,56 @@ async fn a_call_left_processing_by_a_stopped_instance_is_processed_by_another_wi
     assert_eq!(receiver.hits().await.len(), 1, "sent once");
 }
 
+/// A call is stored claimed for the storing instance's worker when it has a slot free, and
+/// `pending` when it has none; the pending one is claimed as soon as a slot frees. Each is sent once.
+#[tokio::test]
+async fn a_call_takes_a_free_slot_at_intake_and_one_over_the_slots_waits_pending() {
+    let receiver =
+        Receiver::http(Behavior { delay: Duration::from_millis(1500), ..Behavior::default() })
+            .await;
+    let app = TestApp::spawn_with(|s| {
+        s.allow_insecure_webhooks = true;
+        s.max_calls_in_flight = 1;
+    })
+    .await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("One slot").await;
+    owner.add_webhook(&agent, json!({ "name": "Slow", "url": receiver.url })).await;
+    let first = owner.post_call(&agent, "web").await;
+    let second = owner.post_call(&agent, "web").await;
+    let event = |call: String| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, Option<String>, i64)>(
+                "SELECT state, lease_owner, attempts FROM call_events WHERE call_id = $1",
+            )
+            .bind(call)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    // The first holds the only slot while its receiver takes 1.5 s to answer.
+    let (state, owner_of_lease, attempts) = event(first.clone()).await;
+    assert!(state == "processing" || state == "sending", "{state}");
+    assert!(owner_of_lease.is_some_and(|o| o.starts_with("pid")));
+    assert_eq!(attempts, 1);
+    assert_eq!(event(second.clone()).await, ("pending".to_owned(), None, 0));
+
+    assert_eq!(owner.settled(&first).await["event"]["state"], "sent");
+    assert_eq!(owner.settled(&second).await["event"]["state"], "sent");
+    let hits = receiver.wait_for(2).await;
+    let mut ids: Vec<String> = hits
+        .iter()
+        .map(|h| serde_json::from_slice::<serde_json::Value>(&h.body).unwrap()["id"].to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2, "each call once");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.hits().await.len(), 2, "nothing sent twice");
+}
+
 /// The enums and each migration tree's CHECK constraints list the same values: every value the
 /// code can write is taken, and anything else is refused by the database itself.
 #[tokio::test]

@@ -4,8 +4,10 @@
 //! config at once. Each call runs in its own task and each request in its own future, so a slow
 //! or dead endpoint delays nothing else.
 //!
-//! Wake-ups: the instance that stored a call is told in-process (no added latency), the others
-//! by PostgreSQL `LISTEN/NOTIFY`, and every instance sweeps every second, claiming anything left
+//! Hand-over: the instance that stores a call stores it claimed for its own worker when it has a
+//! slot free, and starts that worker as soon as the call is durable (no claim statement, no
+//! wake-up). Calls left pending wake the local claim loop in-process, the other instances by
+//! PostgreSQL `LISTEN/NOTIFY`, and every instance sweeps every second, claiming anything left
 //! pending and taking over expired leases: nothing waits for a restart.
 
 pub mod address_guard;
@@ -26,10 +28,11 @@ mod unescape;
 mod worker;
 
 pub use client::{ClientError, Sent, WebhookClient};
-pub use queue::Running;
+pub use queue::{ReservedSlot, Running};
 
-use crate::store::Store;
-use std::{sync::Arc, time::Duration};
+use crate::store::{Store, StoredCall};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// How the dispatcher of one instance runs.
@@ -54,18 +57,31 @@ pub struct Options {
 /// Processing attempts of a call before its event is `failed`.
 pub const MAX_ATTEMPTS: i64 = 3;
 
-/// What the HTTP intake tells of a stored call (it only wakes the claim loop, never waits), and
-/// where every finished delivery is counted for alerts.
+/// What the HTTP intake asks of this instance's dispatcher (a slot for a call it is storing) and
+/// tells it (a call stored), and where every finished delivery is counted for alerts.
 #[derive(Debug)]
 pub struct Dispatcher {
     wake: Arc<Notify>,
     alerts: alerts::Alerts,
+    /// This instance's queue once `start` ran (not on an instance that only serves requests).
+    running: OnceLock<Arc<queue::Queue>>,
 }
 
 impl Dispatcher {
-    /// Told of every stored call: wakes the claim loop, never waits.
-    pub fn call_stored(&self, _call_id: &str) {
-        self.wake.notify_one();
+    /// A slot for a call about to be stored, if this instance dispatches and has one free: the
+    /// call is then stored claimed (`ReservedSlot::claim`) and its worker starts as soon as it
+    /// is stored, without a claim statement or a wake-up.
+    pub fn reserve_slot(&self) -> Option<ReservedSlot> {
+        self.running.get()?.reserve()
+    }
+
+    /// Told of every stored call, never waits: starts its worker if it was stored claimed with
+    /// `slot`; otherwise wakes the claim loop (other instances are woken by the database).
+    pub fn call_stored(&self, stored: StoredCall, slot: Option<ReservedSlot>) {
+        match (stored.token, slot) {
+            (Some(token), Some(slot)) => slot.start(stored.call, token),
+            _ => self.wake.notify_one(),
+        }
     }
 
     /// Told of a delivery that ended for good (the owner's redeliveries), for alerts.
@@ -74,14 +90,22 @@ impl Dispatcher {
     }
 
     pub fn new(alerts: alerts::Alerts) -> Arc<Self> {
-        Arc::new(Self { wake: Arc::default(), alerts })
+        Arc::new(Self { wake: Arc::default(), alerts, running: OnceLock::new() })
     }
 
     /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
+    /// Once per instance.
     pub fn start(
         &self, store: Store, client: WebhookClient, steps: Arc<post_call::Steps>, options: Options,
     ) -> Running {
-        queue::start(self.wake.clone(), store, client, (steps, self.alerts.clone()), options)
+        let (running, queue) =
+            queue::start(self.wake.clone(), store, client, (steps, self.alerts.clone()), options);
+        if self.running.set(queue).is_err() {
+            tracing::error!(
+                "a dispatcher was started twice on one instance; the second one takes no intake"
+            );
+        }
+        running
     }
 }
 

@@ -6,9 +6,9 @@ use super::replays::{REPLAY_SLOTS, Replayer, replay_loop};
 use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::Worker;
 use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
-use crate::store::Store;
+use crate::store::{CallRecord, IntakeClaim, Store};
 use std::{sync::Arc, time::Duration};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// Claims per statement: large enough to absorb a burst in few round trips.
@@ -18,7 +18,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// their results to be written.
 const DRAIN_FOR: Duration = Duration::from_secs(15);
 
-struct Queue {
+pub(super) struct Queue {
     store: Store,
     worker: Arc<Worker>,
     retrier: Arc<Retrier>,
@@ -27,6 +27,45 @@ struct Queue {
     slots: Arc<Semaphore>,
     in_flight: Arc<InFlightSet>,
     options: Options,
+    stopped: watch::Receiver<bool>,
+}
+
+/// A slot of this instance's dispatcher, taken for a call about to be stored: the call is
+/// stored claimed under `claim()` and its worker starts at once (`Dispatcher::call_stored`).
+/// Dropped unused (the call was not stored), the slot is free again.
+#[derive(Debug)]
+pub struct ReservedSlot {
+    queue: Arc<Queue>,
+    slot: OwnedSemaphorePermit,
+}
+
+impl ReservedSlot {
+    /// The lease to store the call under.
+    pub fn claim(&self) -> IntakeClaim {
+        IntakeClaim {
+            instance: self.queue.options.instance.clone(),
+            lease: self.queue.options.lease,
+        }
+    }
+
+    /// Starts the worker of `call`, stored claimed under `token`.
+    pub(super) fn start(self, call: CallRecord, token: String) {
+        let in_flight = InFlight::new(
+            self.queue.in_flight.clone(),
+            self.queue.wake.clone(),
+            call.id.clone(),
+            token,
+            self.slot,
+        );
+        let worker = self.queue.worker.clone();
+        tokio::spawn(async move { worker.run(call, in_flight).await });
+    }
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").field("instance", &self.options.instance).finish_non_exhaustive()
+    }
 }
 
 /// The dispatcher running on this instance.
@@ -36,10 +75,10 @@ pub struct Running {
     queue: Arc<Queue>,
 }
 
-pub fn start(
+pub(super) fn start(
     wake: Arc<Notify>, store: Store, client: WebhookClient,
     (steps, alerts): (Arc<Steps>, alerts::Alerts), options: Options,
-) -> Running {
+) -> (Running, Arc<Queue>) {
     let recorder = recorder::start(store.clone());
     let retrier = Arc::new(Retrier {
         store: store.clone(),
@@ -52,7 +91,9 @@ pub fn start(
     });
     let worker =
         Arc::new(Worker::new(store.clone(), steps, retrier.clone(), options.throttle.clone()));
+    let (stop, stopped) = watch::channel(false);
     let queue = Arc::new(Queue {
+        stopped: stopped.clone(),
         store,
         worker,
         replayer: Arc::new(Replayer::new(
@@ -67,7 +108,6 @@ pub fn start(
         in_flight: Arc::default(),
         options,
     });
-    let (stop, stopped) = watch::channel(false);
     let mut tasks = vec![
         tokio::spawn(claim_loop(queue.clone(), stopped.clone())),
         tokio::spawn(renew_loop(queue.clone())),
@@ -79,7 +119,7 @@ pub fn start(
     }
     tracing::info!(instance = %queue.options.instance, lease_s = queue.options.lease.as_secs(),
         max_calls_in_flight = queue.options.max_calls_in_flight, "dispatcher started");
-    Running { stop, tasks, queue }
+    (Running { stop, tasks, queue: queue.clone() }, queue)
 }
 
 impl Running {
@@ -137,13 +177,27 @@ async fn claim_loop(queue: Arc<Queue>, mut stop: watch::Receiver<bool>) {
 }
 
 impl Queue {
-    /// Claims batches while this instance has free slots and the queue has calls.
+    /// A free slot for a call about to be stored, unless the instance is stopping or busy.
+    pub(super) fn reserve(self: &Arc<Self>) -> Option<ReservedSlot> {
+        if *self.stopped.borrow() {
+            return None;
+        }
+        let slot = self.slots.clone().try_acquire_owned().ok()?;
+        Some(ReservedSlot { queue: self.clone(), slot })
+    }
+
+    /// Claims batches while this instance has free slots and the queue has calls. The slots are
+    /// taken before the claim, so intake, which takes slots too, cannot leave a claimed call
+    /// without one.
     async fn claim_while_free(&self) {
         loop {
             let free = self.slots.available_permits().min(CLAIM_BATCH);
             if free == 0 {
                 return; // a call that finishes wakes the loop
             }
+            let Ok(mut slots) = self.slots.clone().try_acquire_many_owned(free as u32) else {
+                return; // taken meanwhile (intake, a shutdown); whoever frees one wakes the loop
+            };
             let Ok((token, calls)) = self
                 .store
                 .claim_calls(&self.options.instance, self.options.lease, free as i64)
@@ -153,11 +207,7 @@ impl Queue {
             };
             let claimed = calls.len();
             for call in calls {
-                // Only this loop takes slots, and it saw `free` of them, unless a shutdown took
-                // them meanwhile: then the rest stay claimed, and the shutdown releases them.
-                let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-                    return;
-                };
+                let slot = slots.split(1).expect("one slot taken per call claimed");
                 let in_flight = InFlight::new(
                     self.in_flight.clone(),
                     self.wake.clone(),
@@ -169,7 +219,7 @@ impl Queue {
                 tokio::spawn(async move { worker.run(call, in_flight).await });
             }
             if claimed < free {
-                return;
+                return; // the unused slots are freed as `slots` drops
             }
         }
     }

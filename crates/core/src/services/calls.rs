@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::OwnerRequest;
+use crate::dispatcher::ReservedSlot;
 use crate::domain::call::{CallInput, CallKind, parse_processing};
 use crate::error::{AppError, FieldErrors};
 use crate::store::CallRecord;
@@ -56,21 +57,32 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
     }
 }
 
-/// Stores a finished call (before answering) and hands it to the dispatcher.
+/// Stores a finished call (durable before answering) and hands it to the dispatcher: claimed
+/// for this instance's worker when it has a slot free, which then starts at once.
 pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, AppError> {
     let agent = request.agent(&input.agent_id).await?;
     let call = CallInput::parse(input)?;
     if call.kind == CallKind::Web {
         request.state.throttle.web_call(request.owner().as_str()).await?;
     }
+    // The deployed version as of the agent's read, made in this request.
     let version = match call.kind {
-        CallKind::Phone => request.store().latest_version(&agent).await?,
+        CallKind::Phone => agent.latest_version(),
         CallKind::Web => None,
     };
-    let id =
-        request.store().insert_call(request.owner(), &agent, call.kind, version, &call.raw).await?;
-    request.state.events.call_stored(&id);
-    Ok(id)
+    let (store, events, owner) =
+        (request.store().clone(), request.state.events.clone(), request.owner().clone());
+    // A task of its own: a client that goes away mid-request must not leave a call stored
+    // claimed with no worker (it would wait for its lease to lapse).
+    let storing = tokio::spawn(async move {
+        let slot = events.reserve_slot();
+        let claim = slot.as_ref().map(ReservedSlot::claim);
+        let stored = store.insert_call(&owner, &agent, call.kind, version, call.raw, claim).await?;
+        let id = stored.call.id.clone();
+        events.call_stored(stored, slot);
+        Ok(id)
+    });
+    storing.await.map_err(|e| AppError::internal(format!("storing the call stopped: {e}")))?
 }
 
 /// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.

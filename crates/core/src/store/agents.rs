@@ -31,7 +31,8 @@ impl OwnedAgent {
         self.draft_revision
     }
 
-    pub(super) fn latest_version(&self) -> Option<i64> {
+    /// The latest deployed version as of this read, if any was deployed.
+    pub fn latest_version(&self) -> Option<i64> {
         self.latest_version
     }
 

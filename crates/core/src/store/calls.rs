@@ -3,12 +3,11 @@
 //! owner-scoped `insert_call` stored.
 
 use super::deployed::CallConfig;
-use super::{OwnedAgent, Store, new_id, now, placeholders, webhooks::touch_draft};
+use super::{OwnedAgent, Store, webhooks::touch_draft};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::{CallKind, DeliveryKind, DeliveryOutcome, EventState};
 use crate::views::{CallSummaryView, EventView, NewCall, ProcessingSettings};
-use sqlx::AnyPool;
 use std::sync::{Arc, LazyLock};
 
 /// A stored call, as the dispatcher and the Get Call API read it.
@@ -100,44 +99,6 @@ struct CallSummaryRow {
     delivered: i64,
 }
 
-/// A call about to be stored.
-pub(super) struct NewCallRow {
-    id: String,
-    owner_id: String,
-    agent_id: String,
-    version: Option<i64>,
-    kind: CallKind,
-    input: String,
-    received_at: String,
-}
-
-/// Writes a batch of calls in one statement; a trigger queues the event of each.
-pub(super) async fn insert_calls(
-    writer: AnyPool, rows: Vec<NewCallRow>,
-) -> Result<Vec<()>, AppError> {
-    let count = rows.len();
-    let values = (0..count)
-        .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}"
-    );
-    let mut insert = sqlx::query(&sql);
-    for row in rows {
-        insert = insert
-            .bind(row.id)
-            .bind(row.owner_id)
-            .bind(row.agent_id)
-            .bind(row.version)
-            .bind(row.kind)
-            .bind(row.input)
-            .bind(row.received_at);
-    }
-    insert.execute(&writer).await?;
-    Ok(vec![(); count])
-}
-
 pub(super) fn processing_settings(json: &str) -> Result<ProcessingSettings, AppError> {
     serde_json::from_str(json).map_err(AppError::internal)
 }
@@ -183,25 +144,6 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Stores a call (with group commit: concurrent intake shares one write).
-    pub async fn insert_call(
-        &self, owner: &OwnerId, agent: &OwnedAgent, kind: CallKind, version: Option<i64>,
-        input: &NewCall,
-    ) -> Result<String, AppError> {
-        let row = NewCallRow {
-            id: new_id(),
-            owner_id: owner.as_str().to_owned(),
-            agent_id: agent.id().to_owned(),
-            version,
-            kind,
-            input: serde_json::to_string(input).map_err(AppError::internal)?,
-            received_at: now(),
-        };
-        let id = row.id.clone();
-        self.intake.write(row).await?;
-        Ok(id)
     }
 
     pub async fn call_for_owner(

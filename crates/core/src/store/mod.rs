@@ -18,7 +18,9 @@ mod deliveries;
 mod delivery_log;
 mod deployed;
 mod erasure;
+mod event_start;
 mod group_commit;
+mod intake;
 mod operations;
 mod pauses;
 mod queue;
@@ -42,8 +44,9 @@ pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind,
 pub use delivery_log::{LogQuery, StatusFilter};
 pub use deployed::CallConfig;
 pub use erasure::CALL_ERASED;
+pub use event_start::EventStarted;
+pub use intake::{IntakeClaim, StoredCall};
 pub use operations::{PoolUse, QueueDepth};
-pub use queue::EventStarted;
 pub use rate_counters::{Counted, Window};
 pub use replays::{HeldReplay, REPLAY_LIMIT, ReplayItem};
 pub use retries::{ChainUpdate, DueRetry};
@@ -90,9 +93,9 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     /// Stored calls, written with group commit.
-    intake: group_commit::GroupCommit<calls::NewCallRow, ()>,
+    intake: group_commit::GroupCommit<intake::NewCallRow, Option<String>>,
     /// Events moving to `sending` with their deliveries, written with group commit.
-    starts: group_commit::GroupCommit<queue::EventStart, queue::EventStarted>,
+    starts: group_commit::GroupCommit<event_start::EventStart, event_start::EventStarted>,
     /// Seals and opens webhook secrets and header values.
     keys: crate::vault::Keyring,
     /// The opened webhooks of deployed versions, which never change once deployed.
@@ -214,10 +217,11 @@ impl Store {
     fn with_pools(
         pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::vault::Keyring,
     ) -> Self {
-        let intake = group_commit::GroupCommit::start(writer.clone(), calls::insert_calls);
-        let clock = queue::clock_of(backend);
+        let intake = group_commit::GroupCommit::start(writer.clone(), move |writer, rows| {
+            intake::insert_calls(writer, backend, rows)
+        });
         let starts = group_commit::GroupCommit::start(writer.clone(), move |writer, events| {
-            queue::start_events(writer, clock, events)
+            event_start::start_events(writer, backend, events)
         });
         Self {
             pool,

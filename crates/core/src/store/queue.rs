@@ -11,15 +11,10 @@
 //!   receiver's answer later replaces it with that answer (`record_deliveries`).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
-use super::{
-    Backend, CallRecord, ChainUpdate, DeliveryResult, PendingDelivery, Store, new_id, now,
-    placeholders,
-};
+use super::{Backend, CallRecord, ChainUpdate, DeliveryResult, Store, new_id, placeholders};
 use crate::error::AppError;
 use crate::states::{DeliveryOutcome, EventState, NotificationStatus};
 use crate::views::NotificationView;
-use sqlx::AnyPool;
-use std::collections::HashSet;
 use std::time::Duration;
 
 // The states as SQL literals, written into the statements below: the queue's partial indexes
@@ -41,182 +36,6 @@ const INTERRUPTED_EVENT: &str =
 const INTERRUPTED_MAIL: &str =
     "The server sending this e-mail stopped while it was under way; it is not sent again.";
 const CRASHED_TOO_OFTEN: &str = "Processing was interrupted too many times (the server stopped each time); the event was not sent.";
-
-/// How `begin_event` ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventStarted {
-    /// Moved to `sending` now, with the deliveries as given: send them.
-    Now,
-    /// This same claim had moved it already: an earlier attempt whose commit landed though its
-    /// reply was lost (the connection broke), so the worker tried again. Its deliveries are
-    /// recorded under these ids (webhook id, delivery id): send those, once.
-    Earlier(Vec<(String, String)>),
-    /// Another claim holds the call (this one's lease lapsed): send nothing.
-    Lost,
-}
-
-/// An event about to start sending.
-pub(super) struct EventStart {
-    call_id: String,
-    agent_id: String,
-    agent_version: Option<i64>,
-    token: String,
-    body: String,
-    deliveries: Vec<StartedDelivery>,
-}
-
-pub(super) struct StartedDelivery {
-    id: String,
-    webhook_id: String,
-    webhook_name: String,
-    webhook_url: String,
-    request_headers: String,
-    /// `sending`, or `paused` for a webhook the owner paused (recorded, not sent).
-    outcome: DeliveryOutcome,
-    error: Option<&'static str>,
-    /// For a webhook that retries: when the chain is due if no result is ever recorded (the
-    /// instance died mid-request), in milliseconds from now.
-    due_unless_recorded_ms: Option<i64>,
-}
-
-const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
-
-/// Starts a batch of events in one transaction: one statement moves every call still held by
-/// its instance to `sending` with its body, one inserts the deliveries of those that moved.
-pub(super) async fn start_events(
-    writer: AnyPool, clock: &'static str, events: Vec<EventStart>,
-) -> Result<Vec<EventStarted>, AppError> {
-    let mut tx = writer.begin().await?;
-    // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
-    // batch twice, once with the claim that lost it, which must not move.
-    let mut moved: HashSet<(String, String)> = HashSet::new();
-    let mut tokens: Vec<&str> = events.iter().map(|e| e.token.as_str()).collect();
-    tokens.sort_unstable();
-    tokens.dedup();
-    for token in tokens {
-        let group: Vec<&EventStart> = events.iter().filter(|e| e.token == token).collect();
-        let sql = format!(
-            "UPDATE call_events SET state = {SENDING}, note = NULL
-             WHERE state = {PROCESSING} AND lease_token = $1 AND call_id IN ({})
-             RETURNING call_id",
-            placeholders(2, group.len())
-        );
-        let mut update = sqlx::query_scalar(&sql).bind(token);
-        for event in &group {
-            update = update.bind(&event.call_id);
-        }
-        let ids: Vec<String> = update.fetch_all(&mut *tx).await?;
-        moved.extend(ids.into_iter().map(|id| (id, token.to_owned())));
-    }
-    let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
-    let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
-    store_bodies(&mut tx, &started).await?;
-    insert_deliveries(&mut tx, clock, &started).await?;
-    let unmoved: Vec<&EventStart> = events.iter().filter(|e| !has_moved(e)).collect();
-    let earlier = started_earlier(&mut tx, &unmoved).await?;
-    tx.commit().await?;
-    Ok(events
-        .iter()
-        .map(|e| match earlier.get(&(e.call_id.clone(), e.token.clone())) {
-            _ if has_moved(e) => EventStarted::Now,
-            Some(deliveries) => EventStarted::Earlier(deliveries.clone()),
-            None => EventStarted::Lost,
-        })
-        .collect())
-}
-
-/// Of events that did not move, those already `sending` under the same claim (a retried start
-/// whose first commit landed), with their recorded deliveries. Rare: only after a failure.
-async fn started_earlier(
-    tx: &mut super::Tx<'_>, unmoved: &[&EventStart],
-) -> Result<std::collections::HashMap<(String, String), Vec<(String, String)>>, AppError> {
-    let mut earlier = std::collections::HashMap::new();
-    for event in unmoved {
-        let held: Option<String> = sqlx::query_scalar(&format!(
-            "SELECT call_id FROM call_events WHERE call_id = $1 AND lease_token = $2 AND state = {SENDING}"
-        ))
-        .bind(&event.call_id)
-        .bind(&event.token)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if held.is_none() {
-            continue;
-        }
-        let deliveries: Vec<(String, String)> = sqlx::query_as(
-            "SELECT webhook_id, id FROM deliveries WHERE call_id = $1 AND kind = 'event'",
-        )
-        .bind(&event.call_id)
-        .fetch_all(&mut **tx)
-        .await?;
-        earlier.insert((event.call_id.clone(), event.token.clone()), deliveries);
-    }
-    Ok(earlier)
-}
-
-/// The bodies of the calls that moved to `sending`, in one statement.
-async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<(), AppError> {
-    if !bodies.is_empty() {
-        let cases = (0..bodies.len())
-            .map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let sql = format!(
-            "UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})",
-            placeholders(bodies.len() * 2 + 1, bodies.len())
-        );
-        let mut update = sqlx::query(&sql);
-        for event in bodies {
-            update = update.bind(&event.call_id).bind(&event.body);
-        }
-        for event in bodies {
-            update = update.bind(&event.call_id);
-        }
-        update.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// One `sending` delivery per webhook of each call that moved to `sending`.
-async fn insert_deliveries(
-    tx: &mut super::Tx<'_>, clock: &str, started: &[&EventStart],
-) -> Result<(), AppError> {
-    let started_at = now();
-    let rows: Vec<(&EventStart, &StartedDelivery)> =
-        started.iter().copied().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
-    // 12 values a row; 3,600 at the most per statement, far below both backends' limits.
-    for chunk in rows.chunks(300) {
-        const COLUMNS: usize = 11;
-        let values = (0..chunk.len())
-            .map(|i| {
-                let due = i * (COLUMNS + 1) + COLUMNS + 1;
-                format!("({}, {clock} + ${due})", placeholders(i * (COLUMNS + 1) + 1, COLUMNS))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
-             started_at, outcome, request_headers, error, next_attempt_at) VALUES {values}"
-        );
-        let mut insert = sqlx::query(&sql);
-        for (event, d) in chunk {
-            insert = insert
-                .bind(&d.id)
-                .bind(&event.call_id)
-                .bind(&event.agent_id)
-                .bind(&d.webhook_id)
-                .bind(&d.webhook_name)
-                .bind(&d.webhook_url)
-                .bind(event.agent_version)
-                .bind(&started_at)
-                .bind(d.outcome)
-                .bind(&d.request_headers)
-                .bind(d.error)
-                .bind(d.due_unless_recorded_ms);
-        }
-        insert.execute(&mut **tx).await?;
-    }
-    Ok(())
-}
 
 impl Store {
     /// The database's clock in Unix milliseconds, as SQL: leases and backoff are timed by one
@@ -396,46 +215,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Saves the processed call and, in the same transaction, moves its event to `sending` with
-    /// one `sending` delivery per request about to start (with group commit: the events that
-    /// start together share one transaction). `Lost` (and nothing written) when the claim `token` no
-    /// longer holds the call: then it must send nothing. `Earlier` when this claim had started it
-    /// already (see `EventStarted`).
-    pub async fn begin_event(
-        &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
-    ) -> Result<EventStarted, AppError> {
-        let deliveries = pending
-            .iter()
-            .map(|p| {
-                Ok(StartedDelivery {
-                    id: p.id.clone(),
-                    webhook_id: p.webhook.id.clone(),
-                    webhook_name: p.webhook.name.clone(),
-                    webhook_url: p.webhook.url.clone(),
-                    request_headers: serde_json::to_string(&p.request_headers)
-                        .map_err(AppError::internal)?,
-                    outcome: if p.paused {
-                        DeliveryOutcome::Paused
-                    } else {
-                        DeliveryOutcome::Sending
-                    },
-                    error: p.paused.then_some(PAUSED),
-                    due_unless_recorded_ms: p.due_unless_recorded.filter(|_| !p.paused).map(ms),
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
-        self.starts
-            .write(EventStart {
-                call_id: call.id.clone(),
-                agent_id: call.agent_id.clone(),
-                agent_version: call.agent_version,
-                token: token.to_owned(),
-                body: body.to_owned(),
-                deliveries,
-            })
-            .await
-    }
-
     /// Saves the processed call whose event will not be sent, and why.
     pub async fn skip_event(
         &self, call: &CallRecord, token: &str, body: &str, note: &str,
@@ -588,6 +367,9 @@ impl Store {
     pub async fn record_notifications(
         &self, call_id: &str, outcomes: &[NotificationView],
     ) -> Result<(), AppError> {
+        if outcomes.is_empty() {
+            return Ok(()); // most calls mail nobody: no empty transaction on their way
+        }
         let mut tx = self.writer.begin().await?;
         for outcome in outcomes {
             sqlx::query("UPDATE notifications SET status = $1, detail = $2 WHERE call_id = $3 AND address = $4")

@@ -202,14 +202,6 @@ impl Store {
         Ok(DeploymentRow { version, deployed_at })
     }
 
-    /// The number of the latest deployed version, if any: what a phone call arriving now uses.
-    pub async fn latest_version(&self, agent: &OwnedAgent) -> Result<Option<i64>, AppError> {
-        Ok(sqlx::query_scalar("SELECT MAX(version) FROM agent_versions WHERE agent_id = $1")
-            .bind(agent.id())
-            .fetch_one(&self.pool)
-            .await?)
-    }
-
     pub(super) async fn webhooks_of_version(
         &self, agent_id: &str, version: i64,
     ) -> Result<Vec<StoredWebhook>, AppError> {

@@ -1,0 +1,344 @@
+//! Starting an event: the processed call's body saved, its event moved from `processing` to
+//! `sending` and one delivery recorded per request about to start, all at once and only while
+//! the worker's claim still holds the call, before any request is sent (so nothing is ever
+//! sent twice). With group commit: the events that start together share one write.
+
+use super::calls::CallRecord;
+use super::queue::{clock_of, ms};
+use super::{Backend, PendingDelivery, Store, now, placeholders};
+use crate::error::AppError;
+use crate::states::{DeliveryOutcome, EventState};
+use sqlx::AnyPool;
+use std::collections::{HashMap, HashSet};
+
+const PROCESSING: &str = EventState::Processing.sql();
+const SENDING: &str = EventState::Sending.sql();
+
+/// How `begin_event` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventStarted {
+    /// Moved to `sending` now, with the deliveries as given: send them.
+    Now,
+    /// This same claim had moved it already: an earlier attempt whose commit landed though its
+    /// reply was lost (the connection broke), so the worker tried again. Its deliveries are
+    /// recorded under these ids (webhook id, delivery id): send those, once.
+    Earlier(Vec<(String, String)>),
+    /// Another claim holds the call (this one's lease lapsed): send nothing.
+    Lost,
+}
+
+/// An event about to start sending.
+pub(super) struct EventStart {
+    call_id: String,
+    agent_id: String,
+    agent_version: Option<i64>,
+    token: String,
+    body: String,
+    deliveries: Vec<StartedDelivery>,
+}
+
+pub(super) struct StartedDelivery {
+    id: String,
+    webhook_id: String,
+    webhook_name: String,
+    webhook_url: String,
+    request_headers: String,
+    /// `sending`, or `paused` for a webhook the owner paused (recorded, not sent).
+    outcome: DeliveryOutcome,
+    error: Option<&'static str>,
+    /// For a webhook that retries: when the chain is due if no result is ever recorded (the
+    /// instance died mid-request), in milliseconds from now.
+    due_unless_recorded_ms: Option<i64>,
+}
+
+const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
+
+/// Starts a batch of events (see `Store::begin_event`), the way each database does it in
+/// fewest round trips.
+pub(super) async fn start_events(
+    writer: AnyPool, backend: Backend, events: Vec<EventStart>,
+) -> Result<Vec<EventStarted>, AppError> {
+    match backend {
+        Backend::Postgres => start_in_one_statement(writer, events).await,
+        Backend::Sqlite => start_in_a_transaction(writer, events).await,
+    }
+}
+
+/// SQLite: in one transaction on the one writer (in-process statements, one commit): one
+/// statement moves every call still held by its claim to `sending`, one stores the bodies, one
+/// inserts the deliveries of those that moved.
+async fn start_in_a_transaction(
+    writer: AnyPool, events: Vec<EventStart>,
+) -> Result<Vec<EventStarted>, AppError> {
+    let clock = clock_of(Backend::Sqlite);
+    let mut tx = writer.begin().await?;
+    // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
+    // batch twice, once with the claim that lost it, which must not move.
+    let mut moved: HashSet<(String, String)> = HashSet::new();
+    let mut tokens: Vec<&str> = events.iter().map(|e| e.token.as_str()).collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    for token in tokens {
+        let group: Vec<&EventStart> = events.iter().filter(|e| e.token == token).collect();
+        let sql = format!(
+            "UPDATE call_events SET state = {SENDING}, note = NULL
+             WHERE state = {PROCESSING} AND lease_token = $1 AND call_id IN ({})
+             RETURNING call_id",
+            placeholders(2, group.len())
+        );
+        let mut update = sqlx::query_scalar(&sql).bind(token);
+        for event in &group {
+            update = update.bind(&event.call_id);
+        }
+        let ids: Vec<String> = update.fetch_all(&mut *tx).await?;
+        moved.extend(ids.into_iter().map(|id| (id, token.to_owned())));
+    }
+    let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
+    let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
+    store_bodies(&mut tx, &started).await?;
+    insert_deliveries(&mut tx, clock, &started).await?;
+    let unmoved: Vec<&EventStart> = events.iter().filter(|e| !has_moved(e)).collect();
+    let earlier = started_earlier(&mut tx, &unmoved).await?;
+    tx.commit().await?;
+    Ok(outcomes(&events, &moved, &earlier))
+}
+
+type Earlier = HashMap<(String, String), Vec<(String, String)>>;
+
+/// Each event's outcome, in order: moved now, started by this claim earlier, or lost.
+fn outcomes(
+    events: &[EventStart], moved: &HashSet<(String, String)>, earlier: &Earlier,
+) -> Vec<EventStarted> {
+    events
+        .iter()
+        .map(|e| {
+            let key = (e.call_id.clone(), e.token.clone());
+            match earlier.get(&key) {
+                _ if moved.contains(&key) => EventStarted::Now,
+                Some(deliveries) => EventStarted::Earlier(deliveries.clone()),
+                None => EventStarted::Lost,
+            }
+        })
+        .collect()
+}
+
+/// PostgreSQL: one statement, so one round trip instead of a transaction's five (begin, three
+/// statements, commit). Data-modifying `WITH` clauses move the events still held by their
+/// claims, store their bodies and insert their deliveries; the bodies and deliveries are kept
+/// only for the (call, claim) pairs that moved. A start retried after a lost reply finds its
+/// own landed statement (`started_earlier`, only then, in a transaction of its own).
+async fn start_in_one_statement(
+    writer: AnyPool, events: Vec<EventStart>,
+) -> Result<Vec<EventStarted>, AppError> {
+    let clock = clock_of(Backend::Postgres);
+    let mut next = 1;
+    let mut params = |count: usize| {
+        let list = placeholders(next, count);
+        next += count;
+        format!("({list})")
+    };
+    let claims: Vec<String> = events.iter().map(|_| params(2)).collect();
+    let bodies: Vec<String> = events.iter().map(|_| params(3)).collect();
+    let rows: Vec<(&EventStart, &StartedDelivery)> =
+        events.iter().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
+    let deliveries: Vec<String> = rows.iter().map(|_| params(13)).collect();
+    let added = if deliveries.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", added AS (
+               INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
+                                       started_at, outcome, request_headers, error, next_attempt_at)
+               SELECT d.id, d.call_id, d.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, d.config_version,
+                      d.started_at, d.outcome, d.request_headers, d.error, {clock} + d.due
+               FROM (VALUES {}) AS d(id, call_id, token, agent_id, webhook_id, webhook_name, webhook_url,
+                                     config_version, started_at, outcome, request_headers, error, due)
+               WHERE (d.call_id, d.token) IN (SELECT call_id, lease_token FROM moved))",
+            deliveries.join(", ")
+        )
+    };
+    let sql = format!(
+        "WITH claims(call_id, token) AS (VALUES {claims}),
+         moved AS (
+           UPDATE call_events e SET state = {SENDING}, note = NULL FROM claims c
+           WHERE e.call_id = c.call_id AND e.lease_token = c.token AND e.state = {PROCESSING}
+           RETURNING e.call_id, e.lease_token),
+         bodies AS (
+           UPDATE calls SET body = b.body FROM (VALUES {bodies}) AS b(call_id, token, body)
+           WHERE calls.id = b.call_id AND (b.call_id, b.token) IN (SELECT call_id, lease_token FROM moved)){added}
+         SELECT call_id, lease_token FROM moved",
+        claims = claims.join(", "),
+        bodies = bodies.join(", "),
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for e in &events {
+        query = query.bind(&e.call_id).bind(&e.token);
+    }
+    for e in &events {
+        query = query.bind(&e.call_id).bind(&e.token).bind(&e.body);
+    }
+    let started_at = now();
+    for (e, d) in &rows {
+        query = query
+            .bind(&d.id)
+            .bind(&e.call_id)
+            .bind(&e.token)
+            .bind(&e.agent_id)
+            .bind(&d.webhook_id)
+            .bind(&d.webhook_name)
+            .bind(&d.webhook_url)
+            .bind(e.agent_version)
+            .bind(&started_at)
+            .bind(d.outcome)
+            .bind(&d.request_headers)
+            .bind(d.error)
+            .bind(d.due_unless_recorded_ms);
+    }
+    let moved: HashSet<(String, String)> = query.fetch_all(&writer).await?.into_iter().collect();
+    let unmoved: Vec<&EventStart> =
+        events.iter().filter(|e| !moved.contains(&(e.call_id.clone(), e.token.clone()))).collect();
+    let earlier = if unmoved.is_empty() {
+        Earlier::new()
+    } else {
+        let mut tx = writer.begin().await?;
+        let earlier = started_earlier(&mut tx, &unmoved).await?;
+        tx.commit().await?;
+        earlier
+    };
+    Ok(outcomes(&events, &moved, &earlier))
+}
+
+/// Of events that did not move, those already `sending` under the same claim (a retried start
+/// whose first commit landed), with their recorded deliveries. Rare: only after a failure.
+async fn started_earlier(
+    tx: &mut super::Tx<'_>, unmoved: &[&EventStart],
+) -> Result<Earlier, AppError> {
+    let mut earlier = Earlier::new();
+    for event in unmoved {
+        let held: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT call_id FROM call_events WHERE call_id = $1 AND lease_token = $2 AND state = {SENDING}"
+        ))
+        .bind(&event.call_id)
+        .bind(&event.token)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if held.is_none() {
+            continue;
+        }
+        let deliveries: Vec<(String, String)> = sqlx::query_as(
+            "SELECT webhook_id, id FROM deliveries WHERE call_id = $1 AND kind = 'event'",
+        )
+        .bind(&event.call_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        earlier.insert((event.call_id.clone(), event.token.clone()), deliveries);
+    }
+    Ok(earlier)
+}
+
+/// The bodies of the calls that moved to `sending`, in one statement.
+async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<(), AppError> {
+    if !bodies.is_empty() {
+        let cases = (0..bodies.len())
+            .map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let sql = format!(
+            "UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})",
+            placeholders(bodies.len() * 2 + 1, bodies.len())
+        );
+        let mut update = sqlx::query(&sql);
+        for event in bodies {
+            update = update.bind(&event.call_id).bind(&event.body);
+        }
+        for event in bodies {
+            update = update.bind(&event.call_id);
+        }
+        update.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// One `sending` delivery per webhook of each call that moved to `sending`.
+async fn insert_deliveries(
+    tx: &mut super::Tx<'_>, clock: &str, started: &[&EventStart],
+) -> Result<(), AppError> {
+    let started_at = now();
+    let rows: Vec<(&EventStart, &StartedDelivery)> =
+        started.iter().copied().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
+    // 12 values a row; 3,600 at the most per statement, far below both backends' limits.
+    for chunk in rows.chunks(300) {
+        const COLUMNS: usize = 11;
+        let values = (0..chunk.len())
+            .map(|i| {
+                let due = i * (COLUMNS + 1) + COLUMNS + 1;
+                format!("({}, {clock} + ${due})", placeholders(i * (COLUMNS + 1) + 1, COLUMNS))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
+             started_at, outcome, request_headers, error, next_attempt_at) VALUES {values}"
+        );
+        let mut insert = sqlx::query(&sql);
+        for (event, d) in chunk {
+            insert = insert
+                .bind(&d.id)
+                .bind(&event.call_id)
+                .bind(&event.agent_id)
+                .bind(&d.webhook_id)
+                .bind(&d.webhook_name)
+                .bind(&d.webhook_url)
+                .bind(event.agent_version)
+                .bind(&started_at)
+                .bind(d.outcome)
+                .bind(&d.request_headers)
+                .bind(d.error)
+                .bind(d.due_unless_recorded_ms);
+        }
+        insert.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Saves the processed call and, in the same transaction, moves its event to `sending` with
+    /// one `sending` delivery per request about to start (with group commit: the events that
+    /// start together share one transaction). `Lost` (and nothing written) when the claim `token` no
+    /// longer holds the call: then it must send nothing. `Earlier` when this claim had started it
+    /// already (see `EventStarted`).
+    pub async fn begin_event(
+        &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
+    ) -> Result<EventStarted, AppError> {
+        let deliveries = pending
+            .iter()
+            .map(|p| {
+                Ok(StartedDelivery {
+                    id: p.id.clone(),
+                    webhook_id: p.webhook.id.clone(),
+                    webhook_name: p.webhook.name.clone(),
+                    webhook_url: p.webhook.url.clone(),
+                    request_headers: serde_json::to_string(&p.request_headers)
+                        .map_err(AppError::internal)?,
+                    outcome: if p.paused {
+                        DeliveryOutcome::Paused
+                    } else {
+                        DeliveryOutcome::Sending
+                    },
+                    error: p.paused.then_some(PAUSED),
+                    due_unless_recorded_ms: p.due_unless_recorded.filter(|_| !p.paused).map(ms),
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.starts
+            .write(EventStart {
+                call_id: call.id.clone(),
+                agent_id: call.agent_id.clone(),
+                agent_version: call.agent_version,
+                token: token.to_owned(),
+                body: body.to_owned(),
+                deliveries,
+            })
+            .await
+    }
+}
