@@ -143,21 +143,20 @@ impl Worker {
             self.store.skip_event(call, token, &body, note).await?;
             return Ok(Dispatched::Nothing);
         }
-        // Read for every call, never cached: a pause holds at once on every instance.
-        let paused = self.store.paused_webhooks(&call.agent_id).await?;
         // The real header values stay beside the records, which are what the store keeps.
         let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
             .iter()
             .cloned()
             .map(|webhook| {
                 let (mut delivery, headers) = request::prepare(webhook, body.as_bytes(), &call.id);
-                delivery.paused = paused.contains(&delivery.webhook.id);
                 delivery.due_unless_recorded = self.sender.hold_for(&delivery);
                 (delivery, headers)
             })
             .unzip();
+        // Pauses are read by the start itself, for every call, never cached: a pause holds at
+        // once on every instance.
         let (records, headers) = match self.store.begin_event(call, token, &body, &records).await? {
-            EventStarted::Now => (records, headers),
+            EventStarted::Now { paused } => (mark_paused(records, &paused), headers),
             EventStarted::Earlier(recorded) => {
                 tracing::warn!(
                     "this claim had started the call already (its commit's reply was lost); sending the recorded requests"
@@ -216,6 +215,17 @@ impl Worker {
             .filter_map(|address| earlier.iter().chain(&sent).find(|n| &n.to == address).cloned())
             .collect())
     }
+}
+
+/// The deliveries to webhooks the owner has paused are recorded, not sent, and start no chain.
+fn mark_paused(mut records: Vec<PendingDelivery>, paused: &[String]) -> Vec<PendingDelivery> {
+    for delivery in &mut records {
+        if paused.contains(&delivery.webhook.id) {
+            delivery.paused = true;
+            delivery.due_unless_recorded = None;
+        }
+    }
+    records
 }
 
 /// The requests of a start whose first commit landed unseen, under the ids it recorded (by

@@ -17,8 +17,10 @@ const SENDING: &str = EventState::Sending.sql();
 /// How `begin_event` ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventStarted {
-    /// Moved to `sending` now, with the deliveries as given: send them.
-    Now,
+    /// Moved to `sending` now, with the deliveries as given: send them, except to the webhooks
+    /// listed here, which the owner has paused (read in the same statement: their deliveries
+    /// were recorded `paused`).
+    Now { paused: Vec<String> },
     /// This same claim had moved it already: an earlier attempt whose commit landed though its
     /// reply was lost (the connection broke), so the worker tried again. Its deliveries are
     /// recorded under these ids (webhook id, delivery id): send those, once.
@@ -43,11 +45,8 @@ pub(super) struct StartedDelivery {
     webhook_name: String,
     webhook_url: String,
     request_headers: String,
-    /// `sending`, or `paused` for a webhook the owner paused (recorded, not sent).
-    outcome: DeliveryOutcome,
-    error: Option<&'static str>,
-    /// For a webhook that retries: when the chain is due if no result is ever recorded (the
-    /// instance died mid-request), in milliseconds from now.
+    /// For a webhook that retries, if the request is sent (not paused): when the chain is due
+    /// if no result is ever recorded (the instance died mid-request), in milliseconds from now.
     due_unless_recorded_ms: Option<i64>,
 }
 
@@ -96,25 +95,64 @@ async fn start_in_a_transaction(
     let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
     let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
     store_bodies(&mut tx, &started).await?;
-    insert_deliveries(&mut tx, clock, &started).await?;
+    let paused = paused_in(&mut tx, &started).await?;
+    insert_deliveries(&mut tx, clock, &started, &paused).await?;
     let unmoved: Vec<&EventStart> = events.iter().filter(|e| !has_moved(e)).collect();
     let earlier = started_earlier(&mut tx, &unmoved).await?;
     tx.commit().await?;
-    Ok(outcomes(&events, &moved, &earlier))
+    Ok(outcomes(&events, &moved, &paused, &earlier))
 }
+
+/// (call, webhook) pairs of the started events whose webhook the owner has paused, read in the
+/// transaction that records them: a pause holds from the moment it is written.
+async fn paused_in(tx: &mut super::Tx<'_>, started: &[&EventStart]) -> Result<Paused, AppError> {
+    let mut agents: Vec<&str> = started.iter().map(|e| e.agent_id.as_str()).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    if agents.is_empty() {
+        return Ok(Paused::new());
+    }
+    let sql = format!(
+        "SELECT agent_id, webhook_id FROM webhook_pauses WHERE agent_id IN ({})",
+        placeholders(1, agents.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for agent in agents {
+        query = query.bind(agent);
+    }
+    let pauses: HashSet<(String, String)> = query.fetch_all(&mut **tx).await?.into_iter().collect();
+    Ok(started
+        .iter()
+        .flat_map(|e| {
+            e.deliveries
+                .iter()
+                .filter(|d| pauses.contains(&(e.agent_id.clone(), d.webhook_id.clone())))
+                .map(|d| (e.call_id.clone(), d.webhook_id.clone()))
+        })
+        .collect())
+}
+
+/// (call id, webhook id) of the deliveries recorded `paused`.
+type Paused = HashSet<(String, String)>;
 
 type Earlier = HashMap<(String, String), Vec<(String, String)>>;
 
 /// Each event's outcome, in order: moved now, started by this claim earlier, or lost.
 fn outcomes(
-    events: &[EventStart], moved: &HashSet<(String, String)>, earlier: &Earlier,
+    events: &[EventStart], moved: &HashSet<(String, String)>, paused: &Paused, earlier: &Earlier,
 ) -> Vec<EventStarted> {
     events
         .iter()
         .map(|e| {
             let key = (e.call_id.clone(), e.token.clone());
             match earlier.get(&key) {
-                _ if moved.contains(&key) => EventStarted::Now,
+                _ if moved.contains(&key) => EventStarted::Now {
+                    paused: paused
+                        .iter()
+                        .filter(|(call, _)| *call == e.call_id)
+                        .map(|(_, webhook)| webhook.clone())
+                        .collect(),
+                },
                 Some(deliveries) => EventStarted::Earlier(deliveries.clone()),
                 None => EventStarted::Lost,
             }
@@ -141,7 +179,8 @@ async fn start_in_one_statement(
     let bodies: Vec<String> = events.iter().map(|_| params(3)).collect();
     let rows: Vec<(&EventStart, &StartedDelivery)> =
         events.iter().flat_map(|e| e.deliveries.iter().map(move |d| (e, d))).collect();
-    let deliveries: Vec<String> = rows.iter().map(|_| params(13)).collect();
+    let deliveries: Vec<String> = rows.iter().map(|_| params(11)).collect();
+    let note = next; // the `paused` deliveries' error
     let added = if deliveries.is_empty() {
         String::new()
     } else {
@@ -150,11 +189,17 @@ async fn start_in_one_statement(
                INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
                                        started_at, outcome, request_headers, error, next_attempt_at)
                SELECT d.id, d.call_id, d.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, d.config_version,
-                      d.started_at, d.outcome, d.request_headers, d.error, {clock} + d.due
+                      d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
+                      CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
+                      CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END
                FROM (VALUES {}) AS d(id, call_id, token, agent_id, webhook_id, webhook_name, webhook_url,
-                                     config_version, started_at, outcome, request_headers, error, due)
-               WHERE (d.call_id, d.token) IN (SELECT call_id, lease_token FROM moved))",
-            deliveries.join(", ")
+                                     config_version, started_at, request_headers, due)
+               LEFT JOIN webhook_pauses p ON p.agent_id = d.agent_id AND p.webhook_id = d.webhook_id
+               WHERE (d.call_id, d.token) IN (SELECT call_id, lease_token FROM moved)
+               RETURNING call_id, webhook_id, outcome)",
+            deliveries.join(", "),
+            sending = DeliveryOutcome::Sending.sql(),
+            paused = DeliveryOutcome::Paused.sql(),
         )
     };
     let sql = format!(
@@ -166,11 +211,16 @@ async fn start_in_one_statement(
          bodies AS (
            UPDATE calls SET body = b.body FROM (VALUES {bodies}) AS b(call_id, token, body)
            WHERE calls.id = b.call_id AND (b.call_id, b.token) IN (SELECT call_id, lease_token FROM moved)){added}
-         SELECT call_id, lease_token FROM moved",
+         SELECT call_id, lease_token, NULL AS webhook_id FROM moved{paused}",
+        paused = if rows.is_empty() {
+            ""
+        } else {
+            " UNION ALL SELECT call_id, NULL, webhook_id FROM added WHERE outcome = 'paused'"
+        },
         claims = claims.join(", "),
         bodies = bodies.join(", "),
     );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    let mut query = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(&sql);
     for e in &events {
         query = query.bind(&e.call_id).bind(&e.token);
     }
@@ -189,12 +239,20 @@ async fn start_in_one_statement(
             .bind(&d.webhook_url)
             .bind(e.agent_version)
             .bind(&started_at)
-            .bind(d.outcome)
             .bind(&d.request_headers)
-            .bind(d.error)
             .bind(d.due_unless_recorded_ms);
     }
-    let moved: HashSet<(String, String)> = query.fetch_all(&writer).await?.into_iter().collect();
+    if !rows.is_empty() {
+        query = query.bind(PAUSED);
+    }
+    let (mut moved, mut paused) = (HashSet::new(), Paused::new());
+    for (call_id, token, webhook_id) in query.fetch_all(&writer).await? {
+        match (token, webhook_id) {
+            (Some(token), _) => moved.insert((call_id, token)),
+            (None, Some(webhook_id)) => paused.insert((call_id, webhook_id)),
+            (None, None) => false,
+        };
+    }
     let unmoved: Vec<&EventStart> =
         events.iter().filter(|e| !moved.contains(&(e.call_id.clone(), e.token.clone()))).collect();
     let earlier = if unmoved.is_empty() {
@@ -205,7 +263,7 @@ async fn start_in_one_statement(
         tx.commit().await?;
         earlier
     };
-    Ok(outcomes(&events, &moved, &earlier))
+    Ok(outcomes(&events, &moved, &paused, &earlier))
 }
 
 /// Of events that did not move, those already `sending` under the same claim (a retried start
@@ -226,7 +284,7 @@ async fn started_earlier(
             continue;
         }
         let deliveries: Vec<(String, String)> = sqlx::query_as(
-            "SELECT webhook_id, id FROM deliveries WHERE call_id = $1 AND kind = 'event'",
+            "SELECT webhook_id, id FROM deliveries WHERE call_id = $1 AND kind = 'event' AND outcome <> 'paused'",
         )
         .bind(&event.call_id)
         .fetch_all(&mut **tx)
@@ -259,9 +317,10 @@ async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<
     Ok(())
 }
 
-/// One `sending` delivery per webhook of each call that moved to `sending`.
+/// One delivery per webhook of each call that moved to `sending`: `sending`, or `paused` (recorded,
+/// not sent) for a webhook the owner paused.
 async fn insert_deliveries(
-    tx: &mut super::Tx<'_>, clock: &str, started: &[&EventStart],
+    tx: &mut super::Tx<'_>, clock: &str, started: &[&EventStart], paused: &Paused,
 ) -> Result<(), AppError> {
     let started_at = now();
     let rows: Vec<(&EventStart, &StartedDelivery)> =
@@ -282,6 +341,9 @@ async fn insert_deliveries(
         );
         let mut insert = sqlx::query(&sql);
         for (event, d) in chunk {
+            let is_paused = paused.contains(&(event.call_id.clone(), d.webhook_id.clone()));
+            let outcome =
+                if is_paused { DeliveryOutcome::Paused } else { DeliveryOutcome::Sending };
             insert = insert
                 .bind(&d.id)
                 .bind(&event.call_id)
@@ -291,10 +353,10 @@ async fn insert_deliveries(
                 .bind(&d.webhook_url)
                 .bind(event.agent_version)
                 .bind(&started_at)
-                .bind(d.outcome)
+                .bind(outcome)
                 .bind(&d.request_headers)
-                .bind(d.error)
-                .bind(d.due_unless_recorded_ms);
+                .bind(is_paused.then_some(PAUSED))
+                .bind(d.due_unless_recorded_ms.filter(|_| !is_paused));
         }
         insert.execute(&mut **tx).await?;
     }
@@ -303,7 +365,8 @@ async fn insert_deliveries(
 
 impl Store {
     /// Saves the processed call and, in the same transaction, moves its event to `sending` with
-    /// one `sending` delivery per request about to start (with group commit: the events that
+    /// one `sending` delivery per request about to start (`paused` for a paused webhook, read in
+    /// the same transaction) (with group commit: the events that
     /// start together share one transaction). `Lost` (and nothing written) when the claim `token` no
     /// longer holds the call: then it must send nothing. `Earlier` when this claim had started it
     /// already (see `EventStarted`).
@@ -320,13 +383,7 @@ impl Store {
                     webhook_url: p.webhook.url.clone(),
                     request_headers: serde_json::to_string(&p.request_headers)
                         .map_err(AppError::internal)?,
-                    outcome: if p.paused {
-                        DeliveryOutcome::Paused
-                    } else {
-                        DeliveryOutcome::Sending
-                    },
-                    error: p.paused.then_some(PAUSED),
-                    due_unless_recorded_ms: p.due_unless_recorded.filter(|_| !p.paused).map(ms),
+                    due_unless_recorded_ms: p.due_unless_recorded.map(ms),
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
