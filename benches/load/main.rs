@@ -4,6 +4,7 @@
 
 mod e2e;
 mod hanging;
+mod history;
 mod log;
 mod probe;
 mod receiver;
@@ -415,6 +416,7 @@ async fn main() {
         Some("e2e") => e2e::e2e_phase().await,
         Some("log") => log::log_phase().await,
         Some("retention") => retention::retention_phase().await,
+        Some("history") => history::history_phase().await,
         Some("signins") => signins::both().await,
         Some("signins-uncapped") => signins::uncapped().await,
         Some("signins-capped") => signins::capped().await,

@@ -274,46 +274,23 @@ impl Store {
         &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
         finished: &[(String, String)],
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin().await?;
-        for chunk in finished.chunks(500) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "UPDATE call_events SET state = {SENT}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-                 FROM (VALUES {rows}) AS v
-                 WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = {SENDING}"
-            );
-            let mut update = sqlx::query(&sql);
-            for (call_id, token) in chunk {
-                update = update.bind(call_id).bind(token);
+        // One statement alone needs no transaction: at low load a batch is a call's results or
+        // its end, and BEGIN and COMMIT would be two more round trips (PostgreSQL) or hand-offs
+        // to the writer's thread (SQLite) each time.
+        if chains.is_empty() && finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK {
+            match (finished.is_empty(), results.is_empty()) {
+                (true, true) => return Ok(()),
+                (false, true) => return finish_events(&self.writer, finished).await,
+                (true, false) => return write_results(&self.writer, results).await,
+                (false, false) => {}
             }
-            update.execute(&mut *tx).await?;
         }
-        // 6 values a row: 100 rows stay far below both backends' limits on bound values.
-        for chunk in results.chunks(100) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 6 + 1, 6)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
-                                       response_body = v.column5, error = v.column6
-                 FROM (VALUES {rows}) AS v
-                 WHERE deliveries.id = v.column1 AND deliveries.outcome IN ({UNDER_WAY}, {INTERRUPTED})"
-            );
-            let mut update = sqlx::query(&sql);
-            for (delivery_id, result) in chunk {
-                update = update
-                    .bind(delivery_id.clone())
-                    .bind(result.duration_ms)
-                    .bind(result.outcome)
-                    .bind(result.status_code.map(i64::from))
-                    .bind(result.response_body.as_deref().map(storable))
-                    .bind(result.error.as_deref().map(storable));
-            }
-            update.execute(&mut *tx).await?;
+        let mut tx = self.writer.begin().await?;
+        for chunk in finished.chunks(FINISHED_CHUNK) {
+            finish_events(&mut *tx, chunk).await?;
+        }
+        for chunk in results.chunks(RESULTS_CHUNK) {
+            write_results(&mut *tx, chunk).await?;
         }
         super::retries::update_chains(&mut tx, self.clock(), chains).await?;
         tx.commit().await?;
@@ -383,4 +360,57 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+const FINISHED_CHUNK: usize = 500;
+/// 6 values a row: 100 rows stay far below both backends' limits on bound values.
+const RESULTS_CHUNK: usize = 100;
+
+/// Moves events whose results are all written to `sent`, each only under the claim that holds it.
+async fn finish_events<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, String)],
+) -> Result<(), AppError> {
+    let rows = (0..chunk.len())
+        .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE call_events SET state = {SENT}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
+         FROM (VALUES {rows}) AS v
+         WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = {SENDING}"
+    );
+    let mut update = sqlx::query(&sql);
+    for (call_id, token) in chunk {
+        update = update.bind(call_id).bind(token);
+    }
+    update.execute(executor).await?;
+    Ok(())
+}
+
+/// Writes requests' results (see `Store::record_deliveries`).
+async fn write_results<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, DeliveryResult)],
+) -> Result<(), AppError> {
+    let rows = (0..chunk.len())
+        .map(|i| format!("({})", placeholders(i * 6 + 1, 6)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
+                               response_body = v.column5, error = v.column6
+         FROM (VALUES {rows}) AS v
+         WHERE deliveries.id = v.column1 AND deliveries.outcome IN ({UNDER_WAY}, {INTERRUPTED})"
+    );
+    let mut update = sqlx::query(&sql);
+    for (delivery_id, result) in chunk {
+        update = update
+            .bind(delivery_id.clone())
+            .bind(result.duration_ms)
+            .bind(result.outcome)
+            .bind(result.status_code.map(i64::from))
+            .bind(result.response_body.as_deref().map(storable))
+            .bind(result.error.as_deref().map(storable));
+    }
+    update.execute(executor).await?;
+    Ok(())
 }
