@@ -76,9 +76,11 @@ async fn relay(
     let to_server = {
         let cut = cut.clone();
         async move {
-            // Prepared statements by name (sqlx parses each once per connection, then binds it).
+            // Prepared statements by name (sqlx parses each once per connection, then binds it;
+            // the parse has a `Sync` of its own, which must not be taken for the statement's end).
             let mut statements: HashMap<String, String> = HashMap::new();
-            let mut starts_events = false;
+            // Bound, then executed: only then has the server run the statement that starts events.
+            let (mut bound, mut executed) = (false, false);
             let mut in_transaction = false;
             let mut typed = false;
             loop {
@@ -88,36 +90,35 @@ async fn relay(
                     Some(b'P') => {
                         let name = c_string(&body);
                         let query = c_string(&body[name.len() + 1..]);
-                        starts_events |= query.contains(STARTS_EVENTS);
                         statements.insert(name, query);
                     }
                     Some(b'B') => {
                         let portal = c_string(&body);
                         let statement = c_string(&body[portal.len() + 1..]);
-                        starts_events |=
+                        bound =
                             statements.get(&statement).is_some_and(|q| q.contains(STARTS_EVENTS));
                     }
+                    Some(b'E') => executed |= bound,
                     Some(b'Q') => {
                         let query = c_string(&body).to_uppercase();
                         in_transaction |= query.starts_with("BEGIN");
                         let ends = query.starts_with("COMMIT") || query.starts_with("ROLLBACK");
                         if query.starts_with("COMMIT")
-                            && starts_events
+                            && executed
                             && armed.swap(false, Ordering::SeqCst)
                         {
                             cut.store(true, Ordering::SeqCst);
                         }
                         if ends {
-                            starts_events = false;
-                            in_transaction = false;
+                            (bound, executed, in_transaction) = (false, false, false);
                         }
                     }
                     // The end of a statement sent alone: it commits on its own.
                     Some(b'S') if !in_transaction => {
-                        if starts_events && armed.swap(false, Ordering::SeqCst) {
+                        if executed && armed.swap(false, Ordering::SeqCst) {
                             cut.store(true, Ordering::SeqCst);
                         }
-                        starts_events = false;
+                        (bound, executed) = (false, false);
                     }
                     _ => {}
                 }
@@ -183,6 +184,8 @@ async fn a_lost_commit_reply_while_starting_events_still_sends_each_call_exactly
         assert_eq!(settled["deliveries"][0]["outcome"], "ok", "{settled:#}");
         assert_eq!(settled["deliveries"].as_array().unwrap().len(), 1, "{settled:#}");
     }
+    // Cut only after the server executed the start and answered: it landed, unseen, so the
+    // retried start must find it (`EventStarted::Earlier`) or the call would not be sent at all.
     assert_eq!(fault.dropped.load(Ordering::SeqCst), 1, "the fault was injected once");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut counts: HashMap<String, usize> = HashMap::new();

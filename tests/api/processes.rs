@@ -561,6 +561,9 @@ async fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     assert_eq!(value(&after, "voicy_delivery_duration_seconds_count", &[]), 3.0);
     let calls = [("route", "/api/v1/calls"), ("method", "POST"), ("status", "202")];
     assert_eq!(value(&after, "voicy_http_requests_total", &calls), 3.0);
+    // An idle instance with free slots stores each call claimed for its own worker.
+    assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "intake")]), 3.0);
+    assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "queue")]), 0.0);
     for state in ["pending", "processing", "sending"] {
         assert!(
             after

@@ -24,7 +24,8 @@ pub struct InFlight {
     wake: Arc<Notify>,
     call_id: String,
     token: String,
-    _slot: OwnedSemaphorePermit,
+    /// Freed before the claim loop is woken, so that it finds the slot free.
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl InFlight {
@@ -34,7 +35,7 @@ impl InFlight {
     ) -> Self {
         // A call claimed again after its lease lapsed replaces the claim that lost it.
         set.calls.lock().expect("never poisoned").insert(call_id.clone(), token.clone());
-        Self { set, wake, call_id, token, _slot: slot }
+        Self { set, wake, call_id, token, slot: Some(slot) }
     }
 
     pub fn call_id(&self) -> &str {
@@ -54,6 +55,7 @@ impl Drop for InFlight {
             calls.remove(&self.call_id);
         }
         drop(calls);
+        drop(self.slot.take());
         self.wake.notify_one();
     }
 }

@@ -80,7 +80,11 @@ impl Dispatcher {
     pub fn call_stored(&self, stored: StoredCall, slot: Option<ReservedSlot>) {
         match (stored.token, slot) {
             (Some(token), Some(slot)) => slot.start(stored.call, token),
-            _ => self.wake.notify_one(),
+            _ => {
+                if let Some(queue) = self.running.get() {
+                    queue.call_pending();
+                }
+            }
         }
     }
 

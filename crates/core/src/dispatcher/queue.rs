@@ -7,8 +7,10 @@ use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::Worker;
 use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
 use crate::store::{CallRecord, IntakeClaim, Store};
-use std::{sync::Arc, time::Duration};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, TryAcquireError, watch};
 use tokio::task::JoinHandle;
 
 /// Claims per statement: large enough to absorb a burst in few round trips.
@@ -28,6 +30,11 @@ pub(super) struct Queue {
     in_flight: Arc<InFlightSet>,
     options: Options,
     stopped: watch::Receiver<bool>,
+    /// Whether the queue may hold calls this instance could claim: set by what can leave one
+    /// pending (a call stored without a slot, another instance's `NOTIFY`, the sweep), taken by
+    /// the claim loop. A call that finishes wakes the loop, which claims only if this is set, so
+    /// the calls that intake claimed for itself cost no claim statement when they end.
+    maybe_pending: AtomicBool,
 }
 
 /// A slot of this instance's dispatcher, taken for a call about to be stored: the call is
@@ -36,7 +43,8 @@ pub(super) struct Queue {
 #[derive(Debug)]
 pub struct ReservedSlot {
     queue: Arc<Queue>,
-    slot: OwnedSemaphorePermit,
+    /// Taken by `start`; still here when dropped unused.
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl ReservedSlot {
@@ -49,16 +57,27 @@ impl ReservedSlot {
     }
 
     /// Starts the worker of `call`, stored claimed under `token`.
-    pub(super) fn start(self, call: CallRecord, token: String) {
+    pub(super) fn start(mut self, call: CallRecord, token: String) {
+        let slot = self.slot.take().expect("a reserved slot starts one call");
+        metrics::counter!("voicy_calls_claimed_total", "by" => "intake").increment(1);
         let in_flight = InFlight::new(
             self.queue.in_flight.clone(),
             self.queue.wake.clone(),
             call.id.clone(),
             token,
-            self.slot,
+            slot,
         );
         let worker = self.queue.worker.clone();
         tokio::spawn(async move { worker.run(call, in_flight).await });
+    }
+}
+
+impl Drop for ReservedSlot {
+    /// Unused (the call was not stored): the slot is free again, for a call that may be waiting.
+    fn drop(&mut self) {
+        if self.slot.take().is_some() {
+            self.queue.wake.notify_one();
+        }
     }
 }
 
@@ -94,6 +113,7 @@ pub(super) fn start(
     let (stop, stopped) = watch::channel(false);
     let queue = Arc::new(Queue {
         stopped: stopped.clone(),
+        maybe_pending: AtomicBool::new(true),
         store,
         worker,
         replayer: Arc::new(Replayer::new(
@@ -115,7 +135,7 @@ pub(super) fn start(
         tokio::spawn(replay_loop(queue.replayer.clone(), stopped.clone())),
     ];
     if let Some(url) = queue.options.postgres_url.clone() {
-        tasks.push(tokio::spawn(listen_loop(url, queue.wake.clone(), stopped)));
+        tasks.push(tokio::spawn(listen_loop(url, queue.clone(), stopped)));
     }
     tracing::info!(instance = %queue.options.instance, lease_s = queue.options.lease.as_secs(),
         max_calls_in_flight = queue.options.max_calls_in_flight, "dispatcher started");
@@ -166,6 +186,9 @@ async fn claim_loop(queue: Arc<Queue>, mut stop: watch::Receiver<bool>) {
             _ = sweep.tick() => {
                 // Failures are logged by the store; the next sweep tries again.
                 let _ = queue.store.take_over_expired(MAX_ATTEMPTS).await;
+                // Whatever else may have left a call pending (a failed attempt's backoff, another
+                // instance's shutdown, a second process on one SQLite file) is found here.
+                queue.maybe_pending.store(true, Ordering::SeqCst);
             }
             _ = stop.changed() => return,
         }
@@ -179,33 +202,55 @@ async fn claim_loop(queue: Arc<Queue>, mut stop: watch::Receiver<bool>) {
 impl Queue {
     /// A free slot for a call about to be stored, unless the instance is stopping or busy.
     pub(super) fn reserve(self: &Arc<Self>) -> Option<ReservedSlot> {
+        let slot = self.slots.clone().try_acquire_owned().ok()?;
+        // Checked after the slot is taken: a shutdown says stop before it waits for every slot,
+        // so a slot taken after that is seen here, and a call is never stored claimed by an
+        // instance whose drain has already passed.
         if *self.stopped.borrow() {
             return None;
         }
-        let slot = self.slots.clone().try_acquire_owned().ok()?;
-        Some(ReservedSlot { queue: self.clone(), slot })
+        Some(ReservedSlot { queue: self.clone(), slot: Some(slot) })
     }
 
-    /// Claims batches while this instance has free slots and the queue has calls. The slots are
-    /// taken before the claim, so intake, which takes slots too, cannot leave a claimed call
+    /// Told that a call may be pending (stored without a slot here, or elsewhere): the claim
+    /// loop looks at the queue on its next turn.
+    pub(super) fn call_pending(&self) {
+        self.maybe_pending.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Claims batches while this instance has free slots and the queue may have calls. The slots
+    /// are taken before the claim, so intake, which takes slots too, cannot leave a claimed call
     /// without one.
     async fn claim_while_free(&self) {
-        loop {
+        while self.maybe_pending.swap(false, Ordering::SeqCst) {
             let free = self.slots.available_permits().min(CLAIM_BATCH);
             if free == 0 {
-                return; // a call that finishes wakes the loop
+                // A call that finishes wakes the loop, which looks again.
+                self.maybe_pending.store(true, Ordering::SeqCst);
+                return;
             }
-            let Ok(mut slots) = self.slots.clone().try_acquire_many_owned(free as u32) else {
-                return; // taken meanwhile (intake, a shutdown); whoever frees one wakes the loop
+            let mut slots = match self.slots.clone().try_acquire_many_owned(free as u32) {
+                Ok(slots) => slots,
+                Err(TryAcquireError::NoPermits) => {
+                    // Intake took some meanwhile: count again.
+                    self.maybe_pending.store(true, Ordering::SeqCst);
+                    continue;
+                }
+                Err(TryAcquireError::Closed) => return,
             };
             let Ok((token, calls)) = self
                 .store
                 .claim_calls(&self.options.instance, self.options.lease, free as i64)
                 .await
             else {
-                return; // logged by the store; the next sweep tries again
+                // Logged by the store; the next sweep tries again.
+                self.maybe_pending.store(true, Ordering::SeqCst);
+                return;
             };
             let claimed = calls.len();
+            metrics::counter!("voicy_calls_claimed_total", "by" => "queue")
+                .increment(claimed as u64);
             for call in calls {
                 let slot = slots.split(1).expect("one slot taken per call claimed");
                 let in_flight = InFlight::new(
@@ -218,9 +263,11 @@ impl Queue {
                 let worker = self.worker.clone();
                 tokio::spawn(async move { worker.run(call, in_flight).await });
             }
-            if claimed < free {
-                return; // the unused slots are freed as `slots` drops
+            if claimed == free {
+                // A full batch: there may be more.
+                self.maybe_pending.store(true, Ordering::SeqCst);
             }
+            // The unused slots are freed as `slots` drops.
         }
     }
 }
@@ -240,9 +287,10 @@ async fn renew_loop(queue: Arc<Queue>) {
     }
 }
 
-/// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger on each stored call).
+/// Wakes the claim loop on every `NOTIFY voicy_calls` (sent by a trigger when a call is stored
+/// pending: one that intake claimed for its own worker needs nobody).
 async fn listen_loop(
-    url: crate::store::DatabaseUrl, wake: Arc<Notify>, stop: watch::Receiver<bool>,
+    url: crate::store::DatabaseUrl, queue: Arc<Queue>, stop: watch::Receiver<bool>,
 ) {
     use sqlx::postgres::PgListener;
     while !*stop.borrow() {
@@ -250,7 +298,7 @@ async fn listen_loop(
             Ok(mut listener) => match listener.listen("voicy_calls").await {
                 Ok(()) => loop {
                     match listener.recv().await {
-                        Ok(_) => wake.notify_one(),
+                        Ok(_) => queue.call_pending(),
                         Err(e) => {
                             tracing::warn!(error = %e, "lost the database's call notifications; reconnecting (the sweep covers the gap)");
                             break;

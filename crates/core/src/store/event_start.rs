@@ -104,7 +104,7 @@ async fn start_in_a_transaction(
 }
 
 /// (call, webhook) pairs of the started events whose webhook the owner has paused, read in the
-/// transaction that records them: a pause holds from the moment it is written.
+/// transaction that records them: a pause committed before the start holds for it.
 async fn paused_in(tx: &mut super::Tx<'_>, started: &[&EventStart]) -> Result<Paused, AppError> {
     let mut agents: Vec<&str> = started.iter().map(|e| e.agent_id.as_str()).collect();
     agents.sort_unstable();
@@ -364,12 +364,12 @@ async fn insert_deliveries(
 }
 
 impl Store {
-    /// Saves the processed call and, in the same transaction, moves its event to `sending` with
-    /// one `sending` delivery per request about to start (`paused` for a paused webhook, read in
-    /// the same transaction) (with group commit: the events that
-    /// start together share one transaction). `Lost` (and nothing written) when the claim `token` no
-    /// longer holds the call: then it must send nothing. `Earlier` when this claim had started it
-    /// already (see `EventStarted`).
+    /// Saves the processed call and, at once (one statement on PostgreSQL, one transaction on
+    /// SQLite), moves its event to `sending` with one delivery per request about to start:
+    /// `sending`, or `paused` for a webhook the owner has paused (read by the same write). With
+    /// group commit: the events that start together share the write. `Lost` (and nothing
+    /// written) when the claim `token` no longer holds the call: then it must send nothing.
+    /// `Earlier` when this claim had started it already (see `EventStarted`).
     pub async fn begin_event(
         &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
     ) -> Result<EventStarted, AppError> {

@@ -45,8 +45,8 @@ pub(super) struct NewCallRow {
     claim: Option<IntakeClaim>,
 }
 
-/// Writes a batch of calls and their events; answers each call's claim token (one per batch)
-/// if it was stored claimed.
+/// Writes a batch of calls and their events; answers each call's claim token if it was stored
+/// claimed (one token, shared by the batch's claimed calls).
 pub(super) async fn insert_calls(
     writer: AnyPool, backend: Backend, rows: Vec<NewCallRow>,
 ) -> Result<Vec<Option<String>>, AppError> {
