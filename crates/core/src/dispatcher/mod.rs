@@ -33,7 +33,6 @@ pub use queue::{ReservedSlot, Running};
 use crate::store::{Store, StoredCall};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// How the dispatcher of one instance runs.
 #[derive(Debug, Clone)]
@@ -61,7 +60,6 @@ pub const MAX_ATTEMPTS: i64 = 3;
 /// tells it (a call stored), and where every finished delivery is counted for alerts.
 #[derive(Debug)]
 pub struct Dispatcher {
-    wake: Arc<Notify>,
     alerts: alerts::Alerts,
     /// This instance's queue once `start` ran (not on an instance that only serves requests).
     running: OnceLock<Arc<queue::Queue>>,
@@ -94,7 +92,7 @@ impl Dispatcher {
     }
 
     pub fn new(alerts: alerts::Alerts) -> Arc<Self> {
-        Arc::new(Self { wake: Arc::default(), alerts, running: OnceLock::new() })
+        Arc::new(Self { alerts, running: OnceLock::new() })
     }
 
     /// Starts claiming and sending on this instance; `Running::shutdown` stops it cleanly.
@@ -102,8 +100,7 @@ impl Dispatcher {
     pub fn start(
         &self, store: Store, client: WebhookClient, steps: Arc<post_call::Steps>, options: Options,
     ) -> Running {
-        let (running, queue) =
-            queue::start(self.wake.clone(), store, client, (steps, self.alerts.clone()), options);
+        let (running, queue) = queue::start(store, client, (steps, self.alerts.clone()), options);
         if self.running.set(queue).is_err() {
             tracing::error!(
                 "a dispatcher was started twice on one instance; the second one takes no intake"

@@ -95,8 +95,8 @@ pub struct Running {
 }
 
 pub(super) fn start(
-    wake: Arc<Notify>, store: Store, client: WebhookClient,
-    (steps, alerts): (Arc<Steps>, alerts::Alerts), options: Options,
+    store: Store, client: WebhookClient, (steps, alerts): (Arc<Steps>, alerts::Alerts),
+    options: Options,
 ) -> (Running, Arc<Queue>) {
     let recorder = recorder::start(store.clone());
     let retrier = Arc::new(Retrier {
@@ -123,7 +123,7 @@ pub(super) fn start(
             options.replay_rate,
         )),
         retrier: retrier.clone(),
-        wake,
+        wake: Arc::default(),
         slots: Arc::new(Semaphore::new(options.max_calls_in_flight)),
         in_flight: Arc::default(),
         options,

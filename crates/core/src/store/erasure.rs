@@ -8,7 +8,7 @@
 //! On SQLite the erased bytes are overwritten, not only unlinked (`secure_delete`), and the
 //! write-ahead log is checkpointed and truncated afterwards, so neither file keeps them.
 
-use super::{Backend, Store, now, placeholders};
+use super::{Backend, Store, now, placeholders, value_rows};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::EventState;
@@ -127,10 +127,7 @@ impl Store {
         let at = now();
         let mut tx = self.writer.begin().await?;
         for chunk in stored.chunks(100) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 3 + 2, 3)))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = value_rows(2, chunk.len(), 3);
             let sql = format!(
                 "UPDATE calls SET input = v.column2, body = v.column3, erased_at = $1
                  FROM (VALUES {rows}) AS v WHERE calls.id = v.column1 AND calls.erased_at IS NULL"

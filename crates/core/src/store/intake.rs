@@ -7,7 +7,7 @@
 
 use super::calls::CallRecord;
 use super::queue::{clock_of, ms};
-use super::{Backend, OwnedAgent, Store, new_id, now, placeholders};
+use super::{Backend, OwnedAgent, Store, new_id, now, placeholders, value_rows};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::{CallKind, EventState};
@@ -61,10 +61,7 @@ pub(super) async fn insert_calls(
 
 /// The calls' `INSERT`, seven values a row.
 fn insert_calls_sql(count: usize) -> String {
-    let values = (0..count)
-        .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let values = value_rows(1, count, 7);
     format!(
         "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}"
     )

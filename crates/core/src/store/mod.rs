@@ -287,3 +287,12 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
+
+/// `($first, …), (…), …`: `rows` rows of `width` placeholders each, numbered on from `first`, for
+/// a multi-row `VALUES` list.
+fn value_rows(first: usize, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| format!("({})", placeholders(first + i * width, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -11,7 +11,9 @@
 //!   receiver's answer later replaces it with that answer (`record_deliveries`).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
-use super::{Backend, CallRecord, ChainUpdate, DeliveryResult, Store, new_id, placeholders};
+use super::{
+    Backend, CallRecord, ChainUpdate, DeliveryResult, Store, new_id, placeholders, value_rows,
+};
 use crate::error::AppError;
 use crate::states::{DeliveryOutcome, EventState, NotificationStatus};
 use crate::views::NotificationView;
@@ -370,10 +372,7 @@ const RESULTS_CHUNK: usize = 100;
 async fn finish_events<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, String)],
 ) -> Result<(), AppError> {
-    let rows = (0..chunk.len())
-        .map(|i| format!("({})", placeholders(i * 2 + 1, 2)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = value_rows(1, chunk.len(), 2);
     let sql = format!(
         "UPDATE call_events SET state = {SENT}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          FROM (VALUES {rows}) AS v
@@ -391,10 +390,7 @@ async fn finish_events<'e>(
 async fn write_results<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, DeliveryResult)],
 ) -> Result<(), AppError> {
-    let rows = (0..chunk.len())
-        .map(|i| format!("({})", placeholders(i * 6 + 1, 6)))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = value_rows(1, chunk.len(), 6);
     let sql = format!(
         "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
                                response_body = v.column5, error = v.column6

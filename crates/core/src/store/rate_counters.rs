@@ -4,7 +4,7 @@
 //! edge; the windows come from each instance's clock, so instances must keep time (NTP), and an
 //! offset of a few seconds only moves an edge by that much.
 
-use super::{Store, placeholders};
+use super::{Store, value_rows};
 use crate::error::AppError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,10 +39,7 @@ impl Store {
             .iter()
             .map(|w| now.as_secs() / w.length.as_secs().max(1) * w.length.as_secs().max(1))
             .collect();
-        let rows = (0..windows.len())
-            .map(|i| format!("({})", placeholders(i * 4 + 1, 4)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let rows = value_rows(1, windows.len(), 4);
         let sql = format!(
             "INSERT INTO rate_counters (key, window_start, expires_at, hits) VALUES {rows}
              ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_counters.hits + excluded.hits
