@@ -13,10 +13,26 @@ use std::{
 };
 use tokio::net::TcpListener;
 
+/// The requests received, and a wake-up for whoever waits for the next one.
 #[derive(Clone, Default)]
-pub struct Arrivals(pub Arc<Mutex<Vec<(Instant, String, u32)>>>);
+pub struct Arrivals(pub Arc<Mutex<Vec<(Instant, String, u32)>>>, Arc<tokio::sync::Notify>);
 
 impl Arrivals {
+    /// Until at least `n` requests have arrived, or `limit` has passed. Woken by arrivals, not
+    /// by polling: a timer in the same runtime as the servers would take turns with them.
+    pub async fn wait_for(&self, n: usize, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let arrived = self.1.notified();
+            if self.len() >= n {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return;
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.lock().unwrap().len()
     }
@@ -36,6 +52,7 @@ async fn receive(
 ) -> &'static str {
     let at = Instant::now();
     arrivals.0.lock().unwrap().push((at, call_id(&body), n));
+    arrivals.1.notify_waiters();
     "ok"
 }
 

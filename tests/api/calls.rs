@@ -147,3 +147,35 @@ async fn the_calls_list_says_how_many_webhooks_took_each_call() {
         "{page}"
     );
 }
+
+/// A phone call's insert checks the agent itself (nothing is read before it): someone else's
+/// agent, or none, is a 404 and nothing is stored, with a body valid or not, phone or web.
+#[tokio::test]
+async fn a_call_for_someone_elses_agent_is_404_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.user().await, app.user().await);
+    let agent = alice.create_agent("Alice's desk").await;
+    alice.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    for kind in ["phone", "web"] {
+        for target in [agent.as_str(), "no-such-agent"] {
+            let mut call = call_with(target, json!([{ "role": "user", "text": "hi" }]));
+            call["type"] = json!(kind);
+            let res = bob.post("/api/v1/calls", call.clone()).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{kind} {target}: {}", res.body);
+            call["ended_at"] = json!("not a time");
+            let res = bob.post("/api/v1/calls", call).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{kind} {target}, invalid: {}", res.body);
+        }
+    }
+    let stored: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored, 0);
+    // The owner's own call with the same mistake is told what to change.
+    let mut call = call_with(&agent, json!([{ "role": "user", "text": "hi" }]));
+    call["ended_at"] = json!("not a time");
+    assert_eq!(alice.post("/api/v1/calls", call).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // And a phone call to the deployed agent carries the version deployed.
+    let id = alice.post_call(&agent, "phone").await;
+    let call = alice.get(&format!("/api/v1/calls/{id}")).await.json();
+    assert_eq!(call["agent_version"], json!(1), "{call}");
+}

@@ -58,18 +58,24 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 }
 
 /// Stores a finished call (durable before answering) and hands it to the dispatcher: claimed
-/// for this instance's worker when it has a slot free, which then starts at once.
+/// for this instance's worker when it has a slot free, which then starts at once. A phone call
+/// reads nothing first: the insert checks the agent is the owner's and reads its deployed
+/// version. A web call reads the agent first, so that someone else's agent is a 404 before the
+/// owner's web-call quota is counted.
 pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, AppError> {
-    let agent = request.agent(&input.agent_id).await?;
-    let call = CallInput::parse(input)?;
+    let agent_id = input.agent_id.clone();
+    let call = match CallInput::parse(input) {
+        Ok(call) => call,
+        Err(e) => {
+            // Someone else's agent is a 404 whatever the call holds.
+            request.agent(&agent_id).await?;
+            return Err(e);
+        }
+    };
     if call.kind == CallKind::Web {
+        request.agent(&agent_id).await?;
         request.state.throttle.web_call(request.owner().as_str()).await?;
     }
-    // The deployed version as of the agent's read, made in this request.
-    let version = match call.kind {
-        CallKind::Phone => agent.latest_version(),
-        CallKind::Web => None,
-    };
     let (store, events, owner) =
         (request.store().clone(), request.state.events.clone(), request.owner().clone());
     // A task of its own: a client that goes away mid-request must not leave a call stored
@@ -77,7 +83,7 @@ pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, Ap
     let storing = tokio::spawn(async move {
         let slot = events.reserve_slot();
         let claim = slot.as_ref().map(ReservedSlot::claim);
-        let stored = store.insert_call(&owner, &agent, call.kind, version, call.raw, claim).await?;
+        let stored = store.insert_call(&owner, &agent_id, call.kind, call.raw, claim).await?;
         let id = stored.call.id.clone();
         events.call_stored(stored, slot);
         Ok(id)

@@ -4,10 +4,14 @@
 //! instance's lease and a claim token): its way to the first request then has no claim
 //! statement, no read back of the call and no wake-up (issue: one-at-a-time latency). A call
 //! stored without a claim (every slot busy, a web-only instance) is `pending` for any instance.
+//!
+//! The insert itself checks that the agent is the owner's and, for a phone call, reads its
+//! latest deployed version: a phone call's intake reads nothing before its write (the API key
+//! aside), one round trip fewer on its way to the 202.
 
 use super::calls::CallRecord;
 use super::queue::{clock_of, ms};
-use super::{Backend, OwnedAgent, Store, new_id, now, placeholders, value_rows};
+use super::{Backend, Store, new_id, now, placeholders, value_rows};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::{CallKind, EventState};
@@ -26,6 +30,10 @@ pub struct IntakeClaim {
     pub lease: Duration,
 }
 
+/// What a batch's write answers for one call: `None` when the agent is not the owner's (nothing
+/// was stored); else its claim token if it was stored claimed, and its agent version.
+pub(super) type Written = Option<(Option<String>, Option<i64>)>;
+
 /// A stored call; `token` is its claim when it was stored claimed.
 #[derive(Debug)]
 pub struct StoredCall {
@@ -38,45 +46,64 @@ pub(super) struct NewCallRow {
     id: String,
     owner_id: String,
     agent_id: String,
-    version: Option<i64>,
     kind: CallKind,
     input: String,
     received_at: String,
     claim: Option<IntakeClaim>,
 }
 
-/// Writes a batch of calls and their events; answers each call's claim token if it was stored
-/// claimed (one token, shared by the batch's claimed calls).
+/// Writes a batch of calls and their events; answers for each call what was written (claimed
+/// calls share one token).
 pub(super) async fn insert_calls(
     writer: AnyPool, backend: Backend, rows: Vec<NewCallRow>,
-) -> Result<Vec<Option<String>>, AppError> {
+) -> Result<Vec<Written>, AppError> {
     let token = new_id();
-    let tokens = rows.iter().map(|row| row.claim.as_ref().map(|_| token.clone())).collect();
-    match backend {
-        Backend::Postgres => insert_with_events(&writer, &token, rows).await?,
-        Backend::Sqlite => insert_then_claim(&writer, &token, rows).await?,
-    }
-    Ok(tokens)
+    let versions = match backend {
+        Backend::Postgres => insert_with_events(&writer, &token, &rows).await?,
+        Backend::Sqlite => insert_then_claim(&writer, &token, &rows).await?,
+    };
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let version = versions.get(&row.id)?;
+            Some((row.claim.as_ref().map(|_| token.clone()), *version))
+        })
+        .collect())
 }
 
-/// The calls' `INSERT`, seven values a row.
-fn insert_calls_sql(count: usize) -> String {
-    let values = value_rows(1, count, 7);
-    format!(
-        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at) VALUES {values}"
-    )
+/// Call id → agent version, of the calls stored.
+type Versions = std::collections::HashMap<String, Option<i64>>;
+
+/// The calls' `INSERT`, from six values a row: each stored only if its agent is its owner's,
+/// a phone call with the agent's latest deployed version (none if it was never deployed), a
+/// web call with none (it uses the draft). Answers the ids stored and their versions. Two
+/// parts: the rows, a `WITH` list item named `v` (SQLite names a `VALUES` list's columns no
+/// other way), and the `INSERT` that reads them.
+fn insert_calls_sql(count: usize) -> (String, String) {
+    let values = value_rows(1, count, 6);
+    let phone = CallKind::Phone.sql();
+    let rows = format!("v(id, owner_id, agent_id, type, input, received_at) AS (VALUES {values})");
+    let insert = format!(
+        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at)
+         SELECT v.id, v.owner_id, v.agent_id,
+                CASE WHEN v.type = {phone} THEN (SELECT MAX(version) FROM agent_versions WHERE agent_id = v.agent_id) END,
+                v.type, v.input, v.received_at
+         FROM v, agents a
+         WHERE a.id = v.agent_id AND a.owner_id = v.owner_id
+         RETURNING id, agent_version"
+    );
+    (rows, insert)
 }
 
-fn bind_calls<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+fn bind_calls<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
     rows: &'q [NewCallRow],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     for row in rows {
         query = query
             .bind(&row.id)
             .bind(&row.owner_id)
             .bind(&row.agent_id)
-            .bind(row.version)
             .bind(row.kind)
             .bind(&row.input)
             .bind(&row.received_at);
@@ -85,15 +112,16 @@ fn bind_calls<'q>(
 }
 
 /// PostgreSQL: one statement, so one round trip. The calls go in through a data-modifying
-/// `WITH`, their events in the main `INSERT` (the queueing trigger, which fires at the end of
-/// the statement, finds them there and yields; a statement trigger notifies other instances
-/// only if an event is left pending).
+/// `WITH`, their events through another, only for the calls stored (the queueing trigger, which
+/// fires at the end of the statement, finds them there and yields; a statement trigger notifies
+/// other instances only if an event is left pending).
 async fn insert_with_events(
-    writer: &AnyPool, token: &str, rows: Vec<NewCallRow>,
-) -> Result<(), AppError> {
+    writer: &AnyPool, token: &str, rows: &[NewCallRow],
+) -> Result<Versions, AppError> {
     let clock = clock_of(Backend::Postgres);
-    let first = rows.len() * 7 + 1;
-    // Per event: call id, then lease owner, token and lease length when claimed.
+    let first = rows.len() * 6 + 1;
+    // Per event: call id, then lease owner, token and lease length when claimed. Typed, since
+    // a `VALUES` list of NULLs alone would be text.
     let mut next = first;
     let events = rows
         .iter()
@@ -104,40 +132,47 @@ async fn insert_with_events(
                 next += 3;
                 format!("(${id}, {PROCESSING}, ${}, ${}, {clock} + ${}, 1)", id + 1, id + 2, id + 3)
             } else {
-                format!("(${id}, {PENDING}, NULL, NULL, NULL, 0)")
+                format!("(${id}, {PENDING}, NULL::text, NULL::text, NULL::bigint, 0)")
             }
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let calls = insert_calls_sql(rows.len());
+    let (calls, insert) = insert_calls_sql(rows.len());
     let sql = format!(
-        "WITH stored AS ({calls}) INSERT INTO call_events (call_id, state, lease_owner, lease_token, lease_expires_at, attempts) VALUES {events}"
+        "WITH {calls},
+         stored AS ({insert}),
+         events AS (
+           INSERT INTO call_events (call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
+           SELECT * FROM (VALUES {events}) AS e(call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
+           WHERE e.call_id IN (SELECT id FROM stored))
+         SELECT id, agent_version FROM stored"
     );
-    let mut query = bind_calls(sqlx::query(&sql), &rows);
-    for row in &rows {
+    let mut query = bind_calls(sqlx::query_as::<_, (String, Option<i64>)>(&sql), rows);
+    for row in rows {
         query = query.bind(&row.id);
         if let Some(claim) = &row.claim {
             query = query.bind(&claim.instance).bind(token).bind(ms(claim.lease));
         }
     }
-    query.execute(writer).await?;
-    Ok(())
+    Ok(query.fetch_all(writer).await?.into_iter().collect())
 }
 
 /// SQLite: the calls' `INSERT` (its trigger queues each event `pending`), then the claimed ones
 /// moved to `processing`, in one transaction on the one writer (in-process statements, one
 /// commit).
 async fn insert_then_claim(
-    writer: &AnyPool, token: &str, rows: Vec<NewCallRow>,
-) -> Result<(), AppError> {
-    let calls_sql = insert_calls_sql(rows.len());
-    let claimed: Vec<&NewCallRow> = rows.iter().filter(|row| row.claim.is_some()).collect();
-    if claimed.is_empty() {
-        bind_calls(sqlx::query(&calls_sql), &rows).execute(writer).await?;
-        return Ok(());
+    writer: &AnyPool, token: &str, rows: &[NewCallRow],
+) -> Result<Versions, AppError> {
+    let (calls, insert) = insert_calls_sql(rows.len());
+    let calls_sql = format!("WITH {calls} {insert}");
+    let insert = || bind_calls(sqlx::query_as::<_, (String, Option<i64>)>(&calls_sql), rows);
+    if rows.iter().all(|row| row.claim.is_none()) {
+        return Ok(insert().fetch_all(writer).await?.into_iter().collect());
     }
     let mut tx = writer.begin().await?;
-    bind_calls(sqlx::query(&calls_sql), &rows).execute(&mut *tx).await?;
+    let stored: Versions = insert().fetch_all(&mut *tx).await?.into_iter().collect();
+    let claimed: Vec<&NewCallRow> =
+        rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(&row.id)).collect();
     // One instance stores with one lease, so this is one statement; grouped all the same.
     let mut claims: Vec<&IntakeClaim> = Vec::new();
     for claim in claimed.iter().filter_map(|row| row.claim.as_ref()) {
@@ -164,32 +199,33 @@ async fn insert_then_claim(
         update.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(stored)
 }
 
 impl Store {
     /// Stores a call with its event: `pending`, or claimed under `claim` for this instance's
-    /// worker. Durable when this returns.
+    /// worker. Durable when this returns. `NotFound`, and nothing stored, when `agent_id` is not
+    /// one of `owner`'s agents: the insert checks it. A phone call gets the agent's latest
+    /// deployed version as of the insert; a web call none (it uses the draft).
     pub async fn insert_call(
-        &self, owner: &OwnerId, agent: &OwnedAgent, kind: CallKind, version: Option<i64>,
-        input: NewCall, claim: Option<IntakeClaim>,
+        &self, owner: &OwnerId, agent_id: &str, kind: CallKind, input: NewCall,
+        claim: Option<IntakeClaim>,
     ) -> Result<StoredCall, AppError> {
         let row = NewCallRow {
             id: new_id(),
             owner_id: owner.as_str().to_owned(),
-            agent_id: agent.id().to_owned(),
-            version,
+            agent_id: super::known_id(agent_id)?.to_owned(),
             kind,
             input: serde_json::to_string(&input).map_err(AppError::internal)?,
             received_at: now(),
             claim,
         };
         let (id, received_at) = (row.id.clone(), row.received_at.clone());
-        let token = self.intake.write(row).await?;
+        let (token, version) = self.intake.write(row).await?.ok_or(AppError::NotFound)?;
         let state = if token.is_some() { EventState::Processing } else { EventState::Pending };
         let call = CallRecord {
             id,
-            agent_id: agent.id().to_owned(),
+            agent_id: agent_id.to_owned(),
             agent_version: version,
             kind,
             input,

@@ -93,7 +93,7 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     /// Stored calls, written with group commit.
-    intake: group_commit::GroupCommit<intake::NewCallRow, Option<String>>,
+    intake: group_commit::GroupCommit<intake::NewCallRow, intake::Written>,
     /// Events moving to `sending` with their deliveries, written with group commit.
     starts: group_commit::GroupCommit<event_start::EventStart, event_start::EventStarted>,
     /// Seals and opens webhook secrets and header values.
