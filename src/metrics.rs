@@ -40,7 +40,7 @@ pub fn install() -> PrometheusHandle {
 }
 
 /// Each metric's help text, for the page's `# HELP` lines.
-const HELP: [(&str, &str); 13] = [
+const HELP: [(&str, &str); 14] = [
     ("voicy_deliveries_total", "Webhook requests by how they ended (outcome)."),
     ("voicy_delivery_duration_seconds", "Time from a webhook request's start to its answer."),
     ("voicy_retry_attempts_total", "Retry attempts started (opt-in retries)."),
@@ -48,6 +48,10 @@ const HELP: [(&str, &str); 13] = [
     (
         "voicy_calls_claimed_total",
         "Calls claimed by this instance: stored claimed by its intake, or from the queue (by).",
+    ),
+    (
+        "voicy_events_started_total",
+        "Events whose requests started: with the call's insert (intake) or by its worker (at).",
     ),
     ("voicy_processing_failures_total", "Failed processing attempts, by cause."),
     ("voicy_throttled_total", "Requests and e-mails refused by a quota (limit)."),

@@ -172,6 +172,7 @@ async fn a_server_restart_keeps_people_signed_in() {
 
 #[tokio::test]
 async fn password_guessing_on_one_account_is_throttled_with_retry_after() {
+    crate::helpers::inside_one_quota_window().await;
     let app = TestApp::spawn().await;
     let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
     app.client().post("/api/v1/auth/signup", json!({ "email": email, "password": PASSWORD })).await;
@@ -199,6 +200,7 @@ async fn password_guessing_on_one_account_is_throttled_with_retry_after() {
 
 #[tokio::test]
 async fn guesses_from_one_address_do_not_lock_the_owner_out_from_theirs() {
+    crate::helpers::inside_one_quota_window().await;
     let app = TestApp::spawn().await;
     let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
     app.client().post("/api/v1/auth/signup", json!({ "email": email, "password": PASSWORD })).await;

@@ -375,3 +375,14 @@ pub fn test_keys() -> voicy_core::vault::Keyring {
 pub fn is_uuid(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
+
+/// Waits, if need be, until the current minute has at least 30 s left. Quotas count in fixed
+/// windows (a minute, an hour: an hour ends with a minute), and a test that spends one must not
+/// see it start over halfway through.
+pub async fn inside_one_quota_window() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let into_minute = now.as_secs_f64() % 60.0;
+    if into_minute > 30.0 {
+        tokio::time::sleep(std::time::Duration::from_secs_f64(60.1 - into_minute)).await;
+    }
+}

@@ -29,6 +29,7 @@ async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) ->
 /// another one the proxy forwards; and the per-account quota counts both instances together.
 #[tokio::test]
 async fn behind_a_trusted_proxy_one_clients_guesses_do_not_throttle_another_on_any_instance() {
+    crate::helpers::inside_one_quota_window().await;
     let db = TestDb::fresh().await;
     let first = TestApp::spawn_in(db.clone(), behind_proxy).await;
     let second = TestApp::spawn_in(db, behind_proxy).await;
@@ -58,6 +59,7 @@ async fn behind_a_trusted_proxy_one_clients_guesses_do_not_throttle_another_on_a
 /// Without `VOICY_TRUSTED_PROXIES`, a forwarding header is anyone's to write: ignored.
 #[tokio::test]
 async fn forwarding_headers_from_an_untrusted_connection_do_not_spread_guesses() {
+    crate::helpers::inside_one_quota_window().await;
     let app = TestApp::spawn().await;
     let email = format!("target-{}@example.com", uuid::Uuid::new_v4());
     app.client().post("/api/v1/auth/signup", json!({ "email": email, "password": PASSWORD })).await;
@@ -73,6 +75,7 @@ async fn forwarding_headers_from_an_untrusted_connection_do_not_spread_guesses()
 
 #[tokio::test]
 async fn a_sign_up_flood_from_one_address_is_refused_with_retry_after_and_others_still_sign_up() {
+    crate::helpers::inside_one_quota_window().await;
     let app = TestApp::spawn_with(|s| {
         behind_proxy(s);
         s.limits.sign_ups_per_hour = 3;
@@ -109,6 +112,7 @@ async fn a_sign_up_flood_from_one_address_is_refused_with_retry_after_and_others
 /// An owner's web calls are limited per minute, on every instance together; phone calls are not.
 #[tokio::test]
 async fn web_calls_in_a_row_are_refused_at_the_limit_and_phone_calls_are_not() {
+    crate::helpers::inside_one_quota_window().await;
     let db = TestDb::fresh().await;
     let limited = |s: &mut voicy::config::Settings| s.limits.web_calls_per_minute = 5;
     let first = TestApp::spawn_in(db.clone(), limited).await;
@@ -247,6 +251,7 @@ async fn the_bearer_scheme_is_case_insensitive_and_a_proxys_basic_header_leaves_
 /// Notification e-mails per agent and hour: the ones over the quota are recorded, not sent.
 #[tokio::test]
 async fn notification_emails_over_the_agents_hourly_quota_are_recorded_not_sent() {
+    crate::helpers::inside_one_quota_window().await;
     let smtp = crate::smtp::SmtpServer::start().await;
     let app = TestApp::spawn_with(|s| {
         s.smtp_url = Some(voicy::config::SmtpUrl(smtp.url.clone()));

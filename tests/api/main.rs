@@ -2,6 +2,7 @@
 //! over HTTP, as the dashboard and API clients do.
 
 mod helpers;
+mod intake_start;
 mod listener;
 mod receiver;
 mod smtp;

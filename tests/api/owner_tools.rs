@@ -401,6 +401,7 @@ async fn a_web_call_is_not_redelivered_once_its_webhook_points_elsewhere() {
 
 #[tokio::test]
 async fn manual_sends_are_limited_per_owner_with_a_retry_after() {
+    crate::helpers::inside_one_quota_window().await;
     let app = dev_app().await;
     let receiver = Receiver::http(Behavior::default()).await;
     let (owner, agent, hook) = one_webhook(&app, "Tools", &receiver).await;

@@ -554,16 +554,25 @@ async fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
         owner.post_call(&agent, "web").await;
     }
     receiver.wait_for(3).await;
+    // Phone calls, one at a time: the first is processed by its worker, which reads the
+    // deployed config; the instance then knows it, and processes the next ones at intake.
+    owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    for i in 0..3 {
+        owner.post_call(&agent, "phone").await;
+        receiver.wait_for(4 + i).await;
+    }
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let after = scrape().await;
-    assert_eq!(value(&after, "voicy_deliveries_total", &[("outcome", "ok")]), 3.0);
-    assert_eq!(value(&after, "voicy_delivery_duration_seconds_count", &[]), 3.0);
+    assert_eq!(value(&after, "voicy_deliveries_total", &[("outcome", "ok")]), 6.0);
+    assert_eq!(value(&after, "voicy_delivery_duration_seconds_count", &[]), 6.0);
     let calls = [("route", "/api/v1/calls"), ("method", "POST"), ("status", "202")];
-    assert_eq!(value(&after, "voicy_http_requests_total", &calls), 3.0);
+    assert_eq!(value(&after, "voicy_http_requests_total", &calls), 6.0);
     // An idle instance with free slots stores each call claimed for its own worker.
-    assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "intake")]), 3.0);
+    assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "intake")]), 6.0);
     assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "queue")]), 0.0);
+    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "worker")]), 4.0);
+    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "intake")]), 2.0);
     for state in ["pending", "processing", "sending"] {
         assert!(
             after

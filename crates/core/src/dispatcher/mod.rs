@@ -29,6 +29,7 @@ mod worker;
 
 pub use client::{ClientError, Sent, WebhookClient};
 pub use queue::{ReservedSlot, Running};
+pub use worker::Prepared;
 
 use crate::store::{Store, StoredCall};
 use std::sync::{Arc, OnceLock};
@@ -75,9 +76,17 @@ impl Dispatcher {
 
     /// Told of every stored call, never waits: starts its worker if it was stored claimed with
     /// `slot`; otherwise wakes the claim loop (other instances are woken by the database).
-    pub fn call_stored(&self, stored: StoredCall, slot: Option<ReservedSlot>) {
+    /// A call whose event started with its insert is sent with what `prepared` holds.
+    pub fn call_stored(
+        &self, stored: StoredCall, slot: Option<ReservedSlot>, prepared: Option<Prepared>,
+    ) {
         match (stored.token, slot) {
-            (Some(token), Some(slot)) => slot.start(stored.call, token),
+            (Some(token), Some(slot)) => match (stored.started, prepared) {
+                (Some(paused), Some(prepared)) => {
+                    slot.start_sending(stored.call, token, prepared, paused)
+                }
+                _ => slot.start(stored.call, token),
+            },
             _ => {
                 if let Some(queue) = self.running.get() {
                     queue.call_pending();

@@ -4,9 +4,10 @@
 use super::in_flight::{InFlight, InFlightSet};
 use super::replays::{REPLAY_SLOTS, Replayer, replay_loop};
 use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
-use super::worker::Worker;
+use super::worker::{Prepared, Worker};
 use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
-use crate::store::{CallRecord, IntakeClaim, Store};
+use crate::states::CallKind;
+use crate::store::{CallRecord, IncomingCall, IntakeClaim, IntakeStart, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -56,8 +57,38 @@ impl ReservedSlot {
         }
     }
 
+    /// Processes a phone call before it is stored, with the config of its agent's latest
+    /// deployed version as this instance last saw it (`Store::latest_config_guess`); its event
+    /// then starts with the insert if that version is still the latest. `None` (the worker
+    /// processes it once stored) when this instance knows no config for the agent yet or the
+    /// call is not one to process here (`Worker::prepare`).
+    pub fn prepare(&self, incoming: &mut IncomingCall) -> Option<(IntakeStart, Prepared)> {
+        if incoming.record().kind != CallKind::Phone {
+            return None;
+        }
+        let (version, config) =
+            self.queue.store.latest_config_guess(&incoming.record().agent_id)?;
+        let prepared = self.queue.worker.prepare(incoming.assume_version(version), &config)?;
+        let start = IntakeStart::new(version, &prepared.body, &prepared.records).ok()?;
+        Some((start, prepared))
+    }
+
     /// Starts the worker of `call`, stored claimed under `token`.
-    pub(super) fn start(mut self, call: CallRecord, token: String) {
+    pub(super) fn start(self, call: CallRecord, token: String) {
+        let (in_flight, worker) = self.in_flight(&call, token);
+        tokio::spawn(async move { worker.run(call, in_flight).await });
+    }
+
+    /// Sends `call`, whose event started with its insert: `prepared`'s requests, but those to
+    /// the `paused` webhooks.
+    pub(super) fn start_sending(
+        self, call: CallRecord, token: String, prepared: Prepared, paused: Vec<String>,
+    ) {
+        let (in_flight, worker) = self.in_flight(&call, token);
+        tokio::spawn(async move { worker.run_started(call, in_flight, prepared, paused).await });
+    }
+
+    fn in_flight(mut self, call: &CallRecord, token: String) -> (InFlight, Arc<Worker>) {
         let slot = self.slot.take().expect("a reserved slot starts one call");
         metrics::counter!("voicy_calls_claimed_total", "by" => "intake").increment(1);
         let in_flight = InFlight::new(
@@ -67,8 +98,7 @@ impl ReservedSlot {
             token,
             slot,
         );
-        let worker = self.queue.worker.clone();
-        tokio::spawn(async move { worker.run(call, in_flight).await });
+        (in_flight, self.queue.worker.clone())
     }
 }
 

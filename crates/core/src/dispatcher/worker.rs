@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::services::calls::call_view;
 use crate::services::throttle::Throttle;
 use crate::states::{CallKind, NotificationStatus};
-use crate::store::{CallConfig, CallRecord, EventStarted, PendingDelivery, Store};
+use crate::store::{CallConfig, CallRecord, EventStarted, PendingDelivery, Store, StoredWebhook};
 use crate::views::{NotificationView, ProcessingNote};
 use bytes::Bytes;
 use futures::future::join_all;
@@ -16,6 +16,18 @@ use std::time::Duration;
 
 const NOT_DEPLOYED: &str = "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
 const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
+
+/// The most transcript text the intake processes itself (`Worker::prepare`); longer ones are
+/// processed by the worker, off the threads that serve requests.
+const PREPARED_TRANSCRIPT_BYTES: usize = 64 * 1024;
+
+/// A call processed at intake: its body and its requests (with their real header values),
+/// ready to start in the write that stores it (`IntakeStart`).
+pub struct Prepared {
+    pub body: String,
+    pub records: Vec<PendingDelivery>,
+    headers: Vec<Vec<(String, String)>>,
+}
 
 pub struct Worker {
     store: Store,
@@ -143,20 +155,14 @@ impl Worker {
             self.store.skip_event(call, token, &body, note).await?;
             return Ok(Dispatched::Nothing);
         }
-        // The real header values stay beside the records, which are what the store keeps.
-        let (records, headers): (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) = webhooks
-            .iter()
-            .cloned()
-            .map(|webhook| {
-                let (mut delivery, headers) = request::prepare(webhook, body.as_bytes(), &call.id);
-                delivery.due_unless_recorded = self.sender.hold_for(&delivery);
-                (delivery, headers)
-            })
-            .unzip();
+        let (records, headers) = self.requests(&config.webhooks, &body, &call.id);
         // Pauses are read by the start itself, for every call, never cached: a pause holds at
         // once on every instance.
         let (records, headers) = match self.store.begin_event(call, token, &body, &records).await? {
-            EventStarted::Now { paused } => (mark_paused(records, &paused), headers),
+            EventStarted::Now { paused } => {
+                metrics::counter!("voicy_events_started_total", "at" => "worker").increment(1);
+                (mark_paused(records, &paused), headers)
+            }
             EventStarted::Earlier(recorded) => {
                 tracing::warn!(
                     "this claim had started the call already (its commit's reply was lost); sending the recorded requests"
@@ -170,18 +176,75 @@ impl Worker {
                 return Ok(Dispatched::Nothing);
             }
         };
+        self.send(call, &records, &headers, body).await;
+        Ok(Dispatched::Requests)
+    }
+
+    /// Processes a phone call at intake, before it is stored, on the caller's thread: only when
+    /// nothing in its processing waits on the outside world (no e-mails), it has webhooks to
+    /// send to, and its transcript is small enough to process in well under a millisecond.
+    /// Anything else, or a step that fails, is left to the worker, which records why.
+    pub fn prepare(&self, call: &CallRecord, config: &CallConfig) -> Option<Prepared> {
+        let transcript: usize = call.input.transcript.iter().map(|turn| turn.text.len()).sum();
+        if config.webhooks.is_empty()
+            || !config.processing.notification_emails.is_empty()
+            || transcript > PREPARED_TRANSCRIPT_BYTES
+        {
+            return None;
+        }
+        // A step that panics must not take the intake with it: the worker runs it again.
+        let steps =
+            std::panic::AssertUnwindSafe(|| self.steps.run(&call.input, &config.processing));
+        let processed = std::panic::catch_unwind(steps).ok()?.ok()?;
+        let body = serde_json::to_string(&call_view(call, Some(processed))).ok()?;
+        let (records, headers) = self.requests(&config.webhooks, &body, &call.id);
+        Some(Prepared { body, records, headers })
+    }
+
+    /// Sends a call whose event started with its insert, then has its end written.
+    pub async fn run_started(
+        &self, call: CallRecord, in_flight: InFlight, prepared: Prepared, paused: Vec<String>,
+    ) {
+        let span = tracing::info_span!("call_ended", call_id = %call.id, agent_id = %call.agent_id);
+        metrics::counter!("voicy_events_started_total", "at" => "intake").increment(1);
+        let records = mark_paused(prepared.records, &paused);
+        let sending = self.send(&call, &records, &prepared.headers, prepared.body);
+        tracing::Instrument::instrument(sending, span).await;
+        let _ = self.sender.recorder.send(Record::EventDone(in_flight)).await;
+    }
+
+    /// One request per webhook; the real header values stay beside the records, which are what
+    /// the store keeps.
+    fn requests(
+        &self, webhooks: &[StoredWebhook], body: &str, call_id: &str,
+    ) -> (Vec<PendingDelivery>, Vec<Vec<(String, String)>>) {
+        webhooks
+            .iter()
+            .cloned()
+            .map(|webhook| {
+                let (mut delivery, headers) = request::prepare(webhook, body.as_bytes(), call_id);
+                delivery.due_unless_recorded = self.sender.hold_for(&delivery);
+                (delivery, headers)
+            })
+            .unzip()
+    }
+
+    /// Sends the requests of a started event at once (not those recorded `paused`) and records
+    /// each result.
+    async fn send(
+        &self, call: &CallRecord, records: &[PendingDelivery], headers: &[Vec<(String, String)>],
+        body: String,
+    ) {
         // The moment processing is done and the requests start (benchmarks measure from here).
         tracing::debug!(target: "voicy::dispatch", call_id = %call.id, "processing done");
-
         let body = Bytes::from(body);
-        let sends = records.iter().zip(&headers).filter(|(delivery, _)| !delivery.paused);
+        let sends = records.iter().zip(headers).filter(|(delivery, _)| !delivery.paused);
         join_all(sends.map(|(delivery, headers)| {
             // A webhook that retries starts a chain headed by this delivery.
             let chain = delivery.due_unless_recorded.map(|_| (delivery.id.as_str(), 1));
             self.sender.deliver_and_record(&call.agent_id, delivery, headers, body.clone(), chain)
         }))
         .await;
-        Ok(Dispatched::Requests)
     }
 
     /// Notification e-mails, at most once per call and address: reserved in the store before

@@ -81,11 +81,17 @@ pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, Ap
     // A task of its own: a client that goes away mid-request must not leave a call stored
     // claimed with no worker (it would wait for its lease to lapse).
     let storing = tokio::spawn(async move {
+        let mut incoming = store.incoming_call(&owner, &agent_id, call.kind, call.raw)?;
         let slot = events.reserve_slot();
         let claim = slot.as_ref().map(ReservedSlot::claim);
-        let stored = store.insert_call(&owner, &agent_id, call.kind, call.raw, claim).await?;
+        // Processed now if it can be, to start its event with the insert.
+        let (start, prepared) = match slot.as_ref().and_then(|slot| slot.prepare(&mut incoming)) {
+            Some((start, prepared)) => (Some(start), Some(prepared)),
+            None => (None, None),
+        };
+        let stored = store.insert_call(incoming, claim, start).await?;
         let id = stored.call.id.clone();
-        events.call_stored(stored, slot);
+        events.call_stored(stored, slot, prepared);
         Ok(id)
     });
     storing.await.map_err(|e| AppError::internal(format!("storing the call stopped: {e}")))?

@@ -20,13 +20,22 @@ pub struct CallConfig {
 /// fit, thousands of usual ones.
 const CACHE_BUDGET: usize = 16 << 20;
 
-/// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`.
+/// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`; and each
+/// agent's latest version as this instance last saw it stored with a call, which is only a
+/// guess (another instance may have deployed since): the intake processes a phone call with
+/// it, and the insert keeps that work only if the guess still holds.
 #[derive(Clone, Debug)]
-pub struct DeployedCache(BudgetMap<(String, i64), Arc<CallConfig>>);
+pub struct DeployedCache {
+    configs: BudgetMap<(String, i64), Arc<CallConfig>>,
+    latest: BudgetMap<String, i64>,
+}
+
+/// Bytes of latest-version guesses kept: about 16,000 agents.
+const LATEST_BUDGET: usize = 1 << 20;
 
 impl Default for DeployedCache {
     fn default() -> Self {
-        Self(BudgetMap::new(CACHE_BUDGET))
+        Self { configs: BudgetMap::new(CACHE_BUDGET), latest: BudgetMap::new(LATEST_BUDGET) }
     }
 }
 
@@ -60,16 +69,30 @@ fn approx_bytes(config: &CallConfig) -> usize {
 
 impl DeployedCache {
     pub(super) fn get(&self, agent_id: &str, version: i64) -> Option<Arc<CallConfig>> {
-        self.0.get(&(agent_id.to_owned(), version))
+        self.configs.get(&(agent_id.to_owned(), version))
     }
 
     pub(super) fn insert(&self, agent_id: &str, version: i64, config: Arc<CallConfig>) {
         let size = approx_bytes(&config);
-        self.0.insert((agent_id.to_owned(), version), config, size);
+        self.configs.insert((agent_id.to_owned(), version), config, size);
+    }
+
+    /// `version` was the agent's latest when a call was stored.
+    pub(super) fn saw_latest(&self, agent_id: &str, version: i64) {
+        if self.latest.get(&agent_id.to_owned()) != Some(version) {
+            self.latest.insert(agent_id.to_owned(), version, agent_id.len() + 64);
+        }
     }
 }
 
 impl Store {
+    /// The agent's latest deployed version as this instance last saw it, with its config, if
+    /// both are in memory: a guess, which the insert of a call processed with it checks.
+    pub fn latest_config_guess(&self, agent_id: &str) -> Option<(i64, Arc<CallConfig>)> {
+        let version = self.deployed.latest.get(&agent_id.to_owned())?;
+        Some((version, self.deployed.get(agent_id, version)?))
+    }
+
     /// The config of version `version` of agent `agent_id`, read and opened once per process.
     pub(super) async fn deployed_config(
         &self, agent_id: &str, version: i64,

@@ -31,26 +31,61 @@ pub enum EventStarted {
 
 /// An event about to start sending.
 pub(super) struct EventStart {
-    call_id: String,
-    agent_id: String,
-    agent_version: Option<i64>,
-    token: String,
-    body: String,
-    deliveries: Vec<StartedDelivery>,
+    pub(super) call_id: String,
+    pub(super) agent_id: String,
+    pub(super) agent_version: Option<i64>,
+    pub(super) token: String,
+    pub(super) body: String,
+    pub(super) deliveries: Vec<StartedDelivery>,
 }
 
+#[derive(Debug, Clone)]
 pub(super) struct StartedDelivery {
-    id: String,
-    webhook_id: String,
-    webhook_name: String,
-    webhook_url: String,
-    request_headers: String,
+    pub(super) id: String,
+    pub(super) webhook_id: String,
+    pub(super) webhook_name: String,
+    pub(super) webhook_url: String,
+    pub(super) request_headers: String,
     /// For a webhook that retries, if the request is sent (not paused): when the chain is due
     /// if no result is ever recorded (the instance died mid-request), in milliseconds from now.
-    due_unless_recorded_ms: Option<i64>,
+    pub(super) due_unless_recorded_ms: Option<i64>,
 }
 
-const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
+/// The deliveries about to start, as they are recorded.
+fn started_deliveries(pending: &[PendingDelivery]) -> Result<Vec<StartedDelivery>, AppError> {
+    pending
+        .iter()
+        .map(|p| {
+            Ok(StartedDelivery {
+                id: p.id.clone(),
+                webhook_id: p.webhook.id.clone(),
+                webhook_name: p.webhook.name.clone(),
+                webhook_url: p.webhook.url.clone(),
+                request_headers: serde_json::to_string(&p.request_headers)
+                    .map_err(AppError::internal)?,
+                due_unless_recorded_ms: p.due_unless_recorded.map(ms),
+            })
+        })
+        .collect()
+}
+
+/// A call processed at intake, whose event starts in the write that stores it
+/// (`Store::insert_call`) if `version` is still the agent's latest deployed version then.
+#[derive(Debug)]
+pub struct IntakeStart {
+    pub(super) version: i64,
+    pub(super) body: String,
+    pub(super) deliveries: Vec<StartedDelivery>,
+}
+
+impl IntakeStart {
+    /// The start of a call processed with `version`'s config into `body`, with these requests.
+    pub fn new(version: i64, body: &str, pending: &[PendingDelivery]) -> Result<Self, AppError> {
+        Ok(Self { version, body: body.to_owned(), deliveries: started_deliveries(pending)? })
+    }
+}
+
+pub(super) const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
 
 /// Starts a batch of events (see `Store::begin_event`), the way each database does it in
 /// fewest round trips.
@@ -69,8 +104,18 @@ pub(super) async fn start_events(
 async fn start_in_a_transaction(
     writer: AnyPool, events: Vec<EventStart>,
 ) -> Result<Vec<EventStarted>, AppError> {
-    let clock = clock_of(Backend::Sqlite);
     let mut tx = writer.begin().await?;
+    let started = start_within(&mut tx, &events, true).await?;
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// SQLite's start, inside `tx`; `with_bodies: false` when the bodies were stored already (with
+/// their calls, at intake).
+pub(super) async fn start_within(
+    tx: &mut super::Tx<'_>, events: &[EventStart], with_bodies: bool,
+) -> Result<Vec<EventStarted>, AppError> {
+    let clock = clock_of(Backend::Sqlite);
     // (call, claim) pairs that moved: a call claimed again after its lease lapsed may be in the
     // batch twice, once with the claim that lost it, which must not move.
     let mut moved: HashSet<(String, String)> = HashSet::new();
@@ -89,18 +134,19 @@ async fn start_in_a_transaction(
         for event in &group {
             update = update.bind(&event.call_id);
         }
-        let ids: Vec<String> = update.fetch_all(&mut *tx).await?;
+        let ids: Vec<String> = update.fetch_all(&mut **tx).await?;
         moved.extend(ids.into_iter().map(|id| (id, token.to_owned())));
     }
     let has_moved = |e: &EventStart| moved.contains(&(e.call_id.clone(), e.token.clone()));
     let started: Vec<&EventStart> = events.iter().filter(|e| has_moved(e)).collect();
-    store_bodies(&mut tx, &started).await?;
-    let paused = paused_in(&mut tx, &started).await?;
-    insert_deliveries(&mut tx, clock, &started, &paused).await?;
+    if with_bodies {
+        store_bodies(tx, &started).await?;
+    }
+    let paused = paused_in(tx, &started).await?;
+    insert_deliveries(tx, clock, &started, &paused).await?;
     let unmoved: Vec<&EventStart> = events.iter().filter(|e| !has_moved(e)).collect();
-    let earlier = started_earlier(&mut tx, &unmoved).await?;
-    tx.commit().await?;
-    Ok(outcomes(&events, &moved, &paused, &earlier))
+    let earlier = started_earlier(tx, &unmoved).await?;
+    Ok(outcomes(events, &moved, &paused, &earlier))
 }
 
 /// (call, webhook) pairs of the started events whose webhook the owner has paused, read in the
@@ -373,20 +419,7 @@ impl Store {
     pub async fn begin_event(
         &self, call: &CallRecord, token: &str, body: &str, pending: &[PendingDelivery],
     ) -> Result<EventStarted, AppError> {
-        let deliveries = pending
-            .iter()
-            .map(|p| {
-                Ok(StartedDelivery {
-                    id: p.id.clone(),
-                    webhook_id: p.webhook.id.clone(),
-                    webhook_name: p.webhook.name.clone(),
-                    webhook_url: p.webhook.url.clone(),
-                    request_headers: serde_json::to_string(&p.request_headers)
-                        .map_err(AppError::internal)?,
-                    due_unless_recorded_ms: p.due_unless_recorded.map(ms),
-                })
-            })
-            .collect::<Result<Vec<_>, AppError>>()?;
+        let deliveries = started_deliveries(pending)?;
         self.starts
             .write(EventStart {
                 call_id: call.id.clone(),

@@ -7,20 +7,25 @@
 //!
 //! The insert itself checks that the agent is the owner's and, for a phone call, reads its
 //! latest deployed version: a phone call's intake reads nothing before its write (the API key
-//! aside), one round trip fewer on its way to the 202.
+//! aside). A claimed phone call the intake could process already (`IntakeStart`) has its event
+//! started by the same write, when the version it was processed with is still the latest: body,
+//! `sending` and deliveries, so its requests go out as soon as the write is durable.
 
 use super::calls::CallRecord;
+use super::event_start::{self, EventStart, IntakeStart, PAUSED};
 use super::queue::{clock_of, ms};
 use super::{Backend, Store, new_id, now, placeholders, value_rows};
 use crate::auth::OwnerId;
 use crate::error::AppError;
-use crate::states::{CallKind, EventState};
+use crate::states::{CallKind, DeliveryOutcome, EventState};
 use crate::views::{EventView, NewCall};
 use sqlx::AnyPool;
+use std::collections::HashMap;
 use std::time::Duration;
 
 const PENDING: &str = EventState::Pending.sql();
 const PROCESSING: &str = EventState::Processing.sql();
+const SENDING: &str = EventState::Sending.sql();
 
 /// The lease a call is stored under when this instance's worker takes it at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,17 +36,51 @@ pub struct IntakeClaim {
 }
 
 /// What a batch's write answers for one call: `None` when the agent is not the owner's (nothing
-/// was stored); else its claim token if it was stored claimed, and its agent version.
-pub(super) type Written = Option<(Option<String>, Option<i64>)>;
+/// was stored).
+pub(super) type Written = Option<WrittenCall>;
+
+#[derive(Debug)]
+pub(super) struct WrittenCall {
+    /// The claim, when stored claimed (one token for the batch's claimed calls).
+    token: Option<String>,
+    version: Option<i64>,
+    /// The webhooks found paused, when its event started with the write.
+    started: Option<Vec<String>>,
+}
 
 /// A stored call; `token` is its claim when it was stored claimed.
 #[derive(Debug)]
 pub struct StoredCall {
     pub call: CallRecord,
     pub token: Option<String>,
+    /// When its event started with the write (its `IntakeStart` held): the webhooks the owner
+    /// has paused, whose deliveries were recorded `paused`. Send the others.
+    pub started: Option<Vec<String>>,
+}
+
+/// A call about to be stored (`Store::incoming_call`): what the intake processes it from.
+#[derive(Debug)]
+pub struct IncomingCall {
+    row: NewCallRow,
+    record: CallRecord,
+}
+
+impl IncomingCall {
+    /// The call as it will be stored (not yet claimed, no version yet).
+    pub fn record(&self) -> &CallRecord {
+        &self.record
+    }
+
+    /// The call as it will be stored if its agent's latest version is `version`, to process it
+    /// with that version before the insert, which keeps the work only if it is.
+    pub fn assume_version(&mut self, version: i64) -> &CallRecord {
+        self.record.agent_version = Some(version);
+        &self.record
+    }
 }
 
 /// A call about to be stored.
+#[derive(Debug)]
 pub(super) struct NewCallRow {
     id: String,
     owner_id: String,
@@ -50,48 +89,64 @@ pub(super) struct NewCallRow {
     input: String,
     received_at: String,
     claim: Option<IntakeClaim>,
+    start: Option<IntakeStart>,
 }
 
-/// Writes a batch of calls and their events; answers for each call what was written (claimed
-/// calls share one token).
+/// Call id → (agent version, stored with its event started).
+type Versions = HashMap<String, (Option<i64>, bool)>;
+
+/// Writes a batch of calls and their events; answers for each call what was written.
 pub(super) async fn insert_calls(
-    writer: AnyPool, backend: Backend, rows: Vec<NewCallRow>,
+    writer: AnyPool, backend: Backend, mut rows: Vec<NewCallRow>,
 ) -> Result<Vec<Written>, AppError> {
+    // A start goes only with a claim: its requests are this instance's to send.
+    for row in &mut rows {
+        if row.claim.is_none() {
+            row.start = None;
+        }
+    }
     let token = new_id();
-    let versions = match backend {
+    let (versions, paused) = match backend {
         Backend::Postgres => insert_with_events(&writer, &token, &rows).await?,
         Backend::Sqlite => insert_then_claim(&writer, &token, &rows).await?,
     };
     Ok(rows
         .iter()
         .map(|row| {
-            let version = versions.get(&row.id)?;
-            Some((row.claim.as_ref().map(|_| token.clone()), *version))
+            let (version, started) = *versions.get(&row.id)?;
+            Some(WrittenCall {
+                token: row.claim.as_ref().map(|_| token.clone()),
+                version,
+                started: started.then(|| paused.get(&row.id).cloned().unwrap_or_default()),
+            })
         })
         .collect())
 }
 
-/// Call id → agent version, of the calls stored.
-type Versions = std::collections::HashMap<String, Option<i64>>;
+/// Call id → its paused webhooks, of the calls whose event started with the write.
+type Paused = HashMap<String, Vec<String>>;
 
-/// The calls' `INSERT`, from six values a row: each stored only if its agent is its owner's,
+/// The calls' `INSERT`, from eight values a row: each stored only if its agent is its owner's,
 /// a phone call with the agent's latest deployed version (none if it was never deployed), a
-/// web call with none (it uses the draft). Answers the ids stored and their versions. Two
-/// parts: the rows, a `WITH` list item named `v` (SQLite names a `VALUES` list's columns no
-/// other way), and the `INSERT` that reads them.
+/// web call with none (it uses the draft); the body processed at intake only if it was
+/// processed with that version. Answers the ids stored, their versions and whether the body
+/// went in (1 or 0). Two parts: the rows, `WITH` list items (SQLite names a `VALUES` list's
+/// columns no other way), and the `INSERT` that reads them.
 fn insert_calls_sql(count: usize) -> (String, String) {
-    let values = value_rows(1, count, 6);
+    let values = value_rows(1, count, 8);
     let phone = CallKind::Phone.sql();
-    let rows = format!("v(id, owner_id, agent_id, type, input, received_at) AS (VALUES {values})");
-    let insert = format!(
-        "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at)
-         SELECT v.id, v.owner_id, v.agent_id,
-                CASE WHEN v.type = {phone} THEN (SELECT MAX(version) FROM agent_versions WHERE agent_id = v.agent_id) END,
-                v.type, v.input, v.received_at
-         FROM v, agents a
-         WHERE a.id = v.agent_id AND a.owner_id = v.owner_id
-         RETURNING id, agent_version"
+    let rows = format!(
+        "v(id, owner_id, agent_id, type, input, received_at, processed_with, body) AS (VALUES {values}),
+         owned AS (
+           SELECT v.*, CASE WHEN v.type = {phone} THEN (SELECT MAX(version) FROM agent_versions WHERE agent_id = v.agent_id) END AS version
+           FROM v, agents a WHERE a.id = v.agent_id AND a.owner_id = v.owner_id)"
     );
+    let insert = "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at, body)
+         SELECT id, owner_id, agent_id, version, type, input, received_at,
+                CASE WHEN version = processed_with THEN body END
+         FROM owned
+         RETURNING id, agent_version, CAST(CASE WHEN body IS NULL THEN 0 ELSE 1 END AS BIGINT) AS started"
+        .to_owned();
     (rows, insert)
 }
 
@@ -106,7 +161,9 @@ fn bind_calls<'q, O>(
             .bind(&row.agent_id)
             .bind(row.kind)
             .bind(&row.input)
-            .bind(&row.received_at);
+            .bind(&row.received_at)
+            .bind(row.start.as_ref().map(|s| s.version))
+            .bind(row.start.as_ref().map(|s| s.body.as_str()));
     }
     query
 }
@@ -114,15 +171,15 @@ fn bind_calls<'q, O>(
 /// PostgreSQL: one statement, so one round trip. The calls go in through a data-modifying
 /// `WITH`, their events through another, only for the calls stored (the queueing trigger, which
 /// fires at the end of the statement, finds them there and yields; a statement trigger notifies
-/// other instances only if an event is left pending).
+/// other instances only if an event is left pending), and the deliveries of the events that
+/// start through a third, recorded `paused` for webhooks the owner has paused.
 async fn insert_with_events(
     writer: &AnyPool, token: &str, rows: &[NewCallRow],
-) -> Result<Versions, AppError> {
+) -> Result<(Versions, Paused), AppError> {
     let clock = clock_of(Backend::Postgres);
-    let first = rows.len() * 6 + 1;
+    let mut next = rows.len() * 8 + 1;
     // Per event: call id, then lease owner, token and lease length when claimed. Typed, since
     // a `VALUES` list of NULLs alone would be text.
-    let mut next = first;
     let events = rows
         .iter()
         .map(|row| {
@@ -137,40 +194,113 @@ async fn insert_with_events(
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let deliveries: Vec<(&NewCallRow, &event_start::StartedDelivery)> = rows
+        .iter()
+        .flat_map(|row| {
+            row.start.iter().flat_map(move |s| s.deliveries.iter().map(move |d| (row, d)))
+        })
+        .collect();
+    let values = deliveries
+        .iter()
+        .map(|_| {
+            let list = placeholders(next, 8);
+            next += 8;
+            format!("({list})")
+        })
+        .collect::<Vec<_>>();
+    let note = next;
+    let (added, paused) = if deliveries.is_empty() {
+        (String::new(), "")
+    } else {
+        let (sending, paused) = (DeliveryOutcome::Sending.sql(), DeliveryOutcome::Paused.sql());
+        let added = format!(
+            ", added AS (
+               INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
+                                       started_at, outcome, request_headers, error, next_attempt_at)
+               SELECT d.id, s.id, s.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, s.agent_version,
+                      d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
+                      CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
+                      CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END
+               FROM (VALUES {}) AS d(id, call_id, webhook_id, webhook_name, webhook_url, request_headers, due, started_at)
+               JOIN stored_rows s ON s.id = d.call_id AND s.started = 1
+               LEFT JOIN webhook_pauses p ON p.agent_id = s.agent_id AND p.webhook_id = d.webhook_id
+               RETURNING call_id, webhook_id, outcome)",
+            values.join(", "),
+        );
+        (
+            added,
+            " UNION ALL SELECT call_id, NULL, NULL, webhook_id FROM added WHERE outcome = 'paused'",
+        )
+    };
     let (calls, insert) = insert_calls_sql(rows.len());
     let sql = format!(
         "WITH {calls},
          stored AS ({insert}),
+         stored_rows AS (
+           SELECT s.id, s.agent_version, s.started, o.agent_id FROM stored s JOIN owned o ON o.id = s.id),
          events AS (
            INSERT INTO call_events (call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
-           SELECT * FROM (VALUES {events}) AS e(call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
-           WHERE e.call_id IN (SELECT id FROM stored))
-         SELECT id, agent_version FROM stored"
+           SELECT e.call_id, CASE WHEN s.started = 1 THEN {SENDING} ELSE e.state END, e.lease_owner, e.lease_token,
+                  e.lease_expires_at, e.attempts
+           FROM (VALUES {events}) AS e(call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
+           JOIN stored s ON s.id = e.call_id){added}
+         SELECT id, agent_version, started, NULL AS webhook_id FROM stored{paused}"
     );
-    let mut query = bind_calls(sqlx::query_as::<_, (String, Option<i64>)>(&sql), rows);
+    let mut query = bind_calls(
+        sqlx::query_as::<_, (String, Option<i64>, Option<i64>, Option<String>)>(&sql),
+        rows,
+    );
     for row in rows {
         query = query.bind(&row.id);
         if let Some(claim) = &row.claim {
             query = query.bind(&claim.instance).bind(token).bind(ms(claim.lease));
         }
     }
-    Ok(query.fetch_all(writer).await?.into_iter().collect())
+    let started_at = now();
+    for (row, d) in &deliveries {
+        query = query
+            .bind(&d.id)
+            .bind(&row.id)
+            .bind(&d.webhook_id)
+            .bind(&d.webhook_name)
+            .bind(&d.webhook_url)
+            .bind(&d.request_headers)
+            .bind(d.due_unless_recorded_ms)
+            .bind(&started_at);
+    }
+    if !deliveries.is_empty() {
+        query = query.bind(PAUSED);
+    }
+    let (mut versions, mut paused) = (Versions::new(), Paused::new());
+    for (id, version, started, webhook) in query.fetch_all(writer).await? {
+        match (started, webhook) {
+            (Some(started), _) => {
+                versions.insert(id, (version, started == 1));
+            }
+            (None, Some(webhook)) => paused.entry(id).or_default().push(webhook),
+            (None, None) => {}
+        }
+    }
+    Ok((versions, paused))
 }
 
 /// SQLite: the calls' `INSERT` (its trigger queues each event `pending`), then the claimed ones
-/// moved to `processing`, in one transaction on the one writer (in-process statements, one
-/// commit).
+/// moved to `processing`, and those whose start held on to `sending` with their deliveries, in
+/// one transaction on the one writer (in-process statements, one commit).
 async fn insert_then_claim(
     writer: &AnyPool, token: &str, rows: &[NewCallRow],
-) -> Result<Versions, AppError> {
+) -> Result<(Versions, Paused), AppError> {
     let (calls, insert) = insert_calls_sql(rows.len());
     let calls_sql = format!("WITH {calls} {insert}");
-    let insert = || bind_calls(sqlx::query_as::<_, (String, Option<i64>)>(&calls_sql), rows);
+    let insert = || bind_calls(sqlx::query_as::<_, (String, Option<i64>, i64)>(&calls_sql), rows);
+    let versions = |stored: Vec<(String, Option<i64>, i64)>| -> Versions {
+        stored.into_iter().map(|(id, version, started)| (id, (version, started == 1))).collect()
+    };
     if rows.iter().all(|row| row.claim.is_none()) {
-        return Ok(insert().fetch_all(writer).await?.into_iter().collect());
+        return Ok((versions(insert().fetch_all(writer).await?), Paused::new()));
     }
     let mut tx = writer.begin().await?;
-    let stored: Versions = insert().fetch_all(&mut *tx).await?.into_iter().collect();
+    let stored = versions(insert().fetch_all(&mut *tx).await?);
     let claimed: Vec<&NewCallRow> =
         rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(&row.id)).collect();
     // One instance stores with one lease, so this is one statement; grouped all the same.
@@ -198,19 +328,41 @@ async fn insert_then_claim(
         }
         update.execute(&mut *tx).await?;
     }
+    // The starts that held, as the worker's start would make them (their bodies are in).
+    let starts: Vec<EventStart> = claimed
+        .iter()
+        .filter(|row| stored.get(&row.id).is_some_and(|(_, started)| *started))
+        .filter_map(|row| {
+            let start = row.start.as_ref()?;
+            Some(EventStart {
+                call_id: row.id.clone(),
+                agent_id: row.agent_id.clone(),
+                agent_version: Some(start.version),
+                token: token.to_owned(),
+                body: String::new(),
+                deliveries: start.deliveries.clone(),
+            })
+        })
+        .collect();
+    let mut paused = Paused::new();
+    if !starts.is_empty() {
+        let outcomes = event_start::start_within(&mut tx, &starts, false).await?;
+        for (start, outcome) in starts.iter().zip(outcomes) {
+            if let event_start::EventStarted::Now { paused: webhooks } = outcome {
+                paused.insert(start.call_id.clone(), webhooks);
+            }
+        }
+    }
     tx.commit().await?;
-    Ok(stored)
+    Ok((stored, paused))
 }
 
 impl Store {
-    /// Stores a call with its event: `pending`, or claimed under `claim` for this instance's
-    /// worker. Durable when this returns. `NotFound`, and nothing stored, when `agent_id` is not
-    /// one of `owner`'s agents: the insert checks it. A phone call gets the agent's latest
-    /// deployed version as of the insert; a web call none (it uses the draft).
-    pub async fn insert_call(
+    /// A call about to be stored, checked only for what needs no database: nothing is stored
+    /// until `insert_call`.
+    pub fn incoming_call(
         &self, owner: &OwnerId, agent_id: &str, kind: CallKind, input: NewCall,
-        claim: Option<IntakeClaim>,
-    ) -> Result<StoredCall, AppError> {
+    ) -> Result<IncomingCall, AppError> {
         let row = NewCallRow {
             id: new_id(),
             owner_id: owner.as_str().to_owned(),
@@ -218,23 +370,50 @@ impl Store {
             kind,
             input: serde_json::to_string(&input).map_err(AppError::internal)?,
             received_at: now(),
-            claim,
+            claim: None,
+            start: None,
         };
-        let (id, received_at) = (row.id.clone(), row.received_at.clone());
-        let (token, version) = self.intake.write(row).await?.ok_or(AppError::NotFound)?;
-        let state = if token.is_some() { EventState::Processing } else { EventState::Pending };
-        let call = CallRecord {
-            id,
-            agent_id: agent_id.to_owned(),
-            agent_version: version,
+        let record = CallRecord {
+            id: row.id.clone(),
+            agent_id: row.agent_id.clone(),
+            agent_version: None,
             kind,
             input,
             body: None,
-            event: EventView { state, note: None },
-            received_at,
-            attempts: i64::from(token.is_some()),
+            event: EventView { state: EventState::Pending, note: None },
+            received_at: row.received_at.clone(),
+            attempts: 0,
             erased_at: None,
         };
-        Ok(StoredCall { call, token })
+        Ok(IncomingCall { row, record })
+    }
+
+    /// Stores a call with its event: `pending`, or claimed under `claim` for this instance's
+    /// worker, and with `start` (claimed calls only) already `sending` if the version it was
+    /// processed with is still the agent's latest. Durable when this returns. `NotFound`, and
+    /// nothing stored, when the agent is not the owner's: the insert checks it. A phone call gets
+    /// the agent's latest deployed version as of the insert; a web call none (it uses the draft).
+    pub async fn insert_call(
+        &self, incoming: IncomingCall, claim: Option<IntakeClaim>, start: Option<IntakeStart>,
+    ) -> Result<StoredCall, AppError> {
+        let IncomingCall { mut row, mut record } = incoming;
+        row.claim = claim;
+        row.start = start;
+        let body = row.start.as_ref().map(|s| s.body.clone());
+        let written = self.intake.write(row).await?.ok_or(AppError::NotFound)?;
+        if let Some(version) = written.version {
+            self.deployed.saw_latest(&record.agent_id, version);
+        }
+        record.agent_version = written.version;
+        record.event.state = match (&written.token, &written.started) {
+            (_, Some(_)) => EventState::Sending,
+            (Some(_), None) => EventState::Processing,
+            (None, None) => EventState::Pending,
+        };
+        record.attempts = i64::from(written.token.is_some());
+        if written.started.is_some() {
+            record.body = body;
+        }
+        Ok(StoredCall { call: record, token: written.token, started: written.started })
     }
 }

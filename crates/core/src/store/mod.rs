@@ -44,8 +44,8 @@ pub use deliveries::{DeliveryResult, DeliverySample, ManualDelivery, ManualKind,
 pub use delivery_log::{LogQuery, StatusFilter};
 pub use deployed::CallConfig;
 pub use erasure::CALL_ERASED;
-pub use event_start::EventStarted;
-pub use intake::{IntakeClaim, StoredCall};
+pub use event_start::{EventStarted, IntakeStart};
+pub use intake::{IncomingCall, IntakeClaim, StoredCall};
 pub use operations::{PoolUse, QueueDepth};
 pub use rate_counters::{Counted, Window};
 pub use replays::{HeldReplay, REPLAY_LIMIT, ReplayItem};

@@ -1,0 +1,91 @@
+//! Phone calls processed at intake, their event started by the insert that stores them: what
+//! the worker's way promises holds on this one too. The first phone call of a deployed version
+//! teaches the instance its config; the next ones take the intake's way (the metrics test in
+//! `processes` counts them there).
+
+use crate::dispatch::hmac_hex;
+use crate::helpers::{Api, TestApp, TestDb, secret};
+use crate::receiver::{Behavior, Receiver};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn deploy(owner: &Api, agent: &str) {
+    let res = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert!(res.status.is_success(), "{}", res.body);
+}
+
+/// Posts a phone call and waits until `receiver` holds `hits` requests; the call's id.
+async fn phone_call(owner: &Api, agent: &str, receiver: &Receiver, hits: usize) -> String {
+    let call = owner.post_call(agent, "phone").await;
+    let got = receiver.wait_for(hits).await.len();
+    assert_eq!(got, hits, "the receiver got {got} of {hits}");
+    call
+}
+
+#[tokio::test]
+async fn calls_started_at_intake_are_sent_once_signed_with_the_version_deployed_and_its_pauses() {
+    let db = TestDb::fresh().await;
+    let insecure = |s: &mut voicy::config::Settings| s.allow_insecure_webhooks = true;
+    let app = TestApp::spawn_in(db.clone(), insecure).await;
+    // A second instance, for a deploy this one does not see.
+    let other = TestApp::spawn_in(db, insecure).await;
+    let (first, second) =
+        (Receiver::http(Behavior::default()).await, Receiver::http(Behavior::default()).await);
+    let key = secret("intake-key");
+    let owner = app.user().await;
+    let agent = owner.create_agent("Front desk").await;
+    let res = owner
+        .add_webhook(
+            &agent,
+            json!({ "name": "CRM", "url": first.url, "secret": key,
+            "headers": [{ "name": "Authorization", "value": secret("token") }] }),
+        )
+        .await;
+    let hook = res.json()["id"].as_str().unwrap().to_owned();
+    deploy(&owner, &agent).await;
+
+    for n in 1..=3 {
+        let call = phone_call(&owner, &agent, &first, n).await;
+        let hit = first.hits().await.remove(n - 1);
+        assert_eq!(hit.header("x-voicy-signature"), Some(hmac_hex(&key, &hit.body).as_str()));
+        assert_eq!(hit.header("authorization"), Some(secret("token").as_str()));
+        let get = owner.get(&format!("/api/v1/calls/{call}")).await;
+        assert_eq!(get.body.as_bytes(), hit.body.as_slice(), "the event is the Get Call bytes");
+        let view: Value = serde_json::from_slice(&hit.body).unwrap();
+        assert_eq!(
+            (view["agent_version"].clone(), view["status"].clone()),
+            (json!(1), json!("completed"))
+        );
+        let settled = owner.settled(&call).await;
+        assert_eq!(settled["event"]["state"], "sent", "{settled:#}");
+        assert_eq!(settled["deliveries"].as_array().unwrap().len(), 1, "{settled:#}");
+        assert_eq!(settled["deliveries"][0]["outcome"], "ok", "{settled:#}");
+    }
+
+    // Deployed elsewhere: this instance processes the next call with version 1's config, and
+    // its insert finds version 2. That call goes where version 2 says, once.
+    let on_other = owner.against(&other);
+    on_other
+        .patch(&format!("/api/v1/agents/{agent}/webhooks/{hook}"), json!({ "url": second.url }))
+        .await;
+    deploy(&on_other, &agent).await;
+    let call = phone_call(&owner, &agent, &second, 1).await;
+    let view: Value = serde_json::from_slice(&second.hits().await[0].body).unwrap();
+    assert_eq!(view["agent_version"], 2);
+    assert_eq!(view["id"], call.as_str());
+    // And the one after it, with version 2 known here.
+    phone_call(&owner, &agent, &second, 2).await;
+
+    // Paused: recorded, not sent, at once; resumed: sent again.
+    let paused =
+        on_other.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/pause"), json!({})).await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    let call = owner.post_call(&agent, "phone").await;
+    let settled = owner.settled(&call).await;
+    assert_eq!(settled["deliveries"][0]["outcome"], "paused", "{settled:#}");
+    on_other.post(&format!("/api/v1/agents/{agent}/webhooks/{hook}/resume"), json!({})).await;
+    phone_call(&owner, &agent, &second, 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(first.hits().await.len(), 3, "nothing was sent twice");
+    assert_eq!(second.hits().await.len(), 3, "nothing was sent twice");
+}
