@@ -76,25 +76,18 @@ pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, Ap
         request.agent(&agent_id).await?;
         request.state.throttle.web_call(request.owner().as_str()).await?;
     }
-    let (store, events, owner) =
-        (request.store().clone(), request.state.events.clone(), request.owner().clone());
-    // A task of its own: a client that goes away mid-request must not leave a call stored
-    // claimed with no worker (it would wait for its lease to lapse).
-    let storing = tokio::spawn(async move {
-        let mut incoming = store.incoming_call(&owner, &agent_id, call.kind, call.raw)?;
-        let slot = events.reserve_slot();
-        let claim = slot.as_ref().map(ReservedSlot::claim);
-        // Processed now if it can be, to start its event with the insert.
-        let (start, prepared) = match slot.as_ref().and_then(|slot| slot.prepare(&mut incoming)) {
-            Some((start, prepared)) => (Some(start), Some(prepared)),
-            None => (None, None),
-        };
-        let stored = store.insert_call(incoming, claim, start).await?;
-        let id = stored.call.id.clone();
-        events.call_stored(stored, slot, prepared);
-        Ok(id)
-    });
-    storing.await.map_err(|e| AppError::internal(format!("storing the call stopped: {e}")))?
+    let (store, events) = (request.store(), request.state.events.clone());
+    let mut incoming = store.incoming_call(request.owner(), &agent_id, call.kind, call.raw)?;
+    let slot = events.reserve_slot();
+    let claim = slot.as_ref().map(ReservedSlot::claim);
+    // Processed now if it can be, to start its event with the insert.
+    let (start, prepared) = match slot.as_ref().and_then(|slot| slot.prepare(&mut incoming)) {
+        Some((start, prepared)) => (Some(start), Some(prepared)),
+        None => (None, None),
+    };
+    // Handed to its worker by the write's task, even if this request is gone by then.
+    let on_stored = Box::new(move |stored| events.call_stored(stored, slot, prepared));
+    store.insert_call(incoming, claim, start, on_stored).await
 }
 
 /// The Get Call JSON, exactly the bytes the `call_ended` event carried once processing is done.

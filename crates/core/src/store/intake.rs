@@ -12,6 +12,7 @@
 //! `sending` and deliveries, so its requests go out as soon as the write is durable.
 
 use super::calls::CallRecord;
+use super::deployed::DeployedCache;
 use super::event_start::{self, EventStart, IntakeStart, PAUSED};
 use super::queue::{clock_of, ms};
 use super::{Backend, Store, new_id, now, placeholders, value_rows};
@@ -35,12 +36,13 @@ pub struct IntakeClaim {
     pub lease: Duration,
 }
 
-/// What a batch's write answers for one call: `None` when the agent is not the owner's (nothing
-/// was stored).
-pub(super) type Written = Option<WrittenCall>;
+/// What happens to a call once it is durable, run by the write's task before the caller hears
+/// of it, whether or not the caller still waits (a client that hung up cannot strand a call
+/// stored claimed). Never run when nothing was stored.
+pub type OnStored = Box<dyn FnOnce(StoredCall) + Send + Sync>;
 
 #[derive(Debug)]
-pub(super) struct WrittenCall {
+struct WrittenCall {
     /// The claim, when stored claimed (one token for the batch's claimed calls).
     token: Option<String>,
     version: Option<i64>,
@@ -59,28 +61,25 @@ pub struct StoredCall {
 }
 
 /// A call about to be stored (`Store::incoming_call`): what the intake processes it from.
-#[derive(Debug)]
 pub struct IncomingCall {
     row: NewCallRow,
-    record: CallRecord,
 }
 
 impl IncomingCall {
     /// The call as it will be stored (not yet claimed, no version yet).
     pub fn record(&self) -> &CallRecord {
-        &self.record
+        &self.row.record
     }
 
     /// The call as it will be stored if its agent's latest version is `version`, to process it
     /// with that version before the insert, which keeps the work only if it is.
     pub fn assume_version(&mut self, version: i64) -> &CallRecord {
-        self.record.agent_version = Some(version);
-        &self.record
+        self.row.record.agent_version = Some(version);
+        &self.row.record
     }
 }
 
-/// A call about to be stored.
-#[derive(Debug)]
+/// A call about to be stored: its row, the record it will be, and what follows its write.
 pub(super) struct NewCallRow {
     id: String,
     owner_id: String,
@@ -90,15 +89,18 @@ pub(super) struct NewCallRow {
     received_at: String,
     claim: Option<IntakeClaim>,
     start: Option<IntakeStart>,
+    record: CallRecord,
+    on_stored: Option<OnStored>,
 }
 
 /// Call id → (agent version, stored with its event started).
 type Versions = HashMap<String, (Option<i64>, bool)>;
 
-/// Writes a batch of calls and their events; answers for each call what was written.
+/// Writes a batch of calls and their events, then runs each stored call's `on_stored`;
+/// answers for each call whether it was stored (its agent is its owner's).
 pub(super) async fn insert_calls(
-    writer: AnyPool, backend: Backend, mut rows: Vec<NewCallRow>,
-) -> Result<Vec<Written>, AppError> {
+    writer: AnyPool, backend: Backend, deployed: DeployedCache, mut rows: Vec<NewCallRow>,
+) -> Result<Vec<bool>, AppError> {
     // A start goes only with a claim: its requests are this instance's to send.
     for row in &mut rows {
         if row.claim.is_none() {
@@ -111,16 +113,42 @@ pub(super) async fn insert_calls(
         Backend::Sqlite => insert_then_claim(&writer, &token, &rows).await?,
     };
     Ok(rows
-        .iter()
+        .into_iter()
         .map(|row| {
-            let (version, started) = *versions.get(&row.id)?;
-            Some(WrittenCall {
+            let Some(&(version, started)) = versions.get(&row.id) else {
+                return false;
+            };
+            if let Some(version) = version {
+                deployed.saw_latest(&row.agent_id, version);
+            }
+            let written = WrittenCall {
                 token: row.claim.as_ref().map(|_| token.clone()),
                 version,
                 started: started.then(|| paused.get(&row.id).cloned().unwrap_or_default()),
-            })
+            };
+            if let Some(on_stored) = row.on_stored {
+                on_stored(stored_call(row.record, row.start, written));
+            }
+            true
         })
         .collect())
+}
+
+/// The call as it was stored.
+fn stored_call(
+    mut record: CallRecord, start: Option<IntakeStart>, written: WrittenCall,
+) -> StoredCall {
+    record.agent_version = written.version;
+    record.event.state = match (&written.token, &written.started) {
+        (_, Some(_)) => EventState::Sending,
+        (Some(_), None) => EventState::Processing,
+        (None, None) => EventState::Pending,
+    };
+    record.attempts = i64::from(written.token.is_some());
+    if written.started.is_some() {
+        record.body = start.map(|s| s.body);
+    }
+    StoredCall { call: record, token: written.token, started: written.started }
 }
 
 /// Call id → its paused webhooks, of the calls whose event started with the write.
@@ -363,57 +391,50 @@ impl Store {
     pub fn incoming_call(
         &self, owner: &OwnerId, agent_id: &str, kind: CallKind, input: NewCall,
     ) -> Result<IncomingCall, AppError> {
-        let row = NewCallRow {
-            id: new_id(),
-            owner_id: owner.as_str().to_owned(),
-            agent_id: super::known_id(agent_id)?.to_owned(),
-            kind,
-            input: serde_json::to_string(&input).map_err(AppError::internal)?,
-            received_at: now(),
-            claim: None,
-            start: None,
-        };
+        let (id, received_at) = (new_id(), now());
+        let agent_id = super::known_id(agent_id)?.to_owned();
         let record = CallRecord {
-            id: row.id.clone(),
-            agent_id: row.agent_id.clone(),
+            id: id.clone(),
+            agent_id: agent_id.clone(),
             agent_version: None,
             kind,
-            input,
+            input: NewCall::default(),
             body: None,
             event: EventView { state: EventState::Pending, note: None },
-            received_at: row.received_at.clone(),
+            received_at: received_at.clone(),
             attempts: 0,
             erased_at: None,
         };
-        Ok(IncomingCall { row, record })
+        let row = NewCallRow {
+            id,
+            owner_id: owner.as_str().to_owned(),
+            agent_id,
+            kind,
+            input: serde_json::to_string(&input).map_err(AppError::internal)?,
+            received_at,
+            claim: None,
+            start: None,
+            record: CallRecord { input, ..record },
+            on_stored: None,
+        };
+        Ok(IncomingCall { row })
     }
 
     /// Stores a call with its event: `pending`, or claimed under `claim` for this instance's
     /// worker, and with `start` (claimed calls only) already `sending` if the version it was
-    /// processed with is still the agent's latest. Durable when this returns. `NotFound`, and
-    /// nothing stored, when the agent is not the owner's: the insert checks it. A phone call gets
-    /// the agent's latest deployed version as of the insert; a web call none (it uses the draft).
+    /// processed with is still the agent's latest. Durable when this returns its id; `on_stored`
+    /// has run by then, in the write's task (see `OnStored`). `NotFound`, and nothing stored,
+    /// when the agent is not the owner's: the insert checks it. A phone call gets the agent's
+    /// latest deployed version as of the insert; a web call none (it uses the draft).
     pub async fn insert_call(
         &self, incoming: IncomingCall, claim: Option<IntakeClaim>, start: Option<IntakeStart>,
-    ) -> Result<StoredCall, AppError> {
-        let IncomingCall { mut row, mut record } = incoming;
+        on_stored: OnStored,
+    ) -> Result<String, AppError> {
+        let IncomingCall { mut row } = incoming;
+        let id = row.id.clone();
         row.claim = claim;
         row.start = start;
-        let body = row.start.as_ref().map(|s| s.body.clone());
-        let written = self.intake.write(row).await?.ok_or(AppError::NotFound)?;
-        if let Some(version) = written.version {
-            self.deployed.saw_latest(&record.agent_id, version);
-        }
-        record.agent_version = written.version;
-        record.event.state = match (&written.token, &written.started) {
-            (_, Some(_)) => EventState::Sending,
-            (Some(_), None) => EventState::Processing,
-            (None, None) => EventState::Pending,
-        };
-        record.attempts = i64::from(written.token.is_some());
-        if written.started.is_some() {
-            record.body = body;
-        }
-        Ok(StoredCall { call: record, token: written.token, started: written.started })
+        row.on_stored = Some(on_stored);
+        if self.intake.write(row).await? { Ok(id) } else { Err(AppError::NotFound) }
     }
 }

@@ -45,7 +45,7 @@ pub use delivery_log::{LogQuery, StatusFilter};
 pub use deployed::CallConfig;
 pub use erasure::CALL_ERASED;
 pub use event_start::{EventStarted, IntakeStart};
-pub use intake::{IncomingCall, IntakeClaim, StoredCall};
+pub use intake::{IncomingCall, IntakeClaim, OnStored, StoredCall};
 pub use operations::{PoolUse, QueueDepth};
 pub use rate_counters::{Counted, Window};
 pub use replays::{HeldReplay, REPLAY_LIMIT, ReplayItem};
@@ -93,7 +93,7 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     /// Stored calls, written with group commit.
-    intake: group_commit::GroupCommit<intake::NewCallRow, intake::Written>,
+    intake: group_commit::GroupCommit<intake::NewCallRow, bool>,
     /// Events moving to `sending` with their deliveries, written with group commit.
     starts: group_commit::GroupCommit<event_start::EventStart, event_start::EventStarted>,
     /// Seals and opens webhook secrets and header values.
@@ -217,8 +217,10 @@ impl Store {
     fn with_pools(
         pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::vault::Keyring,
     ) -> Self {
+        let deployed = deployed::DeployedCache::default();
+        let seen = deployed.clone();
         let intake = group_commit::GroupCommit::start(writer.clone(), move |writer, rows| {
-            intake::insert_calls(writer, backend, rows)
+            intake::insert_calls(writer, backend, seen.clone(), rows)
         });
         let starts = group_commit::GroupCommit::start(writer.clone(), move |writer, events| {
             event_start::start_events(writer, backend, events)
@@ -230,7 +232,7 @@ impl Store {
             intake,
             starts,
             keys,
-            deployed: deployed::DeployedCache::default(),
+            deployed,
             by_revision: Default::default(),
         }
     }
