@@ -4,6 +4,7 @@
 //! sent twice). With group commit: the events that start together share one write.
 
 use super::calls::CallRecord;
+use super::positional::for_backend;
 use super::queue::{clock_of, ms};
 use super::{Backend, PendingDelivery, Store, now, placeholders};
 use crate::error::AppError;
@@ -124,11 +125,14 @@ pub(super) async fn start_within(
     tokens.dedup();
     for token in tokens {
         let group: Vec<&EventStart> = events.iter().filter(|e| e.token == token).collect();
-        let sql = format!(
-            "UPDATE call_events SET state = {SENDING}, note = NULL
+        let sql = for_backend(
+            Backend::Sqlite,
+            format!(
+                "UPDATE call_events SET state = {SENDING}, note = NULL
              WHERE state = {PROCESSING} AND lease_token = $1 AND call_id IN ({})
              RETURNING call_id",
-            placeholders(2, group.len())
+                placeholders(2, group.len())
+            ),
         );
         let mut update = sqlx::query_scalar(&sql).bind(token);
         for event in &group {
@@ -158,9 +162,12 @@ async fn paused_in(tx: &mut super::Tx<'_>, started: &[&EventStart]) -> Result<Pa
     if agents.is_empty() {
         return Ok(Paused::new());
     }
-    let sql = format!(
-        "SELECT agent_id, webhook_id FROM webhook_pauses WHERE agent_id IN ({})",
-        placeholders(1, agents.len())
+    let sql = for_backend(
+        Backend::Sqlite,
+        format!(
+            "SELECT agent_id, webhook_id FROM webhook_pauses WHERE agent_id IN ({})",
+            placeholders(1, agents.len())
+        ),
     );
     let mut query = sqlx::query_as::<_, (String, String)>(&sql);
     for agent in agents {
@@ -347,9 +354,12 @@ async fn store_bodies(tx: &mut super::Tx<'_>, bodies: &[&EventStart]) -> Result<
             .map(|i| format!("WHEN ${} THEN ${}", i * 2 + 1, i * 2 + 2))
             .collect::<Vec<_>>()
             .join(" ");
-        let sql = format!(
-            "UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})",
-            placeholders(bodies.len() * 2 + 1, bodies.len())
+        let sql = for_backend(
+            Backend::Sqlite,
+            format!(
+                "UPDATE calls SET body = CASE id {cases} END WHERE id IN ({})",
+                placeholders(bodies.len() * 2 + 1, bodies.len())
+            ),
         );
         let mut update = sqlx::query(&sql);
         for event in bodies {
@@ -381,9 +391,12 @@ async fn insert_deliveries(
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
+        let sql = for_backend(
+            Backend::Sqlite,
+            format!(
+                "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version, \
              started_at, outcome, request_headers, error, next_attempt_at) VALUES {values}"
+            ),
         );
         let mut insert = sqlx::query(&sql);
         for (event, d) in chunk {

@@ -14,6 +14,7 @@
 use super::calls::CallRecord;
 use super::deployed::DeployedCache;
 use super::event_start::{self, EventStart, IntakeStart, PAUSED};
+use super::positional::for_backend;
 use super::queue::{clock_of, ms};
 use super::{Backend, Store, new_id, now, placeholders, value_rows};
 use crate::auth::OwnerId;
@@ -319,7 +320,7 @@ async fn insert_then_claim(
     writer: &AnyPool, token: &str, rows: &[NewCallRow],
 ) -> Result<(Versions, Paused), AppError> {
     let (calls, insert) = insert_calls_sql(rows.len());
-    let calls_sql = format!("WITH {calls} {insert}");
+    let calls_sql = for_backend(Backend::Sqlite, format!("WITH {calls} {insert}"));
     let insert = || bind_calls(sqlx::query_as::<_, (String, Option<i64>, i64)>(&calls_sql), rows);
     let versions = |stored: Vec<(String, Option<i64>, i64)>| -> Versions {
         stored.into_iter().map(|(id, version, started)| (id, (version, started == 1))).collect()
@@ -344,12 +345,12 @@ async fn insert_then_claim(
             .filter(|row| row.claim.as_ref() == Some(claim))
             .map(|row| row.id.as_str())
             .collect();
-        let sql = format!(
+        let sql = for_backend(Backend::Sqlite, format!(
             "UPDATE call_events SET state = {PROCESSING}, lease_owner = $1, lease_token = $2, lease_expires_at = {} + $3, attempts = 1
              WHERE state = {PENDING} AND call_id IN ({})",
             clock_of(Backend::Sqlite),
             placeholders(4, ids.len())
-        );
+        ));
         let mut update = sqlx::query(&sql).bind(&claim.instance).bind(token).bind(ms(claim.lease));
         for id in ids {
             update = update.bind(id);

@@ -23,6 +23,7 @@ mod group_commit;
 mod intake;
 mod operations;
 mod pauses;
+mod positional;
 mod queue;
 mod rate_counters;
 mod replays;

@@ -11,6 +11,7 @@
 //!   receiver's answer later replaces it with that answer (`record_deliveries`).
 
 use super::calls::{CALL_COLUMNS, CALL_TABLES, CallRow};
+use super::positional::for_backend;
 use super::{
     Backend, CallRecord, ChainUpdate, DeliveryResult, Store, new_id, placeholders, value_rows,
 };
@@ -282,17 +283,17 @@ impl Store {
         if chains.is_empty() && finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK {
             match (finished.is_empty(), results.is_empty()) {
                 (true, true) => return Ok(()),
-                (false, true) => return finish_events(&self.writer, finished).await,
-                (true, false) => return write_results(&self.writer, results).await,
+                (false, true) => return finish_events(&self.writer, self.backend, finished).await,
+                (true, false) => return write_results(&self.writer, self.backend, results).await,
                 (false, false) => {}
             }
         }
         let mut tx = self.writer.begin().await?;
         for chunk in finished.chunks(FINISHED_CHUNK) {
-            finish_events(&mut *tx, chunk).await?;
+            finish_events(&mut *tx, self.backend, chunk).await?;
         }
         for chunk in results.chunks(RESULTS_CHUNK) {
-            write_results(&mut *tx, chunk).await?;
+            write_results(&mut *tx, self.backend, chunk).await?;
         }
         super::retries::update_chains(&mut tx, self.clock(), chains).await?;
         tx.commit().await?;
@@ -370,14 +371,15 @@ const RESULTS_CHUNK: usize = 100;
 
 /// Moves events whose results are all written to `sent`, each only under the claim that holds it.
 async fn finish_events<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, String)],
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, backend: Backend,
+    chunk: &[(String, String)],
 ) -> Result<(), AppError> {
     let rows = value_rows(1, chunk.len(), 2);
-    let sql = format!(
+    let sql = for_backend(backend, format!(
         "UPDATE call_events SET state = {SENT}, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
          FROM (VALUES {rows}) AS v
          WHERE call_events.call_id = v.column1 AND call_events.lease_token = v.column2 AND call_events.state = {SENDING}"
-    );
+    ));
     let mut update = sqlx::query(&sql);
     for (call_id, token) in chunk {
         update = update.bind(call_id).bind(token);
@@ -388,15 +390,16 @@ async fn finish_events<'e>(
 
 /// Writes requests' results (see `Store::record_deliveries`).
 async fn write_results<'e>(
-    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, chunk: &[(String, DeliveryResult)],
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>, backend: Backend,
+    chunk: &[(String, DeliveryResult)],
 ) -> Result<(), AppError> {
     let rows = value_rows(1, chunk.len(), 6);
-    let sql = format!(
+    let sql = for_backend(backend, format!(
         "UPDATE deliveries SET duration_ms = v.column2, outcome = v.column3, status_code = v.column4,
                                response_body = v.column5, error = v.column6
          FROM (VALUES {rows}) AS v
          WHERE deliveries.id = v.column1 AND deliveries.outcome IN ({UNDER_WAY}, {INTERRUPTED})"
-    );
+    ));
     let mut update = sqlx::query(&sql);
     for (delivery_id, result) in chunk {
         update = update
