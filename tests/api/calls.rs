@@ -149,13 +149,19 @@ async fn the_calls_list_says_how_many_webhooks_took_each_call() {
 }
 
 /// A phone call's insert checks the agent itself (nothing is read before it): someone else's
-/// agent, or none, is a 404 and nothing is stored, with a body valid or not, phone or web.
+/// agent, or none, is a 404 and nothing is stored, with a body valid or not, phone or web, even
+/// once the instance knows the agent's deployed config (which the intake processes calls with).
 #[tokio::test]
 async fn a_call_for_someone_elses_agent_is_404_and_stores_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let receiver = crate::receiver::Receiver::http(crate::receiver::Behavior::default()).await;
     let (alice, bob) = (app.user().await, app.user().await);
     let agent = alice.create_agent("Alice's desk").await;
+    alice.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     alice.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    // Alice's first phone call teaches the instance her agent's deployed config.
+    let first = alice.post_call(&agent, "phone").await;
+    alice.settled(&first).await;
     for kind in ["phone", "web"] {
         for target in [agent.as_str(), "no-such-agent"] {
             let mut call = call_with(target, json!([{ "role": "user", "text": "hi" }]));
@@ -167,9 +173,14 @@ async fn a_call_for_someone_elses_agent_is_404_and_stores_nothing() {
             assert_eq!(res.status, StatusCode::NOT_FOUND, "{kind} {target}, invalid: {}", res.body);
         }
     }
-    let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(&app.pool).await.unwrap();
-    assert_eq!(stored, 0);
+    for table in ["calls", "call_events", "deliveries"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 1, "{table}: Alice's first call only");
+    }
+    assert_eq!(receiver.hits().await.len(), 1);
     // The owner's own call with the same mistake is told what to change.
     let mut call = call_with(&agent, json!([{ "role": "user", "text": "hi" }]));
     call["ended_at"] = json!("not a time");

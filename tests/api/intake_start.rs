@@ -89,3 +89,37 @@ async fn calls_started_at_intake_are_sent_once_signed_with_the_version_deployed_
     assert_eq!(first.hits().await.len(), 3, "nothing was sent twice");
     assert_eq!(second.hits().await.len(), 3, "nothing was sent twice");
 }
+
+/// A webhook that retries: a chain started by the intake's write is retried like one the worker
+/// started (its first delivery is due again unless a result comes), once per failed try.
+#[tokio::test]
+async fn a_retrying_webhooks_chain_started_at_intake_is_retried_once_per_failure() {
+    let schedule =
+        voicy_core::dispatcher::retry_policy::RetrySchedule::parse("1").expect("a schedule");
+    let app = TestApp::spawn_with(move |s| {
+        s.allow_insecure_webhooks = true;
+        s.retry_schedule = schedule;
+    })
+    .await;
+    let down = Receiver::http(Behavior { status: 500, ..Behavior::default() }).await;
+    let owner = app.user().await;
+    let agent = owner.create_agent("Retried desk").await;
+    let res = owner
+        .add_webhook(&agent, json!({ "name": "Down", "url": down.url, "retry_policy": "backoff" }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    deploy(&owner, &agent).await;
+    // The first call is the worker's; the second, the intake's. Each: a try and one retry.
+    for n in 1..=2 {
+        let call = owner.post_call(&agent, "phone").await;
+        let hits = down.wait_for(2 * n).await;
+        assert_eq!(hits.len(), 2 * n, "call {n}: a try and a retry");
+        let ids: Vec<Value> = hits
+            .iter()
+            .map(|h| serde_json::from_slice::<Value>(&h.body).unwrap()["id"].clone())
+            .collect();
+        assert_eq!(ids[2 * n - 2..], [json!(call), json!(call)]);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(down.hits().await.len(), 4, "no more than one retry each");
+}

@@ -6,6 +6,7 @@ use super::replays::{REPLAY_SLOTS, Replayer, replay_loop};
 use super::retries::{RETRY_SLOTS, Retrier, hold_for_lease, retry_loop};
 use super::worker::{Prepared, Worker};
 use super::{MAX_ATTEMPTS, Options, WebhookClient, alerts, post_call::Steps, recorder};
+use crate::auth::OwnerId;
 use crate::states::CallKind;
 use crate::store::{CallRecord, IncomingCall, IntakeClaim, IntakeStart, Store};
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub(super) struct Queue {
 #[derive(Debug)]
 pub struct ReservedSlot {
     queue: Arc<Queue>,
-    /// Taken by `start`; still here when dropped unused.
+    /// Taken by `start` or `start_sending`; still here when dropped unused.
     slot: Option<OwnedSemaphorePermit>,
 }
 
@@ -62,12 +63,14 @@ impl ReservedSlot {
     /// then starts with the insert if that version is still the latest. `None` (the worker
     /// processes it once stored) when this instance knows no config for the agent yet or the
     /// call is not one to process here (`Worker::prepare`).
-    pub fn prepare(&self, incoming: &mut IncomingCall) -> Option<(IntakeStart, Prepared)> {
+    pub fn prepare(
+        &self, owner: &OwnerId, incoming: &mut IncomingCall,
+    ) -> Option<(IntakeStart, Prepared)> {
         if incoming.record().kind != CallKind::Phone {
             return None;
         }
-        let (version, config) =
-            self.queue.store.latest_config_guess(&incoming.record().agent_id)?;
+        let agent_id = &incoming.record().agent_id;
+        let (version, config) = self.queue.store.latest_config_guess(owner, agent_id)?;
         let prepared = self.queue.worker.prepare(incoming.assume_version(version), &config)?;
         let start = IntakeStart::new(version, &prepared.body, &prepared.records).ok()?;
         Some((start, prepared))

@@ -17,9 +17,10 @@ use std::time::Duration;
 const NOT_DEPLOYED: &str = "No version of this agent was deployed when this phone call arrived, so no webhook was sent. Deploy the agent.";
 const NO_WEBHOOKS: &str = "The agent's config has no webhooks.";
 
-/// The most transcript text the intake processes itself (`Worker::prepare`); longer ones are
-/// processed by the worker, off the threads that serve requests.
-const PREPARED_TRANSCRIPT_BYTES: usize = 64 * 1024;
+/// The most transcript text the intake processes itself (`Worker::prepare`), on a thread that
+/// serves requests: a usual call's few KB take microseconds. Longer ones are processed by the
+/// worker, off those threads.
+const PREPARED_TRANSCRIPT_BYTES: usize = 16 * 1024;
 
 /// A call processed at intake: its body and its requests (with their real header values),
 /// ready to start in the write that stores it (`IntakeStart`).

@@ -4,6 +4,7 @@
 
 use super::budget_map::BudgetMap;
 use super::{Store, StoredWebhook};
+use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::views::ProcessingSettings;
 use std::sync::Arc;
@@ -27,10 +28,11 @@ const CACHE_BUDGET: usize = 16 << 20;
 #[derive(Clone, Debug)]
 pub struct DeployedCache {
     configs: BudgetMap<(String, i64), Arc<CallConfig>>,
-    latest: BudgetMap<String, i64>,
+    /// By (owner id, agent id): a call for someone else's agent is never processed with it.
+    latest: BudgetMap<(String, String), i64>,
 }
 
-/// Bytes of latest-version guesses kept: about 16,000 agents.
+/// Bytes of latest-version guesses kept: about 7,000 agents.
 const LATEST_BUDGET: usize = 1 << 20;
 
 impl Default for DeployedCache {
@@ -77,19 +79,25 @@ impl DeployedCache {
         self.configs.insert((agent_id.to_owned(), version), config, size);
     }
 
-    /// `version` was the agent's latest when a call was stored.
-    pub(super) fn saw_latest(&self, agent_id: &str, version: i64) {
-        if self.latest.get(&agent_id.to_owned()) != Some(version) {
-            self.latest.insert(agent_id.to_owned(), version, agent_id.len() + 64);
+    /// `version` was the latest of `owner_id`'s agent `agent_id` when a call was stored.
+    pub(super) fn saw_latest(&self, owner_id: &str, agent_id: &str, version: i64) {
+        let key = (owner_id.to_owned(), agent_id.to_owned());
+        if self.latest.get(&key) != Some(version) {
+            let size = owner_id.len() + agent_id.len() + 64;
+            self.latest.insert(key, version, size);
         }
     }
 }
 
 impl Store {
-    /// The agent's latest deployed version as this instance last saw it, with its config, if
-    /// both are in memory: a guess, which the insert of a call processed with it checks.
-    pub fn latest_config_guess(&self, agent_id: &str) -> Option<(i64, Arc<CallConfig>)> {
-        let version = self.deployed.latest.get(&agent_id.to_owned())?;
+    /// The latest deployed version of `owner`'s agent `agent_id` as this instance last saw it,
+    /// with its config, if both are in memory: a guess, which the insert of a call processed
+    /// with it checks.
+    pub fn latest_config_guess(
+        &self, owner: &OwnerId, agent_id: &str,
+    ) -> Option<(i64, Arc<CallConfig>)> {
+        let key = (owner.as_str().to_owned(), agent_id.to_owned());
+        let version = self.deployed.latest.get(&key)?;
         Some((version, self.deployed.get(agent_id, version)?))
     }
 

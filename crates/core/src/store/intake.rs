@@ -67,7 +67,7 @@ pub struct IncomingCall {
 }
 
 impl IncomingCall {
-    /// The call as it will be stored (not yet claimed, no version yet).
+    /// The call as it will be stored (not yet claimed; its version as assumed, if it was).
     pub fn record(&self) -> &CallRecord {
         &self.row.record
     }
@@ -120,7 +120,7 @@ pub(super) async fn insert_calls(
                 return false;
             };
             if let Some(version) = version {
-                deployed.saw_latest(&row.agent_id, version);
+                deployed.saw_latest(&row.owner_id, &row.agent_id, version);
             }
             let written = WrittenCall {
                 token: row.claim.as_ref().map(|_| token.clone()),
@@ -128,7 +128,13 @@ pub(super) async fn insert_calls(
                 started: started.then(|| paused.get(&row.id).cloned().unwrap_or_default()),
             };
             if let Some(on_stored) = row.on_stored {
-                on_stored(stored_call(row.record, row.start, written));
+                let stored = stored_call(row.record, row.start, written);
+                // A panic here must not stop this task, which stores every call: the call waits
+                // for its lease to lapse and is taken up again.
+                let handing = std::panic::AssertUnwindSafe(|| on_stored(stored));
+                if std::panic::catch_unwind(handing).is_err() {
+                    tracing::error!(call_id = %row.id, "handing a stored call to its worker panicked");
+                }
             }
             true
         })
@@ -373,12 +379,21 @@ async fn insert_then_claim(
             })
         })
         .collect();
-    let mut paused = Paused::new();
+    let (mut stored, mut paused) = (stored, Paused::new());
     if !starts.is_empty() {
         let outcomes = event_start::start_within(&mut tx, &starts, false).await?;
         for (start, outcome) in starts.iter().zip(outcomes) {
-            if let event_start::EventStarted::Now { paused: webhooks } = outcome {
-                paused.insert(start.call_id.clone(), webhooks);
+            match outcome {
+                event_start::EventStarted::Now { paused: webhooks } => {
+                    paused.insert(start.call_id.clone(), webhooks);
+                }
+                // Not moved (it cannot be: claimed just now, in this transaction): its worker
+                // processes it, and nothing is sent from here.
+                _ => {
+                    if let Some((_, started)) = stored.get_mut(&start.call_id) {
+                        *started = false;
+                    }
+                }
             }
         }
     }
