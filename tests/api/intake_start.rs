@@ -123,3 +123,56 @@ async fn a_retrying_webhooks_chain_started_at_intake_is_retried_once_per_failure
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(down.hits().await.len(), 4, "no more than one retry each");
 }
+
+/// Calls that arrive together share one write: the intake's own, the worker's (web calls), and
+/// someone else's refused, in one statement, each as it would be alone.
+#[tokio::test]
+async fn calls_stored_together_each_go_their_own_way_once() {
+    let app = TestApp::spawn_with(|s| s.allow_insecure_webhooks = true).await;
+    let receiver = Receiver::http(Behavior::default()).await;
+    let (owner, stranger) = (app.user().await, app.user().await);
+    let agent = owner.create_agent("Busy desk").await;
+    owner.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
+    deploy(&owner, &agent).await;
+    phone_call(&owner, &agent, &receiver, 1).await;
+    let posts = (0..30).map(|i| {
+        let (api, kind) = match i % 3 {
+            0 => (&owner, "phone"),
+            1 => (&owner, "web"),
+            _ => (&stranger, "phone"),
+        };
+        let agent = agent.clone();
+        async move {
+            let res = api
+                .post(
+                    "/api/v1/calls",
+                    json!({ "agent_id": agent, "type": kind,
+                    "started_at": "2026-11-27T09:00:00Z", "ended_at": "2026-11-27T09:01:00Z",
+                    "transcript": [{ "role": "user", "text": format!("call {i}") }] }),
+                )
+                .await;
+            (i, res.status, res.json()["id"].as_str().map(str::to_owned))
+        }
+    });
+    let answers = futures::future::join_all(posts).await;
+    let mut stored = Vec::new();
+    for (i, status, id) in answers {
+        if i % 3 == 2 {
+            assert_eq!(status, StatusCode::NOT_FOUND, "call {i}");
+        } else {
+            assert_eq!(status, StatusCode::ACCEPTED, "call {i}");
+            stored.push(id.unwrap());
+        }
+    }
+    let hits = receiver.wait_for(21).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().await.len(), 21, "each call once");
+    for id in &stored {
+        let sent = hits
+            .iter()
+            .filter(|h| serde_json::from_slice::<Value>(&h.body).unwrap()["id"] == json!(id))
+            .count();
+        assert_eq!(sent, 1, "{id}");
+        assert_eq!(owner.settled(id).await["event"]["state"], "sent");
+    }
+}
