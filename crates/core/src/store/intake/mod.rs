@@ -11,15 +11,16 @@
 //! started by the same write, when the version it was processed with is still the latest: body,
 //! `sending` and deliveries, so its requests go out as soon as the write is durable.
 
+mod postgres;
+mod sqlite;
+
 use super::calls::CallRecord;
 use super::deployed::DeployedCache;
-use super::event_start::{self, EventStart, IntakeStart, PAUSED};
-use super::positional::for_backend;
-use super::queue::{clock_of, ms};
-use super::{Backend, Store, new_id, now, placeholders, value_rows};
+use super::event_start::IntakeStart;
+use super::{Backend, Store, new_id, now, value_rows};
 use crate::auth::OwnerId;
 use crate::error::AppError;
-use crate::states::{CallKind, DeliveryOutcome, EventState};
+use crate::states::{CallKind, EventState};
 use crate::views::{EventView, NewCall};
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -110,8 +111,8 @@ pub(super) async fn insert_calls(
     }
     let token = new_id();
     let (versions, paused) = match backend {
-        Backend::Postgres => insert_with_events(&writer, &token, &rows).await?,
-        Backend::Sqlite => insert_then_claim(&writer, &token, &rows).await?,
+        Backend::Postgres => postgres::insert_with_events(&writer, &token, &rows).await?,
+        Backend::Sqlite => sqlite::insert_then_claim(&writer, &token, &rows).await?,
     };
     Ok(rows
         .into_iter()
@@ -201,204 +202,6 @@ fn bind_calls<'q, O>(
             .bind(row.start.as_ref().map(|s| s.body.as_str()));
     }
     query
-}
-
-/// PostgreSQL: one statement, so one round trip. The calls go in through a data-modifying
-/// `WITH`, their events through another, only for the calls stored (the queueing trigger, which
-/// fires at the end of the statement, finds them there and yields; a statement trigger notifies
-/// other instances only if an event is left pending), and the deliveries of the events that
-/// start through a third, recorded `paused` for webhooks the owner has paused.
-async fn insert_with_events(
-    writer: &AnyPool, token: &str, rows: &[NewCallRow],
-) -> Result<(Versions, Paused), AppError> {
-    let clock = clock_of(Backend::Postgres);
-    let mut next = rows.len() * 8 + 1;
-    // Per event: call id, then lease owner, token and lease length when claimed. Typed, since
-    // a `VALUES` list of NULLs alone would be text.
-    let events = rows
-        .iter()
-        .map(|row| {
-            let id = next;
-            next += 1;
-            if row.claim.is_some() {
-                next += 3;
-                format!("(${id}, {PROCESSING}, ${}, ${}, {clock} + ${}, 1)", id + 1, id + 2, id + 3)
-            } else {
-                format!("(${id}, {PENDING}, NULL::text, NULL::text, NULL::bigint, 0)")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let deliveries: Vec<(&NewCallRow, &event_start::StartedDelivery)> = rows
-        .iter()
-        .flat_map(|row| {
-            row.start.iter().flat_map(move |s| s.deliveries.iter().map(move |d| (row, d)))
-        })
-        .collect();
-    let values = deliveries
-        .iter()
-        .map(|_| {
-            let list = placeholders(next, 8);
-            next += 8;
-            format!("({list})")
-        })
-        .collect::<Vec<_>>();
-    let note = next;
-    let (added, paused) = if deliveries.is_empty() {
-        (String::new(), "")
-    } else {
-        let (sending, paused) = (DeliveryOutcome::Sending.sql(), DeliveryOutcome::Paused.sql());
-        let added = format!(
-            ", added AS (
-               INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                       started_at, outcome, request_headers, error, next_attempt_at)
-               SELECT d.id, s.id, s.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, s.agent_version,
-                      d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
-                      CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
-                      CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END
-               FROM (VALUES {}) AS d(id, call_id, webhook_id, webhook_name, webhook_url, request_headers, due, started_at)
-               JOIN stored_rows s ON s.id = d.call_id AND s.started = 1
-               LEFT JOIN webhook_pauses p ON p.agent_id = s.agent_id AND p.webhook_id = d.webhook_id
-               RETURNING call_id, webhook_id, outcome)",
-            values.join(", "),
-        );
-        (
-            added,
-            " UNION ALL SELECT call_id, NULL, NULL, webhook_id FROM added WHERE outcome = 'paused'",
-        )
-    };
-    let (calls, insert) = insert_calls_sql(rows.len());
-    let sql = format!(
-        "WITH {calls},
-         stored AS ({insert}),
-         stored_rows AS (
-           SELECT s.id, s.agent_version, s.started, o.agent_id FROM stored s JOIN owned o ON o.id = s.id),
-         events AS (
-           INSERT INTO call_events (call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
-           SELECT e.call_id, CASE WHEN s.started = 1 THEN {SENDING} ELSE e.state END, e.lease_owner, e.lease_token,
-                  e.lease_expires_at, e.attempts
-           FROM (VALUES {events}) AS e(call_id, state, lease_owner, lease_token, lease_expires_at, attempts)
-           JOIN stored s ON s.id = e.call_id){added}
-         SELECT id, agent_version, started, NULL AS webhook_id FROM stored{paused}"
-    );
-    let mut query = bind_calls(
-        sqlx::query_as::<_, (String, Option<i64>, Option<i64>, Option<String>)>(&sql),
-        rows,
-    );
-    for row in rows {
-        query = query.bind(&row.id);
-        if let Some(claim) = &row.claim {
-            query = query.bind(&claim.instance).bind(token).bind(ms(claim.lease));
-        }
-    }
-    let started_at = now();
-    for (row, d) in &deliveries {
-        query = query
-            .bind(&d.id)
-            .bind(&row.id)
-            .bind(&d.webhook_id)
-            .bind(&d.webhook_name)
-            .bind(&d.webhook_url)
-            .bind(&d.request_headers)
-            .bind(d.due_unless_recorded_ms)
-            .bind(&started_at);
-    }
-    if !deliveries.is_empty() {
-        query = query.bind(PAUSED);
-    }
-    let (mut versions, mut paused) = (Versions::new(), Paused::new());
-    for (id, version, started, webhook) in query.fetch_all(writer).await? {
-        match (started, webhook) {
-            (Some(started), _) => {
-                versions.insert(id, (version, started == 1));
-            }
-            (None, Some(webhook)) => paused.entry(id).or_default().push(webhook),
-            (None, None) => {}
-        }
-    }
-    Ok((versions, paused))
-}
-
-/// SQLite: the calls' `INSERT` (its trigger queues each event `pending`), then the claimed ones
-/// moved to `processing`, and those whose start held on to `sending` with their deliveries, in
-/// one transaction on the one writer (in-process statements, one commit).
-async fn insert_then_claim(
-    writer: &AnyPool, token: &str, rows: &[NewCallRow],
-) -> Result<(Versions, Paused), AppError> {
-    let (calls, insert) = insert_calls_sql(rows.len());
-    let calls_sql = for_backend(Backend::Sqlite, format!("WITH {calls} {insert}"));
-    let insert = || bind_calls(sqlx::query_as::<_, (String, Option<i64>, i64)>(&calls_sql), rows);
-    let versions = |stored: Vec<(String, Option<i64>, i64)>| -> Versions {
-        stored.into_iter().map(|(id, version, started)| (id, (version, started == 1))).collect()
-    };
-    if rows.iter().all(|row| row.claim.is_none()) {
-        return Ok((versions(insert().fetch_all(writer).await?), Paused::new()));
-    }
-    let mut tx = writer.begin().await?;
-    let stored = versions(insert().fetch_all(&mut *tx).await?);
-    let claimed: Vec<&NewCallRow> =
-        rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(&row.id)).collect();
-    // One instance stores with one lease, so this is one statement; grouped all the same.
-    let mut claims: Vec<&IntakeClaim> = Vec::new();
-    for claim in claimed.iter().filter_map(|row| row.claim.as_ref()) {
-        if !claims.contains(&claim) {
-            claims.push(claim);
-        }
-    }
-    for claim in claims {
-        let ids: Vec<&str> = claimed
-            .iter()
-            .filter(|row| row.claim.as_ref() == Some(claim))
-            .map(|row| row.id.as_str())
-            .collect();
-        let sql = for_backend(Backend::Sqlite, format!(
-            "UPDATE call_events SET state = {PROCESSING}, lease_owner = $1, lease_token = $2, lease_expires_at = {} + $3, attempts = 1
-             WHERE state = {PENDING} AND call_id IN ({})",
-            clock_of(Backend::Sqlite),
-            placeholders(4, ids.len())
-        ));
-        let mut update = sqlx::query(&sql).bind(&claim.instance).bind(token).bind(ms(claim.lease));
-        for id in ids {
-            update = update.bind(id);
-        }
-        update.execute(&mut *tx).await?;
-    }
-    // The starts that held, as the worker's start would make them (their bodies are in).
-    let starts: Vec<EventStart> = claimed
-        .iter()
-        .filter(|row| stored.get(&row.id).is_some_and(|(_, started)| *started))
-        .filter_map(|row| {
-            let start = row.start.as_ref()?;
-            Some(EventStart {
-                call_id: row.id.clone(),
-                agent_id: row.agent_id.clone(),
-                agent_version: Some(start.version),
-                token: token.to_owned(),
-                body: String::new(),
-                deliveries: start.deliveries.clone(),
-            })
-        })
-        .collect();
-    let (mut stored, mut paused) = (stored, Paused::new());
-    if !starts.is_empty() {
-        let outcomes = event_start::start_within(&mut tx, &starts, false).await?;
-        for (start, outcome) in starts.iter().zip(outcomes) {
-            match outcome {
-                event_start::EventStarted::Now { paused: webhooks } => {
-                    paused.insert(start.call_id.clone(), webhooks);
-                }
-                // Not moved (it cannot be: claimed just now, in this transaction): its worker
-                // processes it, and nothing is sent from here.
-                _ => {
-                    if let Some((_, started)) = stored.get_mut(&start.call_id) {
-                        *started = false;
-                    }
-                }
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok((stored, paused))
 }
 
 impl Store {
