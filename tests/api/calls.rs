@@ -159,7 +159,7 @@ async fn a_call_for_someone_elses_agent_is_404_and_stores_nothing() {
     let agent = alice.create_agent("Alice's desk").await;
     alice.add_webhook(&agent, json!({ "name": "CRM", "url": receiver.url })).await;
     alice.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
-    // Alice's first phone call teaches the instance her agent's deployed config.
+    // Deployed through this instance, which knows her agent's config from then on.
     let first = alice.post_call(&agent, "phone").await;
     alice.settled(&first).await;
     for kind in ["phone", "web"] {

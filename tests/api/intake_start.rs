@@ -1,7 +1,8 @@
 //! Phone calls processed at intake, their event started by the insert that stores them: what
-//! the worker's way promises holds on this one too. The first phone call of a deployed version
-//! teaches the instance its config; the next ones take the intake's way (the metrics test in
-//! `processes` counts them there).
+//! the worker's way promises holds on this one too. An instance knows a version's config once
+//! it deployed it or a worker read it; a deploy made elsewhere leaves it one version behind, and
+//! then the insert sends the call the worker's way (the metrics test in `processes` counts the
+//! ways taken).
 
 use crate::dispatch::hmac_hex;
 use crate::helpers::{Api, TestApp, TestDb, secret};
@@ -109,7 +110,7 @@ async fn a_retrying_webhooks_chain_started_at_intake_is_retried_once_per_failure
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     deploy(&owner, &agent).await;
-    // The first call is the worker's; the second, the intake's. Each: a try and one retry.
+    // Deployed here: both calls are the intake's. Each: a try and one retry.
     for n in 1..=2 {
         let call = owner.post_call(&agent, "phone").await;
         let hits = down.wait_for(2 * n).await;

@@ -554,8 +554,8 @@ async fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
         owner.post_call(&agent, "web").await;
     }
     receiver.wait_for(3).await;
-    // Phone calls, one at a time: the first is processed by its worker, which reads the
-    // deployed config; the instance then knows it, and processes the next ones at intake.
+    // Phone calls, one at a time: deployed through this instance, which then knows the
+    // version's config and processes each of them at intake.
     owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
     for i in 0..3 {
         owner.post_call(&agent, "phone").await;
@@ -571,8 +571,8 @@ async fn metrics_are_served_on_their_own_address_and_move_with_traffic() {
     // An idle instance with free slots stores each call claimed for its own worker.
     assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "intake")]), 6.0);
     assert_eq!(value(&after, "voicy_calls_claimed_total", &[("by", "queue")]), 0.0);
-    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "worker")]), 4.0);
-    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "intake")]), 2.0);
+    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "worker")]), 3.0);
+    assert_eq!(value(&after, "voicy_events_started_total", &[("at", "intake")]), 3.0);
     for state in ["pending", "processing", "sending"] {
         assert!(
             after

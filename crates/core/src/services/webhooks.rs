@@ -211,6 +211,7 @@ pub async fn deploy(request: &OwnerRequest, agent_id: &str) -> Result<Deployment
     let by = request.store().user_email(request.owner().as_str()).await?;
     let row = request.store().deploy(&agent, by.as_deref()).await?;
     tracing::info!(agent_id, version = row.version, "agent deployed");
+    request.store().prime_deployed(request.owner(), agent.id(), row.version).await;
     Ok(DeploymentView { version: row.version, deployed_at: row.deployed_at })
 }
 

@@ -101,6 +101,15 @@ impl Store {
         Some((version, self.deployed.get(agent_id, version)?))
     }
 
+    /// After a deploy on this instance: the version's config read and opened now, and noted as
+    /// the latest of `owner`'s agent, so the next phone call is processed at intake. A failure
+    /// (logged where it happened) only means that call takes the worker's way.
+    pub async fn prime_deployed(&self, owner: &OwnerId, agent_id: &str, version: i64) {
+        if self.deployed_config(agent_id, version).await.is_ok() {
+            self.deployed.saw_latest(owner.as_str(), agent_id, version);
+        }
+    }
+
     /// The config of version `version` of agent `agent_id`, read and opened once per process.
     pub(super) async fn deployed_config(
         &self, agent_id: &str, version: i64,
