@@ -82,10 +82,7 @@ pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, Ap
     let claim = slot.as_ref().map(ReservedSlot::claim);
     // Processed now if it can be, to start its event with the insert.
     let (start, prepared) =
-        match slot.as_ref().and_then(|slot| slot.prepare(request.owner(), &mut incoming)) {
-            Some((start, prepared)) => (Some(start), Some(prepared)),
-            None => (None, None),
-        };
+        slot.as_ref().and_then(|slot| slot.prepare(request.owner(), &mut incoming)).unzip();
     // Handed to its worker by the write's task, even if this request is gone by then.
     let on_stored = Box::new(move |stored| events.call_stored(stored, slot, prepared));
     store.insert_call(incoming, claim, start, on_stored).await

@@ -22,9 +22,9 @@ pub struct CallConfig {
 const CACHE_BUDGET: usize = 16 << 20;
 
 /// Opened configs of deployed versions by (agent id, version), under `CACHE_BUDGET`; and each
-/// agent's latest version as this instance last saw it stored with a call, which is only a
-/// guess (another instance may have deployed since): the intake processes a phone call with
-/// it, and the insert keeps that work only if the guess still holds.
+/// agent's latest version as this instance last saw it (stored with a call, or deployed here),
+/// which is only a guess (another instance may have deployed since): the intake processes a
+/// phone call with it, and the insert keeps that work only if the guess still holds.
 #[derive(Clone, Debug)]
 pub struct DeployedCache {
     configs: BudgetMap<(String, i64), Arc<CallConfig>>,

@@ -81,18 +81,26 @@ impl IncomingCall {
     }
 }
 
-/// A call about to be stored: its row, the record it will be, and what follows its write.
+/// A call about to be stored: the record it will be, what its row adds, and what follows its
+/// write.
 pub(super) struct NewCallRow {
-    id: String,
+    record: CallRecord,
     owner_id: String,
-    agent_id: String,
-    kind: CallKind,
+    /// `record.input` as stored.
     input: String,
-    received_at: String,
     claim: Option<IntakeClaim>,
     start: Option<IntakeStart>,
-    record: CallRecord,
     on_stored: Option<OnStored>,
+}
+
+impl NewCallRow {
+    fn id(&self) -> &str {
+        &self.record.id
+    }
+
+    fn agent_id(&self) -> &str {
+        &self.record.agent_id
+    }
 }
 
 /// Call id → (agent version, stored with its event started).
@@ -117,24 +125,25 @@ pub(super) async fn insert_calls(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let Some(&(version, started)) = versions.get(&row.id) else {
+            let Some(&(version, started)) = versions.get(row.id()) else {
                 return false;
             };
             if let Some(version) = version {
-                deployed.saw_latest(&row.owner_id, &row.agent_id, version);
+                deployed.saw_latest(&row.owner_id, row.agent_id(), version);
             }
             let written = WrittenCall {
                 token: row.claim.as_ref().map(|_| token.clone()),
                 version,
-                started: started.then(|| paused.get(&row.id).cloned().unwrap_or_default()),
+                started: started.then(|| paused.get(row.id()).cloned().unwrap_or_default()),
             };
             if let Some(on_stored) = row.on_stored {
+                let call_id = row.record.id.clone();
                 let stored = stored_call(row.record, row.start, written);
                 // A panic here must not stop this task, which stores every call: the call waits
                 // for its lease to lapse and is taken up again.
                 let handing = std::panic::AssertUnwindSafe(|| on_stored(stored));
                 if std::panic::catch_unwind(handing).is_err() {
-                    tracing::error!(call_id = %row.id, "handing a stored call to its worker panicked");
+                    tracing::error!(%call_id, "handing a stored call to its worker panicked");
                 }
             }
             true
@@ -192,12 +201,12 @@ fn bind_calls<'q, O>(
 ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
     for row in rows {
         query = query
-            .bind(&row.id)
+            .bind(row.id())
             .bind(&row.owner_id)
-            .bind(&row.agent_id)
-            .bind(row.kind)
+            .bind(row.agent_id())
+            .bind(row.record.kind)
             .bind(&row.input)
-            .bind(&row.received_at)
+            .bind(&row.record.received_at)
             .bind(row.start.as_ref().map(|s| s.version))
             .bind(row.start.as_ref().map(|s| s.body.as_str()));
     }
@@ -210,30 +219,23 @@ impl Store {
     pub fn incoming_call(
         &self, owner: &OwnerId, agent_id: &str, kind: CallKind, input: NewCall,
     ) -> Result<IncomingCall, AppError> {
-        let (id, received_at) = (new_id(), now());
-        let agent_id = super::known_id(agent_id)?.to_owned();
-        let record = CallRecord {
-            id: id.clone(),
-            agent_id: agent_id.clone(),
-            agent_version: None,
-            kind,
-            input: NewCall::default(),
-            body: None,
-            event: EventView { state: EventState::Pending, note: None },
-            received_at: received_at.clone(),
-            attempts: 0,
-            erased_at: None,
-        };
         let row = NewCallRow {
-            id,
             owner_id: owner.as_str().to_owned(),
-            agent_id,
-            kind,
             input: serde_json::to_string(&input).map_err(AppError::internal)?,
-            received_at,
+            record: CallRecord {
+                id: new_id(),
+                agent_id: super::known_id(agent_id)?.to_owned(),
+                agent_version: None,
+                kind,
+                input,
+                body: None,
+                event: EventView { state: EventState::Pending, note: None },
+                received_at: now(),
+                attempts: 0,
+                erased_at: None,
+            },
             claim: None,
             start: None,
-            record: CallRecord { input, ..record },
             on_stored: None,
         };
         Ok(IncomingCall { row })
@@ -250,7 +252,7 @@ impl Store {
         on_stored: OnStored,
     ) -> Result<String, AppError> {
         let IncomingCall { mut row } = incoming;
-        let id = row.id.clone();
+        let id = row.id().to_owned();
         row.claim = claim;
         row.start = start;
         row.on_stored = Some(on_stored);

@@ -93,7 +93,7 @@ pub(super) async fn insert_with_events(
         rows,
     );
     for row in rows {
-        query = query.bind(&row.id);
+        query = query.bind(row.id());
         if let Some(claim) = &row.claim {
             query = query.bind(&claim.instance).bind(token).bind(ms(claim.lease));
         }
@@ -102,7 +102,7 @@ pub(super) async fn insert_with_events(
     for (row, d) in &deliveries {
         query = query
             .bind(&d.id)
-            .bind(&row.id)
+            .bind(row.id())
             .bind(&d.webhook_id)
             .bind(&d.webhook_name)
             .bind(&d.webhook_url)

@@ -28,7 +28,7 @@ pub(super) async fn insert_then_claim(
     let mut tx = writer.begin().await?;
     let stored = versions(insert().fetch_all(&mut *tx).await?);
     let claimed: Vec<&NewCallRow> =
-        rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(&row.id)).collect();
+        rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(row.id())).collect();
     // One instance stores with one lease, so this is one statement; grouped all the same.
     let mut claims: Vec<&IntakeClaim> = Vec::new();
     for claim in claimed.iter().filter_map(|row| row.claim.as_ref()) {
@@ -40,7 +40,7 @@ pub(super) async fn insert_then_claim(
         let ids: Vec<&str> = claimed
             .iter()
             .filter(|row| row.claim.as_ref() == Some(claim))
-            .map(|row| row.id.as_str())
+            .map(|row| row.id())
             .collect();
         let sql = for_backend(Backend::Sqlite, format!(
             "UPDATE call_events SET state = {PROCESSING}, lease_owner = $1, lease_token = $2, lease_expires_at = {} + $3, attempts = 1
@@ -57,12 +57,12 @@ pub(super) async fn insert_then_claim(
     // The starts that held, as the worker's start would make them (their bodies are in).
     let starts: Vec<EventStart> = claimed
         .iter()
-        .filter(|row| stored.get(&row.id).is_some_and(|(_, started)| *started))
+        .filter(|row| stored.get(row.id()).is_some_and(|(_, started)| *started))
         .filter_map(|row| {
             let start = row.start.as_ref()?;
             Some(EventStart {
-                call_id: row.id.clone(),
-                agent_id: row.agent_id.clone(),
+                call_id: row.id().to_owned(),
+                agent_id: row.agent_id().to_owned(),
                 agent_version: Some(start.version),
                 token: token.to_owned(),
                 body: String::new(),
