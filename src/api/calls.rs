@@ -1,9 +1,9 @@
 //! Calls (from the telephony layer), the Get Call API, deliveries, and processing settings.
 
 use super::{
-    ErrorBody,
+    ApiError, ErrorBody,
     error::{ApiResult, Invalid, NotFound, Unexpected},
-    extract::{ApiJson, Owner, Path, Query},
+    extract::{ApiJson, IntakeCaller, Owner, Path, Query},
 };
 use axum::{
     Json,
@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use voicy_core::{AppState, services::calls, services::delivery_log};
+use voicy_core::{AppState, services::api_keys, services::calls, services::delivery_log};
 use voicy_model::views::{
     CallDeliveries, CallPage, CallView, DeliveryFilter, DeliveryPage, NewCall, ProcessingSettings,
 };
@@ -42,9 +42,17 @@ struct CreatedCall {
         (status = 429, description = "Too many web calls this minute (`VOICY_WEB_CALLS_PER_MINUTE`); `Retry-After` says when to try again. Phone calls are not limited", body = ErrorBody),
         Invalid, Unexpected))]
 async fn create_call(
-    Owner(request): Owner, ApiJson(call): ApiJson<NewCall>,
+    IntakeCaller(request, key): IntakeCaller, call: Result<ApiJson<NewCall>, ApiError>,
 ) -> ApiResult<(StatusCode, Json<CreatedCall>)> {
-    let id = calls::create(&request, call).await?;
+    let call = match call {
+        Ok(ApiJson(call)) => call,
+        Err(e) => {
+            // A body refused for a key revoked since is the key's 401.
+            api_keys::confirm(request.store(), key).await?;
+            return Err(e);
+        }
+    };
+    let id = calls::create(&request, call, key).await?;
     Ok((StatusCode::ACCEPTED, Json(CreatedCall { id })))
 }
 

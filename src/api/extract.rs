@@ -33,6 +33,24 @@ impl FromRequestParts<AppState> for Owner {
     }
 }
 
+/// The caller of `POST /api/v1/calls`: as `Owner`, except that a key this instance read as
+/// valid within the last minute is not read again but left for the call's insert to check
+/// (`KeyToConfirm`), which the handler must confirm before any other answer.
+pub struct IntakeCaller(pub OwnerRequest, pub Option<api_keys::KeyToConfirm>);
+
+impl FromRequestParts<AppState> for IntakeCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(key) = bearer_key(&parts.headers) {
+            let (owner, key) = api_keys::authenticate_for_intake(&state.store, key).await?;
+            return Ok(Self(OwnerRequest::new(state.clone(), owner), key));
+        }
+        let Owner(request) = Owner::from_request_parts(parts, state).await?;
+        Ok(Self(request, None))
+    }
+}
+
 /// The key of an `Authorization: Bearer <key>` header; the scheme's name in any case (RFC 9110
 /// section 11.1).
 pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {

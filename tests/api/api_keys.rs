@@ -1,4 +1,4 @@
-use crate::helpers::TestApp;
+use crate::helpers::{RawBody, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -72,4 +72,60 @@ async fn another_owner_cannot_revoke_my_key() {
         .to_owned();
     assert_eq!(bob.delete(&format!("/api/v1/api-keys/{id}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(alice.get("/api/v1/api-keys").await.json()["api_keys"].as_array().unwrap().len(), 1);
+}
+
+/// The intake takes a key it read as valid within the last minute on its word, and the call's
+/// insert checks it again: a key revoked through another instance stores nothing here, and is
+/// a 401 whatever else the request gets wrong.
+#[tokio::test]
+async fn a_key_revoked_through_another_instance_is_refused_by_the_intake_of_this_one() {
+    let first = TestApp::spawn().await;
+    let second = TestApp::spawn_in(first.db.clone(), |_| {}).await;
+    let (owner, stranger) = (first.user().await, first.user().await);
+    let agent = owner.create_agent("Front desk").await;
+    let strangers_agent = stranger.create_agent("Not yours").await;
+    let call = |agent: &str, kind: &str| {
+        json!({ "agent_id": agent, "type": kind, "started_at": "2026-11-27T09:00:00Z",
+                "ended_at": "2026-11-27T09:01:30Z", "transcript": [] })
+    };
+    let calls = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM calls")
+            .fetch_one(&first.pool)
+            .await
+            .unwrap()
+    };
+    let cases: Vec<(&str, RawBody)> = vec![
+        ("a phone call", RawBody::Json(call(&agent, "phone"))),
+        ("a web call", RawBody::Json(call(&agent, "web"))),
+        (
+            "a call that fails validation",
+            RawBody::Json(json!({ "agent_id": agent, "type": "phone" })),
+        ),
+        ("malformed JSON", RawBody::Text("{\"agent_id\":".to_owned())),
+        ("someone else's agent", RawBody::Json(call(&strangers_agent, "phone"))),
+    ];
+    for (case, body) in cases {
+        let created = owner.post("/api/v1/api-keys", json!({ "name": case })).await.json();
+        let key = created["key"].as_str().unwrap();
+        let on_second = owner.against(&second).with_bearer(key);
+        // Read on its first call, taken on the second instance's word on the next.
+        on_second.post_call(&agent, "phone").await;
+        on_second.post_call(&agent, "phone").await;
+        let before = calls().await;
+        let revoked =
+            owner.delete(&format!("/api/v1/api-keys/{}", created["id"].as_str().unwrap())).await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+
+        let res = on_second.send(reqwest::Method::POST, "/api/v1/calls", Some(body)).await;
+        assert_eq!(
+            (res.status, res.error_code()),
+            (StatusCode::UNAUTHORIZED, "invalid_api_key".to_owned()),
+            "{case}: {}",
+            res.body
+        );
+        assert_eq!(calls().await, before, "{case}: nothing stored");
+        // Forgotten: read again, and refused, on the next call.
+        let res = on_second.post("/api/v1/calls", call(&agent, "phone")).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{case}: {}", res.body);
+    }
 }

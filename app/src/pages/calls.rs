@@ -29,7 +29,7 @@ pub async fn start_test_call(agent_id: String, transcript: Vec<Turn>) -> Result<
         transcript,
         ..Default::default()
     };
-    calls::create(&request, call).await
+    calls::create(&request, call, None).await
 }
 
 #[leptos::server(prefix = "/rpc", endpoint = "list_calls", input = GetUrl, output = voicy_model::codec::Json)]

@@ -46,3 +46,50 @@ pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError>
     let owner = store.use_api_key(&key_hash(key)).await?.ok_or(AppError::InvalidApiKey)?;
     Ok(OwnerId::authenticated(owner))
 }
+
+/// A key the intake took on this instance's word that it was valid less than a minute ago,
+/// without reading it (issue: one-at-a-time latency; on PostgreSQL that read was one of a
+/// phone call's two round trips). The call's insert checks it instead, in the same statement
+/// (`IncomingCall::check_key`): a key revoked since, through any instance, stores nothing.
+/// Before any other answer, `confirm` it: a revoked key is a 401 whatever else is wrong.
+#[must_use = "confirm the key before any answer but a stored call"]
+pub struct KeyToConfirm {
+    hash: String,
+}
+
+impl KeyToConfirm {
+    /// Its hash, for the insert to check.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Reads the key now: `InvalidApiKey` if it is no longer the owner's.
+    pub async fn confirm(self, store: &Store) -> Result<(), AppError> {
+        store.use_api_key(&self.hash).await?.map(|_| ()).ok_or(AppError::InvalidApiKey)
+    }
+}
+
+/// Confirms `key`, if there is one to confirm (see `KeyToConfirm`).
+pub async fn confirm(store: &Store, key: Option<KeyToConfirm>) -> Result<(), AppError> {
+    match key {
+        Some(key) => key.confirm(store).await,
+        None => Ok(()),
+    }
+}
+
+/// The owner of a key presented to the intake: read as `authenticate` does, or, for a key this
+/// instance read as valid within the last minute, taken as that owner's with the key left to
+/// confirm (`KeyToConfirm`).
+pub async fn authenticate_for_intake(
+    store: &Store, key: &str,
+) -> Result<(OwnerId, Option<KeyToConfirm>), AppError> {
+    if !key.starts_with(PREFIX) {
+        return Err(AppError::InvalidApiKey);
+    }
+    let hash = key_hash(key);
+    if let Some(owner) = store.recently_valid_key(&hash) {
+        return Ok((OwnerId::authenticated(owner), Some(KeyToConfirm { hash })));
+    }
+    let owner = store.use_api_key(&hash).await?.ok_or(AppError::InvalidApiKey)?;
+    Ok((OwnerId::authenticated(owner), None))
+}

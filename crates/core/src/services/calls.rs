@@ -6,6 +6,7 @@ use crate::OwnerRequest;
 use crate::dispatcher::ReservedSlot;
 use crate::domain::call::{CallInput, CallKind, parse_processing};
 use crate::error::{AppError, FieldErrors};
+use crate::services::api_keys::{self, KeyToConfirm};
 use crate::store::CallRecord;
 use crate::views::{
     CallDeliveries, CallPage, CallView, NewCall, NotificationView, ProcessingNote,
@@ -59,12 +60,23 @@ pub fn call_view(call: &CallRecord, processed: Option<Processed>) -> CallView {
 
 /// Stores a finished call (durable before answering) and hands it to the dispatcher: claimed
 /// for this instance's worker when it has a slot free, which then starts at once. A phone call
-/// reads nothing first: the insert checks the agent is the owner's and reads its deployed
-/// version. A web call reads the agent first, so that someone else's agent is a 404 before the
-/// owner's web-call quota is counted.
-pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, AppError> {
+/// reads nothing first: the insert checks the agent is the owner's (and `key`, a key taken on
+/// this instance's word, is still theirs) and reads its deployed version. A web call reads the
+/// agent first, so that someone else's agent is a 404 before the owner's web-call quota is
+/// counted; its key, and the key of any call answered other than 202, is confirmed first.
+pub async fn create(
+    request: &OwnerRequest, input: NewCall, key: Option<KeyToConfirm>,
+) -> Result<String, AppError> {
     let agent_id = input.agent_id.clone();
-    let call = match CallInput::parse(input) {
+    let parsed = CallInput::parse(input);
+    let key = match (&parsed, key) {
+        (Ok(call), Some(key)) if call.kind == CallKind::Phone => Some(key),
+        (_, key) => {
+            api_keys::confirm(request.store(), key).await?;
+            None
+        }
+    };
+    let call = match parsed {
         Ok(call) => call,
         Err(e) => {
             // Someone else's agent is a 404 whatever the call holds.
@@ -76,8 +88,24 @@ pub async fn create(request: &OwnerRequest, input: NewCall) -> Result<String, Ap
         request.agent(&agent_id).await?;
         request.state.throttle.web_call(request.owner().as_str()).await?;
     }
+    let check_key = key.as_ref().map(|key| key.hash().to_owned());
+    let stored = store(request, &agent_id, call, check_key).await;
+    if stored.is_err() {
+        // Refused by the insert for its key, or for its agent: the key tells which.
+        api_keys::confirm(request.store(), key).await?;
+    }
+    stored
+}
+
+/// The write of `create`, with the key the insert checks if one is left to check.
+async fn store(
+    request: &OwnerRequest, agent_id: &str, call: CallInput, check_key: Option<String>,
+) -> Result<String, AppError> {
     let (store, events) = (request.store(), request.state.events.clone());
-    let mut incoming = store.incoming_call(request.owner(), &agent_id, call.kind, call.raw)?;
+    let mut incoming = store.incoming_call(request.owner(), agent_id, call.kind, call.raw)?;
+    if let Some(hash) = check_key {
+        incoming.check_key(hash);
+    }
     let slot = events.reserve_slot();
     let claim = slot.as_ref().map(ReservedSlot::claim);
     // Processed now if it can be, to start its event with the insert.

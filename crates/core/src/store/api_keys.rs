@@ -1,7 +1,28 @@
+use super::budget_map::BudgetMap;
 use super::{Store, new_id, now};
 use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::views::ApiKeyView;
+use std::time::{Duration, Instant};
+
+/// How long a key this instance found valid may be taken on its word by the intake, whose
+/// write checks the key again (see `recently_valid_key`). Also how often, at most, such a key
+/// is read again, which is when its last use is marked.
+const RECENT: Duration = Duration::from_secs(60);
+
+/// Bytes of recently valid keys kept: a hash, an owner id and a time, about 5,000 keys.
+const RECENT_BUDGET: usize = 1 << 20;
+
+/// Keys found valid, by their hash: the owner's id and when. Only valid keys go in, so a
+/// stranger's guesses cannot fill it; past its budget it starts over.
+#[derive(Clone, Debug)]
+pub(super) struct RecentKeys(BudgetMap<String, (String, Instant)>);
+
+impl Default for RecentKeys {
+    fn default() -> Self {
+        Self(BudgetMap::new(RECENT_BUDGET))
+    }
+}
 
 type ApiKeyTuple = (String, String, String, Option<String>);
 
@@ -40,15 +61,29 @@ impl Store {
         Ok(rows.into_iter().map(view).collect())
     }
 
-    /// Whether a key of this owner's was deleted.
+    /// Whether a key of this owner's was deleted. This instance forgets it at once; others
+    /// refuse it at their next read of it or intake write with it.
     pub async fn delete_api_key(&self, owner: &OwnerId, id: &str) -> Result<bool, AppError> {
         let id = super::known_id(id)?;
-        let done = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND owner_id = $2")
-            .bind(id)
-            .bind(owner.as_str())
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let deleted: Option<(String,)> = sqlx::query_as(
+            "DELETE FROM api_keys WHERE id = $1 AND owner_id = $2 RETURNING key_hash",
+        )
+        .bind(id)
+        .bind(owner.as_str())
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some((hash,)) = &deleted {
+            self.recent_keys.0.remove(hash.as_str());
+        }
+        Ok(deleted.is_some())
+    }
+
+    /// The owner of a key this instance read as valid less than a minute ago, without reading
+    /// it again. Only for the intake: a key revoked since (through any instance) still passes
+    /// here, and the call's write refuses it (`IncomingCall::check_key`).
+    pub fn recently_valid_key(&self, key_hash: &str) -> Option<String> {
+        let (owner, read_at) = self.recent_keys.0.get(key_hash)?;
+        (read_at.elapsed() < RECENT).then_some(owner)
     }
 
     /// The owner of the key with this hash, marking the key as used now. The mark is written at
@@ -62,8 +97,11 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         let Some((owner, last_used_at)) = row else {
+            self.recent_keys.0.remove(key_hash);
             return Ok(None);
         };
+        let size = key_hash.len() + owner.len() + 64;
+        self.recent_keys.0.insert(key_hash.to_owned(), (owner.clone(), Instant::now()), size);
         let a_minute_ago = (chrono::Utc::now() - chrono::Duration::minutes(1))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         if last_used_at.is_none_or(|at| at < a_minute_ago) {

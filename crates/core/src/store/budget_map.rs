@@ -2,6 +2,7 @@
 //! Past the budget it starts over: no bookkeeping per read, and whatever was dropped is read
 //! (and opened) again from the database on its next use.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -37,7 +38,10 @@ impl<K: Eq + Hash, V: Clone> BudgetMap<K, V> {
         Self(Arc::new(Mutex::new(Entries { map: HashMap::new(), bytes: 0, budget })))
     }
 
-    pub(super) fn get(&self, key: &K) -> Option<V> {
+    pub(super) fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         self.0
             .lock()
             .expect("never poisoned: no panics while held")
@@ -60,7 +64,10 @@ impl<K: Eq + Hash, V: Clone> BudgetMap<K, V> {
         entries.bytes += size;
     }
 
-    pub(super) fn remove(&self, key: &K) {
+    pub(super) fn remove<Q: Eq + Hash + ?Sized>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+    {
         let mut entries = self.0.lock().expect("never poisoned: no panics while held");
         if let Some((_, size)) = entries.map.remove(key) {
             entries.bytes -= size;

@@ -103,6 +103,8 @@ pub struct Store {
     deployed: deployed::DeployedCache,
     /// Agents' draft webhooks (opened) and version lists, by the revision their row names.
     by_revision: revision_cache::RevisionCache,
+    /// API keys read as valid within the last minute, for the intake (`recently_valid_key`).
+    recent_keys: api_keys::RecentKeys,
 }
 
 /// SQLite's write-ahead log copied into the database file every `CHECKPOINT_EVERY`, beside the
@@ -235,6 +237,7 @@ impl Store {
             keys,
             deployed,
             by_revision: Default::default(),
+            recent_keys: Default::default(),
         }
     }
 

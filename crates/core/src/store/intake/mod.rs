@@ -79,6 +79,13 @@ impl IncomingCall {
         self.row.record.agent_version = Some(version);
         &self.row.record
     }
+
+    /// Stores the call only if the API key with this hash is still its owner's, checked by the
+    /// insert itself: for a key taken on this instance's word (`Store::recently_valid_key`),
+    /// revoked since perhaps through another instance.
+    pub fn check_key(&mut self, key_hash: String) {
+        self.row.key_hash = Some(key_hash);
+    }
 }
 
 /// A call about to be stored: the record it will be, what its row adds, and what follows its
@@ -88,6 +95,8 @@ pub(super) struct NewCallRow {
     owner_id: String,
     /// `record.input` as stored.
     input: String,
+    /// The API key to check in the insert (`IncomingCall::check_key`).
+    key_hash: Option<String>,
     claim: Option<IntakeClaim>,
     start: Option<IntakeStart>,
     on_stored: Option<OnStored>,
@@ -171,20 +180,25 @@ fn stored_call(
 /// Call id → its paused webhooks, of the calls whose event started with the write.
 type Paused = HashMap<String, Vec<String>>;
 
-/// The calls' `INSERT`, from eight values a row: each stored only if its agent is its owner's,
-/// a phone call with the agent's latest deployed version (none if it was never deployed), a
+/// Values a call's row binds in the calls' `INSERT` (`bind_calls`).
+const CALL_VALUES: usize = 9;
+
+/// The calls' `INSERT`, from `CALL_VALUES` a row: each stored only if its agent is its owner's
+/// (and, with a key to check, that key still is the owner's), a phone call with the agent's latest deployed version (none if it was never deployed), a
 /// web call with none (it uses the draft); the body processed at intake only if it was
 /// processed with that version. Answers the ids stored, their versions and whether the body
 /// went in (1 or 0). Two parts: the rows, `WITH` list items (SQLite names a `VALUES` list's
 /// columns no other way), and the `INSERT` that reads them.
 fn insert_calls_sql(count: usize) -> (String, String) {
-    let values = value_rows(1, count, 8);
+    let values = value_rows(1, count, CALL_VALUES);
     let phone = CallKind::Phone.sql();
     let rows = format!(
-        "v(id, owner_id, agent_id, type, input, received_at, processed_with, body) AS (VALUES {values}),
+        "v(id, owner_id, agent_id, type, input, received_at, processed_with, body, key_hash) AS (VALUES {values}),
          owned AS (
            SELECT v.*, CASE WHEN v.type = {phone} THEN (SELECT MAX(version) FROM agent_versions WHERE agent_id = v.agent_id) END AS version
-           FROM v, agents a WHERE a.id = v.agent_id AND a.owner_id = v.owner_id)"
+           FROM v, agents a WHERE a.id = v.agent_id AND a.owner_id = v.owner_id
+             AND (v.key_hash IS NULL
+                  OR EXISTS (SELECT 1 FROM api_keys k WHERE k.key_hash = v.key_hash AND k.owner_id = v.owner_id)))"
     );
     let insert = "INSERT INTO calls (id, owner_id, agent_id, agent_version, type, input, received_at, body)
          SELECT id, owner_id, agent_id, version, type, input, received_at,
@@ -208,7 +222,8 @@ fn bind_calls<'q, O>(
             .bind(&row.input)
             .bind(&row.record.received_at)
             .bind(row.start.as_ref().map(|s| s.version))
-            .bind(row.start.as_ref().map(|s| s.body.as_str()));
+            .bind(row.start.as_ref().map(|s| s.body.as_str()))
+            .bind(row.key_hash.as_deref());
     }
     query
 }
@@ -222,6 +237,7 @@ impl Store {
         let row = NewCallRow {
             owner_id: owner.as_str().to_owned(),
             input: serde_json::to_string(&input).map_err(AppError::internal)?,
+            key_hash: None,
             record: CallRecord {
                 id: new_id(),
                 agent_id: super::known_id(agent_id)?.to_owned(),
@@ -245,7 +261,7 @@ impl Store {
     /// worker, and with `start` (claimed calls only) already `sending` if the version it was
     /// processed with is still the agent's latest. Durable when this returns its id; `on_stored`
     /// has run by then, in the write's task (see `OnStored`). `NotFound`, and nothing stored,
-    /// when the agent is not the owner's: the insert checks it. A phone call gets the agent's
+    /// when the agent is not the owner's or the key to check is not: the insert checks both. A phone call gets the agent's
     /// latest deployed version as of the insert; a web call none (it uses the draft).
     pub async fn insert_call(
         &self, incoming: IncomingCall, claim: Option<IntakeClaim>, start: Option<IntakeStart>,

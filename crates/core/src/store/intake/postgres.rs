@@ -1,7 +1,8 @@
 //! The intake's write on PostgreSQL: one statement.
 
 use super::{
-    NewCallRow, PENDING, PROCESSING, Paused, SENDING, Versions, bind_calls, insert_calls_sql,
+    CALL_VALUES, NewCallRow, PENDING, PROCESSING, Paused, SENDING, Versions, bind_calls,
+    insert_calls_sql,
 };
 use crate::error::AppError;
 use crate::states::DeliveryOutcome;
@@ -19,7 +20,7 @@ pub(super) async fn insert_with_events(
     writer: &AnyPool, token: &str, rows: &[NewCallRow],
 ) -> Result<(Versions, Paused), AppError> {
     let clock = clock_of(Backend::Postgres);
-    let mut next = rows.len() * 8 + 1;
+    let mut next = rows.len() * CALL_VALUES + 1;
     // Per event: call id, then lease owner, token and lease length when claimed. Typed, since
     // a `VALUES` list of NULLs alone would be text.
     let events = rows
