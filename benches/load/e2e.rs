@@ -192,6 +192,9 @@ async fn one_at_a_time(
     for i in 0..ONE_AT_A_TIME {
         let (id, at) = cluster.call(i, &body).await;
         accepted.push(at.elapsed());
+        if std::env::var("BENCH_SLOW").is_ok() && at.elapsed() > Duration::from_micros(2500) {
+            eprintln!("SLOW {webhooks} #{i}: {:?}", at.elapsed());
+        }
         sent.insert(id, at);
         wait_for(arrivals, (i + 1) * webhooks, Duration::from_secs(10)).await;
     }

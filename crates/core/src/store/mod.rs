@@ -105,6 +105,18 @@ pub struct Store {
     by_revision: revision_cache::RevisionCache,
     /// API keys read as valid within the last minute, for the intake (`recently_valid_key`).
     recent_keys: api_keys::RecentKeys,
+    /// The connections the group commits write with.
+    commits: GroupWriters,
+}
+
+/// The pools the group commits and the recorder write through: on SQLite the one writer; on
+/// PostgreSQL one connection each, apart from the shared pool.
+#[derive(Clone, Debug)]
+struct GroupWriters {
+    intake: AnyPool,
+    starts: AnyPool,
+    /// Delivery results (`record_deliveries`): the recorder's batches, a replay's sends.
+    results: AnyPool,
 }
 
 /// SQLite's write-ahead log copied into the database file every `CHECKPOINT_EVERY`, beside the
@@ -174,7 +186,13 @@ impl Store {
                     pool_options().max_connections(1).connect_with(options.clone()).await?;
                 let pool = pool_options().max_connections(8).connect_with(options).await?;
                 tokio::spawn(checkpoints(pool.clone()));
-                Ok(Self::with_pools(pool, writer, backend, keys))
+                // The one writer writes everything, group commits too.
+                let commits = GroupWriters {
+                    intake: writer.clone(),
+                    starts: writer.clone(),
+                    results: writer.clone(),
+                };
+                Ok(Self::with_pools(pool, writer, commits, backend, keys))
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -198,36 +216,47 @@ impl Store {
                 // seconds instead of hanging. A connection is pinged before use only when it sat
                 // idle for a while (the server may have restarted since): sqlx's default pings
                 // before every acquire, one more round trip per statement, a dozen per call.
-                let pool = AnyPoolOptions::new()
-                    .max_connections(32)
-                    .acquire_timeout(Duration::from_secs(3))
-                    .test_before_acquire(false)
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for > PING_IF_IDLE_FOR {
-                                conn.ping().await?;
-                            }
-                            Ok(true)
+                let pool_options = |max| {
+                    AnyPoolOptions::new()
+                        .max_connections(max)
+                        .acquire_timeout(Duration::from_secs(3))
+                        .test_before_acquire(false)
+                        .before_acquire(|conn, meta| {
+                            Box::pin(async move {
+                                if meta.idle_for > PING_IF_IDLE_FOR {
+                                    conn.ping().await?;
+                                }
+                                Ok(true)
+                            })
                         })
-                    })
-                    .connect_with(options)
-                    .await?;
-                Ok(Self::with_pools(pool.clone(), pool, backend, keys))
+                };
+                let pool = pool_options(32).connect_with(options.clone()).await?;
+                // Each group commit (and the recorder, `record_deliveries`) writes one batch at a
+                // time, so it gets one connection of its own: its statements are prepared once
+                // per process. From the shared pool,
+                // whose idle connections take turns, a call's write met each of 32 connections
+                // unprepared in turn (issue: one-at-a-time latency).
+                let own = || pool_options(1).connect_lazy_with(options.clone());
+                let commits = GroupWriters { intake: own(), starts: own(), results: own() };
+                Ok(Self::with_pools(pool.clone(), pool, commits, backend, keys))
             }
         }
     }
 
     fn with_pools(
-        pool: AnyPool, writer: AnyPool, backend: Backend, keys: crate::vault::Keyring,
+        pool: AnyPool, writer: AnyPool, commits: GroupWriters, backend: Backend,
+        keys: crate::vault::Keyring,
     ) -> Self {
         let deployed = deployed::DeployedCache::default();
         let seen = deployed.clone();
-        let intake = group_commit::GroupCommit::start(writer.clone(), move |writer, rows| {
-            intake::insert_calls(writer, backend, seen.clone(), rows)
-        });
-        let starts = group_commit::GroupCommit::start(writer.clone(), move |writer, events| {
-            event_start::start_events(writer, backend, events)
-        });
+        let intake =
+            group_commit::GroupCommit::start(commits.intake.clone(), move |writer, rows| {
+                intake::insert_calls(writer, backend, seen.clone(), rows)
+            });
+        let starts =
+            group_commit::GroupCommit::start(commits.starts.clone(), move |writer, events| {
+                event_start::start_events(writer, backend, events)
+            });
         Self {
             pool,
             writer,
@@ -238,6 +267,7 @@ impl Store {
             deployed,
             by_revision: Default::default(),
             recent_keys: Default::default(),
+            commits,
         }
     }
 

@@ -47,7 +47,8 @@ impl Store {
         Ok(QueueDepth { by_state, oldest_pending })
     }
 
-    /// The read pool and, on SQLite, the one-connection writer (on PostgreSQL they are one).
+    /// On SQLite the read pool and the one-connection writer; on PostgreSQL the shared pool and
+    /// the group commits' own connections.
     pub fn pool_use(&self) -> Vec<PoolUse> {
         let of = |name, pool: &sqlx::AnyPool| PoolUse {
             name,
@@ -56,7 +57,12 @@ impl Store {
             max: pool.options().get_max_connections(),
         };
         match self.backend {
-            super::Backend::Postgres => vec![of("shared", &self.pool)],
+            super::Backend::Postgres => vec![
+                of("shared", &self.pool),
+                of("intake", &self.commits.intake),
+                of("starts", &self.commits.starts),
+                of("results", &self.commits.results),
+            ],
             super::Backend::Sqlite => vec![of("read", &self.pool), of("write", &self.writer)],
         }
     }

@@ -277,18 +277,19 @@ impl Store {
         &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
         finished: &[(String, String)],
     ) -> Result<(), AppError> {
+        let writer = &self.commits.results;
         // One statement alone needs no transaction: at low load a batch is a call's results or
         // its end, and BEGIN and COMMIT would be two more round trips (PostgreSQL) or hand-offs
         // to the writer's thread (SQLite) each time.
         if chains.is_empty() && finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK {
             match (finished.is_empty(), results.is_empty()) {
                 (true, true) => return Ok(()),
-                (false, true) => return finish_events(&self.writer, self.backend, finished).await,
-                (true, false) => return write_results(&self.writer, self.backend, results).await,
+                (false, true) => return finish_events(writer, self.backend, finished).await,
+                (true, false) => return write_results(writer, self.backend, results).await,
                 (false, false) => {}
             }
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = writer.begin().await?;
         for chunk in finished.chunks(FINISHED_CHUNK) {
             finish_events(&mut *tx, self.backend, chunk).await?;
         }
