@@ -1,4 +1,5 @@
 use crate::helpers::{RawBody, TestApp};
+use crate::receiver::{Behavior, Receiver};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -75,26 +76,33 @@ async fn another_owner_cannot_revoke_my_key() {
 }
 
 /// The intake takes a key it read as valid within the last minute on its word, and the call's
-/// insert checks it again: a key revoked through another instance stores nothing here, and is
-/// a 401 whatever else the request gets wrong.
+/// insert checks it again: a key revoked through another instance stores nothing here, sends
+/// nothing, counts no quota, and is a 401 whatever else the request gets wrong.
 #[tokio::test]
 async fn a_key_revoked_through_another_instance_is_refused_by_the_intake_of_this_one() {
-    let first = TestApp::spawn().await;
-    let second = TestApp::spawn_in(first.db.clone(), |_| {}).await;
+    let insecure = |s: &mut voicy::config::Settings| s.allow_insecure_webhooks = true;
+    let first = TestApp::spawn_with(insecure).await;
+    let second = TestApp::spawn_in(first.db.clone(), insecure).await;
+    let receiver = Receiver::http(Behavior::default()).await;
     let (owner, stranger) = (first.user().await, first.user().await);
     let agent = owner.create_agent("Front desk").await;
+    let hook =
+        json!({ "name": "CRM", "url": receiver.url, "secret": "whsec_intake_check_0123456789" });
+    assert_eq!(owner.add_webhook(&agent, hook).await.status, StatusCode::CREATED);
+    let deployed = owner.post(&format!("/api/v1/agents/{agent}/deploy"), json!({})).await;
+    assert!(deployed.status.is_success(), "{}", deployed.body);
     let strangers_agent = stranger.create_agent("Not yours").await;
     let call = |agent: &str, kind: &str| {
         json!({ "agent_id": agent, "type": kind, "started_at": "2026-11-27T09:00:00Z",
                 "ended_at": "2026-11-27T09:01:30Z", "transcript": [] })
     };
-    let calls = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM calls")
-            .fetch_one(&first.pool)
-            .await
-            .unwrap()
+    let count = |sql: &'static str| {
+        let pool = first.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
     };
-    let cases: Vec<(&str, RawBody)> = vec![
+    let calls = "SELECT COUNT(*) FROM calls";
+    let quota_hits = "SELECT CAST(COALESCE(SUM(hits), 0) AS BIGINT) FROM rate_counters";
+    let cases = [
         ("a phone call", RawBody::Json(call(&agent, "phone"))),
         ("a web call", RawBody::Json(call(&agent, "web"))),
         (
@@ -104,17 +112,20 @@ async fn a_key_revoked_through_another_instance_is_refused_by_the_intake_of_this
         ("malformed JSON", RawBody::Text("{\"agent_id\":".to_owned())),
         ("someone else's agent", RawBody::Json(call(&strangers_agent, "phone"))),
     ];
+    let mut sent = 0;
     for (case, body) in cases {
         let created = owner.post("/api/v1/api-keys", json!({ "name": case })).await.json();
         let key = created["key"].as_str().unwrap();
         let on_second = owner.against(&second).with_bearer(key);
-        // Read on its first call, taken on the second instance's word on the next.
+        // Read on its first call, taken on the second instance's word on the next; both sent.
         on_second.post_call(&agent, "phone").await;
         on_second.post_call(&agent, "phone").await;
-        let before = calls().await;
+        sent += 2;
+        assert_eq!(receiver.wait_for(sent).await.len(), sent, "{case}");
         let revoked =
             owner.delete(&format!("/api/v1/api-keys/{}", created["id"].as_str().unwrap())).await;
         assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+        let before = (count(calls).await, count(quota_hits).await);
 
         let res = on_second.send(reqwest::Method::POST, "/api/v1/calls", Some(body)).await;
         assert_eq!(
@@ -123,9 +134,15 @@ async fn a_key_revoked_through_another_instance_is_refused_by_the_intake_of_this
             "{case}: {}",
             res.body
         );
-        assert_eq!(calls().await, before, "{case}: nothing stored");
+        assert_eq!(
+            (count(calls).await, count(quota_hits).await),
+            before,
+            "{case}: nothing stored, no quota counted"
+        );
         // Forgotten: read again, and refused, on the next call.
         let res = on_second.post("/api/v1/calls", call(&agent, "phone")).await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{case}: {}", res.body);
     }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().await.len(), sent, "nothing sent for a revoked key");
 }

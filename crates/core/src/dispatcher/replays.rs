@@ -80,7 +80,7 @@ impl Replayer {
         }
         tracing::info!(replay = %replay.id, call_id = %call.id, outcome = result.outcome.as_str(), "replayed");
         // Written at once (not through the recorder), so the counts follow the log exactly.
-        store.record_deliveries(&[(delivery.id.clone(), result)], &[], &[]).await?;
+        store.record_delivery(delivery.id.clone(), result).await?;
         store.count_replay_result(&replay.id, ok).await
     }
 }

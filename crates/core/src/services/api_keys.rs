@@ -51,8 +51,8 @@ pub async fn authenticate(store: &Store, key: &str) -> Result<OwnerId, AppError>
 /// without reading it (issue: one-at-a-time latency; on PostgreSQL that read was one of a
 /// phone call's two round trips). The call's insert checks it instead, in the same statement
 /// (`IncomingCall::check_key`): a key revoked since, through any instance, stores nothing.
-/// Before any other answer, `confirm` it: a revoked key is a 401 whatever else is wrong.
-#[must_use = "confirm the key before any answer but a stored call"]
+/// Before any other answer, `confirm` it: a revoked key is a 401 whatever else is wrong
+/// (`services::calls::create` and the intake's handler do).
 pub struct KeyToConfirm {
     hash: String,
 }
@@ -83,13 +83,10 @@ pub async fn confirm(store: &Store, key: Option<KeyToConfirm>) -> Result<(), App
 pub async fn authenticate_for_intake(
     store: &Store, key: &str,
 ) -> Result<(OwnerId, Option<KeyToConfirm>), AppError> {
-    if !key.starts_with(PREFIX) {
-        return Err(AppError::InvalidApiKey);
-    }
+    // Only keys read as valid are kept, so a malformed one is never found here.
     let hash = key_hash(key);
     if let Some(owner) = store.recently_valid_key(&hash) {
         return Ok((OwnerId::authenticated(owner), Some(KeyToConfirm { hash })));
     }
-    let owner = store.use_api_key(&hash).await?.ok_or(AppError::InvalidApiKey)?;
-    Ok((OwnerId::authenticated(owner), None))
+    Ok((authenticate(store, key).await?, None))
 }

@@ -115,7 +115,7 @@ pub struct Store {
 struct GroupWriters {
     intake: AnyPool,
     starts: AnyPool,
-    /// Delivery results (`record_deliveries`): the recorder's batches, a replay's sends.
+    /// Delivery results: the recorder's batches (`record_deliveries`).
     results: AnyPool,
 }
 
@@ -231,11 +231,11 @@ impl Store {
                         })
                 };
                 let pool = pool_options(32).connect_with(options.clone()).await?;
-                // Each group commit (and the recorder, `record_deliveries`) writes one batch at a
-                // time, so it gets one connection of its own: its statements are prepared once
-                // per process. From the shared pool,
-                // whose idle connections take turns, a call's write met each of 32 connections
-                // unprepared in turn (issue: one-at-a-time latency).
+                // Each group commit, and the recorder (`record_deliveries`), writes one batch at
+                // a time, so it gets one connection of its own: its statements are prepared once
+                // per process. From the shared pool, whose idle connections take turns, a call's
+                // write met each of its 32 connections unprepared in turn (issue: one-at-a-time
+                // latency). So an instance opens up to 35 connections, and one to listen.
                 let own = || pool_options(1).connect_lazy_with(options.clone());
                 let commits = GroupWriters { intake: own(), starts: own(), results: own() };
                 Ok(Self::with_pools(pool.clone(), pool, commits, backend, keys))

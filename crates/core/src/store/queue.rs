@@ -273,6 +273,14 @@ impl Store {
     /// replaces `interrupted` too: a takeover settled the request while its sender was stalled,
     /// and the receiver's real answer is truer than "unknown". Events first: a takeover locks
     /// them in the same order.
+    /// One request's result, written alone through the shared writer (a replay's send, up to
+    /// `REPLAY_SLOTS` at once): the recorder's own connection stays the recorder's.
+    pub async fn record_delivery(
+        &self, id: String, result: DeliveryResult,
+    ) -> Result<(), AppError> {
+        write_results(&self.writer, self.backend, &[(id, result)]).await
+    }
+
     pub async fn record_deliveries(
         &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
         finished: &[(String, String)],

@@ -6,8 +6,9 @@
 //! stored without a claim (every slot busy, a web-only instance) is `pending` for any instance.
 //!
 //! The insert itself checks that the agent is the owner's and, for a phone call, reads its
-//! latest deployed version: a phone call's intake reads nothing before its write (the API key
-//! aside). A claimed phone call the intake could process already (`IntakeStart`) has its event
+//! latest deployed version, and, for an API key this instance read as valid within the last
+//! minute, that the key is still the owner's: a phone call's intake then reads nothing before
+//! its write. A claimed phone call the intake could process already (`IntakeStart`) has its event
 //! started by the same write, when the version it was processed with is still the latest: body,
 //! `sending` and deliveries, so its requests go out as soon as the write is durable.
 
@@ -116,7 +117,8 @@ impl NewCallRow {
 type Versions = HashMap<String, (Option<i64>, bool)>;
 
 /// Writes a batch of calls and their events, then runs each stored call's `on_stored`;
-/// answers for each call whether it was stored (its agent is its owner's).
+/// answers for each call whether it was stored (its agent, and the key to check if any, are
+/// its owner's).
 pub(super) async fn insert_calls(
     writer: AnyPool, backend: Backend, deployed: DeployedCache, mut rows: Vec<NewCallRow>,
 ) -> Result<Vec<bool>, AppError> {
@@ -184,9 +186,9 @@ type Paused = HashMap<String, Vec<String>>;
 const CALL_VALUES: usize = 9;
 
 /// The calls' `INSERT`, from `CALL_VALUES` a row: each stored only if its agent is its owner's
-/// (and, with a key to check, that key still is the owner's), a phone call with the agent's latest deployed version (none if it was never deployed), a
-/// web call with none (it uses the draft); the body processed at intake only if it was
-/// processed with that version. Answers the ids stored, their versions and whether the body
+/// (and, with a key to check, that key still is the owner's), a phone call with the agent's
+/// latest deployed version (none if it was never deployed), a web call with none (it uses the
+/// draft); the body processed at intake only if it was processed with that version. Answers the ids stored, their versions and whether the body
 /// went in (1 or 0). Two parts: the rows, `WITH` list items (SQLite names a `VALUES` list's
 /// columns no other way), and the `INSERT` that reads them.
 fn insert_calls_sql(count: usize) -> (String, String) {
@@ -261,8 +263,9 @@ impl Store {
     /// worker, and with `start` (claimed calls only) already `sending` if the version it was
     /// processed with is still the agent's latest. Durable when this returns its id; `on_stored`
     /// has run by then, in the write's task (see `OnStored`). `NotFound`, and nothing stored,
-    /// when the agent is not the owner's or the key to check is not: the insert checks both. A phone call gets the agent's
-    /// latest deployed version as of the insert; a web call none (it uses the draft).
+    /// when the agent is not the owner's or the key to check is not: the insert checks both. A
+    /// phone call gets the agent's latest deployed version as of the insert; a web call none
+    /// (it uses the draft).
     pub async fn insert_call(
         &self, incoming: IncomingCall, claim: Option<IntakeClaim>, start: Option<IntakeStart>,
         on_stored: OnStored,
