@@ -9,7 +9,7 @@ use super::queue::{clock_of, ms};
 use super::{Backend, PendingDelivery, Store, now, placeholders};
 use crate::error::AppError;
 use crate::states::{DeliveryOutcome, EventState};
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 
 const PROCESSING: &str = EventState::Processing.sql();
@@ -91,7 +91,7 @@ pub(super) const PAUSED: &str = "Not sent: the webhook was paused. Resume it, th
 /// Starts a batch of events (see `Store::begin_event`), the way each database does it in
 /// fewest round trips.
 pub(super) async fn start_events(
-    writer: AnyPool, backend: Backend, events: Vec<EventStart>,
+    writer: &mut AnyConnection, backend: Backend, events: Vec<EventStart>,
 ) -> Result<Vec<EventStarted>, AppError> {
     match backend {
         Backend::Postgres => start_in_one_statement(writer, events).await,
@@ -103,9 +103,9 @@ pub(super) async fn start_events(
 /// statement moves every call still held by its claim to `sending`, one stores the bodies, one
 /// inserts the deliveries of those that moved.
 async fn start_in_a_transaction(
-    writer: AnyPool, events: Vec<EventStart>,
+    writer: &mut AnyConnection, events: Vec<EventStart>,
 ) -> Result<Vec<EventStarted>, AppError> {
-    let mut tx = writer.begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *writer).await?;
     let started = start_within(&mut tx, &events, true).await?;
     tx.commit().await?;
     Ok(started)
@@ -219,7 +219,7 @@ fn outcomes(
 /// only for the (call, claim) pairs that moved. A start retried after a lost reply finds its
 /// own landed statement (`started_earlier`, only then, in a transaction of its own).
 async fn start_in_one_statement(
-    writer: AnyPool, events: Vec<EventStart>,
+    writer: &mut AnyConnection, events: Vec<EventStart>,
 ) -> Result<Vec<EventStarted>, AppError> {
     let clock = clock_of(Backend::Postgres);
     let mut next = 1;
@@ -299,7 +299,7 @@ async fn start_in_one_statement(
         query = query.bind(PAUSED);
     }
     let (mut moved, mut paused) = (HashSet::new(), Paused::new());
-    for (call_id, token, webhook_id) in query.fetch_all(&writer).await? {
+    for (call_id, token, webhook_id) in query.fetch_all(&mut *writer).await? {
         match (token, webhook_id) {
             (Some(token), _) => moved.insert((call_id, token)),
             (None, Some(webhook_id)) => paused.insert((call_id, webhook_id)),
@@ -311,7 +311,7 @@ async fn start_in_one_statement(
     let earlier = if unmoved.is_empty() {
         Earlier::new()
     } else {
-        let mut tx = writer.begin().await?;
+        let mut tx = sqlx::Connection::begin(&mut *writer).await?;
         let earlier = started_earlier(&mut tx, &unmoved).await?;
         tx.commit().await?;
         earlier

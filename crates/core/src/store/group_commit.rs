@@ -3,10 +3,15 @@
 //! load that is one write at a time with no added wait; under load, one round trip to the
 //! database (and, on SQLite, one turn of its single writer) for many requests.
 
+use super::held::HeldConnection;
 use crate::error::AppError;
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use std::future::Future;
+use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
+
+/// One batch's write, borrowing the writer's connection.
+pub(super) type Write<'c, R> = Pin<Box<dyn Future<Output = Result<Vec<R>, AppError>> + Send + 'c>>;
 
 /// Requests queued beyond this wait for room: memory stays bounded under any burst.
 const QUEUE: usize = 1024;
@@ -32,19 +37,29 @@ impl<T, R> std::fmt::Debug for GroupCommit<T, R> {
 }
 
 impl<T: Send + 'static, R: Send + 'static> GroupCommit<T, R> {
-    /// Starts the task; `write` writes one batch and returns one answer per request, in order,
-    /// or one error for the whole batch (which every caller of the batch then gets).
-    pub(super) fn start<F, Fut>(pool: AnyPool, write: F) -> Self
+    /// Starts the task; `write` writes one batch on the writer's connection and returns one
+    /// answer per request, in order, or one error for the whole batch (which every caller of the
+    /// batch then gets).
+    pub(super) fn start<F>(writer: HeldConnection, write: F) -> Self
     where
-        F: Fn(AnyPool, Vec<T>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<Vec<R>, AppError>> + Send + 'static,
+        F: for<'c> Fn(&'c mut AnyConnection, Vec<T>) -> Write<'c, R> + Send + 'static,
     {
         let (queue, mut requests) = mpsc::channel::<(T, Reply<R>)>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
                 let (items, replies): (Vec<T>, Vec<Reply<R>>) = batch.drain(..).unzip();
-                match write(pool.clone(), items).await {
+                let written = match writer.acquire().await {
+                    Ok(mut conn) => {
+                        let written = write(&mut conn, items).await;
+                        if written.is_ok() {
+                            conn.keep();
+                        }
+                        written
+                    }
+                    Err(e) => Err(e),
+                };
+                match written {
                     Ok(answers) => {
                         for (reply, answer) in replies.into_iter().zip(answers) {
                             let _ = reply.send(Ok(answer));

@@ -20,6 +20,7 @@ mod deployed;
 mod erasure;
 mod event_start;
 mod group_commit;
+mod held;
 mod intake;
 mod operations;
 mod pauses;
@@ -58,6 +59,7 @@ pub use versions::{VersionConfig, VersionRow};
 pub use webhooks::DeploymentRow;
 
 use crate::error::AppError;
+use held::HeldConnection;
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor};
@@ -109,14 +111,15 @@ pub struct Store {
     commits: GroupWriters,
 }
 
-/// The pools the group commits and the recorder write through: on SQLite the one writer; on
-/// PostgreSQL one connection each, apart from the shared pool.
+/// The connections the group commits and the recorder write through: on SQLite the one writer,
+/// given back after each write; on PostgreSQL one each, apart from the shared pool, and kept
+/// from one write to the next (`held.rs`).
 #[derive(Clone, Debug)]
 struct GroupWriters {
-    intake: AnyPool,
-    starts: AnyPool,
+    intake: HeldConnection,
+    starts: HeldConnection,
     /// Delivery results: the recorder's batches (`record_deliveries`).
-    results: AnyPool,
+    results: HeldConnection,
 }
 
 /// SQLite's write-ahead log copied into the database file every `CHECKPOINT_EVERY`, beside the
@@ -187,11 +190,9 @@ impl Store {
                 let pool = pool_options().max_connections(8).connect_with(options).await?;
                 tokio::spawn(checkpoints(pool.clone()));
                 // The one writer writes everything, group commits too.
-                let commits = GroupWriters {
-                    intake: writer.clone(),
-                    starts: writer.clone(),
-                    results: writer.clone(),
-                };
+                let shared = || HeldConnection::new(writer.clone(), false);
+                let commits =
+                    GroupWriters { intake: shared(), starts: shared(), results: shared() };
                 Ok(Self::with_pools(pool, writer, commits, backend, keys))
             }
             Backend::Postgres => {
@@ -236,7 +237,9 @@ impl Store {
                 // per process. From the shared pool, whose idle connections take turns, a call's
                 // write met each of its 32 connections unprepared in turn (issue: one-at-a-time
                 // latency). So an instance opens up to 35 connections, and one to listen.
-                let own = || pool_options(1).connect_lazy_with(options.clone());
+                let own = || {
+                    HeldConnection::new(pool_options(1).connect_lazy_with(options.clone()), true)
+                };
                 let commits = GroupWriters { intake: own(), starts: own(), results: own() };
                 Ok(Self::with_pools(pool.clone(), pool, commits, backend, keys))
             }
@@ -251,11 +254,11 @@ impl Store {
         let seen = deployed.clone();
         let intake =
             group_commit::GroupCommit::start(commits.intake.clone(), move |writer, rows| {
-                intake::insert_calls(writer, backend, seen.clone(), rows)
+                Box::pin(intake::insert_calls(writer, backend, seen.clone(), rows))
             });
         let starts =
             group_commit::GroupCommit::start(commits.starts.clone(), move |writer, events| {
-                event_start::start_events(writer, backend, events)
+                Box::pin(event_start::start_events(writer, backend, events))
             });
         Self {
             pool,

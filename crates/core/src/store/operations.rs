@@ -59,9 +59,9 @@ impl Store {
         match self.backend {
             super::Backend::Postgres => vec![
                 of("shared", &self.pool),
-                of("intake", &self.commits.intake),
-                of("starts", &self.commits.starts),
-                of("results", &self.commits.results),
+                of("intake", self.commits.intake.pool()),
+                of("starts", self.commits.starts.pool()),
+                of("results", self.commits.results.pool()),
             ],
             super::Backend::Sqlite => vec![of("read", &self.pool), of("write", &self.writer)],
         }

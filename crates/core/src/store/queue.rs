@@ -266,13 +266,6 @@ impl Store {
         .await?)
     }
 
-    /// Records finished requests and finished events (call id and claim token), many in one
-    /// transaction of two statements (group commit: one write instead of one per request under
-    /// load). Only the claim that holds an event finishes it. A request's result comes only from
-    /// the instance that sent it (its row was written by that instance's `begin_*`), so it
-    /// replaces `interrupted` too: a takeover settled the request while its sender was stalled,
-    /// and the receiver's real answer is truer than "unknown". Events first: a takeover locks
-    /// them in the same order.
     /// One request's result, written alone through the shared writer (a replay's send, up to
     /// `REPLAY_SLOTS` at once): the recorder's own connection stays the recorder's.
     pub async fn record_delivery(
@@ -281,23 +274,42 @@ impl Store {
         write_results(&self.writer, self.backend, &[(id, result)]).await
     }
 
+    /// Records finished requests and finished events (call id and claim token), many in one
+    /// transaction of two statements (group commit: one write instead of one per request under
+    /// load). Only the claim that holds an event finishes it. A request's result comes only from
+    /// the instance that sent it (its row was written by that instance's `begin_*`), so it
+    /// replaces `interrupted` too: a takeover settled the request while its sender was stalled,
+    /// and the receiver's real answer is truer than "unknown". Events first: a takeover locks
+    /// them in the same order.
     pub async fn record_deliveries(
         &self, results: &[(String, DeliveryResult)], chains: &[ChainUpdate],
         finished: &[(String, String)],
     ) -> Result<(), AppError> {
-        let writer = &self.commits.results;
+        if results.is_empty() && finished.is_empty() && chains.is_empty() {
+            return Ok(());
+        }
+        let mut writer = self.commits.results.acquire().await?;
         // One statement alone needs no transaction: at low load a batch is a call's results or
         // its end, and BEGIN and COMMIT would be two more round trips (PostgreSQL) or hand-offs
         // to the writer's thread (SQLite) each time.
         if chains.is_empty() && finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK {
             match (finished.is_empty(), results.is_empty()) {
-                (true, true) => return Ok(()),
-                (false, true) => return finish_events(writer, self.backend, finished).await,
-                (true, false) => return write_results(writer, self.backend, results).await,
-                (false, false) => {}
+                (false, true) => finish_events(&mut *writer, self.backend, finished).await?,
+                (true, false) => write_results(&mut *writer, self.backend, results).await?,
+                _ => self.results_in_a_transaction(&mut writer, results, chains, finished).await?,
             }
+        } else {
+            self.results_in_a_transaction(&mut writer, results, chains, finished).await?;
         }
-        let mut tx = writer.begin().await?;
+        writer.keep();
+        Ok(())
+    }
+
+    async fn results_in_a_transaction(
+        &self, writer: &mut sqlx::AnyConnection, results: &[(String, DeliveryResult)],
+        chains: &[ChainUpdate], finished: &[(String, String)],
+    ) -> Result<(), AppError> {
+        let mut tx = sqlx::Connection::begin(writer).await?;
         for chunk in finished.chunks(FINISHED_CHUNK) {
             finish_events(&mut *tx, self.backend, chunk).await?;
         }

@@ -23,7 +23,7 @@ use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::{CallKind, EventState};
 use crate::views::{EventView, NewCall};
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -120,7 +120,8 @@ type Versions = HashMap<String, (Option<i64>, bool)>;
 /// answers for each call whether it was stored (its agent, and the key to check if any, are
 /// its owner's).
 pub(super) async fn insert_calls(
-    writer: AnyPool, backend: Backend, deployed: DeployedCache, mut rows: Vec<NewCallRow>,
+    writer: &mut AnyConnection, backend: Backend, deployed: DeployedCache,
+    mut rows: Vec<NewCallRow>,
 ) -> Result<Vec<bool>, AppError> {
     // A start goes only with a claim: its requests are this instance's to send.
     for row in &mut rows {
@@ -130,8 +131,8 @@ pub(super) async fn insert_calls(
     }
     let token = new_id();
     let (versions, paused) = match backend {
-        Backend::Postgres => postgres::insert_with_events(&writer, &token, &rows).await?,
-        Backend::Sqlite => sqlite::insert_then_claim(&writer, &token, &rows).await?,
+        Backend::Postgres => postgres::insert_with_events(writer, &token, &rows).await?,
+        Backend::Sqlite => sqlite::insert_then_claim(writer, &token, &rows).await?,
     };
     Ok(rows
         .into_iter()

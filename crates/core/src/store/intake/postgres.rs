@@ -9,7 +9,7 @@ use crate::states::DeliveryOutcome;
 use crate::store::event_start::{PAUSED, StartedDelivery};
 use crate::store::queue::{clock_of, ms};
 use crate::store::{Backend, now, placeholders};
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 
 /// PostgreSQL: one statement, so one round trip. The calls go in through a data-modifying
 /// `WITH`, their events through another, only for the calls stored (the queueing trigger, which
@@ -17,7 +17,7 @@ use sqlx::AnyPool;
 /// other instances only if an event is left pending), and the deliveries of the events that
 /// start through a third, recorded `paused` for webhooks the owner has paused.
 pub(super) async fn insert_with_events(
-    writer: &AnyPool, token: &str, rows: &[NewCallRow],
+    writer: &mut AnyConnection, token: &str, rows: &[NewCallRow],
 ) -> Result<(Versions, Paused), AppError> {
     let clock = clock_of(Backend::Postgres);
     let mut next = rows.len() * CALL_VALUES + 1;
@@ -115,7 +115,7 @@ pub(super) async fn insert_with_events(
         query = query.bind(PAUSED);
     }
     let (mut versions, mut paused) = (Versions::new(), Paused::new());
-    for (id, version, started, webhook) in query.fetch_all(writer).await? {
+    for (id, version, started, webhook) in query.fetch_all(&mut *writer).await? {
         match (started, webhook) {
             (Some(started), _) => {
                 versions.insert(id, (version, started == 1));

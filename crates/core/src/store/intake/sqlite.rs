@@ -8,13 +8,13 @@ use crate::store::event_start::{self, EventStart};
 use crate::store::positional::for_backend;
 use crate::store::queue::{clock_of, ms};
 use crate::store::{Backend, placeholders};
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 
 /// SQLite: the calls' `INSERT` (its trigger queues each event `pending`), then the claimed ones
 /// moved to `processing`, and those whose start held on to `sending` with their deliveries, in
 /// one transaction on the one writer (in-process statements, one commit).
 pub(super) async fn insert_then_claim(
-    writer: &AnyPool, token: &str, rows: &[NewCallRow],
+    writer: &mut AnyConnection, token: &str, rows: &[NewCallRow],
 ) -> Result<(Versions, Paused), AppError> {
     let (calls, insert) = insert_calls_sql(rows.len());
     let calls_sql = for_backend(Backend::Sqlite, format!("WITH {calls} {insert}"));
@@ -23,9 +23,9 @@ pub(super) async fn insert_then_claim(
         stored.into_iter().map(|(id, version, started)| (id, (version, started == 1))).collect()
     };
     if rows.iter().all(|row| row.claim.is_none()) {
-        return Ok((versions(insert().fetch_all(writer).await?), Paused::new()));
+        return Ok((versions(insert().fetch_all(&mut *writer).await?), Paused::new()));
     }
-    let mut tx = writer.begin().await?;
+    let mut tx = sqlx::Connection::begin(writer).await?;
     let stored = versions(insert().fetch_all(&mut *tx).await?);
     let claimed: Vec<&NewCallRow> =
         rows.iter().filter(|row| row.claim.is_some() && stored.contains_key(row.id())).collect();

@@ -1,0 +1,130 @@
+//! A connection a single writer keeps between its writes (on PostgreSQL: the intake's and the
+//! starts' group commits, the recorder). sqlx pings every connection it gets back, one round
+//! trip during which a one-connection pool has nothing to give, so the next batch waited for it;
+//! kept, the connection goes from one write to the next. After a write that failed, or a second
+//! idle (the server may have restarted since), the writer goes back through the pool: sqlx
+//! then pings the connection and replaces it if it is gone, as it does for any pool.
+
+use crate::error::AppError;
+use sqlx::any::Any;
+use sqlx::pool::PoolConnection;
+use sqlx::{AnyConnection, AnyPool};
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Past this idle, a kept connection is handed back to the pool and one is acquired again (the
+/// pool pings it first, as `PING_IF_IDLE_FOR` says).
+const KEEP_FOR: Duration = Duration::from_secs(1);
+
+type Kept = Option<(PoolConnection<Any>, Instant)>;
+
+#[derive(Clone, Debug)]
+pub(super) struct HeldConnection {
+    pool: AnyPool,
+    /// False on SQLite, where the one writer is everyone's and must go back after each write.
+    keep: bool,
+    kept: Arc<Mutex<Kept>>,
+}
+
+impl HeldConnection {
+    pub(super) fn new(pool: AnyPool, keep: bool) -> Self {
+        Self { pool, keep, kept: Arc::default() }
+    }
+
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The writer's connection, for one write; `Held::keep` it once the write succeeded, else
+    /// it goes back to the pool when dropped.
+    pub(super) async fn acquire(&self) -> Result<Held<'_>, AppError> {
+        let mut kept = self.kept.lock().await;
+        let recent = match kept.take() {
+            Some((conn, since)) if since.elapsed() < KEEP_FOR => Some(conn),
+            // Given back before the pool is asked: it may be the pool's only connection.
+            stale => {
+                drop(stale);
+                None
+            }
+        };
+        let conn = match recent {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?,
+        };
+        Ok(Held { conn: Some(conn), kept, keep: self.keep })
+    }
+}
+
+/// A connection out of `HeldConnection` for one write.
+pub(super) struct Held<'a> {
+    conn: Option<PoolConnection<Any>>,
+    kept: MutexGuard<'a, Kept>,
+    keep: bool,
+}
+
+impl Held<'_> {
+    /// The write succeeded: the next one takes this connection (on PostgreSQL).
+    pub(super) fn keep(mut self) {
+        if self.keep {
+            *self.kept = self.conn.take().map(|conn| (conn, Instant::now()));
+        }
+    }
+}
+
+impl Deref for Held<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        self.conn.as_ref().expect("taken only by keep, which consumes it")
+    }
+}
+
+impl DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.conn.as_mut().expect("taken only by keep, which consumes it")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HeldConnection, KEEP_FOR};
+    use sqlx::any::AnyPoolOptions;
+    use std::time::Duration;
+
+    async fn one_connection() -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(500))
+            .connect("sqlite::memory:")
+            .await
+            .unwrap()
+    }
+
+    /// Rows in a temp table, which lives as long as its connection: it tells connections apart.
+    async fn session_id(conn: &mut sqlx::AnyConnection) -> i64 {
+        let sql = "CREATE TEMP TABLE IF NOT EXISTS marker (x); INSERT INTO marker VALUES (1)";
+        sqlx::query(sql).execute(&mut *conn).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM marker").fetch_one(&mut *conn).await.unwrap()
+    }
+
+    /// The same connection from write to write while kept; back through the pool after a
+    /// failed write, and after an idle longer than `KEEP_FOR`, without waiting on itself (the
+    /// pool's only connection).
+    #[tokio::test]
+    async fn a_kept_connection_goes_from_write_to_write_and_back_when_stale_or_failed() {
+        let held = HeldConnection::new(one_connection().await, true);
+        let mut conn = held.acquire().await.unwrap();
+        assert_eq!(session_id(&mut conn).await, 1);
+        conn.keep();
+        let mut conn = held.acquire().await.unwrap();
+        assert_eq!(session_id(&mut conn).await, 2, "the kept connection");
+        drop(conn); // a failed write: not kept
+        let conn = held.acquire().await.expect("through the pool, not waiting on itself");
+        conn.keep();
+        tokio::time::sleep(KEEP_FOR + Duration::from_millis(50)).await;
+        assert!(held.acquire().await.is_ok(), "stale: given back, then acquired again");
+    }
+}
