@@ -1,9 +1,10 @@
 //! A connection a single writer keeps between its writes (on PostgreSQL: the intake's and the
 //! starts' group commits, the recorder). sqlx pings every connection it gets back, one round
 //! trip during which a one-connection pool has nothing to give, so the next batch waited for it;
-//! kept, the connection goes from one write to the next. After a write that failed, or a second
-//! idle (the server may have restarted since), the writer goes back through the pool: sqlx
-//! then pings the connection and replaces it if it is gone, as it does for any pool.
+//! kept, the connection goes from one write to the next. After a write that failed, a second
+//! idle (the server may have restarted since) or half an hour, the writer hands it back and asks
+//! the pool again: the hand-back's ping closes a connection that is gone, and the pool opens
+//! another, as it does for any pool. While kept it counts as in use in the pool's metrics.
 
 use crate::error::AppError;
 use sqlx::any::Any;
@@ -14,11 +15,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, MutexGuard};
 
-/// Past this idle, a kept connection is handed back to the pool and one is acquired again (the
-/// pool pings it first, as `PING_IF_IDLE_FOR` says).
-const KEEP_FOR: Duration = Duration::from_secs(1);
+/// Past this idle, a kept connection is handed back and one acquired again: the idle after which
+/// the pool's connections are pinged before use.
+const KEEP_FOR: Duration = super::PING_IF_IDLE_FOR;
 
-type Kept = Option<(PoolConnection<Any>, Instant)>;
+/// Past this age, a kept connection is handed back too: sqlx retires connections older than
+/// its `max_lifetime` (30 minutes by default) only when they come back.
+const KEEP_AT_MOST: Duration = Duration::from_secs(30 * 60);
+
+/// The kept connection, when it was last kept, and when it was taken from the pool.
+type Kept = Option<(PoolConnection<Any>, Instant, Instant)>;
 
 #[derive(Clone, Debug)]
 pub(super) struct HeldConnection {
@@ -42,24 +48,29 @@ impl HeldConnection {
     pub(super) async fn acquire(&self) -> Result<Held<'_>, AppError> {
         let mut kept = self.kept.lock().await;
         let recent = match kept.take() {
-            Some((conn, since)) if since.elapsed() < KEEP_FOR => Some(conn),
+            Some((conn, idle_since, taken_at))
+                if idle_since.elapsed() < KEEP_FOR && taken_at.elapsed() < KEEP_AT_MOST =>
+            {
+                Some((conn, taken_at))
+            }
             // Given back before the pool is asked: it may be the pool's only connection.
             stale => {
                 drop(stale);
                 None
             }
         };
-        let conn = match recent {
-            Some(conn) => conn,
-            None => self.pool.acquire().await?,
+        let (conn, taken_at) = match recent {
+            Some(recent) => recent,
+            None => (self.pool.acquire().await?, Instant::now()),
         };
-        Ok(Held { conn: Some(conn), kept, keep: self.keep })
+        Ok(Held { conn: Some(conn), taken_at, kept, keep: self.keep })
     }
 }
 
 /// A connection out of `HeldConnection` for one write.
 pub(super) struct Held<'a> {
     conn: Option<PoolConnection<Any>>,
+    taken_at: Instant,
     kept: MutexGuard<'a, Kept>,
     keep: bool,
 }
@@ -68,7 +79,7 @@ impl Held<'_> {
     /// The write succeeded: the next one takes this connection (on PostgreSQL).
     pub(super) fn keep(mut self) {
         if self.keep {
-            *self.kept = self.conn.take().map(|conn| (conn, Instant::now()));
+            *self.kept = self.conn.take().map(|conn| (conn, Instant::now(), self.taken_at));
         }
     }
 }

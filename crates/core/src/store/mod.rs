@@ -130,7 +130,7 @@ struct GroupWriters {
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// A PostgreSQL connection idle longer than this is pinged before it is used again.
-const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 async fn checkpoints(pool: AnyPool) {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
