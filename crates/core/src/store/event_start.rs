@@ -86,6 +86,25 @@ impl IntakeStart {
     }
 }
 
+/// PostgreSQL: the `INSERT … SELECT` of started deliveries, from a row `d` (its `id`, webhook,
+/// `request_headers`, `started_at` and `due`) left-joined to `webhook_pauses p`: `sending` and
+/// due when the chain is, or `paused` with the note `$note` (`PAUSED`) and never due. `call`,
+/// `agent` and `version` are the expressions the rest comes from.
+pub(super) fn insert_started_deliveries(
+    call: &str, agent: &str, version: &str, note: usize,
+) -> String {
+    let (sending, paused) = (DeliveryOutcome::Sending.sql(), DeliveryOutcome::Paused.sql());
+    let clock = clock_of(Backend::Postgres);
+    format!(
+        "INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
+                                 started_at, outcome, request_headers, error, next_attempt_at)
+         SELECT d.id, {call}, {agent}, d.webhook_id, d.webhook_name, d.webhook_url, {version},
+                d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
+                CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
+                CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END"
+    )
+}
+
 pub(super) const PAUSED: &str = "Not sent: the webhook was paused. Resume it, then use Redeliver (or Redeliver failed…) to send what it missed.";
 
 /// Starts a batch of events (see `Store::begin_event`), the way each database does it in
@@ -221,7 +240,6 @@ fn outcomes(
 async fn start_in_one_statement(
     writer: &mut AnyConnection, events: Vec<EventStart>,
 ) -> Result<Vec<EventStarted>, AppError> {
-    let clock = clock_of(Backend::Postgres);
     let mut next = 1;
     let mut params = |count: usize| {
         let list = placeholders(next, count);
@@ -239,20 +257,14 @@ async fn start_in_one_statement(
     } else {
         format!(
             ", added AS (
-               INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                       started_at, outcome, request_headers, error, next_attempt_at)
-               SELECT d.id, d.call_id, d.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, d.config_version,
-                      d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
-                      CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
-                      CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END
+               {}
                FROM (VALUES {}) AS d(id, call_id, token, agent_id, webhook_id, webhook_name, webhook_url,
                                      config_version, started_at, request_headers, due)
                LEFT JOIN webhook_pauses p ON p.agent_id = d.agent_id AND p.webhook_id = d.webhook_id
                WHERE (d.call_id, d.token) IN (SELECT call_id, lease_token FROM moved)
                RETURNING call_id, webhook_id, outcome)",
+            insert_started_deliveries("d.call_id", "d.agent_id", "d.config_version", note),
             deliveries.join(", "),
-            sending = DeliveryOutcome::Sending.sql(),
-            paused = DeliveryOutcome::Paused.sql(),
         )
     };
     let sql = format!(

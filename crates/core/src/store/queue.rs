@@ -292,14 +292,11 @@ impl Store {
         // One statement alone needs no transaction: at low load a batch is a call's results or
         // its end, and BEGIN and COMMIT would be two more round trips (PostgreSQL) or hand-offs
         // to the writer's thread (SQLite) each time.
-        if chains.is_empty() && finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK {
-            match (finished.is_empty(), results.is_empty()) {
-                (false, true) => finish_events(&mut *writer, self.backend, finished).await?,
-                (true, false) => write_results(&mut *writer, self.backend, results).await?,
-                _ => self.results_in_a_transaction(&mut writer, results, chains, finished).await?,
-            }
-        } else {
-            self.results_in_a_transaction(&mut writer, results, chains, finished).await?;
+        let one_chunk = finished.len() <= FINISHED_CHUNK && results.len() <= RESULTS_CHUNK;
+        match (chains.is_empty() && one_chunk, finished.is_empty(), results.is_empty()) {
+            (true, false, true) => finish_events(&mut *writer, self.backend, finished).await?,
+            (true, true, false) => write_results(&mut *writer, self.backend, results).await?,
+            _ => self.results_in_a_transaction(&mut writer, results, chains, finished).await?,
         }
         writer.keep();
         Ok(())

@@ -5,8 +5,7 @@ use super::{
     insert_calls_sql,
 };
 use crate::error::AppError;
-use crate::states::DeliveryOutcome;
-use crate::store::event_start::{PAUSED, StartedDelivery};
+use crate::store::event_start::{PAUSED, StartedDelivery, insert_started_deliveries};
 use crate::store::queue::{clock_of, ms};
 use crate::store::{Backend, now, placeholders};
 use sqlx::AnyConnection;
@@ -55,19 +54,14 @@ pub(super) async fn insert_with_events(
     let (added, paused) = if deliveries.is_empty() {
         (String::new(), "")
     } else {
-        let (sending, paused) = (DeliveryOutcome::Sending.sql(), DeliveryOutcome::Paused.sql());
         let added = format!(
             ", added AS (
-               INSERT INTO deliveries (id, call_id, agent_id, webhook_id, webhook_name, webhook_url, config_version,
-                                       started_at, outcome, request_headers, error, next_attempt_at)
-               SELECT d.id, s.id, s.agent_id, d.webhook_id, d.webhook_name, d.webhook_url, s.agent_version,
-                      d.started_at, CASE WHEN p.webhook_id IS NULL THEN {sending} ELSE {paused} END, d.request_headers,
-                      CASE WHEN p.webhook_id IS NULL THEN NULL ELSE ${note} END,
-                      CASE WHEN p.webhook_id IS NULL THEN {clock} + d.due END
+               {}
                FROM (VALUES {}) AS d(id, call_id, webhook_id, webhook_name, webhook_url, request_headers, due, started_at)
                JOIN stored_rows s ON s.id = d.call_id AND s.started = 1
                LEFT JOIN webhook_pauses p ON p.agent_id = s.agent_id AND p.webhook_id = d.webhook_id
                RETURNING call_id, webhook_id, outcome)",
+            insert_started_deliveries("s.id", "s.agent_id", "s.agent_version", note),
             values.join(", "),
         );
         (
