@@ -13,7 +13,6 @@ use crate::auth::OwnerId;
 use crate::error::AppError;
 use crate::states::EventState;
 use crate::views::NewCall;
-use sqlx::Executor;
 
 const SENT: &str = EventState::Sent.sql();
 const SKIPPED: &str = EventState::Skipped.sql();
@@ -83,9 +82,9 @@ impl Store {
 
     /// After the owner's erasure, on SQLite: the log is also emptied (truncated), since it may
     /// still hold the call's frames from when it was stored. Truncating holds writers while it
-    /// waits for readers, so each try waits 20 ms at most (the connection's busy timeout is
-    /// otherwise 10 s; a retention pass that truncated stalled intake for 927 ms, BENCHMARKS.md),
-    /// and a reader that outlasts a few tries leaves it to the next checkpoint.
+    /// waits for readers, so each try waits a few milliseconds at most (the connection's busy
+    /// timeout is otherwise 10 s; a retention pass that truncated stalled intake for 927 ms,
+    /// BENCHMARKS.md), and a reader that outlasts a few tries leaves it to a later checkpoint.
     async fn empty_log(&self) {
         if self.backend != Backend::Sqlite {
             return;
@@ -93,15 +92,7 @@ impl Store {
         self.checkpoint_passively().await;
         let result = async {
             for _ in 0..10 {
-                let mut writer = self.writer.acquire().await?;
-                writer.execute("PRAGMA busy_timeout = 20").await?;
-                let (busy, _, _): (i64, i64, i64) =
-                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .fetch_one(&mut *writer)
-                        .await?;
-                writer.execute("PRAGMA busy_timeout = 10000").await?;
-                drop(writer);
-                if busy == 0 {
+                if super::wal::on_the_writer(&self.writer, super::wal::Restart::Emptied).await? {
                     return Ok(true);
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;

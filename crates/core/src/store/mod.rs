@@ -36,6 +36,7 @@ mod stats;
 mod stored_webhook;
 mod users;
 mod versions;
+mod wal;
 mod webhooks;
 
 pub use agents::OwnedAgent;
@@ -122,26 +123,8 @@ struct GroupWriters {
     results: HeldConnection,
 }
 
-/// SQLite's write-ahead log copied into the database file every `CHECKPOINT_EVERY`, beside the
-/// writer: SQLite's own automatic checkpoint runs inside the commit that crosses 1,000 pages,
-/// and the caller of that commit (a call's 202, a claim) waited for it, about once in 150 calls.
-/// A passive checkpoint waits for no reader and no writer; the log restarts from its beginning
-/// once one has copied everything.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-
 /// A PostgreSQL connection idle longer than this is pinged before it is used again.
 pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
-
-async fn checkpoints(pool: AnyPool) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    while !pool.is_closed() {
-        every.tick().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            tracing::debug!(error = %e, "a write-ahead log checkpoint did not run; the next one will");
-        }
-    }
-}
 
 impl Store {
     /// Opens the database at `url` (`sqlite://…`, created if missing, or `postgres://…`); `keys`
@@ -157,14 +140,14 @@ impl Store {
                 let url =
                     if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-                let pool_options = || {
+                let pool_options = |temp_store: &'static str| {
                     // No ping before each acquire: an embedded database's connection cannot be
                     // dropped by a network or a server restart, and each ping was one more
                     // round trip to its worker thread per statement.
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(10))
                         .test_before_acquire(false)
-                        .after_connect(|conn, _| {
+                        .after_connect(move |conn, _| {
                             Box::pin(async move {
                                 conn.execute(
                                     // mmap_size 0: no memory-mapped reads. Mapping the file once
@@ -174,21 +157,29 @@ impl Store {
                                     // secure_delete: deleted content (an old ciphertext, a
                                     // plaintext from before values were sealed) is overwritten.
                                     // wal_autocheckpoint 0: no commit checkpoints on its way
-                                    // (`checkpoints`, below, does it beside them).
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                                 PRAGMA mmap_size = 0; PRAGMA secure_delete = ON; \
-                                 PRAGMA wal_autocheckpoint = 0;",
+                                    // (`wal::checkpoints` does it beside them).
+                                    format!(
+                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                     PRAGMA mmap_size = 0; PRAGMA secure_delete = ON; \
+                                     PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = {temp_store};"
+                                    )
+                                    .as_str(),
                                 )
                                 .await
                                 .map(|_| ())
                             })
                         })
                 };
+                // temp_store: the writer keeps its statement journals in memory. A batch's
+                // multi-row INSERT inside its transaction spilled its journal to a new file past
+                // 64 KiB (created, written, unlinked and closed: 152 files in 1,200 calls,
+                // BENCHMARKS.md). Readers keep SQLite's default, files, so that a large sort
+                // cannot grow the process; `sealed.rs` sets files again for its VACUUM.
                 let writer =
-                    pool_options().max_connections(1).connect_with(options.clone()).await?;
-                let pool = pool_options().max_connections(8).connect_with(options).await?;
-                tokio::spawn(checkpoints(pool.clone()));
+                    pool_options("MEMORY").max_connections(1).connect_with(options.clone()).await?;
+                let pool = pool_options("DEFAULT").max_connections(8).connect_with(options).await?;
+                tokio::spawn(wal::checkpoints(pool.clone(), writer.clone()));
                 // The one writer writes everything, group commits too.
                 let shared = || HeldConnection::new(writer.clone(), false);
                 let commits =

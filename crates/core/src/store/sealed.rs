@@ -208,8 +208,15 @@ impl Store {
         if sealed > 0 {
             // The rows' old values may linger in free pages (SQLite, WAL included) or dead tuples
             // (PostgreSQL): rewrite the files without them.
+            // The writer keeps temporary data in memory (`Store::connect`); VACUUM's copy of the
+            // whole database goes to a file instead.
             let statements: &[&str] = match self.backend {
-                super::Backend::Sqlite => &["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"],
+                super::Backend::Sqlite => &[
+                    "PRAGMA temp_store = DEFAULT",
+                    "VACUUM",
+                    "PRAGMA temp_store = MEMORY",
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                ],
                 super::Backend::Postgres => {
                     &["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"]
                 }

@@ -1,0 +1,159 @@
+//! SQLite's write-ahead log: copied into the database file beside the writer, and started
+//! again from its beginning so that it stays short under a steady load.
+//!
+//! SQLite's own automatic checkpoint runs inside the commit that takes the log past 1,000
+//! pages, and whoever waited for that commit (a call's 202, a claim) waited for the copy too,
+//! about once in 150 calls. So every connection has `wal_autocheckpoint = 0` and this task
+//! does it instead.
+
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+/// How often the log is copied.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The log's length, in frames of one page, past which `checkpoints` starts it again: SQLite's
+/// own automatic checkpoint size (1,000 pages of 4 KiB).
+const RESTART_PAST_FRAMES: i64 = 1_000;
+
+/// Tries to start the log again per turn, and the pause between two.
+const RESTART_TRIES: usize = 5;
+const RESTART_TRY_EVERY: Duration = Duration::from_millis(20);
+
+/// How long a checkpoint on the writer's connection waits for the log's readers (the
+/// connection otherwise waits up to 10 s for a lock): writes queue behind it meanwhile.
+const READERS_WAIT_MS: u32 = 5;
+
+/// The connections' busy timeout, set back after a checkpoint on the writer.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Each turn, a passive checkpoint on the read pool copies what it can without waiting for
+/// readers or the writer. That alone never let the log start again under a steady load: a
+/// write starts it again only when it finds all of it copied and no reader still reading
+/// from it, and some reader always was. The log grew without end (77 MB in a 3 s burst) and
+/// every frame went to a new block of the file. So once the log is long, the writer's own
+/// connection, where no frame can be appended meanwhile, copies the last moments' frames,
+/// waits a few milliseconds for the readers in the log to finish, and starts it again.
+pub(super) async fn checkpoints(pool: AnyPool, writer: AnyPool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        every.tick().await;
+        let log = match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await
+        {
+            Ok((_, log, _)) => log,
+            Err(e) => {
+                tracing::debug!(error = %e, "a write-ahead log checkpoint did not run; the next one will");
+                continue;
+            }
+        };
+        if log > RESTART_PAST_FRAMES {
+            start_again(&writer).await;
+        }
+    }
+}
+
+/// A few tries, with writes let through between them: one try waits only a few milliseconds
+/// for the readers in the log, and a reader that a busy machine paused can outlast that.
+async fn start_again(writer: &AnyPool) {
+    for _ in 0..RESTART_TRIES {
+        match on_the_writer(writer, Restart::FromTheStart).await {
+            Ok(true) => return,
+            Ok(false) => tokio::time::sleep(RESTART_TRY_EVERY).await,
+            Err(e) => {
+                tracing::debug!(error = %e, "the write-ahead log was not started again; the next turn tries");
+                return;
+            }
+        }
+    }
+}
+
+/// How a checkpoint on the writer leaves the log.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Restart {
+    /// Written again from its beginning (`RESTART`).
+    FromTheStart,
+    /// Also cut to nothing on disk (`TRUNCATE`): after an erasure, whose rows it may hold.
+    Emptied,
+}
+
+/// Copies the whole log on the writer's connection and starts it again, waiting at most
+/// `READERS_WAIT_MS` for its readers; `Ok(false)` when a reader outlasted that wait (the
+/// copy was made, the log not started again).
+pub(super) async fn on_the_writer(writer: &AnyPool, restart: Restart) -> Result<bool, sqlx::Error> {
+    let pragma = match restart {
+        Restart::FromTheStart => "PRAGMA wal_checkpoint(RESTART)",
+        Restart::Emptied => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    let mut conn = writer.acquire().await?;
+    conn.execute(format!("PRAGMA busy_timeout = {READERS_WAIT_MS}").as_str()).await?;
+    let done = sqlx::query_as::<_, (i64, i64, i64)>(pragma).fetch_one(&mut *conn).await;
+    if let Err(e) = conn.execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str()).await
+    {
+        // A writer that gave up on a lock after a few milliseconds would fail writes: this
+        // connection is closed rather than handed back, and the pool opens another.
+        drop(conn.close().await);
+        return Err(e);
+    }
+    Ok(done?.0 == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+    use crate::vault::Keyring;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// Writes that never pause, beside readers of which one is always in the middle of a read:
+    /// the log still starts again from its beginning, so its file stays a fraction of what was
+    /// written through it instead of growing with every write.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_starts_again_under_a_load_that_never_pauses() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/wal.db", dir.path().display());
+        let keys = Keyring::parse(&Keyring::generate_key()).unwrap();
+        let store = Store::connect(&url, keys).await.unwrap();
+        let (pool, writer) = (store.pool().clone(), store.writer.clone());
+        sqlx::query("CREATE TABLE filler (x BLOB)").execute(&writer).await.unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        // Each read takes about a millisecond and the eight overlap.
+        let readers: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, stop) = (pool.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        let _: i64 = sqlx::query_scalar(
+                            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                             SELECT COUNT(*) FROM n, (SELECT COUNT(*) FROM filler)",
+                        )
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let (started, mut written) = (Instant::now(), 0);
+        while started.elapsed() < Duration::from_secs(4) || written < 32 << 20 {
+            // Ten rows of 8 KiB in one transaction: about 20 frames.
+            sqlx::query(
+                "INSERT INTO filler SELECT randomblob(8192) FROM \
+                 (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) SELECT i FROM n)",
+            )
+            .execute(&writer)
+            .await
+            .unwrap();
+            written += 10 * 8192;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.await.unwrap();
+        }
+        let log = std::fs::metadata(dir.path().join("wal.db-wal")).unwrap().len();
+        assert!(log < written / 2, "the log's file grew to {log} bytes for {written} written");
+    }
+}
