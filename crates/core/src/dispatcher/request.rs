@@ -84,7 +84,7 @@ pub fn prepare(
 ) -> (crate::store::PendingDelivery, Vec<(String, String)>) {
     let headers = headers(&webhook, body, Event::now(event_id));
     let delivery = crate::store::PendingDelivery {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: crate::store::new_id(),
         request_headers: masked(&webhook, &headers),
         webhook,
         paused: false,

@@ -257,7 +257,7 @@ impl Store {
     pub async fn record_manual_delivery(
         &self, agent: &OwnedAgent, kind: ManualKind<'_>, delivery: ManualDelivery<'_>,
     ) -> Result<DeliveryView, AppError> {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::store::new_id();
         let (kind, call_id, version, of) = match kind {
             ManualKind::Test => (DeliveryKind::Test, None, None, None),
             ManualKind::Redelivery(original) => (
