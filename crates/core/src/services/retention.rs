@@ -41,7 +41,7 @@ pub async fn pass(store: &Store, days: u32) -> Result<Pass, crate::error::AppErr
         tokio::time::sleep(BETWEEN_BATCHES).await;
     }
     if done.erased > 0 {
-        store.checkpoint_passively().await;
+        store.empty_log().await;
         metrics::counter!("voicy_retention_erased_calls_total").increment(done.erased as u64);
         tracing::info!(
             erased = done.erased,

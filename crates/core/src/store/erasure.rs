@@ -67,29 +67,21 @@ impl Store {
         Ok(stored.len())
     }
 
-    /// After a retention pass, on SQLite: the write-ahead log's new pages are copied into the
-    /// database file over the old ones (where `secure_delete` zeroed what was freed), holding
-    /// nobody up. Old frames of calls past retention were overwritten long ago: the log restarts
-    /// from its beginning after every complete checkpoint.
-    pub async fn checkpoint_passively(&self) {
-        if self.backend == Backend::Sqlite
-            && let Err(e) =
-                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.writer).await
-        {
-            tracing::warn!(error = %e, "could not checkpoint the write-ahead log after erasing");
-        }
-    }
-
-    /// After the owner's erasure, on SQLite: the log is also emptied (truncated), since it may
-    /// still hold the call's frames from when it was stored. Truncating holds writers while it
-    /// waits for readers, so each try waits a few milliseconds at most (the connection's busy
-    /// timeout is otherwise 10 s; a retention pass that truncated stalled intake for 927 ms,
-    /// BENCHMARKS.md), and a reader that outlasts a few tries leaves it to a later checkpoint.
-    async fn empty_log(&self) {
+    /// After an erasure (an owner's, or a retention pass), on SQLite: the write-ahead log,
+    /// which may still hold the erased calls' frames from when they were stored, is copied into
+    /// the database file (where `secure_delete` zeroed what was freed) and emptied (truncated).
+    /// The bulk of the copy runs on the read pool beside the writer; truncating then holds
+    /// writers while it waits for readers, so each try waits a few milliseconds at most (the
+    /// connection's busy timeout is otherwise 10 s; an earlier try at truncating after a
+    /// retention pass stalled intake for 927 ms, BENCHMARKS.md), and a reader that outlasts
+    /// ten tries leaves it to a later erasure.
+    pub async fn empty_log(&self) {
         if self.backend != Backend::Sqlite {
             return;
         }
-        self.checkpoint_passively().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await {
+            tracing::debug!(error = %e, "a write-ahead log checkpoint did not run before emptying it");
+        }
         let result = async {
             for _ in 0..10 {
                 if super::wal::on_the_writer(&self.writer, super::wal::Restart::Emptied).await? {
@@ -103,7 +95,7 @@ impl Store {
         match result {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                "readers kept the write-ahead log from being emptied after an erasure; a later checkpoint copies it"
+                "readers kept the write-ahead log from being emptied after an erasure; a later erasure empties it"
             ),
             Err(e) => {
                 tracing::warn!(error = %e, "could not empty the write-ahead log after an erasure")

@@ -157,12 +157,17 @@ impl Store {
                                     // secure_delete: deleted content (an old ciphertext, a
                                     // plaintext from before values were sealed) is overwritten.
                                     // wal_autocheckpoint 0: no commit checkpoints on its way
-                                    // (`wal::checkpoints` does it beside them).
+                                    // (`wal::checkpoints` does it beside them), and
+                                    // journal_size_limit: the log's file cut back when it
+                                    // starts again.
                                     format!(
                                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; \
                                      PRAGMA mmap_size = 0; PRAGMA secure_delete = ON; \
-                                     PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = {temp_store};"
+                                     PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = {temp_store}; \
+                                     PRAGMA journal_size_limit = {};",
+                                        wal::BUSY_TIMEOUT_MS,
+                                        wal::LOG_FILE_LIMIT_BYTES
                                     )
                                     .as_str(),
                                 )
@@ -271,7 +276,16 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&self.writer).await,
+            Backend::Sqlite => {
+                // The writer keeps temporary data in memory (`connect`): a migration's sort or
+                // copy of a table (a new index on a long history) goes to files instead.
+                let mut writer = self.writer.acquire().await?;
+                writer.execute("PRAGMA temp_store = DEFAULT").await?;
+                let migrated =
+                    sqlx::migrate!("../../migrations/sqlite").run_direct(&mut *writer).await;
+                writer.execute("PRAGMA temp_store = MEMORY").await?;
+                migrated
+            }
             Backend::Postgres => {
                 sqlx::migrate!("../../migrations/postgres").run(&self.writer).await
             }
@@ -308,7 +322,7 @@ pub(crate) fn rfc3339_of_ms(ms: i64) -> Option<String> {
 /// A new row's id: a UUID that begins with the time (version 7), so that rows stored one after
 /// another sit side by side in every index on an id. Random ids put each new row on a page of
 /// its own in each such index, and each commit wrote all those pages again: on SQLite, 37 % of
-/// the write-ahead log's frames under a burst (BENCHMARKS.md, "Ids in time order").
+/// the write-ahead log's frames under a burst (BENCHMARKS.md, "SQLite's log kept short", step 10).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -65,7 +65,7 @@ impl Store {
         let taken = in_list(&[DeliveryOutcome::Ok, DeliveryOutcome::Sending]);
         let items: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT c.id, (SELECT d.id FROM deliveries d WHERE d.call_id = c.id AND d.webhook_id = $2
-                           ORDER BY d.started_at DESC, d.id LIMIT 1)
+                           ORDER BY d.started_at DESC, d.id DESC LIMIT 1)
              FROM calls c
              WHERE c.agent_id = $1 AND c.received_at >= $3 AND c.received_at < $4
                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.call_id = c.id AND d.webhook_id = $2 AND d.outcome IN ({failed}))

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::states::RetryPolicy;
 use crate::vault::Keyring;
 use serde::{Deserialize, Serialize};
+use sqlx::Executor;
 
 /// One header inside the `headers` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -208,21 +209,22 @@ impl Store {
         if sealed > 0 {
             // The rows' old values may linger in free pages (SQLite, WAL included) or dead tuples
             // (PostgreSQL): rewrite the files without them.
-            // The writer keeps temporary data in memory (`Store::connect`); VACUUM's copy of the
-            // whole database goes to a file instead.
-            let statements: &[&str] = match self.backend {
-                super::Backend::Sqlite => &[
-                    "PRAGMA temp_store = DEFAULT",
-                    "VACUUM",
-                    "PRAGMA temp_store = MEMORY",
-                    "PRAGMA wal_checkpoint(TRUNCATE)",
-                ],
-                super::Backend::Postgres => {
-                    &["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"]
+            match self.backend {
+                super::Backend::Sqlite => {
+                    // The writer keeps temporary data in memory (`Store::connect`): VACUUM's copy
+                    // of the whole database goes to a file, and memory is set back either way.
+                    let mut writer = self.writer.acquire().await?;
+                    writer.execute("PRAGMA temp_store = DEFAULT").await?;
+                    let vacuumed = writer.execute("VACUUM").await;
+                    writer.execute("PRAGMA temp_store = MEMORY").await?;
+                    vacuumed?;
+                    writer.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
                 }
-            };
-            for statement in statements {
-                sqlx::query(statement).execute(&self.writer).await?;
+                super::Backend::Postgres => {
+                    for statement in ["VACUUM FULL webhooks", "VACUUM FULL deployed_webhooks"] {
+                        sqlx::query(statement).execute(&self.writer).await?;
+                    }
+                }
             }
         }
         Ok(sealed)
