@@ -67,32 +67,17 @@ impl Store {
         Ok(stored.len())
     }
 
-    /// After an erasure (an owner's, or a retention pass), on SQLite: the write-ahead log,
-    /// which may still hold the erased calls' frames from when they were stored, is copied into
-    /// the database file (where `secure_delete` zeroed what was freed) and emptied (truncated).
-    /// The bulk of the copy runs on the read pool beside the writer; truncating then holds
-    /// writers while it waits for readers, so each try waits a few milliseconds at most (the
-    /// connection's busy timeout is otherwise 10 s; an earlier try at truncating after a
-    /// retention pass stalled intake for 927 ms, BENCHMARKS.md), and a reader that outlasts
-    /// ten tries leaves it to a later erasure.
+    /// After an erasure (an owner's, or a retention pass), on SQLite: the write-ahead log is
+    /// copied into the database file (where `secure_delete` zeroed what was freed) and emptied
+    /// (`wal::empty`). Truncating holds writers while it waits for readers, so each try waits a
+    /// few milliseconds at most (the connection's busy timeout is otherwise 10 s; an earlier
+    /// try at truncating after a retention pass stalled intake for 927 ms, BENCHMARKS.md), and
+    /// a reader that outlasts ten tries leaves it to a later erasure.
     pub async fn empty_log(&self) {
         if self.backend != Backend::Sqlite {
             return;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await {
-            tracing::debug!(error = %e, "a write-ahead log checkpoint did not run before emptying it");
-        }
-        let result = async {
-            for _ in 0..10 {
-                if super::wal::on_the_writer(&self.writer, super::wal::Restart::Emptied).await? {
-                    return Ok(true);
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            Ok::<bool, sqlx::Error>(false)
-        }
-        .await;
-        match result {
+        match super::wal::empty(&self.pool, &self.writer).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
                 "readers kept the write-ahead log from being emptied after an erasure; a later erasure empties it"

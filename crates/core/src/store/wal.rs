@@ -25,6 +25,10 @@ const CATCH_UP_TRIES: usize = 4;
 const RESTART_TRIES: usize = 5;
 const RESTART_TRY_EVERY: Duration = Duration::from_millis(20);
 
+/// Tries to empty the log after an erasure, and the pause between two.
+const EMPTY_TRIES: usize = 10;
+const EMPTY_TRY_EVERY: Duration = Duration::from_millis(50);
+
 /// How long a checkpoint on the writer's connection waits for the log's readers (the
 /// connection otherwise waits up to 10 s for a lock): writes queue behind it meanwhile.
 const READERS_WAIT_MS: u32 = 5;
@@ -82,24 +86,43 @@ async fn caught_up(pool: &AnyPool) -> Result<Option<i64>, sqlx::Error> {
     Ok(None)
 }
 
-/// A few tries, with writes let through between them: one try waits only a few milliseconds
-/// for the readers in the log, and a reader that a busy machine paused can outlast that.
 async fn start_again(writer: &AnyPool) {
-    for _ in 0..RESTART_TRIES {
-        match on_the_writer(writer, Restart::FromTheStart).await {
-            Ok(true) => return,
-            Ok(false) => tokio::time::sleep(RESTART_TRY_EVERY).await,
-            Err(e) => {
-                tracing::debug!(error = %e, "the write-ahead log was not started again; the next turn tries");
-                return;
-            }
+    let restarted = in_tries(writer, Restart::FromTheStart, RESTART_TRIES, RESTART_TRY_EVERY).await;
+    if let Err(e) = restarted {
+        tracing::debug!(error = %e, "the write-ahead log was not started again; the next turn tries");
+    }
+}
+
+/// After an erasure, whose calls' frames the log may still hold from when they were stored:
+/// the log copied into the database file (passive copies on the read pool first, beside the
+/// writer) and emptied, its file truncated. `Ok(false)` when readers outlasted every try.
+pub(super) async fn empty(pool: &AnyPool, writer: &AnyPool) -> Result<bool, sqlx::Error> {
+    if let Err(e) = caught_up(pool).await {
+        tracing::debug!(error = %e, "a write-ahead log checkpoint did not run before emptying it");
+    }
+    in_tries(writer, Restart::Emptied, EMPTY_TRIES, EMPTY_TRY_EVERY).await
+}
+
+/// Up to `tries` checkpoints on the writer, `pause` apart with writes let through between
+/// them: one try waits only a few milliseconds for the readers in the log, and a reader that a
+/// busy machine paused can outlast that. Whether one of them finished.
+async fn in_tries(
+    writer: &AnyPool, restart: Restart, tries: usize, pause: Duration,
+) -> Result<bool, sqlx::Error> {
+    for attempt in 1..=tries {
+        if on_the_writer(writer, restart).await? {
+            return Ok(true);
+        }
+        if attempt < tries {
+            tokio::time::sleep(pause).await;
         }
     }
+    Ok(false)
 }
 
 /// How a checkpoint on the writer leaves the log.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Restart {
+enum Restart {
     /// Written again from its beginning (`RESTART`).
     FromTheStart,
     /// Also cut to nothing on disk (`TRUNCATE`): after an erasure, whose rows it may hold.
@@ -111,7 +134,7 @@ pub(super) enum Restart {
 /// copy was made, the log not started again). Runs as a task of its own, so that a caller
 /// that gives up (an erasure whose client went away) cannot leave the writer between the two
 /// busy timeouts.
-pub(super) async fn on_the_writer(writer: &AnyPool, restart: Restart) -> Result<bool, sqlx::Error> {
+async fn on_the_writer(writer: &AnyPool, restart: Restart) -> Result<bool, sqlx::Error> {
     let writer = writer.clone();
     tokio::spawn(async move {
         let pragma = match restart {
